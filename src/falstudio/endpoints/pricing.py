@@ -51,7 +51,7 @@ def ceil_cent(amount: Decimal) -> Decimal:
 
 def _table(model: str, rows: dict[str, tuple[str, str, str]], text_per_1k: str, image_per_1k: str,
            source: str) -> PriceTable:
-    per_image = {q: dict(zip(SIZES, (Decimal(v) for v in row))) for q, row in rows.items()}
+    per_image = {q: dict(zip(SIZES, (Decimal(v) for v in row), strict=True)) for q, row in rows.items()}
     return PriceTable(
         model=model,
         per_image=per_image,
