@@ -1,0 +1,83 @@
+"""Speed of the offline engines against their budget (issue 4), on this machine.
+
+Budget on 2 cores: one 1024x1024 text-to-image <= 0.15 s, one edit <= 0.1 s (both including encoding).
+Prints the best and median of N runs per case, and each as a ratio to a peer measured in the same run:
+encoding one 1024x1024 PNG of a smooth gradient with Pillow (the cheapest honest image a server can return).
+
+    /work/venv/bin/python bench/engines.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import time
+from collections.abc import Callable
+
+from PIL import Image
+
+from falstudio.local.engines import edit, generate
+
+T2I_BUDGET = 0.15
+EDIT_BUDGET = 0.10
+ENDPOINT = "fal-ai/gpt-image-1-mini"
+PROMPT = "a cabin by a lake at sunset with mountains and pine trees"
+
+
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    fn()  # warm caches (fonts, radial masks, numpy)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times)
+
+
+def peer_png() -> None:
+    image = Image.linear_gradient("L").resize((1024, 1024)).convert("RGB")
+    image.save(io.BytesIO(), "PNG", compress_level=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+
+    peer, _ = timed(peer_png, args.runs)
+    print(f"peer: encode a 1024x1024 gradient PNG: {peer * 1000:.1f} ms\n")
+    print(f"{'case':58} {'best':>8} {'median':>8} {'x peer':>7}  budget")
+
+    def row(name: str, fn: Callable[[], object], budget: float) -> None:
+        best, median = timed(fn, args.runs)
+        verdict = "ok" if median <= budget else "OVER"
+        print(f"{name:58} {best * 1000:7.1f}ms {median * 1000:7.1f}ms {median / peer:7.1f}  "
+              f"{verdict} (<= {budget * 1000:.0f} ms)")
+
+    for quality in ("auto", "low", "medium", "high"):
+        request = {"prompt": PROMPT, "quality": quality}
+        row(f"text-to-image 1024x1024 quality={quality}", lambda r=request: generate(r, ENDPOINT), T2I_BUDGET)
+    for prompt in ("a cat wearing a hat", "neon city at night", "ocean beach with a sailboat and clouds"):
+        request = {"prompt": prompt, "quality": "high"}
+        row(f"text-to-image high: {prompt[:36]}", lambda r=request: generate(r, ENDPOINT), T2I_BUDGET)
+    row("text-to-image 1536x1024 quality=high (1.5x the pixels)",
+        lambda: generate({"prompt": PROMPT, "quality": "high", "image_size": "1536x1024"}, ENDPOINT),
+        T2I_BUDGET * 1.5)
+
+    [source] = generate({"prompt": PROMPT, "quality": "high"}, ENDPOINT)
+    photo = Image.open(io.BytesIO(source.data))
+    photo.load()
+    for prompt in ("make it pixel art", "sepia vintage", "pencil sketch", "cartoon", "dreamy blur", "add a rainbow",
+                   "make it a watercolour"):
+        row(f"edit 1024x1024 quality=auto: {prompt}", lambda p=prompt: edit({"prompt": p}, [photo]), EDIT_BUDGET)
+    for quality in ("low", "high"):
+        row(f"edit 1024x1024 quality={quality}: sepia",
+            lambda q=quality: edit({"prompt": "sepia", "quality": q}, [photo]), EDIT_BUDGET)
+    mask = Image.new("L", photo.size, 0)
+    mask.paste(255, (0, 0, 512, 1024))
+    row("edit 1024x1024 with a mask: invert", lambda: edit({"prompt": "invert"}, [photo], mask), EDIT_BUDGET)
+
+
+if __name__ == "__main__":
+    main()

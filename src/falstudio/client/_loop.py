@@ -1,0 +1,213 @@
+"""The private event loop that runs the sync API's coroutines, in a daemon thread (no nest_asyncio).
+
+Works the same from a script, a Jupyter cell (whose thread already runs a loop), inside ``async def``
+and from many threads at once. A waiting thread that is interrupted (KeyboardInterrupt, timeout)
+cancels its task, so the HTTP request is closed instead of orphaned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import functools
+import os
+import sys
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+T = TypeVar("T")
+P = ParamSpec("P")
+A = TypeVar("A")
+
+_SLICE = 0.25  # wait in short slices so that signals are handled promptly on every platform
+_CANCEL_GRACE = 0.9  # how long an interrupted caller waits for the task's clean-up (e.g. a remote cancel)
+
+
+class LoopThread:
+    """One event loop in one daemon thread, started lazily and restarted after ``fork``."""
+
+    def __init__(self, name: str = "falstudio-loop") -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._closeables: weakref.WeakSet[_Closeable] = weakref.WeakSet()
+
+    def in_loop_thread(self) -> bool:
+        thread = self._thread
+        return thread is not None and threading.get_ident() == thread.ident and self._pid == os.getpid()
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            thread = self._thread
+            if self._loop is None or self._pid != os.getpid() or thread is None or not thread.is_alive():
+                self._start()
+            assert self._loop is not None
+            return self._loop
+
+    def _start(self) -> None:
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def main() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+
+        self._thread = threading.Thread(target=main, name=self._name, daemon=True)
+        self._thread.start()
+        ready.wait()
+        self._loop, self._pid = loop, os.getpid()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start ``coro`` on the loop; never blocks. Cancelling the future cancels the task.
+
+        The task runs in a copy of the caller's context (ContextVars, ipykernel's output routing).
+        """
+        return self._start_task(coro)[0]
+
+    def _start_task(self, coro: Coroutine[Any, Any, T]) -> tuple[concurrent.futures.Future[T], threading.Event]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        finished = threading.Event()  # set when the task has really ended, clean-up included
+        loop = self.loop()
+        task_box: list[asyncio.Task[T]] = []
+
+        def start() -> None:
+            if future.cancelled():
+                coro.close()
+                finished.set()
+                return
+            task = loop.create_task(coro)
+            task_box.append(task)
+            task.add_done_callback(lambda t: (_copy_outcome(t, future), finished.set()))
+
+        def on_future_done(f: concurrent.futures.Future[T]) -> None:
+            if f.cancelled():
+                loop.call_soon_threadsafe(lambda: task_box and task_box[0].cancel())
+
+        future.add_done_callback(on_future_done)
+        loop.call_soon_threadsafe(start)
+        return future, finished
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coro`` on the loop and wait for it, from any thread but the loop's own."""
+        if self.in_loop_thread():
+            coro.close()
+            raise RuntimeError(
+                "the synchronous falstudio API was called from falstudio's own event loop (e.g. from an "
+                "on_update callback), which would deadlock; use the AsyncClient there, or hand the work "
+                "to another thread"
+            )
+        _warn_if_blocking_a_loop()
+        future, finished = self._start_task(coro)
+        try:
+            return _wait(future, timeout)
+        except BaseException:
+            if not future.done():
+                future.cancel()  # reaches the task through on_future_done
+                finished.wait(_CANCEL_GRACE)  # let its clean-up (closing sockets, a remote cancel) run
+            raise
+
+    def close_at_exit(self, closeable: _Closeable) -> None:
+        """Have ``closeable.aclose()`` run on this loop at interpreter exit (if still alive then)."""
+        self._closeables.add(closeable)
+
+    def shutdown(self) -> None:
+        """Close what is registered, then stop the loop (idempotent; runs at exit)."""
+        with self._lock:
+            loop, thread, closeables = self._loop, self._thread, list(self._closeables)
+            self._closeables = weakref.WeakSet()
+            self._loop = self._thread = None
+            if loop is None or thread is None or not thread.is_alive() or self._pid != os.getpid():
+                return
+        for closeable in closeables:
+            try:
+                asyncio.run_coroutine_threadsafe(closeable.aclose(), loop).result(2)
+            except Exception:  # best effort at exit
+                pass
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(2)
+        loop.close()
+
+
+class _Closeable(Protocol):
+    def aclose(self) -> Coroutine[Any, Any, None]: ...
+
+
+class _Driven(Protocol[A]):
+    """Something that runs an async object's coroutines on a LoopThread: a sync Client or handle."""
+
+    _async: A
+    _runner: LoopThread
+
+
+def blocking(
+    method: Callable[Concatenate[A, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[_Driven[A], P], T]:
+    """The blocking twin of an async method: ``self._runner.run(method(self._async, ...))``."""
+
+    @functools.wraps(method)
+    def call(self: _Driven[A], *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._runner.run(method(self._async, *args, **kwargs))
+
+    return call
+
+
+def _copy_outcome(task: asyncio.Task[T], future: concurrent.futures.Future[T]) -> None:
+    if future.done():
+        return
+    if task.cancelled():
+        future.cancel()
+    elif task.exception() is not None:
+        future.set_exception(task.exception())
+    else:
+        future.set_result(task.result())
+
+
+def _wait(future: concurrent.futures.Future[T], timeout: float | None) -> T:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        step = _SLICE if deadline is None else min(_SLICE, max(0.0, deadline - time.monotonic()))
+        try:
+            return future.result(step)
+        except concurrent.futures.TimeoutError:
+            if future.done():
+                raise
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"no result within {timeout} s") from None
+
+
+
+
+_warned_blocking = threading.Event()
+
+
+def _warn_if_blocking_a_loop() -> None:
+    """Warn once when a sync call blocks a running loop outside a notebook (where sync cells are normal)."""
+    if _warned_blocking.is_set():
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        return
+    _warned_blocking.set()
+    warnings.warn(
+        "a synchronous falstudio call is blocking a running event loop; in async code use "
+        "falstudio.AsyncClient and await it",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+
+
+LOOP = LoopThread()
+atexit.register(LOOP.shutdown)

@@ -1,0 +1,161 @@
+"""fal's wire protocol: hosts, URLs built from endpoint ids, and the status event stream (SSE)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from . import errors
+
+FAL_QUEUE_URL = "https://queue.fal.run"
+FAL_RUN_URL = "https://fal.run"
+FAL_REST_URL = "https://rest.fal.ai"
+FAL_CDN_URL = "https://v3.fal.media"
+
+_NAMESPACES = ("workflows", "comfy")
+_LEGACY_ID = re.compile(r"^(\d+)-([\w-]+)$")
+_LOOPBACK = ("127.", "localhost", "[::1]", "::1")
+
+
+@dataclass(frozen=True)
+class Hosts:
+    """Where each part of the protocol lives. fal.ai uses four hosts; a local server serves all on one."""
+
+    queue: str
+    run: str
+    rest: str
+    cdn: str
+
+    @classmethod
+    def fal(cls) -> Hosts:
+        """fal.ai, honouring ``FAL_RUN_HOST`` / ``FAL_QUEUE_RUN_HOST`` like fal-client does."""
+        run_host = os.environ.get("FAL_RUN_HOST")
+        if not run_host:
+            return cls(FAL_QUEUE_URL, FAL_RUN_URL, FAL_REST_URL, FAL_CDN_URL)
+        queue_host = os.environ.get("FAL_QUEUE_RUN_HOST") or f"queue.{run_host}"
+        return cls(f"https://{queue_host}", f"https://{run_host}", FAL_REST_URL, FAL_CDN_URL)
+
+    @classmethod
+    def single(cls, base_url: str) -> Hosts:
+        """A fal-compatible server on one origin: queue at the root, sync runs under ``/run``."""
+        base = base_url.rstrip("/")
+        if not base.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
+        return cls(base, f"{base}/run", base, base)
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """Origins that receive the API key: queue, run and REST (not the CDN, nor any other host)."""
+        return frozenset(origin_of(u) for u in (self.queue, self.run, self.rest))
+
+    @property
+    def is_loopback(self) -> bool:
+        host = urlsplit(self.queue).hostname or ""
+        return host.startswith(_LOOPBACK) or host == "::1"
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@dataclass(frozen=True)
+class EndpointId:
+    """``owner/app[/path]``; status, result and cancel live under ``owner/app`` only."""
+
+    owner: str
+    app: str
+    path: str = ""
+
+    @classmethod
+    def parse(cls, endpoint: str) -> EndpointId:
+        legacy = _LEGACY_ID.match(endpoint)
+        if legacy:
+            return cls(legacy.group(1), legacy.group(2))
+        parts = endpoint.strip("/").split("/")
+        if parts[0] in _NAMESPACES:
+            if len(parts) < 3:
+                raise ValueError(f"endpoint id {endpoint!r} must look like '{parts[0]}/owner/app'")
+            return cls(f"{parts[0]}/{parts[1]}", parts[2], "/".join(parts[3:]))
+        if len(parts) < 2 or not all(parts):
+            raise ValueError(f"endpoint id {endpoint!r} must look like 'owner/app[/path]', e.g. 'fal-ai/gpt-image-1.5'")
+        return cls(parts[0], parts[1], "/".join(parts[2:]))
+
+    @property
+    def full(self) -> str:
+        return "/".join(p for p in (self.owner, self.app, self.path) if p)
+
+    @property
+    def app_id(self) -> str:
+        return f"{self.owner}/{self.app}"
+
+
+class Urls:
+    """The URLs of one endpoint on given hosts."""
+
+    def __init__(self, hosts: Hosts, endpoint: str) -> None:
+        self.hosts = hosts
+        self.id = EndpointId.parse(endpoint)
+
+    @property
+    def submit(self) -> str:
+        return f"{self.hosts.queue}/{self.id.full}"
+
+    @property
+    def run(self) -> str:
+        return f"{self.hosts.run}/{self.id.full}"
+
+    def request(self, request_id: str) -> str:
+        return f"{self.hosts.queue}/{self.id.app_id}/requests/{request_id}"
+
+    def status(self, request_id: str) -> str:
+        return f"{self.request(request_id)}/status"
+
+    def status_stream(self, request_id: str) -> str:
+        return f"{self.request(request_id)}/status/stream"
+
+    def cancel(self, request_id: str) -> str:
+        return f"{self.request(request_id)}/cancel"
+
+
+async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[Any]:
+    """The JSON ``data`` of each server-sent event in ``lines``; comments (``: ping``) are skipped."""
+    data: list[str] = []
+    async for line in lines:
+        if not line:
+            if data:
+                yield json.loads("\n".join(data))
+                data = []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        if name == "data":
+            data.append(value[1:] if value.startswith(" ") else value)
+    if data:
+        yield json.loads("\n".join(data))
+
+
+def json_body(response: httpx.Response, endpoint: str | None) -> Any:
+    """The reply's JSON; a :class:`~falstudio.client.errors.ServerError` when it is something else."""
+    try:
+        return response.json()
+    except ValueError:
+        raise errors.ServerError(
+            f"expected JSON from {response.request.url.path}, got {response.headers.get('content-type')!r}",
+            endpoint=endpoint, status_code=response.status_code,
+        ) from None
+
+
+def json_object(response: httpx.Response, endpoint: str | None) -> dict[str, Any]:
+    body = json_body(response, endpoint)
+    if not isinstance(body, dict):
+        raise errors.ServerError(f"expected a JSON object from {response.request.url.path}", endpoint=endpoint)
+    return body

@@ -1,0 +1,112 @@
+"""File inputs: a local path, bytes, a PIL image, an output Image, a URL or a data URI wherever an image URL goes.
+
+Files of at most :data:`INLINE_LIMIT` bytes (1 MiB) travel inline as ``data:`` URIs, which every GPT
+Image endpoint accepts and which cost no extra request; larger files are uploaded through fal's storage
+protocol and replaced by their URL. URLs and data URIs pass through untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from falstudio.endpoints import EndpointSpec, ImageFile, RequestModel
+
+from . import _images
+from .errors import InvalidRequestError
+
+INLINE_LIMIT = 1024 * 1024
+_PASS_THROUGH = ("http://", "https://", "data:")
+
+
+class Uploader(Protocol):
+    async def upload(self, data: bytes, content_type: str, file_name: str | None = None) -> str: ...
+
+
+def is_url_field(name: str) -> bool:
+    """Fields that take file URLs: ``image_urls``, ``mask_image_url``, and any ``*_url`` / ``*_urls``."""
+    return name.endswith(("_url", "_urls"))
+
+
+async def prepare_arguments(
+    uploader: Uploader, spec: EndpointSpec | None, arguments: Mapping[str, Any] | RequestModel, *, endpoint: str
+) -> RequestModel | dict[str, Any]:
+    """The request to send: files in URL fields turned into data URIs or uploads, then validated.
+
+    Registered endpoints return their typed request (raising :class:`InvalidRequestError` naming each bad
+    field before anything is sent); unregistered ones return a plain dict.
+    """
+    if isinstance(arguments, RequestModel):
+        return _validate(spec, arguments, endpoint) if spec is not None else arguments
+    if not isinstance(arguments, Mapping):
+        raise InvalidRequestError(
+            f"arguments must be a dict or the endpoint's request model, not {type(arguments).__name__}",
+            endpoint=endpoint, hint=None,
+        )
+    strict = spec is not None
+    prepared = dict(arguments)
+    jobs: list[tuple[tuple[str, int | None], Any]] = []
+    for name, value in arguments.items():
+        if not isinstance(name, str) or not is_url_field(name):
+            continue
+        if isinstance(value, (list, tuple)):
+            prepared[name] = list(value)
+            jobs.extend(((name, i), item) for i, item in enumerate(value))
+        else:
+            jobs.append(((name, None), value))
+    converted = await asyncio.gather(*(_as_url(uploader, v, loc, strict, endpoint) for loc, v in jobs))
+    for (name, index), url in zip((loc for loc, _ in jobs), converted, strict=True):
+        if index is None:
+            prepared[name] = url
+        else:
+            prepared[name][index] = url
+    return _validate(spec, prepared, endpoint) if spec is not None else prepared
+
+
+def _validate(spec: EndpointSpec, arguments: Any, endpoint: str) -> RequestModel:
+    try:
+        return spec.validate(arguments)
+    except ValidationError as exc:
+        raise InvalidRequestError.from_validation_error(exc, endpoint=endpoint) from None
+
+
+async def _as_url(uploader: Uploader, value: Any, loc: tuple[str, int | None], strict: bool, endpoint: str) -> Any:
+    file = _read(value, loc, strict, endpoint)
+    if file is None:
+        return value.url if isinstance(value, ImageFile) else value
+    data, content_type, name = file
+    content_type = _images.sniff_mime(data, content_type or "application/octet-stream")
+    if len(data) <= INLINE_LIMIT:
+        return _images.to_data_uri(data, content_type)
+    return await uploader.upload(data, content_type, name)
+
+
+def _read(
+    value: Any, loc: tuple[str, int | None], strict: bool, endpoint: str
+) -> tuple[bytes, str | None, str | None] | None:
+    """``(bytes, content type, file name)`` for a file-like value, None for a URL or anything else."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value), None, None
+    pil = sys.modules.get("PIL.Image")
+    if pil is not None and isinstance(value, pil.Image):
+        return _images.image_bytes(value, "png"), "image/png", None
+    if isinstance(value, os.PathLike) or (isinstance(value, str) and not value.startswith(_PASS_THROUGH)):
+        path = Path(value)
+        if path.is_file():
+            return path.read_bytes(), None, path.name
+        if strict or isinstance(value, os.PathLike):
+            field = ".".join(str(p) for p in loc if p is not None)
+            raise InvalidRequestError(
+                "invalid request (checked locally, nothing was sent)",
+                errors=[{"loc": tuple(p for p in loc if p is not None), "msg": f"no such file: {str(value)[:200]!r}",
+                         "type": "file_not_found"}],
+                endpoint=endpoint,
+                hint=f"give {field} an http(s) URL, a data URI, an existing file path, bytes or a PIL image",
+            )
+    return None

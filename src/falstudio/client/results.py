@@ -1,0 +1,219 @@
+"""Typed results: the endpoint's output plus where it came from, and images that fetch, save and display."""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import html
+import mimetypes
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import Field, PrivateAttr, ValidationError
+
+from falstudio.endpoints import CostEstimate, ImageFile, ImageOutput
+
+from . import _images
+from ._recording import redact
+from ._status import LogEntry
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}
+
+
+class Downloader(Protocol):
+    """Fetches image URLs for :class:`Image` (the client that produced it)."""
+
+    def download(self, url: str) -> builtins.bytes: ...
+
+    async def adownload(self, url: str) -> builtins.bytes: ...
+
+
+class Image(ImageFile):
+    """One output image. Its bytes are fetched once, on first use, and kept."""
+
+    _data: builtins.bytes | None = PrivateAttr(default=None)
+    _downloader: Downloader | None = PrivateAttr(default=None)
+
+    def bytes(self) -> builtins.bytes:
+        """The image file's bytes (a data URI is decoded locally; a URL is downloaded once)."""
+        if self._data is None:
+            if _images.is_data_uri(self.url):
+                self._data = _images.decode_data_uri(self.url)[0]
+            elif self._downloader is not None:
+                self._data = self._downloader.download(self.url)
+            else:
+                self._data = _plain_download(self.url)
+        return self._data
+
+    async def abytes(self) -> builtins.bytes:
+        """:meth:`bytes` for async code: downloads without blocking the running loop."""
+        if self._data is None and not _images.is_data_uri(self.url) and self._downloader is not None:
+            self._data = await self._downloader.adownload(self.url)
+        return self.bytes()
+
+    @property
+    def mime_type(self) -> str:
+        return self.content_type or (self._data and _images.sniff_mime(self._data)) or "image/png"
+
+    def to_pil(self) -> PILImage.Image:
+        return _images.open_image(self.bytes())
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the image to ``path`` (a folder gets the file's own name); a differing suffix converts it."""
+        target = Path(path)
+        if target.is_dir():
+            target = target / (self.file_name or f"image{_EXTENSIONS.get(self.mime_type, '.png')}")
+        elif not target.suffix:
+            target = target.with_suffix(_EXTENSIONS.get(self.mime_type, ".png"))
+        wanted = mimetypes.guess_type(target.name)[0]
+        data = self.bytes()
+        if wanted and wanted.startswith("image/") and wanted != _images.sniff_mime(data, self.mime_type):
+            data = _images.image_bytes(self.to_pil(), wanted.split("/")[1])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return target
+
+    def thumbnail(self, max_px: int = _images.THUMBNAIL_PX) -> tuple[builtins.bytes, str]:
+        """A small preview ``(bytes, content_type)`` for galleries and notebooks."""
+        return _images.thumbnail(self.bytes(), max_px)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        try:
+            data, mime = self.thumbnail()
+        except Exception:  # a display hook must not raise
+            return {"text/plain": repr(self)}
+        return {mime: base64.b64encode(data).decode("ascii"), "text/plain": repr(self)}
+
+    def __repr__(self) -> str:
+        size = f"{self.width}x{self.height} " if self.width and self.height else ""
+        where = self.url if not _images.is_data_uri(self.url) else "data URI"
+        return f"Image({size}{self.content_type or 'image'}, {where})"
+
+    __str__ = __repr__
+
+
+def _plain_download(url: str) -> builtins.bytes:
+    import httpx
+
+    response = httpx.get(url, follow_redirects=True, timeout=60.0)
+    response.raise_for_status()
+    return response.content
+
+
+class Result(ImageOutput):
+    """An endpoint's output (``images`` and any other fields) with the request's story.
+
+    ``data`` is the raw output JSON; ``request`` is what was sent (its repr hides secrets).
+    """
+
+    # Unregistered endpoints may return no images (pydantic copies the default per instance).
+    images: list[Image] = Field(default_factory=list)  # type: ignore[assignment]
+
+    _endpoint: str = PrivateAttr(default="")
+    _request_id: str = PrivateAttr(default="")
+    _request: Any = PrivateAttr(default=None)
+    _data: Any = PrivateAttr(default=None)
+    _queue_seconds: float | None = PrivateAttr(default=None)
+    _inference_seconds: float | None = PrivateAttr(default=None)
+    _cost: CostEstimate | None = PrivateAttr(default=None)
+    _logs: tuple[LogEntry, ...] = PrivateAttr(default=())
+
+    @classmethod
+    def build(
+        cls,
+        output: Any,
+        *,
+        endpoint: str,
+        request_id: str,
+        request: Any = None,
+        downloader: Downloader | None = None,
+        queue_seconds: float | None = None,
+        inference_seconds: float | None = None,
+        cost: CostEstimate | None = None,
+        logs: Sequence[LogEntry] = (),
+    ) -> Result:
+        """Validate ``output`` (raises pydantic's ValidationError when it is not the expected shape)."""
+        result = cls.model_validate(output if isinstance(output, dict) else {})
+        result._endpoint, result._request_id, result._request, result._data = endpoint, request_id, request, output
+        result._queue_seconds, result._inference_seconds = queue_seconds, inference_seconds
+        result._cost, result._logs = cost, tuple(logs)
+        for image in result.images:
+            image._downloader = downloader
+        return result
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    @property
+    def request_id(self) -> str:
+        return self._request_id
+
+    @property
+    def request(self) -> Any:
+        return self._request
+
+    @property
+    def data(self) -> Any:
+        """The output JSON exactly as the server sent it."""
+        return self._data
+
+    @property
+    def queue_seconds(self) -> float | None:
+        return self._queue_seconds
+
+    @property
+    def inference_seconds(self) -> float | None:
+        return self._inference_seconds
+
+    @property
+    def cost(self) -> CostEstimate | None:
+        """The estimated cost (registered endpoints only); fal bills what it bills."""
+        return self._cost
+
+    @property
+    def logs(self) -> tuple[LogEntry, ...]:
+        """Every log line seen while waiting (when logs were asked for)."""
+        return self._logs
+
+    def redacted_request(self) -> Any:
+        return redact(self._request)
+
+    def _summary(self) -> str:
+        parts = [self._endpoint or "result", f"request {self._request_id}" if self._request_id else ""]
+        if self._inference_seconds is not None:
+            parts.append(f"{self._inference_seconds:.1f} s")
+        if self._cost is not None:
+            parts.append(str(self._cost))
+        return " · ".join(p for p in parts if p)
+
+    def __repr__(self) -> str:
+        images = ", ".join(repr(i) for i in self.images)
+        return f"Result({self._summary()}; images=[{images}]; request={self.redacted_request()!r})"
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        tiles = []
+        for image in self.images:
+            try:
+                data, mime = image.thumbnail(192)
+                src = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+                tiles.append(f'<img src="{src}" style="max-width:192px;max-height:192px;margin:2px">')
+            except Exception:  # a display hook must not raise
+                tiles.append(f"<code>{html.escape(repr(image))}</code>")
+        caption = html.escape(self._summary())
+        return f'<div>{"".join(tiles)}<div style="font-size:smaller">{caption}</div></div>'
+
+
+def parse_output(output: Any, **context: Any) -> Result:
+    """``Result.build`` that turns an unexpected output shape into ValueError with the reason."""
+    try:
+        return Result.build(output, **context)
+    except ValidationError as exc:
+        raise ValueError(f"the server's output does not match the expected shape: {exc}") from None

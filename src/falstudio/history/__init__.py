@@ -1,0 +1,51 @@
+"""Run history: every request made through falstudio, on disk, so a restart loses nothing paid for.
+
+``falstudio.history()`` lists the records (newest first) and shows them as a gallery; ``.resume()``
+re-attaches to requests that were still in flight. The client records into :func:`default_recorder`.
+
+Records hold no keys, so resuming needs a client that can reach the request's server: fal.ai records use
+your FAL_KEY; a local server's records need ``resume(client=Client(base_url=server.url, key=server.key))``
+unless it is this process's embedded server. A local server that has stopped took its results with it:
+its in-flight records become ``lost``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from typing import Any
+
+from ._history import History, history
+from ._paths import history_dir, recording_enabled
+from ._record import RunRecord, StoredImage
+from ._store import HistoryStore, HistoryWarning
+
+__all__ = [
+    "History",
+    "HistoryStore",
+    "HistoryWarning",
+    "RunRecord",
+    "StoredImage",
+    "default_recorder",
+    "history",
+    "history_dir",
+]
+
+
+def default_recorder(path: str | os.PathLike[str] | None = None) -> HistoryStore | None:
+    """The store the client records into, or None when recording is off (``FALSTUDIO_HISTORY=0``)."""
+    if not recording_enabled():
+        return None
+    return HistoryStore(path)
+
+
+class _CallableModule(types.ModuleType):
+    """Importing this package makes ``falstudio.history`` the module rather than the function, so the
+    module answers calls too: ``fs.history(...)`` works whichever of the two it is."""
+
+    def __call__(self, **filters: Any) -> History:
+        return history(**filters)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,110 @@
+"""A small HTML gallery of run records: inline styles, thumbnails as data URIs, no JavaScript.
+
+Colors come from JupyterLab's theme variables (with fallbacks), so it reads in light and dark themes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from html import escape
+
+from falstudio.client import _images
+
+from ._record import RunRecord
+
+SHOWN = 24
+THUMB_PX = 144
+_STATE_COLORS = {
+    "submitted": "#1565c0",
+    "completed": "#2e7d32",
+    "failed": "#c62828",
+    "cancelled": "#616161",
+    "lost": "#ef6c00",
+}
+_MUTED = "color:var(--jp-ui-font-color2,#888)"
+
+
+def records_html(records: Sequence[RunRecord], total: int, folder: str = "") -> str:
+    """A header line and up to :data:`SHOWN` cards, newest first."""
+    in_flight = sum(r.in_flight for r in records)
+    noun = "record" if total == 1 else "records"
+    header = f"Run history — {total} {noun}" + (f", {in_flight} in flight" if in_flight else "")
+    if folder:
+        header += f" · <code>{escape(folder)}</code>"
+    cards = "".join(_card(r) for r in records[:SHOWN])
+    more = ""
+    if total > SHOWN:
+        hidden = total - SHOWN
+        more = f'<div style="font-size:12px;{_MUTED}">… and {hidden} more (slice or .filter() to see them)</div>'
+    if not records:
+        cards = f'<div style="font-size:12px;{_MUTED}">No run records yet.</div>'
+    return (
+        '<div style="font-family:var(--jp-ui-font-family,system-ui,sans-serif);'
+        'color:var(--jp-ui-font-color1,inherit)">'
+        f'<div style="font-size:12px;margin:0 0 6px;{_MUTED}">{header}</div>'
+        f'<div style="display:flex;flex-wrap:wrap;gap:8px">{cards}</div>{more}</div>'
+    )
+
+
+def _card(record: RunRecord) -> str:
+    color = _STATE_COLORS.get(record.state, "#616161")
+    badge = (
+        f'<span style="background:{color};color:#fff;border-radius:3px;padding:0 4px;font-size:10px">'
+        f"{record.state}</span>"
+    )
+    count = f' <span style="font-size:10px;{_MUTED}">×{len(record.images)}</span>' if len(record.images) > 1 else ""
+    prompt = record.prompt or "(no prompt)"
+    short = prompt if len(prompt) <= 60 else prompt[:59] + "…"
+    details = [record.endpoint.removeprefix("fal-ai/")]
+    if record.cost_estimate:
+        details.append(escape(record.cost_estimate))
+    if record.submitted_at is not None:
+        details.append(dt.datetime.fromtimestamp(record.submitted_at).strftime("%Y-%m-%d %H:%M"))
+    note = ""
+    if record.error:
+        note = f'<div style="font-size:10px;color:{color}" title="{escape(record.error)}">' \
+               f"{escape(record.error_type or record.error[:40])}</div>"
+    elif record.in_flight and record.sync_mode:
+        note = f'<div style="font-size:10px;color:{_STATE_COLORS["lost"]}">sync_mode: cannot be fetched again</div>'
+    return (
+        f'<div style="width:{THUMB_PX + 8}px;border:1px solid var(--jp-border-color2,#8884);border-radius:6px;'
+        'padding:4px;box-sizing:border-box;background:var(--jp-layout-color1,transparent)" '
+        f'title="{escape(record.request_id)}">'
+        f"{_preview(record)}"
+        f'<div style="margin-top:3px">{badge}{count}</div>'
+        f'<div style="font-size:11px;line-height:1.25;overflow-wrap:anywhere" title="{escape(prompt)}">'
+        f"{escape(short)}</div>"
+        f'<div style="font-size:10px;{_MUTED}">{" · ".join(escape(d) for d in details)}</div>'
+        f"{note}</div>"
+    )
+
+
+def _preview(record: RunRecord) -> str:
+    box = (
+        f"width:{THUMB_PX}px;height:{THUMB_PX}px;display:flex;align-items:center;justify-content:center;"
+        "background:var(--jp-layout-color2,#8881);border-radius:4px;overflow:hidden"
+    )
+    thumb = None
+    try:
+        thumb = record.thumbnail(0, THUMB_PX)
+    except (OSError, ValueError):
+        thumb = None  # an image file that is not an image any more: show the card without it
+    if thumb is None:
+        label = "in flight…" if record.in_flight else "no image"
+        return f'<div style="{box};font-size:11px;{_MUTED}">{label}</div>'
+    src = _images.to_data_uri(*thumb)
+    return f'<div style="{box}"><img src="{src}" alt="" style="max-width:100%;max-height:100%"></div>'
+
+
+def records_text(records: Sequence[RunRecord], total: int) -> str:
+    """The plain-text form: a count and the newest few records, nothing that changes between runs."""
+    in_flight = sum(r.in_flight for r in records)
+    noun = "record" if total == 1 else "records"
+    lines = [f"History: {total} {noun}" + (f", {in_flight} in flight" if in_flight else "")]
+    for record in records[:5]:
+        prompt = record.prompt if len(record.prompt) <= 40 else record.prompt[:39] + "…"
+        lines.append(f"  {record.state:<9}  {record.endpoint}  {prompt!r}")
+    if total > 5:
+        lines.append(f"  … {total - 5} more")
+    return "\n".join(lines)

@@ -1,0 +1,134 @@
+"""``falstudio.history()``: the run records on disk as a list you can filter, display and resume."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, overload
+
+from ._record import STATES, RunRecord
+from ._store import HistoryStore
+
+
+class History(Sequence[RunRecord]):
+    """A snapshot of run records, newest first. Call ``falstudio.history()`` again to re-read the folder."""
+
+    def __init__(self, records: Iterable[RunRecord], store: HistoryStore) -> None:
+        self._records = list(records)
+        self.store = store
+
+    @overload
+    def __getitem__(self, index: int) -> RunRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> History: ...
+    def __getitem__(self, index: int | slice) -> RunRecord | History:
+        if isinstance(index, slice):
+            return History(self._records[index], self.store)
+        return self._records[index]
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[RunRecord]:
+        return iter(self._records)
+
+    def filter(
+        self,
+        *,
+        endpoint: str | None = None,
+        text: str | None = None,
+        state: str | Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> History:
+        """The records matching every given condition (see :func:`history`)."""
+        match = _matcher(endpoint, text, state)
+        return History(_take((r for r in self._records if match(r)), limit), self.store)
+
+    @property
+    def in_flight(self) -> History:
+        """Records whose request was submitted and whose result was never recorded."""
+        return self.filter(state="submitted")
+
+    def get(self, request_id: str) -> RunRecord:
+        for record in self._records:
+            if record.request_id == request_id:
+                return record
+        raise KeyError(f"no run record with request id {request_id!r} in this history")
+
+    def resume(self, client: Any = None, *, timeout: float | None = None) -> list[RunRecord]:
+        """Re-attach to every in-flight record and fetch its result; returns the updated records.
+
+        See :meth:`RunRecord.resume` for how a client is found. Records that cannot be resumed right now
+        (no credentials, server unreachable for a fal request) stay in flight, with a warning.
+        """
+        from ._resume import resume
+
+        updated = []
+        for i, record in enumerate(self._records):
+            if record.in_flight:
+                self._records[i] = resume(self.store, record, client=client, timeout=timeout)
+                updated.append(self._records[i])
+        return updated
+
+    def __repr__(self) -> str:
+        from ._display import records_text
+
+        return records_text(self._records, len(self._records))
+
+    def _repr_html_(self) -> str:
+        from ._display import records_html
+
+        return records_html(self._records, len(self._records), str(self.store.root))
+
+
+def history(
+    *,
+    endpoint: str | None = None,
+    text: str | None = None,
+    state: str | Iterable[str] | None = None,
+    limit: int | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> History:
+    """Run records made through falstudio, newest first.
+
+    ``endpoint``: part of the endpoint id (``"1.5/edit"``); ``text``: part of the prompt (case-insensitive);
+    ``state``: one of submitted, completed, failed, cancelled, lost (or several); ``limit``: at most this
+    many; ``path``: the history folder (default ``$FALSTUDIO_HISTORY_DIR``, else the per-user data dir).
+    Unreadable record files are skipped with a :class:`HistoryWarning`.
+    """
+    store = HistoryStore(path)
+    match = _matcher(endpoint, text, state)
+    return History(_take((r for r in store if match(r)), limit), store)
+
+
+def _matcher(endpoint: str | None, text: str | None, state: str | Iterable[str] | None) -> Any:
+    states = None
+    if state is not None:
+        states = {state} if isinstance(state, str) else set(state)
+        unknown = states - set(STATES)
+        if unknown:
+            raise ValueError(f"state must be one of {', '.join(STATES)}; got {', '.join(sorted(unknown))}")
+    endpoint_part = endpoint.lower() if endpoint else None
+    text_part = text.lower() if text else None
+
+    def match(record: RunRecord) -> bool:
+        return (
+            (states is None or record.state in states)
+            and (endpoint_part is None or endpoint_part in record.endpoint.lower())
+            and (text_part is None or text_part in record.prompt.lower())
+        )
+
+    return match
+
+
+def _take(records: Iterator[RunRecord] | Iterable[RunRecord], limit: int | None) -> list[RunRecord]:
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be 0 or more, got {limit}")
+    taken: list[RunRecord] = []
+    if limit == 0:
+        return taken
+    for record in records:
+        taken.append(record)
+        if limit is not None and len(taken) >= limit:
+            break  # stop reading files
+    return taken

@@ -1,0 +1,159 @@
+"""One run record: what was asked, where it ran, how it ended, and where its images are on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from falstudio.client import _images
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+    from ._store import HistoryStore
+
+State = Literal["submitted", "completed", "failed", "cancelled", "lost"]
+STATES: tuple[str, ...] = get_args(State)
+FILE_REF = "falstudio-history:"  # prefix of a request value that was a data URI, now a file beside the record
+SCHEMA_VERSION = 1
+
+
+class StoredImage(BaseModel):
+    """One output image: a content-addressed file in the history folder, plus what fal said about it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    path: str | None = Field(default=None, description="Relative to the history folder; None if it was never fetched.")
+    sha256: str | None = None
+    content_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    url: str | None = Field(default=None, description="Where the server offered it (None for sync_mode data URIs).")
+
+
+class RunRecord(BaseModel):
+    """A request made through falstudio, as saved on disk (secrets redacted)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    version: int = SCHEMA_VERSION
+    endpoint: str
+    request_id: str
+    state: State
+    stored_request: dict[str, Any] = Field(default_factory=dict, alias="request")
+    base_url: str = ""
+    mode: Literal["local", "fal"] | None = None
+    sync_mode: bool = False
+    submitted_at: float | None = None
+    finished_at: float | None = None
+    queue_seconds: float | None = None
+    inference_seconds: float | None = None
+    cost_estimate: str | None = None
+    cost_amount: str | None = None
+    error: str | None = None
+    error_type: str | None = None
+    images: list[StoredImage] = Field(default_factory=list)
+    output_extra: dict[str, Any] = Field(default_factory=dict, description="Output fields besides images.")
+
+    _store: HistoryStore | None = PrivateAttr(None)
+
+    # -- what people ask of a record -------------------------------------------------------------
+
+    @property
+    def request(self) -> dict[str, Any]:
+        """The request as sent, secrets redacted, input images back as data URIs: ready to run again."""
+        return self._rehydrate(self.stored_request)
+
+    @property
+    def prompt(self) -> str:
+        return str(self.stored_request.get("prompt", ""))
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state == "submitted"
+
+    @property
+    def recoverable(self) -> bool:
+        """Whether the server can hand the result out again by request id (never after ``sync_mode``)."""
+        return not self.sync_mode
+
+    @property
+    def latency_seconds(self) -> float | None:
+        if self.submitted_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.submitted_at
+
+    @property
+    def folder(self) -> Path:
+        """The history folder this record belongs to."""
+        if self._store is None:
+            raise RuntimeError("this RunRecord is not attached to a history folder; load it with falstudio.history()")
+        return self._store.root
+
+    def image_paths(self) -> list[Path]:
+        """Absolute paths of the saved output images, in output order (missing files left out)."""
+        return [p for p in (self.folder / i.path for i in self.images if i.path) if p.exists()]
+
+    def image_bytes(self) -> list[bytes]:
+        return [p.read_bytes() for p in self.image_paths()]
+
+    def images_pil(self) -> list[PILImage.Image]:
+        return [_images.open_image(data) for data in self.image_bytes()]
+
+    def thumbnail(self, index: int = 0, max_px: int = 160) -> tuple[bytes, str] | None:
+        """A small preview of output image ``index`` (cached on disk), or None when there is none."""
+        if self._store is None or index >= len(self.images):
+            return None
+        return self._store.thumbnail(self.images[index], max_px)
+
+    def resume(self, client: Any = None, *, timeout: float | None = None) -> RunRecord:
+        """Re-attach to this request if it was still in flight; returns the updated record.
+
+        ``client``: a ``falstudio.client.Client`` that can reach the request's server. Without one, fal
+        records use ``Client()`` (your FAL_KEY) and local records a key-less client for ``base_url``; a
+        local server that is gone marks the record ``lost``.
+        """
+        from ._resume import resume
+
+        store = self._store
+        if store is None:
+            raise RuntimeError("this RunRecord is not attached to a history folder; load it with falstudio.history()")
+        return resume(store, self, client=client, timeout=timeout)
+
+    # -- display ---------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        prompt = self.prompt if len(self.prompt) <= 40 else self.prompt[:39] + "…"
+        extra = f", error={self.error_type or self.error!r}" if self.error else ""
+        return (
+            f"RunRecord({self.endpoint!r}, {self.state}, prompt={prompt!r}, images={len(self.images)}"
+            f"{extra}, request_id={self.request_id!r})"
+        )
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def _repr_html_(self) -> str:
+        from ._display import records_html
+
+        return records_html([self], total=1)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def attached(self, store: HistoryStore) -> RunRecord:
+        self._store = store
+        return self
+
+    def _rehydrate(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: self._rehydrate(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._rehydrate(v) for v in value]
+        if isinstance(value, str) and value.startswith(FILE_REF) and self._store is not None:
+            path = (self._store.root / value[len(FILE_REF):]).resolve()
+            if path.parent == self._store.images_dir.resolve() and path.exists():  # nothing outside images/
+                data = path.read_bytes()
+                return _images.to_data_uri(data)
+        return value

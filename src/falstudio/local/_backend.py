@@ -1,0 +1,199 @@
+"""The server's state: settings, storage, the queue, upload tokens and outgoing HTTP (webhooks)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from ._runner import Runner
+from .faults import Faults
+from .jobs import Job, JobQueue
+from .storage import Storage
+
+if TYPE_CHECKING:
+    import httpx
+
+logger = logging.getLogger("falstudio.local")
+TOKEN_SECONDS = 3600
+WEBHOOK_ATTEMPTS = 3
+
+
+@dataclass
+class Settings:
+    """What a server was started with. ``latency`` and ``faults`` may change while it runs."""
+
+    key: str
+    latency: float = 1.0
+    concurrency: int = 2
+    faults: Faults = field(default_factory=Faults)
+    allow_remote_fetch: bool = False
+    max_upload_bytes: int = 50 * 1024 * 1024
+    storage_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            raise ValueError("the server key must be a non-empty string")
+        if self.latency < 0:
+            raise ValueError(f"latency is a multiplier >= 0 (0 = instant), got {self.latency!r}")
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency is the number of workers (>= 1), got {self.concurrency!r}")
+        if self.max_upload_bytes < 1:
+            raise ValueError(f"max_upload_bytes must be positive, got {self.max_upload_bytes!r}")
+
+
+def is_loopback_url(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Backend:
+    """Owns everything a request handler needs. Created with the app, started in its lifespan."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.storage = Storage(settings.storage_dir)
+        self._tokens: dict[str, float] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._webhooks: set[asyncio.Task[None]] = set()
+        self._queue: JobQueue | None = None
+        self.closing = False
+
+    # --- lifecycle (on the server's loop) ---
+
+    async def start(self) -> None:
+        import httpx
+
+        self._executor = ThreadPoolExecutor(self.settings.concurrency + 1, thread_name_prefix="falstudio-engine")
+        self._http = httpx.AsyncClient(timeout=15.0)
+        self._queue = JobQueue(self.settings.concurrency, Runner(self, self._executor), self._finished)
+        self._queue.start()
+
+    def begin_shutdown(self) -> None:
+        """Cancel unfinished jobs and wake every open status stream, so open requests end before the HTTP
+        server stops."""
+        self.closing = True
+        if self._queue is not None:
+            for job in self._queue.jobs():
+                self._queue.cancel(job)
+                job.notify()
+
+    async def stop(self) -> None:
+        self.begin_shutdown()
+        if self._queue is not None:
+            await self._queue.stop()
+        for task in list(self._webhooks):
+            task.cancel()
+        await asyncio.gather(*self._webhooks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.aclose()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        self.storage.close()
+
+    @property
+    def queue(self) -> JobQueue:
+        if self._queue is None:
+            raise RuntimeError("the local server has not started")
+        return self._queue
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise RuntimeError("the local server has not started")
+        return self._http
+
+    # --- auth ---
+
+    def key_problem(self, authorization: str | None) -> str | None:
+        """Why ``authorization`` is not accepted for the API (never echoing it), or None when it is."""
+        if not authorization:
+            return ("Authorization header is required: send 'Authorization: Key <key>' with the key this local "
+                    "server printed (LocalServer.key)")
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() != "key" or not value.strip():
+            return "Authorization header must be 'Key <key>'"
+        if not secrets.compare_digest(value.strip().encode(), self.settings.key.encode()):
+            return "No user found for Key ID and Secret: this local server was started with a different key"
+        return None
+
+    def issue_token(self) -> dict[str, Any]:
+        token = secrets.token_urlsafe(24)
+        expires = time.time() + TOKEN_SECONDS
+        self._tokens = {t: e for t, e in self._tokens.items() if e > time.time()}
+        self._tokens[token] = expires
+        expires_at = datetime.now(timezone.utc) + timedelta(seconds=TOKEN_SECONDS)
+        return {"token": token, "token_type": "Bearer", "expires_at": expires_at.isoformat()}
+
+    def upload_auth_problem(self, authorization: str | None) -> str | None:
+        """Uploads accept a CDN token from /storage/auth/token or the API key."""
+        scheme, _, value = (authorization or "").strip().partition(" ")
+        if scheme.lower() == "bearer":
+            expires = self._tokens.get(value.strip())
+            return None if expires and expires > time.time() else "Upload token is invalid or expired"
+        return self.key_problem(authorization)
+
+    # --- URLs ---
+
+    def own_origins(self, base_url: str) -> set[str]:
+        """Origins that mean "this server": the one a request came in on, and loopback names for our port."""
+        parts = urlsplit(base_url)
+        origins = {f"{parts.scheme}://{parts.netloc}".lower()}
+        if parts.port is not None:
+            origins |= {f"{parts.scheme}://{host}:{parts.port}" for host in ("127.0.0.1", "localhost", "[::1]")}
+        return origins
+
+    def is_own_url(self, url: str, base_url: str) -> bool:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}".lower() in self.own_origins(base_url)
+
+    def webhook_problem(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "fal_webhook must be an absolute http(s) URL"
+        if not self.settings.allow_remote_fetch and not is_loopback_url(url):
+            return ("This local server only calls loopback webhooks (127.0.0.1, localhost); "
+                    "start it with allow_remote_fetch=True to allow others")
+        return None
+
+    # --- completion ---
+
+    def _finished(self, job: Job) -> None:
+        if job.webhook_url and not self.closing:
+            task = asyncio.create_task(self._deliver(job))
+            self._webhooks.add(task)
+            task.add_done_callback(self._webhooks.discard)
+
+    async def _deliver(self, job: Job) -> None:
+        """POST fal's webhook envelope; a few attempts with backoff; failures are logged, never raised."""
+        envelope: dict[str, Any] = {"request_id": job.id, "gateway_request_id": job.id}
+        if job.output is not None:
+            envelope |= {"status": "OK", "payload": job.output}
+        else:
+            envelope |= {"status": "ERROR", "error": f"Invalid status code: {job.error_status}",
+                         "payload": job.error_body}
+        assert job.webhook_url is not None
+        for attempt in range(WEBHOOK_ATTEMPTS):
+            try:
+                response = await self.http.post(job.webhook_url, json=envelope)
+                if response.status_code < 300:
+                    return
+                reason = f"HTTP {response.status_code}"
+            except Exception as exc:  # any failure of someone else's endpoint must not reach the server
+                reason = type(exc).__name__
+            if attempt + 1 < WEBHOOK_ATTEMPTS:
+                await asyncio.sleep(0.25 * 2**attempt)
+        logger.warning("webhook for request %s failed after %d attempts (%s)", job.id, WEBHOOK_ATTEMPTS, reason)

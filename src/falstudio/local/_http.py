@@ -1,0 +1,83 @@
+"""Small HTTP helpers shared by the routes: bodies with a size limit, auth, fal-shaped errors."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from ._backend import Backend
+
+
+def backend_of(request: Request) -> Backend:
+    return request.app.state.backend  # type: ignore[no-any-return]
+
+
+def base_url(request: Request) -> str:
+    """This server's origin as the client reached it, for absolute URLs in responses."""
+    return str(request.base_url).rstrip("/")
+
+
+def require_key(request: Request) -> None:
+    """Dependency for API routes: ``Authorization: Key <key>`` with the server's key, else 401."""
+    problem = backend_of(request).key_problem(request.headers.get("authorization"))
+    if problem:
+        raise HTTPException(401, problem)
+
+
+def too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"Request body too large: this local server accepts at most {limit} bytes "
+                              "(max_upload_bytes)")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything over ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_body(request: Request, limit: int) -> Any:
+    """The JSON body (an empty body counts as ``{}``); a 422 shaped like FastAPI's when it is not JSON."""
+    raw = await read_body(request, limit)
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        position = getattr(exc, "pos", 0)
+        raise HTTPException(422, [{"loc": ["body", position], "msg": "JSON decode error", "type": "json_invalid",
+                                   "ctx": {"error": getattr(exc, "msg", str(exc))}}]) from None
+
+
+def _json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def validation_detail(exc: ValidationError, prefix: str = "body") -> list[dict[str, Any]]:
+    """fal's 422 ``detail`` list from the pydantic error of the request model. Inputs are left out: they may
+    hold secrets (``openai_api_key``)."""
+    detail = []
+    for error in exc.errors(include_url=False, include_input=False):
+        item: dict[str, Any] = {"loc": [prefix, *error["loc"]], "msg": error["msg"], "type": error["type"]}
+        if error.get("ctx"):
+            item["ctx"] = _json_safe(error["ctx"])
+        detail.append(item)
+    return detail
+
+
+def fal_error(status: int, body: Any, error_type: str | None = None) -> JSONResponse:
+    headers = {"x-fal-error-type": error_type} if error_type else None
+    return JSONResponse(body, status_code=status, headers=headers)

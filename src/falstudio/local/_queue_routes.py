@@ -1,0 +1,172 @@
+"""fal's queue API (``queue.fal.run``) and sync API (``fal.run``, here under ``/run``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
+
+from falstudio import endpoints
+
+from ._backend import Backend
+from ._http import backend_of, base_url, fal_error, json_body, require_key, validation_detail
+from .jobs import Job
+
+PING_SECONDS = 15.0
+_TRUE = ("1", "true", "True", "yes")
+
+router = APIRouter()
+api = APIRouter(dependencies=[Depends(require_key)])
+
+
+@router.get("/")
+async def index(request: Request) -> dict[str, Any]:
+    """What this server is, for a human opening its URL (no key needed, nothing secret)."""
+    return {
+        "server": "falstudio local fal-compatible server (offline engines, no model)",
+        "queue": f"{base_url(request)}/{{endpoint_id}}",
+        "run": f"{base_url(request)}/run/{{endpoint_id}}",
+        "endpoints": list(endpoints.REGISTRY),
+        "auth": "Authorization: Key <key printed when the server started>",
+    }
+
+
+def _spec(endpoint_id: str) -> endpoints.EndpointSpec:
+    spec = endpoints.find(endpoint_id)
+    if spec is not None:
+        return spec
+    parts = endpoint_id.split("/")
+    app = parts[1] if len(parts) > 1 else endpoint_id
+    siblings = [e for e in endpoints.REGISTRY if e.split("/")[:2] == parts[:2]]
+    if siblings:
+        raise HTTPException(404, f"Endpoint \"{endpoint_id}\" not found; application \"{app}\" has: "
+                                 f"{', '.join(siblings)}")
+    raise HTTPException(404, f"Application \"{app}\" not found")
+
+
+async def _new_job(request: Request, endpoint_id: str, webhook: str | None = None) -> Job:
+    """Validate the body against the endpoint's model and queue a job (422 / 404 on bad input)."""
+    backend = backend_of(request)
+    spec = _spec(endpoint_id)
+    body = await json_body(request, backend.settings.max_upload_bytes)
+    try:
+        model = spec.validate(body) if isinstance(body, dict) else spec.input_model.model_validate(body)
+    except ValidationError as exc:
+        raise HTTPException(422, validation_detail(exc)) from None
+    if webhook is not None:
+        problem = backend.webhook_problem(webhook)
+        if problem:
+            raise HTTPException(422, [{"loc": ["query", "fal_webhook"], "msg": problem, "type": "value_error"}])
+    job = Job(request.state.fal_request_id, spec.id, model, base_url(request), webhook_url=webhook)
+    backend.queue.submit(job)
+    return job
+
+
+def _result(job: Job) -> JSONResponse:
+    if not job.finished:
+        return JSONResponse({"detail": "Request is still in progress"}, status_code=400)
+    if job.output is not None:
+        return JSONResponse(job.output)
+    return fal_error(job.error_status or 500, job.error_body, job.error_type)
+
+
+@api.post("/run/{endpoint_id:path}")
+async def run(request: Request, endpoint_id: str) -> Response:
+    """Like ``fal.run``: the model output in the response, no queue round trips."""
+    job = await _new_job(request, endpoint_id.strip("/"))
+    await job.wait_done()
+    return _result(job)
+
+
+def _job(backend: Backend, app_path: str, request_id: str) -> Job | None:
+    """The job, if ``app_path`` is its ``owner/app`` or its full endpoint id (both are accepted)."""
+    job = backend.queue.get(request_id)
+    if job is None or app_path.strip("/") not in (job.app_path, job.endpoint_id):
+        return None
+    return job
+
+
+def _found(request: Request, app_path: str, request_id: str) -> Job:
+    job = _job(backend_of(request), app_path, request_id)
+    if job is None:
+        raise HTTPException(404, f"Request \"{request_id}\" not found")
+    return job
+
+
+@api.get("/{app_path:path}/requests/{request_id}/status/stream")
+async def status_stream(request: Request, app_path: str, request_id: str) -> Response:
+    job = _found(request, app_path, request_id)
+    backend = backend_of(request)
+    with_logs = request.query_params.get("logs") in _TRUE
+    drop = backend.settings.faults.roll(backend.settings.faults.drop_sse)
+    return StreamingResponse(_events(backend, job, with_logs, drop), media_type="text/event-stream",
+                             headers={"cache-control": "no-cache"})
+
+
+async def _events(backend: Backend, job: Job, with_logs: bool, drop: bool) -> AsyncIterator[str]:
+    """Status events on every change (new log lines only, as fal sends them); ends after COMPLETED."""
+    sent_logs = 0
+    last: tuple[Any, ...] | None = None
+    while not backend.closing:
+        version = job.version
+        position = backend.queue.position(job)
+        state = (job.status, position, len(job.logs))
+        if state != last:
+            if drop and (job.finished or last is not None):
+                return  # injected fault: the stream breaks before the final event
+            body = job.status_body(position=position, with_logs=with_logs, logs_since=sent_logs)
+            yield f"data: {json.dumps(body)}\n\n"
+            sent_logs, last = len(job.logs), state
+        if job.finished:
+            return
+        if not await job.wait_changed(version, PING_SECONDS):
+            yield ": ping\n\n"
+
+
+@api.get("/{app_path:path}/requests/{request_id}/status")
+@api.get("/{app_path:path}/requests/{request_id}/status/")
+async def status(request: Request, app_path: str, request_id: str) -> JSONResponse:
+    job = _found(request, app_path, request_id)
+    with_logs = request.query_params.get("logs") in _TRUE
+    body = job.status_body(position=backend_of(request).queue.position(job), with_logs=with_logs)
+    return JSONResponse(body, status_code=200 if job.finished else 202)
+
+
+@api.get("/{app_path:path}/requests/{request_id}")
+@api.get("/{app_path:path}/requests/{request_id}/")
+async def result(request: Request, app_path: str, request_id: str) -> JSONResponse:
+    return _result(_found(request, app_path, request_id))
+
+
+@api.put("/{app_path:path}/requests/{request_id}/cancel")
+async def cancel(request: Request, app_path: str, request_id: str) -> JSONResponse:
+    backend = backend_of(request)
+    job = _job(backend, app_path, request_id)
+    if job is None:
+        return JSONResponse({"status": "NOT_FOUND"}, status_code=404)
+    if backend.queue.cancel(job):
+        return JSONResponse({"status": "CANCELLATION_REQUESTED"}, status_code=202)
+    return JSONResponse({"status": "ALREADY_COMPLETED"}, status_code=400)
+
+
+@api.post("/{endpoint_id:path}")
+async def submit(request: Request, endpoint_id: str) -> JSONResponse:
+    """Queue a request: ``{request_id, response_url, status_url, cancel_url, queue_position, status}``."""
+    endpoint_id = endpoint_id.strip("/")
+    if "/requests/" in f"/{endpoint_id}/":
+        raise HTTPException(405, "Method Not Allowed")
+    backend = backend_of(request)
+    limit = request.query_params.get("fal_max_queue_length")
+    if limit is not None and limit.isdigit() and backend.queue.waiting >= int(limit):
+        return fal_error(429, {"detail": f"Queue is longer than fal_max_queue_length={limit}",
+                               "error_type": "queue_full"}, "queue_full")
+    job = await _new_job(request, endpoint_id, webhook=request.query_params.get("fal_webhook"))
+    position = backend.queue.position(job)
+    return JSONResponse({"request_id": job.id, **job.urls(), "queue_position": position or 0, "status": job.status})
+
+
+router.include_router(api)

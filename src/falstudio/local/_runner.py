@@ -1,0 +1,189 @@
+"""Running one job: simulated model latency, input images, the engine in a thread, stored outputs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image, UnidentifiedImageError
+
+from falstudio import endpoints
+from falstudio.client._images import decode_data_uri, open_image, to_data_uri
+
+from . import engines
+from .jobs import Job, JobCancelled
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._backend import Backend
+
+# Seconds a real GPT Image request takes, roughly, by quality (fal queue timings); ``auto`` behaves as medium.
+BASE_SECONDS = {"low": 1.0, "medium": 2.5, "auto": 2.5, "high": 5.0}
+
+
+def simulated_seconds(request: Any, kind: str) -> float:
+    """How long the model would take for ``request``, before the server's latency multiplier."""
+    seconds = BASE_SECONDS.get(str(getattr(request, "quality", "auto")), 2.5)
+    if "1536" in str(getattr(request, "image_size", "")):
+        seconds *= 1.3
+    seconds *= 1 + 0.4 * (int(getattr(request, "num_images", 1)) - 1)
+    if kind == "image-edit":
+        seconds *= 1.1
+    return seconds
+
+
+class InputError(Exception):
+    """An input image that cannot be used; becomes a 422 with fal's error ``type``."""
+
+    def __init__(self, loc: list[str | int], message: str, error_type: str) -> None:
+        super().__init__(message)
+        self.loc, self.message, self.error_type = loc, message, error_type
+
+
+class _Pacer:
+    """The engine's log callback: spreads log lines over the simulated time and stops on cancel."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, job: Job, start: float, total: float) -> None:
+        self.loop, self.job, self.start, self.total = loop, job, start, total
+
+    def __call__(self, message: str, progress: float, /) -> None:
+        due = self.start + self.total * progress
+        delay = due - time.monotonic()
+        if (delay > 0 and self.job.cancelled_flag.wait(delay)) or self.job.cancelled_flag.is_set():
+            raise JobCancelled
+        try:
+            self.loop.call_soon_threadsafe(self.job.log, message)
+        except RuntimeError:  # the server's loop has closed: nobody is waiting for this job any more
+            raise JobCancelled from None
+
+
+@dataclass
+class _Inputs:
+    images: list[Image.Image]
+    mask: Image.Image | None
+
+
+class Runner:
+    """Executes jobs for the queue. Engine work runs on a dedicated thread pool, never on the loop."""
+
+    def __init__(self, backend: Backend, executor: ThreadPoolExecutor) -> None:
+        self.backend = backend
+        self.executor = executor
+
+    async def __call__(self, job: Job) -> None:
+        settings = self.backend.settings
+        if settings.faults.slow_start > 0:
+            await asyncio.sleep(settings.faults.slow_start)
+        spec = endpoints.get(job.endpoint_id)
+        job.start()
+        total = simulated_seconds(job.request, spec.kind) * max(settings.latency, 0.0)
+        job.log(f"Running {job.endpoint_id} on the offline engine (simulated model time {total:.1f} s)")
+        started = time.monotonic()
+        prompt = getattr(job.request, "prompt", "")
+        if settings.faults.fails(prompt):
+            await asyncio.sleep(total * 0.2)
+            msg = "The prompt was flagged by the content policy (injected fault)"
+            detail = [{"loc": ["body", "prompt"], "msg": msg, "type": "content_policy_violation"}]
+            job.fail(422, {"detail": detail}, msg, "content_policy_violation")
+            return
+        try:
+            inputs = await self._inputs(job) if spec.kind == "image-edit" else None
+        except InputError as exc:
+            problem: dict[str, Any] = {"loc": ["body", *exc.loc], "msg": exc.message, "type": exc.error_type}
+            job.fail(422, {"detail": [problem]}, exc.message, exc.error_type)
+            return
+        loop = asyncio.get_running_loop()
+        pacer = _Pacer(loop, job, started, total)
+        output = await loop.run_in_executor(self.executor, self._generate, job, inputs, pacer)
+        remaining = started + total - time.monotonic()
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+        job.complete(output)
+
+    def _generate(self, job: Job, inputs: _Inputs | None, pacer: _Pacer) -> dict[str, Any]:
+        """In the engine thread: render, then store the files (or inline them under sync_mode)."""
+        if inputs is None:
+            images = engines.generate(job.request, job.endpoint_id, log=pacer)
+        else:
+            images = engines.edit(job.request, inputs.images, inputs.mask, log=pacer)
+        if job.cancelled_flag.is_set():
+            raise JobCancelled
+        inline = bool(getattr(job.request, "sync_mode", False))
+        files = []
+        for i, image in enumerate(images):
+            name = f"{job.id[:8]}-{i}.{image.extension}"
+            if inline:
+                url = to_data_uri(image.data, image.content_type)
+            else:
+                url = self.backend.storage.put(image.data, image.content_type, name).url(job.base_url)
+            files.append({"url": url, "content_type": image.content_type, "file_name": name,
+                          "file_size": len(image.data), "width": image.width, "height": image.height})
+        return {"images": files}
+
+    async def _inputs(self, job: Job) -> _Inputs:
+        urls: list[str] = list(getattr(job.request, "image_urls", []) or [])
+        images = []
+        for i, url in enumerate(urls):
+            data = await self._fetch(job, url, ["image_urls", i])
+            images.append(await self._decode(data, ["image_urls", i]))
+            job.log(f"Loaded input image {i + 1}/{len(urls)} ({images[-1].width}x{images[-1].height})")
+        mask_url = getattr(job.request, "mask_image_url", None)
+        mask = None
+        if mask_url:
+            mask = await self._decode(await self._fetch(job, mask_url, ["mask_image_url"]), ["mask_image_url"])
+            job.log(f"Loaded mask ({mask.width}x{mask.height}, {'alpha' if 'A' in mask.getbands() else 'no alpha'})")
+        return _Inputs(images, mask)
+
+    async def _decode(self, data: bytes, loc: list[str | int]) -> Image.Image:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, open_image, data)
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise InputError(loc, f"Could not read the file as an image ({type(exc).__name__})",
+                             "image_load_error") from None
+
+    async def _fetch(self, job: Job, url: str, loc: list[str | int]) -> bytes:
+        """Bytes of an input: a data URI, a file this server stores, or (only if allowed) a remote URL."""
+        if url.startswith("data:"):
+            try:
+                return decode_data_uri(url)[0]
+            except ValueError as exc:
+                raise InputError(loc, f"Invalid data URI: {exc}", "file_download_error") from None
+        stored = self.backend.storage.find(url, self.backend.own_origins(job.base_url))
+        if stored is not None:
+            found = self.backend.storage.read(stored.id)
+            if found is not None:
+                return found[0]
+        if self.backend.is_own_url(url, job.base_url):
+            raise InputError(loc, "File not found on this local server (it may have been stored by an earlier run)",
+                             "file_download_error")
+        if not self.backend.settings.allow_remote_fetch:
+            raise InputError(
+                loc,
+                "This local server does not fetch remote URLs: upload the file to it first (client upload or "
+                "fal_client.upload_file), pass a data URI, or start it with allow_remote_fetch=True",
+                "file_download_error",
+            )
+        return await self._download(self.backend.http, url, loc)
+
+    async def _download(self, http: httpx.AsyncClient, url: str, loc: list[str | int]) -> bytes:
+        import httpx
+
+        limit = self.backend.settings.max_upload_bytes
+        try:
+            async with http.stream("GET", url, follow_redirects=True, timeout=30.0) as response:
+                if response.status_code >= 400:
+                    raise InputError(loc, f"Downloading the file failed with HTTP {response.status_code}",
+                                     "file_download_error")
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise InputError(loc, f"The file is larger than {limit} bytes", "file_too_large")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.HTTPError as exc:
+            raise InputError(loc, f"Downloading the file failed: {type(exc).__name__}", "file_download_error") from None

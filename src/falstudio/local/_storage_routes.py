@@ -1,0 +1,78 @@
+"""fal's storage API: CDN tokens, uploads (both flows fal-client 1.x uses) and file serving."""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from ._http import backend_of, base_url, json_body, read_body, require_key
+
+router = APIRouter()
+
+
+def _upload_name(name: str | None, content_type: str) -> str:
+    if name:
+        return name
+    extension = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ".bin"
+    return f"upload{extension}"
+
+
+@router.post("/storage/auth/token")
+async def cdn_token(request: Request) -> dict[str, Any]:
+    """A short-lived upload token, as ``rest.fal.ai/storage/auth/token?storage_type=fal-cdn-v3`` gives."""
+    require_key(request)
+    return {**backend_of(request).issue_token(), "base_url": base_url(request)}
+
+
+@router.post("/files/upload")
+async def upload(request: Request) -> dict[str, str]:
+    """The CDN upload: raw bytes in, ``{"access_url"}`` out. Token (``Bearer``) or API key."""
+    backend = backend_of(request)
+    problem = backend.upload_auth_problem(request.headers.get("authorization"))
+    if problem:
+        raise HTTPException(401, problem)
+    data = await read_body(request, backend.settings.max_upload_bytes)
+    content_type = request.headers.get("content-type") or "application/octet-stream"
+    name = _upload_name(request.headers.get("x-fal-file-name"), content_type)
+    stored = backend.storage.put(data, content_type, name)
+    return {"access_url": stored.url(base_url(request))}
+
+
+@router.post("/storage/upload/initiate")
+async def initiate(request: Request) -> dict[str, str]:
+    """The signed-URL flow: ``{upload_url, file_url}``; the bytes follow with ``PUT upload_url``."""
+    require_key(request)
+    backend = backend_of(request)
+    body = await json_body(request, 64 * 1024)
+    if not isinstance(body, dict):
+        raise HTTPException(422, [{"loc": ["body"], "msg": "expected an object with content_type and file_name",
+                                   "type": "model_attributes_type"}])
+    content_type = str(body.get("content_type") or "application/octet-stream")
+    token, reserved = backend.storage.reserve(content_type, _upload_name(body.get("file_name"), content_type))
+    base = base_url(request)
+    return {"upload_url": f"{base}/storage/upload/{token}", "file_url": reserved.url(base)}
+
+
+@router.put("/storage/upload/{token}")
+async def upload_signed(request: Request, token: str) -> JSONResponse:
+    backend = backend_of(request)
+    data = await read_body(request, backend.settings.max_upload_bytes)
+    stored = backend.storage.fill(token, data, request.headers.get("content-type"))
+    if stored is None:
+        raise HTTPException(404, "Upload URL not found or already used")
+    return JSONResponse({}, status_code=200)
+
+
+@router.api_route("/files/{file_id}/{name:path}", methods=["GET", "HEAD"])
+async def serve_file(request: Request, file_id: str, name: str) -> Response:
+    """Stored files, like the CDN: no key needed, only ids this server issued resolve."""
+    backend = backend_of(request)
+    stored = backend.storage.get(file_id)
+    if stored is None or not backend.storage.path(stored).is_file():
+        raise HTTPException(404, "File not found")
+    return FileResponse(backend.storage.path(stored), media_type=stored.content_type,
+                        headers={"cache-control": "public, max-age=31536000, immutable",
+                                 "x-content-type-options": "nosniff", "access-control-allow-origin": "*"})

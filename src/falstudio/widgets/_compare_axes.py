@@ -1,0 +1,140 @@
+"""The axis picker of Compare: checkboxes of every choice field's values (read from the endpoint's model).
+
+One checked value sets that field on the base request; two or more make it an axis. Axes keep the order in
+which they were made (the first gives the rows, the second the columns).
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets
+
+from ..endpoints import REGISTRY, get
+from ..sweep import ENDPOINT, Sweep, SweepError, sweep
+from ._style import COLOR, FONT_SMALL, esc
+
+_LABEL_WIDTH = "9em"
+
+
+def axis_options(endpoint: str) -> dict[str, tuple[Any, ...]]:
+    """The fields of ``endpoint`` with a fixed set of values (``Literal`` choices), with those values."""
+    options: dict[str, tuple[Any, ...]] = {}
+    for name, info in get(endpoint).input_model.model_fields.items():
+        if typing.get_origin(info.annotation) is typing.Literal:
+            options[name] = typing.get_args(info.annotation)
+    return options
+
+
+def sibling_endpoints(endpoint: str) -> tuple[str, ...]:
+    """Endpoints of the same kind (text-to-image or edit) and billing as ``endpoint``: its endpoint choices."""
+    spec = get(endpoint)
+    return tuple(s.id for s in REGISTRY.values()
+                 if s.kind == spec.kind and s.is_byok == spec.is_byok and s.status != "gone")
+
+
+class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
+    """Checkbox rows for the endpoint and each choice field, starting from ``start``'s base and axes."""
+
+    def __init__(self, start: Sweep, on_change: Callable[[], None]) -> None:
+        self._start = start
+        self._on_change = on_change
+        base = start.base_endpoint
+        model = get(base).input_model
+        endpoints = tuple(dict.fromkeys([*start.axes.get(ENDPOINT, ()), *sibling_endpoints(base)]))
+        options = {ENDPOINT: endpoints, **axis_options(base)}
+        self._boxes: dict[str, dict[Any, ipywidgets.Checkbox]] = {}
+        self._notes: dict[str, ipywidgets.HTML] = {}
+        self._touched: set[str] = set()  # fields the user changed here: sent as ticked, even if a default
+        self.order: list[str] = [a for a in start.axes if a in options]  # fields that are axes, oldest first
+        rows = []
+        for name, values in options.items():
+            if name in start.axes:
+                checked = set(start.axes[name])
+            elif name == ENDPOINT:
+                checked = {base}
+            else:
+                checked = {start.base_fields.get(name, model.model_fields[name].default)}
+            boxes = {v: ipywidgets.Checkbox(value=v in checked, description=str(v), indent=False,
+                                            tooltip=f"include {name}={v}",
+                                            layout=ipywidgets.Layout(width="auto", margin="0 12px 0 0"))
+                     for v in values}
+            for box in boxes.values():
+                box.observe(lambda _change, name=name: self._changed(name), "value")
+            self._boxes[name] = boxes
+            label = ipywidgets.HTML(f'<span style="color:{COLOR["muted"]}">{esc(name)}</span>',
+                                    layout=ipywidgets.Layout(width=_LABEL_WIDTH, flex="0 0 auto"))
+            self._notes[name] = ipywidgets.HTML()
+            rows.append(ipywidgets.HBox([label, *boxes.values(), self._notes[name]],
+                                        layout=ipywidgets.Layout(flex_flow="row wrap", align_items="center")))
+        fixed = [a for a in start.axes if a not in options]  # e.g. several prompts, given in code
+        if fixed:
+            text = "; ".join(f"{a}: {len(start.axes[a])} values" for a in fixed)
+            rows.append(ipywidgets.HTML(f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">'
+                                        f"Also varied (set in code): {esc(text)}</span>"))
+        super().__init__(rows)
+        self._show_notes()
+
+    @property
+    def disabled(self) -> bool:
+        return all(box.disabled for boxes in self._boxes.values() for box in boxes.values())
+
+    @disabled.setter
+    def disabled(self, value: bool) -> None:
+        for boxes in self._boxes.values():
+            for box in boxes.values():
+                box.disabled = value
+
+    def checked(self, name: str) -> list[Any]:
+        return [v for v, box in self._boxes[name].items() if box.value]
+
+    def set_checked(self, name: str, values: list[Any]) -> None:
+        """Check exactly ``values`` of ``name`` (as a click on each box would)."""
+        unknown = [v for v in values if v not in self._boxes[name]]
+        if unknown:
+            raise ValueError(f"{name} has no option {unknown[0]!r}; options: {list(self._boxes[name])}")
+        for value, box in self._boxes[name].items():
+            box.value = value in values
+
+    def build(self) -> Sweep:
+        """The sweep the boxes describe; raises :class:`SweepError` naming what to fix."""
+        empty = [n for n in self._boxes if not self.checked(n)]
+        if empty:
+            raise SweepError([f"tick at least one {n}" for n in empty])
+        start = self._start
+        fields = dict(start.base_fields)
+        axes: dict[str, Any] = {}
+        for name in self._boxes:
+            values = self.checked(name)
+            if len(values) > 1:
+                continue
+            fields.pop(name, None)
+            if name == ENDPOINT:
+                axes[ENDPOINT] = values[0]
+            elif not self._is_default(name):
+                fields[name] = values[0]
+        for name in [*self.order, *(a for a in start.axes if a not in self._boxes)]:
+            axes[name] = self.checked(name) if name in self._boxes else start.axes[name]
+        return sweep(fields, **axes)
+
+    def _is_default(self, name: str) -> bool:
+        """Untouched and unset on the base: each endpoint then uses its own default."""
+        return name != ENDPOINT and name not in self._touched and name not in self._start.base_fields \
+            and name not in self._start.axes
+
+    def _show_notes(self) -> None:
+        for name, note in self._notes.items():
+            text = "default of each endpoint" if self._is_default(name) else ""
+            note.value = f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">{text}</span>'
+
+    def _changed(self, name: str) -> None:
+        self._touched.add(name)
+        self._show_notes()
+        multi = len(self.checked(name)) > 1
+        if multi and name not in self.order:
+            self.order.append(name)
+        elif not multi and name in self.order:
+            self.order.remove(name)
+        self._on_change()

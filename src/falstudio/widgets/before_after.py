@@ -1,0 +1,112 @@
+"""A before/after view of two images (an edit's input and output): a swipe slider or side by side.
+
+The position, mode, labels and images are traits, so Python can set them and reads what the user did.
+Where the widget's JavaScript cannot load (a reopened notebook, GitHub, an HTML export), the static
+``text/html`` fallback shows both images side by side.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pathlib
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..client import _images
+from ._html import grid_html, small_thumbnail, tile_html
+from ._style import card, esc
+from .gallery import _full_bytes
+
+_STATIC = pathlib.Path(__file__).parent / "static"
+_FALLBACK_PX = 240
+
+ImageLike = Any  # bytes, a PIL image, a falstudio Image, a file path or a data URI
+
+
+def image_bytes(source: ImageLike) -> bytes:
+    """Encoded image bytes (PNG, JPEG, WebP or GIF) from any of the image forms falstudio accepts."""
+    if isinstance(source, str) and _images.is_data_uri(source):
+        data = _images.decode_data_uri(source)[0]
+    elif isinstance(source, str) and source.startswith(("http://", "https://")):
+        raise TypeError("BeforeAfter needs the image itself, not a URL: pass the falstudio Image, bytes or a path")
+    elif isinstance(source, (str, os.PathLike)):
+        data = pathlib.Path(source).read_bytes()
+    else:
+        data = _full_bytes(source)
+    if data and not _images.sniff_mime(data).startswith("image/"):
+        raise ValueError("expected PNG, JPEG, WebP or GIF image data; these bytes are not an image")
+    return data
+
+
+class ImageBytes(traitlets.Bytes):  # type: ignore[misc]
+    """A Bytes trait that accepts any image form and stores encoded bytes (sent as a binary buffer)."""
+
+    info_text = "image bytes, a PIL image, a falstudio Image, a path or a data URI"
+
+    def validate(self, obj: Any, value: Any) -> bytes:
+        try:
+            return image_bytes(value)
+        except (TypeError, ValueError, OSError) as exc:
+            raise traitlets.TraitError(f"{type(obj).__name__}.{self.name}: {exc}") from None
+
+
+class BeforeAfter(anywidget.AnyWidget):  # type: ignore[misc]
+    """Two images compared with a slider (``position``: percent of the width showing ``before``) or side by side.
+
+    Keyboard: the slider is a native range input (arrow keys move 1 %, Page Up/Down 10 %, Home/End the ends).
+    """
+
+    _esm = _STATIC / "before_after.js"
+    _css = _STATIC / "before_after.css"
+
+    before = ImageBytes(b"").tag(sync=True)
+    after = ImageBytes(b"").tag(sync=True)
+    position = traitlets.Float(50.0, min=0.0, max=100.0).tag(sync=True)
+    mode = traitlets.Enum(("slider", "side-by-side"), default_value="slider").tag(sync=True)
+    before_label = traitlets.Unicode("Before").tag(sync=True)
+    after_label = traitlets.Unicode("After").tag(sync=True)
+    alt = traitlets.Unicode("").tag(sync=True)  # what the images show, e.g. the edit prompt
+
+    @classmethod
+    def from_images(cls, before: ImageLike, after: ImageLike, *, max_px: int | None = None,
+                    **traits: Any) -> BeforeAfter:
+        """Compare ``before`` with ``after``; ``max_px`` shrinks both first (smaller widget state)."""
+        data = [image_bytes(before), image_bytes(after)]
+        if max_px is not None:
+            data = [_images.thumbnail(d, max_px=max_px, quality=90)[0] for d in data]
+        return cls(before=data[0], after=data[1], **traits)
+
+    def __repr__(self) -> str:
+        return (f"BeforeAfter(before={_describe(self.before)}, after={_describe(self.after)}, "
+                f"position={self.position:g}, mode={self.mode!r})")
+
+    def _static_html(self) -> str:
+        tiles = []
+        for label, data in ((self.before_label, self.before), (self.after_label, self.after)):
+            alt = f"{label}: {self.alt}" if self.alt else label
+            thumb, mime = small_thumbnail(data, _FALLBACK_PX) if data else (None, "")
+            tiles.append(tile_html(thumb, mime, alt, title=label, px=_FALLBACK_PX))
+        title = f"<b>{esc(self.before_label)} / {esc(self.after_label)}</b>"
+        if self.alt:
+            title += f" — {esc(self.alt)}"
+        return card(title, grid_html(tiles, columns=2))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle  # anywidget's is (data, metadata); the shared StaticFallback expects a dict
+        data["text/html"] = self._static_html()
+        return data, metadata
+
+
+def _describe(data: bytes) -> str:
+    if not data:
+        return "none"
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return f"{image.width}x{image.height} {image.format}"

@@ -1,0 +1,286 @@
+"""``fs.Compare``: variations of one request side by side — pick axes, see the count and cost, run, compare.
+
+The variations run concurrently (``concurrency`` at a time) on background threads; each tile fills in as
+its result arrives, and a failure stays in its tile. ``compare.results`` gives one record per variation
+(``pandas.DataFrame(compare.results)`` works), ``compare.export_html(path)`` a file to share.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import ipywidgets
+
+from ..endpoints import RequestModel
+from ..sweep import Job, Sweep, SweepError, SweepRun, sweep
+from . import _export
+from ._compare_axes import AxisPicker
+from ._compare_layout import axis_title, states_text
+from ._compare_tiles import CompareTile, grid_box
+from ._compare_viewer import Viewer
+from ._html import small_thumbnail
+from ._style import COLOR, FONT_SMALL, StaticFallback, card, esc, message
+
+DEFAULT_ENDPOINT = "fal-ai/gpt-image-1-mini"
+DEFAULT_PROMPT = "a lighthouse on a cliff at sunset"
+_STATIC_PX = 128
+
+
+class CostConfirmationRequired(RuntimeError):
+    """The sweep costs more than ``confirm_above``: confirm in the widget or call ``run(confirm=True)``."""
+
+
+class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
+    """A grid of variations of one request.
+
+    ``Compare(fs.sweep(base, quality=[...], image_size=[...]))``, or ``Compare(base)`` and tick values in the
+    form. Sweeps estimated above ``confirm_above`` USD ask before they run (``None``: never ask).
+    """
+
+    def __init__(self, sweep_or_base: Sweep | RequestModel | Mapping[str, Any] | None = None, *,
+                 client: Any = None, endpoint: str | None = None, confirm_above: float | None = 1.00,
+                 concurrency: int = 4, thumbnail_px: int = 256) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        start = _as_sweep(sweep_or_base, endpoint)
+        self.client = client
+        self.confirm_above = None if confirm_above is None else Decimal(str(confirm_above))
+        self.concurrency = concurrency
+        self.thumbnail_px = thumbnail_px
+        self.favourites: set[int] = set()
+        self._sweep: Sweep | None = start
+        self._problem: str | None = None
+        self._run: SweepRun | None = None
+        self._tiles: list[CompareTile] = []
+        self._lock = threading.RLock()
+        self._finished = threading.Event()
+        self._finished.set()
+
+        self.picker = AxisPicker(start, self._axes_changed)
+        self.summary = ipywidgets.HTML()
+        self.run_button = ipywidgets.Button(description="Run", icon="play", button_style="primary",
+                                            tooltip="Run every variation")
+        self.cancel_button = ipywidgets.Button(description="Cancel", icon="stop", disabled=True,
+                                               tooltip="Cancel the variations that have not finished")
+        self.confirm_text = ipywidgets.HTML()
+        self.yes_button = ipywidgets.Button(description="Yes, run", button_style="warning")
+        self.no_button = ipywidgets.Button(description="No")
+        self.confirm_box = ipywidgets.HBox([self.confirm_text, self.yes_button, self.no_button],
+                                           layout=ipywidgets.Layout(display="none", align_items="center"))
+        self.run_button.on_click(lambda _b: self._clicked_run())
+        self.cancel_button.on_click(lambda _b: self.cancel())
+        self.yes_button.on_click(lambda _b: self._confirmed(True))
+        self.no_button.on_click(lambda _b: self._confirmed(False))
+        self._grid_box = ipywidgets.VBox()
+        self.viewer = Viewer()
+        title = ipywidgets.HTML(f'<b style="font-size:1.15em;color:{COLOR["fg"]}">Compare variations</b>')
+        controls = ipywidgets.HBox([self.run_button, self.cancel_button, self.summary],
+                                   layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap"))
+        super().__init__([title, self.picker, controls, self.confirm_box, self._grid_box, self.viewer],
+                         layout=ipywidgets.Layout(padding="4px"))
+        self.add_class("fs-compare")
+        self._show_sweep()
+
+    # -- what people use ---------------------------------------------------------------------------
+
+    @property
+    def sweep(self) -> Sweep:
+        """The variations the form describes; raises :class:`SweepError` while it describes none."""
+        if self._sweep is None:
+            raise SweepError([self._problem or "no variations"])
+        return self._sweep
+
+    def run(self, *, confirm: bool = False) -> None:
+        """Start every variation in the background (returns at once; see :meth:`wait`).
+
+        Above ``confirm_above`` this raises :class:`CostConfirmationRequired` unless ``confirm=True``.
+        """
+        variations = self.sweep
+        if not confirm and self._needs_confirmation(variations):
+            raise CostConfirmationRequired(
+                f"this sweep of {len(variations)} requests is estimated at {variations.cost}, above "
+                f"confirm_above=${self.confirm_above:.2f}; call run(confirm=True) or click Run and confirm")
+        self._start(variations)
+
+    def cancel(self) -> None:
+        """Cancel the running sweep: waiting variations never start, running ones are cancelled."""
+        if self._run is not None:
+            self._run.cancel()
+
+    def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
+        """Block until every variation has ended and shows in the grid; returns :attr:`results`."""
+        if self._run is None:
+            raise RuntimeError("nothing is running: call compare.run() first")
+        if not self._run.wait(timeout) or not self._finished.wait(timeout):
+            raise TimeoutError(f"the sweep has not finished after {timeout} s")
+        return self.results
+
+    @property
+    def jobs(self) -> tuple[Job, ...]:
+        """The state of every variation (all ``pending`` before the first run)."""
+        return self._run.jobs if self._run is not None else tuple(Job(v) for v in self._sweep or ())
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        """One record per variation: endpoint, axis values, state, request id, latency, cost, error,
+        favourite, image URLs, the full request and the typed ``result``."""
+        return [job.record(favourite=job.variation.index in self.favourites) for job in self.jobs]
+
+    def set_favourite(self, index: int, favourite: bool = True) -> None:
+        self._tiles[index].star.value = favourite  # the tile's observer updates ``favourites``
+
+    def enlarge(self, index: int) -> None:
+        """Show variation ``index`` at full size under the grid (against the baseline, or an edit's input)."""
+        jobs = self.jobs
+        if jobs[index].state != "done":
+            raise ValueError(f"variation #{index} has no image to enlarge (it is {jobs[index].state})")
+        self.viewer.show(jobs[index], jobs[0])
+
+    def export_html(self, path: str | os.PathLike[str], *, title: str = "falstudio comparison") -> Path:
+        """Write the grid, every tile's parameters and the full parameter table to one HTML file."""
+        thumbnails = {t.index: t.thumbnail for t in self._tiles}
+        return _export.export_html(path, self._shown_sweep(), self.jobs, favourites=self.favourites,
+                                   thumbnails=thumbnails, mode=getattr(self.client, "mode", None), title=title)
+
+    def __repr__(self) -> str:
+        if self._sweep is None and self._run is None:
+            return f"Compare(invalid: {self._problem})"
+        variations = self._shown_sweep()
+        return f"Compare({len(variations)} variations: {axis_title(variations)}; estimated {variations.cost}; " \
+               f"{states_text(self.jobs)})"
+
+    def _static_html(self) -> str:
+        if self._sweep is None and self._run is None:
+            return card("<b>Compare variations</b>", message("error", self._problem or "no variations"))
+        variations = self._shown_sweep()
+        thumbnails = {t.index: small_thumbnail(t.thumbnail[0], _STATIC_PX) for t in self._tiles if t.thumbnail}
+        grid = _export.grid_table(variations, self.jobs, thumbnails, self.favourites, px=_STATIC_PX)
+        summary = f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL};margin-bottom:6px">' \
+                  f"{esc(_export.summary_text(variations, self.jobs))}</div>"
+        return card("<b>Compare variations</b>", summary + f'<div style="overflow-x:auto">{grid}</div>')
+
+    def close(self) -> None:
+        self.cancel()
+        self.viewer.clear()
+        for tile in self._tiles:
+            tile.close()
+        super().close()
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _shown_sweep(self) -> Sweep:
+        return self._run.sweep if self._run is not None else self.sweep
+
+    def _needs_confirmation(self, variations: Sweep) -> bool:
+        return self.confirm_above is not None and variations.cost.amount > self.confirm_above
+
+    def _axes_changed(self) -> None:
+        try:
+            self._sweep, self._problem = self.picker.build(), None
+        except SweepError as exc:
+            self._sweep, self._problem = None, "; ".join(exc.problems)
+        self._show_sweep()
+
+    def _show_sweep(self) -> None:
+        """Before a run: the count, the cost and a preview grid of pending tiles."""
+        self.confirm_box.layout.display = "none"
+        if self._sweep is None:
+            self.summary.value = message("error", self._problem or "no variations", role="alert")
+            self.run_button.disabled = True
+            return
+        self.run_button.disabled = not self._finished.is_set()
+        self._set_summary(self._sweep)
+        self._build_grid(self._sweep, [Job(v) for v in self._sweep])
+
+    def _set_summary(self, variations: Sweep, note: str = "") -> None:
+        count = f"{len(variations)} request{'s' if len(variations) != 1 else ''}"
+        text = f"{count} · estimated {variations.cost} in all (each request rounded up to the cent)"
+        self.summary.value = (f'<span role="status" style="color:{COLOR["fg"]};font-size:{FONT_SMALL};'
+                              f'margin-left:8px">{esc(text + note)}</span>')
+
+    def _build_grid(self, variations: Sweep, jobs: list[Job]) -> None:
+        with self._lock:
+            old, self._tiles = self._tiles, [CompareTile(j, jobs[0], thumbnail_px=self.thumbnail_px,
+                                                         on_star=self._starred, on_enlarge=self.enlarge)
+                                             for j in jobs]
+            self.favourites.clear()
+            self.viewer.clear()
+            self._grid_box.children = [grid_box(variations, self._tiles)]
+        for tile in old:
+            tile.close()
+
+    def _clicked_run(self) -> None:
+        if self._sweep is None:
+            return
+        if self._needs_confirmation(self._sweep):
+            self.confirm_text.value = (f'<b style="color:{COLOR["fg"]}">Run {len(self._sweep)} requests for '
+                                       f"{esc(self._sweep.cost)}?</b>&nbsp;")
+            self.confirm_box.layout.display = "flex"
+            return
+        self._start(self._sweep)
+
+    def _confirmed(self, yes: bool) -> None:
+        self.confirm_box.layout.display = "none"
+        if yes and self._sweep is not None:
+            self._start(self._sweep)
+
+    def _start(self, variations: Sweep) -> None:
+        with self._lock:
+            if not self._finished.is_set():
+                raise RuntimeError("a sweep is already running: wait() for it or cancel() it first")
+            if self.client is None:
+                from ..client import Client
+
+                self.client = Client()
+            self._finished.clear()
+            run = SweepRun(variations, self.client, concurrency=self.concurrency, on_change=self._job_changed)
+            self._build_grid(variations, list(run.jobs))
+            self._run = run
+            self.picker.disabled = True
+            self.run_button.disabled, self.cancel_button.disabled = True, False
+        try:
+            run.start()
+        except BaseException:
+            self._done()
+            raise
+
+    def _job_changed(self, job: Job) -> None:
+        """Called from the run's threads with each new job snapshot."""
+        with self._lock:
+            tile = self._tiles[job.variation.index] if self._run is not None else None
+        if tile is not None:
+            try:
+                tile.update(job)
+            except Exception as exc:  # e.g. the image could not be fetched: say so in the tile
+                tile.update(Job(job.variation, "failed", request_id=job.request_id, result=None,
+                                error=f"could not show the image: {exc}"))
+        jobs = self._run.jobs if self._run is not None else ()
+        if jobs and all(j.done for j in jobs):
+            self._done()
+
+    def _done(self) -> None:
+        with self._lock:
+            if self._finished.is_set():
+                return
+            self.picker.disabled = False
+            self.cancel_button.disabled = True
+            self.run_button.disabled = self._sweep is None
+            if self._run is not None:
+                self._set_summary(self._run.sweep, f" · {states_text(self._run.jobs)}")
+            self._finished.set()
+
+    def _starred(self, index: int, on: bool) -> None:
+        (self.favourites.add if on else self.favourites.discard)(index)
+
+
+def _as_sweep(value: Sweep | RequestModel | Mapping[str, Any] | None, endpoint: str | None) -> Sweep:
+    if isinstance(value, Sweep):
+        return value
+    if value is None:
+        return sweep({"prompt": DEFAULT_PROMPT}, endpoint=endpoint or DEFAULT_ENDPOINT)
+    return sweep(value, endpoint=endpoint) if endpoint else sweep(value)

@@ -1,0 +1,117 @@
+"""Run JupyterLab from this Python in a throwaway home, and drive it with Playwright and Debian's Chromium.
+
+Nothing is downloaded: Playwright's driver comes with its wheel and the browser is ``/usr/bin/chromium``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+TOKEN = "falstudio-browser-test"
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+# User settings: no news or update toasts over the notebook.
+SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True,
+    },
+}
+
+
+@dataclass
+class Lab:
+    url: str
+    root: Path
+    log: Path
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?token={TOKEN}&reset"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def lab_env(home: Path) -> dict[str, str]:
+    """The server's (and so the kernel's) environment: no fal credentials, everything under ``home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAL_KEY")}
+    dirs = {
+        "JUPYTERLAB_SETTINGS_DIR": "settings", "JUPYTERLAB_WORKSPACES_DIR": "workspaces",
+        "JUPYTER_RUNTIME_DIR": "runtime", "JUPYTER_CONFIG_DIR": "config", "FALSTUDIO_HISTORY_DIR": "history",
+        "IPYTHONDIR": "ipython",
+    }
+    for var, sub in dirs.items():
+        (home / sub).mkdir(parents=True, exist_ok=True)
+        env[var] = str(home / sub)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
+    for name, value in SETTINGS.items():
+        path = home / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    return env
+
+
+@contextlib.contextmanager
+def jupyter_lab(home: Path, notebooks: list[Path], *, timeout: float = 60.0) -> Iterator[Lab]:
+    """A JupyterLab server on a free loopback port serving copies of ``notebooks``; stopped on exit."""
+    root = home / "root"
+    root.mkdir(parents=True, exist_ok=True)
+    for notebook in notebooks:
+        shutil.copy(notebook, root / notebook.name)
+    port = free_port()
+    log = home / "lab.log"
+    cmd = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--allow-root",
+        f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+        "--LabApp.news_url=", "--ServerApp.open_browser=False",
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=lab_env(home), stdout=out, stderr=subprocess.STDOUT, cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"jupyter lab did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield Lab(url=url, root=root, log=log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def screenshot_dir(default: Path) -> Path:
+    """Where screenshots go: ``$FALSTUDIO_SCREENSHOTS``, else ``default``."""
+    folder = Path(os.environ.get("FALSTUDIO_SCREENSHOTS") or default)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

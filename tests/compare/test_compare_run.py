@@ -1,0 +1,223 @@
+"""Running sweeps against the real local server: concurrency, isolated failures, records, grid, export."""
+
+from __future__ import annotations
+
+import html.parser
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import ipywidgets
+import pytest
+
+from falstudio.client import Client, Result
+from falstudio.local import LocalServer
+from falstudio.local.faults import Faults
+from falstudio.sweep import Job, SweepRun, sweep
+from falstudio.widgets import BeforeAfter, Compare
+
+MINI = "fal-ai/gpt-image-1-mini"
+SIZES = ["1024x1024", "1536x1024"]
+FAIL = "FAILME"
+IN_FLIGHT = {"submitting", "queued", "running"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    with LocalServer(port=0, latency=0, concurrency=4, faults=Faults(fail_prompt=FAIL)) as srv:
+        yield srv
+
+
+@pytest.fixture
+def client(server: LocalServer) -> Iterator[Client]:
+    c = Client(key=server.key, base_url=server.url)
+    yield c
+    c.close()
+
+
+def test_plain_run_isolates_the_one_failure(client: Client) -> None:
+    prompts = ["a red fox", "a blue bird", f"a cat {FAIL}", "a green tree"]
+    s = sweep({"quality": "low"}, endpoint=MINI, prompt=prompts)
+    records = s.run(client, concurrency=4, timeout=120)
+    assert [r["state"] for r in records] == ["done", "done", "failed", "done"]
+    failed = records[2]
+    assert failed["error_type"] == "content_policy_violation" and "content policy" in failed["error"]
+    assert failed["cost_usd"] == 0.0 and failed["image_urls"] == [] and failed["result"] is None
+    assert failed["request_id"]  # it was submitted, and the server answered with its id
+    for r in (records[0], records[1], records[3]):
+        assert isinstance(r["result"], Result) and r["result"].request_id == r["request_id"]
+        assert r["cost_usd"] == 0.01 and r["estimate"] == "≤ $0.01"
+        assert r["image_urls"] == [r["result"].images[0].url]
+        assert r["inference_seconds"] is not None and r["queue_seconds"] is not None
+        assert r["result"].images[0].bytes().startswith(b"\x89PNG")
+    assert [r["prompt"] for r in records] == prompts  # the axis is a column of its own
+    assert len({r["request_id"] for r in records}) == 4
+
+
+def test_concurrency_is_bounded_and_every_change_is_reported(client: Client) -> None:
+    s = sweep({"prompt": "a red fox", "quality": "low"}, endpoint=MINI, image_size=SIZES,
+              background=["auto", "opaque", "transparent"])
+    lock = threading.Lock()
+    in_flight: list[int] = []
+    seen: list[Job] = []
+
+    def changed(job: Job) -> None:
+        with lock:
+            seen.append(job)
+            in_flight.append(sum(j.state in IN_FLIGHT for j in run.jobs))
+
+    run = SweepRun(s, client, concurrency=2, on_change=changed)
+    run.start()
+    assert run.wait(120)
+    assert max(in_flight) <= 2
+    assert all(j.state == "done" for j in run.jobs)
+    for index in range(len(s)):
+        states = [j.state for j in seen if j.variation.index == index]
+        assert states[0] == "submitting" and states[-1] == "done" and "queued" in states
+
+
+def test_cancel_stops_what_has_not_finished(server: LocalServer, client: Client) -> None:
+    server.faults.slow_start = 30.0  # every job sits IN_QUEUE for 30 s
+    try:
+        run = SweepRun(sweep({"prompt": "a red fox"}, endpoint=MINI, quality=["low", "medium", "high"]), client,
+                       concurrency=1)
+        run.start()
+        deadline = time.monotonic() + 60
+        while run.jobs[0].state not in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        run.cancel()
+        assert run.wait(60)
+    finally:
+        server.faults.slow_start = 0.0
+    assert [j.state for j in run.jobs] == ["cancelled"] * 3
+    assert run.jobs[0].request_id and run.jobs[1].request_id is None  # the others never started
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+class _Page(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.imgs: list[dict[str, str | None]] = []
+        self.cells: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "img":
+            self.imgs.append(dict(attrs))
+        if tag == "td" and dict(attrs).get("data-variation") is not None:
+            self.cells.append(str(dict(attrs)["data-variation"]))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_compare_fills_the_grid_keeps_failures_in_their_tiles_and_exports(client: Client, tmp_path: Path) -> None:
+    s = sweep({"quality": "low"}, endpoint=MINI, prompt=["a red fox", f"a red fox {FAIL}"], image_size=SIZES)
+    c = Compare(s, client=client, concurrency=4)
+    try:
+        c.run()
+        results = c.wait(120)
+        assert [r["state"] for r in results] == ["done", "done", "failed", "failed"]
+        tiles = c._tiles
+        assert all(t.thumbnail is not None for t in tiles[:2]) and all(t.thumbnail is None for t in tiles[2:])
+        assert [t.enlarge.disabled for t in tiles] == [False, False, True, True]
+        views = [t._view.value for t in tiles]
+        assert "failed (content_policy_violation)" in views[2] and "Error: content policy violation" in views[2]
+        assert "Differs:</span> image_size: 1536x1024" in views[1] and "Differs:</span> baseline" in views[0]
+        assert "queue" in views[0] and "inference" in views[0] and 'src="data:image/jpeg' in views[0]
+        assert "prompt: a red fox FAILME" in views[2] and "<img" not in views[2]
+        assert "2 done, 2 failed" in c.summary.value
+        assert not c.run_button.disabled and c.cancel_button.disabled and not c.picker.disabled
+        assert repr(c) == ("Compare(4 variations: prompt × image_size; estimated $0.04; "
+                           "2 done, 2 failed)")
+
+        c.set_favourite(1)
+        assert c.results[1]["favourite"] and not c.results[0]["favourite"]
+        assert "#1 ★ favourite" in c._tiles[1]._view.value
+
+        c._tiles[1].enlarge.click()  # against the baseline, at full size, fetched in the background
+        _wait_for(lambda: bool(c.viewer.body.children))
+        [view] = c.viewer.body.children
+        assert isinstance(view, BeforeAfter) and view.before_label == "#0 baseline" and view.after_label == "#1"
+        assert view.before == results[0]["result"].images[0].bytes()
+        assert view.after == results[1]["result"].images[0].bytes()
+        c.enlarge(0)  # the baseline itself: just the image
+        _wait_for(lambda: isinstance(c.viewer.body.children[0], ipywidgets.Image))
+        with pytest.raises(ValueError, match="no image"):
+            c.enlarge(2)
+        c.viewer.close_button.click()
+        assert c.viewer.body.children == ()
+        path = c.export_html(tmp_path / "comparison")
+    finally:
+        c.close()
+
+    assert path == tmp_path / "comparison.html"
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    assert page.tags.count("figure") == 4 and sorted(page.cells) == ["0", "1", "2", "3"]
+    assert "script" not in page.tags and "style" not in page.tags
+    text = " ".join(page.text)
+    for r in results:
+        assert r["request_id"] in text
+    pictures = [i for i in page.imgs if str(i.get("src", "")).startswith("data:image/")]
+    assert len(pictures) == 2 and all("a red fox" in str(i["alt"]) for i in pictures)
+    assert "★ favourite" in text and "Generated by falstudio" in text and "offline" in text
+    assert "prompt: a red fox FAILME" in text and "image_size: 1536x1024" in text  # row and column headers
+    assert text.count("content_policy_violation") >= 2  # in the parameter table
+
+
+def test_a_second_run_replaces_the_grid_and_runs_cannot_overlap(client: Client, server: LocalServer) -> None:
+    c = Compare(sweep({"prompt": "a red fox"}, endpoint=MINI, quality=["low", "medium"]), client=client)
+    try:
+        server.faults.slow_start = 30.0
+        c.run()
+        with pytest.raises(RuntimeError, match="already running"):
+            c.run()
+        c.cancel()
+        assert [r["state"] for r in c.wait(60)] == ["cancelled", "cancelled"]
+        server.faults.slow_start = 0.0
+        c.picker.set_checked("quality", ["low"])
+        c.run()
+        assert [r["state"] for r in c.wait(120)] == ["done"]
+        assert len(c._tiles) == 1 and c._tiles[0].thumbnail is not None
+    finally:
+        server.faults.slow_start = 0.0
+        c.close()
+
+
+def test_enlarging_an_edit_compares_the_output_with_its_input(client: Client) -> None:
+    from PIL import Image as PILImage
+
+    from falstudio.client import encode_image
+
+    source = encode_image(PILImage.new("RGB", (256, 256), "steelblue"))
+    s = sweep({"prompt": "make it warmer", "image_urls": [source]}, endpoint="fal-ai/gpt-image-1-mini/edit",
+              quality=["low", "medium"])
+    c = Compare(s, client=client)
+    try:
+        c.run()
+        assert [r["state"] for r in c.wait(120)] == ["done", "done"]
+        c.enlarge(0)
+        _wait_for(lambda: bool(c.viewer.body.children))
+        [view] = c.viewer.body.children
+        assert isinstance(view, BeforeAfter) and view.before_label == "input" and view.after_label == "#0"
+        assert pixel_size(view.before) == (256, 256) and view.after == c.results[0]["result"].images[0].bytes()
+        assert "make it warmer" in view.alt
+    finally:
+        c.close()
+
+
+def pixel_size(data: bytes) -> tuple[int, int]:
+    from falstudio.client import _images
+
+    return _images.open_image(data).size

@@ -1,0 +1,159 @@
+"""fs.sweep: expansion, endpoint axis, validation errors and the cost total."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+import falstudio
+from falstudio.endpoints import GptImage1MiniRequest, GptImage15Request
+from falstudio.sweep import Sweep, SweepError, sweep
+
+MINI = "fal-ai/gpt-image-1-mini"
+V15 = "fal-ai/gpt-image-1.5"
+SIZES = ["1024x1024", "1536x1024"]
+
+
+def test_two_axes_expand_in_call_order_last_axis_fastest() -> None:
+    s = sweep(GptImage1MiniRequest(prompt="a red fox"), quality=["low", "high"], image_size=SIZES)
+    assert isinstance(s, Sweep)
+    assert len(s) == 4
+    assert list(s.axes) == ["quality", "image_size"]
+    assert [dict(v.params) for v in s] == [
+        {"quality": "low", "image_size": "1024x1024"},
+        {"quality": "low", "image_size": "1536x1024"},
+        {"quality": "high", "image_size": "1024x1024"},
+        {"quality": "high", "image_size": "1536x1024"},
+    ]
+    assert [v.index for v in s] == [0, 1, 2, 3]
+    assert all(v.endpoint == MINI and isinstance(v.request, GptImage1MiniRequest) for v in s)
+    assert s.requests[3].quality == "high" and s.requests[3].prompt == "a red fox"
+    # the request sends what the user set plus the axis fields, nothing else
+    assert s[1].request.payload() == {"prompt": "a red fox", "quality": "low", "image_size": "1536x1024"}
+
+
+def test_dict_base_needs_an_endpoint() -> None:
+    with pytest.raises(TypeError, match="endpoint='fal-ai/"):
+        sweep({"prompt": "a fox"}, quality=["low"])
+    s = sweep({"prompt": "a fox"}, endpoint=MINI, quality=["low"])
+    assert s.endpoints == (MINI,) and "endpoint" not in s.axes
+
+
+def test_no_axes_is_one_variation() -> None:
+    s = sweep({"prompt": "a fox"}, endpoint=MINI)
+    assert len(s) == 1 and s[0].label() == "base" and dict(s[0].params) == {}
+
+
+def test_endpoint_axis_swaps_the_model_and_keeps_its_position() -> None:
+    s = sweep({"prompt": "a fox", "quality": "low"}, image_size=SIZES, endpoint=[MINI, V15])
+    assert list(s.axes) == ["image_size", "endpoint"]
+    assert [v.endpoint for v in s] == [MINI, V15, MINI, V15]
+    assert isinstance(s[1].request, GptImage15Request) and isinstance(s[0].request, GptImage1MiniRequest)
+    assert s.endpoints == (MINI, V15)
+
+
+def test_typed_base_carries_only_the_fields_set_each_endpoint_keeps_its_defaults() -> None:
+    s = sweep(GptImage15Request(prompt="a fox"), endpoint=[V15, MINI])
+    assert s[0].request.quality == "high"  # 1.5's default
+    assert s[1].request.quality == "auto"  # mini's default
+
+
+def test_field_missing_on_one_endpoint_is_a_clear_error() -> None:
+    base = {"prompt": "a fox", "output_format": "webp", "quality": "low"}
+    byok = "fal-ai/gpt-image-1/text-to-image/byok"
+    with pytest.raises(SweepError) as info:
+        sweep(base, endpoint=[MINI, byok])
+    message = str(info.value)
+    assert "'output_format'" in message and byok in message
+    assert "remove it from the base request" in message and "drop" in message
+    assert len(info.value.problems) == 1
+
+
+def test_value_invalid_on_one_endpoint_names_the_variation_and_field() -> None:
+    with pytest.raises(SweepError) as info:
+        sweep({"prompt": "a fox"}, endpoint=[MINI, V15], quality=["auto", "low"])
+    [problem] = info.value.problems
+    assert problem.startswith("variation 2 (endpoint='fal-ai/gpt-image-1.5', quality='auto')")
+    assert "quality:" in problem and "remove that value from the 'quality' axis" in problem
+
+
+def test_unknown_field_suggests_the_close_match() -> None:
+    with pytest.raises(SweepError, match=r"'qualty' \(from an axis\) does not exist on fal-ai/gpt-image-1-mini; "
+                                         r"did you mean 'quality'\?"):
+        sweep({"prompt": "a fox"}, endpoint=MINI, qualty=["low"])
+
+
+@pytest.mark.parametrize(
+    ("axes", "fragment"),
+    [
+        ({"quality": "low"}, "needs a list of values, e.g. quality=['low']"),
+        ({"quality": []}, "axis 'quality' is empty"),
+        ({"quality": ["low", "low"]}, "repeats a value"),
+    ],
+)
+def test_bad_axes(axes: dict[str, object], fragment: str) -> None:
+    with pytest.raises(SweepError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        sweep({"prompt": "a fox"}, endpoint=MINI, **axes)
+
+
+def test_secret_fields_cannot_be_axes() -> None:
+    byok = "fal-ai/gpt-image-1/text-to-image/byok"
+    with pytest.raises(SweepError, match="secret") as info:
+        sweep({"prompt": "a fox", "openai_api_key": "sk-one"}, endpoint=byok, openai_api_key=["sk-a", "sk-b"])
+    assert "sk-a" not in str(info.value)
+
+
+def test_cross_field_rule_is_reported_per_variation() -> None:
+    with pytest.raises(SweepError) as info:
+        sweep({"prompt": "a fox", "background": "transparent"}, endpoint=MINI, output_format=["jpeg", "png"])
+    [problem] = info.value.problems
+    assert problem.startswith("variation 0 (output_format='jpeg')") and "'output_format' axis" in problem
+
+
+def test_cost_rounds_each_request_up_to_the_cent() -> None:
+    # the domain notes' worked example: fal mini, 3 qualities x 3 sizes, 60-word prompt:
+    # list prices sum to about $0.20 but fal bills about $0.25 (every request rounded up to the cent)
+    prompt = " ".join(["word"] * 60)
+    sizes = ["1024x1024", "1024x1536", "1536x1024"]
+    s = sweep({"prompt": prompt}, endpoint=MINI, quality=["low", "medium", "high"], image_size=sizes)
+    assert s.cost.amount == Decimal("0.25")
+    assert sum(v.cost.breakdown["unrounded"] for v in s) < Decimal("0.21")
+    assert not s.cost.is_upper_bound
+    s1 = sweep({"prompt": prompt}, endpoint="fal-ai/gpt-image-1/text-to-image", quality=["low", "medium", "high"],
+                  image_size=sizes)
+    assert s1.cost.amount == Decimal("0.94")
+
+
+def test_auto_quality_makes_the_total_an_upper_bound() -> None:
+    s = sweep({"prompt": "a fox"}, endpoint=MINI, image_size=SIZES)
+    assert s.cost.is_upper_bound and str(s.cost).startswith("≤ $")
+
+
+def test_differences_against_the_baseline() -> None:
+    s = sweep({"prompt": "a fox", "quality": "low"}, endpoint=[MINI, V15], image_size=SIZES)
+    assert s[0].differences(s[0]) == {}
+    assert s[1].differences(s[0]) == {"image_size": "1536x1024"}
+    assert s[3].differences(s[0]) == {"endpoint": V15, "image_size": "1536x1024"}
+
+
+def test_several_prompts_and_labels() -> None:
+    long = "a watercolour painting of a lighthouse at dusk with seagulls and a small boat"
+    s = sweep({"quality": "low"}, endpoint=MINI, prompt=["a fox", long])
+    assert s[1].label().startswith("prompt=a watercolour") and s[1].label().endswith("…")
+    assert s[1].request.prompt == long
+
+
+def test_repr_is_readable_and_deterministic() -> None:
+    s = sweep({"prompt": "a fox"}, endpoint=MINI, quality=["low", "high"], image_size=SIZES)
+    text = repr(s)
+    assert text == repr(sweep({"prompt": "a fox"}, endpoint=MINI, quality=["low", "high"], image_size=SIZES))
+    assert text.splitlines()[0] == (
+        "Sweep: 4 variations on fal-ai/gpt-image-1-mini; quality × image_size (2 × 2); estimated $0.12")
+    assert "quality=high · image_size=1536x1024" in text and "0x" not in text
+
+
+def test_fs_sweep_stays_the_function_after_the_module_is_imported() -> None:
+    # `from falstudio.sweep import ...` (done above, and by fs.Compare) binds the submodule on the package;
+    # `fs.sweep(...)` must still be the function.
+    assert falstudio.sweep is sweep

@@ -1,0 +1,114 @@
+"""The history with the real client and local server: recording, killed processes, resuming, secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import falstudio as fs
+from falstudio.client import Client
+from falstudio.history import HistoryStore, HistoryWarning
+from falstudio.local import LocalServer
+
+SCRIPT = Path(__file__).with_name("_client_process.py")
+
+
+@pytest.fixture
+def slow_server() -> Iterator[LocalServer]:
+    """Jobs take about 4 s (medium quality, 2 images, x1.4): long enough to kill a waiting client."""
+    with LocalServer(port=0, latency=1.4, concurrency=2) as srv:
+        yield srv
+
+
+def test_a_killed_client_s_request_is_resumed_by_a_new_process(slow_server: LocalServer) -> None:
+    env = {**os.environ, "FALSTUDIO_TEST_URL": slow_server.url, "FALSTUDIO_TEST_KEY": slow_server.key}
+    submitter = subprocess.Popen([sys.executable, str(SCRIPT), "submit"], env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not fs.history(state="submitted"):
+            assert submitter.poll() is None, submitter.communicate()[1].decode()
+            assert time.monotonic() < deadline, "the submitting process never recorded its request"
+            time.sleep(0.02)
+    finally:
+        submitter.kill()
+        submitter.wait(timeout=30)
+    [record] = fs.history()
+    assert record.in_flight and record.base_url == slow_server.url and record.mode == "local"
+    assert record.request["prompt"] == "a lighthouse at dusk"
+
+    resumer = subprocess.run([sys.executable, str(SCRIPT), "resume"], env=env, capture_output=True, timeout=120)
+    assert resumer.returncode == 0, resumer.stderr.decode()
+    assert json.loads(resumer.stdout) == {record.request_id: "completed"}
+
+    [record] = fs.history()
+    assert record.state == "completed" and len(record.images) == 2
+    for image, data in zip(record.images, record.image_bytes(), strict=True):
+        assert hashlib.sha256(data).hexdigest() == image.sha256
+        assert (image.width, image.height) == (1024, 1024)
+    assert [im.size for im in record.images_pil()] == [(1024, 1024), (1024, 1024)]
+
+
+def test_the_client_records_each_request_when_it_is_queued(server: LocalServer) -> None:
+    client = Client(base_url=server.url, key=server.key)
+    try:
+        request = {"prompt": "a red fox", "quality": "low"}
+        handle = client.submit("fal-ai/gpt-image-1-mini", request)
+        [record] = fs.history()  # written before submit() returned
+        estimate = fs.endpoints.get("fal-ai/gpt-image-1-mini").estimate_cost(request)
+        assert (record.request_id, record.state) == (handle.request_id, "submitted")
+        assert (record.cost_estimate, record.cost_amount) == (str(estimate), str(estimate.amount))
+        result = handle.get()
+        [record] = fs.history()
+        assert record.state == "completed"
+        assert record.image_bytes() == [image.bytes() for image in result.images]
+
+        client.subscribe("fal-ai/gpt-image-1-mini", {"prompt": "inline", "quality": "low", "sync_mode": True})
+        record = fs.history(text="inline")[0]
+        assert record.sync_mode and not record.recoverable and record.state == "completed"
+        assert record.images[0].url is None and len(record.image_bytes()) == 1
+    finally:
+        client.close()
+
+
+def test_resume_without_a_client_needs_the_local_server_s_key(server: LocalServer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    client = Client(base_url=server.url, key=server.key)
+    try:
+        handle = client.submit("fal-ai/gpt-image-1-mini", {"prompt": "left behind", "quality": "low"})
+        with pytest.warns(HistoryWarning, match="pass client=falstudio.Client"):
+            [record] = fs.history().resume()
+        assert record.in_flight
+
+        # The embedded server of this process is found without a client.
+        import falstudio.local.server as server_module
+
+        monkeypatch.setattr(server_module, "_embedded", server)
+        [record] = fs.history().resume()
+        assert record.state == "completed" and record.request_id == handle.request_id
+        assert len(record.image_paths()) == 1
+    finally:
+        client.close()
+
+
+def test_no_secret_of_a_real_byok_request_reaches_the_history(server: LocalServer) -> None:
+    client = Client(base_url=server.url, key=server.key)
+    try:
+        client.subscribe("fal-ai/gpt-image-1/text-to-image/byok",
+                         {"prompt": "a lighthouse", "openai_api_key": "sk-test-SECRET-123", "quality": "low"})
+    finally:
+        client.close()
+    [record] = fs.history()
+    assert record.state == "completed" and record.request["openai_api_key"] == "***"
+    files = [p for p in HistoryStore().root.rglob("*") if p.is_file()]
+    assert len(files) >= 2
+    for path in files:
+        data = path.read_bytes()
+        assert b"SECRET-123" not in data and server.key.encode() not in data, path

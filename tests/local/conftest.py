@@ -1,0 +1,138 @@
+"""Fixtures for the local server tests: HTTP clients, private servers with their own settings, a webhook sink."""
+
+from __future__ import annotations
+
+import io
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from falstudio.local import LocalServer
+
+TIMEOUT = 30.0
+
+
+@pytest.fixture
+def api(server: LocalServer) -> Iterator[httpx.Client]:
+    """An HTTP client on the shared session server, with its key."""
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Key {server.key}"}, timeout=TIMEOUT) as c:
+        yield c
+
+
+@pytest.fixture
+def make_server() -> Iterator[Callable[..., LocalServer]]:
+    """Start private servers (for faults, latency or limits); all stopped after the test."""
+    started: list[LocalServer] = []
+
+    def make(**options: Any) -> LocalServer:
+        options.setdefault("latency", 0)
+        srv = LocalServer(port=0, **options).start()
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()
+
+
+@pytest.fixture
+def client_for() -> Iterator[Callable[[LocalServer], httpx.Client]]:
+    """``client_for(server)``: an authorised HTTP client for a private server, closed after the test."""
+    opened: list[httpx.Client] = []
+
+    def make(srv: LocalServer) -> httpx.Client:
+        client = httpx.Client(base_url=srv.url, headers={"Authorization": f"Key {srv.key}"}, timeout=TIMEOUT)
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.close()
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., Any]:
+    """``wait_until(fn)``: poll ``fn`` until it returns something truthy (and return it), or fail."""
+
+    def wait(fn: Callable[[], Any], timeout: float = TIMEOUT, interval: float = 0.02) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = fn()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                pytest.fail(f"condition not met within {timeout} s (last value {value!r})")
+            time.sleep(interval)
+
+    return wait
+
+
+class _Sink(BaseHTTPRequestHandler):
+    received: queue.Queue[dict[str, Any]]
+    fail_first: list[int]
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length", 0))
+        body = json.loads(self.rfile.read(length))
+        if self.fail_first and self.fail_first[0] > 0:
+            self.fail_first[0] -= 1
+            self.send_response(500)
+            self.end_headers()
+            return
+        self.received.put(body)
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+        pass
+
+
+@pytest.fixture
+def webhook_sink() -> Iterator[tuple[str, queue.Queue[dict[str, Any]], list[int]]]:
+    """``(url, received, fail_first)``: a loopback endpoint recording webhook bodies; it answers 500 to the
+    first ``fail_first[0]`` calls."""
+    received: queue.Queue[dict[str, Any]] = queue.Queue()
+    fail_first = [0]
+    handler = type("Sink", (_Sink,), {"received": received, "fail_first": fail_first})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/hook", received, fail_first
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(5)
+
+
+@pytest.fixture
+def png() -> Callable[..., bytes]:
+    """``png(size, colour, mode)``: bytes of a plain PNG."""
+
+    def make(size: tuple[int, int] = (64, 48), colour: tuple[int, ...] = (200, 60, 40), mode: str = "RGB") -> bytes:
+        buf = io.BytesIO()
+        Image.new(mode, size, colour).save(buf, "PNG")
+        return buf.getvalue()
+
+    return make
+
+
+@pytest.fixture
+def photo() -> Image.Image:
+    """A small, varied test picture (gradients and shapes), so every filter has something to change."""
+    from PIL import ImageDraw
+
+    image = Image.linear_gradient("L").resize((256, 256)).convert("RGB")
+    r, g, b = image.split()
+    image = Image.merge("RGB", (r, g.rotate(90), b.rotate(180)))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((40, 40, 140, 140), fill=(240, 200, 40))
+    draw.rectangle((150, 120, 230, 220), fill=(30, 120, 200))
+    return image

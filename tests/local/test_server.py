@@ -1,0 +1,104 @@
+"""LocalServer lifecycle, settings and the process-wide embedded server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from falstudio.local import LocalServer, create_app, embedded_server
+from falstudio.local import server as server_module
+
+
+def test_start_stop_and_url() -> None:
+    srv = LocalServer(port=0, latency=0)
+    assert "stopped" in repr(srv)
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = srv.url
+    with srv:
+        assert srv.running
+        assert srv.url.startswith("http://127.0.0.1:") and not srv.url.endswith("/")
+        assert srv.port > 0
+        assert httpx.get(srv.url + "/").status_code == 200
+        assert srv.key not in repr(srv)
+    assert not srv.running
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{srv.port}/", timeout=2)
+    srv.stop()  # idempotent
+
+
+def test_keys_are_random_unless_given() -> None:
+    a, b = LocalServer(), LocalServer()
+    assert a.key != b.key and len(a.key) >= 20
+    assert LocalServer(key="mine").key == "mine"
+
+
+def test_settings_are_checked_and_live(make_server: Callable[..., LocalServer]) -> None:
+    with pytest.raises(ValueError, match="latency"):
+        LocalServer(latency=-1)
+    with pytest.raises(ValueError, match="concurrency"):
+        LocalServer(concurrency=0)
+    srv = make_server(latency=0)
+    srv.latency = 2.5
+    assert srv.latency == 2.5 and srv.app.state.settings.latency == 2.5
+    with pytest.raises(ValueError):
+        srv.latency = -1
+    srv.faults.rate_limit_429 = 0.5
+    assert srv.app.state.settings.faults.rate_limit_429 == 0.5
+
+
+def test_busy_port_is_a_clear_error(server: LocalServer) -> None:
+    with pytest.raises(OSError):
+        LocalServer(port=server.port).start()
+
+
+def test_stop_with_open_streams_and_running_jobs_is_prompt() -> None:
+    srv = LocalServer(port=0, latency=30, concurrency=1).start()
+    api = httpx.Client(base_url=srv.url, headers={"Authorization": f"Key {srv.key}"}, timeout=30)
+    sub = api.post("/fal-ai/gpt-image-1-mini", json={"prompt": "x"}).json()
+    api.post("/fal-ai/gpt-image-1-mini", json={"prompt": "y"})
+    opened = threading.Event()
+    lines: list[str] = []
+
+    def listen() -> None:
+        try:
+            with httpx.stream("GET", sub["status_url"] + "/stream", headers=api.headers, timeout=30) as r:
+                opened.set()
+                lines.extend(r.iter_lines())
+        except httpx.HTTPError:
+            pass
+
+    thread = threading.Thread(target=listen)
+    thread.start()
+    assert opened.wait(10)
+    srv.stop()
+    thread.join(10)
+    api.close()
+    assert not thread.is_alive()
+
+
+def test_create_app_exposes_settings() -> None:
+    app = create_app(key="k", latency=0.5, concurrency=3)
+    assert app.state.settings.key == "k"
+    assert app.state.settings.concurrency == 3
+    assert create_app().state.settings.key  # random key
+
+
+def test_embedded_server_is_one_per_process() -> None:
+    try:
+        first = embedded_server()
+        assert first.running and first.latency == 1.0 and first.concurrency == 2
+        results: list[LocalServer] = []
+        threads = [threading.Thread(target=lambda: results.append(embedded_server())) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(r is first for r in results)
+        first.stop()
+        second = embedded_server()  # restarted after a stop
+        assert second.running and second is not first
+    finally:
+        server_module._stop_embedded()

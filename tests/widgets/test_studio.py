@@ -1,0 +1,186 @@
+"""The Studio against real local servers: Generate, concurrent jobs, cancel, failures, history, switching."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from PIL import Image as PILImage
+
+from falstudio.client import Client
+from falstudio.client.errors import ContentPolicyError
+from falstudio.local import LocalServer
+from falstudio.local.faults import Faults
+from falstudio.widgets.job import JobView
+from falstudio.widgets.studio import DEFAULT_PROMPT, Studio, edit_endpoint_for
+from falstudio.endpoints import get
+
+FORBIDDEN = "forbidden-word"
+
+
+@pytest.fixture(scope="module")
+def slow_server() -> Iterator[LocalServer]:
+    """Jobs that stay running long enough to overlap and to be cancelled; one prompt always fails."""
+    with LocalServer(port=0, latency=0.5, concurrency=2, faults=Faults(fail_prompt=FORBIDDEN)) as srv:
+        yield srv
+
+
+def studio_for(srv: LocalServer, **options: object) -> Studio:
+    return Studio(Client(base_url=srv.url, key=srv.key), **options)  # type: ignore[arg-type]
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def test_generate_completes_and_a_thumbnail_appears(server: LocalServer) -> None:
+    studio = studio_for(server)
+    try:
+        assert studio.form.value.prompt == DEFAULT_PROMPT and not studio.form.generate_button.disabled
+        job = studio.click_generate()
+        assert isinstance(job, JobView) and studio.jobs == [job]
+        studio.wait(60)
+        assert job.state == "done", job._error.value
+        assert len(studio.gallery) == 1
+        tile = studio.gallery.tiles[0]
+        assert tile.alt == DEFAULT_PROMPT
+        assert max(PILImage.open(io.BytesIO(tile.thumbnail)).size) <= 384
+        assert dict(tile.caption)["Endpoint"] == "fal-ai/gpt-image-1-mini"
+        assert "Estimated cost" in dict(tile.caption)
+        assert any("offline engine" in e.message for e in job.logs)
+        assert repr(studio) == "Studio(endpoint='fal-ai/gpt-image-1-mini', server='local', jobs=1)"
+    finally:
+        studio.close()
+
+
+def test_two_jobs_run_at_once_without_blocking_and_keep_their_output(slow_server: LocalServer) -> None:
+    studio = studio_for(slow_server)
+    try:
+        first = studio.click_generate()
+        studio.form.value = {"prompt": "a zeppelin above a teacup"}
+        second = studio.click_generate()
+        assert first is not None and second is not None
+        assert not first.done and not second.done  # Generate returned while the jobs are still going
+        wait_for(lambda: first.state in ("queued", "running") and second.state in ("queued", "running"))
+        studio.wait(60)
+        assert studio.jobs == [second, first]
+        assert (first.state, second.state) == ("done", "done")
+        assert first.result.request.prompt == DEFAULT_PROMPT
+        assert second.result.request.prompt == "a zeppelin above a teacup"
+        first_log, second_log = first._log.value, second._log.value
+        assert "lighthouse" in first_log and "zeppelin" not in first_log
+        assert "zeppelin" in second_log and "lighthouse" not in second_log
+        assert sorted(t.alt for t in studio.gallery.tiles) == sorted([DEFAULT_PROMPT, "a zeppelin above a teacup"])
+    finally:
+        studio.close()
+
+
+def test_cancel_ends_the_job_cancelled_and_adds_no_image(slow_server: LocalServer) -> None:
+    studio = studio_for(slow_server)
+    try:
+        job = studio.click_generate()
+        assert job is not None
+        wait_for(lambda: job.state in ("queued", "running"))
+        job._cancel.click()
+        studio.wait(60)
+        assert job.state == "cancelled"
+        assert "Cancelled:" in job._error.value
+        assert len(studio.gallery) == 0
+    finally:
+        studio.close()
+
+
+def test_a_failed_job_shows_the_error_and_its_hint(slow_server: LocalServer) -> None:
+    studio = studio_for(slow_server)
+    try:
+        studio.form.value = {"prompt": f"a {FORBIDDEN} picture"}
+        job = studio.click_generate()
+        assert job is not None
+        studio.wait(60)
+        assert job.state == "failed" and isinstance(job.error, ContentPolicyError)
+        assert "hint: rephrase the prompt" in job._error.value
+        assert len(studio.gallery) == 0
+    finally:
+        studio.close()
+
+
+def test_recent_history_and_run_again(server: LocalServer) -> None:
+    studio = studio_for(server)
+    try:
+        assert "No runs yet" in studio._history_box.children[0].value
+        studio.form.value = {"prompt": "a teal kite over the dunes", "quality": "low"}
+        studio.click_generate()
+        studio.wait(60)
+        wait_for(lambda: len(studio._history_box.children) == 1 and hasattr(studio._history_box.children[0], "children"))
+        item = studio._history_box.children[0]
+        assert "a teal kite over the dunes" in item.children[0].value and "<img" in item.children[0].value
+        studio.endpoint = "fal-ai/gpt-image-1.5"
+        studio.form.value = {"prompt": "something else"}
+        item.children[1].click()  # Run again
+        assert studio.endpoint == "fal-ai/gpt-image-1-mini"
+        assert studio.form.value.prompt == "a teal kite over the dunes" and studio.form.value.quality == "low"
+    finally:
+        studio.close()
+
+
+def test_switching_endpoint_keeps_what_fits_and_shows_the_status(server: LocalServer) -> None:
+    studio = studio_for(server)
+    try:
+        studio.form.value = {"prompt": "a lighthouse", "quality": "auto", "num_images": 2}
+        studio.picker.value = "fal-ai/gpt-image-1.5"  # no "auto" quality there
+        assert studio.form.endpoint_id == "fal-ai/gpt-image-1.5"
+        request = studio.form.value
+        assert (request.prompt, request.num_images, request.quality) == ("a lighthouse", 2, "high")
+        assert "deprecated" in studio.status_chip.value and "2026" in studio.status_chip.tooltip
+        assert "offline preview server" in studio.badge.value
+    finally:
+        studio.close()
+
+
+def test_use_as_edit_input_switches_to_the_edit_endpoint(server: LocalServer) -> None:
+    studio = studio_for(server)
+    try:
+        studio.click_generate()
+        studio.wait(60)
+        studio.gallery._handle_custom_msg({"event": "use", "tile": f"anywidget:{studio.gallery.tiles[0].model_id}"}, [])
+        assert studio.endpoint == "fal-ai/gpt-image-1-mini/edit"
+        request = studio.form.value
+        assert request.prompt == DEFAULT_PROMPT and len(request.image_urls) == 1
+        assert request.image_urls[0].startswith("data:image/png")
+    finally:
+        studio.close()
+
+
+def test_edit_endpoint_for_matches_model_and_billing() -> None:
+    pairs = {
+        "fal-ai/gpt-image-1-mini": "fal-ai/gpt-image-1-mini/edit",
+        "fal-ai/gpt-image-1/text-to-image": "fal-ai/gpt-image-1/edit-image",
+        "fal-ai/gpt-image-1/text-to-image/byok": "fal-ai/gpt-image-1/edit-image/byok",
+        "fal-ai/gpt-image-1.5": "fal-ai/gpt-image-1.5/edit",
+        "fal-ai/gpt-image-1.5/edit": "fal-ai/gpt-image-1.5/edit",
+    }
+    for source, edit in pairs.items():
+        found = edit_endpoint_for(get(source))
+        assert found is not None and found.id == edit
+
+
+def test_static_fallback_and_unknown_endpoint(server: LocalServer) -> None:
+    studio = studio_for(server)
+    try:
+        studio.click_generate()
+        studio.wait(60)
+        bundle = studio._repr_mimebundle_()
+        html = bundle["text/html"]
+        assert bundle["text/plain"] == "Studio(endpoint='fal-ai/gpt-image-1-mini', server='local', jobs=1)"
+        assert "<script" not in html and "<style" not in html and " id=" not in html
+        assert "offline preview server" in html and "a lighthouse on a cliff at sunset" in html
+        assert html.count("<img ") >= 1 and len(html) < 100_000
+    finally:
+        studio.close()
+    with pytest.raises(LookupError, match="Did you mean 'fal-ai/gpt-image-1-mini'"):
+        Studio(object(), endpoint="fal-ai/gpt-image-1-mni")
