@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0, help="server time per job, seconds")
     parser.add_argument("--jobs", type=int, default=10, help="sequential jobs per client")
     parser.add_argument("--concurrent", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of concurrent jobs (median taken)")
     args = parser.parse_args()
 
     import fal_client
@@ -117,9 +118,14 @@ def main() -> None:
         for run in clients.values():  # warm up connections and imports
             run()
 
+        def server_time(request_id: str) -> float:
+            status = probe.status(ENDPOINT, request_id)
+            return float(getattr(status, "metrics", {}).get("inference_time") or 0.0)
+
         overhead: dict[str, list[float]] = {name: [] for name in clients}
         requests: dict[str, int] = dict.fromkeys(clients, 0)
         single: dict[str, list[float]] = {name: [] for name in clients}
+        served: list[float] = []
         for _ in range(args.jobs):
             for name, run in clients.items():  # interleaved, so drift hits both alike
                 before = counter.count
@@ -127,17 +133,21 @@ def main() -> None:
                 request_id = run()
                 wall = time.perf_counter() - started
                 requests[name] += counter.count - before
-                status = probe.status(ENDPOINT, request_id)
-                server_time = float(getattr(status, "metrics", {}).get("inference_time") or args.latency)
-                overhead[name].append(wall - server_time)
+                served.append(server_time(request_id))
+                overhead[name].append(wall - served[-1])
                 single[name].append(wall)
 
-        together: dict[str, float] = {}
-        for name, run in clients.items():
-            with ThreadPoolExecutor(args.concurrent) as pool:
-                started = time.perf_counter()
-                list(pool.map(lambda _, run=run: run(), range(args.concurrent)))
-                together[name] = time.perf_counter() - started
+        walls: dict[str, list[float]] = {name: [] for name in clients}
+        slowest_times: dict[str, list[float]] = {name: [] for name in clients}
+        for _ in range(args.rounds):  # the median of a few rounds: this machine's load comes and goes
+            for name, run in clients.items():
+                with ThreadPoolExecutor(args.concurrent) as pool:
+                    started = time.perf_counter()
+                    ids = list(pool.map(lambda _, run=run: run(), range(args.concurrent)))
+                    walls[name].append(time.perf_counter() - started)
+                slowest_times[name].append(max(server_time(i) for i in ids))
+        together = {name: statistics.median(v) for name, v in walls.items()}
+        slowest = {name: statistics.median(v) for name, v in slowest_times.items()}
         ours.close()
         probe.close()
 
@@ -148,9 +158,11 @@ def main() -> None:
         ("overhead, max (ms)", {n: max(v) * 1000 for n, v in overhead.items()}, "{:12.1f}"),
         ("HTTP requests per job", {n: requests[n] / args.jobs for n in clients}, "{:12.1f}"),
         ("one job, median wall (s)", {n: statistics.median(v) for n, v in single.items()}, "{:12.2f}"),
-        (f"{args.concurrent} concurrent jobs, wall (s)", together, "{:12.2f}"),
+        (f"{args.concurrent} concurrent jobs, median wall (s)", together, "{:12.2f}"),
         (f"{args.concurrent} concurrent / one job", {n: together[n] / statistics.median(single[n])
                                                      for n in clients}, "{:11.2f}x"),
+        ("  the slowest job's server time (s)", slowest, "{:12.2f}"),
+        ("  wall minus that (ms)", {n: (together[n] - slowest[n]) * 1000 for n in clients}, "{:12.1f}"),
     ]
     for label, values, fmt in rows:
         print(f"{label:38}" + "".join(fmt.format(values[n]) for n in clients))
@@ -162,7 +174,9 @@ def main() -> None:
           f"-> {ours_overhead / fal_overhead:.2f} ({'met' if ours_overhead <= fal_overhead / 4 else 'NOT met'})")
     per_job = requests["falstudio"] / args.jobs
     print(f"  <= 4 requests per job: {per_job:.1f} ({'met' if per_job <= 4 else 'NOT met'})")
-    print(f"  {args.concurrent} concurrent within 1.2x one job: {ratio:.2f}x ({'met' if ratio <= 1.2 else 'NOT met'})")
+    print(f"  {args.concurrent} concurrent within 1.2x one job: {ratio:.2f}x ({'met' if ratio <= 1.2 else 'NOT met'}; "
+          f"the server's own time for the slowest job was {slowest['falstudio'] / statistics.median(served):.2f}x "
+          "a lone job's)")
 
 
 if __name__ == "__main__":

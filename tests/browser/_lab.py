@@ -44,6 +44,25 @@ class Lab:
         return f"{self.url}/lab/tree/{name}?token={TOKEN}&reset"
 
 
+def require_browser() -> None:
+    """Skip when Chromium or Playwright is missing, except in CI (``CI=true``), where that is a failure."""
+    import pytest
+
+    problem = None
+    if not Path(CHROMIUM).exists():
+        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is not installed"
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the browser tests must run in CI: {problem}")
+    pytest.skip(problem)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,90 +1,127 @@
-"""End to end: JupyterLab in headless Chromium runs ``fs.Studio()``, clicks Generate and shows the image.
+"""End to end in JupyterLab and headless Chromium: ``fs.Studio()`` generates an image, light and dark; an
+executed notebook reopened without a kernel shows the Studio's and the Gallery's static HTML.
 
-Screenshots (light theme, the enlarged image, dark theme) go to ``$FALSTUDIO_SCREENSHOTS`` (default: the
-test's tmp folder). The Studio talks to the embedded offline server, as it does with no FAL_KEY.
+Screenshots go to ``$FALSTUDIO_SCREENSHOTS`` (default: a tmp folder). The Studio talks to the embedded
+offline server, as it does with no FAL_KEY.
 """
 
 from __future__ import annotations
 
-import os
 import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, screenshot_dir
+from ._lab import CHROMIUM, CHROMIUM_ARGS, Lab, jupyter_lab, require_browser, screenshot_dir
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = Path(__file__).with_name("studio.ipynb")
+REOPENED = "studio-reopened.ipynb"
 MINUTE = 60_000  # Playwright timeouts are in ms
 
 
-def _require_browser() -> None:
-    problem = None
-    if not Path(CHROMIUM).exists():
-        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed"
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the browser test must run in CI: {problem}")
-    pytest.skip(problem)
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return screenshot_dir(tmp_path_factory.mktemp("screenshots"))
 
 
-def test_studio_generates_an_image_in_jupyterlab(tmp_path: Path) -> None:
-    _require_browser()
-    from playwright.sync_api import expect, sync_playwright
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    require_browser()
+    home = tmp_path_factory.mktemp("lab")
+    reopened = _executed_notebook(home / REOPENED)
+    with jupyter_lab(home, [NOTEBOOK, reopened]) as server:
+        yield server
 
-    shots = screenshot_dir(tmp_path / "screenshots")
-    errors: list[str] = []
-    with jupyter_lab(tmp_path / "lab", [NOTEBOOK]) as lab, sync_playwright() as pw:
+
+@pytest.fixture(scope="module")
+def browser(lab: Lab) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1700})
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(lab.notebook_url(NOTEBOOK.name))
-            _run_first_cell(page)
+        yield browser
+        browser.close()
 
-            output = page.locator(".fs-studio")  # the client may print a line about the offline server first
-            generate = output.get_by_role("button", name="Generate")
-            expect(generate).to_be_enabled(timeout=MINUTE)
-            expect(output.get_by_label("Endpoint")).to_be_visible()  # labelled controls, found by label
-            expect(output.get_by_text("offline preview server")).to_be_visible()
-            generate.click()
 
-            thumbnail = output.locator(".fs-tile-open img").first
-            expect(thumbnail).to_be_visible(timeout=MINUTE)
-            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
-            alt = thumbnail.get_attribute("alt") or ""
-            assert "lighthouse" in alt
-            expect(output.get_by_text("Done", exact=True).first).to_be_visible()
-            page.screenshot(path=shots / "studio-light.png")
-
-            output.locator(".fs-tile-open").first.click()  # enlarge: the full image comes on demand
-            dialog = page.locator("dialog.fs-tile-dialog[open]")
-            expect(dialog).to_contain_text(re.compile(r"\(\d+×\d+\)"), timeout=MINUTE)
-            page.screenshot(path=shots / "studio-enlarged.png")
-            dialog.get_by_role("button", name="Close").click()
-            expect(dialog).to_have_count(0)
-
-            _switch_theme(page, "JupyterLab Dark")
-            page.locator("body[data-jp-theme-light='false']").wait_for(state="attached", timeout=MINUTE)
-            page.wait_for_timeout(500)  # let the theme's CSS settle before the picture
-            page.screenshot(path=shots / "studio-dark.png")
-        finally:
-            browser.close()
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    page = browser.new_page(viewport={"width": 1280, "height": 1700})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    page.close()
     assert not errors, f"errors in the page: {errors}"
-    for name in ("studio-light.png", "studio-enlarged.png", "studio-dark.png"):
-        assert (shots / name).stat().st_size > 10_000
+
+
+def test_studio_generates_an_image(lab: Lab, page: Page, shots: Path) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(lab.notebook_url(NOTEBOOK.name))
+    _set_theme(page, "JupyterLab Light")
+    _run_first_cell(page)
+
+    studio = page.locator(".fs-studio")  # the client may print a line about the offline server first
+    generate = studio.get_by_role("button", name="Generate")
+    expect(generate).to_be_enabled(timeout=MINUTE)
+    expect(studio.get_by_label("Endpoint")).to_be_visible()  # labelled controls, found by their label
+    expect(studio.get_by_text("offline preview server")).to_be_visible()
+    generate.click()
+
+    thumbnail = studio.locator(".fs-gallery-open img").first
+    expect(thumbnail).to_be_visible(timeout=MINUTE)
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    assert "lighthouse" in (thumbnail.get_attribute("alt") or "")
+    expect(studio.get_by_text("Done", exact=True).first).to_be_visible()
+    expect(studio.get_by_role("button", name="Run again")).to_be_visible()  # the run is in the history strip
+    page.screenshot(path=shots / "studio-light.png")
+
+    studio.locator(".fs-gallery-open").first.click()  # enlarge: the full image comes on demand
+    dialog = page.locator("dialog.fs-gallery-dialog[open]")
+    expect(dialog).to_contain_text(re.compile(r"\(\d+×\d+\)"), timeout=MINUTE)
+    page.screenshot(path=shots / "studio-enlarged.png")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0)
+
+    _set_theme(page, "JupyterLab Dark")
+    page.screenshot(path=shots / "studio-dark.png")
+
+
+def test_reopened_notebook_shows_the_static_fallback(lab: Lab, page: Page, shots: Path) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(lab.notebook_url(REOPENED))
+    _set_theme(page, "JupyterLab Light")
+    outputs = page.locator(".jp-OutputArea-output")
+    expect(outputs.get_by_text("Static view of a falstudio Studio")).to_be_visible(timeout=MINUTE)
+    image = outputs.locator("img[alt='a lighthouse on a cliff at sunset']").first
+    expect(image).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    page.screenshot(path=shots / "studio-static-light.png")
+    _set_theme(page, "JupyterLab Dark")
+    page.screenshot(path=shots / "studio-static-dark.png")
+
+
+def _executed_notebook(path: Path) -> Path:
+    """The Studio notebook plus a cell that generates and shows the gallery, run by nbclient (no widget state
+    saved), as a reopened notebook looks when its kernel is gone."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("studio.click_generate()\nstudio.wait(60)\nstudio.gallery"))
+    shutil.copy(NOTEBOOK, path)
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3", store_widget_state=False,
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    nbformat.write(notebook, path)
+    return path
 
 
 def _run_first_cell(page: Page) -> None:
@@ -106,8 +143,15 @@ def _run_first_cell(page: Page) -> None:
     raise AssertionError("the notebook's first cell never started running")
 
 
-def _switch_theme(page: Page, theme: str) -> None:
-    """Settings menu > Theme > ``theme``: the theme changes in place, the widgets stay live."""
-    page.get_by_role("menuitem", name="Settings").click()
-    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
-    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
+def _set_theme(page: Page, theme: str) -> None:
+    """Settings menu > Theme > ``theme`` (if not already on): the theme changes in place, widgets stay live."""
+    body = page.locator("body[data-jp-theme-name]")
+    body.wait_for(state="attached", timeout=MINUTE)
+    if body.get_attribute("data-jp-theme-name") != theme:
+        page.get_by_role("menuitem", name="Settings").click()
+        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
+        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
+    page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached", timeout=MINUTE)
+    page.wait_for_timeout(500)  # let the theme's CSS settle before a screenshot
+
+

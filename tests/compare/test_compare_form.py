@@ -119,3 +119,18 @@ def test_static_fallback_has_every_tile_and_no_scripts(compare: Compare) -> None
     assert html.count("<figure") == 4 and "<script" not in html and "<style" not in html
     assert "quality: medium" in html and "image_size: 1536x1024" in html
     assert bundle["text/plain"] == repr(compare)
+
+
+def test_the_prompt_of_the_base_is_editable_in_the_form() -> None:
+    c = Compare()
+    assert c.picker.prompt is not None and c.picker.prompt.value == c.sweep[0].request.prompt
+    assert repr(c) == "Compare(1 variation: one request; estimated ≤ $0.06; not run)"
+    c.picker.prompt.value = "a red fox"
+    assert [r.prompt for r in c.sweep.requests] == ["a red fox"]
+    c.picker.prompt.value = ""
+    assert c.run_button.disabled and "prompt" in c.summary.value
+    c.close()
+    several = Compare(sweep({"quality": "low"}, endpoint=MINI, prompt=["a fox", "a cat"]))
+    assert several.picker.prompt is None and "Also varied (set in code): prompt: 2 values" in str(
+        [w.value for w in several.picker.children if hasattr(w, "value")])
+    several.close()

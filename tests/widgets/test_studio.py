@@ -11,11 +11,11 @@ from PIL import Image as PILImage
 
 from falstudio.client import Client
 from falstudio.client.errors import ContentPolicyError
+from falstudio.endpoints import get
 from falstudio.local import LocalServer
 from falstudio.local.faults import Faults
 from falstudio.widgets.job import JobView
 from falstudio.widgets.studio import DEFAULT_PROMPT, Studio, edit_endpoint_for
-from falstudio.endpoints import get
 
 FORBIDDEN = "forbidden-word"
 
@@ -116,8 +116,7 @@ def test_recent_history_and_run_again(server: LocalServer) -> None:
         studio.form.value = {"prompt": "a teal kite over the dunes", "quality": "low"}
         studio.click_generate()
         studio.wait(60)
-        wait_for(lambda: len(studio._history_box.children) == 1 and hasattr(studio._history_box.children[0], "children"))
-        item = studio._history_box.children[0]
+        (item,) = studio._history_box.children  # refreshed before wait() returns
         assert "a teal kite over the dunes" in item.children[0].value and "<img" in item.children[0].value
         studio.endpoint = "fal-ai/gpt-image-1.5"
         studio.form.value = {"prompt": "something else"}

@@ -49,7 +49,14 @@ class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
         self._notes: dict[str, ipywidgets.HTML] = {}
         self._touched: set[str] = set()  # fields the user changed here: sent as ticked, even if a default
         self.order: list[str] = [a for a in start.axes if a in options]  # fields that are axes, oldest first
-        rows = []
+        rows: list[ipywidgets.Widget] = []
+        self.prompt: ipywidgets.Textarea | None = None
+        if "prompt" in model.model_fields and "prompt" not in start.axes:  # the base's prompt, editable here
+            self.prompt = ipywidgets.Textarea(
+                value=str(start.base_fields.get("prompt", "")), description="prompt", continuous_update=False,
+                tooltip="The prompt every variation shares", layout=ipywidgets.Layout(width="min(100%, 44em)"))
+            self.prompt.observe(lambda _change: self._on_change(), "value")
+            rows.append(self.prompt)
         for name, values in options.items():
             if name in start.axes:
                 checked = set(start.axes[name])
@@ -86,6 +93,8 @@ class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
         for boxes in self._boxes.values():
             for box in boxes.values():
                 box.disabled = value
+        if self.prompt is not None:
+            self.prompt.disabled = value
 
     def checked(self, name: str) -> list[Any]:
         return [v for v, box in self._boxes[name].items() if box.value]
@@ -105,6 +114,8 @@ class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
             raise SweepError([f"tick at least one {n}" for n in empty])
         start = self._start
         fields = dict(start.base_fields)
+        if self.prompt is not None:
+            fields["prompt"] = self.prompt.value
         axes: dict[str, Any] = {}
         for name in self._boxes:
             values = self.checked(name)

@@ -14,6 +14,7 @@ import ipywidgets
 from ..client.results import Image
 from ..sweep import Job
 from ._compare_layout import alt_text
+from ._image_list import close_tree
 from ._style import COLOR, FONT_SMALL, esc, message
 from .before_after import BeforeAfter
 
@@ -76,7 +77,7 @@ class Viewer(ipywidgets.VBox):  # type: ignore[misc]
                 self.header.value = message("error", f"could not load the full image: {exc}")
             return
         if generation != self._generation:  # closed, or another tile asked meanwhile
-            view.close()
+            close_tree(view)
             return
         self._close_children()
         self.body.children = [view]
@@ -87,4 +88,4 @@ class Viewer(ipywidgets.VBox):  # type: ignore[misc]
     def _close_children(self) -> None:
         old, self.body.children = self.body.children, ()
         for child in old:
-            child.close()
+            close_tree(child)

@@ -73,7 +73,7 @@ def tile_html(
         )
     heading = f'<div style="font-weight:600;margin-top:4px">{esc(title)}</div>' if title else ""
     caption = (
-        f'<figcaption style="{style(font_size=FONT_SMALL, color=COLOR["fg"], margin_top="4px")}">'
+        f'<figcaption style="{style(font_size=FONT_SMALL, color=COLOR["fg"], margin_top="4px", line_height="1.35")}">'
         f"{heading}{caption_html(caption_rows)}</figcaption>"
         if caption_rows or title
         else ""

@@ -24,6 +24,7 @@ from ._compare_layout import axis_title, states_text
 from ._compare_tiles import CompareTile, grid_box
 from ._compare_viewer import Viewer
 from ._html import small_thumbnail
+from ._image_list import close_tree
 from ._style import COLOR, FONT_SMALL, StaticFallback, card, esc, message
 
 DEFAULT_ENDPOINT = "fal-ai/gpt-image-1-mini"
@@ -151,8 +152,9 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         if self._sweep is None and self._run is None:
             return f"Compare(invalid: {self._problem})"
         variations = self._shown_sweep()
-        return f"Compare({len(variations)} variations: {axis_title(variations)}; estimated {variations.cost}; " \
-               f"{states_text(self.jobs)})"
+        n = len(variations)
+        return (f"Compare({n} variation{'s' * (n != 1)}: {axis_title(variations)}; estimated {variations.cost}; "
+                f"{states_text(self.jobs)})")
 
     def _static_html(self) -> str:
         if self._sweep is None and self._run is None:
@@ -165,10 +167,11 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         return card("<b>Compare variations</b>", summary + f'<div style="overflow-x:auto">{grid}</div>')
 
     def close(self) -> None:
+        """Cancel what still runs and close every widget inside (their comms too)."""
         self.cancel()
         self.viewer.clear()
-        for tile in self._tiles:
-            tile.close()
+        for child in self.children:
+            close_tree(child)
         super().close()
 
     # -- internals ---------------------------------------------------------------------------------
@@ -205,14 +208,13 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def _build_grid(self, variations: Sweep, jobs: list[Job]) -> None:
         with self._lock:
-            old, self._tiles = self._tiles, [CompareTile(j, jobs[0], thumbnail_px=self.thumbnail_px,
-                                                         on_star=self._starred, on_enlarge=self.enlarge)
-                                             for j in jobs]
+            self._tiles = [CompareTile(j, jobs[0], thumbnail_px=self.thumbnail_px, on_star=self._starred,
+                                       on_enlarge=self.enlarge) for j in jobs]
             self.favourites.clear()
             self.viewer.clear()
-            self._grid_box.children = [grid_box(variations, self._tiles)]
-        for tile in old:
-            tile.close()
+            old, self._grid_box.children = self._grid_box.children, [grid_box(variations, self._tiles)]
+        for grid in old:
+            close_tree(grid)
 
     def _clicked_run(self) -> None:
         if self._sweep is None:

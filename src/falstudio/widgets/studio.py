@@ -26,7 +26,7 @@ DEFAULT_ENDPOINT = "fal-ai/gpt-image-1-mini"
 DEFAULT_PROMPT = "a lighthouse on a cliff at sunset"
 JOBS_SHOWN = 4
 HISTORY_SHOWN = 6
-_HISTORY_PX = 96
+_HISTORY_PX = 112
 
 _BADGE = {
     "local": ("offline preview server", "accent",
@@ -270,7 +270,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             description="Run again", icon="redo", disabled=not known,
             tooltip=f"Load this request into the form: {record.prompt[:80]}" if known
             else f"{record.endpoint} is not a registered endpoint",
-            layout=ipywidgets.Layout(width=f"{_HISTORY_PX + 2}px"),
+            layout=ipywidgets.Layout(width="auto"),
         )
         again.on_click(lambda _b: self.load(record))
         return ipywidgets.VBox([tile, again])
