@@ -6,8 +6,9 @@ shows its thumbnail (image download and resize included). Several rounds; median
 
 Goal (issue 6): 16 variations within 1.2x the time of a single one. To tell the client's part from the
 server's, it also prints the server-side time of the slowest job (queue wait + inference, as the results
-report them) and what the client adds on top: submit, status, result, image download and thumbnail.
-The local server renders with Pillow on the CPU, so 16 concurrent renders share this machine's cores.
+report them), what the client adds on top (submit, status, result, image download and thumbnail), and the
+same sweep through the plain ``fs.sweep(...).run()`` (results only, no thumbnails). The local server renders
+with Pillow on the CPU, so 16 concurrent renders share this machine's cores with the client.
 
     /work/venv/bin/python bench/compare_sweep.py [--latency 0.5] [--variations 16] [--rounds 3]
 """
@@ -36,6 +37,14 @@ def timed_compare(variations: Any, client: Any, concurrency: int) -> tuple[float
         compare.close()
 
 
+def timed_plain_run(variations: Any, client: Any, concurrency: int) -> float:
+    started = time.perf_counter()
+    records = variations.run(client, concurrency=concurrency, timeout=300)
+    if any(r["state"] != "done" for r in records):
+        raise SystemExit("a variation did not finish")
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--latency", type=float, default=0.5, help="server latency multiplier (low quality: 1 s x)")
@@ -54,7 +63,10 @@ def main() -> None:
         client = Client(server.key, base_url=server.url, history=False)
         timed_compare(one, client, args.variations)  # warm up: connections, imports, the engine
         singles, sweeps, spans = [], [], {"one": [], "many": []}
+        plain: dict[str, list[float]] = {"one": [], "many": []}
         for _ in range(args.rounds):
+            plain["one"].append(timed_plain_run(one, client, args.variations))
+            plain["many"].append(timed_plain_run(many, client, args.variations))
             for name, variations, walls in (("one", one, singles), ("many", many, sweeps)):
                 wall, results = timed_compare(variations, client, args.variations)
                 failed = [r for r in results if r["state"] != "done"]
@@ -72,8 +84,11 @@ def main() -> None:
     print(f"{'wall until every tile shows (s)':44}{single:13.2f}{together:15.2f}")
     print(f"{'server side, slowest job: queue+inference (s)':44}{span_one:13.2f}{span_many:15.2f}")
     print(f"{'client on top of that (s)':44}{single - span_one:13.2f}{together - span_many:15.2f}")
+    plain_one, plain_many = statistics.median(plain["one"]), statistics.median(plain["many"])
+    print(f"{'fs.sweep(...).run(), every result in (s)':44}{plain_one:13.2f}{plain_many:15.2f}")
     print(f"\n{args.variations} variations / 1 variation: {ratio:.2f}x (goal <= 1.2x: "
-          f"{'met' if ratio <= 1.2 else 'NOT met'}); server side alone: {span_many / span_one:.2f}x")
+          f"{'met' if ratio <= 1.2 else 'NOT met'}); server side alone: {span_many / span_one:.2f}x; "
+          f"plain run, results only: {plain_many / plain_one:.2f}x")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from . import endpoints
 
+# Imported eagerly (both are light) so that the functions, not the submodules of the same name, are
+# ``fs.sweep`` and ``fs.history``: importing a submodule later would otherwise shadow a lazy attribute.
+from .history import history
+from .sweep import sweep
+
 __version__ = "0.1.0"
 
 # public name -> (module, attribute or None for the module itself)
@@ -24,11 +29,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "widgets": ("falstudio.widgets", None),
     "Studio": ("falstudio.widgets", "Studio"),
     "Compare": ("falstudio.widgets", "Compare"),
-    "sweep": ("falstudio.sweep", "sweep"),
-    "history": ("falstudio.history", "history"),
 }
 
-__all__ = ["__version__", "endpoints", *_LAZY]
+__all__ = ["__version__", "endpoints", "history", "sweep", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
@@ -50,6 +53,4 @@ if TYPE_CHECKING:
     from . import client, local, widgets
     from .client import AsyncClient, Client, encode_file, encode_image
     from .client import errors as errors
-    from .history import history
-    from .sweep import sweep
     from .widgets import Compare, Studio

@@ -96,8 +96,66 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(handler=serve)
 
 
+DEMO_PROMPT = "a lighthouse on a cliff by the ocean at sunset, with clouds and stars"
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Run a small quality x size sweep on the embedded offline server and write the comparison as HTML."""
+    from pathlib import Path
+
+    from falstudio.client import Client
+    from falstudio.local import LocalServer
+    from falstudio.sweep import SweepRun, sweep
+    from falstudio.widgets._export import export_html
+
+    try:
+        variations = sweep({"prompt": args.prompt}, endpoint=args.endpoint, quality=["low", "medium", "high"],
+                           image_size=["1024x1024", "1536x1024"])
+    except (LookupError, ValueError) as exc:
+        print(f"falstudio demo: {exc}", file=sys.stderr)
+        return 2
+    print(f"on fal.ai this sweep would cost {variations.cost} ({variations.cost.explanation})", flush=True)
+
+    def progress(job: object) -> None:
+        if getattr(job, "done", False):
+            v = job.variation  # type: ignore[attr-defined]
+            print(f"  {job.state:9} {v.label()}", flush=True)  # type: ignore[attr-defined]
+
+    # Always offline: the demo never spends money, FAL_KEY or not.
+    with LocalServer(port=0, latency=args.latency) as server, \
+            Client(base_url=server.url, key=server.key, history=not args.no_history) as client:
+        print(f"falstudio demo: {len(variations)} variations of {args.endpoint} on the offline server at {server.url}")
+        run = SweepRun(variations, client, concurrency=args.concurrency, on_change=progress)
+        run.start()
+        if not run.wait(args.timeout):
+            run.cancel()
+            print(f"falstudio demo: gave up after {args.timeout:g} s", file=sys.stderr)
+            return 1
+        out = Path(args.out).resolve()
+        report = export_html(out / "report.html", variations, run.jobs, mode=client.mode,
+                             title="falstudio demo: quality x size")
+    failed = [job for job in run.jobs if job.state != "done"]
+    print(f"report: {report}")
+    return 1 if failed else 0
+
+
+def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser("demo", help="run a small sweep offline and write an HTML report",
+                            description="Run a quality x size sweep on the embedded offline server (no key, no "
+                            "network, no cost) and write the comparison as one self-contained HTML file.")
+    p.add_argument("--out", default="falstudio-demo", help="folder for report.html (default ./falstudio-demo)")
+    p.add_argument("--prompt", default=DEMO_PROMPT, help="the prompt to sweep")
+    p.add_argument("--endpoint", default="fal-ai/gpt-image-1-mini", help="endpoint id (default gpt-image-1-mini)")
+    p.add_argument("--concurrency", type=_positive_int, default=4, help="requests in flight at once (default 4)")
+    p.add_argument("--timeout", type=_positive, default=300.0, help="give up after this many seconds")
+    p.add_argument("--latency", type=_non_negative, default=1.0,
+                   help="simulated model time multiplier (default 1; 0 = instant)")
+    p.add_argument("--no-history", action="store_true", help="do not record the runs in falstudio's history")
+    p.set_defaults(handler=demo)
+
+
 # Sub-commands, in help order. A new one is a function like _add_serve that sets ``handler``.
-COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [_add_serve]
+COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [_add_serve, _add_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

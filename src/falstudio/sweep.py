@@ -393,6 +393,8 @@ class SweepRun:
                 self._handles.pop(index, None)
 
     def _on_status(self, index: int, status: Any) -> None:
-        state = {"Queued": "queued", "InProgress": "running"}.get(type(status).__name__)
+        from .client import InProgress, Queued
+
+        state = "queued" if isinstance(status, Queued) else "running" if isinstance(status, InProgress) else None
         if state and self._jobs[index].state in ("submitting", "queued"):
             self._update(index, state=state, queue_position=getattr(status, "position", None))

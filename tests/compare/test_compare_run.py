@@ -218,6 +218,6 @@ def test_enlarging_an_edit_compares_the_output_with_its_input(client: Client) ->
 
 
 def pixel_size(data: bytes) -> tuple[int, int]:
-    from falstudio.client import _images
+    from falstudio import _images
 
     return _images.open_image(data).size

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from falstudio.client._images import image_bytes
-from falstudio.client._recorder import Finished, Submitted
+from falstudio._images import image_bytes
+from falstudio._recorder import Finished, Submitted
 from falstudio.history import HistoryStore
 
 COUNT = 50

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from falstudio.client._images import sniff_mime
+from falstudio._images import sniff_mime
 from falstudio.local.engines import MARK, generate
 from falstudio.local.engines._prompt import read
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from pydantic import SecretStr, ValidationError
 
-from falstudio.client import _images
+from falstudio import _images
 from falstudio.endpoints import REGISTRY
 from falstudio.widgets import RequestForm
 from falstudio.widgets._image_list import ImageListEditor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from falstudio.client import _images
+from falstudio import _images
 from falstudio.widgets import RequestForm
 
 

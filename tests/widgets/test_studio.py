@@ -183,3 +183,23 @@ def test_static_fallback_and_unknown_endpoint(server: LocalServer) -> None:
         studio.close()
     with pytest.raises(LookupError, match="Did you mean 'fal-ai/gpt-image-1-mini'"):
         Studio(object(), endpoint="fal-ai/gpt-image-1-mni")
+
+
+def test_badge_says_fal_when_a_key_is_set_and_keys_carry_across_byok_endpoints() -> None:
+    png = io.BytesIO()
+    PILImage.new("RGB", (64, 64), (10, 200, 30)).save(png, "PNG")
+    with Client(key="test-key-not-real") as client:
+        studio = Studio(client, endpoint="fal-ai/gpt-image-1/text-to-image/byok")
+        try:
+            assert "fal.ai" in studio.badge.value and "offline" not in studio.badge.value
+            assert repr(studio).endswith("server='fal', jobs=0)")
+            studio.form.set_secret("openai_api_key", "sk-test-SECRET-1")
+            assert studio.form.is_valid
+            studio.use_as_input(png.getvalue())
+            assert studio.endpoint == "fal-ai/gpt-image-1/edit-image/byok"
+            assert studio.form.controls["openai_api_key"].get().get_secret_value() == "sk-test-SECRET-1"
+            assert studio.form.is_valid and len(studio.form.value.image_urls) == 1
+            html = studio._repr_mimebundle_()["text/html"]
+            assert "sk-test-SECRET-1" not in html and "sk-test-SECRET-1" not in repr(studio)
+        finally:
+            studio.close()

@@ -8,7 +8,7 @@
 from . import errors
 from ._async import AsyncClient
 from ._handles import AsyncRequestHandle, SyncRequestHandle
-from ._images import encode_file, encode_image
+from .._images import encode_file, encode_image
 from ._retry import RetryPolicy
 from ._status import Completed, InProgress, LogEntry, Queued, Status
 from ._sync import Client

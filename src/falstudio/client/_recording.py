@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from falstudio.endpoints import REDACTED, RequestModel
 
 from . import errors
-from ._recorder import FinalState, Finished, Recorder, Submitted
+from .._recorder import FinalState, Finished, Recorder, Submitted
 
 if TYPE_CHECKING:
     from ._handles import AsyncRequestHandle

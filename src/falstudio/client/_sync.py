@@ -15,7 +15,7 @@ from ._async import AsyncClient
 from ._credentials import Mode
 from ._handles import AsyncRequestHandle, SyncRequestHandle
 from ._loop import LOOP, blocking
-from ._recorder import Recorder
+from .._recorder import Recorder
 from ._retry import RetryPolicy
 
 P = ParamSpec("P")

@@ -12,8 +12,6 @@ its in-flight records become ``lost``.
 from __future__ import annotations
 
 import os
-import sys
-import types
 from typing import Any
 
 from ._history import History, history
@@ -38,14 +36,3 @@ def default_recorder(path: str | os.PathLike[str] | None = None) -> HistoryStore
     if not recording_enabled():
         return None
     return HistoryStore(path)
-
-
-class _CallableModule(types.ModuleType):
-    """Importing this package makes ``falstudio.history`` the module rather than the function, so the
-    module answers calls too: ``fs.history(...)`` works whichever of the two it is."""
-
-    def __call__(self, **filters: Any) -> History:
-        return history(**filters)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
-from falstudio.client import _images
+from falstudio import _images
 
 from ._record import RunRecord
 

@@ -26,8 +26,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from falstudio.client import _images
-from falstudio.client._recorder import Finished, Submitted
+from falstudio import _images
+from falstudio._recorder import Finished, Submitted
 
 from ._files import atomic_write, extension, store_blob
 from ._paths import history_dir

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image, UnidentifiedImageError
 
 from falstudio import endpoints
-from falstudio.client._images import decode_data_uri, open_image, to_data_uri
+from falstudio._images import decode_data_uri, open_image, to_data_uri
 
 from . import engines
 from .jobs import Job, JobCancelled

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..client import _images
+from .. import _images
 from ._style import COLOR, FONT_SMALL, esc, style
 
 STATIC_THUMBNAIL_PX = 160  # small enough that a few of them stay well under ~30 KB each

@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from ..client import _images
+from .. import _images
 from ._html import CHECKERBOARD
 from ._style import COLOR, esc, message, style
 

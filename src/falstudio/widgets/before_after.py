@@ -15,7 +15,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..client import _images
+from .. import _images
 from ._html import grid_html, small_thumbnail, tile_html
 from ._style import card, esc
 from .gallery import _full_bytes

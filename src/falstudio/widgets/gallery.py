@@ -20,7 +20,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from ..client import _images
+from .. import _images
 from ..endpoints import REDACTED
 from ._html import grid_html, small_thumbnail, tile_html
 from ._style import COLOR, FONT_SMALL, card, esc
@@ -233,8 +233,11 @@ class Gallery(anywidget.AnyWidget):  # type: ignore[misc]
     def __repr__(self) -> str:
         return f"Gallery(images={len(self.tiles)}, columns={self.columns})"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        data, metadata = super()._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
         data["text/html"] = self._static_html()  # shown when the live widget cannot be
         return data, metadata
 

@@ -72,6 +72,7 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._finished = threading.Event()
         self._cancel_requested = False
         self._callbacks: list[Callable[[JobView], None]] = []
+        self._callbacks_run = False
         self._thread: threading.Thread | None = None
         self.renders = 0  # how many times the panel was redrawn (tests check the rate)
 
@@ -150,7 +151,7 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         It runs on the job's thread; exceptions are shown in the panel, not raised.
         """
         with self._lock:
-            if not self._finished.is_set():
+            if not self._callbacks_run:
                 self._callbacks.append(callback)
                 return
         self._call(callback)
@@ -179,9 +180,11 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             inner = handle.future(with_logs=True, on_update=self._on_status)
             inner.add_done_callback(lambda _f: self._wake.set())
             self._follow(handle, inner)
-            self._finish(result=inner.result())
+            result = inner.result()
         except BaseException as exc:  # every outcome ends in the panel, never in a stray traceback
             self._finish(error=exc)
+        else:
+            self._finish(result=result)
 
     def _follow(self, handle: Any, inner: concurrent.futures.Future[Any]) -> None:
         cancel_sent = False
@@ -231,15 +234,17 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             else:
                 self._state = "cancelled" if isinstance(error, RequestCancelledError) else "failed"
                 self.error = error
-            callbacks, self._callbacks = self._callbacks, []
-        self._render()
-        for callback in callbacks:
-            self._call(callback)
-        self._finished.set()
-        if error is None:
-            self.future.set_result(result)
-        else:
-            self.future.set_exception(error)
+            callbacks, self._callbacks, self._callbacks_run = self._callbacks, [], True
+        try:
+            self._render()
+            for callback in callbacks:
+                self._call(callback)
+        finally:  # whatever happens while drawing, waiters are released
+            self._finished.set()
+            if error is None:
+                self.future.set_result(result)
+            else:
+                self.future.set_exception(error)
 
     def _call(self, callback: Callable[[JobView], None]) -> None:
         try:
@@ -259,7 +264,7 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._bar.value = _BAR.replace("{label}", f"{self.endpoint}: {state}") if running else ""
         self._cancel.disabled = not running or self._cancel_requested
         if not running:
-            self._cancel.description = "Cancel"
+            self._cancel.layout.display = "none"  # nothing left to cancel
         if logs:
             self._log.layout.display = None
             self._log.value = self._log_html(logs, total)

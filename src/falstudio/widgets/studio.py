@@ -211,7 +211,8 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _new_form(self, endpoint_id: str, values: Mapping[str, Any], secrets: Mapping[str, Any] = ()) -> RequestForm:
+    def _new_form(self, endpoint_id: str, values: Mapping[str, Any],
+                  secrets: Mapping[str, Any] | None = None) -> RequestForm:
         form = RequestForm(endpoint_id)
         accepted: dict[str, Any] = {}
         for name, value in values.items():  # keep what the new endpoint accepts, field by field
@@ -222,7 +223,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                 accepted[name] = value
             except (ValueError, TypeError):
                 continue  # the setter checks every value before it changes anything
-        for name, value in dict(secrets).items():
+        for name, value in (secrets or {}).items():
             if name in form.controls and form.controls[name].spec.kind == "secret" and value is not None:
                 form.set_secret(name, value)
         form.on_submit(lambda request: self.generate(request))

@@ -1,0 +1,38 @@
+"""``falstudio demo``: the README's main job, offline."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from falstudio.cli import main
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.sources.append(dict(attrs).get("src") or "")
+
+
+def test_demo_writes_a_report_with_every_variation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--out", str(tmp_path), "--latency", "0", "--no-history"]) == 0
+    out = capsys.readouterr().out
+    report = tmp_path / "report.html"
+    assert f"report: {report}" in out
+    assert "would cost $0.16" in out and out.count("  done ") == 6
+    parser = _Images()
+    parser.feed(report.read_text(encoding="utf-8"))
+    assert len(parser.sources) == 6
+    assert all(src.startswith("data:image/") for src in parser.sources)  # self-contained: no links to the server
+
+
+def test_demo_rejects_a_bad_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--endpoint", "fal-ai/gpt-image-1-mini/edits", "--latency", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'fal-ai/gpt-image-1-mini/edit'" in err.lower() and "Traceback" not in err
