@@ -8,12 +8,11 @@ kernel. Screenshots go to ``$FALSTUDIO_SCREENSHOTS`` (default: the test's tmp fo
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from ._lab import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, screenshot_dir
+from ._lab import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, require_browser, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
@@ -39,24 +38,8 @@ def _notebook(path: Path) -> Path:
     return path
 
 
-def _require_browser() -> None:
-    problem = None
-    if not Path(CHROMIUM).exists():
-        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed"
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the browser test must run in CI: {problem}")
-    pytest.skip(problem)
-
-
 def test_compare_grid_and_before_after_slider_in_jupyterlab(tmp_path: Path) -> None:
-    _require_browser()
+    require_browser()
     from playwright.sync_api import expect, sync_playwright
 
     shots = screenshot_dir(tmp_path / "screenshots")

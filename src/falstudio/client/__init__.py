@@ -5,10 +5,10 @@
 >>> result.images[0].save("fox.png")
 """
 
+from .._images import encode_file, encode_image
 from . import errors
 from ._async import AsyncClient
 from ._handles import AsyncRequestHandle, SyncRequestHandle
-from .._images import encode_file, encode_image
 from ._retry import RetryPolicy
 from ._status import Completed, InProgress, LogEntry, Queued, Status
 from ._sync import Client

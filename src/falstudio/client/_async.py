@@ -17,11 +17,11 @@ from falstudio import __version__
 from falstudio.endpoints import CostEstimate, EndpointSpec, RequestModel, find
 
 from .. import _images
+from .._recorder import Recorder
 from . import errors
 from ._credentials import KeyAuth, Mode, resolve
 from ._handles import AsyncRequestHandle
 from ._protocol import Urls, json_body, json_object, origin_of
-from .._recorder import Recorder
 from ._recording import record_finished, record_submitted, resolve_recorder
 from ._retry import RetryPolicy, send_with_retry
 from ._status import Status

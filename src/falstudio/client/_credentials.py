@@ -80,7 +80,8 @@ def resolve(key: str | None = None, base_url: str | None = None) -> Target:
         print(
             f"falstudio: no FAL_KEY found — using the embedded offline server at {server.url} "
             "(offline previews, no cost). Set FAL_KEY to use fal.ai.",
-            file=sys.stderr,
+            # a notice, not an error: Jupyter paints stderr red, so in a kernel it goes to stdout
+            file=sys.stdout if "ipykernel" in sys.modules else sys.stderr,
         )
     server_key = getattr(server, "key", None)
     return Target(Hosts.single(server.url), Key(server_key) if server_key else None, "local")

@@ -13,10 +13,10 @@ import httpx
 
 from falstudio.endpoints import CostEstimate, EndpointSpec
 
+from .._recorder import FinalState
 from . import errors
 from ._loop import LoopThread, blocking
 from ._protocol import Urls, origin_of, sse_events
-from .._recorder import FinalState
 from ._recording import record_finished
 from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status, parse_status, same_state
 from .results import Result, parse_output
