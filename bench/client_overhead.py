@@ -15,18 +15,15 @@ within 1.2x one job.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from _server import server_process  # bench/ is on sys.path when a bench runs
 
 ENDPOINT = "fal-ai/gpt-image-1-mini"
 ARGUMENTS = {"prompt": "a red square on a white table", "quality": "low", "image_size": "1024x1024"}
@@ -57,30 +54,6 @@ class RequestCounter:
             self.count += 1
 
 
-_SERVE = """
-import json, sys
-from falstudio.local import LocalServer
-with LocalServer(host="127.0.0.1", port=0, latency=float(sys.argv[1]), concurrency=int(sys.argv[2])) as server:
-    print(json.dumps({"url": server.url, "key": server.key}), flush=True)
-    sys.stdin.read()  # serve until the parent closes our stdin
-"""
-
-
-@contextmanager
-def local_server(latency: float, concurrency: int) -> Iterator[dict[str, str]]:
-    """A LocalServer in its own process, as fal is on its own machines: its engine threads don't share
-    the clients' GIL."""
-    process = subprocess.Popen([sys.executable, "-c", _SERVE, str(latency), str(concurrency)],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        yield json.loads(process.stdout.readline())
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        process.wait(30)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--latency", type=float, default=1.0, help="server time per job, seconds")
@@ -95,8 +68,7 @@ def main() -> None:
     from falstudio.client import Client
 
     counter = RequestCounter()
-    with local_server(args.latency, args.concurrent * 2) as server:
-        url, key = server["url"], server["key"]
+    with server_process("--latency", str(args.latency), "--concurrency", str(args.concurrent * 2)) as (url, key):
         # fal-client has no base_url option: point its URL constants at the server (protocol notes §6.1).
         fal_module.QUEUE_URL_FORMAT = f"{url}/"
         fal_module.RUN_URL_FORMAT = f"{url}/run/"

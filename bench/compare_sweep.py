@@ -8,7 +8,7 @@ Goal (issue 6): 16 variations within 1.2x the time of a single one. To tell the 
 server's, it also prints the server-side time of the slowest job (queue wait + inference, as the results
 report them), what the client adds on top (submit, status, result, image download and thumbnail), and the
 same sweep through the plain ``fs.sweep(...).run()`` (results only, no thumbnails). The local server renders
-with Pillow on the CPU, so 16 concurrent renders share this machine's cores with the client.
+with Pillow on the CPU in its own process (as fal runs on its own machines), sharing this machine's cores.
 
     /work/venv/bin/python bench/compare_sweep.py [--latency 0.5] [--variations 16] [--rounds 3]
 """
@@ -19,6 +19,8 @@ import argparse
 import statistics
 import time
 from typing import Any
+
+from _server import server_process  # bench/ is on sys.path when a bench runs
 
 ENDPOINT = "fal-ai/gpt-image-1-mini"
 BASE = {"quality": "low", "image_size": "1024x1024"}
@@ -53,14 +55,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from falstudio.client import Client
-    from falstudio.local import LocalServer
     from falstudio.sweep import sweep
 
     prompts = [f"a lighthouse on a cliff, variation {i}" for i in range(args.variations)]
     one = sweep({**BASE, "prompt": prompts[0]}, endpoint=ENDPOINT)
     many = sweep(BASE, endpoint=ENDPOINT, prompt=prompts)
-    with LocalServer(port=0, latency=args.latency, concurrency=args.variations) as server:
-        client = Client(server.key, base_url=server.url, history=False)
+    with server_process("--latency", str(args.latency), "--concurrency", str(args.variations)) as (url, key):
+        client = Client(key, base_url=url, history=False)
         timed_compare(one, client, args.variations)  # warm up: connections, imports, the engine
         singles, sweeps, spans = [], [], {"one": [], "many": []}
         plain: dict[str, list[float]] = {"one": [], "many": []}

@@ -19,13 +19,12 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+from _server import server_process  # bench/ is on sys.path when a bench runs
 
 ENDPOINT = "fal-ai/gpt-image-1-mini"
 BODY = {"prompt": "a cabin by a lake with mountains", "quality": "low"}
@@ -33,18 +32,8 @@ BODY = {"prompt": "a cabin by a lake with mountains", "quality": "low"}
 
 @contextmanager
 def serve(*options: str) -> Iterator[tuple[str, dict[str, str]]]:
-    proc = subprocess.Popen([sys.executable, "-m", "falstudio.cli", "serve", "--port", "0", *options],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip().split(" at ")[-1]
-        key = proc.stdout.readline().strip().removeprefix("key: ")
-        if not url.startswith("http://127.0.0.1:"):
-            raise SystemExit(f"server did not start: {url!r}")
+    with server_process(*options) as (url, key):
         yield url, {"Authorization": f"Key {key}"}
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 async def cycles(url: str, headers: dict[str, str], count: int, clients: int, seconds: float) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,10 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -24,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]
 TOKEN = "falstudio-browser-test"
+MINUTE = 60_000  # Playwright timeouts are in ms
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 # User settings: no news or update toasts over the notebook.
@@ -134,3 +140,22 @@ def screenshot_dir(default: Path) -> Path:
     folder = Path(os.environ.get("FALSTUDIO_SCREENSHOTS") or default)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def run_first_cell(page: Page) -> None:
+    """Run the first cell once the kernel is ready (a key pressed while it connects is lost: try again)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
+    page.get_by_text(re.compile(r"\| Idle$")).wait_for(timeout=MINUTE)
+    prompt = page.locator(".jp-Cell").first.locator(".jp-InputPrompt")
+    for _attempt in range(3):
+        page.locator(".jp-Cell").first.click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("Control+Enter")  # run in place, no new cell
+        try:
+            prompt.filter(has_text=re.compile(r"\[(\*|\d+)\]")).wait_for(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the notebook's first cell never started running")

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ._lab import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, require_browser, screenshot_dir
+from ._lab import CHROMIUM, CHROMIUM_ARGS, MINUTE, jupyter_lab, require_browser, run_first_cell, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
-MINUTE = 60_000  # Playwright timeouts are in ms
 CELLS = [
     "import falstudio as fs\n"
     "cmp = fs.Compare(fs.sweep({'prompt': 'a lighthouse on a cliff at sunset'}, endpoint='fal-ai/gpt-image-1-mini',\n"
@@ -51,10 +50,7 @@ def test_compare_grid_and_before_after_slider_in_jupyterlab(tmp_path: Path) -> N
             page = browser.new_page(viewport={"width": 1280, "height": 1500})
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(lab.notebook_url(notebook.name))
-            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
-            page.locator(".jp-Cell").first.click()
-            page.keyboard.press("Escape")
-            page.keyboard.press("Shift+Enter")
+            run_first_cell(page)
 
             output = page.locator(".jp-OutputArea-output").first
             run = output.get_by_role("button", name="Run")

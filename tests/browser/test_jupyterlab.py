@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import CHROMIUM, CHROMIUM_ARGS, Lab, jupyter_lab, require_browser, screenshot_dir
+from ._lab import CHROMIUM, CHROMIUM_ARGS, MINUTE, Lab, jupyter_lab, require_browser, run_first_cell, screenshot_dir
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -24,7 +24,6 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOK = Path(__file__).with_name("studio.ipynb")
 REOPENED = "studio-reopened.ipynb"
-MINUTE = 60_000  # Playwright timeouts are in ms
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +65,7 @@ def test_studio_generates_an_image(lab: Lab, page: Page, shots: Path) -> None:
 
     page.goto(lab.notebook_url(NOTEBOOK.name))
     _set_theme(page, "JupyterLab Light")
-    _run_first_cell(page)
+    run_first_cell(page)
 
     studio = page.locator(".fs-studio")  # the client may print a line about the offline server first
     generate = studio.get_by_role("button", name="Generate")
@@ -122,25 +121,6 @@ def _executed_notebook(path: Path) -> Path:
                             resources={"metadata": {"path": str(path.parent)}}).execute()
     nbformat.write(notebook, path)
     return path
-
-
-def _run_first_cell(page: Page) -> None:
-    """Run the first cell once the kernel is ready (a key pressed while it connects is lost: try again)."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
-    page.get_by_text(re.compile(r"\| Idle$")).wait_for(timeout=MINUTE)
-    prompt = page.locator(".jp-Cell").first.locator(".jp-InputPrompt")
-    for _attempt in range(3):
-        page.locator(".jp-Cell").first.click()
-        page.keyboard.press("Escape")
-        page.keyboard.press("Control+Enter")  # run in place, no new cell
-        try:
-            prompt.filter(has_text=re.compile(r"\[(\*|\d+)\]")).wait_for(timeout=15_000)
-            return
-        except PlaywrightTimeout:
-            continue
-    raise AssertionError("the notebook's first cell never started running")
 
 
 def _set_theme(page: Page, theme: str) -> None:
