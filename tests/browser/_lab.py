@@ -159,3 +159,20 @@ def run_first_cell(page: Page) -> None:
         except PlaywrightTimeout:
             continue
     raise AssertionError("the notebook's first cell never started running")
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1280, height: int = 1600) -> Iterator[Page]:
+    """A page in Debian's headless Chromium; JavaScript errors on the page fail the test at the end."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            yield page
+        finally:
+            browser.close()
+    assert not errors, f"errors in the page: {errors}"

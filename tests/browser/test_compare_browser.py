@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ._lab import CHROMIUM, CHROMIUM_ARGS, MINUTE, jupyter_lab, require_browser, run_first_cell, screenshot_dir
+from ._lab import MINUTE, chromium_page, jupyter_lab, require_browser, run_first_cell, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
@@ -39,55 +39,47 @@ def _notebook(path: Path) -> Path:
 
 def test_compare_grid_and_before_after_slider_in_jupyterlab(tmp_path: Path) -> None:
     require_browser()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     shots = screenshot_dir(tmp_path / "screenshots")
     notebook = _notebook(tmp_path / "compare.ipynb")
-    errors: list[str] = []
-    with jupyter_lab(tmp_path / "lab", [notebook]) as lab, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1500})
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(lab.notebook_url(notebook.name))
-            run_first_cell(page)
+    with jupyter_lab(tmp_path / "lab", [notebook]) as lab, chromium_page(1280, 1500) as page:
+        page.goto(lab.notebook_url(notebook.name))
+        run_first_cell(page)
 
-            output = page.locator(".jp-OutputArea-output").first
-            run = output.get_by_role("button", name="Run")
-            expect(run).to_be_enabled(timeout=MINUTE)
-            expect(output.get_by_text("4 requests · estimated")).to_be_visible()
-            expect(output.get_by_text("image_size: 1536x1024", exact=True)).to_be_visible()  # a column header
-            expect(output.get_by_text("quality: medium", exact=True)).to_be_visible()  # a row header
-            run.click()
+        output = page.locator(".jp-OutputArea-output").first
+        run = output.get_by_role("button", name="Run")
+        expect(run).to_be_enabled(timeout=MINUTE)
+        expect(output.get_by_text("4 requests · estimated")).to_be_visible()
+        expect(output.get_by_text("image_size: 1536x1024", exact=True)).to_be_visible()  # a column header
+        expect(output.get_by_text("quality: medium", exact=True)).to_be_visible()  # a row header
+        run.click()
 
-            images = output.locator(".fs-compare-grid img")
-            expect(images).to_have_count(4, timeout=2 * MINUTE)
-            for i in range(4):
-                page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                                       arg=images.nth(i).element_handle(), timeout=MINUTE)
-            expect(run).to_be_enabled(timeout=MINUTE)  # the run has ended
-            expect(output.get_by_text("4 done")).to_be_visible()
-            output.get_by_role("button", name="☆ Favourite").nth(3).click()
-            expect(output.get_by_role("button", name="★ Favourite")).to_have_count(1)
-            page.screenshot(path=shots / "compare-grid.png")
+        images = output.locator(".fs-compare-grid img")
+        expect(images).to_have_count(4, timeout=2 * MINUTE)
+        for i in range(4):
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                                   arg=images.nth(i).element_handle(), timeout=MINUTE)
+        expect(run).to_be_enabled(timeout=MINUTE)  # the run has ended
+        expect(output.get_by_text("4 done")).to_be_visible()
+        output.get_by_role("button", name="☆ Favourite").nth(3).click()
+        expect(output.get_by_role("button", name="★ Favourite")).to_have_count(1)
+        page.screenshot(path=shots / "compare-grid.png")
 
-            output.get_by_role("button", name="Enlarge").nth(1).click()  # the full image comes on demand
-            slider = output.get_by_role("slider", name="#0 baseline / #1 position")
-            expect(slider).to_be_visible(timeout=MINUTE)
-            slider.scroll_into_view_if_needed()
-            slider.focus()
-            for _ in range(5):
-                page.keyboard.press("ArrowRight")
-            expect(slider).to_have_attribute("aria-valuetext", "55% #0 baseline")
-            page.screenshot(path=shots / "compare-enlarged.png", full_page=True)
+        output.get_by_role("button", name="Enlarge").nth(1).click()  # the full image comes on demand
+        slider = output.get_by_role("slider", name="#0 baseline / #1 position")
+        expect(slider).to_be_visible(timeout=MINUTE)
+        slider.scroll_into_view_if_needed()
+        slider.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        expect(slider).to_have_attribute("aria-valuetext", "55% #0 baseline")
+        page.screenshot(path=shots / "compare-enlarged.png", full_page=True)
 
-            page.locator(".jp-Cell").nth(1).click()
-            page.keyboard.press("Escape")
-            page.keyboard.press("Shift+Enter")  # cell 2: read the state back in the kernel
-            expect(page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output")).to_contain_text(
-                "position 55.0 favourites [3]", timeout=MINUTE)
-        finally:
-            browser.close()
-    assert not errors, f"errors in the page: {errors}"
+        page.locator(".jp-Cell").nth(1).click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("Shift+Enter")  # cell 2: read the state back in the kernel
+        expect(page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output")).to_contain_text(
+            "position 55.0 favourites [3]", timeout=MINUTE)
     for name in ("compare-grid.png", "compare-enlarged.png"):
         assert (shots / name).stat().st_size > 10_000

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import CHROMIUM, CHROMIUM_ARGS, MINUTE, Lab, jupyter_lab, require_browser, run_first_cell, screenshot_dir
+from ._lab import MINUTE, Lab, chromium_page, jupyter_lab, require_browser, run_first_cell, screenshot_dir
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
@@ -40,24 +40,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def browser(lab: Lab) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    page = browser.new_page(viewport={"width": 1280, "height": 1700})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    page.close()
-    assert not errors, f"errors in the page: {errors}"
+def page(lab: Lab) -> Iterator[Page]:
+    with chromium_page(1280, 1700) as page:
+        yield page
 
 
 def test_studio_generates_an_image(lab: Lab, page: Page, shots: Path) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import CHROMIUM, CHROMIUM_ARGS, MINUTE, Lab, jupyter_lab, require_browser, screenshot_dir
+from ._lab import MINUTE, Lab, chromium_page, jupyter_lab, require_browser, screenshot_dir
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -37,16 +37,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 @pytest.fixture
 def page(lab: Lab) -> Iterator[Page]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1600})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with chromium_page() as page:
         yield page
-        browser.close()
-    assert not errors, f"errors in the page: {errors}"
 
 
 def _run_all(page: Page, lab: Lab, name: str) -> None:
