@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,19 +79,20 @@ def test_the_client_records_each_request_when_it_is_queued(server: LocalServer) 
         client.close()
 
 
-def test_resume_without_a_client_needs_the_local_server_s_key(server: LocalServer,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resume_without_a_client_needs_the_key_of_another_process_s_server(server: LocalServer,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import falstudio.local.server as server_module
+
     client = Client(base_url=server.url, key=server.key)
     try:
         handle = client.submit("fal-ai/gpt-image-1-mini", {"prompt": "left behind", "quality": "low"})
-        with pytest.warns(HistoryWarning, match="pass client=falstudio.Client"):
-            [record] = fs.history().resume()
+        with monkeypatch.context() as patch:  # as if the server ran in another process: its key is unknown here
+            patch.setattr(server_module, "_running", weakref.WeakSet())
+            with pytest.warns(HistoryWarning, match="pass client=falstudio.Client"):
+                [record] = fs.history().resume()
         assert record.in_flight
 
-        # The embedded server of this process is found without a client.
-        import falstudio.local.server as server_module
-
-        monkeypatch.setattr(server_module, "_embedded", server)
+        # The server of this process is found by its URL, without a client.
         [record] = fs.history().resume()
         assert record.state == "completed" and record.request_id == handle.request_id
         assert len(record.image_paths()) == 1
@@ -112,3 +114,18 @@ def test_no_secret_of_a_real_byok_request_reaches_the_history(server: LocalServe
     for path in files:
         data = path.read_bytes()
         assert b"SECRET-123" not in data and server.key.encode() not in data, path
+
+
+def test_resume_finds_a_local_server_of_this_process_by_url() -> None:
+    """No ``client=`` needed for a server this process started: its key is found from the record's URL."""
+    from falstudio.local import find_server
+
+    with LocalServer(port=0, latency=1.0) as server:
+        assert find_server(server.url + "/") is server
+        with Client(base_url=server.url, key=server.key) as client:
+            handle = client.submit("fal-ai/gpt-image-1-mini", {"prompt": "a red barn", "quality": "low"})
+        (record,) = fs.history().filter(state="submitted")
+        assert record.request_id == handle.request_id
+        (resumed,) = fs.history().resume(timeout=60)
+        assert resumed.state == "completed" and resumed.image_paths()
+    assert find_server(server.url) is None

@@ -76,14 +76,15 @@ def _is_local(record: RunRecord) -> bool:
 
 
 def _same_process_key(base_url: str) -> str | None:
-    """The key of falstudio's embedded server when it runs in this process at ``base_url``."""
+    """The key of a local server running in this process at ``base_url`` (the embedded one, or one you started)."""
     import sys
 
-    server_module = sys.modules.get("falstudio.local.server")  # never start a server just to look
-    server = getattr(server_module, "_embedded", None)
-    if server is not None and server.running and server.url == base_url.rstrip("/"):
-        return str(server.key)
-    return None
+    if "falstudio.local.server" not in sys.modules:  # no server was ever started here: don't import one to look
+        return None
+    from falstudio.local import find_server
+
+    server = find_server(base_url)
+    return None if server is None else str(server.key)
 
 
 def _fetch(store: HistoryStore, record: RunRecord, client: Any, timeout: float | None) -> RunRecord:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from .faults import Faults
 
-_LAZY = {"LocalServer": ".server", "embedded_server": ".server", "create_app": ".app"}
+_LAZY = {"LocalServer": ".server", "embedded_server": ".server", "find_server": ".server", "create_app": ".app"}
 
-__all__ = ["Faults", "LocalServer", "create_app", "embedded_server"]
+__all__ = ["Faults", "LocalServer", "create_app", "embedded_server", "find_server"]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,4 +27,4 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from .app import create_app
-    from .server import LocalServer, embedded_server
+    from .server import LocalServer, embedded_server, find_server

@@ -8,6 +8,7 @@ import logging
 import socket
 import threading
 import time
+import weakref
 from types import TracebackType
 
 import uvicorn
@@ -119,6 +120,7 @@ class LocalServer:
                     self._server = self._thread = None
                     raise RuntimeError(f"the local server did not start on {self.host}:{self._port}")
                 time.sleep(0.005)
+            _running.add(self)
         return self
 
     def stop(self) -> None:
@@ -126,6 +128,7 @@ class LocalServer:
         with self._lock:
             server, thread = self._server, self._thread
             self._server = self._thread = None
+            _running.discard(self)
             if server is None or thread is None:
                 return
             loop = getattr(self.app.state, "loop", None)
@@ -166,6 +169,7 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+_running: weakref.WeakSet[LocalServer] = weakref.WeakSet()
 _embedded: LocalServer | None = None
 _embedded_lock = threading.Lock()
 
@@ -181,6 +185,12 @@ def embedded_server() -> LocalServer:
                 atexit.register(_stop_embedded)
             logger.info("started the embedded offline server at %s", _embedded.url)
         return _embedded
+
+
+def find_server(url: str) -> LocalServer | None:
+    """The running server of this process at ``url`` (e.g. a history record's ``base_url``), if any."""
+    url = url.rstrip("/")
+    return next((server for server in list(_running) if server.running and server.url == url), None)
 
 
 def _stop_embedded() -> None:
