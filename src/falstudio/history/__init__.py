@@ -4,9 +4,9 @@
 re-attaches to requests that were still in flight. The client records into :func:`default_recorder`.
 
 Records hold no keys, so resuming needs a client that can reach the request's server: fal.ai records use
-your FAL_KEY; servers of this process are found by URL; a local server's records need ``resume(client=Client(base_url=server.url, key=server.key))``
-when the server runs in another process. A local server that has stopped took its results with it:
-its in-flight records become ``lost``.
+your FAL_KEY, and local servers of this process are found by URL. A local server in another process needs
+``resume(client=Client(base_url=server.url, key=server.key))``. A local server that has stopped took its
+results with it: its in-flight records become ``lost``.
 """
 
 from __future__ import annotations

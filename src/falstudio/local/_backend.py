@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -77,7 +78,8 @@ class Backend:
     async def start(self) -> None:
         import httpx
 
-        self._executor = ThreadPoolExecutor(self.settings.concurrency + 1, thread_name_prefix="falstudio-engine")
+        # Engine work is CPU-bound: more threads than cores only make every job late (and starve the loop).
+        self._executor = ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="falstudio-engine")
         self._http = httpx.AsyncClient(timeout=15.0)
         self._queue = JobQueue(self.settings.concurrency, Runner(self, self._executor), self._finished)
         self._queue.start()
