@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -36,3 +40,26 @@ def test_demo_rejects_a_bad_endpoint(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["demo", "--endpoint", "fal-ai/gpt-image-1-mini/edits", "--latency", "0"]) == 2
     err = capsys.readouterr().err
     assert "did you mean 'fal-ai/gpt-image-1-mini/edit'" in err.lower() and "Traceback" not in err
+
+
+def test_demo_explains_that_it_needs_a_text_to_image_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--endpoint", "fal-ai/gpt-image-1/edit-image", "--latency", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "text-to-image" in err and err.count("\n") == 1
+
+
+def test_demo_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "falstudio.cli", "demo", "--out", str(tmp_path), "--latency", "20",
+                             "--no-history"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        while "offline server" not in proc.stdout.readline():  # the sweep is running
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

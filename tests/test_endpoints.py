@@ -163,7 +163,8 @@ def test_image_urls_bounds_and_kinds() -> None:
     spec = get("fal-ai/gpt-image-1/edit-image/byok")
     base = minimal(spec.id)
     assert spec.validate(base | {"image_urls": [DATA_URI] * 16}).image_urls[0] == DATA_URI
-    for urls in ([], [EDIT_IMAGE] * 17, ["/tmp/local.png"]):
+    for urls in ([], [EDIT_IMAGE] * 17, ["/tmp/local.png"], ["http://[::1/x.png"], ["https://cdn.test:99999/a.png"],
+                 ["https:///a.png"]):
         with pytest.raises(ValidationError) as err:
             spec.validate(base | {"image_urls": urls})
         assert err.value.errors()[0]["loc"][0] == "image_urls"

@@ -38,6 +38,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port 0-65535 (0 picks a free one), got {text}")
+    return value
+
+
 def serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Run the local fal-compatible server until Ctrl-C (or until ``stop`` is set)."""
     from falstudio.local import Faults, LocalServer
@@ -48,7 +55,10 @@ def serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> i
         server = LocalServer(host=args.host, port=args.port, key=args.key, latency=args.latency,
                              concurrency=args.concurrency, faults=faults, allow_remote_fetch=args.allow_remote_fetch,
                              max_upload_bytes=int(args.max_upload_mb * 1024 * 1024), storage_dir=args.storage_dir)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        print(f"falstudio serve: cannot use --storage-dir {args.storage_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
         print(f"falstudio serve: {exc}", file=sys.stderr)
         return 1
     try:
@@ -75,7 +85,7 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = commands.add_parser("serve", help="run the offline fal-compatible server",
                             description="Serve fal's queue, run and storage APIs with offline image engines.")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1, loopback only)")
-    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    p.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--key", default=None, help="API key clients must send (default: a random one, printed)")
     p.add_argument("--latency", type=_non_negative, default=1.0,
                    help="simulated model time multiplier (default 1; 0 = instant)")
@@ -100,14 +110,20 @@ DEMO_PROMPT = "a lighthouse on a cliff by the ocean at sunset, with clouds and s
 
 
 def demo(args: argparse.Namespace) -> int:
-    """Run a small quality x size sweep on the embedded offline server and write the comparison as HTML."""
+    """Run a small quality x size sweep on a private offline server and write the comparison as HTML."""
     from pathlib import Path
 
+    from falstudio import endpoints
     from falstudio.client import Client
     from falstudio.local import LocalServer
     from falstudio.sweep import SweepRun, sweep
     from falstudio.widgets._export import export_html
 
+    spec = endpoints.find(args.endpoint)
+    if spec is not None and spec.kind != "text-to-image":
+        print(f"falstudio demo: {args.endpoint} is an {spec.kind} endpoint; the demo sweeps a prompt, so pick a "
+              f"text-to-image one (e.g. fal-ai/gpt-image-1-mini)", file=sys.stderr)
+        return 2
     try:
         variations = sweep({"prompt": args.prompt}, endpoint=args.endpoint, quality=["low", "medium", "high"],
                            image_size=["1024x1024", "1536x1024"])
@@ -141,7 +157,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("demo", help="run a small sweep offline and write an HTML report",
-                            description="Run a quality x size sweep on the embedded offline server (no key, no "
+                            description="Run a quality x size sweep on a private offline server (no key, no "
                             "network, no cost) and write the comparison as one self-contained HTML file.")
     p.add_argument("--out", default="falstudio-demo", help="folder for report.html (default ./falstudio-demo)")
     p.add_argument("--prompt", default=DEMO_PROMPT, help="the prompt to sweep")
@@ -173,7 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
-    return handler(args)
+    try:
+        return handler(args)
+    except KeyboardInterrupt:  # Ctrl-C: the context managers have stopped servers and clients; no traceback
+        print("falstudio: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -235,7 +235,7 @@ def _check_fields(endpoints: Sequence[Any], base_fields: Mapping[str, Any], axes
 
 def _explain(index: int, endpoint: str, params: Mapping[str, Any], exc: ValidationError,
              multi_endpoint: bool) -> list[str]:
-    which = ", ".join(f"{k}={describe(v)!r}" for k, v in params.items()) or "base"
+    which = ", ".join(f"{k}={(repr if isinstance(v, str) else str)(describe(v))}" for k, v in params.items()) or "base"
     out = []
     for error in exc.errors():
         name = ".".join(str(p) for p in error["loc"]) or "request"
@@ -298,7 +298,8 @@ class Job:
 class SweepRun:
     """Runs a sweep's variations, at most ``concurrency`` at once, each failing or succeeding on its own.
 
-    ``on_change(job)`` is called (from a worker or the client's thread) with each new :class:`Job` snapshot.
+    ``on_change(job)`` is called (from a worker or the client's thread) with each new :class:`Job` snapshot;
+    snapshots from two threads can arrive out of order, so :attr:`jobs` is the word on the newest state.
     """
 
     def __init__(self, variations: Sweep, client: Any = None, *, concurrency: int = 4,
@@ -357,8 +358,10 @@ class SweepRun:
     def records(self) -> list[dict[str, Any]]:
         return [job.record() for job in self.jobs]
 
-    def _update(self, index: int, **changes: Any) -> None:
-        with self._lock:
+    def _update(self, index: int, *, only_from: tuple[str, ...] = (), **changes: Any) -> None:
+        with self._lock:  # ``only_from`` is checked under the lock: a status arriving after the result cannot undo it
+            if only_from and self._jobs[index].state not in only_from:
+                return
             job = self._jobs[index] = dataclasses.replace(self._jobs[index], **changes)
         if self._on_change is not None:
             self._on_change(job)
@@ -395,6 +398,6 @@ class SweepRun:
     def _on_status(self, index: int, status: Any) -> None:
         from .client import InProgress, Queued
 
-        state = "queued" if isinstance(status, Queued) else "running" if isinstance(status, InProgress) else None
-        if state and self._jobs[index].state in ("submitting", "queued"):
-            self._update(index, state=state, queue_position=getattr(status, "position", None))
+        if isinstance(status, Queued | InProgress):
+            state, position = ("queued", status.position) if isinstance(status, Queued) else ("running", None)
+            self._update(index, only_from=("submitting", "queued"), state=state, queue_position=position)

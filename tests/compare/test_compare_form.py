@@ -134,3 +134,39 @@ def test_the_prompt_of_the_base_is_editable_in_the_form() -> None:
     assert several.picker.prompt is None and "Also varied (set in code): prompt: 2 values" in str(
         [w.value for w in several.picker.children if hasattr(w, "value")])
     several.close()
+
+
+def test_a_sweep_that_cannot_start_says_why_in_the_summary(compare: Compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    import falstudio.client
+
+    def no_client() -> None:
+        raise OSError("no free port for the local server")
+
+    monkeypatch.setattr(falstudio.client, "Client", no_client)
+    compare.run_button.click()  # no client was given: Run makes one, and that fails
+    assert "could not start the sweep: OSError: no free port" in compare.summary.value
+    assert 'role="alert"' in compare.summary.value and not compare.run_button.disabled
+
+
+def test_a_compare_that_failed_to_build_is_collected_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import sys
+
+    unraisable: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with pytest.raises(TypeError, match="needs its endpoint"):
+        Compare({"prompt": "a red fox"})
+    gc.collect()
+    assert unraisable == []  # no "Exception ignored in Widget.__del__" printed under the cell
+
+
+def test_picker_labels_line_up_in_one_right_aligned_column(compare: Compare) -> None:
+    from falstudio.widgets._compare_axes import _LABEL_WIDTH
+
+    picker = compare.picker
+    assert picker.prompt is not None and picker.prompt.style.description_width == _LABEL_WIDTH
+    rows = [row for row in picker.children[1:] if hasattr(row, "children")]  # one per field, after the prompt
+    assert len(rows) == 5
+    for row in rows:
+        label = row.children[0]
+        assert label.layout.width == _LABEL_WIDTH and "text-align:right" in label.value

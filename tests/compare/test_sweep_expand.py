@@ -157,3 +157,9 @@ def test_fs_sweep_stays_the_function_after_the_module_is_imported() -> None:
     # `from falstudio.sweep import ...` (done above, and by fs.Compare) binds the submodule on the package;
     # `fs.sweep(...)` must still be the function.
     assert falstudio.sweep is sweep
+
+
+def test_problems_quote_text_values_but_not_numbers() -> None:
+    with pytest.raises(SweepError) as info:
+        sweep({"prompt": "a red fox"}, endpoint="fal-ai/gpt-image-1-mini", num_images=[1, 9], quality=["high"])
+    assert "variation 1 (num_images=9, quality='high')" in str(info.value)  # 9 is a number, not '9'

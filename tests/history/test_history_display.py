@@ -64,3 +64,12 @@ def test_empty_history_and_unreadable_image_files_still_display() -> None:
     (store.root / record.images[0].path).write_bytes(b"not an image any more")
     html = record._repr_html_()
     assert "no image" in html and "1 record" in html
+
+
+def test_html_previews_have_alt_text_and_text_is_escaped_once() -> None:
+    store = HistoryStore()
+    store.submitted(submitted("alt-1", "a  fox\n& a hen", cost_estimate="≤ $0.20 <est>"))
+    store.finished(finished("alt-1"))
+    html = fs.history()._repr_html_()
+    assert 'alt="a fox &amp; a hen"' in html  # what the picture shows, for screen readers
+    assert "&lt;est&gt;" in html and "&amp;lt;" not in html

@@ -228,3 +228,16 @@ def test_fs_history_is_callable_before_and_after_the_package_is_imported() -> No
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.split() == ["0", "0", "History"]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"limit": "5"}, ValueError, "limit must be a whole number, 0 or more; got '5'"),
+    ({"limit": -1}, ValueError, "limit must be a whole number"),
+    ({"endpoint": 15}, TypeError, r"endpoint must be a string \(part of the endpoint id\), not int"),
+    ({"text": ["fox"]}, TypeError, r"text must be a string \(part of the prompt\), not list"),
+    ({"state": 3}, ValueError, r"state must be one of submitted, .* got 3"),
+    ({"state": ["completed", "done"]}, ValueError, "got 'done'"),
+])
+def test_bad_filters_name_the_argument_and_what_it_takes(kwargs: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        fs.history(**kwargs)

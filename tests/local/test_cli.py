@@ -52,3 +52,18 @@ def test_serve_reports_a_busy_port(server: object, capsys: pytest.CaptureFixture
     port = server.port  # type: ignore[attr-defined]
     assert main(["serve", "--port", str(port), "--latency", "0"]) == 1
     assert "cannot listen" in capsys.readouterr().err
+
+
+def test_serve_rejects_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--port", "70000"])
+    assert "0-65535" in capsys.readouterr().err
+
+
+def test_serve_names_a_bad_storage_dir(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    not_a_dir = os.path.join(str(tmp_path), "file")
+    with open(not_a_dir, "w") as f:
+        f.write("x")
+    assert main(["serve", "--port", "0", "--storage-dir", os.path.join(not_a_dir, "sub")]) == 1
+    err = capsys.readouterr().err
+    assert "--storage-dir" in err and "Traceback" not in err

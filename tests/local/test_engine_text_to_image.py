@@ -65,6 +65,16 @@ def test_transparent_background_gives_rgba_with_clear_pixels() -> None:
     assert alpha.min() == 0 and alpha.max() == 255
 
 
+@pytest.mark.parametrize("prompt", ["a red apple icon", "a snowy landscape", "a cat sticker"])
+def test_transparent_background_always_has_a_visible_subject(prompt: str) -> None:
+    """Sky and ground are left out on a transparent background: a prompt that only set those still shows
+    something solid, not an empty canvas with the mark."""
+    [image] = generate({"prompt": prompt, "background": "transparent", "quality": "low"}, MINI)
+    alpha = np.asarray(_open(image.data).getchannel("A"))
+    assert (alpha == 0).mean() > 0.3  # really transparent around the subject
+    assert (alpha > 200).mean() > 0.02  # and a solid subject, far more than the corner mark
+
+
 def test_opaque_output_has_no_alpha() -> None:
     [image] = generate({"prompt": "a house", "quality": "low"}, MINI)
     assert _open(image.data).mode == "RGB"

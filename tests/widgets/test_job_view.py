@@ -182,3 +182,27 @@ def test_static_fallback_and_wait_timeout() -> None:
 
 def test_format_seconds() -> None:
     assert (format_seconds(0.4), format_seconds(59.9), format_seconds(125)) == ("0 s", "59 s", "2:05 min")
+
+
+def test_static_view_of_a_failure_names_it_in_words_with_the_hint_on_its_own_line() -> None:
+    error = ServerError("engine exploded", endpoint="e", request_id="r", hint="retry in a minute")
+    job = JobView.submit(ScriptedClient([InProgress()], outcome=error), "e", {})
+    job.wait(10)
+    html = job._repr_mimebundle_()["text/html"]
+    assert "Error: engine exploded\nhint: retry in a minute" in html and "white-space:pre-wrap" in html
+    assert 'role="alert"' in html and "<style" not in html
+
+
+def test_a_status_arriving_after_the_end_does_not_undo_it() -> None:
+    job = JobView.submit(ScriptedClient([InProgress()], outcome="R"), "e", {})
+    job.wait(10)
+    job._on_status(Queued(position=3))
+    job._on_status(InProgress())
+    assert job.state == "done" and job.queue_position is None
+
+
+def test_a_key_in_a_plain_dict_request_never_shows() -> None:
+    request = {"prompt": "p", "openai_api_key": "sk-live-0123456789abcdef"}
+    job = JobView("fal-ai/gpt-image-1/text-to-image/byok", request)
+    html = job._repr_mimebundle_()["text/html"]
+    assert "sk-live" not in html and "openai_api_key" not in html and "sk-live" not in repr(job)

@@ -21,13 +21,13 @@ from .._recorder import Recorder
 from . import errors
 from ._credentials import KeyAuth, Mode, resolve
 from ._handles import AsyncRequestHandle
-from ._protocol import Urls, json_body, json_object, origin_of
+from ._protocol import Urls, json_body, json_object
 from ._recording import record_finished, record_submitted, resolve_recorder
 from ._retry import RetryPolicy, send_with_retry
 from ._status import Status
 from ._storage import Storage
 from .files import prepare_arguments
-from .results import Result
+from .results import Result, plain_download
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -45,7 +45,9 @@ class AsyncClient:
     Credentials: ``key``, else ``FAL_KEY``, else ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``. With none of them and
     no ``base_url`` it uses falstudio's embedded offline server and says so once.
 
-    One instance belongs to one event loop at a time; used from a new loop it opens new connections.
+    One instance belongs to one event loop at a time. Used from a new loop (a second ``asyncio.run``) it
+    opens new connections and leaves the old loop's to the garbage collector (``-X dev`` warns): prefer one
+    client per loop, closed with ``aclose()`` or ``async with``.
     """
 
     def __init__(
@@ -103,7 +105,8 @@ class AsyncClient:
     def _http(self) -> httpx.AsyncClient:
         """The httpx client for the running loop (a new one after a loop change or a fork)."""
         if self._closed:
-            raise RuntimeError(f"{type(self).__name__} is closed; create a new one")
+            raise RuntimeError("this falstudio client is closed (close() was called or its with-block ended); "
+                               "create a new one")
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -135,10 +138,8 @@ class AsyncClient:
                 lambda: http.request(method, url, **kwargs), self.retry, idempotent=idempotent
             )
         except httpx.TransportError as exc:
-            raise errors.NetworkError(
-                f"could not reach {origin_of(url)}: {type(exc).__name__}: {exc}",
-                endpoint=endpoint, request_id=request_id,
-            ) from exc
+            raise errors.network_error(exc, url, timeout=self.timeout, endpoint=endpoint,
+                                       request_id=request_id) from exc
         if response.is_error:
             raise errors.from_response(
                 response, endpoint=endpoint, request_id=request_id, endpoint_note=endpoint_note,
@@ -226,8 +227,9 @@ class AsyncClient:
         try:
             return await asyncio.wait_for(flow(), client_timeout)
         except asyncio.TimeoutError:
+            what = "the request was cancelled" if box else "nothing was queued"
             raise errors.FalTimeoutError(
-                f"no result within client_timeout={client_timeout} s; the request was cancelled",
+                f"no result within client_timeout={client_timeout} s; {what}",
                 endpoint=endpoint, request_id=box[0].request_id if box else None,
             ) from None
 
@@ -300,11 +302,7 @@ class AsyncClient:
         if runner is not None and not runner.in_loop_thread() and not self._closed:
             return runner.run(self.adownload(url))
         key = self._target.key
-        auth = KeyAuth(key, self._target.hosts) if key else None
-        response = httpx.get(url, auth=auth, timeout=self.timeout, follow_redirects=True)
-        if response.is_error:
-            raise errors.from_response(response, endpoint=None)
-        return response.content
+        return plain_download(url, auth=KeyAuth(key, self._target.hosts) if key else None, timeout=self.timeout)
 
     async def _prepare(
         self, endpoint: str, arguments: Mapping[str, Any] | RequestModel
@@ -341,14 +339,6 @@ def _queue_headers(priority: str | None, start_timeout: float | None) -> dict[st
             raise ValueError(f"start_timeout must be > 0 seconds, got {start_timeout}")
         headers["X-Fal-Request-Timeout"] = str(float(start_timeout))
     return headers
-
-
-
-
-
-
-
-
 
 
 async def _call(callback: Callback, *args: Any) -> None:

@@ -183,8 +183,6 @@ def _wait(future: concurrent.futures.Future[T], timeout: float | None) -> T:
                 raise TimeoutError(f"no result within {timeout} s") from None
 
 
-
-
 _warned_blocking = threading.Event()
 
 

@@ -76,6 +76,9 @@ class EndpointId:
 
     @classmethod
     def parse(cls, endpoint: str) -> EndpointId:
+        if not isinstance(endpoint, str):
+            kind = type(endpoint).__name__
+            raise TypeError(f"the endpoint id must be a string like 'fal-ai/gpt-image-1.5', not {kind}")
         legacy = _LEGACY_ID.match(endpoint)
         if legacy:
             return cls(legacy.group(1), legacy.group(2))

@@ -162,6 +162,30 @@ def detail_errors(detail: Any) -> list[dict[str, Any]]:
     return errors
 
 
+def network_error(
+    exc: httpx.TransportError, url: str, *, timeout: float | None, endpoint: str | None = None,
+    request_id: str | None = None,
+) -> NetworkError:
+    """A transport failure in words: the server was unreachable, or did not answer within ``timeout``."""
+    import httpx
+
+    where = _without_query(url)
+    if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return NetworkError(
+            f"no reply from {where} within timeout={timeout} s ({type(exc).__name__})",
+            endpoint=endpoint, request_id=request_id,
+            hint="pass a larger timeout= to the client, or use subscribe()/submit() (the queue) for long jobs",
+        )
+    detail = f": {exc}" if str(exc) else ""
+    return NetworkError(f"could not reach {where} ({type(exc).__name__}{detail})", endpoint=endpoint,
+                        request_id=request_id)
+
+
+def _without_query(url: str) -> str:
+    """``url`` without its query string, which may hold a signed token."""
+    return url.partition("?")[0].partition("#")[0]
+
+
 def _body(response: httpx.Response) -> Any:
     try:
         return response.json()
@@ -174,7 +198,9 @@ def _detail_text(detail: Any) -> str:
         return detail
     if detail is None:
         return ""
-    return "; ".join(_describe(e) for e in detail_errors(detail)) or json.dumps(detail)[:300]
+    from ._recording import redact  # an echoed request may hold a key
+
+    return "; ".join(_describe(e) for e in detail_errors(detail)) or json.dumps(redact(detail), default=str)[:300]
 
 
 def from_response(
@@ -199,6 +225,8 @@ def from_response(
         or error_type
     )
     about_request = request_id is not None
+    # Not a call about an endpoint (an image download, storage): name the URL instead.
+    plain_url = _without_query(str(response.url)) if endpoint is None and not about_request else None
     request_id = request_id or response.headers.get("x-fal-request-id")
     context: dict[str, Any] = {
         "endpoint": endpoint, "request_id": request_id, "status_code": code, "error_type": error_type,
@@ -211,11 +239,15 @@ def from_response(
         return InvalidRequestError("the server rejected the request", errors=errors or detail_errors(detail),
                                    **context)
     text = _detail_text(detail) or response.reason_phrase
+    if plain_url:
+        text = f"{text} ({response.request.method} {plain_url})"
     if code in (401, 403):
         return AuthError(f"not authorised: {text}", **context)
     if code in (404, 410):
         if about_request:
             return RequestNotFoundError(f"request not found: {text}", **context)
+        if plain_url:
+            return NotFoundError(f"not found: {text}", **context)
         return EndpointNotFoundError(
             f"endpoint not found: {text}", **context,
             hint=endpoint_note or "check the endpoint id (falstudio.endpoints.REGISTRY lists the known ones)",

@@ -8,6 +8,7 @@ protocol and replaced by their URL. URLs and data URIs pass through untouched.
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 import os
 import sys
 from collections.abc import Mapping
@@ -47,7 +48,7 @@ async def prepare_arguments(
     if not isinstance(arguments, Mapping):
         raise InvalidRequestError(
             f"arguments must be a dict or the endpoint's request model, not {type(arguments).__name__}",
-            endpoint=endpoint, hint=None,
+            endpoint=endpoint, hint="pass a dict such as {'prompt': '...'}, or the endpoint's input model",
         )
     strict = spec is not None
     prepared = dict(arguments)
@@ -82,9 +83,23 @@ async def _as_url(uploader: Uploader, value: Any, loc: tuple[str, int | None], s
         return value.url if isinstance(value, ImageFile) else value
     data, content_type, name = file
     content_type = _images.sniff_mime(data, content_type or "application/octet-stream")
+    if strict and (not data or not content_type.startswith("image/")):  # registered endpoints take images only
+        problem = "is empty" if not data else f"is not an image (PNG, JPEG, WebP or GIF) but {content_type}"
+        raise _file_error(loc, f"{name or 'the data'} {problem}", "file_not_image", endpoint)
     if len(data) <= INLINE_LIMIT:
         return _images.to_data_uri(data, content_type)
     return await uploader.upload(data, content_type, name)
+
+
+def _file_error(loc: tuple[str, int | None], msg: str, error_type: str, endpoint: str) -> InvalidRequestError:
+    where = tuple(p for p in loc if p is not None)
+    field = ".".join(str(p) for p in where)
+    return InvalidRequestError(
+        "invalid request (checked locally, nothing was sent)",
+        errors=[{"loc": where, "msg": msg, "type": error_type}],
+        endpoint=endpoint,
+        hint=f"give {field} an http(s) URL, a data URI, an existing image file path, image bytes or a PIL image",
+    )
 
 
 def _read(
@@ -99,14 +114,7 @@ def _read(
     if isinstance(value, os.PathLike) or (isinstance(value, str) and not value.startswith(_PASS_THROUGH)):
         path = Path(value)
         if path.is_file():
-            return path.read_bytes(), None, path.name
+            return path.read_bytes(), mimetypes.guess_type(path.name)[0], path.name
         if strict or isinstance(value, os.PathLike):
-            field = ".".join(str(p) for p in loc if p is not None)
-            raise InvalidRequestError(
-                "invalid request (checked locally, nothing was sent)",
-                errors=[{"loc": tuple(p for p in loc if p is not None), "msg": f"no such file: {str(value)[:200]!r}",
-                         "type": "file_not_found"}],
-                endpoint=endpoint,
-                hint=f"give {field} an http(s) URL, a data URI, an existing file path, bytes or a PIL image",
-            )
+            raise _file_error(loc, f"no such file: {str(value)[:200]!r}", "file_not_found", endpoint)
     return None

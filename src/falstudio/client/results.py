@@ -16,10 +16,12 @@ from pydantic import Field, PrivateAttr, ValidationError
 from falstudio.endpoints import CostEstimate, ImageFile, ImageOutput
 
 from .. import _images
+from . import errors
 from ._recording import redact
 from ._status import LogEntry
 
 if TYPE_CHECKING:
+    import httpx
     from PIL import Image as PILImage
 
 _EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}
@@ -47,7 +49,7 @@ class Image(ImageFile):
             elif self._downloader is not None:
                 self._data = self._downloader.download(self.url)
             else:
-                self._data = _plain_download(self.url)
+                self._data = plain_download(self.url)
         return self._data
 
     async def abytes(self) -> builtins.bytes:
@@ -97,11 +99,16 @@ class Image(ImageFile):
     __str__ = __repr__
 
 
-def _plain_download(url: str) -> builtins.bytes:
+def plain_download(url: str, *, auth: httpx.Auth | None = None, timeout: float = 60.0) -> builtins.bytes:
+    """One GET outside any client's loop; failures become :class:`~falstudio.client.errors.FalError`."""
     import httpx
 
-    response = httpx.get(url, follow_redirects=True, timeout=60.0)
-    response.raise_for_status()
+    try:
+        response = httpx.get(url, auth=auth, follow_redirects=True, timeout=timeout)
+    except httpx.TransportError as exc:
+        raise errors.network_error(exc, url, timeout=timeout) from exc
+    if response.is_error:
+        raise errors.from_response(response, endpoint=None)
     return response.content
 
 

@@ -6,6 +6,7 @@ Field shapes follow fal's generated types (2026-08) and zod schemas (2026-02); s
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -25,7 +26,17 @@ MAX_INPUT_IMAGES = 16
 
 
 def _image_url(value: str) -> str:
-    if value.startswith(("http://", "https://")) or value.startswith("data:image/"):
+    if value.startswith("data:image/"):
+        return value
+    if value.startswith(("http://", "https://")):
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError when out of range
+        except ValueError as exc:
+            raise PydanticCustomError("image_url", "not a valid URL ({why}): '{got}'",
+                                      {"why": str(exc), "got": value[:60]}) from None
+        if not parts.hostname:
+            raise PydanticCustomError("image_url", "the URL has no host: '{got}'", {"got": value[:60]})
         return value
     raise PydanticCustomError(
         "image_url",

@@ -49,16 +49,13 @@ def records_html(records: Sequence[RunRecord], total: int, folder: str = "") -> 
 
 def _card(record: RunRecord) -> str:
     color = _STATE_COLORS.get(record.state, "#616161")
-    badge = (
-        f'<span style="background:{color};color:#fff;border-radius:3px;padding:0 4px;font-size:10px">'
-        f"{record.state}</span>"
-    )
-    count = f' <span style="font-size:10px;{_MUTED}">×{len(record.images)}</span>' if len(record.images) > 1 else ""
+    badge = f'<span style="background:{color};color:#fff;border-radius:3px;padding:0 4px">{record.state}</span>'
+    count = f' <span style="{_MUTED}">×{len(record.images)}</span>' if len(record.images) > 1 else ""
     prompt = record.prompt or "(no prompt)"
     short = prompt if len(prompt) <= 60 else prompt[:59] + "…"
     details = [record.endpoint.removeprefix("fal-ai/")]
     if record.cost_estimate:
-        details.append(escape(record.cost_estimate))
+        details.append(record.cost_estimate)
     if record.submitted_at is not None:
         details.append(dt.datetime.fromtimestamp(record.submitted_at).strftime("%Y-%m-%d %H:%M"))
     note = ""
@@ -72,7 +69,7 @@ def _card(record: RunRecord) -> str:
         'padding:4px;box-sizing:border-box;background:var(--jp-layout-color1,transparent)" '
         f'title="{escape(record.request_id)}">'
         f"{_preview(record)}"
-        f'<div style="margin-top:3px">{badge}{count}</div>'
+        f'<div style="margin-top:3px;font-size:10px;line-height:16px">{badge}{count}</div>'
         f'<div style="font-size:11px;line-height:1.25;overflow-wrap:anywhere" title="{escape(prompt)}">'
         f"{escape(short)}</div>"
         f'<div style="font-size:10px;{_MUTED}">{" · ".join(escape(d) for d in details)}</div>'
@@ -94,7 +91,8 @@ def _preview(record: RunRecord) -> str:
         label = "in flight…" if record.in_flight else "no image"
         return f'<div style="{box};font-size:11px;{_MUTED}">{label}</div>'
     src = _images.to_data_uri(*thumb)
-    return f'<div style="{box}"><img src="{src}" alt="" style="max-width:100%;max-height:100%"></div>'
+    alt = escape(" ".join(record.prompt.split())[:200] or "generated image")
+    return f'<div style="{box}"><img src="{src}" alt="{alt}" style="max-width:100%;max-height:100%"></div>'
 
 
 def records_text(records: Sequence[RunRecord], total: int) -> str:

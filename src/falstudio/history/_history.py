@@ -102,12 +102,17 @@ def history(
 
 
 def _matcher(endpoint: str | None, text: str | None, state: str | Iterable[str] | None) -> Any:
+    for name, value in (("endpoint", endpoint), ("text", text)):
+        if value is not None and not isinstance(value, str):
+            part = "endpoint id" if name == "endpoint" else "prompt"
+            raise TypeError(f"{name} must be a string (part of the {part}), not {type(value).__name__}")
     states = None
     if state is not None:
-        states = {state} if isinstance(state, str) else set(state)
+        states = {state} if isinstance(state, str) else set(state) if isinstance(state, Iterable) else {state}
         unknown = states - set(STATES)
         if unknown:
-            raise ValueError(f"state must be one of {', '.join(STATES)}; got {', '.join(sorted(unknown))}")
+            raise ValueError(f"state must be one of {', '.join(STATES)} (or a list of them); "
+                             f"got {', '.join(sorted(map(repr, unknown)))}")
     endpoint_part = endpoint.lower() if endpoint else None
     text_part = text.lower() if text else None
 
@@ -122,8 +127,8 @@ def _matcher(endpoint: str | None, text: str | None, state: str | Iterable[str] 
 
 
 def _take(records: Iterator[RunRecord] | Iterable[RunRecord], limit: int | None) -> list[RunRecord]:
-    if limit is not None and limit < 0:
-        raise ValueError(f"limit must be 0 or more, got {limit}")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise ValueError(f"limit must be a whole number, 0 or more; got {limit!r}")
     taken: list[RunRecord] = []
     if limit == 0:
         return taken

@@ -163,7 +163,11 @@ class Backend:
         return f"{parts.scheme}://{parts.netloc}".lower() in self.own_origins(base_url)
 
     def webhook_problem(self, url: str) -> str | None:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+        except ValueError as exc:
+            return f"fal_webhook is not a valid URL ({exc}); pass an absolute http(s) URL, url-encoded"
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return "fal_webhook must be an absolute http(s) URL"
         if not self.settings.allow_remote_fetch and not is_loopback_url(url):

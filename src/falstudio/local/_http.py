@@ -56,10 +56,11 @@ async def json_body(request: Request, limit: int) -> Any:
         return {}
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..." nested too deep
         position = getattr(exc, "pos", 0)
+        message = "nested too deeply" if isinstance(exc, RecursionError) else getattr(exc, "msg", str(exc))
         raise HTTPException(422, [{"loc": ["body", position], "msg": "JSON decode error", "type": "json_invalid",
-                                   "ctx": {"error": getattr(exc, "msg", str(exc))}}]) from None
+                                   "ctx": {"error": message}}]) from None
 
 
 def _json_safe(value: Any) -> Any:

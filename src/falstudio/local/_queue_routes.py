@@ -23,7 +23,7 @@ router = APIRouter()
 api = APIRouter(dependencies=[Depends(require_key)])
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])
 async def index(request: Request) -> dict[str, Any]:
     """What this server is, for a human opening its URL (no key needed, nothing secret)."""
     return {
@@ -161,7 +161,10 @@ async def submit(request: Request, endpoint_id: str) -> JSONResponse:
         raise HTTPException(405, "Method Not Allowed")
     backend = backend_of(request)
     limit = request.query_params.get("fal_max_queue_length")
-    if limit is not None and limit.isdigit() and backend.queue.waiting >= int(limit):
+    if limit is not None and not limit.isdigit():
+        raise HTTPException(422, [{"loc": ["query", "fal_max_queue_length"], "type": "int_parsing",
+                                   "msg": f"fal_max_queue_length must be a whole number >= 0, got {limit!r}"}])
+    if limit is not None and backend.queue.waiting >= int(limit):
         return fal_error(429, {"detail": f"Queue is longer than fal_max_queue_length={limit}",
                                "error_type": "queue_full"}, "queue_full")
     job = await _new_job(request, endpoint_id, webhook=request.query_params.get("fal_webhook"))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
 from falstudio import endpoints
-from falstudio._images import decode_data_uri, open_image, to_data_uri
+from falstudio._images import decode_data_uri, to_data_uri
 
 from . import engines
 from .jobs import Job, JobCancelled
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 
 # Seconds a real GPT Image request takes, roughly, by quality (fal queue timings); ``auto`` behaves as medium.
 BASE_SECONDS = {"low": 1.0, "medium": 2.5, "auto": 2.5, "high": 5.0}
+# Largest input image decoded (a 48 MP phone photo fits); more is refused as image_too_large.
+MAX_INPUT_PIXELS = 50_000_000
 
 
 def simulated_seconds(request: Any, kind: str) -> float:
@@ -42,6 +46,20 @@ class InputError(Exception):
     def __init__(self, loc: list[str | int], message: str, error_type: str) -> None:
         super().__init__(message)
         self.loc, self.message, self.error_type = loc, message, error_type
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _open_input(data: bytes) -> Image.Image:
+    """Decode an input image, refusing (before decoding) any with more than ``MAX_INPUT_PIXELS`` pixels: a tiny
+    PNG can expand to gigabytes, and Pillow itself only warns below twice its ``MAX_IMAGE_PIXELS``."""
+    image = Image.open(io.BytesIO(data))
+    if image.width * image.height > MAX_INPUT_PIXELS:
+        raise _TooLarge
+    image.load()
+    return image
 
 
 class _LogLines:
@@ -144,8 +162,11 @@ class Runner:
 
     async def _decode(self, data: bytes, loc: list[str | int]) -> Image.Image:
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.executor, open_image, data)
-        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, _open_input, data)
+        except (Image.DecompressionBombError, _TooLarge):
+            raise InputError(loc, f"The image has more than {MAX_INPUT_PIXELS:,} pixels; resize it (the models "
+                             "work at 1536 px at most) and send it again", "image_too_large") from None
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise InputError(loc, f"Could not read the file as an image ({type(exc).__name__})",
                              "image_load_error") from None
 
@@ -156,6 +177,11 @@ class Runner:
                 return decode_data_uri(url)[0]
             except ValueError as exc:
                 raise InputError(loc, f"Invalid data URI: {exc}", "file_download_error") from None
+        try:
+            urlsplit(url).port  # noqa: B018 - a bad IPv6 host or port (the request model lets them through)
+        except ValueError as exc:
+            raise InputError(loc, f"Invalid URL ({exc}); pass an http(s) URL or a data URI", "file_download_error") \
+                from None
         stored = self.backend.storage.find(url, self.backend.own_origins(job.base_url))
         if stored is not None:
             found = self.backend.storage.read(stored.id)
@@ -189,5 +215,5 @@ class Runner:
                         raise InputError(loc, f"The file is larger than {limit} bytes", "file_too_large")
                     chunks.append(chunk)
                 return b"".join(chunks)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is not an HTTPError
             raise InputError(loc, f"Downloading the file failed: {type(exc).__name__}", "file_download_error") from None

@@ -50,7 +50,11 @@ async def initiate(request: Request) -> dict[str, str]:
     if not isinstance(body, dict):
         raise HTTPException(422, [{"loc": ["body"], "msg": "expected an object with content_type and file_name",
                                    "type": "model_attributes_type"}])
-    content_type = str(body.get("content_type") or "application/octet-stream")
+    for field in ("content_type", "file_name"):
+        if not isinstance(body.get(field) or "", str):
+            problem = {"loc": ["body", field], "msg": f"{field} must be a string", "type": "string_type"}
+            raise HTTPException(422, [problem])
+    content_type = body.get("content_type") or "application/octet-stream"
     token, reserved = backend.storage.reserve(content_type, _upload_name(body.get("file_name"), content_type))
     base = base_url(request)
     return {"upload_url": f"{base}/storage/upload/{token}", "file_url": reserved.url(base)}
@@ -66,8 +70,9 @@ async def upload_signed(request: Request, token: str) -> JSONResponse:
     return JSONResponse({}, status_code=200)
 
 
+@router.api_route("/files/{file_id}", methods=["GET", "HEAD"])
 @router.api_route("/files/{file_id}/{name:path}", methods=["GET", "HEAD"])
-async def serve_file(request: Request, file_id: str, name: str) -> Response:
+async def serve_file(request: Request, file_id: str, name: str = "") -> Response:
     """Stored files, like the CDN: no key needed, only ids this server issued resolve."""
     backend = backend_of(request)
     stored = backend.storage.get(file_id)

@@ -27,7 +27,9 @@ from ._backend import Backend, Settings
 from .faults import NGINX_503, Faults
 
 logger = logging.getLogger("falstudio.local")
-_REQUEST_ID = re.compile(r"/requests/([^/]+)")
+# A request id from the path is echoed in a header only when it could be one of ours (a uuid-like token):
+# anything else (NUL, CR/LF, non-ASCII, kilobytes) would be an illegal header and kill the response.
+_REQUEST_ID = re.compile(r"/requests/([A-Za-z0-9_.~-]{1,128})(?:/|$)")
 _NOT_API = ("/files/", "/storage/")
 
 
@@ -80,7 +82,7 @@ class _Gateway:
             return
         found = _REQUEST_ID.search(path)
         request_id = found.group(1) if found else str(uuid.uuid4())
-        header = (b"x-fal-request-id", request_id.encode("latin-1", "replace"))
+        header = (b"x-fal-request-id", request_id.encode())
         if faults.roll(faults.rate_limit_429):
             body = b'{"detail":"Concurrent requests limit reached (injected fault)","error_type":"rate_limited"}'
             await _send(send, 429, body, b"application/json", [header, (b"x-fal-error-type", b"rate_limited")])
@@ -108,7 +110,11 @@ async def _send(send: Send, status: int, body: bytes, content_type: bytes,
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    body: dict[str, Any] = {"detail": exc.detail}
+    detail = exc.detail
+    if exc.status_code == 405 and detail == "Method Not Allowed":  # from routing: say what would work
+        detail = (f"Method Not Allowed: {request.method} {request.url.path}; submit with POST /{{endpoint_id}}, "
+                  "poll with GET .../requests/{request_id}/status (GET / lists this server's routes)")
+    body: dict[str, Any] = {"detail": detail}
     return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 

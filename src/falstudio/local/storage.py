@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MIME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(;[ -~]*)?$")
 
 
 def safe_name(name: str | None, default: str = "file.bin") -> str:
@@ -26,6 +27,12 @@ def safe_name(name: str | None, default: str = "file.bin") -> str:
     base = os.path.basename((name or "").replace("\\", "/")).strip()
     cleaned = _UNSAFE.sub("-", base).strip(".-")[:100]
     return cleaned or default
+
+
+def safe_content_type(content_type: str | None) -> str:
+    """``content_type`` when it is a well-formed media type (it is sent back as a header), else octet-stream."""
+    value = (content_type or "").strip()
+    return value if len(value) <= 200 and _MIME.match(value) else "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -51,13 +58,13 @@ class Storage:
         self._lock = threading.Lock()
 
     def put(self, data: bytes, content_type: str, name: str | None = None) -> StoredFile:
-        file = StoredFile(secrets.token_hex(16), safe_name(name), content_type or "application/octet-stream", len(data))
+        file = StoredFile(secrets.token_hex(16), safe_name(name), safe_content_type(content_type), len(data))
         self._write(file, data)
         return file
 
     def reserve(self, content_type: str, name: str | None) -> tuple[str, StoredFile]:
         """A file id and a one-time upload token for a later :meth:`fill` (the signed-URL upload flow)."""
-        file = StoredFile(secrets.token_hex(16), safe_name(name), content_type or "application/octet-stream", 0)
+        file = StoredFile(secrets.token_hex(16), safe_name(name), safe_content_type(content_type), 0)
         token = secrets.token_hex(16)
         with self._lock:
             self._pending[token] = file
@@ -68,7 +75,8 @@ class Storage:
             reserved = self._pending.pop(token, None)
         if reserved is None:
             return None
-        file = StoredFile(reserved.id, reserved.name, content_type or reserved.content_type, len(data))
+        content_type = safe_content_type(content_type) if content_type else reserved.content_type
+        file = StoredFile(reserved.id, reserved.name, content_type, len(data))
         self._write(file, data)
         return file
 

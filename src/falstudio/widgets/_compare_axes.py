@@ -54,7 +54,8 @@ class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
         if "prompt" in model.model_fields and "prompt" not in start.axes:  # the base's prompt, editable here
             self.prompt = ipywidgets.Textarea(
                 value=str(start.base_fields.get("prompt", "")), description="prompt", continuous_update=False,
-                tooltip="The prompt every variation shares", layout=ipywidgets.Layout(width="min(100%, 44em)"))
+                tooltip="The prompt every variation shares", style={"description_width": _LABEL_WIDTH},
+                layout=ipywidgets.Layout(width="min(100%, 44em)"))
             self.prompt.observe(lambda _change: self._on_change(), "value")
             rows.append(self.prompt)
         for name, values in options.items():
@@ -71,7 +72,9 @@ class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
             for box in boxes.values():
                 box.observe(lambda _change, name=name: self._changed(name), "value")
             self._boxes[name] = boxes
-            label = ipywidgets.HTML(f'<span style="color:{COLOR["muted"]}">{esc(name)}</span>',
+            # right-aligned like the prompt's own ipywidgets label above, so the columns line up
+            label = ipywidgets.HTML(f'<div style="color:{COLOR["fg"]};text-align:right;padding-right:8px">'
+                                    f"{esc(name)}</div>",
                                     layout=ipywidgets.Layout(width=_LABEL_WIDTH, flex="0 0 auto"))
             self._notes[name] = ipywidgets.HTML()
             rows.append(ipywidgets.HBox([label, *boxes.values(), self._notes[name]],

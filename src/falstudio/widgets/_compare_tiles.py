@@ -6,6 +6,7 @@ A tile's picture and caption are the shared static tile markup (:func:`._compare
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import ipywidgets
@@ -26,6 +27,7 @@ class CompareTile(ipywidgets.VBox):  # type: ignore[misc]
         self.index = job.variation.index
         self.job = job
         self.thumbnail: tuple[bytes, str] | None = None
+        self.lock = threading.Lock()  # held by whoever updates the tile from a run's thread
         self._baseline = baseline.variation
         self._thumbnail_px = thumbnail_px
         self._view = ipywidgets.HTML()

@@ -7,6 +7,7 @@ browser. Local things (paths, bytes, uploads, PIL images) become ``data:`` URIs 
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ def to_image_url(item: Any) -> str:
         return _image_data_uri(bytes(item), "these bytes")
     if isinstance(item, str) and item.startswith(("http://", "https://")):
         return item
+    if isinstance(item, str) and (scheme := re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", item)):
+        raise ValueError(f"cannot use {scheme[0]} URLs; give an http(s) URL, a data:image/... URI or a file path")
     if isinstance(item, str) and item.startswith("data:"):
         if not item.startswith("data:image/"):
             raise ValueError(f"not an image data URI: {item[:40]!r}...; expected data:image/png;base64,...")
@@ -46,7 +49,7 @@ def to_image_url(item: Any) -> str:
 def _image_data_uri(data: bytes, what: str) -> str:
     mime = _images.sniff_mime(data)
     if not mime.startswith("image/"):
-        raise ValueError(f"{what} is not a PNG, JPEG, WebP or GIF image")
+        raise ValueError(f"{what}: not a PNG, JPEG, WebP or GIF image")
     return _images.to_data_uri(data, mime)
 
 
@@ -158,7 +161,7 @@ class ImageListEditor(w.VBox):
             return
         try:
             self.add(text)
-        except ValueError as exc:
+        except (ValueError, OSError) as exc:  # OSError: e.g. a file it may not read
             self.status.value = message("error", str(exc))
             return
         self.source.value = ""
@@ -172,7 +175,7 @@ class ImageListEditor(w.VBox):
         for f in files:
             try:
                 self.add(bytes(f["content"]))
-            except ValueError as exc:
+            except (ValueError, OSError) as exc:
                 problems.append(f"{f.get('name', 'file')}: {exc}")
         self.upload.value = ()  # keep uploaded bytes out of the saved widget state
         self.status.value = message("error", "; ".join(problems)) if problems else ""

@@ -59,7 +59,7 @@ def code_block(text: str) -> str:
 
 def table(rows: Iterable[tuple[str, str]], *, caption: str | None = None) -> str:
     """A two-column table; both cells are already HTML (escape plain text with :func:`esc`)."""
-    cell = style(padding="2px 10px 2px 0", vertical_align="top", text_align="left", border="none")
+    cell = style(padding="2px 10px 2px 0", vertical_align="baseline", text_align="left", border="none")
     head = style(font_weight="normal", color=COLOR["muted"], font_family=FONT_CODE, font_size="0.9em")
     body = "".join(
         f'<tr><th scope="row" style="{cell};{head}">{k}</th><td style="{cell};color:{COLOR["fg"]}">{v}</td></tr>'

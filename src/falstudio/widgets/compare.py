@@ -110,7 +110,7 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def cancel(self) -> None:
         """Cancel the running sweep: waiting variations never start, running ones are cancelled."""
-        if self._run is not None:
+        if getattr(self, "_run", None) is not None:
             self._run.cancel()
 
     def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
@@ -169,7 +169,8 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def close(self) -> None:
         """Cancel what still runs and close every widget inside (their comms too)."""
         self.cancel()
-        self.viewer.clear()
+        if self.children:  # empty when __init__ failed part way (ipywidgets closes widgets on garbage collection)
+            self.viewer.clear()
         for child in self.children:
             close_tree(child)
         super().close()
@@ -224,12 +225,19 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                                        f"{esc(self._sweep.cost)}?</b>&nbsp;")
             self.confirm_box.layout.display = "flex"
             return
-        self._start(self._sweep)
+        self._start_from_button(self._sweep)
 
     def _confirmed(self, yes: bool) -> None:
         self.confirm_box.layout.display = "none"
         if yes and self._sweep is not None:
-            self._start(self._sweep)
+            self._start_from_button(self._sweep)
+
+    def _start_from_button(self, variations: Sweep) -> None:
+        try:
+            self._start(variations)
+        except Exception as exc:  # a click handler's traceback is never seen: say it here
+            self.summary.value = message("error", f"could not start the sweep: {type(exc).__name__}: {exc}",
+                                         role="alert")
 
     def _start(self, variations: Sweep) -> None:
         with self._lock:
@@ -253,15 +261,19 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def _job_changed(self, job: Job) -> None:
         """Called from the run's threads with each new job snapshot."""
+        index = job.variation.index
         with self._lock:
-            tile = self._tiles[job.variation.index] if self._run is not None else None
-        if tile is not None:
-            try:
-                tile.update(job)
-            except Exception as exc:  # e.g. the image could not be fetched: say so in the tile
-                tile.update(Job(job.variation, "failed", request_id=job.request_id, result=None,
-                                error=f"could not show the image: {exc}"))
-        jobs = self._run.jobs if self._run is not None else ()
+            run = self._run
+            tile = self._tiles[index] if run is not None else None
+        if run is not None and tile is not None:
+            with tile.lock:  # snapshots from two threads can arrive out of order: always show the newest
+                job = run.jobs[index]
+                try:
+                    tile.update(job)
+                except Exception as exc:  # e.g. the image could not be fetched: say so in the tile
+                    tile.update(Job(job.variation, "failed", request_id=job.request_id, result=None,
+                                    error=f"could not show the image: {exc}"))
+        jobs = run.jobs if run is not None else ()
         if jobs and all(j.done for j in jobs):
             self._done()
 

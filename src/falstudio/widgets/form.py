@@ -7,6 +7,7 @@ with the real model, and its errors are shown under the fields they belong to. O
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import enum
 from collections.abc import Callable, Mapping
@@ -55,7 +56,7 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
         self.model: type[BaseModel] = model if model is not None else spec.input_model  # type: ignore[union-attr]
         self._explicit: set[str] = set()  # fields given by ``form.value = ...``: kept even when equal to the default
         self._quiet = True
-        self._submit_handlers = w.CallbackDispatcher()
+        self._submit_handlers: list[Callable[[Any], Any]] = []
         self.controls: dict[str, FieldControl] = {
             s.name: make_control(s, self._refresh) for s in field_specs(self.model)
         }
@@ -156,14 +157,27 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
 
     def on_submit(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
         """Call ``callback(request)`` with the typed request whenever Generate is clicked."""
-        self._submit_handlers.register_callback(callback, remove=remove)
+        if remove:
+            self._submit_handlers = [c for c in self._submit_handlers if c != callback]
+        elif callback not in self._submit_handlers:
+            self._submit_handlers.append(callback)
 
     def submit(self) -> Any:
-        """Do what Generate does: validate, then call the submit callbacks. Returns the request."""
+        """Do what Generate does: validate, then call the submit callbacks. Returns the request.
+
+        A callback that raises is named in the form's summary, and the exception propagates.
+        """
         request = self.value
-        if not self._submit_handlers.callbacks:
+        if not self._submit_handlers:
             self.summary.value = message("warn", "nothing is listening: use form.on_submit(fn) or fs.Studio()")
-        self._submit_handlers(request)
+        for callback in list(self._submit_handlers):
+            try:
+                callback(request)
+            except Exception as exc:
+                name = getattr(callback, "__qualname__", type(callback).__name__)
+                self.summary.value = message("error", f"the submit callback {name} failed: {type(exc).__name__}: "
+                                                      f"{exc}", role="alert")
+                raise
         return request
 
     def to_code(self, style: _code.Style = "falstudio") -> str:
@@ -253,7 +267,8 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
     def _on_generate(self) -> None:
         self._refresh()
         if self.is_valid:
-            self.submit()
+            with contextlib.suppress(Exception):  # shown in the summary: a click handler's traceback is never seen
+                self.submit()
 
     def _name(self) -> str:
         return self.endpoint_id or self.model.__name__

@@ -22,6 +22,7 @@ import traitlets
 
 from .. import _images
 from ..endpoints import REDACTED
+from ..history._redact import is_secret_key
 from ._html import grid_html, small_thumbnail, tile_html
 from ._style import COLOR, FONT_SMALL, card, esc
 
@@ -48,7 +49,10 @@ def _thumbnail(source: ImageSource, max_px: int) -> tuple[bytes, str]:
     if callable(getattr(source, "thumbnail", None)) and not hasattr(source, "mode"):
         data, mime = source.thumbnail(max_px=max_px)
         return bytes(data), mime
-    return _images.thumbnail(_full_bytes(source), max_px=max_px)
+    data = _full_bytes(source)
+    if not _images.sniff_mime(data).startswith("image/"):
+        raise ValueError("these bytes are not a PNG, JPEG, WebP or GIF image")
+    return _images.thumbnail(data, max_px=max_px)
 
 
 def _size(data: bytes) -> tuple[int, int]:
@@ -75,7 +79,7 @@ def request_params(request: Any) -> dict[str, Any]:
         chosen = set(request.redacted()) | set(_ALWAYS_SHOWN)
         body = {k: v for k, v in request.redacted(exclude_unset=False).items() if k in chosen}
     elif isinstance(request, Mapping):
-        body = dict(request)
+        body = {str(k): v for k, v in request.items() if not is_secret_key(str(k))}  # a plain dict holds keys as-is
     else:
         return {}
     return {

@@ -168,7 +168,7 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def _static_html(self) -> str:
         rows = [("state", esc(self._state)), ("elapsed", esc(format_seconds(self.elapsed)))]
         rows += [(esc(k), esc(v)) for k, v in request_params(self.request).items()]
-        error = f'<div style="color:{COLOR["error"]}">{esc(self._error_text())}</div>' if self.error else ""
+        error = self._error_box(self._error_text()) if self.error else ""
         return card(f"<b>{esc(self.endpoint)}</b>", table(rows) + error)
 
     # -- the job thread ----------------------------------------------------------------------------
@@ -213,7 +213,7 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def _on_status(self, status: Status) -> None:
         """Called by the client (on its loop thread) for each status change: record it, wake the renderer."""
         with self._lock:
-            if isinstance(status, Queued):
+            if isinstance(status, Queued) and self._state not in FINAL_STATES:  # a late status cannot undo the end
                 self._state, self._position = "queued", status.position
             elif isinstance(status, InProgress | Completed) and self._state in ("submitting", "queued"):
                 self._state, self._position = "running", None

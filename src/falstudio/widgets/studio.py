@@ -273,8 +273,14 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             else f"{record.endpoint} is not a registered endpoint",
             layout=ipywidgets.Layout(width="auto"),
         )
-        again.on_click(lambda _b: self.load(record))
+        again.on_click(lambda _b: self._run_again(record))
         return ipywidgets.VBox([tile, again])
+
+    def _run_again(self, record: Any) -> None:
+        try:
+            self.load(record)
+        except (ValueError, TypeError, KeyError) as exc:  # e.g. a value this endpoint no longer accepts
+            self.form.summary.value = message("error", f"could not load that run into the form: {exc}", role="alert")
 
     @staticmethod
     def _heading(text: str) -> ipywidgets.HTML:

@@ -30,7 +30,9 @@ def render(reading: Reading, size: tuple[int, int], detail: int, transparent: bo
     scale = DOWNSCALE[detail]
     w, h = max(16, size[0] // scale), max(16, size[1] // scale)
     objects = with_defaults(reading)
-    abstract = not reading.understood
+    # Abstract shapes when nothing was understood, or when nothing would show: a transparent background has no
+    # sky or ground, so a prompt that only set those ("a red apple icon") would give an empty picture.
+    abstract = not reading.understood or (transparent and not objects)
     sky_top, sky_low, light = SKY_COLOURS[reading.sky]
     far, near, water_colour = GROUND_COLOURS[reading.ground]
     accent = reading.colours[0] if reading.colours else None
@@ -113,7 +115,9 @@ def render(reading: Reading, size: tuple[int, int], detail: int, transparent: bo
             water_top, land_top = horizon, h
     else:
         land_top = horizon
-    if stage("shapes", "Nothing recognisable to paint: composing abstract shapes from the prompt"):
+    why = ("Nothing recognisable to paint" if not reading.understood
+           else "Nothing to draw on a transparent background")
+    if stage("shapes", f"{why}: composing abstract shapes from the prompt"):
         _abstract(canvas, rng, list(reading.colours) or [sky_top, sky_low], detail)
     if stage("ground", f"Laying {reading.ground} ground"):
         edge = [(x, horizon + h * 0.015 * np.sin(x / w * 7 + rng.uniform(0, 6))) for x in np.linspace(0, w, 24)]
