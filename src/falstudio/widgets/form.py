@@ -29,6 +29,11 @@ _EMPTY_ERRORS = ("missing", "string_too_short", "too_short")  # on an empty fiel
 _REPR_STR_CHARS = 60
 
 
+# Live view only (a reopened notebook drops <style>, and the static fallback never needs it): ipywidgets
+# right-aligns the labels of text and slider controls but not of toggle buttons; line them all up.
+_LIVE_CSS = "<style>.fs-form .widget-toggle-buttons .widget-label { text-align: right; margin-right: 8px; }</style>"
+
+
 class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
     """A form for one endpoint's request (or any pydantic model).
 
@@ -62,7 +67,7 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
         }
 
         note = message("muted", spec.note) if spec and spec.note else ""
-        self.header = w.HTML(self._title_html() + note)
+        self.header = w.HTML(self._title_html() + note + _LIVE_CSS)
         self.summary = w.HTML()
         self.cost_label = w.HTML(tooltip="Estimated cost of this request")
         self.generate_button = w.Button(description="Generate", icon="play", button_style="primary",
@@ -87,6 +92,7 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
             [self.header, *(c.box for c in self.controls.values()), self.summary, footer, self.code_box],
             **kwargs,
         )
+        self.add_class("fs-form")
         self._quiet = False
         if value is not None:
             self.value = value
