@@ -6,43 +6,30 @@ import argparse
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 Handler = Callable[[argparse.Namespace], int]
+N = TypeVar("N", int, float)
 
 
-def _rate(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"a rate between 0 and 1, got {text}")
-    return value
+def _checked(convert: Callable[[str], N], ok: Callable[[N], bool], expected: str) -> Callable[[str], N]:
+    """An argparse ``type=`` that converts and then checks, with a message saying what was expected."""
+
+    def parse(text: str) -> N:
+        value = convert(text)
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{expected}, got {text}")
+        return value
+
+    parse.__name__ = convert.__name__  # argparse says "invalid float value: 'x'" when convert() fails
+    return parse
 
 
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a TCP port 0-65535 (0 picks a free one), got {text}")
-    return value
+_rate = _checked(float, lambda v: 0.0 <= v <= 1.0, "a rate between 0 and 1")
+_non_negative = _checked(float, lambda v: v >= 0, "must be >= 0")
+_positive = _checked(float, lambda v: v > 0, "must be > 0")
+_positive_int = _checked(int, lambda v: v >= 1, "must be >= 1")
+_port = _checked(int, lambda v: 0 <= v <= 65535, "a TCP port 0-65535 (0 picks a free one)")
 
 
 def serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
