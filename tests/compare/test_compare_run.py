@@ -29,13 +29,6 @@ def server() -> Iterator[LocalServer]:
         yield srv
 
 
-@pytest.fixture
-def client(server: LocalServer) -> Iterator[Client]:
-    c = Client(key=server.key, base_url=server.url)
-    yield c
-    c.close()
-
-
 def test_plain_run_isolates_the_one_failure(client: Client) -> None:
     prompts = ["a red fox", "a blue bird", f"a cat {FAIL}", "a green tree"]
     s = sweep({"quality": "low"}, endpoint=MINI, prompt=prompts)

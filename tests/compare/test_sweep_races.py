@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from falstudio.client import Client, InProgress
-from falstudio.local import LocalServer
 from falstudio.sweep import SweepRun, sweep
 from falstudio.widgets import Compare
 
@@ -39,13 +35,6 @@ def test_a_running_status_that_loses_the_race_to_the_result_does_not_undo_done()
     run._lock = _ResultWinsTheRace(run, 0)  # type: ignore[assignment]
     run._on_status(0, InProgress())
     assert run.jobs[0].state == "done"
-
-
-@pytest.fixture
-def client(server: LocalServer) -> Iterator[Client]:
-    c = Client(key=server.key, base_url=server.url)
-    yield c
-    c.close()
 
 
 def test_a_stale_snapshot_arriving_late_leaves_the_tile_showing_the_newest_state(client: Client) -> None:

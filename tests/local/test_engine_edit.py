@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 from PIL import Image
 
+from falstudio._images import open_image
 from falstudio.local.engines import edit
 from falstudio.local.engines._filters import INSTRUCTIONS
 from falstudio.local.engines.image_edit import plan
 
 
-def _open(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
-
-
 def _rgb(data: bytes) -> np.ndarray:
-    return np.asarray(_open(data).convert("RGB"), dtype=np.int16)
+    return np.asarray(open_image(data).convert("RGB"), dtype=np.int16)
 
 
 def _reference(photo: Image.Image) -> np.ndarray:
@@ -147,11 +140,11 @@ def test_transparency_of_the_input_is_kept(photo: Image.Image) -> None:
     rgba.putalpha(Image.new("L", rgba.size, 0).resize(rgba.size))
     rgba.paste((255, 0, 0, 255), (50, 50, 200, 200))
     [out] = edit({"prompt": "sepia"}, [rgba])
-    picture = _open(out.data)
+    picture = open_image(out.data)
     assert picture.mode == "RGBA"
     assert np.asarray(picture.getchannel("A")).min() == 0
     [opaque] = edit({"prompt": "sepia", "background": "opaque"}, [rgba])
-    assert _open(opaque.data).mode == "RGB"
+    assert open_image(opaque.data).mode == "RGB"
 
 
 def test_quality_changes_detail() -> None:

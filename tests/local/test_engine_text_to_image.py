@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
-from falstudio._images import sniff_mime
+from falstudio._images import open_image, sniff_mime
 from falstudio.local.engines import MARK, generate
 from falstudio.local.engines._prompt import read
 
 MINI = "fal-ai/gpt-image-1-mini"
 
 
-def _open(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
-
-
 def _pixels(data: bytes) -> np.ndarray:
-    return np.asarray(_open(data).convert("RGB"), dtype=np.int16)
+    return np.asarray(open_image(data).convert("RGB"), dtype=np.int16)
 
 
 def test_same_request_gives_the_same_bytes() -> None:
@@ -44,7 +35,7 @@ def test_different_prompts_and_endpoints_give_different_pictures() -> None:
 def test_image_size_is_honoured(image_size: str, expected: tuple[int, int]) -> None:
     [image] = generate({"prompt": "mountains", "image_size": image_size, "quality": "low"}, MINI)
     assert (image.width, image.height) == expected
-    assert _open(image.data).size == expected
+    assert open_image(image.data).size == expected
 
 
 def test_quality_changes_render_detail() -> None:
@@ -59,7 +50,7 @@ def test_quality_changes_render_detail() -> None:
 
 def test_transparent_background_gives_rgba_with_clear_pixels() -> None:
     [image] = generate({"prompt": "a house and trees", "background": "transparent", "quality": "low"}, MINI)
-    picture = _open(image.data)
+    picture = open_image(image.data)
     assert picture.mode == "RGBA"
     alpha = np.asarray(picture.getchannel("A"))
     assert alpha.min() == 0 and alpha.max() == 255
@@ -70,14 +61,14 @@ def test_transparent_background_always_has_a_visible_subject(prompt: str) -> Non
     """Sky and ground are left out on a transparent background: a prompt that only set those still shows
     something solid, not an empty canvas with the mark."""
     [image] = generate({"prompt": prompt, "background": "transparent", "quality": "low"}, MINI)
-    alpha = np.asarray(_open(image.data).getchannel("A"))
+    alpha = np.asarray(open_image(image.data).getchannel("A"))
     assert (alpha == 0).mean() > 0.3  # really transparent around the subject
     assert (alpha > 200).mean() > 0.02  # and a solid subject, far more than the corner mark
 
 
 def test_opaque_output_has_no_alpha() -> None:
     [image] = generate({"prompt": "a house", "quality": "low"}, MINI)
-    assert _open(image.data).mode == "RGB"
+    assert open_image(image.data).mode == "RGB"
 
 
 def test_num_images_gives_distinct_variations_and_stable_first_image() -> None:
@@ -92,7 +83,7 @@ def test_output_format_and_offline_mark_in_metadata(fmt: str) -> None:
     [image] = generate({"prompt": "a forest", "output_format": fmt, "quality": "low"}, MINI)
     assert image.content_type == f"image/{fmt}"
     assert sniff_mime(image.data) == f"image/{fmt}"
-    picture = _open(image.data)
+    picture = open_image(image.data)
     text = " ".join(str(v) for v in picture.info.values() if isinstance(v, str))
     text += " ".join(str(v) for v in picture.getexif().values())
     assert MARK in text
