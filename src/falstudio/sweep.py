@@ -12,21 +12,22 @@ the endpoint of a dict base. Only the fields you set on the base carry over; eve
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import itertools
-import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import ValidationError
 
 from .endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, get, total
 
-if TYPE_CHECKING:  # imported where used: ``import falstudio`` loads this module
-    import concurrent.futures
+if TYPE_CHECKING:
+    from ._sweep_run import FINAL_STATES, Job, JobState, SweepRun
+
+__all__ = ["ENDPOINT", "FINAL_STATES", "Job", "JobState", "Sweep", "SweepError", "SweepRun", "Variation", "describe",
+           "sweep"]
+_RUNNING = ("FINAL_STATES", "Job", "JobState", "SweepRun")  # in ._sweep_run, which imports this module
 
 ENDPOINT = "endpoint"
 _MAX_PROBLEMS = 12
@@ -124,6 +125,8 @@ class Sweep(Sequence[Variation]):
         Failures do not stop the others: a failed variation's record has ``state == "failed"`` and its
         ``error``. Blocks until all finish; an interrupt or ``timeout`` cancels what is still running.
         """
+        from ._sweep_run import SweepRun
+
         run = SweepRun(self, client, concurrency=concurrency)
         run.start()
         try:
@@ -248,156 +251,9 @@ def _explain(index: int, endpoint: str, params: Mapping[str, Any], exc: Validati
     return out
 
 
-JobState = Literal["pending", "submitting", "queued", "running", "done", "failed", "cancelled"]
-FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+def __getattr__(name: str) -> Any:
+    if name in _RUNNING:
+        from . import _sweep_run
 
-
-@dataclass(frozen=True)
-class Job:
-    """A snapshot of one variation's life in a run; the run replaces it on every change."""
-
-    variation: Variation
-    state: JobState = "pending"
-    queue_position: int | None = None
-    request_id: str | None = None
-    result: Any = None  # the client's Result once done
-    error: str | None = None
-    error_type: str | None = None
-    started: float | None = None  # time.monotonic() at submit
-    ended: float | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.state in FINAL_STATES
-
-    @property
-    def elapsed(self) -> float | None:
-        """Seconds from submit to the end (or to now while it runs)."""
-        return None if self.started is None else (self.ended or time.monotonic()) - self.started
-
-    def record(self, *, favourite: bool = False) -> dict[str, Any]:
-        """A flat dict for tables (``pandas.DataFrame(records)``): axis values are columns of their own."""
-        v, result, estimate = self.variation, self.result, self.variation.cost
-        return {
-            "index": v.index,
-            ENDPOINT: v.endpoint,
-            **{k: val for k, val in v.params.items() if k != ENDPOINT},
-            "state": self.state, "request_id": self.request_id,
-            "queue_seconds": getattr(result, "queue_seconds", None),
-            "inference_seconds": getattr(result, "inference_seconds", None),
-            "estimate": str(estimate),
-            # fal bills only successful requests, each rounded up to the cent
-            "cost_usd": float(estimate.amount) if self.state == "done" else (0.0 if self.done else None),
-            "error_type": self.error_type, "error": self.error, "favourite": favourite,
-            "image_urls": [image.url for image in getattr(result, "images", None) or ()],
-            "request": v.request.redacted(exclude_unset=False),
-            "result": result,
-        }
-
-
-class SweepRun:
-    """Runs a sweep's variations, at most ``concurrency`` at once, each failing or succeeding on its own.
-
-    ``on_change(job)`` is called (from a worker or the client's thread) with each new :class:`Job` snapshot;
-    snapshots from two threads can arrive out of order, so :attr:`jobs` is the word on the newest state.
-    """
-
-    def __init__(self, variations: Sweep, client: Any = None, *, concurrency: int = 4,
-                 on_change: Callable[[Job], None] | None = None) -> None:
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-        self.sweep = variations
-        self.concurrency = concurrency
-        self._client = client
-        self._on_change = on_change
-        self._jobs = [Job(v) for v in variations]
-        self._handles: dict[int, Any] = {}
-        self._lock = threading.Lock()
-        self._cancelled = threading.Event()
-        self._futures: list[concurrent.futures.Future[None]] = []
-
-    @property
-    def jobs(self) -> tuple[Job, ...]:
-        with self._lock:
-            return tuple(self._jobs)
-
-    @property
-    def done(self) -> bool:
-        return bool(self._futures) and all(f.done() for f in self._futures)
-
-    def start(self) -> None:
-        import concurrent.futures
-
-        if self._futures:
-            raise RuntimeError("this run has already been started")
-        if self._client is None:
-            from .client import Client
-
-            self._client = Client()
-        pool = concurrent.futures.ThreadPoolExecutor(min(self.concurrency, len(self._jobs)), "falstudio-sweep")
-        self._futures = [pool.submit(self._run, i) for i in range(len(self._jobs))]
-        pool.shutdown(wait=False)  # the workers end once every variation has
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until every variation has ended (True) or ``timeout`` seconds passed (False)."""
-        import concurrent.futures
-
-        return not concurrent.futures.wait(self._futures, timeout).not_done
-
-    def cancel(self) -> None:
-        """Cancel what has not ended: waiting variations never start, running ones are cancelled on the server."""
-        self._cancelled.set()
-        with self._lock:
-            handles = list(self._handles.values())
-        for handle in handles:
-            try:
-                handle.cancel()
-            except Exception:  # it may have finished meanwhile: its own outcome stands
-                pass
-
-    def records(self) -> list[dict[str, Any]]:
-        return [job.record() for job in self.jobs]
-
-    def _update(self, index: int, *, only_from: tuple[str, ...] = (), **changes: Any) -> None:
-        with self._lock:  # ``only_from`` is checked under the lock: a status arriving after the result cannot undo it
-            if only_from and self._jobs[index].state not in only_from:
-                return
-            job = self._jobs[index] = dataclasses.replace(self._jobs[index], **changes)
-        if self._on_change is not None:
-            self._on_change(job)
-
-    def _run(self, index: int) -> None:
-        from .client.errors import FalError, RequestCancelledError
-
-        variation = self._jobs[index].variation
-        if self._cancelled.is_set():
-            self._update(index, state="cancelled", ended=time.monotonic())
-            return
-        self._update(index, state="submitting", started=time.monotonic())
-        try:
-            handle = self._client.submit(variation.endpoint, variation.request)
-            with self._lock:
-                self._handles[index] = handle
-            self._update(index, state="queued", request_id=handle.request_id)
-            if self._cancelled.is_set():
-                handle.cancel()
-            result = handle.future(with_logs=False, on_update=lambda status: self._on_status(index, status)).result()
-        except RequestCancelledError as exc:
-            self._update(index, state="cancelled", error=exc.message, error_type=exc.error_type, ended=time.monotonic())
-        except FalError as exc:
-            text = exc.message + (f" ({exc.hint})" if exc.hint else "")
-            self._update(index, state="failed", error=text, error_type=exc.error_type, ended=time.monotonic())
-        except Exception as exc:  # one variation's failure must not stop the others
-            self._update(index, state="failed", error=f"{type(exc).__name__}: {exc}", ended=time.monotonic())
-        else:
-            self._update(index, state="done", result=result, queue_position=None, ended=time.monotonic())
-        finally:
-            with self._lock:
-                self._handles.pop(index, None)
-
-    def _on_status(self, index: int, status: Any) -> None:
-        from .client import InProgress, Queued
-
-        if isinstance(status, Queued | InProgress):
-            state, position = ("queued", status.position) if isinstance(status, Queued) else ("running", None)
-            self._update(index, only_from=("submitting", "queued"), state=state, queue_position=position)
+        return getattr(_sweep_run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

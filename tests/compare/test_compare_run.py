@@ -214,3 +214,43 @@ def pixel_size(data: bytes) -> tuple[int, int]:
     from falstudio import _images
 
     return _images.open_image(data).size
+
+
+def test_running_the_shown_sweep_again_reuses_its_tiles_with_fresh_state(client: Client) -> None:
+    s = sweep({"prompt": "a red fox"}, endpoint=MINI, quality=["low", "medium"])
+    c = Compare(s, client=client)
+    try:
+        preview = list(c._tiles)
+        c.run()
+        first = c.wait(120)
+        assert c._tiles == preview and all(t.thumbnail is not None for t in preview)  # the preview's widgets
+        c.set_favourite(1)
+        c.run()
+        assert c.favourites == set() and not preview[1].star.value
+        second = c.wait(120)
+        assert c._tiles == preview and all(t.thumbnail is not None for t in preview)
+        assert {r["request_id"] for r in first}.isdisjoint(r["request_id"] for r in second)
+        assert all(r["request_id"][:8] in t._view.value for r, t in zip(second, preview, strict=True))
+    finally:
+        c.close()
+
+
+def test_a_finished_tile_shows_its_caption_while_its_thumbnail_waits_for_a_decoding_slot(
+        client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from falstudio.widgets import _compare_tiles
+
+    slots = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(_compare_tiles, "_DECODING", slots)
+    c = Compare(sweep({"prompt": "a red fox", "quality": "low"}, endpoint=MINI), client=client)
+    slots.acquire()  # every slot busy: the thumbnail must wait
+    try:
+        c.run()
+        tile = c._tiles[0]
+        _wait_for(lambda: "Loading the image…" in tile._view.value)
+        assert tile.thumbnail is None and tile.job.request_id[:8] in tile._view.value and "<img" not in tile._view.value
+        slots.release()
+        [record] = c.wait(120)
+        assert record["state"] == "done" and 'src="data:image/jpeg' in tile._view.value
+        assert "Loading the image…" not in tile._view.value
+    finally:
+        c.close()

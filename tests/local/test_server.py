@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Callable
 
@@ -102,3 +104,17 @@ def test_embedded_server_is_one_per_process() -> None:
         assert second.running and second is not first
     finally:
         server_module._stop_embedded()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are a Linux feature")
+def test_engine_threads_render_at_a_lower_cpu_priority_than_the_request_handling(
+        make_server: Callable[..., LocalServer]) -> None:
+    srv = make_server(concurrency=2)
+    with httpx.Client(base_url=srv.url, headers={"Authorization": f"Key {srv.key}"}, timeout=30) as http:
+        http.post("/run/fal-ai/gpt-image-1-mini", json={"prompt": "a red fox", "quality": "low"}).raise_for_status()
+    engines = [t for t in threading.enumerate() if t.name.startswith("falstudio-engine")]
+    assert engines
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    for thread in engines:
+        assert thread.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == min(19, own + 10)

@@ -22,8 +22,12 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def require_key(request: Request) -> None:
-    """Dependency for API routes: ``Authorization: Key <key>`` with the server's key, else 401."""
+async def require_key(request: Request) -> None:
+    """Dependency for API routes: ``Authorization: Key <key>`` with the server's key, else 401.
+
+    ``async`` although it never awaits: FastAPI runs a plain ``def`` dependency on a worker thread, a thread
+    hop on every request.
+    """
     problem = backend_of(request).key_problem(request.headers.get("authorization"))
     if problem:
         raise HTTPException(401, problem)

@@ -23,7 +23,7 @@ def _upload_name(name: str | None, content_type: str) -> str:
 @router.post("/storage/auth/token")
 async def cdn_token(request: Request) -> dict[str, Any]:
     """A short-lived upload token, as ``rest.fal.ai/storage/auth/token?storage_type=fal-cdn-v3`` gives."""
-    require_key(request)
+    await require_key(request)
     return {**backend_of(request).issue_token(), "base_url": base_url(request)}
 
 
@@ -44,7 +44,7 @@ async def upload(request: Request) -> dict[str, str]:
 @router.post("/storage/upload/initiate")
 async def initiate(request: Request) -> dict[str, str]:
     """The signed-URL flow: ``{upload_url, file_url}``; the bytes follow with ``PUT upload_url``."""
-    require_key(request)
+    await require_key(request)
     backend = backend_of(request)
     body = await json_body(request, 64 * 1024)
     if not isinstance(body, dict):

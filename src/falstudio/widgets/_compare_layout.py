@@ -127,7 +127,12 @@ def tile_markup(job: Job, baseline: Variation, thumbnail: tuple[bytes, str] | No
     title = f"#{job.variation.index}" + (" ★ favourite" if favourite else "")
     rows = caption_rows(job, baseline, full_id=full_id)
     if thumbnail is None:
-        text = "…" if job.state in ("submitting", "queued", "running") else _PLACEHOLDER.get(job.state, job.state)
+        if job.state == "done" and getattr(job.result, "images", None):
+            text = "Loading the image…"  # the result is in; its thumbnail is being made
+        elif job.state in ("submitting", "queued", "running"):
+            text = "…"
+        else:
+            text = _PLACEHOLDER.get(job.state, job.state)
         html = tile_html(None, "", text, rows, title=title, px=px)
     else:
         html = tile_html(thumbnail[0], thumbnail[1], alt_text(job.variation), rows, title=title, px=px)

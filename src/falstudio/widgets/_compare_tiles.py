@@ -6,6 +6,7 @@ A tile's picture and caption are the shared static tile markup (:func:`._compare
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 
@@ -16,6 +17,10 @@ from ._compare_layout import grid_layout, tile_markup
 from ._style import COLOR, FONT_SMALL, esc, style
 
 TILE_PX = 208
+# Decoding a full-size PNG for a thumbnail is CPU work. When a whole sweep ends at once, a core is left to the
+# client's loop that brings the other results in (bench/compare_sweep.py: with every core decoding, the last
+# result arrived ~8 % later), and tiles fill in one after another instead of all crawling to the end together.
+_DECODING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
 _STAR = {False: "☆ Favourite", True: "★ Favourite"}
 
 
@@ -49,10 +54,20 @@ class CompareTile(ipywidgets.VBox):  # type: ignore[misc]
         self.job = job
         images = getattr(job.result, "images", None) or []
         if job.state == "done" and images and self.thumbnail is None:
-            data, mime = images[0].thumbnail(self._thumbnail_px)
+            self._view.value = self.html()  # the caption (latency, cost, id) at once; the picture follows
+            images[0].bytes()  # the download first, outside the decoding slots
+            with _DECODING:
+                data, mime = images[0].thumbnail(self._thumbnail_px)
             self.thumbnail = (bytes(data), mime)
         self._view.value = self.html()
         self.enlarge.disabled = self.thumbnail is None
+
+    def reset(self, job: Job) -> None:
+        """Start over with ``job`` (a new run of the same variation): no picture, not a favourite."""
+        with self.lock:
+            self.thumbnail = None
+            self.star.value = False
+            self.update(job)
 
     def html(self, px: int = TILE_PX - 10, thumbnail: tuple[bytes, str] | None = None) -> str:
         """The tile as static markup (``thumbnail`` replaces the live one, e.g. with a smaller copy).

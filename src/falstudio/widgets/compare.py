@@ -58,6 +58,7 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._problem: str | None = None
         self._run: SweepRun | None = None
         self._tiles: list[CompareTile] = []
+        self._grid_sweep: Sweep | None = None  # the variations the tiles were built for
         self._lock = threading.RLock()
         self._finished = threading.Event()
         self._finished.set()
@@ -209,10 +210,17 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def _build_grid(self, variations: Sweep, jobs: list[Job]) -> None:
         with self._lock:
-            self._tiles = [CompareTile(j, jobs[0], thumbnail_px=self.thumbnail_px, on_star=self._starred,
-                                       on_enlarge=self.enlarge) for j in jobs]
             self.favourites.clear()
             self.viewer.clear()
+            if variations is self._grid_sweep:
+                # The grid already shows these variations (the preview before a run, or the last run):
+                # reset its tiles rather than build new ones, which takes ~50 ms for 16 tiles.
+                for tile, job in zip(self._tiles, jobs, strict=True):
+                    tile.reset(job)
+                return
+            self._tiles = [CompareTile(j, jobs[0], thumbnail_px=self.thumbnail_px, on_star=self._starred,
+                                       on_enlarge=self.enlarge) for j in jobs]
+            self._grid_sweep = variations
             old, self._grid_box.children = self._grid_box.children, [grid_box(variations, self._tiles)]
         for grid in old:
             close_tree(grid)

@@ -66,18 +66,19 @@ def add_mark(image: Image.Image) -> Image.Image:
     """Stamp a small, semi-transparent "offline preview" label in the bottom-right corner (in place)."""
     width, height = image.size
     label_font = font(max(10, min(width, height) // 64))
-    layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    left, top, right, bottom = draw.textbbox((0, 0), MARK, font=label_font)
+    left, top, right, bottom = label_font.getbbox(MARK)
     pad = int(max(4, label_font.size // 2)) if isinstance(label_font, ImageFont.FreeTypeFont) else 4
     x = int(width - (right - left) - 2 * pad)
     y = int(height - (bottom - top) - 2 * pad)
-    draw.rounded_rectangle((x - pad, y - pad // 2, width - pad, height - pad // 2), radius=pad, fill=(0, 0, 0, 70))
-    draw.text((x, y - top), MARK, font=label_font, fill=(255, 255, 255, 150))
-    box = (x - pad, y - pad, width, height)
-    region = image.crop(box).convert("RGBA")
-    region.alpha_composite(layer.crop(box))
-    image.paste(region.convert(image.mode), box[:2])
+    ox, oy = x - pad, y - pad  # only the corner is composited: a full-size layer costs more than the label
+    layer = Image.new("RGBA", (width - ox, height - oy), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    draw.rounded_rectangle((0, pad - pad // 2, width - pad - ox, height - pad // 2 - oy), radius=pad,
+                           fill=(0, 0, 0, 70))
+    draw.text((x - ox, y - top - oy), MARK, font=label_font, fill=(255, 255, 255, 150))
+    region = image.crop((ox, oy, width, height)).convert("RGBA")
+    region.alpha_composite(layer)
+    image.paste(region.convert(image.mode), (ox, oy))
     return image
 
 

@@ -25,7 +25,7 @@ def _abstract_palette(rng: np.random.Generator) -> tuple[RGB, RGB]:
 
 def render(reading: Reading, size: tuple[int, int], detail: int, transparent: bool, seed: int,
            log: LogFn) -> Image.Image:
-    """Paint the scene at ``size`` (RGBA), reporting each stage through ``log``."""
+    """Paint the scene at ``size`` (RGBA if ``transparent``, else RGB), reporting each stage through ``log``."""
     rng = np.random.default_rng(seed)
     scale = DOWNSCALE[detail]
     w, h = max(16, size[0] // scale), max(16, size[1] // scale)
@@ -160,8 +160,10 @@ def render(reading: Reading, size: tuple[int, int], detail: int, transparent: bo
     stage("finish", "Finishing: texture and upscaling" if scale > 1 else "Finishing: texture")
     if detail > 1 and not transparent:
         canvas = _texture(canvas, rng)
+    if not transparent:
+        canvas = canvas.convert("RGB")  # opaque: same pixels, and a three-band upscale is half the work
     if scale > 1:
-        canvas = canvas.resize(size, Image.Resampling.BICUBIC)
+        canvas = canvas.resize(size, Image.Resampling.BILINEAR)  # as soft as bicubic here, and a third cheaper
     return canvas
 
 

@@ -60,8 +60,6 @@ def generate(request: RequestModel | Mapping[str, Any], endpoint_id: str, *,
         picture = _scene.render(reading, size, DETAIL.get(quality, 1), transparent, seed_of(endpoint_id, fields, i),
                                 lambda message, progress, label=label, step=step: step(label + message,
                                                                                        progress * 0.9))
-        if not transparent:
-            picture = picture.convert("RGB")
         add_mark(picture)
         step(f"{label}Encoding {output_format} ({size[0]}x{size[1]})", 0.95)
         images.append(encode(picture, output_format, f"{prompt[:200]} ({endpoint_id}, quality {quality})"))
