@@ -88,6 +88,7 @@ class SweepRun:
         # its status: every submit then reaches the server sooner, and the server's clock starts at the submit.
         self._first_wave = min(concurrency, len(self._jobs))
         self._unsubmitted = threading.Condition()
+        self._all_started = threading.Event()
         self._waiting_submits = self._first_wave
 
     @property
@@ -109,8 +110,11 @@ class SweepRun:
 
             self._client = Client()
         pool = concurrent.futures.ThreadPoolExecutor(min(self.concurrency, len(self._jobs)), "falstudio-sweep")
-        self._futures = [pool.submit(self._run, i) for i in range(len(self._jobs))]
-        pool.shutdown(wait=False)  # the workers end once every variation has
+        try:
+            self._futures = [pool.submit(self._run, i) for i in range(len(self._jobs))]
+        finally:
+            pool.shutdown(wait=False)  # the workers end once every variation has
+            self._all_started.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every variation has ended (True) or ``timeout`` seconds passed (False)."""
@@ -143,6 +147,9 @@ class SweepRun:
     def _run(self, index: int) -> None:
         from .client.errors import FalError, RequestCancelledError
 
+        # Starting a thread waits for it to take the GIL: were the first workers already busy submitting, the
+        # last would start (and submit) tens of milliseconds after the first.
+        self._all_started.wait()
         variation = self._jobs[index].variation
         if self._cancelled.is_set():
             self._submitted(index)

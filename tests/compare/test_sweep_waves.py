@@ -21,6 +21,8 @@ class _Recording:
         self.client, self.fail_prompt = client, fail_prompt
         self.events: list[tuple[str, str]] = []
         self.lock = threading.Lock()
+        self.run: SweepRun | None = None
+        self.started_at_first_submit: int | None = None
 
     def note(self, event: str, prompt: str) -> None:
         with self.lock:
@@ -30,6 +32,9 @@ class _Recording:
         if request.prompt == self.fail_prompt:
             self.note("refused", request.prompt)
             raise ConnectionError("refused before it reached the server")
+        with self.lock:
+            if self.started_at_first_submit is None and self.run is not None:
+                self.started_at_first_submit = len(self.run._futures)  # set once every worker has been started
         handle = self.client.submit(endpoint, request)
         self.note("submitted", request.prompt)
         recording = self
@@ -61,6 +66,15 @@ def test_the_first_wave_is_all_submitted_before_any_variation_watches_its_status
     watches = [i for i, (event, prompt) in enumerate(recording.events) if event == "watching"]
     assert len(submits) == 4 and len(watches) == 6
     assert max(submits) < min(watches)
+
+
+def test_every_worker_is_started_before_the_first_submit(client: Client) -> None:
+    recording = _Recording(client)
+    run = recording.run = SweepRun(sweep({"quality": "low"}, endpoint=MINI, prompt=_prompts(8)), recording,
+                                   concurrency=8)
+    run.start()
+    assert run.wait(120) and [j.state for j in run.jobs] == ["done"] * 8
+    assert recording.started_at_first_submit == 8
 
 
 def test_a_submit_that_fails_does_not_hold_back_the_rest_of_its_wave(client: Client,

@@ -7,8 +7,6 @@ import ipaddress
 import logging
 import os
 import secrets
-import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ._runner import Runner
+from ._threads import background_pool
 from .faults import Faults
 from .jobs import Job, JobQueue
 from .storage import Storage
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("falstudio.local")
 TOKEN_SECONDS = 3600
 WEBHOOK_ATTEMPTS = 3
-ENGINE_NICENESS = 10  # added to the nice value of engine threads
 
 
 @dataclass
@@ -63,20 +61,6 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-def _yield_to_requests() -> None:
-    """Run this engine thread at a lower CPU priority, so HTTP handling (submits, status, results), and the
-    notebook's own code when the server is embedded, are not kept waiting behind rendering.
-
-    Linux only: there a thread has its own nice value; elsewhere setpriority would act on the whole process.
-    """
-    if sys.platform == "linux":
-        try:
-            thread = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + ENGINE_NICENESS))
-        except OSError:  # a sandbox may refuse; rendering at the normal priority is still correct
-            pass
-
-
 class Backend:
     """Owns everything a request handler needs. Created with the app, started in its lifespan."""
 
@@ -95,9 +79,9 @@ class Backend:
     async def start(self) -> None:
         import httpx
 
-        # Engine work is CPU-bound: more threads than cores only make every job late (and starve the loop).
-        self._executor = ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="falstudio-engine",
-                                            initializer=_yield_to_requests)
+        # Engine work is CPU-bound: more threads than cores only make every job late (and starve the loop);
+        # and it yields to request handling (and, embedded, to the notebook's own code).
+        self._executor = background_pool(os.cpu_count() or 2, "falstudio-engine")
         self._http = httpx.AsyncClient(timeout=15.0)
         self._queue = JobQueue(self.settings.concurrency, Runner(self, self._executor), self._finished)
         self._queue.start()
