@@ -254,3 +254,33 @@ def test_a_finished_tile_shows_its_caption_while_its_thumbnail_waits_for_a_decod
         assert "Loading the image…" not in tile._view.value
     finally:
         c.close()
+
+
+@pytest.mark.parametrize("breaks", ["fetching the image", "showing the thumbnail"])
+def test_a_tile_that_cannot_show_its_image_says_so_and_the_run_still_ends(
+        client: Client, monkeypatch: pytest.MonkeyPatch, breaks: str) -> None:
+    from falstudio.client.results import Image
+    from falstudio.widgets import _compare_tiles
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(f"no {breaks}")
+
+    if breaks == "fetching the image":
+        monkeypatch.setattr(Image, "thumbnail", broken)
+    else:
+        markup = _compare_tiles.tile_markup
+
+        def tile_markup(job: Job, baseline: object, thumbnail: object, **kw: object) -> str:
+            return broken() if thumbnail is not None else markup(job, baseline, thumbnail, **kw)  # type: ignore
+
+        monkeypatch.setattr(_compare_tiles, "tile_markup", tile_markup)
+    c = Compare(sweep({"prompt": "a red fox", "quality": "low"}, endpoint=MINI), client=client)
+    try:
+        c.run()
+        [record] = c.wait(60)  # before the fix a tile that failed twice left wait() hanging
+        assert record["state"] == "done"
+        view = c._tiles[0]._view.value
+        assert f"could not show the image: no {breaks}" in view and c._tiles[0].thumbnail is None
+        assert "1 done" in c.summary.value and not c.run_button.disabled
+    finally:
+        c.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from falstudio.local import LocalServer
+from falstudio.local._storage_routes import INLINE_FILE_BYTES
 
 EDIT = "fal-ai/gpt-image-1/edit-image"
 
@@ -34,6 +36,21 @@ def test_cdn_token_then_upload(api: httpx.Client, server: LocalServer, png: Call
         assert served.status_code == 200 and served.content == data
         assert served.headers["content-type"] == "image/png"
         assert cdn.head(url).status_code == 200
+
+
+@pytest.mark.parametrize("size", [1000, INLINE_FILE_BYTES + 1])  # read at once / streamed from disk
+def test_files_small_and_large_come_back_whole_with_cdn_headers(api: httpx.Client, size: int) -> None:
+    data = os.urandom(size)
+    url = api.post("/files/upload", content=data, headers={"Content-Type": "image/webp"}).json()["access_url"]
+    with httpx.Client(timeout=30) as cdn:
+        served = cdn.get(url)
+        assert served.status_code == 200 and served.content == data
+        assert served.headers["content-type"] == "image/webp"
+        assert served.headers["content-length"] == str(size)
+        assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert served.headers["access-control-allow-origin"] == "*"
+        head = cdn.head(url)
+        assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == str(size)
 
 
 def test_upload_accepts_the_api_key_and_refuses_strangers(api: httpx.Client, server: LocalServer,

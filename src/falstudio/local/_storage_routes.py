@@ -70,14 +70,25 @@ async def upload_signed(request: Request, token: str) -> JSONResponse:
     return JSONResponse({}, status_code=200)
 
 
+INLINE_FILE_BYTES = 4 * 1024 * 1024  # files up to this size are served from one read, larger ones streamed
+
+
 @router.api_route("/files/{file_id}", methods=["GET", "HEAD"])
 @router.api_route("/files/{file_id}/{name:path}", methods=["GET", "HEAD"])
 async def serve_file(request: Request, file_id: str, name: str = "") -> Response:
     """Stored files, like the CDN: no key needed, only ids this server issued resolve."""
     backend = backend_of(request)
     stored = backend.storage.get(file_id)
-    if stored is None or not backend.storage.path(stored).is_file():
+    try:
+        path = backend.storage.path(stored) if stored is not None else None
+        small = path is not None and path.stat().st_size <= INLINE_FILE_BYTES
+        data = path.read_bytes() if path is not None and small else None
+    except OSError:
+        path = None
+    if stored is None or path is None:
         raise HTTPException(404, "File not found")
-    return FileResponse(backend.storage.path(stored), media_type=stored.content_type,
-                        headers={"cache-control": "public, max-age=31536000, immutable",
-                                 "x-content-type-options": "nosniff", "access-control-allow-origin": "*"})
+    headers = {"cache-control": "public, max-age=31536000, immutable", "x-content-type-options": "nosniff",
+               "access-control-allow-origin": "*"}
+    if data is not None:  # one read here costs less than FileResponse's thread hops (~1 ms of CPU per file)
+        return Response(data, media_type=stored.content_type, headers=headers)
+    return FileResponse(path, media_type=stored.content_type, headers=headers)

@@ -63,8 +63,8 @@ def tile_html(
             f'font-size:{FONT_SMALL};text-align:center;padding:4px;box-sizing:border-box">{esc(alt)}</div>'
         )
     else:
-        if checkerboard is None:
-            checkerboard = _images.has_alpha(_images.open_image(thumbnail))
+        if checkerboard is None:  # a JPEG has no alpha: no need to decode it to know
+            checkerboard = mime != "image/jpeg" and _images.has_alpha(_images.open_image(thumbnail))
         behind = f";{CHECKERBOARD}" if checkerboard else ""
         src = _images.to_data_uri(thumbnail, mime)
         picture = (

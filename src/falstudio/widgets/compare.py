@@ -273,17 +273,20 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         with self._lock:
             run = self._run
             tile = self._tiles[index] if run is not None else None
-        if run is not None and tile is not None:
-            with tile.lock:  # snapshots from two threads can arrive out of order: always show the newest
-                job = run.jobs[index]
-                try:
-                    tile.update(job)
-                except Exception as exc:  # e.g. the image could not be fetched: say so in the tile
-                    tile.update(Job(job.variation, "failed", request_id=job.request_id, result=None,
-                                    error=f"could not show the image: {exc}"))
-        jobs = run.jobs if run is not None else ()
-        if jobs and all(j.done for j in jobs):
-            self._done()
+        try:
+            if run is not None and tile is not None:
+                with tile.lock:  # snapshots from two threads can arrive out of order: always show the newest
+                    job = run.jobs[index]
+                    try:
+                        tile.update(job)
+                    except Exception as exc:  # e.g. the image could not be fetched or shown: say so in the tile
+                        tile.thumbnail = None
+                        tile.update(Job(job.variation, "failed", request_id=job.request_id, result=None,
+                                        error=f"could not show the image: {exc}"))
+        finally:  # whatever a tile did, the run's end must end the widget's run (wait() depends on it)
+            jobs = run.jobs if run is not None else ()
+            if jobs and all(j.done for j in jobs):
+                self._done()
 
     def _done(self) -> None:
         with self._lock:
