@@ -12,8 +12,9 @@ from contextlib import contextmanager
 @contextmanager
 def server_process(*options: str) -> Iterator[tuple[str, str]]:
     """``falstudio serve --port 0 *options`` in a subprocess; yields ``(url, key)`` and stops it on exit."""
-    proc = subprocess.Popen([sys.executable, "-m", "falstudio.cli", "serve", "--port", "0", *options],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "falstudio.cli", "serve", "--port", "0", *options], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip().split(" at ")[-1]

@@ -131,8 +131,11 @@ def main() -> None:
         ("HTTP requests per job", {n: requests[n] / args.jobs for n in clients}, "{:12.1f}"),
         ("one job, median wall (s)", {n: statistics.median(v) for n, v in single.items()}, "{:12.2f}"),
         (f"{args.concurrent} concurrent jobs, median wall (s)", together, "{:12.2f}"),
-        (f"{args.concurrent} concurrent / one job", {n: together[n] / statistics.median(single[n])
-                                                     for n in clients}, "{:11.2f}x"),
+        (
+            f"{args.concurrent} concurrent / one job",
+            {n: together[n] / statistics.median(single[n]) for n in clients},
+            "{:11.2f}x",
+        ),
         ("  the slowest job's server time (s)", slowest, "{:12.2f}"),
         ("  wall minus that (ms)", {n: (together[n] - slowest[n]) * 1000 for n in clients}, "{:12.1f}"),
     ]
@@ -142,13 +145,17 @@ def main() -> None:
     fal_overhead = statistics.median(overhead["fal-client"])
     ratio = together["falstudio"] / statistics.median(single["falstudio"])
     print("\ngoals:")
-    print(f"  overhead <= 1/4 of fal-client's: {ours_overhead * 1000:.1f} ms vs {fal_overhead * 1000:.1f} ms "
-          f"-> {ours_overhead / fal_overhead:.2f} ({'met' if ours_overhead <= fal_overhead / 4 else 'NOT met'})")
+    print(
+        f"  overhead <= 1/4 of fal-client's: {ours_overhead * 1000:.1f} ms vs {fal_overhead * 1000:.1f} ms "
+        f"-> {ours_overhead / fal_overhead:.2f} ({'met' if ours_overhead <= fal_overhead / 4 else 'NOT met'})"
+    )
     per_job = requests["falstudio"] / args.jobs
     print(f"  <= 4 requests per job: {per_job:.1f} ({'met' if per_job <= 4 else 'NOT met'})")
-    print(f"  {args.concurrent} concurrent within 1.2x one job: {ratio:.2f}x ({'met' if ratio <= 1.2 else 'NOT met'}; "
-          f"the server's own time for the slowest job was {slowest['falstudio'] / statistics.median(served):.2f}x "
-          "a lone job's)")
+    print(
+        f"  {args.concurrent} concurrent within 1.2x one job: {ratio:.2f}x ({'met' if ratio <= 1.2 else 'NOT met'}; "
+        f"the server's own time for the slowest job was {slowest['falstudio'] / statistics.median(served):.2f}x "
+        "a lone job's)"
+    )
 
 
 if __name__ == "__main__":

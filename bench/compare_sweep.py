@@ -83,8 +83,10 @@ def main() -> None:
         timed_compare(warm_one, client, args.variations, Timings())
         timed_compare(warm_many, client, args.variations, Timings())
         for n in range(args.rounds):
-            for kind, (single, multiple) in (("plain", sweeps(f"round {n} plain")),
-                                             ("compare", sweeps(f"round {n} compare"))):
+            for kind, (single, multiple) in (
+                ("plain", sweeps(f"round {n} plain")),
+                ("compare", sweeps(f"round {n} compare")),
+            ):
                 timed = timed_plain_run if kind == "plain" else timed_compare
                 timed(single, client, args.variations, one)
                 timed(multiple, client, args.variations, many)
@@ -102,10 +104,15 @@ def main() -> None:
     tiles = row("every tile shows its thumbnail: fs.Compare", "tiles")
     row("server side, slowest job: queue + inference", "server")
     ratio = plain[1] / plain[0]
-    print(f"\ngoal (issue 6): {args.variations} variations finish (every result in, fs.sweep(...).run()) within "
-          f"1.2x one variation: {ratio:.2f}x, {'met' if ratio <= 1.2 else 'NOT met'}")
-    print(f"fs.Compare also downloads and decodes the first pictures while the last results come in: its last "
-          f"result {results[1] / results[0]:.2f}x, its last thumbnail {tiles[1] / tiles[0]:.2f}x")
+    print(
+        f"\ngoal (issue 6): {args.variations} variations finish (every result in, fs.sweep(...).run()) within "
+        f"1.2x one variation: {ratio:.2f}x, {'met' if ratio <= 1.2 else 'NOT met'}"
+    )
+    print(
+        f"fs.Compare also downloads and decodes the first pictures while the last results come in: its last "
+        f"result {results[1] / results[0]:.2f}x, its last thumbnail {tiles[1] / tiles[0]:.2f}x"
+    )
+
 
 if __name__ == "__main__":
     main()

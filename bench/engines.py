@@ -52,8 +52,10 @@ def main() -> None:
     def row(name: str, fn: Callable[[], object], budget: float) -> None:
         best, median = timed(fn, args.runs)
         verdict = "ok" if median <= budget else "OVER"
-        print(f"{name:58} {best * 1000:7.1f}ms {median * 1000:7.1f}ms {median / peer:7.1f}  "
-              f"{verdict} (<= {budget * 1000:.0f} ms)")
+        print(
+            f"{name:58} {best * 1000:7.1f}ms {median * 1000:7.1f}ms {median / peer:7.1f}  "
+            f"{verdict} (<= {budget * 1000:.0f} ms)"
+        )
 
     for quality in ("auto", "low", "medium", "high"):
         request = {"prompt": PROMPT, "quality": quality}
@@ -61,19 +63,31 @@ def main() -> None:
     for prompt in ("a cat wearing a hat", "neon city at night", "ocean beach with a sailboat and clouds"):
         request = {"prompt": prompt, "quality": "high"}
         row(f"text-to-image high: {prompt[:36]}", lambda r=request: generate(r, ENDPOINT), T2I_BUDGET)
-    row("text-to-image 1536x1024 quality=high (1.5x the pixels)",
+    row(
+        "text-to-image 1536x1024 quality=high (1.5x the pixels)",
         lambda: generate({"prompt": PROMPT, "quality": "high", "image_size": "1536x1024"}, ENDPOINT),
-        T2I_BUDGET * 1.5)
+        T2I_BUDGET * 1.5,
+    )
 
     [source] = generate({"prompt": PROMPT, "quality": "high"}, ENDPOINT)
     photo = Image.open(io.BytesIO(source.data))
     photo.load()
-    for prompt in ("make it pixel art", "sepia vintage", "pencil sketch", "cartoon", "dreamy blur", "add a rainbow",
-                   "make it a watercolour"):
+    for prompt in (
+        "make it pixel art",
+        "sepia vintage",
+        "pencil sketch",
+        "cartoon",
+        "dreamy blur",
+        "add a rainbow",
+        "make it a watercolour",
+    ):
         row(f"edit 1024x1024 quality=auto: {prompt}", lambda p=prompt: edit({"prompt": p}, [photo]), EDIT_BUDGET)
     for quality in ("low", "high"):
-        row(f"edit 1024x1024 quality={quality}: sepia",
-            lambda q=quality: edit({"prompt": "sepia", "quality": q}, [photo]), EDIT_BUDGET)
+        row(
+            f"edit 1024x1024 quality={quality}: sepia",
+            lambda q=quality: edit({"prompt": "sepia", "quality": q}, [photo]),
+            EDIT_BUDGET,
+        )
     mask = Image.new("L", photo.size, 0)
     mask.paste(255, (0, 0, 512, 1024))
     row("edit 1024x1024 with a mask: invert", lambda: edit({"prompt": "invert"}, [photo], mask), EDIT_BUDGET)

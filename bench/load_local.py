@@ -65,8 +65,10 @@ async def cycles(url: str, headers: dict[str, str], count: int, clients: int, se
         elapsed = time.monotonic() - start
     done = len(latencies)
     q = statistics.quantiles(latencies, n=20) if done >= 20 else [max(latencies)] * 19
-    print(f"cycles: {done} full submit->status->result cycles in {elapsed:.1f} s = {done / elapsed:.1f} cycles/s "
-          f"({clients} clients); {requests / elapsed:.0f} HTTP requests/s")
+    print(
+        f"cycles: {done} full submit->status->result cycles in {elapsed:.1f} s = {done / elapsed:.1f} cycles/s "
+        f"({clients} clients); {requests / elapsed:.0f} HTTP requests/s"
+    )
     print(f"cycle latency: median {statistics.median(latencies) * 1000:.0f} ms, p95 {q[18] * 1000:.0f} ms")
     return None
 
@@ -117,9 +119,11 @@ async def streams(url: str, headers: dict[str, str], jobs: int, total: int, seco
             task.cancel()
     completed = finals.count("COMPLETED")
     waits = sorted(first_event) or [float("nan")]
-    print(f"streams: {opened}/{total} open at once over {jobs} jobs (first event after median "
-          f"{statistics.median(waits) * 1000:.0f} ms, slowest {waits[-1] * 1000:.0f} ms); "
-          f"{completed}/{total} ended with COMPLETED after {elapsed:.1f} s")
+    print(
+        f"streams: {opened}/{total} open at once over {jobs} jobs (first event after median "
+        f"{statistics.median(waits) * 1000:.0f} ms, slowest {waits[-1] * 1000:.0f} ms); "
+        f"{completed}/{total} ended with COMPLETED after {elapsed:.1f} s"
+    )
     print(f"a status GET while {opened} streams were open: HTTP {probe.status_code} in {probe_ms:.0f} ms")
 
 

@@ -50,8 +50,13 @@ def test_demo_explains_that_it_needs_a_text_to_image_endpoint(capsys: pytest.Cap
 
 def test_demo_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "falstudio.cli", "demo", "--out", str(tmp_path), "--latency", "20",
-                             "--no-history"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "falstudio.cli", "demo", "--out", str(tmp_path), "--latency", "20", "--no-history"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert proc.stdout is not None
         while "offline server" not in proc.stdout.readline():  # the sweep is running

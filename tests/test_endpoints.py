@@ -27,14 +27,26 @@ EXPECTED: dict[str, tuple[str, list[str], dict[str, Any]]] = {
     "fal-ai/gpt-image-1-mini": (
         "text-to-image",
         ["prompt", "image_size", "background", "quality", "num_images", "output_format", "sync_mode"],
-        {"image_size": "auto", "background": "auto", "quality": "auto", "num_images": 1, "output_format": "png",
-         "sync_mode": False},
+        {
+            "image_size": "auto",
+            "background": "auto",
+            "quality": "auto",
+            "num_images": 1,
+            "output_format": "png",
+            "sync_mode": False,
+        },
     ),
     "fal-ai/gpt-image-1-mini/edit": (
         "image-edit",
         ["prompt", "image_urls", "image_size", "background", "quality", "num_images", "output_format", "sync_mode"],
-        {"image_size": "auto", "background": "auto", "quality": "auto", "num_images": 1, "output_format": "png",
-         "sync_mode": False},
+        {
+            "image_size": "auto",
+            "background": "auto",
+            "quality": "auto",
+            "num_images": 1,
+            "output_format": "png",
+            "sync_mode": False,
+        },
     ),
     "fal-ai/gpt-image-1/text-to-image": (
         "text-to-image",
@@ -48,8 +60,17 @@ EXPECTED: dict[str, tuple[str, list[str], dict[str, Any]]] = {
     ),
     "fal-ai/gpt-image-1/edit-image": (
         "image-edit",
-        ["prompt", "image_urls", "image_size", "background", "quality", "input_fidelity", "num_images",
-         "output_format", "sync_mode"],
+        [
+            "prompt",
+            "image_urls",
+            "image_size",
+            "background",
+            "quality",
+            "input_fidelity",
+            "num_images",
+            "output_format",
+            "sync_mode",
+        ],
         {"image_size": "auto", "quality": "auto", "input_fidelity": "high", "output_format": "png"},
     ),
     "fal-ai/gpt-image-1.5": (
@@ -59,8 +80,18 @@ EXPECTED: dict[str, tuple[str, list[str], dict[str, Any]]] = {
     ),
     "fal-ai/gpt-image-1.5/edit": (
         "image-edit",
-        ["prompt", "image_urls", "image_size", "background", "quality", "input_fidelity", "num_images",
-         "output_format", "sync_mode", "mask_image_url"],
+        [
+            "prompt",
+            "image_urls",
+            "image_size",
+            "background",
+            "quality",
+            "input_fidelity",
+            "num_images",
+            "output_format",
+            "sync_mode",
+            "mask_image_url",
+        ],
         {"image_size": "auto", "quality": "high", "input_fidelity": "high", "mask_image_url": None},
     ),
 }
@@ -72,8 +103,11 @@ ENUMS = {
     "output_format": ("jpeg", "png", "webp"),
     "input_fidelity": ("low", "high"),
 }
-NO_AUTO = {("fal-ai/gpt-image-1.5", "image_size"), ("fal-ai/gpt-image-1.5", "quality"),
-           ("fal-ai/gpt-image-1.5/edit", "quality")}
+NO_AUTO = {
+    ("fal-ai/gpt-image-1.5", "image_size"),
+    ("fal-ai/gpt-image-1.5", "quality"),
+    ("fal-ai/gpt-image-1.5/edit", "quality"),
+}
 
 
 def minimal(endpoint_id: str) -> dict[str, Any]:
@@ -134,13 +168,16 @@ def test_each_enum_value(endpoint_id: str, field: str, value: str) -> None:
 
 
 @pytest.mark.parametrize("endpoint_id", sorted(EXPECTED))
-@pytest.mark.parametrize(("bad", "loc"), [
-    ({"num_images": 0}, "num_images"),
-    ({"num_images": 5}, "num_images"),
-    ({"quality": "ultra"}, "quality"),
-    ({"image_size": "512x512"}, "image_size"),
-    ({"prompt": ""}, "prompt"),
-])
+@pytest.mark.parametrize(
+    ("bad", "loc"),
+    [
+        ({"num_images": 0}, "num_images"),
+        ({"num_images": 5}, "num_images"),
+        ({"quality": "ultra"}, "quality"),
+        ({"image_size": "512x512"}, "image_size"),
+        ({"prompt": ""}, "prompt"),
+    ],
+)
 def test_bad_values_name_the_field(endpoint_id: str, bad: dict[str, Any], loc: str) -> None:
     with pytest.raises(ValidationError) as err:
         get(endpoint_id).validate(minimal(endpoint_id) | bad)
@@ -163,8 +200,14 @@ def test_image_urls_bounds_and_kinds() -> None:
     spec = get("fal-ai/gpt-image-1/edit-image/byok")
     base = minimal(spec.id)
     assert spec.validate(base | {"image_urls": [DATA_URI] * 16}).image_urls[0] == DATA_URI
-    for urls in ([], [EDIT_IMAGE] * 17, ["/tmp/local.png"], ["http://[::1/x.png"], ["https://cdn.test:99999/a.png"],
-                 ["https:///a.png"]):
+    for urls in (
+        [],
+        [EDIT_IMAGE] * 17,
+        ["/tmp/local.png"],
+        ["http://[::1/x.png"],
+        ["https://cdn.test:99999/a.png"],
+        ["https:///a.png"],
+    ):
         with pytest.raises(ValidationError) as err:
             spec.validate(base | {"image_urls": urls})
         assert err.value.errors()[0]["loc"][0] == "image_urls"
@@ -201,8 +244,13 @@ def test_unknown_field_is_named_with_a_suggestion() -> None:
 def test_secret_never_printed(endpoint_id: str) -> None:
     request = get(endpoint_id).validate(minimal(endpoint_id))
     assert isinstance(request.openai_api_key, SecretStr)
-    for text in (repr(request), str(request), request.model_dump_json(), str(request.model_dump()),
-                 str(request.redacted())):
+    for text in (
+        repr(request),
+        str(request),
+        request.model_dump_json(),
+        str(request.model_dump()),
+        str(request.redacted()),
+    ):
         assert "SECRET" not in text
     assert request.payload()["openai_api_key"] == "sk-test-SECRET-123"
     assert request.redacted()["openai_api_key"] == "***"
@@ -218,11 +266,14 @@ def test_payload_has_only_fields_the_user_set() -> None:
 
 
 def test_output_models_tolerate_drift() -> None:
-    out = ImageOutput.model_validate({
-        "images": [{"url": "https://v3.fal.media/x.png", "width": 1024, "height": 1024, "seed": 7}],
-        "description": "old mini output", "usage": {"input_tokens": 3, "total_tokens": 9, "new": 1},
-        "has_nsfw_concepts": [False],
-    })
+    out = ImageOutput.model_validate(
+        {
+            "images": [{"url": "https://v3.fal.media/x.png", "width": 1024, "height": 1024, "seed": 7}],
+            "description": "old mini output",
+            "usage": {"input_tokens": 3, "total_tokens": 9, "new": 1},
+            "has_nsfw_concepts": [False],
+        }
+    )
     assert out.images[0].width == 1024 and out.images[0].model_extra == {"seed": 7}
     assert out.usage is not None and out.usage.total_tokens == 9
     assert out.model_extra == {"has_nsfw_concepts": [False]}
@@ -238,18 +289,22 @@ def test_unknown_endpoint_suggests_the_close_one() -> None:
 
 # ---- cost estimates ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("endpoint_id", "quality", "size", "list_price"), [
-    ("fal-ai/gpt-image-1-mini", "low", "1024x1024", "0.005"),
-    ("fal-ai/gpt-image-1-mini", "medium", "1024x1536", "0.015"),
-    ("fal-ai/gpt-image-1-mini/edit", "high", "1536x1024", "0.052"),
-    ("fal-ai/gpt-image-1/text-to-image", "low", "1024x1024", "0.011"),
-    ("fal-ai/gpt-image-1/text-to-image", "high", "1536x1024", "0.25"),
-    ("fal-ai/gpt-image-1/edit-image", "medium", "1024x1024", "0.042"),
-    ("fal-ai/gpt-image-1/text-to-image/byok", "high", "1024x1024", "0.167"),
-    ("fal-ai/gpt-image-1.5", "low", "1024x1536", "0.013"),
-    ("fal-ai/gpt-image-1.5", "medium", "1536x1024", "0.050"),
-    ("fal-ai/gpt-image-1.5/edit", "high", "1024x1536", "0.200"),
-])
+
+@pytest.mark.parametrize(
+    ("endpoint_id", "quality", "size", "list_price"),
+    [
+        ("fal-ai/gpt-image-1-mini", "low", "1024x1024", "0.005"),
+        ("fal-ai/gpt-image-1-mini", "medium", "1024x1536", "0.015"),
+        ("fal-ai/gpt-image-1-mini/edit", "high", "1536x1024", "0.052"),
+        ("fal-ai/gpt-image-1/text-to-image", "low", "1024x1024", "0.011"),
+        ("fal-ai/gpt-image-1/text-to-image", "high", "1536x1024", "0.25"),
+        ("fal-ai/gpt-image-1/edit-image", "medium", "1024x1024", "0.042"),
+        ("fal-ai/gpt-image-1/text-to-image/byok", "high", "1024x1024", "0.167"),
+        ("fal-ai/gpt-image-1.5", "low", "1024x1536", "0.013"),
+        ("fal-ai/gpt-image-1.5", "medium", "1536x1024", "0.050"),
+        ("fal-ai/gpt-image-1.5/edit", "high", "1024x1536", "0.200"),
+    ],
+)
 def test_price_table_cells(endpoint_id: str, quality: str, size: str, list_price: str) -> None:
     spec = get(endpoint_id)
     assert spec.prices.image_price(quality, size) == Decimal(list_price)
@@ -268,8 +323,11 @@ def test_cent_rounding_is_per_request() -> None:
     assert ceil_cent(Decimal("0.02")) == Decimal("0.02")
     spec = get("fal-ai/gpt-image-1-mini")
     prompt = " ".join(["word"] * 60)  # the domain notes' worked example: 3 qualities x 3 sizes, 60 words
-    estimates = [spec.estimate_cost({"prompt": prompt, "quality": q, "image_size": s})
-                 for q in ("low", "medium", "high") for s in ("1024x1024", "1024x1536", "1536x1024")]
+    estimates = [
+        spec.estimate_cost({"prompt": prompt, "quality": q, "image_size": s})
+        for q in ("low", "medium", "high")
+        for s in ("1024x1024", "1024x1536", "1536x1024")
+    ]
     assert [e.amount for e in estimates[:3]] == [Decimal("0.01")] * 3
     assert total(estimates).amount == Decimal("0.25")
     assert "rounded up to the cent" in total(estimates).explanation

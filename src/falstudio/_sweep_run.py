@@ -48,13 +48,16 @@ class Job:
             "index": v.index,
             ENDPOINT: v.endpoint,
             **{k: val for k, val in v.params.items() if k != ENDPOINT},
-            "state": self.state, "request_id": self.request_id,
+            "state": self.state,
+            "request_id": self.request_id,
             "queue_seconds": getattr(result, "queue_seconds", None),
             "inference_seconds": getattr(result, "inference_seconds", None),
             "estimate": str(estimate),
             # fal bills only successful requests, each rounded up to the cent
             "cost_usd": float(estimate.amount) if self.state == "done" else (0.0 if self.done else None),
-            "error_type": self.error_type, "error": self.error, "favourite": favourite,
+            "error_type": self.error_type,
+            "error": self.error,
+            "favourite": favourite,
             "image_urls": [image.url for image in getattr(result, "images", None) or ()],
             "request": v.request.redacted(exclude_unset=False),
             "result": result,
@@ -71,8 +74,14 @@ class SweepRun:
     snapshots from two threads can arrive out of order, so :attr:`jobs` is the word on the newest state.
     """
 
-    def __init__(self, variations: Sweep, client: Any = None, *, concurrency: int = 4,
-                 on_change: Callable[[Job], None] | None = None) -> None:
+    def __init__(
+        self,
+        variations: Sweep,
+        client: Any = None,
+        *,
+        concurrency: int = 4,
+        on_change: Callable[[Job], None] | None = None,
+    ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self.sweep = variations

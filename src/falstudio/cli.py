@@ -36,12 +36,25 @@ def serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> i
     """Run the local fal-compatible server until Ctrl-C (or until ``stop`` is set)."""
     from falstudio.local import Faults, LocalServer
 
-    faults = Faults(ingress_503=args.fault_503, rate_limit_429=args.fault_429, drop_sse=args.fault_drop_sse,
-                    slow_start=args.slow_start, fail_prompt=args.fail_prompt)
+    faults = Faults(
+        ingress_503=args.fault_503,
+        rate_limit_429=args.fault_429,
+        drop_sse=args.fault_drop_sse,
+        slow_start=args.slow_start,
+        fail_prompt=args.fail_prompt,
+    )
     try:
-        server = LocalServer(host=args.host, port=args.port, key=args.key, latency=args.latency,
-                             concurrency=args.concurrency, faults=faults, allow_remote_fetch=args.allow_remote_fetch,
-                             max_upload_bytes=int(args.max_upload_mb * 1024 * 1024), storage_dir=args.storage_dir)
+        server = LocalServer(
+            host=args.host,
+            port=args.port,
+            key=args.key,
+            latency=args.latency,
+            concurrency=args.concurrency,
+            faults=faults,
+            allow_remote_fetch=args.allow_remote_fetch,
+            max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+            storage_dir=args.storage_dir,
+        )
     except OSError as exc:
         print(f"falstudio serve: cannot use --storage-dir {args.storage_dir}: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -57,8 +70,11 @@ def serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> i
     print(f"key: {server.key}", flush=True)
     print("Send 'Authorization: Key <key>'; queue API at the root, sync runs under /run. Ctrl-C stops.", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {args.host}, reachable from other machines (anyone with the key can use it)",
-              file=sys.stderr, flush=True)
+        print(
+            f"warning: listening on {args.host}, reachable from other machines (anyone with the key can use it)",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         (stop or threading.Event()).wait()
     except KeyboardInterrupt:
@@ -69,27 +85,35 @@ def serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> i
 
 
 def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("serve", help="run the offline fal-compatible server",
-                            description="Serve fal's queue, run and storage APIs with offline image engines.")
+    p = commands.add_parser(
+        "serve",
+        help="run the offline fal-compatible server",
+        description="Serve fal's queue, run and storage APIs with offline image engines.",
+    )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1, loopback only)")
     p.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--key", default=None, help="API key clients must send (default: a random one, printed)")
-    p.add_argument("--latency", type=_non_negative, default=1.0,
-                   help="simulated model time multiplier (default 1; 0 = instant)")
+    p.add_argument(
+        "--latency", type=_non_negative, default=1.0, help="simulated model time multiplier (default 1; 0 = instant)"
+    )
     p.add_argument("--concurrency", type=_positive_int, default=2, help="concurrent workers (default 2)")
-    p.add_argument("--allow-remote-fetch", action="store_true",
-                   help="fetch http(s) image inputs and call non-loopback webhooks")
+    p.add_argument(
+        "--allow-remote-fetch", action="store_true", help="fetch http(s) image inputs and call non-loopback webhooks"
+    )
     p.add_argument("--storage-dir", default=None, help="keep files here (default: a temporary directory)")
     p.add_argument("--max-upload-mb", type=_positive, default=50.0, help="upload size limit (default 50)")
     faults = p.add_argument_group("fault injection")
     faults.add_argument("--fault-503", type=_rate, default=0.0, metavar="RATE", help="share of nginx 503s")
     faults.add_argument("--fault-429", type=_rate, default=0.0, metavar="RATE", help="share of 429s")
-    faults.add_argument("--fault-drop-sse", type=_rate, default=0.0, metavar="RATE",
-                        help="share of status streams closed early")
-    faults.add_argument("--slow-start", type=_non_negative, default=0.0, metavar="SECONDS",
-                        help="extra wait before each job starts")
-    faults.add_argument("--fail-prompt", default=None, metavar="TEXT",
-                        help="prompts containing TEXT fail with content_policy_violation")
+    faults.add_argument(
+        "--fault-drop-sse", type=_rate, default=0.0, metavar="RATE", help="share of status streams closed early"
+    )
+    faults.add_argument(
+        "--slow-start", type=_non_negative, default=0.0, metavar="SECONDS", help="extra wait before each job starts"
+    )
+    faults.add_argument(
+        "--fail-prompt", default=None, metavar="TEXT", help="prompts containing TEXT fail with content_policy_violation"
+    )
     p.set_defaults(handler=serve)
 
 
@@ -108,12 +132,19 @@ def demo(args: argparse.Namespace) -> int:
 
     spec = endpoints.find(args.endpoint)
     if spec is not None and spec.kind != "text-to-image":
-        print(f"falstudio demo: {args.endpoint} is an {spec.kind} endpoint; the demo sweeps a prompt, so pick a "
-              f"text-to-image one (e.g. fal-ai/gpt-image-1-mini)", file=sys.stderr)
+        print(
+            f"falstudio demo: {args.endpoint} is an {spec.kind} endpoint; the demo sweeps a prompt, so pick a "
+            f"text-to-image one (e.g. fal-ai/gpt-image-1-mini)",
+            file=sys.stderr,
+        )
         return 2
     try:
-        variations = sweep({"prompt": args.prompt}, endpoint=args.endpoint, quality=["low", "medium", "high"],
-                           image_size=["1024x1024", "1536x1024"])
+        variations = sweep(
+            {"prompt": args.prompt},
+            endpoint=args.endpoint,
+            quality=["low", "medium", "high"],
+            image_size=["1024x1024", "1536x1024"],
+        )
     except (LookupError, ValueError) as exc:
         print(f"falstudio demo: {exc}", file=sys.stderr)
         return 2
@@ -125,8 +156,10 @@ def demo(args: argparse.Namespace) -> int:
             print(f"  {job.state:9} {v.label()}", flush=True)  # type: ignore[attr-defined]
 
     # Always offline: the demo never spends money, FAL_KEY or not.
-    with LocalServer(port=0, latency=args.latency) as server, \
-            Client(base_url=server.url, key=server.key, history=not args.no_history) as client:
+    with (
+        LocalServer(port=0, latency=args.latency) as server,
+        Client(base_url=server.url, key=server.key, history=not args.no_history) as client,
+    ):
         print(f"falstudio demo: {len(variations)} variations of {args.endpoint} on the offline server at {server.url}")
         run = SweepRun(variations, client, concurrency=args.concurrency, on_change=progress)
         run.start()
@@ -135,24 +168,29 @@ def demo(args: argparse.Namespace) -> int:
             print(f"falstudio demo: gave up after {args.timeout:g} s", file=sys.stderr)
             return 1
         out = Path(args.out).resolve()
-        report = export_html(out / "report.html", variations, run.jobs, mode=client.mode,
-                             title="falstudio demo: quality x size")
+        report = export_html(
+            out / "report.html", variations, run.jobs, mode=client.mode, title="falstudio demo: quality x size"
+        )
     failed = [job for job in run.jobs if job.state != "done"]
     print(f"report: {report}")
     return 1 if failed else 0
 
 
 def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("demo", help="run a small sweep offline and write an HTML report",
-                            description="Run a quality x size sweep on a private offline server (no key, no "
-                            "network, no cost) and write the comparison as one self-contained HTML file.")
+    p = commands.add_parser(
+        "demo",
+        help="run a small sweep offline and write an HTML report",
+        description="Run a quality x size sweep on a private offline server (no key, no "
+        "network, no cost) and write the comparison as one self-contained HTML file.",
+    )
     p.add_argument("--out", default="falstudio-demo", help="folder for report.html (default ./falstudio-demo)")
     p.add_argument("--prompt", default=DEMO_PROMPT, help="the prompt to sweep")
     p.add_argument("--endpoint", default="fal-ai/gpt-image-1-mini", help="endpoint id (default gpt-image-1-mini)")
     p.add_argument("--concurrency", type=_positive_int, default=4, help="requests in flight at once (default 4)")
     p.add_argument("--timeout", type=_positive, default=300.0, help="give up after this many seconds")
-    p.add_argument("--latency", type=_non_negative, default=1.0,
-                   help="simulated model time multiplier (default 1; 0 = instant)")
+    p.add_argument(
+        "--latency", type=_non_negative, default=1.0, help="simulated model time multiplier (default 1; 0 = instant)"
+    )
     p.add_argument("--no-history", action="store_true", help="do not record the runs in falstudio's history")
     p.set_defaults(handler=demo)
 

@@ -25,8 +25,18 @@ from .endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, get, 
 if TYPE_CHECKING:
     from ._sweep_run import FINAL_STATES, Job, JobState, SweepRun
 
-__all__ = ["ENDPOINT", "FINAL_STATES", "Job", "JobState", "Sweep", "SweepError", "SweepRun", "Variation", "describe",
-           "sweep"]
+__all__ = [
+    "ENDPOINT",
+    "FINAL_STATES",
+    "Job",
+    "JobState",
+    "Sweep",
+    "SweepError",
+    "SweepRun",
+    "Variation",
+    "describe",
+    "sweep",
+]
 _RUNNING = ("FINAL_STATES", "Job", "JobState", "SweepRun")  # in ._sweep_run, which imports this module
 
 ENDPOINT = "endpoint"
@@ -40,8 +50,11 @@ class SweepError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         more = f"\n  ... and {len(problems) - _MAX_PROBLEMS} more" if len(problems) > _MAX_PROBLEMS else ""
-        super().__init__(f"sweep has {len(problems)} problem{'s' * (len(problems) > 1)}:\n  "
-                         + "\n  ".join(problems[:_MAX_PROBLEMS]) + more)
+        super().__init__(
+            f"sweep has {len(problems)} problem{'s' * (len(problems) > 1)}:\n  "
+            + "\n  ".join(problems[:_MAX_PROBLEMS])
+            + more
+        )
 
 
 @dataclass(frozen=True)
@@ -89,8 +102,13 @@ def describe(value: Any, width: int = 48) -> str:
 class Sweep(Sequence[Variation]):
     """The validated variations of a base request, in axis order (the last axis varies fastest)."""
 
-    def __init__(self, variations: Sequence[Variation], axes: Mapping[str, Sequence[Any]], base_endpoint: str,
-                 base_fields: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        variations: Sequence[Variation],
+        axes: Mapping[str, Sequence[Any]],
+        base_endpoint: str,
+        base_fields: Mapping[str, Any],
+    ) -> None:
         self._variations = tuple(variations)
         self.axes: Mapping[str, tuple[Any, ...]] = {k: tuple(v) for k, v in axes.items()}
         self.base_endpoint = base_endpoint
@@ -141,8 +159,9 @@ class Sweep(Sequence[Variation]):
         shape = " × ".join(str(len(v)) for v in self.axes.values())
         axes = f"{' × '.join(self.axes)} ({shape})" if self.axes else "no axes"
         where = ", ".join(self.endpoints)
-        lines = [f"Sweep: {len(self)} variation{'s' if len(self) != 1 else ''} on {where}; {axes}; "
-                 f"estimated {self.cost}"]
+        lines = [
+            f"Sweep: {len(self)} variation{'s' if len(self) != 1 else ''} on {where}; {axes}; estimated {self.cost}"
+        ]
         width = max(len(v.label()) for v in self._variations)
         lines += [f"  {v.index:>2}  {v.label():<{width}}  {v.cost}" for v in self._variations[:20]]
         if len(self) > 20:
@@ -216,8 +235,9 @@ def _check_axes(axes: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _check_fields(endpoints: Sequence[Any], base_fields: Mapping[str, Any], axes: Mapping[str, Any],
-                  multi_endpoint: bool) -> list[str]:
+def _check_fields(
+    endpoints: Sequence[Any], base_fields: Mapping[str, Any], axes: Mapping[str, Any], multi_endpoint: bool
+) -> list[str]:
     """Fields (from the base or an axis) that some endpoint does not have."""
     problems = []
     for endpoint in endpoints:
@@ -230,14 +250,20 @@ def _check_fields(endpoints: Sequence[Any], base_fields: Mapping[str, Any], axes
                 continue
             where = "an axis" if name in axes else "the base request"
             close = difflib.get_close_matches(name, list(known), n=1)
-            fix = f"did you mean {close[0]!r}?" if close and not multi_endpoint else (
-                f"remove it from {where}" + (f" or drop {spec.id} from the endpoint axis" if multi_endpoint else ""))
+            fix = (
+                f"did you mean {close[0]!r}?"
+                if close and not multi_endpoint
+                else (
+                    f"remove it from {where}" + (f" or drop {spec.id} from the endpoint axis" if multi_endpoint else "")
+                )
+            )
             problems.append(f"field {name!r} (from {where}) does not exist on {spec.id}; {fix}")
     return problems
 
 
-def _explain(index: int, endpoint: str, params: Mapping[str, Any], exc: ValidationError,
-             multi_endpoint: bool) -> list[str]:
+def _explain(
+    index: int, endpoint: str, params: Mapping[str, Any], exc: ValidationError, multi_endpoint: bool
+) -> list[str]:
     which = ", ".join(f"{k}={(repr if isinstance(v, str) else str)(describe(v))}" for k, v in params.items()) or "base"
     out = []
     for error in exc.errors():

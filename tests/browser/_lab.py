@@ -25,8 +25,12 @@ if TYPE_CHECKING:
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 TOKEN = "falstudio-browser-test"
 MINUTE = 60_000  # Playwright timeouts are in ms
@@ -35,7 +39,9 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 # User settings: no news or update toasts over the notebook.
 SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True,
+        "fetchNews": "false",
+        "checkForUpdates": False,
+        "doNotDisturbMode": True,
     },
 }
 
@@ -79,8 +85,11 @@ def lab_env(home: Path) -> dict[str, str]:
     """The server's (and so the kernel's) environment: no fal credentials, everything under ``home``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAL_KEY")}
     dirs = {
-        "JUPYTERLAB_SETTINGS_DIR": "settings", "JUPYTERLAB_WORKSPACES_DIR": "workspaces",
-        "JUPYTER_RUNTIME_DIR": "runtime", "JUPYTER_CONFIG_DIR": "config", "FALSTUDIO_HISTORY_DIR": "history",
+        "JUPYTERLAB_SETTINGS_DIR": "settings",
+        "JUPYTERLAB_WORKSPACES_DIR": "workspaces",
+        "JUPYTER_RUNTIME_DIR": "runtime",
+        "JUPYTER_CONFIG_DIR": "config",
+        "FALSTUDIO_HISTORY_DIR": "history",
         "IPYTHONDIR": "ipython",
     }
     for var, sub in dirs.items():
@@ -104,9 +113,18 @@ def jupyter_lab(home: Path, notebooks: list[Path], *, timeout: float = 60.0) -> 
     port = free_port()
     log = home / "lab.log"
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--allow-root",
-        f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
-        "--LabApp.news_url=", "--ServerApp.open_browser=False",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--allow-root",
+        f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.port_retries=0",
+        "--LabApp.news_url=",
+        "--ServerApp.open_browser=False",
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=lab_env(home), stdout=out, stderr=subprocess.STDOUT, cwd=root)

@@ -21,19 +21,28 @@ CELLS = [
     "cmp = fs.Compare(fs.sweep({'prompt': 'a lighthouse on a cliff at sunset'}, endpoint='fal-ai/gpt-image-1-mini',\n"
     "                          quality=['low', 'medium'], image_size=['1024x1024', '1536x1024']))\n"
     "cmp",
-    "slider = cmp.viewer.body.children[0]\n"
-    "print('position', slider.position, 'favourites', sorted(cmp.favourites))",
+    "slider = cmp.viewer.body.children[0]\nprint('position', slider.position, 'favourites', sorted(cmp.favourites))",
 ]
 
 
 def _notebook(path: Path) -> Path:
-    cells = [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [],
-              "source": source} for i, source in enumerate(CELLS)]
-    path.write_text(json.dumps({
-        "cells": cells, "nbformat": 4, "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-                     "language_info": {"name": "python"}},
-    }))
+    cells = [
+        {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": source}
+        for i, source in enumerate(CELLS)
+    ]
+    path.write_text(
+        json.dumps(
+            {
+                "cells": cells,
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {
+                    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+                    "language_info": {"name": "python"},
+                },
+            }
+        )
+    )
     return path
 
 
@@ -58,8 +67,9 @@ def test_compare_grid_and_before_after_slider_in_jupyterlab(tmp_path: Path) -> N
         images = output.locator(".fs-compare-grid img")
         expect(images).to_have_count(4, timeout=2 * MINUTE)
         for i in range(4):
-            page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                                   arg=images.nth(i).element_handle(), timeout=MINUTE)
+            page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0", arg=images.nth(i).element_handle(), timeout=MINUTE
+            )
         expect(run).to_be_enabled(timeout=MINUTE)  # the run has ended
         expect(output.get_by_text("4 done")).to_be_visible()
         output.get_by_role("button", name="☆ Favourite").nth(3).click()
@@ -80,6 +90,7 @@ def test_compare_grid_and_before_after_slider_in_jupyterlab(tmp_path: Path) -> N
         page.keyboard.press("Escape")
         page.keyboard.press("Shift+Enter")  # cell 2: read the state back in the kernel
         expect(page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output")).to_contain_text(
-            "position 55.0 favourites [3]", timeout=MINUTE)
+            "position 55.0 favourites [3]", timeout=MINUTE
+        )
     for name in ("compare-grid.png", "compare-enlarged.png"):
         assert (shots / name).stat().st_size > 10_000

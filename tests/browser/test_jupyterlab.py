@@ -103,8 +103,13 @@ def _executed_notebook(path: Path) -> Path:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell("studio.click_generate()\nstudio.wait(60)\nstudio.gallery"))
     shutil.copy(NOTEBOOK, path)
-    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3", store_widget_state=False,
-                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    nbclient.NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        store_widget_state=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     nbformat.write(notebook, path)
     return path
 
@@ -119,5 +124,3 @@ def _set_theme(page: Page, theme: str) -> None:
         page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
     page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached", timeout=MINUTE)
     page.wait_for_timeout(500)  # let the theme's CSS settle before a screenshot
-
-

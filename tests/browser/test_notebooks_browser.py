@@ -55,7 +55,8 @@ def _run_all(page: Page, lab: Lab, name: str) -> None:
 def _images_loaded(page: Page, selector: str, at_least: int) -> None:
     page.wait_for_function(
         "([sel, n]) => [...document.querySelectorAll(sel)].filter(i => i.complete && i.naturalWidth > 0).length >= n",
-        arg=[selector, at_least], timeout=MINUTE,
+        arg=[selector, at_least],
+        timeout=MINUTE,
     )
 
 

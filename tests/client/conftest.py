@@ -49,8 +49,11 @@ class SlowServer:
                 finished = server._hold(self.connection, float(body.get("seconds", 0)))
                 server._end("DONE" if finished else "DISCONNECTED", number, port)
                 if finished:
-                    self._reply(200, {"images": [], "peer_port": port, "number": number, "together": together},
-                                {"x-fal-request-id": f"slow-{number}"})
+                    self._reply(
+                        200,
+                        {"images": [], "peer_port": port, "number": number, "together": together},
+                        {"x-fal-request-id": f"slow-{number}"},
+                    )
                 else:
                     self.close_connection = True
 
@@ -145,8 +148,9 @@ class FakeFal:
         ]
         self.stream = "ok"
         self.cumulative_logs = True  # polling repeats every earlier line, like fal's status endpoint
-        self.output: dict[str, Any] = {"images": [{"url": f"{self.base}/files/out.png", "content_type": "image/png",
-                                                   "width": 8, "height": 8}]}
+        self.output: dict[str, Any] = {
+            "images": [{"url": f"{self.base}/files/out.png", "content_type": "image/png", "width": 8, "height": 8}]
+        }
         self.result_reply: tuple[int, Any] | None = None
         self.fail: dict[str, list[Any]] = {}
         self.uploads: list[httpx.Request] = []
@@ -168,14 +172,22 @@ class FakeFal:
         if request.method == "POST" and path == "/storage/auth/token":
             if not self.token_route:
                 return httpx.Response(404, json={"detail": "Not Found"})
-            return httpx.Response(200, json={"token": "cdn-token", "token_type": "Bearer", "base_url": self.base,
-                                             "expires_at": "2999-01-01T00:00:00Z"})
+            return httpx.Response(
+                200,
+                json={
+                    "token": "cdn-token",
+                    "token_type": "Bearer",
+                    "base_url": self.base,
+                    "expires_at": "2999-01-01T00:00:00Z",
+                },
+            )
         if request.method == "POST" and path == "/files/upload":
             self.uploads.append(request)
             return httpx.Response(200, json={"access_url": f"{self.base}/files/uploaded-{len(self.uploads)}"})
         if request.method == "POST" and path == "/storage/upload/initiate":
-            return httpx.Response(200, json={"upload_url": "http://upload.test/put/1",
-                                             "file_url": f"{self.base}/files/initiated"})
+            return httpx.Response(
+                200, json={"upload_url": "http://upload.test/put/1", "file_url": f"{self.base}/files/initiated"}
+            )
         if request.method == "PUT" and request.url.host == "upload.test":
             self.uploads.append(request)
             return httpx.Response(200)
@@ -185,8 +197,10 @@ class FakeFal:
             return httpx.Response(200, json=self.output, headers={"x-fal-request-id": "run-1"})
         if request.method == "POST" and "/requests/" not in path:
             app = "/".join(path.strip("/").split("/")[:2])
-            urls = {k: f"{self.base}/{app}/requests/r1{s}" for k, s in
-                    (("status_url", "/status"), ("response_url", ""), ("cancel_url", "/cancel"))}
+            urls = {
+                k: f"{self.base}/{app}/requests/r1{s}"
+                for k, s in (("status_url", "/status"), ("response_url", ""), ("cancel_url", "/cancel"))
+            }
             return httpx.Response(200, json={"request_id": "r1", "queue_position": 1, **urls})
         if path.endswith("/status/stream"):
             return self._stream()
@@ -204,8 +218,9 @@ class FakeFal:
             return httpx.Response(404, json={"detail": "Not Found"})
         events = self.statuses[:1] if self.stream == "drop" else self.statuses
         body = "".join(f"data: {json.dumps(e)}\n\n" for e in events)
-        return httpx.Response(200, content=(": ping\n\n" + body).encode(),
-                              headers={"content-type": "text/event-stream"})
+        return httpx.Response(
+            200, content=(": ping\n\n" + body).encode(), headers={"content-type": "text/event-stream"}
+        )
 
     def _poll(self, request: httpx.Request) -> httpx.Response:
         index = min(self._polls, len(self.statuses) - 1)

@@ -42,8 +42,11 @@ def test_subscribe_takes_three_requests_and_reports_every_change(fake):
     updates = []
     with make_client(fake) as client:
         result = client.subscribe(UNTYPED, {"x": 1}, with_logs=True, on_queue_update=updates.append)
-    assert fake.paths() == ["POST /acme/thing", "GET /acme/thing/requests/r1/status/stream",
-                            "GET /acme/thing/requests/r1"]
+    assert fake.paths() == [
+        "POST /acme/thing",
+        "GET /acme/thing/requests/r1/status/stream",
+        "GET /acme/thing/requests/r1",
+    ]
     assert [type(u) for u in updates] == [Queued, Queued, InProgress, Completed]
     assert [u.position for u in updates[:2]] == [1, 0]
     assert [e.message for e in result.logs] == ["working"]
@@ -82,9 +85,11 @@ def test_future_runs_in_the_background_with_updates(fake):
 
 
 def test_retries_on_429_and_ingress_errors_then_succeeds(fake, fast_retry):
-    fake.fail["/acme/thing"] = [httpx.Response(429, json={"detail": "busy"}),
-                                httpx.Response(503, text="<html>nginx</html>"),
-                                httpx.ConnectError("refused")]
+    fake.fail["/acme/thing"] = [
+        httpx.Response(429, json={"detail": "busy"}),
+        httpx.Response(503, text="<html>nginx</html>"),
+        httpx.ConnectError("refused"),
+    ]
     with make_client(fake, retry=fast_retry) as client:
         handle = client.submit(UNTYPED, {})
     assert handle.request_id == "r1"
@@ -100,8 +105,9 @@ def test_retries_are_bounded(fake, fast_retry):
 
 
 def test_never_retries_validation_or_a_submit_that_may_have_landed(fake, fast_retry):
-    fake.fail["/acme/thing"] = [httpx.Response(422, json={"detail": [{"loc": ["body", "x"], "msg": "bad",
-                                                                      "type": "value_error"}]})]
+    fake.fail["/acme/thing"] = [
+        httpx.Response(422, json={"detail": [{"loc": ["body", "x"], "msg": "bad", "type": "value_error"}]})
+    ]
     with make_client(fake, retry=fast_retry) as client:
         with pytest.raises(errors.InvalidRequestError) as info:
             client.submit(UNTYPED, {})
@@ -181,8 +187,10 @@ def test_secrets_stay_out_of_repr_and_errors(fake):
 
 def test_failed_request_raises_the_servers_validation_error_and_is_recorded(fake, recorder):
     fake.statuses[-1] = {"status": "COMPLETED", "logs": [], "error": "invalid input", "error_type": "image_load_error"}
-    fake.result_reply = (422, {"detail": [{"loc": ["body", "image_urls", 0], "msg": "cannot read image",
-                                           "type": "image_load_error"}]})
+    fake.result_reply = (
+        422,
+        {"detail": [{"loc": ["body", "image_urls", 0], "msg": "cannot read image", "type": "image_load_error"}]},
+    )
     with make_client(fake, history=recorder) as client, pytest.raises(errors.InvalidRequestError) as info:
         client.subscribe(UNTYPED, {"openai_api_key": "sk-1"})
     assert info.value.errors[0]["loc"] == ("image_urls", 0) and info.value.request_id == "r1"
@@ -199,8 +207,10 @@ def test_cancelled_status_raises_cancelled(fake):
 
 def test_recording_downloads_images_once_and_typed_requests_are_redacted(fake, recorder):
     with make_client(fake, history=recorder) as client:
-        result = client.subscribe("fal-ai/gpt-image-1/edit-image/byok",
-                                  {"prompt": "p", "image_urls": ["https://x.test/a.png"], "openai_api_key": "sk-9"})
+        result = client.subscribe(
+            "fal-ai/gpt-image-1/edit-image/byok",
+            {"prompt": "p", "image_urls": ["https://x.test/a.png"], "openai_api_key": "sk-9"},
+        )
         assert result.images[0].bytes() == fake.png
     submitted, finished = recorder.submitted_events[0], recorder.finished_events[0]
     assert submitted.request["openai_api_key"] == "***" and submitted.cost_estimate
@@ -254,8 +264,9 @@ def test_async_client_callbacks_may_be_async(fake):
         seen.append(type(status).__name__)
 
     async def main():
-        async with AsyncClient(SECRET, base_url=fake.base, transport=httpx.MockTransport(fake.handler),
-                               history=False) as client:
+        async with AsyncClient(
+            SECRET, base_url=fake.base, transport=httpx.MockTransport(fake.handler), history=False
+        ) as client:
             result = await client.subscribe(UNTYPED, {}, on_queue_update=on_update, on_enqueue=seen.append)
             return result, await result.images[0].abytes()
 

@@ -18,11 +18,14 @@ def make_client(fake, **options):
     return Client(SECRET, base_url=fake.base, transport=httpx.MockTransport(fake.handler), history=False, **options)
 
 
-@pytest.mark.parametrize(("content", "name", "says"), [
-    (b"", "empty.png", "empty.png is empty"),
-    (b"just some text", "notes.txt", "notes.txt is not an image (PNG, JPEG, WebP or GIF) but text/plain"),
-    (b"\x00\x01 no magic", None, "the data is not an image"),
-])
+@pytest.mark.parametrize(
+    ("content", "name", "says"),
+    [
+        (b"", "empty.png", "empty.png is empty"),
+        (b"just some text", "notes.txt", "notes.txt is not an image (PNG, JPEG, WebP or GIF) but text/plain"),
+        (b"\x00\x01 no magic", None, "the data is not an image"),
+    ],
+)
 def test_a_file_that_is_not_an_image_is_refused_before_sending(fake, tmp_path, content, name, says):
     value: bytes | str = content
     if name is not None:
@@ -81,7 +84,10 @@ def test_a_closed_client_says_which_and_what_to_do(fake):
 
 
 def test_an_error_body_echoing_the_request_keeps_secrets_out():
-    reply = httpx.Response(400, json={"detail": {"input": {"openai_api_key": "sk-secret", "prompt": "p"}}},
-                           request=httpx.Request("POST", "https://queue.fal.run/a/b"))
+    reply = httpx.Response(
+        400,
+        json={"detail": {"input": {"openai_api_key": "sk-secret", "prompt": "p"}}},
+        request=httpx.Request("POST", "https://queue.fal.run/a/b"),
+    )
     text = str(errors.from_response(reply, endpoint="a/b"))
     assert "sk-secret" not in text and '"prompt": "p"' in text

@@ -75,8 +75,9 @@ def test_back_to_back_cells_all_complete(kernel, server, slow_server):
 
 def test_kernel_interrupt_stops_the_call_and_closes_the_request(kernel, slow_server):
     manager, client = kernel
-    setup = client.execute(f"from falstudio.client import Client\nk = Client(base_url={slow_server.url!r}, "
-                           "history=False)")
+    setup = client.execute(
+        f"from falstudio.client import Client\nk = Client(base_url={slow_server.url!r}, history=False)"
+    )
     assert collect(client, [setup])[0][setup]["status"] == "ok"
     slow = client.execute("k.run('test/slow', {'seconds': 20})")
     slow_server.wait_for("START", timeout=30)
@@ -85,5 +86,5 @@ def test_kernel_interrupt_stops_the_call_and_closes_the_request(kernel, slow_ser
     assert replies[slow]["status"] == "error" and errors[slow] == "KeyboardInterrupt"
     slow_server.wait_for("DISCONNECTED", timeout=5)
     after = client.execute("print(k.run('test/slow', {'seconds': 0}).number)")  # the kernel aborts queued cells
-    replies, stdout, _ = collect(client, [after])                                 # after an error: send it now
+    replies, stdout, _ = collect(client, [after])  # after an error: send it now
     assert replies[after]["status"] == "ok" and stdout[after].strip() == "2"

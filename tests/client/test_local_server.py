@@ -140,8 +140,9 @@ def test_uploads_and_file_inputs(client, tmp_path):
     big = tmp_path / "noise.png"
     noise.save(big)
     assert big.stat().st_size > INLINE_LIMIT  # goes through an upload, the rest inline
-    result = client.subscribe(EDIT, {"prompt": "make it pop", "image_urls": [picture, str(path), big],
-                                     "quality": "low"})
+    result = client.subscribe(
+        EDIT, {"prompt": "make it pop", "image_urls": [picture, str(path), big], "quality": "low"}
+    )
     assert result.images
 
 
@@ -237,9 +238,11 @@ def test_typed_errors_for_401_404_422(server, client):
 
 
 def test_content_policy_failure():
-    with LocalServer(latency=0, faults=Faults(fail_prompt="forbidden")) as srv, \
-            Client(srv.key, base_url=srv.url, history=False) as client, \
-            pytest.raises(errors.ContentPolicyError) as info:
+    with (
+        LocalServer(latency=0, faults=Faults(fail_prompt="forbidden")) as srv,
+        Client(srv.key, base_url=srv.url, history=False) as client,
+        pytest.raises(errors.ContentPolicyError) as info,
+    ):
         client.subscribe(T2I, {**LOW, "prompt": "something forbidden"})
     assert info.value.request_id and "content policy" in str(info.value)
 
@@ -248,8 +251,10 @@ def test_retries_ride_out_injected_429s_and_503s():
     faults = Faults(ingress_503=0.3, rate_limit_429=0.3, seed=7)
     retry = RetryPolicy(max_attempts=10, base_delay=0.01, max_delay=0.05)
     transport = PathLog()
-    with LocalServer(latency=0, faults=faults, concurrency=4) as srv, \
-            Client(srv.key, base_url=srv.url, history=False, retry=retry, transport=transport) as client:
+    with (
+        LocalServer(latency=0, faults=faults, concurrency=4) as srv,
+        Client(srv.key, base_url=srv.url, history=False, retry=retry, transport=transport) as client,
+    ):
         results = [client.subscribe(T2I, LOW) for _ in range(5)]
     assert all(r.images for r in results)
     assert transport.paths.count(f"POST /{T2I}") > 5  # some submits were answered 429/503 and retried
@@ -257,8 +262,10 @@ def test_retries_ride_out_injected_429s_and_503s():
 
 def test_status_stream_drop_falls_back_to_polling():
     transport = PathLog()
-    with LocalServer(latency=0.3, faults=Faults(drop_sse=1.0)) as srv, \
-            Client(srv.key, base_url=srv.url, history=False, transport=transport) as client:
+    with (
+        LocalServer(latency=0.3, faults=Faults(drop_sse=1.0)) as srv,
+        Client(srv.key, base_url=srv.url, history=False, transport=transport) as client,
+    ):
         updates = []
         result = client.subscribe(T2I, LOW, with_logs=True, on_queue_update=updates.append)
     assert result.images and isinstance(updates[-1], Completed)

@@ -54,8 +54,12 @@ def test_urls_on_fal_and_on_one_origin(monkeypatch):
 
 def test_status_parsing():
     assert parse_status({"status": "IN_QUEUE", "queue_position": 3}) == Queued(3)
-    running = parse_status({"status": "IN_PROGRESS", "logs": [
-        {"message": "step 1", "level": "INFO", "source": "USER", "timestamp": "2026-11-23T10:00:00.5Z"}]})
+    running = parse_status(
+        {
+            "status": "IN_PROGRESS",
+            "logs": [{"message": "step 1", "level": "INFO", "source": "USER", "timestamp": "2026-11-23T10:00:00.5Z"}],
+        }
+    )
     assert isinstance(running, InProgress)
     entry = running.logs[0]
     assert (entry.message, entry.level, entry.source, entry.timestamp.year) == ("step 1", "INFO", "USER", 2026)
@@ -99,28 +103,40 @@ def _response(code: int, body: object = None, headers: dict[str, str] | None = N
 
 
 def test_error_mapping():
-    invalid = errors.from_response(_response(422, {"detail": [
-        {"loc": ["body", "image_urls", 0], "msg": "bad url", "type": "image_url", "input": "sk-secret"}]}),
-        endpoint="fal-ai/x", request_id="r1")
+    invalid = errors.from_response(
+        _response(
+            422,
+            {
+                "detail": [
+                    {"loc": ["body", "image_urls", 0], "msg": "bad url", "type": "image_url", "input": "sk-secret"}
+                ]
+            },
+        ),
+        endpoint="fal-ai/x",
+        request_id="r1",
+    )
     assert isinstance(invalid, errors.InvalidRequestError) and isinstance(invalid, ValueError)
     assert invalid.errors == [{"loc": ("image_urls", 0), "msg": "bad url", "type": "image_url"}]
     assert invalid.fields() == ["image_urls.0"]
     assert "image_urls.0: bad url" in str(invalid) and "fal-ai/x" in str(invalid) and "r1" in str(invalid)
     assert "sk-secret" not in str(invalid)
 
-    policy = errors.from_response(_response(422, {"detail": [{"loc": ["body", "prompt"], "msg": "flagged",
-                                  "type": "content_policy_violation"}]}), endpoint="e")
+    policy = errors.from_response(
+        _response(422, {"detail": [{"loc": ["body", "prompt"], "msg": "flagged", "type": "content_policy_violation"}]}),
+        endpoint="e",
+    )
     assert isinstance(policy, errors.ContentPolicyError)
-    locked = errors.from_response(_response(403, {"detail": "User is locked. Reason: Exhausted balance."}),
-                                  endpoint="e")
+    locked = errors.from_response(
+        _response(403, {"detail": "User is locked. Reason: Exhausted balance."}), endpoint="e"
+    )
     assert isinstance(locked, errors.AuthError) and "Exhausted balance" in str(locked)
     missing = errors.from_response(_response(404, {"detail": 'Application "x" not found'}), endpoint="a/x")
     assert isinstance(missing, errors.EndpointNotFoundError) and "a/x" in str(missing)
-    gone_request = errors.from_response(_response(404, {"detail": "no such request"}), endpoint="a/x",
-                                        request_id="r9")
+    gone_request = errors.from_response(_response(404, {"detail": "no such request"}), endpoint="a/x", request_id="r9")
     assert isinstance(gone_request, errors.RequestNotFoundError) and "r9" in str(gone_request)
-    assert isinstance(errors.from_response(_response(429, {"detail": "slow down"}), endpoint="e"),
-                      errors.RateLimitedError)
+    assert isinstance(
+        errors.from_response(_response(429, {"detail": "slow down"}), endpoint="e"), errors.RateLimitedError
+    )
     server = errors.from_response(_response(500, text="boom"), endpoint="e")
     assert isinstance(server, errors.ServerError) and "boom" in str(server)
     typed = errors.from_response(_response(500, {"detail": "x"}), endpoint="e", error_type="fallback_type")
@@ -172,8 +188,12 @@ def test_key_never_shows_itself():
 
 def test_redaction_of_plain_requests():
     request = {"prompt": "p", "openai_api_key": "sk-1", "nested": {"auth_token": "t"}, "list": [{"secret": 1}]}
-    assert redact(request) == {"prompt": "p", "openai_api_key": "***", "nested": {"auth_token": "***"},
-                               "list": [{"secret": "***"}]}
+    assert redact(request) == {
+        "prompt": "p",
+        "openai_api_key": "***",
+        "nested": {"auth_token": "***"},
+        "list": [{"secret": "***"}],
+    }
 
 
 def test_log_entry_str():

@@ -71,8 +71,12 @@ def test_an_impossible_selection_disables_run_and_says_why(compare: Compare) -> 
 
 
 def test_above_the_threshold_the_user_must_confirm() -> None:
-    big = sweep({"prompt": "a red fox", "quality": "high"}, endpoint="fal-ai/gpt-image-1/text-to-image",
-                image_size=["1024x1536", "1536x1024"], background=["auto", "opaque", "transparent"])
+    big = sweep(
+        {"prompt": "a red fox", "quality": "high"},
+        endpoint="fal-ai/gpt-image-1/text-to-image",
+        image_size=["1024x1536", "1536x1024"],
+        background=["auto", "opaque", "transparent"],
+    )
     assert str(big.cost) == "$1.56"  # 6 x $0.25 list, but each request's prompt tokens round it up to $0.26
     c = Compare(big, confirm_above=1.00)
     with pytest.raises(CostConfirmationRequired, match=r"estimated at \$1\.56, above confirm_above=\$1\.00"):
@@ -86,8 +90,9 @@ def test_above_the_threshold_the_user_must_confirm() -> None:
 
 
 def test_grid_layout_rows_first_axis_columns_second_more_axes_more_rows() -> None:
-    s = sweep({"prompt": "a fox"}, endpoint=MINI, quality=["low", "high"], image_size=SIZES,
-              background=["auto", "opaque"])
+    s = sweep(
+        {"prompt": "a fox"}, endpoint=MINI, quality=["low", "high"], image_size=SIZES, background=["auto", "opaque"]
+    )
     layout = grid_layout(s)
     assert layout.col_axis == "image_size" and layout.row_axes == ("quality", "background")
     assert layout.col_labels == ("image_size: 1024x1024", "image_size: 1536x1024")
@@ -132,7 +137,8 @@ def test_the_prompt_of_the_base_is_editable_in_the_form() -> None:
     c.close()
     several = Compare(sweep({"quality": "low"}, endpoint=MINI, prompt=["a fox", "a cat"]))
     assert several.picker.prompt is None and "Also varied (set in code): prompt: 2 values" in str(
-        [w.value for w in several.picker.children if hasattr(w, "value")])
+        [w.value for w in several.picker.children if hasattr(w, "value")]
+    )
     several.close()
 
 

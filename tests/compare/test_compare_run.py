@@ -49,8 +49,12 @@ def test_plain_run_isolates_the_one_failure(client: Client) -> None:
 
 
 def test_concurrency_is_bounded_and_every_change_is_reported(client: Client) -> None:
-    s = sweep({"prompt": "a red fox", "quality": "low"}, endpoint=MINI, image_size=SIZES,
-              background=["auto", "opaque", "transparent"])
+    s = sweep(
+        {"prompt": "a red fox", "quality": "low"},
+        endpoint=MINI,
+        image_size=SIZES,
+        background=["auto", "opaque", "transparent"],
+    )
     lock = threading.Lock()
     in_flight: list[int] = []
     seen: list[Job] = []
@@ -73,8 +77,9 @@ def test_concurrency_is_bounded_and_every_change_is_reported(client: Client) -> 
 def test_cancel_stops_what_has_not_finished(server: LocalServer, client: Client) -> None:
     server.faults.slow_start = 30.0  # every job sits IN_QUEUE for 30 s
     try:
-        run = SweepRun(sweep({"prompt": "a red fox"}, endpoint=MINI, quality=["low", "medium", "high"]), client,
-                       concurrency=1)
+        run = SweepRun(
+            sweep({"prompt": "a red fox"}, endpoint=MINI, quality=["low", "medium", "high"]), client, concurrency=1
+        )
         run.start()
         deadline = time.monotonic() + 60
         while run.jobs[0].state not in ("queued", "running") and time.monotonic() < deadline:
@@ -130,8 +135,7 @@ def test_compare_fills_the_grid_keeps_failures_in_their_tiles_and_exports(client
         assert "prompt: a red fox FAILME" in views[2] and "<img" not in views[2]
         assert "2 done, 2 failed" in c.summary.value
         assert not c.run_button.disabled and c.cancel_button.disabled and not c.picker.disabled
-        assert repr(c) == ("Compare(4 variations: prompt × image_size; estimated $0.04; "
-                           "2 done, 2 failed)")
+        assert repr(c) == ("Compare(4 variations: prompt × image_size; estimated $0.04; 2 done, 2 failed)")
 
         c.set_favourite(1)
         assert c.results[1]["favourite"] and not c.results[0]["favourite"]
@@ -194,8 +198,11 @@ def test_enlarging_an_edit_compares_the_output_with_its_input(client: Client) ->
     from falstudio.client import encode_image
 
     source = encode_image(PILImage.new("RGB", (256, 256), "steelblue"))
-    s = sweep({"prompt": "make it warmer", "image_urls": [source]}, endpoint="fal-ai/gpt-image-1-mini/edit",
-              quality=["low", "medium"])
+    s = sweep(
+        {"prompt": "make it warmer", "image_urls": [source]},
+        endpoint="fal-ai/gpt-image-1-mini/edit",
+        quality=["low", "medium"],
+    )
     c = Compare(s, client=client)
     try:
         c.run()
@@ -236,7 +243,8 @@ def test_running_the_shown_sweep_again_reuses_its_tiles_with_fresh_state(client:
 
 
 def test_a_finished_tile_shows_its_caption_while_its_thumbnail_waits_for_a_decoding_slot(
-        client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from falstudio.widgets import _compare_tiles
 
     slots = threading.BoundedSemaphore(1)
@@ -258,7 +266,8 @@ def test_a_finished_tile_shows_its_caption_while_its_thumbnail_waits_for_a_decod
 
 @pytest.mark.parametrize("breaks", ["fetching the image", "showing the thumbnail"])
 def test_a_tile_that_cannot_show_its_image_says_so_and_the_run_still_ends(
-        client: Client, monkeypatch: pytest.MonkeyPatch, breaks: str) -> None:
+    client: Client, monkeypatch: pytest.MonkeyPatch, breaks: str
+) -> None:
     from falstudio.client.results import Image
     from falstudio.widgets import _compare_tiles
 

@@ -79,8 +79,11 @@ def test_value_invalid_on_one_endpoint_names_the_variation_and_field() -> None:
 
 
 def test_unknown_field_suggests_the_close_match() -> None:
-    with pytest.raises(SweepError, match=r"'qualty' \(from an axis\) does not exist on fal-ai/gpt-image-1-mini; "
-                                         r"did you mean 'quality'\?"):
+    with pytest.raises(
+        SweepError,
+        match=r"'qualty' \(from an axis\) does not exist on fal-ai/gpt-image-1-mini; "
+        r"did you mean 'quality'\?",
+    ):
         sweep({"prompt": "a fox"}, endpoint=MINI, qualty=["low"])
 
 
@@ -120,8 +123,12 @@ def test_cost_rounds_each_request_up_to_the_cent() -> None:
     assert s.cost.amount == Decimal("0.25")
     assert sum(v.cost.breakdown["unrounded"] for v in s) < Decimal("0.21")
     assert not s.cost.is_upper_bound
-    s1 = sweep({"prompt": prompt}, endpoint="fal-ai/gpt-image-1/text-to-image", quality=["low", "medium", "high"],
-                  image_size=sizes)
+    s1 = sweep(
+        {"prompt": prompt},
+        endpoint="fal-ai/gpt-image-1/text-to-image",
+        quality=["low", "medium", "high"],
+        image_size=sizes,
+    )
     assert s1.cost.amount == Decimal("0.94")
 
 
@@ -149,7 +156,8 @@ def test_repr_is_readable_and_deterministic() -> None:
     text = repr(s)
     assert text == repr(sweep({"prompt": "a fox"}, endpoint=MINI, quality=["low", "high"], image_size=SIZES))
     assert text.splitlines()[0] == (
-        "Sweep: 4 variations on fal-ai/gpt-image-1-mini; quality × image_size (2 × 2); estimated $0.12")
+        "Sweep: 4 variations on fal-ai/gpt-image-1-mini; quality × image_size (2 × 2); estimated $0.12"
+    )
     assert "quality=high · image_size=1536x1024" in text and "0x" not in text
 
 

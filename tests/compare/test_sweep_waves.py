@@ -70,15 +70,17 @@ def test_the_first_wave_is_all_submitted_before_any_variation_watches_its_status
 
 def test_every_worker_is_started_before_the_first_submit(client: Client) -> None:
     recording = _Recording(client)
-    run = recording.run = SweepRun(sweep({"quality": "low"}, endpoint=MINI, prompt=_prompts(8)), recording,
-                                   concurrency=8)
+    run = recording.run = SweepRun(
+        sweep({"quality": "low"}, endpoint=MINI, prompt=_prompts(8)), recording, concurrency=8
+    )
     run.start()
     assert run.wait(120) and [j.state for j in run.jobs] == ["done"] * 8
     assert recording.started_at_first_submit == 8
 
 
-def test_a_submit_that_fails_does_not_hold_back_the_rest_of_its_wave(client: Client,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_submit_that_fails_does_not_hold_back_the_rest_of_its_wave(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(_sweep_run, "FIRST_WAVE_WAIT", 600.0)  # were the failure not counted, this would hang
     prompts = _prompts(3)
     recording = _Recording(client, fail_prompt=prompts[1])
@@ -90,7 +92,8 @@ def test_a_submit_that_fails_does_not_hold_back_the_rest_of_its_wave(client: Cli
 
 
 def test_a_run_cancelled_before_its_variations_start_does_not_hold_back_the_others(
-        client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(_sweep_run, "FIRST_WAVE_WAIT", 600.0)
     run = SweepRun(sweep({"quality": "low"}, endpoint=MINI, prompt=_prompts(2)), _Recording(client), concurrency=2)
     run.cancel()

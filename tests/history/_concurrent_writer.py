@@ -27,8 +27,11 @@ def main(tag: str, go: Path) -> None:
     for i in range(COUNT):
         rid = f"{tag}-{i:03d}"
         own = image_bytes(Image.new("RGB", (16, 16), (i, len(tag), 7)), "png")
-        store.submitted(Submitted("fal-ai/gpt-image-1-mini", rid, {"prompt": f"{tag} {i}"}, "http://127.0.0.1:9",
-                                  "local", time.time()))
+        store.submitted(
+            Submitted(
+                "fal-ai/gpt-image-1-mini", rid, {"prompt": f"{tag} {i}"}, "http://127.0.0.1:9", "local", time.time()
+            )
+        )
         store.finished(Finished("fal-ai/gpt-image-1-mini", rid, "completed", time.time(), images=[own, SHARED]))
 
 

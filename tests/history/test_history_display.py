@@ -14,23 +14,37 @@ def _fill(store: HistoryStore, prefix: str, at: float) -> None:
     store.finished(finished(f"{prefix}-1", [png((250, 0, 0)), png((0, 250, 0))]))
     store.submitted(submitted(f"{prefix}-2", "still running", at=at + 1, sync_mode=True))
     store.submitted(submitted(f"{prefix}-3", "refused", at=at + 2))
-    store.finished(finished(f"{prefix}-3", [], state="failed", output=None, error="content policy violation",
-                            error_type="content_policy_violation"))
+    store.finished(
+        finished(
+            f"{prefix}-3",
+            [],
+            state="failed",
+            output=None,
+            error="content policy violation",
+            error_type="content_policy_violation",
+        )
+    )
 
 
 def test_text_form_is_short_and_free_of_ids_and_times(tmp_path) -> None:
     _fill(HistoryStore(tmp_path / "one"), "aaa", at=1_000)
     _fill(HistoryStore(tmp_path / "two"), "bbb", at=2_000_000)
     first, second = repr(fs.history(path=tmp_path / "one")), repr(fs.history(path=tmp_path / "two"))
-    assert first == second == (
-        "History: 3 records, 1 in flight\n"
-        "  failed     fal-ai/gpt-image-1.5  'refused'\n"
-        "  submitted  fal-ai/gpt-image-1.5  'still running'\n"
-        "  completed  fal-ai/gpt-image-1.5  'a <b>bold</b> fox & co'"
+    assert (
+        first
+        == second
+        == (
+            "History: 3 records, 1 in flight\n"
+            "  failed     fal-ai/gpt-image-1.5  'refused'\n"
+            "  submitted  fal-ai/gpt-image-1.5  'still running'\n"
+            "  completed  fal-ai/gpt-image-1.5  'a <b>bold</b> fox & co'"
+        )
     )
     record = fs.history(path=tmp_path / "one", state="completed")[0]
-    assert repr(record) == "RunRecord('fal-ai/gpt-image-1.5', completed, prompt='a <b>bold</b> fox & co', images=2, " \
-                           "request_id='aaa-1')"
+    assert (
+        repr(record) == "RunRecord('fal-ai/gpt-image-1.5', completed, prompt='a <b>bold</b> fox & co', images=2, "
+        "request_id='aaa-1')"
+    )
 
 
 def test_html_gallery_has_thumbnails_escaped_text_and_no_script() -> None:

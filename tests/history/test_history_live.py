@@ -79,8 +79,9 @@ def test_the_client_records_each_request_when_it_is_queued(server: LocalServer) 
         client.close()
 
 
-def test_resume_without_a_client_needs_the_key_of_another_process_s_server(server: LocalServer,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resume_without_a_client_needs_the_key_of_another_process_s_server(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import falstudio.local.server as server_module
 
     client = Client(base_url=server.url, key=server.key)
@@ -103,8 +104,10 @@ def test_resume_without_a_client_needs_the_key_of_another_process_s_server(serve
 def test_no_secret_of_a_real_byok_request_reaches_the_history(server: LocalServer) -> None:
     client = Client(base_url=server.url, key=server.key)
     try:
-        client.subscribe("fal-ai/gpt-image-1/text-to-image/byok",
-                         {"prompt": "a lighthouse", "openai_api_key": "sk-test-SECRET-123", "quality": "low"})
+        client.subscribe(
+            "fal-ai/gpt-image-1/text-to-image/byok",
+            {"prompt": "a lighthouse", "openai_api_key": "sk-test-SECRET-123", "quality": "low"},
+        )
     finally:
         client.close()
     [record] = fs.history()

@@ -63,8 +63,10 @@ def store() -> HistoryStore:
 
 def test_resume_waits_for_completion_and_saves_the_images(store: HistoryStore) -> None:
     store.submitted(submitted("r1"))
-    client = ScriptedClient([Queued(position=1), InProgress(), Completed(metrics={"inference_time": 2.5})],
-                            images=[png((1, 1, 1)), png((2, 2, 2))])
+    client = ScriptedClient(
+        [Queued(position=1), InProgress(), Completed(metrics={"inference_time": 2.5})],
+        images=[png((1, 1, 1)), png((2, 2, 2))],
+    )
     [updated] = fs.history().resume(client=client)
     assert updated.state == "completed" and updated.inference_seconds == 2.5
     assert client.calls == ["status r1", "status r1", "status r1", "result r1"]

@@ -73,11 +73,24 @@ def store_with_secrets(monkeypatch: pytest.MonkeyPatch) -> HistoryStore:
         "note": f"my key is {OPENAI_KEY}, keep it safe",
         "extra": {"headers": {"Authorization": f"Key {FAL_KEY}"}, "client_secret": "hunter2-hunter2"},
     }
-    store.submitted(submitted("byok", endpoint="fal-ai/gpt-image-1/edit-image/byok", request=request,
-                              base_url=f"https://queue.fal.run?fal_key={FAL_KEY}"))
-    store.finished(finished("byok", endpoint="fal-ai/gpt-image-1/edit-image/byok",
-                            error=f"OpenAI said: incorrect API key provided: {OPENAI_KEY}",
-                            output={"images": [{"url": "https://v3.fal.media/files/x.png"}],
-                                    "usage": {"input_tokens": 10, "output_tokens": 4160},
-                                    "echo": f"Authorization: Key {FAL_KEY}"}))
+    store.submitted(
+        submitted(
+            "byok",
+            endpoint="fal-ai/gpt-image-1/edit-image/byok",
+            request=request,
+            base_url=f"https://queue.fal.run?fal_key={FAL_KEY}",
+        )
+    )
+    store.finished(
+        finished(
+            "byok",
+            endpoint="fal-ai/gpt-image-1/edit-image/byok",
+            error=f"OpenAI said: incorrect API key provided: {OPENAI_KEY}",
+            output={
+                "images": [{"url": "https://v3.fal.media/files/x.png"}],
+                "usage": {"input_tokens": 10, "output_tokens": 4160},
+                "echo": f"Authorization: Key {FAL_KEY}",
+            },
+        )
+    )
     return store

@@ -119,8 +119,13 @@ def test_finished_without_submitted_and_late_submitted(store: HistoryStore) -> N
 def test_input_data_uris_move_to_files_and_come_back_for_run_again(store: HistoryStore) -> None:
     source = png((9, 9, 9))
     uri = to_data_uri(source)
-    store.submitted(submitted("edit", endpoint="fal-ai/gpt-image-1.5/edit",
-                              request={"prompt": "make it pop", "image_urls": [uri, "https://x/y.png", uri]}))
+    store.submitted(
+        submitted(
+            "edit",
+            endpoint="fal-ai/gpt-image-1.5/edit",
+            request={"prompt": "make it pop", "image_urls": [uri, "https://x/y.png", uri]},
+        )
+    )
     raw = next(store.records_dir.iterdir()).read_text(encoding="utf-8")
     assert "base64" not in raw and len(raw) < 2_000
     [record] = fs.history()
@@ -187,8 +192,9 @@ def test_location_argument_env_and_switch(monkeypatch: pytest.MonkeyPatch, tmp_p
         ("win32", {"LOCALAPPDATA": "/lad"}, Path("/lad/falstudio")),
     ],
 )
-def test_user_data_dir_per_platform(monkeypatch: pytest.MonkeyPatch, platform: str, env: dict[str, str],
-                                    expected: Path) -> None:
+def test_user_data_dir_per_platform(
+    monkeypatch: pytest.MonkeyPatch, platform: str, env: dict[str, str], expected: Path
+) -> None:
     monkeypatch.setattr(sys, "platform", platform)
     for var in ("XDG_DATA_HOME", "LOCALAPPDATA"):
         monkeypatch.delenv(var, raising=False)
@@ -230,14 +236,17 @@ def test_fs_history_is_callable_before_and_after_the_package_is_imported() -> No
     assert out.stdout.split() == ["0", "0", "History"]
 
 
-@pytest.mark.parametrize(("kwargs", "error", "message"), [
-    ({"limit": "5"}, ValueError, "limit must be a whole number, 0 or more; got '5'"),
-    ({"limit": -1}, ValueError, "limit must be a whole number"),
-    ({"endpoint": 15}, TypeError, r"endpoint must be a string \(part of the endpoint id\), not int"),
-    ({"text": ["fox"]}, TypeError, r"text must be a string \(part of the prompt\), not list"),
-    ({"state": 3}, ValueError, r"state must be one of submitted, .* got 3"),
-    ({"state": ["completed", "done"]}, ValueError, "got 'done'"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"limit": "5"}, ValueError, "limit must be a whole number, 0 or more; got '5'"),
+        ({"limit": -1}, ValueError, "limit must be a whole number"),
+        ({"endpoint": 15}, TypeError, r"endpoint must be a string \(part of the endpoint id\), not int"),
+        ({"text": ["fox"]}, TypeError, r"text must be a string \(part of the prompt\), not list"),
+        ({"state": 3}, ValueError, r"state must be one of submitted, .* got 3"),
+        ({"state": ["completed", "done"]}, ValueError, "got 'done'"),
+    ],
+)
 def test_bad_filters_name_the_argument_and_what_it_takes(kwargs: dict, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         fs.history(**kwargs)

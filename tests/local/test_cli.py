@@ -17,7 +17,10 @@ def test_serve_prints_url_and_key_and_stops_on_ctrl_c() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "falstudio.cli", "serve", "--port", "0", "--latency", "0", "--concurrency", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None
@@ -26,8 +29,12 @@ def test_serve_prints_url_and_key_and_stops_on_ctrl_c() -> None:
         assert "http://127.0.0.1:" in url_line, url_line + (proc.stderr.read() if proc.poll() is not None else "")
         url = url_line.strip().split(" at ")[-1]
         key = key_line.strip().removeprefix("key: ")
-        r = httpx.post(f"{url}/run/fal-ai/gpt-image-1-mini", json={"prompt": "x", "quality": "low"},
-                       headers={"Authorization": f"Key {key}"}, timeout=60)
+        r = httpx.post(
+            f"{url}/run/fal-ai/gpt-image-1-mini",
+            json={"prompt": "x", "quality": "low"},
+            headers={"Authorization": f"Key {key}"},
+            timeout=60,
+        )
         assert r.status_code == 200
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0

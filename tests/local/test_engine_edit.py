@@ -43,8 +43,16 @@ PHRASES = {
     "sharpen": "sharpen it",
     "mirror": "mirror it",
 }
-OVERLAYS = ["add a sun", "add the moon", "add stars", "add clouds", "add a rainbow", "add birds", "add rain",
-            "add snow"]
+OVERLAYS = [
+    "add a sun",
+    "add the moon",
+    "add stars",
+    "add clouds",
+    "add a rainbow",
+    "add birds",
+    "add rain",
+    "add snow",
+]
 
 
 def test_every_instruction_has_a_phrase() -> None:

@@ -49,16 +49,22 @@ def test_submit_status_with_logs_result(fal: Any, wait_until: Callable[..., Any]
     assert fal.status(MINI, handle.request_id).logs is None
 
 
-def test_subscribe_reports_queue_updates_with_logs(make_server: Callable[..., LocalServer],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_subscribe_reports_queue_updates_with_logs(
+    make_server: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
     srv = make_server(latency=0.4, concurrency=1)
     _point_at(monkeypatch, srv)
     fal = fal_client.SyncClient(key=srv.key)
     blocker = fal.submit(MINI, {"prompt": "first", "quality": "low"})
     updates: list[Any] = []
     enqueued: list[str] = []
-    out = fal.subscribe(MINI, {"prompt": "a cabin at sunset", "quality": "low"}, with_logs=True,
-                        on_enqueue=enqueued.append, on_queue_update=updates.append)
+    out = fal.subscribe(
+        MINI,
+        {"prompt": "a cabin at sunset", "quality": "low"},
+        with_logs=True,
+        on_enqueue=enqueued.append,
+        on_queue_update=updates.append,
+    )
     assert out["images"]
     kinds = [type(u).__name__ for u in updates]
     assert {"Queued", "InProgress", "Completed"} <= set(kinds)
@@ -68,8 +74,9 @@ def test_subscribe_reports_queue_updates_with_logs(make_server: Callable[..., Lo
     blocker.get()
 
 
-def test_cancel(make_server: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch,
-                wait_until: Callable[..., Any]) -> None:
+def test_cancel(
+    make_server: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch, wait_until: Callable[..., Any]
+) -> None:
     srv = make_server(latency=30, concurrency=1)
     _point_at(monkeypatch, srv)
     fal = fal_client.SyncClient(key=srv.key)
@@ -99,8 +106,9 @@ def test_storage_fallback_flow(fal: Any) -> None:
     assert httpx.get(url).text == "hello"
 
 
-def test_validation_and_content_policy_errors(fal: Any, make_server: Callable[..., LocalServer],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validation_and_content_policy_errors(
+    fal: Any, make_server: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(fal_client.FalClientHTTPError) as caught:
         fal.run(MINI, {"prompt": "x", "num_images": 10})
     assert caught.value.status_code == 422
@@ -113,8 +121,9 @@ def test_validation_and_content_policy_errors(fal: Any, make_server: Callable[..
     assert caught.value.status_code == 422 and caught.value.error_type == "content_policy_violation"
 
 
-def test_client_retries_injected_faults(make_server: Callable[..., LocalServer],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_client_retries_injected_faults(
+    make_server: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """fal-client retries nginx 503s (no request id) and 429s; with seeded dice it gets through."""
     srv = make_server(faults=Faults(ingress_503=0.3, rate_limit_429=0.2, seed=3))
     _point_at(monkeypatch, srv)

@@ -61,11 +61,16 @@ def _still_serves(api: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("request_id", ["%00", "x%0d%0aset-cookie:%20a=b", "%ff%fe", "a" * 5000])
-def test_request_ids_that_cannot_be_a_header(api: httpx.Client, server_errors: list[logging.LogRecord],
-                                             request_id: str) -> None:
+def test_request_ids_that_cannot_be_a_header(
+    api: httpx.Client, server_errors: list[logging.LogRecord], request_id: str
+) -> None:
     base = f"/fal-ai/gpt-image-1/requests/{request_id}"
-    for method, path in [("GET", f"{base}/status"), ("GET", base), ("GET", f"{base}/status/stream"),
-                         ("PUT", f"{base}/cancel")]:
+    for method, path in [
+        ("GET", f"{base}/status"),
+        ("GET", base),
+        ("GET", f"{base}/status/stream"),
+        ("PUT", f"{base}/cancel"),
+    ]:
         r = api.request(method, path)
         assert r.status_code == 404, (method, path, r.text)
         assert r.headers["content-type"] == "application/json"
@@ -80,10 +85,13 @@ def test_a_uuid_request_id_is_echoed(api: httpx.Client) -> None:
     assert r.status_code == 404 and r.headers["x-fal-request-id"] == request_id
 
 
-@pytest.mark.parametrize("webhook", ["http://[::1/hook", "http://127.0.0.1:99999/hook", "http://127.0.0.1:port/x",
-                                     "not a url", "ftp://127.0.0.1/hook"])
-def test_malformed_webhook_is_422_on_the_query_field(api: httpx.Client, server_errors: list[logging.LogRecord],
-                                                     webhook: str) -> None:
+@pytest.mark.parametrize(
+    "webhook",
+    ["http://[::1/hook", "http://127.0.0.1:99999/hook", "http://127.0.0.1:port/x", "not a url", "ftp://127.0.0.1/hook"],
+)
+def test_malformed_webhook_is_422_on_the_query_field(
+    api: httpx.Client, server_errors: list[logging.LogRecord], webhook: str
+) -> None:
     r = api.post(f"/{MINI}", params={"fal_webhook": webhook}, json={"prompt": "x"})
     assert r.status_code == 422, r.text
     problem = r.json()["detail"][0]
@@ -92,12 +100,15 @@ def test_malformed_webhook_is_422_on_the_query_field(api: httpx.Client, server_e
     _still_serves(api)
 
 
-def test_malformed_image_url_is_422_not_500(make_server: Callable[..., LocalServer],
-                                            client_for: Callable[[LocalServer], httpx.Client],
-                                            server_errors: list[logging.LogRecord]) -> None:
+def test_malformed_image_url_is_422_not_500(
+    make_server: Callable[..., LocalServer],
+    client_for: Callable[[LocalServer], httpx.Client],
+    server_errors: list[logging.LogRecord],
+) -> None:
     api = client_for(make_server(allow_remote_fetch=True))
     cases = {  # malformed URLs are caught by the request model; a valid one that can't be fetched by the runner
-        "http://[::1/cat.png": "image_url", "http://127.0.0.1:99999/cat.png": "image_url",
+        "http://[::1/cat.png": "image_url",
+        "http://127.0.0.1:99999/cat.png": "image_url",
         "http://127.0.0.1:1/cat.png": "file_download_error",
     }
     for url, error_type in cases.items():
@@ -111,8 +122,9 @@ def test_malformed_image_url_is_422_not_500(make_server: Callable[..., LocalServ
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 @pytest.mark.parametrize("side", [8000, 20000])  # above our limit; and above twice Pillow's own
-def test_decompression_bomb_is_refused_before_decoding(api: httpx.Client, server_errors: list[logging.LogRecord],
-                                                       side: int) -> None:
+def test_decompression_bomb_is_refused_before_decoding(
+    api: httpx.Client, server_errors: list[logging.LogRecord], side: int
+) -> None:
     assert side * side > MAX_INPUT_PIXELS
     r = api.post(f"/run/{EDIT}", json={"prompt": "grayscale", "image_urls": [_data_uri(_png_of_size(side, side))]})
     assert r.status_code == 422, r.text
@@ -124,8 +136,10 @@ def test_decompression_bomb_is_refused_before_decoding(api: httpx.Client, server
 
 
 def test_a_large_but_sane_input_is_accepted(api: httpx.Client) -> None:
-    r = api.post(f"/run/{EDIT}", json={"prompt": "grayscale", "quality": "low",
-                                       "image_urls": [_data_uri(_png_of_size(3000, 2000))]})
+    r = api.post(
+        f"/run/{EDIT}",
+        json={"prompt": "grayscale", "quality": "low", "image_urls": [_data_uri(_png_of_size(3000, 2000))]},
+    )
     assert r.status_code == 200, r.text
 
 
@@ -152,8 +166,9 @@ def test_json_nested_too_deeply_is_422(api: httpx.Client, server_errors: list[lo
 
 
 @pytest.mark.parametrize("body", [{"file_name": {"a": 1}}, {"content_type": 5}, {"file_name": ["x.png"]}])
-def test_upload_initiate_fields_must_be_strings(api: httpx.Client, server_errors: list[logging.LogRecord],
-                                                body: dict[str, object]) -> None:
+def test_upload_initiate_fields_must_be_strings(
+    api: httpx.Client, server_errors: list[logging.LogRecord], body: dict[str, object]
+) -> None:
     r = api.post("/storage/upload/initiate", json=body)
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == ["body", next(iter(body))]

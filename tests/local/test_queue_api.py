@@ -69,9 +69,9 @@ def test_logs_only_when_asked(api: httpx.Client, wait_until: Callable[..., Any],
     assert api.get(sub["status_url"], params={"logs": "0"}).json()["logs"] is None
 
 
-def test_status_codes_while_queued_and_running(make_server: Callable[..., LocalServer],
-                                               client_for: Callable[..., httpx.Client],
-                                               wait_until: Callable[..., Any]) -> None:
+def test_status_codes_while_queued_and_running(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
+) -> None:
     srv = make_server(latency=30, concurrency=1)
     api = client_for(srv)
     first = api.post(f"/{MINI}", json={"prompt": "one", "quality": "low"}).json()
@@ -111,8 +111,9 @@ def test_validation_errors_match_the_request_model(api: httpx.Client) -> None:
 
 def test_validation_errors_never_echo_secrets(api: httpx.Client) -> None:
     secret = "sk-test-SECRET-value-1234"
-    r = api.post(f"/{BYOK_EDIT}", json={"prompt": "x", "image_urls": ["ftp://nope"], "openai_api_key": secret,
-                                        "num_images": 0})
+    r = api.post(
+        f"/{BYOK_EDIT}", json={"prompt": "x", "image_urls": ["ftp://nope"], "openai_api_key": secret, "num_images": 0}
+    )
     assert r.status_code == 422
     assert secret not in r.text
 
@@ -156,8 +157,7 @@ def test_unknown_request_id(api: httpx.Client) -> None:
     assert r.status_code == 404 and r.json() == {"status": "NOT_FOUND"}
 
 
-def test_full_endpoint_id_and_trailing_slashes_are_tolerated(api: httpx.Client,
-                                                             wait_until: Callable[..., Any]) -> None:
+def test_full_endpoint_id_and_trailing_slashes_are_tolerated(api: httpx.Client, wait_until: Callable[..., Any]) -> None:
     edit_id = "fal-ai/gpt-image-1.5/edit"
     image = "data:image/png;base64," + base64.b64encode(_tiny_png()).decode()
     sub = api.post(f"/{edit_id}", json={"prompt": "sepia", "image_urls": [image], "quality": "low"}).json()
@@ -187,9 +187,9 @@ def test_sync_run_and_sync_mode(api: httpx.Client) -> None:
     assert len(base64.b64decode(image["url"].split(",", 1)[1])) == image["file_size"]
 
 
-def test_cancel_queued_and_running_and_completed(make_server: Callable[..., LocalServer],
-                                                 client_for: Callable[..., httpx.Client],
-                                                 wait_until: Callable[..., Any]) -> None:
+def test_cancel_queued_and_running_and_completed(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
+) -> None:
     srv = make_server(latency=30, concurrency=1)
     api = client_for(srv)
     running = api.post(f"/{MINI}", json={"prompt": "one", "quality": "high"}).json()
@@ -211,9 +211,9 @@ def test_cancel_queued_and_running_and_completed(make_server: Callable[..., Loca
     assert _finish(api, nxt["status_url"], wait_until).get("error") is None
 
 
-def test_failed_job_ends_completed_with_error(make_server: Callable[..., LocalServer],
-                                              client_for: Callable[..., httpx.Client],
-                                              wait_until: Callable[..., Any]) -> None:
+def test_failed_job_ends_completed_with_error(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
+) -> None:
     from falstudio.local import Faults
 
     srv = make_server(faults=Faults(fail_prompt="forbidden"))

@@ -108,7 +108,8 @@ def test_embedded_server_is_one_per_process() -> None:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are a Linux feature")
 def test_engine_threads_render_at_a_lower_cpu_priority_than_the_request_handling(
-        make_server: Callable[..., LocalServer]) -> None:
+    make_server: Callable[..., LocalServer],
+) -> None:
     srv = make_server(concurrency=2)
     with httpx.Client(base_url=srv.url, headers={"Authorization": f"Key {srv.key}"}, timeout=30) as http:
         http.post("/run/fal-ai/gpt-image-1-mini", json={"prompt": "a red fox", "quality": "low"}).raise_for_status()

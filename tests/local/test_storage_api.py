@@ -26,9 +26,15 @@ def test_cdn_token_then_upload(api: httpx.Client, server: LocalServer, png: Call
     assert datetime.fromisoformat(token["expires_at"]) > datetime.now(timezone.utc)
     data = png()
     with httpx.Client(timeout=30) as cdn:
-        up = cdn.post(f"{token['base_url']}/files/upload", content=data,
-                      headers={"Authorization": f"{token['token_type']} {token['token']}",
-                               "Content-Type": "image/png", "X-Fal-File-Name": "../../etc/cat photo.png"})
+        up = cdn.post(
+            f"{token['base_url']}/files/upload",
+            content=data,
+            headers={
+                "Authorization": f"{token['token_type']} {token['token']}",
+                "Content-Type": "image/png",
+                "X-Fal-File-Name": "../../etc/cat photo.png",
+            },
+        )
         assert up.status_code == 200
         url = up.json()["access_url"]
         assert url.startswith(f"{server.url}/files/") and url.endswith("/cat-photo.png")
@@ -53,8 +59,9 @@ def test_files_small_and_large_come_back_whole_with_cdn_headers(api: httpx.Clien
         assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == str(size)
 
 
-def test_upload_accepts_the_api_key_and_refuses_strangers(api: httpx.Client, server: LocalServer,
-                                                         png: Callable[..., bytes]) -> None:
+def test_upload_accepts_the_api_key_and_refuses_strangers(
+    api: httpx.Client, server: LocalServer, png: Callable[..., bytes]
+) -> None:
     r = api.post("/files/upload", content=png(), headers={"Content-Type": "image/png"})
     assert r.status_code == 200 and r.json()["access_url"].endswith(".png")
     with httpx.Client(base_url=server.url, timeout=30) as anon:
@@ -65,8 +72,11 @@ def test_upload_accepts_the_api_key_and_refuses_strangers(api: httpx.Client, ser
 
 
 def test_initiate_then_put(api: httpx.Client, png: Callable[..., bytes]) -> None:
-    r = api.post("/storage/upload/initiate", params={"storage_type": "gcs"},
-                 json={"content_type": "image/png", "file_name": "in.png"})
+    r = api.post(
+        "/storage/upload/initiate",
+        params={"storage_type": "gcs"},
+        json={"content_type": "image/png", "file_name": "in.png"},
+    )
     assert r.status_code == 200
     urls = r.json()
     assert set(urls) == {"upload_url", "file_url"}
@@ -101,8 +111,9 @@ def test_file_paths_cannot_escape(server: LocalServer, path: str) -> None:
     assert b"root:" not in reply and b"[project]" not in reply
 
 
-def test_oversize_uploads_and_bodies_are_413(make_server: Callable[..., LocalServer],
-                                             client_for: Callable[..., httpx.Client]) -> None:
+def test_oversize_uploads_and_bodies_are_413(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client]
+) -> None:
     srv = make_server(max_upload_bytes=1000)
     api = client_for(srv)
     big = b"x" * 5000
@@ -120,8 +131,9 @@ def test_oversize_uploads_and_bodies_are_413(make_server: Callable[..., LocalSer
     assert r.status_code == 413
 
 
-def test_uploaded_file_as_edit_input(api: httpx.Client, png: Callable[..., bytes],
-                                     wait_until: Callable[..., Any]) -> None:
+def test_uploaded_file_as_edit_input(
+    api: httpx.Client, png: Callable[..., bytes], wait_until: Callable[..., Any]
+) -> None:
     url = api.post("/files/upload", content=png((300, 200)), headers={"Content-Type": "image/png"}).json()["access_url"]
     r = api.post(f"/run/{EDIT}", json={"prompt": "make it sepia", "image_urls": [url], "quality": "low"})
     assert r.status_code == 200
@@ -129,8 +141,9 @@ def test_uploaded_file_as_edit_input(api: httpx.Client, png: Callable[..., bytes
     assert (image["width"], image["height"]) == (1536, 1024)  # auto size follows the 3:2 input
 
 
-def test_loopback_alias_of_own_url_is_accepted(api: httpx.Client, server: LocalServer,
-                                               png: Callable[..., bytes]) -> None:
+def test_loopback_alias_of_own_url_is_accepted(
+    api: httpx.Client, server: LocalServer, png: Callable[..., bytes]
+) -> None:
     url = api.post("/files/upload", content=png(), headers={"Content-Type": "image/png"}).json()["access_url"]
     alias = url.replace("127.0.0.1", "localhost")
     assert api.post(f"/run/{EDIT}", json={"prompt": "invert", "image_urls": [alias]}).status_code == 200
@@ -141,8 +154,10 @@ def test_data_uri_input_and_mask(api: httpx.Client, png: Callable[..., bytes]) -
 
     image = "data:image/png;base64," + base64.b64encode(png((64, 64))).decode()
     mask = "data:image/png;base64," + base64.b64encode(png((64, 64), (0, 0, 0, 0), "RGBA")).decode()
-    r = api.post("/run/fal-ai/gpt-image-1.5/edit",
-                 json={"prompt": "invert", "image_urls": [image], "mask_image_url": mask, "quality": "low"})
+    r = api.post(
+        "/run/fal-ai/gpt-image-1.5/edit",
+        json={"prompt": "invert", "image_urls": [image], "mask_image_url": mask, "quality": "low"},
+    )
     assert r.status_code == 200
 
 
@@ -154,8 +169,9 @@ def test_data_uri_input_and_mask(api: httpx.Client, png: Callable[..., bytes]) -
         ("data:image/png;base64,bm90IGFuIGltYWdl", "image_load_error"),
     ],
 )
-def test_unusable_inputs_fail_the_job_with_fal_error_types(api: httpx.Client, server: LocalServer, url: str,
-                                                           error_type: str) -> None:
+def test_unusable_inputs_fail_the_job_with_fal_error_types(
+    api: httpx.Client, server: LocalServer, url: str, error_type: str
+) -> None:
     r = api.post(f"/run/{EDIT}", json={"prompt": "sepia", "image_urls": [url]})
     assert r.status_code == 422
     assert r.headers["x-fal-error-type"] == error_type

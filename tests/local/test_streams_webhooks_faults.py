@@ -31,8 +31,9 @@ def _read_stream(client: httpx.Client, url: str, **params: str) -> tuple[list[di
     return events, comments
 
 
-def test_status_stream_follows_a_job_to_completion(make_server: Callable[..., LocalServer],
-                                                   client_for: Callable[..., httpx.Client]) -> None:
+def test_status_stream_follows_a_job_to_completion(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client]
+) -> None:
     srv = make_server(latency=0.3, concurrency=1)
     api = client_for(srv)
     sub = api.post(f"/{MINI}", json={"prompt": "a lake with mountains", "quality": "low"}).json()
@@ -49,8 +50,7 @@ def test_status_stream_follows_a_job_to_completion(make_server: Callable[..., Lo
     assert [entry["message"] for entry in full] == messages
 
 
-def test_status_stream_without_logs_and_after_completion(api: httpx.Client,
-                                                         wait_until: Callable[..., Any]) -> None:
+def test_status_stream_without_logs_and_after_completion(api: httpx.Client, wait_until: Callable[..., Any]) -> None:
     sub = api.post(f"/{MINI}", json={"prompt": "stars", "quality": "low"}).json()
     events, _ = _read_stream(api, sub["status_url"] + "/stream")
     assert all(e["logs"] is None for e in events) and events[-1]["status"] == "COMPLETED"
@@ -58,9 +58,9 @@ def test_status_stream_without_logs_and_after_completion(api: httpx.Client,
     assert [e["status"] for e in again] == ["COMPLETED"]
 
 
-def test_stream_of_a_queued_job_reports_moving_positions(make_server: Callable[..., LocalServer],
-                                                         client_for: Callable[..., httpx.Client],
-                                                         wait_until: Callable[..., Any]) -> None:
+def test_stream_of_a_queued_job_reports_moving_positions(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
+) -> None:
     srv = make_server(latency=0.2, concurrency=1)
     api = client_for(srv)
     subs = [api.post(f"/{MINI}", json={"prompt": f"p{i}", "quality": "low"}).json() for i in range(3)]
@@ -70,9 +70,9 @@ def test_stream_of_a_queued_job_reports_moving_positions(make_server: Callable[.
     assert events[-1]["status"] == "COMPLETED"
 
 
-def test_dropped_streams_end_without_completed(make_server: Callable[..., LocalServer],
-                                               client_for: Callable[..., httpx.Client],
-                                               wait_until: Callable[..., Any]) -> None:
+def test_dropped_streams_end_without_completed(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
+) -> None:
     srv = make_server(latency=0.3, faults=Faults(drop_sse=1.0))
     api = client_for(srv)
     sub = api.post(f"/{MINI}", json={"prompt": "x", "quality": "low"}).json()
@@ -92,9 +92,11 @@ def test_webhook_ok_envelope(api: httpx.Client, webhook_sink: tuple[str, queue.Q
     assert body["payload"] == api.get(sub["response_url"]).json()
 
 
-def test_webhook_error_envelope_and_retries(make_server: Callable[..., LocalServer],
-                                            client_for: Callable[..., httpx.Client],
-                                            webhook_sink: tuple[str, queue.Queue[Any], list[int]]) -> None:
+def test_webhook_error_envelope_and_retries(
+    make_server: Callable[..., LocalServer],
+    client_for: Callable[..., httpx.Client],
+    webhook_sink: tuple[str, queue.Queue[Any], list[int]],
+) -> None:
     url, received, fail_first = webhook_sink
     fail_first[0] = 2  # the receiver answers 500 twice; the server tries again
     srv = make_server(faults=Faults(fail_prompt="nope"))
@@ -119,8 +121,9 @@ def test_unreachable_webhook_does_not_hurt_the_server(api: httpx.Client, wait_un
     assert api.get(sub["response_url"]).status_code == 200
 
 
-def test_ingress_503_looks_like_nginx(make_server: Callable[..., LocalServer],
-                                      client_for: Callable[..., httpx.Client]) -> None:
+def test_ingress_503_looks_like_nginx(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client]
+) -> None:
     srv = make_server(faults=Faults(ingress_503=1.0))
     api = client_for(srv)
     for method, path in (("POST", f"/{MINI}"), ("GET", f"/{MINI}/requests/x/status"), ("POST", f"/run/{MINI}")):
@@ -141,8 +144,9 @@ def test_rate_limit_429(make_server: Callable[..., LocalServer], client_for: Cal
     assert api.post(f"/{MINI}", json={"prompt": "x"}).status_code == 200
 
 
-def test_seeded_fault_dice_repeat(make_server: Callable[..., LocalServer],
-                                  client_for: Callable[..., httpx.Client]) -> None:
+def test_seeded_fault_dice_repeat(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client]
+) -> None:
     def pattern() -> list[int]:
         srv = make_server(faults=Faults(ingress_503=0.5, seed=7))
         api = client_for(srv)
@@ -153,9 +157,9 @@ def test_seeded_fault_dice_repeat(make_server: Callable[..., LocalServer],
     assert {503, 404} == set(first)
 
 
-def test_slow_start_keeps_jobs_queued(make_server: Callable[..., LocalServer],
-                                      client_for: Callable[..., httpx.Client],
-                                      wait_until: Callable[..., Any]) -> None:
+def test_slow_start_keeps_jobs_queued(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
+) -> None:
     srv = make_server(faults=Faults(slow_start=0.5))
     api = client_for(srv)
     sub = api.post(f"/{MINI}", json={"prompt": "x", "quality": "low"}).json()

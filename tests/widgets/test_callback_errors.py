@@ -24,17 +24,26 @@ def test_a_failing_submit_callback_is_named_in_the_form() -> None:
     form.on_submit(broken)
     form.generate_button.click()  # does not raise: the click is the browser's
     assert 'role="alert"' in form.summary.value
-    assert "submit callback" in form.summary.value and "broken failed: RuntimeError: out of credits" \
-        in form.summary.value
+    assert (
+        "submit callback" in form.summary.value and "broken failed: RuntimeError: out of credits" in form.summary.value
+    )
     with pytest.raises(RuntimeError, match="out of credits"):  # from Python it raises as well
         form.submit()
 
 
 def test_run_again_with_a_value_the_endpoint_rejects_says_so_in_the_form(server: LocalServer) -> None:
-    HistoryStore().submitted(Submitted(
-        endpoint="fal-ai/gpt-image-1-mini", request_id="old-1", request={"prompt": "old fox", "quality": "ultra"},
-        base_url=server.url, mode="local", submitted_at=time.time(), cost_estimate=None, cost_amount=None,
-    ))
+    HistoryStore().submitted(
+        Submitted(
+            endpoint="fal-ai/gpt-image-1-mini",
+            request_id="old-1",
+            request={"prompt": "old fox", "quality": "ultra"},
+            base_url=server.url,
+            mode="local",
+            submitted_at=time.time(),
+            cost_estimate=None,
+            cost_amount=None,
+        )
+    )
     client = Client(base_url=server.url, key=server.key)
     studio = Studio(client)
     try:

@@ -229,8 +229,19 @@ def test_add_image_takes_urls_data_uris_paths_bytes_pil_and_uploads(tmp_path):
     assert editor.source.value == "" and editor.status.value == ""
     jpeg = _images.image_bytes(Image.new("RGB", (8, 8), "blue"), "jpeg")
     # what the browser sends after a file is picked (ipywidgets deserializes it into upload.value)
-    editor.upload.set_state({"value": [{"name": "up.jpg", "type": "image/jpeg", "size": len(jpeg),
-                                        "content": memoryview(jpeg), "last_modified": 1_700_000_000_000}]})
+    editor.upload.set_state(
+        {
+            "value": [
+                {
+                    "name": "up.jpg",
+                    "type": "image/jpeg",
+                    "size": len(jpeg),
+                    "content": memoryview(jpeg),
+                    "last_modified": 1_700_000_000_000,
+                }
+            ]
+        }
+    )
     assert editor.upload.value == (), "uploaded bytes are not kept in the widget"
     urls = form.controls["image_urls"].get()
     assert len(urls) == 7 and urls[0] == URL and urls[4] == uri
@@ -331,8 +342,9 @@ def test_repr_is_deterministic_and_the_static_view_is_inline_html():
     values = {"prompt": "a cat " * 30, "quality": "low", "num_images": 2}
     a, b = RequestForm("fal-ai/gpt-image-1-mini", value=values), RequestForm("fal-ai/gpt-image-1-mini", value=values)
     assert repr(a) == repr(b)
-    assert repr(a) == (f"RequestForm('fal-ai/gpt-image-1-mini', valid, prompt='{'a cat ' * 10}…', "
-                       "quality='low', num_images=2)")
+    assert repr(a) == (
+        f"RequestForm('fal-ai/gpt-image-1-mini', valid, prompt='{'a cat ' * 10}…', quality='low', num_images=2)"
+    )
     assert "0x" not in repr(a)
     bundle = a._repr_mimebundle_()
     assert bundle["text/plain"] == repr(a)[:110] + "…"
@@ -352,8 +364,20 @@ def test_every_control_is_labelled():
     while todo:
         widget = todo.pop()
         todo.extend(getattr(widget, "children", ()))
-        if isinstance(widget, (w.Text, w.Textarea, w.ToggleButtons, w.Dropdown, w.IntSlider, w.Checkbox,
-                               w.Button, w.ToggleButton, w.FileUpload)):
+        if isinstance(
+            widget,
+            (
+                w.Text,
+                w.Textarea,
+                w.ToggleButtons,
+                w.Dropdown,
+                w.IntSlider,
+                w.Checkbox,
+                w.Button,
+                w.ToggleButton,
+                w.FileUpload,
+            ),
+        ):
             seen += 1
             assert widget.description and widget.tooltip, widget
     assert seen >= 15

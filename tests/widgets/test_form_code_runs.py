@@ -1,4 +1,4 @@
-""""Copy as code" snippets run: both styles, executed against the local server, images saved where they say."""
+""" "Copy as code" snippets run: both styles, executed against the local server, images saved where they say."""
 
 from __future__ import annotations
 

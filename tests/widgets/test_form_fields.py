@@ -46,10 +46,24 @@ class Everything(BaseModel):
 
 
 EXPECTED_KINDS = {
-    "prompt": "long_text", "title": "text", "notes": "long_text", "color": "choice", "style": "choice",
-    "mode": "choice", "steps": "int", "count": "int", "seed": "int", "big": "int", "strength": "float",
-    "guidance": "float", "tiled": "bool", "image_urls": "images", "mask_image_url": "image", "tags": "json",
-    "api_key": "secret", "layout": "long_text",
+    "prompt": "long_text",
+    "title": "text",
+    "notes": "long_text",
+    "color": "choice",
+    "style": "choice",
+    "mode": "choice",
+    "steps": "int",
+    "count": "int",
+    "seed": "int",
+    "big": "int",
+    "strength": "float",
+    "guidance": "float",
+    "tiled": "bool",
+    "image_urls": "images",
+    "mask_image_url": "image",
+    "tags": "json",
+    "api_key": "secret",
+    "layout": "long_text",
 }
 
 

@@ -73,9 +73,19 @@ def everything_shown(form: RequestForm) -> str:
     states = [json.dumps(d.get_state(), default=repr) for d in descendants(form)]
     live = list(w.widgets.widget._instances.values())  # every widget alive in this process
     every_widget = [json.dumps(x.get_state(), default=repr) for x in live]
-    return "\n".join([*states, *every_widget, repr(form), form._repr_html_(), form.to_code(),
-                      form.to_code("fal_client"), json.dumps(form.to_dict()), json.dumps(form.errors),
-                      *(str(v) for v in form._repr_mimebundle_().values())])
+    return "\n".join(
+        [
+            *states,
+            *every_widget,
+            repr(form),
+            form._repr_html_(),
+            form.to_code(),
+            form.to_code("fal_client"),
+            json.dumps(form.to_dict()),
+            json.dumps(form.errors),
+            *(str(v) for v in form._repr_mimebundle_().values()),
+        ]
+    )
 
 
 def filled(endpoint_id: str) -> RequestForm:

@@ -32,8 +32,7 @@ CELLS = [
     "password.set_state({'value': os.environ['FS_TEST_KEY_2']})\n"
     "assert password.value == ''\n"
     "assert form.value.payload()['openai_api_key'] == os.environ['FS_TEST_KEY_2']",
-    "print(repr(form)); print(form.to_code()); print(form.to_code('fal_client'))\n"
-    "form",
+    "print(repr(form)); print(form.to_code()); print(form.to_code('fal_client'))\nform",
     "import ipywidgets\nipywidgets.Password(value=os.environ['FS_TEST_CONTROL'])",
 ]
 
@@ -46,7 +45,11 @@ def test_executed_notebook_with_widget_state_holds_no_key(tmp_path, monkeypatch)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in CELLS])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     client = NotebookClient(
-        nb, kernel_name="python3", store_widget_state=True, timeout=120, startup_timeout=120,
+        nb,
+        kernel_name="python3",
+        store_widget_state=True,
+        timeout=120,
+        startup_timeout=120,
         resources={"metadata": {"path": str(tmp_path)}},
     )
     client.execute()  # "python" in the kernelspec becomes sys.executable: the kernel runs in this venv

@@ -42,8 +42,15 @@ def result(prompt: str = "a red fox in the snow", n: int = 2) -> Result:
     request = GptImage1MiniRequest(prompt=prompt, quality="low", image_size="1024x1024", num_images=n)
     output = {"images": [{"url": _images.to_data_uri(png(color=i)), "content_type": "image/png"} for i in range(n)]}
     cost = CostEstimate(amount=Decimal("0.01"), is_upper_bound=False, explanation="")
-    return Result.build(output, endpoint="fal-ai/gpt-image-1-mini", request_id="req-1", request=request,
-                        queue_seconds=0.25, inference_seconds=1.5, cost=cost)
+    return Result.build(
+        output,
+        endpoint="fal-ai/gpt-image-1-mini",
+        request_id="req-1",
+        request=request,
+        queue_seconds=0.25,
+        inference_seconds=1.5,
+        cost=cost,
+    )
 
 
 def test_tiles_hold_small_thumbnails_newest_first() -> None:
@@ -87,8 +94,16 @@ def test_add_result_alt_text_and_caption() -> None:
 
 
 def test_request_params_hide_secrets_and_urls() -> None:
-    params = request_params({"prompt": "x", "openai_api_key": "***", "image_urls": ["https://a"],
-                             "mask_image_url": "data:image/png;base64,AA", "quality": "high", "num_images": 2})
+    params = request_params(
+        {
+            "prompt": "x",
+            "openai_api_key": "***",
+            "image_urls": ["https://a"],
+            "mask_image_url": "data:image/png;base64,AA",
+            "quality": "high",
+            "num_images": 2,
+        }
+    )
     assert params == {"quality": "high", "num_images": 2}
     assert result_caption(object()) == [("Endpoint", "unknown")]
 

@@ -62,8 +62,9 @@ def nine_images(server: LocalServer) -> list[Result]:
     """Three requests of three 1024² PNGs from the local engine, drawn at full detail."""
     with Client(base_url=server.url, key=server.key, history=False) as client:
         return [
-            client.subscribe("fal-ai/gpt-image-1-mini", {"prompt": p, "quality": "high", "image_size": "1024x1024",
-                                                         "num_images": 3})
+            client.subscribe(
+                "fal-ai/gpt-image-1-mini", {"prompt": p, "quality": "high", "image_size": "1024x1024", "num_images": 3}
+            )
             for p in PROMPTS
         ]
 

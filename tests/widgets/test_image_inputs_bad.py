@@ -12,10 +12,13 @@ from falstudio.widgets import Gallery, RequestForm
 EDIT = "fal-ai/gpt-image-1-mini/edit"
 
 
-@pytest.mark.parametrize(("item", "message"), [
-    ("ftp://example.com/a.png", "cannot use ftp:// URLs; give an http(s) URL, a data:image/... URI or a file path"),
-    (b"not an image", "these bytes: not a PNG, JPEG, WebP or GIF image"),
-])
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("ftp://example.com/a.png", "cannot use ftp:// URLs; give an http(s) URL, a data:image/... URI or a file path"),
+        (b"not an image", "these bytes: not a PNG, JPEG, WebP or GIF image"),
+    ],
+)
 def test_add_image_names_the_problem_and_the_fix(item: object, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         RequestForm(EDIT).add_image(item)

@@ -52,8 +52,13 @@ class ScriptedHandle:
 
 
 class ScriptedClient:
-    def __init__(self, script: Sequence[Status | float] = (), outcome: Any = "RESULT",
-                 gate: threading.Event | None = None, submit_error: Exception | None = None) -> None:
+    def __init__(
+        self,
+        script: Sequence[Status | float] = (),
+        outcome: Any = "RESULT",
+        gate: threading.Event | None = None,
+        submit_error: Exception | None = None,
+    ) -> None:
         self.handle = ScriptedHandle(script, outcome, gate)
         self.submit_error = submit_error
         self.submitted: list[tuple[str, Any]] = []

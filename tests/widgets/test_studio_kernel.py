@@ -74,11 +74,14 @@ def widget_updates(client: Any, seconds: float) -> int:
 
 def test_generate_clicks_run_in_the_background(kernel: Any) -> None:
     with LocalServer(port=0, latency=0.5, concurrency=2) as srv:
-        button = run(kernel, (
-            "import falstudio as fs\nfrom falstudio.client import Client\n"
-            f"studio = fs.Studio(Client(base_url={srv.url!r}, key={srv.key!r}))\n"
-            "print(studio.form.generate_button.model_id)"
-        ))
+        button = run(
+            kernel,
+            (
+                "import falstudio as fs\nfrom falstudio.client import Client\n"
+                f"studio = fs.Studio(Client(base_url={srv.url!r}, key={srv.key!r}))\n"
+                "print(studio.form.generate_button.model_id)"
+            ),
+        )
         click(kernel, button)
         first = run(kernel, "print(len(studio.jobs), studio.jobs[0].done)")
         assert first == "1 False"  # the click started a job and the next cell ran while it works

@@ -105,8 +105,9 @@ class AsyncClient:
     def _http(self) -> httpx.AsyncClient:
         """The httpx client for the running loop (a new one after a loop change or a fork)."""
         if self._closed:
-            raise RuntimeError("this falstudio client is closed (close() was called or its with-block ended); "
-                               "create a new one")
+            raise RuntimeError(
+                "this falstudio client is closed (close() was called or its with-block ended); create a new one"
+            )
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -138,11 +139,15 @@ class AsyncClient:
                 lambda: http.request(method, url, **kwargs), self.retry, idempotent=idempotent
             )
         except httpx.TransportError as exc:
-            raise errors.network_error(exc, url, timeout=self.timeout, endpoint=endpoint,
-                                       request_id=request_id) from exc
+            raise errors.network_error(
+                exc, url, timeout=self.timeout, endpoint=endpoint, request_id=request_id
+            ) from exc
         if response.is_error:
             raise errors.from_response(
-                response, endpoint=endpoint, request_id=request_id, endpoint_note=endpoint_note,
+                response,
+                endpoint=endpoint,
+                request_id=request_id,
+                endpoint_note=endpoint_note,
                 error_type=error_type,
             )
         return response
@@ -176,8 +181,14 @@ class AsyncClient:
         params = {"fal_webhook": webhook_url} if webhook_url else None
         urls = Urls(self._target.hosts, endpoint)
         response = await self._send(
-            "POST", urls.submit, endpoint=endpoint, idempotent=False, json=_payload(request),
-            headers=headers, params=params, endpoint_note=spec.note if spec else None,
+            "POST",
+            urls.submit,
+            endpoint=endpoint,
+            idempotent=False,
+            json=_payload(request),
+            headers=headers,
+            params=params,
+            endpoint_note=spec.note if spec else None,
         )
         body = json_object(response, endpoint)
         request_id = body.get("request_id")
@@ -230,7 +241,8 @@ class AsyncClient:
             what = "the request was cancelled" if box else "nothing was queued"
             raise errors.FalTimeoutError(
                 f"no result within client_timeout={client_timeout} s; {what}",
-                endpoint=endpoint, request_id=box[0].request_id if box else None,
+                endpoint=endpoint,
+                request_id=box[0].request_id if box else None,
             ) from None
 
     def get_handle(self, endpoint: str, request_id: str) -> AsyncRequestHandle:
@@ -256,8 +268,12 @@ class AsyncClient:
         spec, request = await self._prepare(endpoint, arguments)
         started = time.monotonic()
         response = await self._send(
-            "POST", Urls(self._target.hosts, endpoint).run, endpoint=endpoint, idempotent=False,
-            json=_payload(request), endpoint_note=spec.note if spec else None,
+            "POST",
+            Urls(self._target.hosts, endpoint).run,
+            endpoint=endpoint,
+            idempotent=False,
+            json=_payload(request),
+            endpoint_note=spec.note if spec else None,
         )
         request_id = response.headers.get("x-fal-request-id", "")
         handle = AsyncRequestHandle(
@@ -266,8 +282,9 @@ class AsyncClient:
         if request_id:
             await record_submitted(self._recorder, handle)
         # No queue; the server reports no metrics on this route, so the run time is the call's wall time.
-        result = handle.build_result(json_body(response, endpoint), queue_seconds=None,
-                                     inference_seconds=time.monotonic() - started)
+        result = handle.build_result(
+            json_body(response, endpoint), queue_seconds=None, inference_seconds=time.monotonic() - started
+        )
         if request_id:
             await record_finished(self._recorder, handle, "completed", result=result)
         return result

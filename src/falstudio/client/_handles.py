@@ -80,14 +80,18 @@ class AsyncRequestHandle:
     async def status(self, *, with_logs: bool = False) -> Status:
         """The current status (one request)."""
         response = await self.client._send(
-            "GET", self._status_url, endpoint=self.endpoint, request_id=self.request_id,
+            "GET",
+            self._status_url,
+            endpoint=self.endpoint,
+            request_id=self.request_id,
             params={"logs": "1" if with_logs else "0"},
         )
         try:
             return parse_status(response.json())
         except ValueError as exc:
-            raise errors.ServerError(f"unreadable status reply: {exc}", endpoint=self.endpoint,
-                                     request_id=self.request_id) from None
+            raise errors.ServerError(
+                f"unreadable status reply: {exc}", endpoint=self.endpoint, request_id=self.request_id
+            ) from None
 
     async def iter_events(self, *, with_logs: bool = True) -> AsyncIterator[Status]:
         """Each status change until and including :class:`Completed`; each event holds only new log lines."""
@@ -132,7 +136,9 @@ class AsyncRequestHandle:
     async def _stream(self, with_logs: bool) -> AsyncIterator[Status]:
         http = self.client._http()
         async with http.stream(
-            "GET", f"{self._status_url}/stream", params={"logs": "1" if with_logs else "0"},
+            "GET",
+            f"{self._status_url}/stream",
+            params={"logs": "1" if with_logs else "0"},
             headers={"Accept": "text/event-stream"},
         ) as response:
             if response.status_code != 200 or "text/event-stream" not in response.headers.get("content-type", ""):
@@ -198,8 +204,7 @@ class AsyncRequestHandle:
         context: dict[str, Any] = {"endpoint": self.endpoint, "request_id": self.request_id}
         if completed.cancelled:
             await self._record("cancelled", error=completed.error, error_type=completed.error_type)
-            raise errors.RequestCancelledError("the request was cancelled", error_type=completed.error_type,
-                                               **context)
+            raise errors.RequestCancelledError("the request was cancelled", error_type=completed.error_type, **context)
         try:
             response = await self.client._send("GET", self._result_url, error_type=completed.error_type, **context)
         except errors.FalError as exc:
@@ -218,8 +223,14 @@ class AsyncRequestHandle:
     def build_result(self, output: Any, **timings: float | None) -> Result:
         try:
             return parse_output(
-                output, endpoint=self.endpoint, request_id=self.request_id, request=self.request,
-                downloader=self.client, cost=self.cost, logs=self._book.entries, **timings,
+                output,
+                endpoint=self.endpoint,
+                request_id=self.request_id,
+                request=self.request,
+                downloader=self.client,
+                cost=self.cost,
+                logs=self._book.entries,
+                **timings,
             )
         except ValueError as exc:
             raise errors.ServerError(str(exc), endpoint=self.endpoint, request_id=self.request_id) from None
@@ -291,9 +302,7 @@ class SyncRequestHandle:
         ``on_update`` runs on falstudio's loop thread for every status change (keep it quick; it must not
         call the sync API). Cancelling the future cancels the request on the server.
         """
-        return self._runner.submit(
-            self._async.wait(with_logs=with_logs, on_update=on_update, cancel_on_abort=True)
-        )
+        return self._runner.submit(self._async.wait(with_logs=with_logs, on_update=on_update, cancel_on_abort=True))
 
 
 async def _aclose(events: AsyncIterator[Status]) -> None:

@@ -153,7 +153,8 @@ def json_body(response: httpx.Response, endpoint: str | None) -> Any:
     except ValueError:
         raise errors.ServerError(
             f"expected JSON from {response.request.url.path}, got {response.headers.get('content-type')!r}",
-            endpoint=endpoint, status_code=response.status_code,
+            endpoint=endpoint,
+            status_code=response.status_code,
         ) from None
 
 

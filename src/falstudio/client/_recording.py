@@ -65,8 +65,7 @@ async def notify(recorder: Recorder | None, event: Submitted | Finished) -> None
         await asyncio.to_thread(method, event)  # type: ignore[arg-type]
     except Exception as exc:
         warnings.warn(
-            f"falstudio: could not record request {event.request_id} in the run history: "
-            f"{type(exc).__name__}: {exc}",
+            f"falstudio: could not record request {event.request_id} in the run history: {type(exc).__name__}: {exc}",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -77,16 +76,30 @@ async def record_submitted(recorder: Recorder | None, handle: AsyncRequestHandle
         return
     request, cost, client = handle.request, handle.cost, handle.client
     sync_mode = request.get("sync_mode") if isinstance(request, Mapping) else getattr(request, "sync_mode", False)
-    await notify(recorder, Submitted(
-        endpoint=handle.endpoint, request_id=handle.request_id, request=redact(request) or {},
-        base_url=client.base_url, mode=client.mode, submitted_at=time.time(), sync_mode=bool(sync_mode),
-        cost_estimate=str(cost) if cost else None, cost_amount=str(cost.amount) if cost else None,
-    ))
+    await notify(
+        recorder,
+        Submitted(
+            endpoint=handle.endpoint,
+            request_id=handle.request_id,
+            request=redact(request) or {},
+            base_url=client.base_url,
+            mode=client.mode,
+            submitted_at=time.time(),
+            sync_mode=bool(sync_mode),
+            cost_estimate=str(cost) if cost else None,
+            cost_amount=str(cost.amount) if cost else None,
+        ),
+    )
 
 
 async def record_finished(
-    recorder: Recorder | None, handle: AsyncRequestHandle, state: FinalState, *, result: Result | None = None,
-    error: str | None = None, error_type: str | None = None,
+    recorder: Recorder | None,
+    handle: AsyncRequestHandle,
+    state: FinalState,
+    *,
+    result: Result | None = None,
+    error: str | None = None,
+    error_type: str | None = None,
 ) -> None:
     """Tell the recorder how a request ended; with the result's image bytes (downloaded once, kept on it)."""
     if recorder is None:
@@ -96,11 +109,19 @@ async def record_finished(
         try:
             images = list(await asyncio.gather(*(image.abytes() for image in result.images)))
         except errors.FalError as exc:
-            warnings.warn(f"falstudio: images of {handle.request_id} not recorded: {exc}", RuntimeWarning,
-                          stacklevel=2)
-    await notify(recorder, Finished(
-        endpoint=handle.endpoint, request_id=handle.request_id, state=state, finished_at=time.time(),
-        output=result.data if result is not None else None, images=images, error=error, error_type=error_type,
-        queue_seconds=result.queue_seconds if result else None,
-        inference_seconds=result.inference_seconds if result else None,
-    ))
+            warnings.warn(f"falstudio: images of {handle.request_id} not recorded: {exc}", RuntimeWarning, stacklevel=2)
+    await notify(
+        recorder,
+        Finished(
+            endpoint=handle.endpoint,
+            request_id=handle.request_id,
+            state=state,
+            finished_at=time.time(),
+            output=result.data if result is not None else None,
+            images=images,
+            error=error,
+            error_type=error_type,
+            queue_seconds=result.queue_seconds if result else None,
+            inference_seconds=result.inference_seconds if result else None,
+        ),
+    )

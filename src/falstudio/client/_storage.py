@@ -33,8 +33,9 @@ class Storage:
         headers = {"Content-Type": content_type, "Authorization": authorization}
         if file_name:
             headers["X-Fal-File-Name"] = file_name
-        response = await self._client._send("POST", f"{base}/files/upload", endpoint=None, content=data,
-                                            headers=headers)
+        response = await self._client._send(
+            "POST", f"{base}/files/upload", endpoint=None, content=data, headers=headers
+        )
         return str(json_object(response, None)["access_url"])
 
     async def _cdn_token(self) -> tuple[str, str]:
@@ -42,7 +43,10 @@ class Storage:
         if token is None or token[2] < time.time() + _TOKEN_MARGIN:
             hosts = self._client._target.hosts
             response = await self._client._send(
-                "POST", f"{hosts.rest}/storage/auth/token", endpoint=None, params={"storage_type": "fal-cdn-v3"},
+                "POST",
+                f"{hosts.rest}/storage/auth/token",
+                endpoint=None,
+                params={"storage_type": "fal-cdn-v3"},
                 json={},
             )
             body = json_object(response, None)
@@ -53,13 +57,16 @@ class Storage:
 
     async def _initiate_and_put(self, data: bytes, content_type: str, file_name: str | None) -> str:
         response = await self._client._send(
-            "POST", f"{self._client._target.hosts.rest}/storage/upload/initiate", endpoint=None,
+            "POST",
+            f"{self._client._target.hosts.rest}/storage/upload/initiate",
+            endpoint=None,
             params={"storage_type": "fal-cdn-v3"},
             json={"content_type": content_type, "file_name": file_name or "upload.bin"},
         )
         body = json_object(response, None)
-        await self._client._send("PUT", str(body["upload_url"]), endpoint=None, content=data,
-                                 headers={"Content-Type": content_type})
+        await self._client._send(
+            "PUT", str(body["upload_url"]), endpoint=None, content=data, headers={"Content-Type": content_type}
+        )
         return str(body["file_url"])
 
 

@@ -39,8 +39,11 @@ class FalError(Exception):
         self.hint = hint if hint is not None else self.default_hint
 
     def __str__(self) -> str:
-        where = [f"endpoint {self.endpoint}" if self.endpoint else "", f"request {self.request_id}"
-                 if self.request_id else "", f"HTTP {self.status_code}" if self.status_code else ""]
+        where = [
+            f"endpoint {self.endpoint}" if self.endpoint else "",
+            f"request {self.request_id}" if self.request_id else "",
+            f"HTTP {self.status_code}" if self.status_code else "",
+        ]
         context = ", ".join(w for w in where if w)
         text = f"{self.message} [{context}]" if context else self.message
         return f"{text}\n  hint: {self.hint}" if self.hint else text
@@ -163,7 +166,11 @@ def detail_errors(detail: Any) -> list[dict[str, Any]]:
 
 
 def network_error(
-    exc: httpx.TransportError, url: str, *, timeout: float | None, endpoint: str | None = None,
+    exc: httpx.TransportError,
+    url: str,
+    *,
+    timeout: float | None,
+    endpoint: str | None = None,
     request_id: str | None = None,
 ) -> NetworkError:
     """A transport failure in words: the server was unreachable, or did not answer within ``timeout``."""
@@ -173,12 +180,14 @@ def network_error(
     if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
         return NetworkError(
             f"no reply from {where} within timeout={timeout} s ({type(exc).__name__})",
-            endpoint=endpoint, request_id=request_id,
+            endpoint=endpoint,
+            request_id=request_id,
             hint="pass a larger timeout= to the client, or use subscribe()/submit() (the queue) for long jobs",
         )
     detail = f": {exc}" if str(exc) else ""
-    return NetworkError(f"could not reach {where} ({type(exc).__name__}{detail})", endpoint=endpoint,
-                        request_id=request_id)
+    return NetworkError(
+        f"could not reach {where} ({type(exc).__name__}{detail})", endpoint=endpoint, request_id=request_id
+    )
 
 
 def _without_query(url: str) -> str:
@@ -229,15 +238,17 @@ def from_response(
     plain_url = _without_query(str(response.url)) if endpoint is None and not about_request else None
     request_id = request_id or response.headers.get("x-fal-request-id")
     context: dict[str, Any] = {
-        "endpoint": endpoint, "request_id": request_id, "status_code": code, "error_type": error_type,
+        "endpoint": endpoint,
+        "request_id": request_id,
+        "status_code": code,
+        "error_type": error_type,
     }
     errors = detail_errors(detail) if code in (400, 422) and not isinstance(detail, str) else []
     types = {error_type, *(e["type"] for e in errors)}
     if "content_policy_violation" in types:
         return ContentPolicyError("content policy violation", errors=errors, **context)
     if code == 422:
-        return InvalidRequestError("the server rejected the request", errors=errors or detail_errors(detail),
-                                   **context)
+        return InvalidRequestError("the server rejected the request", errors=errors or detail_errors(detail), **context)
     text = _detail_text(detail) or response.reason_phrase
     if plain_url:
         text = f"{text} ({response.request.method} {plain_url})"
@@ -249,7 +260,8 @@ def from_response(
         if plain_url:
             return NotFoundError(f"not found: {text}", **context)
         return EndpointNotFoundError(
-            f"endpoint not found: {text}", **context,
+            f"endpoint not found: {text}",
+            **context,
             hint=endpoint_note or "check the endpoint id (falstudio.endpoints.REGISTRY lists the known ones)",
         )
     if code == 429:

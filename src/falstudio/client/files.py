@@ -48,7 +48,8 @@ async def prepare_arguments(
     if not isinstance(arguments, Mapping):
         raise InvalidRequestError(
             f"arguments must be a dict or the endpoint's request model, not {type(arguments).__name__}",
-            endpoint=endpoint, hint="pass a dict such as {'prompt': '...'}, or the endpoint's input model",
+            endpoint=endpoint,
+            hint="pass a dict such as {'prompt': '...'}, or the endpoint's input model",
         )
     strict = spec is not None
     prepared = dict(arguments)

@@ -33,8 +33,9 @@ def _image_url(value: str) -> str:
             parts = urlsplit(value)
             parts.port  # noqa: B018 - raises ValueError when out of range
         except ValueError as exc:
-            raise PydanticCustomError("image_url", "not a valid URL ({why}): '{got}'",
-                                      {"why": str(exc), "got": value[:60]}) from None
+            raise PydanticCustomError(
+                "image_url", "not a valid URL ({why}): '{got}'", {"why": str(exc), "got": value[:60]}
+            ) from None
         if not parts.hostname:
             raise PydanticCustomError("image_url", "the URL has no host: '{got}'", {"got": value[:60]})
         return value

@@ -49,8 +49,9 @@ def ceil_cent(amount: Decimal) -> Decimal:
     return (amount / CENT).to_integral_value(rounding=ROUND_CEILING) * CENT
 
 
-def _table(model: str, rows: dict[str, tuple[str, str, str]], text_per_1k: str, image_per_1k: str,
-           source: str) -> PriceTable:
+def _table(
+    model: str, rows: dict[str, tuple[str, str, str]], text_per_1k: str, image_per_1k: str, source: str
+) -> PriceTable:
     per_image = {q: dict(zip(SIZES, (Decimal(v) for v in row), strict=True)) for q, row in rows.items()}
     return PriceTable(
         model=model,
@@ -66,17 +67,23 @@ def _table(model: str, rows: dict[str, tuple[str, str, str]], text_per_1k: str, 
 GPT_IMAGE_1 = _table(
     "gpt-image-1",
     {"low": ("0.011", "0.016", "0.016"), "medium": ("0.042", "0.063", "0.063"), "high": ("0.167", "0.25", "0.25")},
-    "0.002", "0.005", "fal.ai/models/fal-ai/gpt-image-1/text-to-image (pricing); OpenAI model page",
+    "0.002",
+    "0.005",
+    "fal.ai/models/fal-ai/gpt-image-1/text-to-image (pricing); OpenAI model page",
 )
 GPT_IMAGE_1_MINI = _table(
     "gpt-image-1-mini",
     {"low": ("0.005", "0.006", "0.006"), "medium": ("0.011", "0.015", "0.015"), "high": ("0.036", "0.052", "0.052")},
-    "0.002", "0.0025", "fal.ai/models/fal-ai/gpt-image-1-mini (pricing); OpenAI model page",
+    "0.002",
+    "0.0025",
+    "fal.ai/models/fal-ai/gpt-image-1-mini (pricing); OpenAI model page",
 )
 GPT_IMAGE_15 = _table(
     "gpt-image-1.5",
     {"low": ("0.009", "0.013", "0.013"), "medium": ("0.034", "0.051", "0.050"), "high": ("0.133", "0.200", "0.199")},
-    "0.005", "0.008", "fal.ai/models/fal-ai/gpt-image-1.5 (pricing); OpenAI model page",
+    "0.005",
+    "0.008",
+    "fal.ai/models/fal-ai/gpt-image-1.5 (pricing); OpenAI model page",
 )
 
 

@@ -60,8 +60,10 @@ def _card(record: RunRecord) -> str:
         details.append(dt.datetime.fromtimestamp(record.submitted_at).strftime("%Y-%m-%d %H:%M"))
     note = ""
     if record.error:
-        note = f'<div style="font-size:10px;color:{color}" title="{escape(record.error)}">' \
-               f"{escape(record.error_type or record.error[:40])}</div>"
+        note = (
+            f'<div style="font-size:10px;color:{color}" title="{escape(record.error)}">'
+            f"{escape(record.error_type or record.error[:40])}</div>"
+        )
     elif record.in_flight and record.sync_mode:
         note = f'<div style="font-size:10px;color:{_STATE_COLORS["lost"]}">sync_mode: cannot be fetched again</div>'
     return (

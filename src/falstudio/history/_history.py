@@ -111,8 +111,10 @@ def _matcher(endpoint: str | None, text: str | None, state: str | Iterable[str] 
         states = {state} if isinstance(state, str) else set(state) if isinstance(state, Iterable) else {state}
         unknown = states - set(STATES)
         if unknown:
-            raise ValueError(f"state must be one of {', '.join(STATES)} (or a list of them); "
-                             f"got {', '.join(sorted(map(repr, unknown)))}")
+            raise ValueError(
+                f"state must be one of {', '.join(STATES)} (or a list of them); "
+                f"got {', '.join(sorted(map(repr, unknown)))}"
+            )
     endpoint_part = endpoint.lower() if endpoint else None
     text_part = text.lower() if text else None
 

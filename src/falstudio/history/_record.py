@@ -152,7 +152,7 @@ class RunRecord(BaseModel):
         if isinstance(value, list):
             return [self._rehydrate(v) for v in value]
         if isinstance(value, str) and value.startswith(FILE_REF) and self._store is not None:
-            path = (self._store.root / value[len(FILE_REF):]).resolve()
+            path = (self._store.root / value[len(FILE_REF) :]).resolve()
             if path.parent == self._store.images_dir.resolve() and path.exists():  # nothing outside images/
                 data = path.read_bytes()
                 return _images.to_data_uri(data)

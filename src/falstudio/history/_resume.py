@@ -104,10 +104,13 @@ def _fetch(store: HistoryStore, record: RunRecord, client: Any, timeout: float |
         return store.mark_lost(record, _forgotten(record))
     except errors.NetworkError as exc:
         if _is_local(record) and _refused(exc):
-            return store.mark_lost(record, (
-                f"the local server at {record.base_url} is not running any more; a local server keeps its "
-                "results only while it runs"
-            ))
+            return store.mark_lost(
+                record,
+                (
+                    f"the local server at {record.base_url} is not running any more; a local server keeps its "
+                    "results only while it runs"
+                ),
+            )
         _warn(f"could not resume {request_id} ({endpoint}): {exc}")
         return record
     except errors.FalError as exc:
@@ -126,10 +129,15 @@ def _fetch(store: HistoryStore, record: RunRecord, client: Any, timeout: float |
         except errors.FalError as exc:  # e.g. an expired CDN URL: keep the URL, say so
             _warn(f"image of {request_id} not saved: {exc}")
             break
-    return store.record_finished(_finished(
-        record, "completed", output=result.data, images=images,
-        inference_seconds=getattr(status, "inference_seconds", None),
-    ))
+    return store.record_finished(
+        _finished(
+            record,
+            "completed",
+            output=result.data,
+            images=images,
+            inference_seconds=getattr(status, "inference_seconds", None),
+        )
+    )
 
 
 def _wait_until_completed(client: Any, record: RunRecord, timeout: float | None) -> Any:
@@ -149,8 +157,9 @@ def _wait_until_completed(client: Any, record: RunRecord, timeout: float | None)
 
 
 def _finished(record: RunRecord, state: Any, **details: Any) -> Finished:
-    return Finished(endpoint=record.endpoint, request_id=record.request_id, state=state, finished_at=time.time(),
-                    **details)
+    return Finished(
+        endpoint=record.endpoint, request_id=record.request_id, state=state, finished_at=time.time(), **details
+    )
 
 
 def _forgotten(record: RunRecord) -> str:

@@ -244,16 +244,25 @@ class HistoryStore:
             if url and _images.is_data_uri(url):
                 url = None  # the bytes are on disk; keep the record small
             if data is None:
-                stored.append(StoredImage(url=url, content_type=info.get("content_type"),
-                                          width=info.get("width"), height=info.get("height")))
+                stored.append(
+                    StoredImage(
+                        url=url,
+                        content_type=info.get("content_type"),
+                        width=info.get("width"),
+                        height=info.get("height"),
+                    )
+                )
                 continue
             content_type = _images.sniff_mime(data, info.get("content_type") or "application/octet-stream")
             name, digest = store_blob(self.images_dir, data, content_type)
             width, height = info.get("width"), info.get("height")
             if not (isinstance(width, int) and isinstance(height, int)):
                 width, height = _pixel_size(data)
-            stored.append(StoredImage(path=f"images/{name}", sha256=digest, content_type=content_type,
-                                      width=width, height=height, url=url))
+            stored.append(
+                StoredImage(
+                    path=f"images/{name}", sha256=digest, content_type=content_type, width=width, height=height, url=url
+                )
+            )
         return stored
 
 
@@ -291,4 +300,3 @@ def _describe(exc: BaseException) -> str:
 
 def _warn(message: str) -> None:
     warnings.warn(message, HistoryWarning, stacklevel=3)
-

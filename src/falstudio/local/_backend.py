@@ -125,8 +125,10 @@ class Backend:
     def key_problem(self, authorization: str | None) -> str | None:
         """Why ``authorization`` is not accepted for the API (never echoing it), or None when it is."""
         if not authorization:
-            return ("Authorization header is required: send 'Authorization: Key <key>' with the key this local "
-                    "server printed (LocalServer.key)")
+            return (
+                "Authorization header is required: send 'Authorization: Key <key>' with the key this local "
+                "server printed (LocalServer.key)"
+            )
         scheme, _, value = authorization.strip().partition(" ")
         if scheme.lower() != "key" or not value.strip():
             return "Authorization header must be 'Key <key>'"
@@ -173,8 +175,10 @@ class Backend:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return "fal_webhook must be an absolute http(s) URL"
         if not self.settings.allow_remote_fetch and not is_loopback_url(url):
-            return ("This local server only calls loopback webhooks (127.0.0.1, localhost); "
-                    "start it with allow_remote_fetch=True to allow others")
+            return (
+                "This local server only calls loopback webhooks (127.0.0.1, localhost); "
+                "start it with allow_remote_fetch=True to allow others"
+            )
         return None
 
     # --- completion ---
@@ -191,8 +195,11 @@ class Backend:
         if job.output is not None:
             envelope |= {"status": "OK", "payload": job.output}
         else:
-            envelope |= {"status": "ERROR", "error": f"Invalid status code: {job.error_status}",
-                         "payload": job.error_body}
+            envelope |= {
+                "status": "ERROR",
+                "error": f"Invalid status code: {job.error_status}",
+                "payload": job.error_body,
+            }
         assert job.webhook_url is not None
         for attempt in range(WEBHOOK_ATTEMPTS):
             try:

@@ -34,8 +34,9 @@ async def require_key(request: Request) -> None:
 
 
 def too_large(limit: int) -> HTTPException:
-    return HTTPException(413, f"Request body too large: this local server accepts at most {limit} bytes "
-                              "(max_upload_bytes)")
+    return HTTPException(
+        413, f"Request body too large: this local server accepts at most {limit} bytes (max_upload_bytes)"
+    )
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -63,8 +64,17 @@ async def json_body(request: Request, limit: int) -> Any:
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..." nested too deep
         position = getattr(exc, "pos", 0)
         message = "nested too deeply" if isinstance(exc, RecursionError) else getattr(exc, "msg", str(exc))
-        raise HTTPException(422, [{"loc": ["body", position], "msg": "JSON decode error", "type": "json_invalid",
-                                   "ctx": {"error": message}}]) from None
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["body", position],
+                    "msg": "JSON decode error",
+                    "type": "json_invalid",
+                    "ctx": {"error": message},
+                }
+            ],
+        ) from None
 
 
 def _json_safe(value: Any) -> Any:

@@ -43,9 +43,8 @@ def _spec(endpoint_id: str) -> endpoints.EndpointSpec:
     app = parts[1] if len(parts) > 1 else endpoint_id
     siblings = [e for e in endpoints.REGISTRY if e.split("/")[:2] == parts[:2]]
     if siblings:
-        raise HTTPException(404, f"Endpoint \"{endpoint_id}\" not found; application \"{app}\" has: "
-                                 f"{', '.join(siblings)}")
-    raise HTTPException(404, f"Application \"{app}\" not found")
+        raise HTTPException(404, f'Endpoint "{endpoint_id}" not found; application "{app}" has: {", ".join(siblings)}')
+    raise HTTPException(404, f'Application "{app}" not found')
 
 
 async def _new_job(request: Request, endpoint_id: str, webhook: str | None = None) -> Job:
@@ -93,7 +92,7 @@ def _job(backend: Backend, app_path: str, request_id: str) -> Job | None:
 def _found(request: Request, app_path: str, request_id: str) -> Job:
     job = _job(backend_of(request), app_path, request_id)
     if job is None:
-        raise HTTPException(404, f"Request \"{request_id}\" not found")
+        raise HTTPException(404, f'Request "{request_id}" not found')
     return job
 
 
@@ -103,8 +102,9 @@ async def status_stream(request: Request, app_path: str, request_id: str) -> Res
     backend = backend_of(request)
     with_logs = request.query_params.get("logs") in _TRUE
     drop = backend.settings.faults.roll(backend.settings.faults.drop_sse)
-    return StreamingResponse(_events(backend, job, with_logs, drop), media_type="text/event-stream",
-                             headers={"cache-control": "no-cache"})
+    return StreamingResponse(
+        _events(backend, job, with_logs, drop), media_type="text/event-stream", headers={"cache-control": "no-cache"}
+    )
 
 
 async def _events(backend: Backend, job: Job, with_logs: bool, drop: bool) -> AsyncIterator[str]:
@@ -162,11 +162,22 @@ async def submit(request: Request, endpoint_id: str) -> JSONResponse:
     backend = backend_of(request)
     limit = request.query_params.get("fal_max_queue_length")
     if limit is not None and not limit.isdigit():
-        raise HTTPException(422, [{"loc": ["query", "fal_max_queue_length"], "type": "int_parsing",
-                                   "msg": f"fal_max_queue_length must be a whole number >= 0, got {limit!r}"}])
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["query", "fal_max_queue_length"],
+                    "type": "int_parsing",
+                    "msg": f"fal_max_queue_length must be a whole number >= 0, got {limit!r}",
+                }
+            ],
+        )
     if limit is not None and backend.queue.waiting >= int(limit):
-        return fal_error(429, {"detail": f"Queue is longer than fal_max_queue_length={limit}",
-                               "error_type": "queue_full"}, "queue_full")
+        return fal_error(
+            429,
+            {"detail": f"Queue is longer than fal_max_queue_length={limit}", "error_type": "queue_full"},
+            "queue_full",
+        )
     job = await _new_job(request, endpoint_id, webhook=request.query_params.get("fal_webhook"))
     position = backend.queue.position(job)
     return JSONResponse({"request_id": job.id, **job.urls(), "queue_position": position or 0, "status": job.status})

@@ -142,8 +142,16 @@ class Runner:
                 url = to_data_uri(image.data, image.content_type)
             else:
                 url = self.backend.storage.put(image.data, image.content_type, name).url(job.base_url)
-            files.append({"url": url, "content_type": image.content_type, "file_name": name,
-                          "file_size": len(image.data), "width": image.width, "height": image.height})
+            files.append(
+                {
+                    "url": url,
+                    "content_type": image.content_type,
+                    "file_name": name,
+                    "file_size": len(image.data),
+                    "width": image.width,
+                    "height": image.height,
+                }
+            )
         return {"images": files}
 
     async def _inputs(self, job: Job) -> _Inputs:
@@ -164,11 +172,16 @@ class Runner:
         try:
             return await asyncio.get_running_loop().run_in_executor(self.executor, _open_input, data)
         except (Image.DecompressionBombError, _TooLarge):
-            raise InputError(loc, f"The image has more than {MAX_INPUT_PIXELS:,} pixels; resize it (the models "
-                             "work at 1536 px at most) and send it again", "image_too_large") from None
+            raise InputError(
+                loc,
+                f"The image has more than {MAX_INPUT_PIXELS:,} pixels; resize it (the models "
+                "work at 1536 px at most) and send it again",
+                "image_too_large",
+            ) from None
         except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise InputError(loc, f"Could not read the file as an image ({type(exc).__name__})",
-                             "image_load_error") from None
+            raise InputError(
+                loc, f"Could not read the file as an image ({type(exc).__name__})", "image_load_error"
+            ) from None
 
     async def _fetch(self, job: Job, url: str, loc: list[str | int]) -> bytes:
         """Bytes of an input: a data URI, a file this server stores, or (only if allowed) a remote URL."""
@@ -180,16 +193,20 @@ class Runner:
         try:
             urlsplit(url).port  # noqa: B018 - a bad IPv6 host or port (the request model lets them through)
         except ValueError as exc:
-            raise InputError(loc, f"Invalid URL ({exc}); pass an http(s) URL or a data URI", "file_download_error") \
-                from None
+            raise InputError(
+                loc, f"Invalid URL ({exc}); pass an http(s) URL or a data URI", "file_download_error"
+            ) from None
         stored = self.backend.storage.find(url, self.backend.own_origins(job.base_url))
         if stored is not None:
             found = self.backend.storage.read(stored.id)
             if found is not None:
                 return found[0]
         if self.backend.is_own_url(url, job.base_url):
-            raise InputError(loc, "File not found on this local server (it may have been stored by an earlier run)",
-                             "file_download_error")
+            raise InputError(
+                loc,
+                "File not found on this local server (it may have been stored by an earlier run)",
+                "file_download_error",
+            )
         if not self.backend.settings.allow_remote_fetch:
             raise InputError(
                 loc,
@@ -206,8 +223,9 @@ class Runner:
         try:
             async with http.stream("GET", url, follow_redirects=True, timeout=30.0) as response:
                 if response.status_code >= 400:
-                    raise InputError(loc, f"Downloading the file failed with HTTP {response.status_code}",
-                                     "file_download_error")
+                    raise InputError(
+                        loc, f"Downloading the file failed with HTTP {response.status_code}", "file_download_error"
+                    )
                 chunks, size = [], 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)

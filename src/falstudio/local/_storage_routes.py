@@ -48,8 +48,16 @@ async def initiate(request: Request) -> dict[str, str]:
     backend = backend_of(request)
     body = await json_body(request, 64 * 1024)
     if not isinstance(body, dict):
-        raise HTTPException(422, [{"loc": ["body"], "msg": "expected an object with content_type and file_name",
-                                   "type": "model_attributes_type"}])
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["body"],
+                    "msg": "expected an object with content_type and file_name",
+                    "type": "model_attributes_type",
+                }
+            ],
+        )
     for field in ("content_type", "file_name"):
         if not isinstance(body.get(field) or "", str):
             problem = {"loc": ["body", field], "msg": f"{field} must be a string", "type": "string_type"}
@@ -88,8 +96,11 @@ async def serve_file(request: Request, file_id: str, name: str = "") -> Response
         size = data = None
     if stored is None or path is None or size is None:
         raise HTTPException(404, "File not found")
-    headers = {"cache-control": "public, max-age=31536000, immutable", "x-content-type-options": "nosniff",
-               "access-control-allow-origin": "*"}
+    headers = {
+        "cache-control": "public, max-age=31536000, immutable",
+        "x-content-type-options": "nosniff",
+        "access-control-allow-origin": "*",
+    }
     if data is not None:
         return Response(data, media_type=stored.content_type, headers=headers)
     return FileResponse(path, media_type=stored.content_type, headers=headers)

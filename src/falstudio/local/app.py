@@ -33,13 +33,26 @@ _REQUEST_ID = re.compile(r"/requests/([A-Za-z0-9_.~-]{1,128})(?:/|$)")
 _NOT_API = ("/files/", "/storage/")
 
 
-def create_app(*, key: str | None = None, latency: float = 1.0, concurrency: int = 2, faults: Faults | None = None,
-               allow_remote_fetch: bool = False, max_upload_bytes: int = 50 * 1024 * 1024,
-               storage_dir: str | None = None) -> FastAPI:
+def create_app(
+    *,
+    key: str | None = None,
+    latency: float = 1.0,
+    concurrency: int = 2,
+    faults: Faults | None = None,
+    allow_remote_fetch: bool = False,
+    max_upload_bytes: int = 50 * 1024 * 1024,
+    storage_dir: str | None = None,
+) -> FastAPI:
     """A fal-compatible app. Its live settings are ``app.state.settings`` (``key`` random when not given)."""
-    settings = Settings(key=key or secrets.token_urlsafe(24), latency=latency, concurrency=concurrency,
-                        faults=faults if faults is not None else Faults(), allow_remote_fetch=allow_remote_fetch,
-                        max_upload_bytes=max_upload_bytes, storage_dir=storage_dir)
+    settings = Settings(
+        key=key or secrets.token_urlsafe(24),
+        latency=latency,
+        concurrency=concurrency,
+        faults=faults if faults is not None else Faults(),
+        allow_remote_fetch=allow_remote_fetch,
+        max_upload_bytes=max_upload_bytes,
+        storage_dir=storage_dir,
+    )
     backend = Backend(settings)
 
     @asynccontextmanager
@@ -51,8 +64,13 @@ def create_app(*, key: str | None = None, latency: float = 1.0, concurrency: int
         finally:
             await backend.stop()
 
-    app = FastAPI(title="falstudio local fal-compatible server", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(
+        title="falstudio local fal-compatible server",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.settings = settings
     app.state.backend = backend
     app.add_middleware(_Gateway, settings=settings)
@@ -100,11 +118,20 @@ class _Gateway:
         await self.app(scope, receive, send_with_id)
 
 
-async def _send(send: Send, status: int, body: bytes, content_type: bytes,
-                headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                            *(headers or [])]})
+async def _send(
+    send: Send, status: int, body: bytes, content_type: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -112,8 +139,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail
     if exc.status_code == 405 and detail == "Method Not Allowed":  # from routing: say what would work
-        detail = (f"Method Not Allowed: {request.method} {request.url.path}; submit with POST /{{endpoint_id}}, "
-                  "poll with GET .../requests/{request_id}/status (GET / lists this server's routes)")
+        detail = (
+            f"Method Not Allowed: {request.method} {request.url.path}; submit with POST /{{endpoint_id}}, "
+            "poll with GET .../requests/{request_id}/status (GET / lists this server's routes)"
+        )
     body: dict[str, Any] = {"detail": detail}
     return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
@@ -126,5 +155,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse({"detail": "Internal server error in the local server; see its log",
-                         "error_type": "internal_server_error"}, status_code=500)
+    return JSONResponse(
+        {"detail": "Internal server error in the local server; see its log", "error_type": "internal_server_error"},
+        status_code=500,
+    )

@@ -167,8 +167,9 @@ class JobQueue:
         self._workers: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        self._workers = [asyncio.create_task(self._worker(), name=f"falstudio-worker-{i}")
-                         for i in range(self.concurrency)]
+        self._workers = [
+            asyncio.create_task(self._worker(), name=f"falstudio-worker-{i}") for i in range(self.concurrency)
+        ]
 
     async def stop(self) -> None:
         """Cancel the workers and every unfinished job."""
@@ -255,12 +256,14 @@ class JobQueue:
             logger.exception("job %s failed inside the local server", job.id)
             if not job.finished:
                 detail = "Internal error in the offline engine; see the server log"
-                job.fail(500, {"detail": detail, "error_type": "internal_server_error"}, detail,
-                         "internal_server_error")
+                job.fail(
+                    500, {"detail": detail, "error_type": "internal_server_error"}, detail, "internal_server_error"
+                )
         finally:
             if not job.finished:  # a runner that returned without finishing is a bug; never leave a job hanging
-                job.fail(500, {"detail": "Job ended without a result"}, "Job ended without a result",
-                         "internal_server_error")
+                job.fail(
+                    500, {"detail": "Job ended without a result"}, "Job ended without a result", "internal_server_error"
+                )
             self._on_finish(job)
 
     def _forget_old(self) -> None:

@@ -29,14 +29,30 @@ class LocalServer:
     127.0.0.1 unless told otherwise; every API call needs ``Authorization: Key <server.key>``.
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, key: str | None = None, latency: float = 1.0,
-                 concurrency: int = 2, faults: Faults | None = None, allow_remote_fetch: bool = False,
-                 max_upload_bytes: int = 50 * 1024 * 1024, storage_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        key: str | None = None,
+        latency: float = 1.0,
+        concurrency: int = 2,
+        faults: Faults | None = None,
+        allow_remote_fetch: bool = False,
+        max_upload_bytes: int = 50 * 1024 * 1024,
+        storage_dir: str | None = None,
+    ) -> None:
         self.host = host
         self._requested_port = port
-        self.app = create_app(key=key, latency=latency, concurrency=concurrency, faults=faults,
-                              allow_remote_fetch=allow_remote_fetch, max_upload_bytes=max_upload_bytes,
-                              storage_dir=storage_dir)
+        self.app = create_app(
+            key=key,
+            latency=latency,
+            concurrency=concurrency,
+            faults=faults,
+            allow_remote_fetch=allow_remote_fetch,
+            max_upload_bytes=max_upload_bytes,
+            storage_dir=storage_dir,
+        )
         self._settings: Settings = self.app.state.settings
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -105,11 +121,18 @@ class LocalServer:
                 return self
             sock = _bind(self.host, self._requested_port)
             self._port = sock.getsockname()[1]
-            config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on",
-                                    timeout_graceful_shutdown=2, timeout_keep_alive=30)
+            config = uvicorn.Config(
+                self.app,
+                log_level="warning",
+                access_log=False,
+                lifespan="on",
+                timeout_graceful_shutdown=2,
+                timeout_keep_alive=30,
+            )
             server = uvicorn.Server(config)
-            thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                                      name=f"falstudio-local-{self._port}")
+            thread = threading.Thread(
+                target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"falstudio-local-{self._port}"
+            )
             self._server, self._thread = server, thread
             thread.start()
             deadline = time.monotonic() + START_TIMEOUT
@@ -146,8 +169,9 @@ class LocalServer:
     def __enter__(self) -> LocalServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def __repr__(self) -> str:

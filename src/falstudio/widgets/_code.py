@@ -1,4 +1,4 @@
-""""Copy as code": a runnable snippet for a request, with secrets read from the environment.
+""" "Copy as code": a runnable snippet for a request, with secrets read from the environment.
 
 Large ``data:`` URIs are not pasted in (they can be megabytes): each becomes an ``encode_file("input-N.png")``
 call with a comment saying which image to save there. Everything else is written as a Python literal.

@@ -31,8 +31,9 @@ def axis_options(endpoint: str) -> dict[str, tuple[Any, ...]]:
 def sibling_endpoints(endpoint: str) -> tuple[str, ...]:
     """Endpoints of the same kind (text-to-image or edit) and billing as ``endpoint``: its endpoint choices."""
     spec = get(endpoint)
-    return tuple(s.id for s in REGISTRY.values()
-                 if s.kind == spec.kind and s.is_byok == spec.is_byok and s.status != "gone")
+    return tuple(
+        s.id for s in REGISTRY.values() if s.kind == spec.kind and s.is_byok == spec.is_byok and s.status != "gone"
+    )
 
 
 class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
@@ -53,9 +54,13 @@ class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
         self.prompt: ipywidgets.Textarea | None = None
         if "prompt" in model.model_fields and "prompt" not in start.axes:  # the base's prompt, editable here
             self.prompt = ipywidgets.Textarea(
-                value=str(start.base_fields.get("prompt", "")), description="prompt", continuous_update=False,
-                tooltip="The prompt every variation shares", style={"description_width": _LABEL_WIDTH},
-                layout=ipywidgets.Layout(width="min(100%, 44em)"))
+                value=str(start.base_fields.get("prompt", "")),
+                description="prompt",
+                continuous_update=False,
+                tooltip="The prompt every variation shares",
+                style={"description_width": _LABEL_WIDTH},
+                layout=ipywidgets.Layout(width="min(100%, 44em)"),
+            )
             self.prompt.observe(lambda _change: self._on_change(), "value")
             rows.append(self.prompt)
         for name, values in options.items():
@@ -65,25 +70,40 @@ class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
                 checked = {base}
             else:
                 checked = {start.base_fields.get(name, model.model_fields[name].default)}
-            boxes = {v: ipywidgets.Checkbox(value=v in checked, description=str(v), indent=False,
-                                            tooltip=f"include {name}={v}",
-                                            layout=ipywidgets.Layout(width="auto", margin="0 12px 0 0"))
-                     for v in values}
+            boxes = {
+                v: ipywidgets.Checkbox(
+                    value=v in checked,
+                    description=str(v),
+                    indent=False,
+                    tooltip=f"include {name}={v}",
+                    layout=ipywidgets.Layout(width="auto", margin="0 12px 0 0"),
+                )
+                for v in values
+            }
             for box in boxes.values():
                 box.observe(lambda _change, name=name: self._changed(name), "value")
             self._boxes[name] = boxes
             # right-aligned like the prompt's own ipywidgets label above, so the columns line up
-            label = ipywidgets.HTML(f'<div style="color:{COLOR["fg"]};text-align:right;padding-right:8px">'
-                                    f"{esc(name)}</div>",
-                                    layout=ipywidgets.Layout(width=_LABEL_WIDTH, flex="0 0 auto"))
+            label = ipywidgets.HTML(
+                f'<div style="color:{COLOR["fg"]};text-align:right;padding-right:8px">{esc(name)}</div>',
+                layout=ipywidgets.Layout(width=_LABEL_WIDTH, flex="0 0 auto"),
+            )
             self._notes[name] = ipywidgets.HTML()
-            rows.append(ipywidgets.HBox([label, *boxes.values(), self._notes[name]],
-                                        layout=ipywidgets.Layout(flex_flow="row wrap", align_items="center")))
+            rows.append(
+                ipywidgets.HBox(
+                    [label, *boxes.values(), self._notes[name]],
+                    layout=ipywidgets.Layout(flex_flow="row wrap", align_items="center"),
+                )
+            )
         fixed = [a for a in start.axes if a not in options]  # e.g. several prompts, given in code
         if fixed:
             text = "; ".join(f"{a}: {len(start.axes[a])} values" for a in fixed)
-            rows.append(ipywidgets.HTML(f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">'
-                                        f"Also varied (set in code): {esc(text)}</span>"))
+            rows.append(
+                ipywidgets.HTML(
+                    f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">'
+                    f"Also varied (set in code): {esc(text)}</span>"
+                )
+            )
         super().__init__(rows)
         self._show_notes()
 
@@ -135,8 +155,12 @@ class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
 
     def _is_default(self, name: str) -> bool:
         """Untouched and unset on the base: each endpoint then uses its own default."""
-        return name != ENDPOINT and name not in self._touched and name not in self._start.base_fields \
+        return (
+            name != ENDPOINT
+            and name not in self._touched
+            and name not in self._start.base_fields
             and name not in self._start.axes
+        )
 
     def _show_notes(self) -> None:
         for name, note in self._notes.items():

@@ -13,8 +13,12 @@ from ._html import tile_html
 from ._style import message
 
 BASELINE = "baseline"
-_PLACEHOLDER = {"failed": "No image: the request failed", "cancelled": "Cancelled", "done": "No image returned",
-                "pending": "Waiting to start"}
+_PLACEHOLDER = {
+    "failed": "No image: the request failed",
+    "cancelled": "Cancelled",
+    "done": "No image returned",
+    "pending": "Waiting to start",
+}
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,13 @@ def grid_layout(variations: Sweep) -> GridLayout:
     row_labels = tuple(
         " · ".join(_header(a, variations.axes[a][i]) for a, i in zip(row_axes, key, strict=True)) for key in ordered
     )
-    return GridLayout(row_axes, col, row_labels, tuple(_header(col, v) for v in col_values),
-                      tuple(tuple(rows[key]) for key in ordered))
+    return GridLayout(
+        row_axes,
+        col,
+        row_labels,
+        tuple(_header(col, v) for v in col_values),
+        tuple(tuple(rows[key]) for key in ordered),
+    )
 
 
 def _header(axis: str | None, value: object) -> str:
@@ -64,8 +73,10 @@ def latency_text(job: Job) -> str:
     queue, inference = getattr(result, "queue_seconds", None), getattr(result, "inference_seconds", None)
     if queue is None and inference is None:
         return f"{job.elapsed:.1f}\u00a0s in all" if job.done and job.elapsed is not None else ""
-    parts = [f"queue {queue:.1f}\u00a0s" if queue is not None else "", f"inference {inference:.1f}\u00a0s"
-             if inference is not None else ""]
+    parts = [
+        f"queue {queue:.1f}\u00a0s" if queue is not None else "",
+        f"inference {inference:.1f}\u00a0s" if inference is not None else "",
+    ]
     return " · ".join(p for p in parts if p)
 
 
@@ -121,8 +132,15 @@ def axis_title(variations: Sweep) -> str:
     return " × ".join(variations.axes) or "one request"
 
 
-def tile_markup(job: Job, baseline: Variation, thumbnail: tuple[bytes, str] | None, *, favourite: bool, px: int,
-                full_id: bool = False) -> str:
+def tile_markup(
+    job: Job,
+    baseline: Variation,
+    thumbnail: tuple[bytes, str] | None,
+    *,
+    favourite: bool,
+    px: int,
+    full_id: bool = False,
+) -> str:
     """One variation's tile as static HTML: the live grid, the notebook fallback and the export all use it."""
     title = f"#{job.variation.index}" + (" ★ favourite" if favourite else "")
     rows = caption_rows(job, baseline, full_id=full_id)

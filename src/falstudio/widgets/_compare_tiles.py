@@ -27,8 +27,15 @@ _STAR = {False: "☆ Favourite", True: "★ Favourite"}
 class CompareTile(ipywidgets.VBox):  # type: ignore[misc]
     """One variation; its thumbnail is made (image fetched and shrunk) when its job is first done."""
 
-    def __init__(self, job: Job, baseline: Job, *, thumbnail_px: int,
-                 on_star: Callable[[int, bool], None], on_enlarge: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        job: Job,
+        baseline: Job,
+        *,
+        thumbnail_px: int,
+        on_star: Callable[[int, bool], None],
+        on_enlarge: Callable[[int], None],
+    ) -> None:
         self.index = job.variation.index
         self.job = job
         self.thumbnail: tuple[bytes, str] | None = None
@@ -36,12 +43,18 @@ class CompareTile(ipywidgets.VBox):  # type: ignore[misc]
         self._baseline = baseline.variation
         self._thumbnail_px = thumbnail_px
         self._view = ipywidgets.HTML()
-        self.enlarge = ipywidgets.Button(description="Enlarge", disabled=True,
-                                         tooltip=f"Show variation #{self.index} at full size below the grid",
-                                         layout=ipywidgets.Layout(width="auto"))
-        self.star = ipywidgets.ToggleButton(value=False, description=_STAR[False],
-                                            tooltip=f"Mark variation #{self.index} as a favourite",
-                                            layout=ipywidgets.Layout(width="auto"))
+        self.enlarge = ipywidgets.Button(
+            description="Enlarge",
+            disabled=True,
+            tooltip=f"Show variation #{self.index} at full size below the grid",
+            layout=ipywidgets.Layout(width="auto"),
+        )
+        self.star = ipywidgets.ToggleButton(
+            value=False,
+            description=_STAR[False],
+            tooltip=f"Mark variation #{self.index} as a favourite",
+            layout=ipywidgets.Layout(width="auto"),
+        )
         self.enlarge.on_click(lambda _b: on_enlarge(self.index))
         self.star.observe(lambda change: self._starred(bool(change["new"]), on_star), "value")
         buttons = ipywidgets.HBox([self.enlarge, self.star], layout=ipywidgets.Layout(flex_flow="row wrap"))
@@ -98,8 +111,14 @@ def grid_box(variations: Sweep, tiles: list[CompareTile]) -> ipywidgets.GridBox:
     for label, row in zip(layout.row_labels, layout.cells, strict=True):
         children += ([cell(label)] if layout.row_axes else []) + [tiles[i] for i in row]
     columns = f"repeat({len(layout.col_labels)}, {TILE_PX}px)"
-    grid = ipywidgets.GridBox(children, layout=ipywidgets.Layout(
-        grid_template_columns=f"minmax(6em, max-content) {columns}" if layout.row_axes else columns,
-        grid_gap="10px 14px", align_items="flex-start", overflow="auto"))
+    grid = ipywidgets.GridBox(
+        children,
+        layout=ipywidgets.Layout(
+            grid_template_columns=f"minmax(6em, max-content) {columns}" if layout.row_axes else columns,
+            grid_gap="10px 14px",
+            align_items="flex-start",
+            overflow="auto",
+        ),
+    )
     grid.add_class("fs-compare-grid")
     return grid

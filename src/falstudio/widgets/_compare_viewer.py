@@ -35,24 +35,29 @@ class Viewer(ipywidgets.VBox):  # type: ignore[misc]
 
     def __init__(self) -> None:
         self.header = ipywidgets.HTML()
-        self.close_button = ipywidgets.Button(description="Close", tooltip="Close the enlarged view",
-                                              layout=ipywidgets.Layout(width="auto"))
+        self.close_button = ipywidgets.Button(
+            description="Close", tooltip="Close the enlarged view", layout=ipywidgets.Layout(width="auto")
+        )
         self.close_button.on_click(lambda _b: self.clear())
         self.body = ipywidgets.Box(layout=ipywidgets.Layout(max_width="1040px"))
-        self._bar = ipywidgets.HBox([self.header, self.close_button],
-                                    layout=ipywidgets.Layout(align_items="center", display="none"))
+        self._bar = ipywidgets.HBox(
+            [self.header, self.close_button], layout=ipywidgets.Layout(align_items="center", display="none")
+        )
         self._generation = 0
         super().__init__([self._bar, self.body])
 
     def show(self, job: Job, baseline: Job) -> threading.Thread:
         """Load and show ``job``'s full image (in the background); returns the loading thread."""
         self._generation += 1
-        self.header.value = (f'<b style="color:{COLOR["fg"]}">#{job.variation.index}</b> '
-                             f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">'
-                             f"{esc(job.variation.label())} — loading the full image…</span>")
+        self.header.value = (
+            f'<b style="color:{COLOR["fg"]}">#{job.variation.index}</b> '
+            f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">'
+            f"{esc(job.variation.label())} — loading the full image…</span>"
+        )
         self._bar.layout.display = "flex"
-        thread = threading.Thread(target=self._load, args=(job, baseline, self._generation), daemon=True,
-                                  name="falstudio-compare-viewer")
+        thread = threading.Thread(
+            target=self._load, args=(job, baseline, self._generation), daemon=True, name="falstudio-compare-viewer"
+        )
         thread.start()
         return thread
 
@@ -69,8 +74,13 @@ class Viewer(ipywidgets.VBox):  # type: ignore[misc]
                 view: ipywidgets.Widget = ipywidgets.Image(value=after, layout=ipywidgets.Layout(max_width="100%"))
                 note = "full size"
             else:
-                view = BeforeAfter(before=ref[1].bytes(), after=after, before_label=ref[0],
-                                   after_label=f"#{job.variation.index}", alt=alt_text(job.variation))
+                view = BeforeAfter(
+                    before=ref[1].bytes(),
+                    after=after,
+                    before_label=ref[0],
+                    after_label=f"#{job.variation.index}",
+                    alt=alt_text(job.variation),
+                )
                 note = f"against {ref[0]}: drag or use the arrow keys"
         except Exception as exc:  # an expired URL or a dead server: say so here
             if generation == self._generation:
@@ -81,9 +91,11 @@ class Viewer(ipywidgets.VBox):  # type: ignore[misc]
             return
         self._close_children()
         self.body.children = [view]
-        self.header.value = (f'<b style="color:{COLOR["fg"]}">#{job.variation.index}</b> '
-                             f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">'
-                             f"{esc(job.variation.label())} — {esc(note)}</span>")
+        self.header.value = (
+            f'<b style="color:{COLOR["fg"]}">#{job.variation.index}</b> '
+            f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">'
+            f"{esc(job.variation.label())} — {esc(note)}</span>"
+        )
 
     def _close_children(self) -> None:
         old, self.body.children = self.body.children, ()

@@ -45,7 +45,10 @@ class FieldControl:
         row: w.Widget = self.input
         if spec.nullable and spec.kind not in _UNSET_WHEN_EMPTY:
             self.use = w.Checkbox(
-                value=spec.default is not None, description="set", indent=False, layout=w.Layout(width="4.5em"),
+                value=spec.default is not None,
+                description="set",
+                indent=False,
+                layout=w.Layout(width="4.5em"),
                 tooltip=f"Send {spec.name}; leave unchecked to leave it unset",
             )
             self.use.observe(self._on_use, "value")
@@ -171,8 +174,9 @@ class NumberControl(FieldControl):
 
 class BoolControl(FieldControl):
     def _build(self) -> w.Widget:
-        return w.Checkbox(value=False, indent=False, description=self.spec.label,
-                          tooltip=self.spec.description or self.spec.name)
+        return w.Checkbox(
+            value=False, indent=False, description=self.spec.label, tooltip=self.spec.description or self.spec.name
+        )
 
     def _coerce(self, value: Any) -> Any:
         if not isinstance(value, bool):
@@ -277,8 +281,9 @@ class ImagesControl(FieldControl):
 
     def _build(self) -> w.Widget:
         many = self.spec.kind == "images"
-        self.editor = ImageListEditor(self.spec.label, self.spec.description,
-                                      max_items=self.spec.max_length if many else 1)
+        self.editor = ImageListEditor(
+            self.spec.label, self.spec.description, max_items=self.spec.max_length if many else 1
+        )
         return self.editor
 
     def _read(self) -> Any:
@@ -316,9 +321,16 @@ def _image_item(value: Any) -> str:
 
 
 CONTROLS: dict[str, type[FieldControl]] = {
-    "choice": ChoiceControl, "int": NumberControl, "float": NumberControl, "bool": BoolControl,
-    "text": TextControl, "long_text": TextControl, "json": JsonControl, "secret": SecretControl,
-    "image": ImagesControl, "images": ImagesControl,
+    "choice": ChoiceControl,
+    "int": NumberControl,
+    "float": NumberControl,
+    "bool": BoolControl,
+    "text": TextControl,
+    "long_text": TextControl,
+    "json": JsonControl,
+    "secret": SecretControl,
+    "image": ImagesControl,
+    "images": ImagesControl,
 }
 
 

@@ -35,8 +35,15 @@ def job_thumbnail(job: Job, px: int = EXPORT_PX) -> Thumbnail | None:
     return bytes(data), mime
 
 
-def grid_table(variations: Sweep, jobs: Sequence[Job], thumbnails: Mapping[int, Thumbnail | None],
-               favourites: Collection[int], *, px: int, full_id: bool = False) -> str:
+def grid_table(
+    variations: Sweep,
+    jobs: Sequence[Job],
+    thumbnails: Mapping[int, Thumbnail | None],
+    favourites: Collection[int],
+    *,
+    px: int,
+    full_id: bool = False,
+) -> str:
     """The tiles in a table whose row and column headers are the axis values."""
     layout = grid_layout(variations)
     head = "".join(f'<th scope="col" style="{_CELL};{_HEAD}">{esc(c)}</th>' for c in layout.col_labels)
@@ -45,15 +52,21 @@ def grid_table(variations: Sweep, jobs: Sequence[Job], thumbnails: Mapping[int, 
     for label, cells in zip(layout.row_labels, layout.cells, strict=True):
         th = f'<th scope="row" style="{_CELL};{_HEAD}">{esc(label)}</th>' if layout.row_axes else ""
         tds = "".join(
-            f'<td data-variation="{i}" style="{_CELL}">' + tile_markup(
-                jobs[i], jobs[0].variation, thumbnails.get(i), favourite=i in favourites, px=px, full_id=full_id,
-            ) + "</td>"
+            f'<td data-variation="{i}" style="{_CELL}">'
+            + tile_markup(
+                jobs[i],
+                jobs[0].variation,
+                thumbnails.get(i),
+                favourite=i in favourites,
+                px=px,
+                full_id=full_id,
+            )
+            + "</td>"
             for i in cells
         )
         rows.append(f"<tr>{th}{tds}</tr>")
     thead = f"<thead><tr>{corner}{head}</tr></thead>" if layout.col_axis else ""
-    return (f'<table style="border-collapse:collapse;color:{COLOR["fg"]}">{thead}'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+    return f'<table style="border-collapse:collapse;color:{COLOR["fg"]}">{thead}<tbody>{"".join(rows)}</tbody></table>'
 
 
 def parameter_table(variations: Sweep, jobs: Sequence[Job], favourites: Collection[int]) -> str:
@@ -64,25 +77,48 @@ def parameter_table(variations: Sweep, jobs: Sequence[Job], favourites: Collecti
     head = "".join(f'<th scope="col" style="{_CELL};{_HEAD}">{esc(c)}</th>' for c in columns)
     body = []
     for r in records:
-        values = [r["index"], "★" if r["favourite"] else "", r["endpoint"],
-                  *(describe(r["request"].get(f, ""), 200) for f in fields), r["state"], r["request_id"] or "",
-                  _seconds(r["queue_seconds"]), _seconds(r["inference_seconds"]), r["estimate"],
-                  " ".join(x for x in (r["error_type"], r["error"]) if x)]
-        body.append("<tr>" + "".join(f'<td style="{_CELL};{_wrap(c)}">{esc(x)}</td>'
-                                     for c, x in zip(columns, values, strict=True)) + "</tr>")
-    return (f'<table style="border-collapse:collapse;font-size:0.9em;color:{COLOR["fg"]}"><thead><tr>{head}</tr>'
-            f'</thead><tbody>{"".join(body)}</tbody></table>')
+        values = [
+            r["index"],
+            "★" if r["favourite"] else "",
+            r["endpoint"],
+            *(describe(r["request"].get(f, ""), 200) for f in fields),
+            r["state"],
+            r["request_id"] or "",
+            _seconds(r["queue_seconds"]),
+            _seconds(r["inference_seconds"]),
+            r["estimate"],
+            " ".join(x for x in (r["error_type"], r["error"]) if x),
+        ]
+        body.append(
+            "<tr>"
+            + "".join(f'<td style="{_CELL};{_wrap(c)}">{esc(x)}</td>' for c, x in zip(columns, values, strict=True))
+            + "</tr>"
+        )
+    return (
+        f'<table style="border-collapse:collapse;font-size:0.9em;color:{COLOR["fg"]}"><thead><tr>{head}</tr>'
+        f"</thead><tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def summary_text(variations: Sweep, jobs: Sequence[Job]) -> str:
     noun = "variation" if len(variations) == 1 else "variations"
-    return (f"{len(variations)} {noun} ({axis_title(variations)}) on {', '.join(variations.endpoints)} · "
-            f"estimated {variations.cost} in all, each request rounded up to the cent · {states_text(jobs)}")
+    return (
+        f"{len(variations)} {noun} ({axis_title(variations)}) on {', '.join(variations.endpoints)} · "
+        f"estimated {variations.cost} in all, each request rounded up to the cent · {states_text(jobs)}"
+    )
 
 
-def export_html(path: str | os.PathLike[str], variations: Sweep, jobs: Sequence[Job], *,
-                favourites: Collection[int] = (), thumbnails: Mapping[int, Thumbnail | None] | None = None,
-                mode: str | None = None, title: str = "falstudio comparison", px: int = EXPORT_PX) -> Path:
+def export_html(
+    path: str | os.PathLike[str],
+    variations: Sweep,
+    jobs: Sequence[Job],
+    *,
+    favourites: Collection[int] = (),
+    thumbnails: Mapping[int, Thumbnail | None] | None = None,
+    mode: str | None = None,
+    title: str = "falstudio comparison",
+    px: int = EXPORT_PX,
+) -> Path:
     """Write the comparison to ``path`` (``.html`` added when it has no suffix) and return the path."""
     target = Path(path)
     if not target.suffix:
@@ -90,8 +126,11 @@ def export_html(path: str | os.PathLike[str], variations: Sweep, jobs: Sequence[
     given = thumbnails or {}
     thumbs = {j.variation.index: _shrink(given.get(j.variation.index) or job_thumbnail(j, px), px) for j in jobs}
     prompt = variations.base_fields.get("prompt")
-    prompt_line = (f'<p style="margin:0 0 12px"><b>Prompt:</b> {esc(prompt)}</p>'
-                   if prompt and "prompt" not in variations.axes else "")
+    prompt_line = (
+        f'<p style="margin:0 0 12px"><b>Prompt:</b> {esc(prompt)}</p>'
+        if prompt and "prompt" not in variations.axes
+        else ""
+    )
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     where = f" · {_MODES.get(mode, mode)}" if mode else ""
     muted = style(color="#59636e", margin="0 0 12px")
@@ -104,12 +143,17 @@ def export_html(path: str | os.PathLike[str], variations: Sweep, jobs: Sequence[
         f'<footer style="{muted};margin-top:24px">Generated by falstudio {esc(__version__)} on {stamp}'
         f"{esc(where)}</footer>"
     )
-    page_style = style(margin="24px", font_family="system-ui, -apple-system, 'Segoe UI', sans-serif",
-                       font_size="14px", color="#1f2328", background="#ffffff")
+    page_style = style(
+        margin="24px",
+        font_family="system-ui, -apple-system, 'Segoe UI', sans-serif",
+        font_size="14px",
+        color="#1f2328",
+        background="#ffffff",
+    )
     document = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title></head>\n<body style=\"{page_style}\"><main>{body}</main></body></html>\n"
+        f'<title>{esc(title)}</title></head>\n<body style="{page_style}"><main>{body}</main></body></html>\n'
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(document, encoding="utf-8")

@@ -53,8 +53,14 @@ def tile_html(
     draw one behind the image; by default only when the image has transparency.
     """
     box = style(
-        width=f"{px}px", height=f"{px}px", display="flex", align_items="center", justify_content="center",
-        border=f"1px solid {COLOR['border']}", border_radius="4px", overflow="hidden",
+        width=f"{px}px",
+        height=f"{px}px",
+        display="flex",
+        align_items="center",
+        justify_content="center",
+        border=f"1px solid {COLOR['border']}",
+        border_radius="4px",
+        overflow="hidden",
         background=COLOR["bg2"],
     )
     if thumbnail is None:
@@ -86,7 +92,10 @@ def grid_html(tiles: Iterable[str], columns: int = 3, *, gap_px: int = 10) -> st
     if columns < 1:
         raise ValueError(f"columns must be at least 1, got {columns}")
     css = style(
-        display="grid", grid_template_columns=f"repeat({columns}, max-content)", gap=f"{gap_px}px",
-        align_items="start", margin="4px 0",
+        display="grid",
+        grid_template_columns=f"repeat({columns}, max-content)",
+        gap=f"{gap_px}px",
+        align_items="start",
+        margin="4px 0",
     )
     return f'<div style="{css}">{"".join(tiles)}</div>'

@@ -72,8 +72,15 @@ def thumb_html(url: str, alt: str) -> str:
 
 def img(src: str, alt: str, *, px: int = THUMB_PX) -> str:
     """An ``<img>`` with alt text and a checkerboard behind it (transparent images stay visible)."""
-    frame = style(display="inline-block", width=f"{px}px", height=f"{px}px", overflow="hidden",
-                  vertical_align="middle", font_size="0.7em", line_height="1.1")  # a broken image's alt stays inside
+    frame = style(
+        display="inline-block",
+        width=f"{px}px",
+        height=f"{px}px",
+        overflow="hidden",
+        vertical_align="middle",
+        font_size="0.7em",
+        line_height="1.1",
+    )  # a broken image's alt stays inside
     css = f"max-width:{px}px;max-height:{px}px;object-fit:contain;{CHECKERBOARD}"
     return f'<span style="{frame}"><img src="{esc(src)}" alt="{esc(alt)}" title="{esc(alt)}" style="{css}"></span>'
 
@@ -119,20 +126,35 @@ class ImageListEditor(w.VBox):
         self.max_items = max_items
         noun = "image" if max_items == 1 else "images"
         self.title = w.HTML(f"<b>{esc(label)}</b>", tooltip=description)
-        self.help = w.HTML(message("muted", f"{description} Paste a URL or a file path, upload, or call "
-                                            f"form.add_image(...) with a path, bytes or PIL image."))
+        self.help = w.HTML(
+            message(
+                "muted",
+                f"{description} Paste a URL or a file path, upload, or call "
+                f"form.add_image(...) with a path, bytes or PIL image.",
+            )
+        )
         self.rows = w.VBox()
         self.source = w.Text(
-            description=f"add {noun}", placeholder="https://…, data:image/…, or a local file path",
+            description=f"add {noun}",
+            placeholder="https://…, data:image/…, or a local file path",
             tooltip=f"An http(s) URL, a data:image URI or a path on the kernel's machine, then press Add ({label})",
-            continuous_update=False, style={"description_width": "initial"},
+            continuous_update=False,
+            style={"description_width": "initial"},
             layout=w.Layout(flex="1 1 auto", width="auto", max_width="40em"),
         )
-        self.add_button = w.Button(description="Add", icon="plus", tooltip=f"Add this image to {label}",
-                                   layout=w.Layout(width="auto", flex="0 0 auto"))
-        self.upload = w.FileUpload(accept="image/*", multiple=max_items != 1, description="Upload",
-                                   tooltip=f"Upload image files into {label} (up to about 10 MB at a time)",
-                                   layout=w.Layout(width="auto", flex="0 0 auto"))
+        self.add_button = w.Button(
+            description="Add",
+            icon="plus",
+            tooltip=f"Add this image to {label}",
+            layout=w.Layout(width="auto", flex="0 0 auto"),
+        )
+        self.upload = w.FileUpload(
+            accept="image/*",
+            multiple=max_items != 1,
+            description="Upload",
+            tooltip=f"Upload image files into {label} (up to about 10 MB at a time)",
+            layout=w.Layout(width="auto", flex="0 0 auto"),
+        )
         self.status = w.HTML()
         self._row_cache: dict[tuple[int, str], w.HBox] = {}
         self.add_button.on_click(lambda _: self._add_from_text())
@@ -185,11 +207,17 @@ class ImageListEditor(w.VBox):
         self._redraw()
 
     def _row(self, i: int, url: str) -> w.HBox:
-        remove = w.Button(description="Remove", icon="trash", tooltip=f"Remove image {i + 1} from {self.label}",
-                          layout=w.Layout(width="auto", flex="0 0 auto"))
+        remove = w.Button(
+            description="Remove",
+            icon="trash",
+            tooltip=f"Remove image {i + 1} from {self.label}",
+            layout=w.Layout(width="auto", flex="0 0 auto"),
+        )
         remove.on_click(lambda _: self.remove(i))
-        info = w.HTML(f'<span style="{style(font_size="0.9em", padding="0 8px")}" title="{esc(url[:200])}">'
-                      f"{i + 1}. {esc(describe(url))}</span>")
+        info = w.HTML(
+            f'<span style="{style(font_size="0.9em", padding="0 8px")}" title="{esc(url[:200])}">'
+            f"{i + 1}. {esc(describe(url))}</span>"
+        )
         thumb = w.HTML(thumb_html(url, f"{self.label} image {i + 1}"))
         return w.HBox([thumb, info, remove], layout=w.Layout(align_items="center"))
 
@@ -205,6 +233,7 @@ class ImageListEditor(w.VBox):
         for control in (self.source, self.add_button, self.upload):
             control.disabled = full
         self.source.placeholder = (
-            f"{self.label} is full (at most {self.max_items})" if full
+            f"{self.label} is full (at most {self.max_items})"
+            if full
             else "https://…, data:image/…, or a local file path"
         )

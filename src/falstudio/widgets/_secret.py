@@ -44,15 +44,21 @@ class SecretInput(w.VBox):
         self._source = ""
         env_hint = f" If ${env_var} is set, it is used by default." if env_var else ""
         self.password = _Password(
-            description=label, placeholder="paste the key, then press Enter",
+            description=label,
+            placeholder="paste the key, then press Enter",
             tooltip=f"{description} It is taken into Python and cleared from this field, "
-                    f"so it is never saved in the notebook.{env_hint}",
+            f"so it is never saved in the notebook.{env_hint}",
             continuous_update=False,  # one message on Enter/blur, not one per keystroke
-            style={"description_width": "initial"}, layout=w.Layout(width="100%", max_width="36em"),
+            style={"description_width": "initial"},
+            layout=w.Layout(width="100%", max_width="36em"),
         )
         self.status = w.HTML()
-        self.clear_button = w.Button(description="Clear key", icon="times", layout=w.Layout(width="auto"),
-                                     tooltip=f"Forget the {label} held in Python")
+        self.clear_button = w.Button(
+            description="Clear key",
+            icon="times",
+            layout=w.Layout(width="auto"),
+            tooltip=f"Forget the {label} held in Python",
+        )
         self.help = w.HTML(message("muted", f"{description} Held in Python only, never in the notebook.{env_hint}"))
         self.password.observe(self._on_typed, "value")
         self.clear_button.on_click(lambda _: self.clear())

@@ -50,9 +50,17 @@ def message(kind: str, text: str, *, role: str | None = None) -> str:
 def code_block(text: str) -> str:
     """Escaped text in a scrollable ``<pre>``."""
     css = style(
-        font_family=FONT_CODE, font_size="0.85em", background=COLOR["bg2"], color=COLOR["fg"],
-        border=f"1px solid {COLOR['border']}", border_radius="4px", padding="6px 8px", margin="4px 0",
-        overflow_x="auto", white_space="pre", max_height="24em",
+        font_family=FONT_CODE,
+        font_size="0.85em",
+        background=COLOR["bg2"],
+        color=COLOR["fg"],
+        border=f"1px solid {COLOR['border']}",
+        border_radius="4px",
+        padding="6px 8px",
+        margin="4px 0",
+        overflow_x="auto",
+        white_space="pre",
+        max_height="24em",
     )
     return f'<pre style="{css}">{esc(text)}</pre>'
 
@@ -72,8 +80,13 @@ def table(rows: Iterable[tuple[str, str]], *, caption: str | None = None) -> str
 def card(title_html: str, body_html: str) -> str:
     """The frame of a static fallback: a bordered box with a title line, transparent background."""
     box = style(
-        border=f"1px solid {COLOR['border']}", border_radius="6px", padding="8px 12px", margin="2px 0",
-        color=COLOR["fg"], background=COLOR["bg"], font_family="var(--jp-ui-font-family, inherit)",
+        border=f"1px solid {COLOR['border']}",
+        border_radius="6px",
+        padding="8px 12px",
+        margin="2px 0",
+        color=COLOR["fg"],
+        background=COLOR["bg"],
+        font_family="var(--jp-ui-font-family, inherit)",
         max_width="56em",
     )
     return f'<div style="{box}"><div style="margin-bottom:4px">{title_html}</div>{body_html}</div>'

@@ -71,8 +71,9 @@ class BeforeAfter(anywidget.AnyWidget):  # type: ignore[misc]
     alt = traitlets.Unicode("").tag(sync=True)  # what the images show, e.g. the edit prompt
 
     @classmethod
-    def from_images(cls, before: ImageLike, after: ImageLike, *, max_px: int | None = None,
-                    **traits: Any) -> BeforeAfter:
+    def from_images(
+        cls, before: ImageLike, after: ImageLike, *, max_px: int | None = None, **traits: Any
+    ) -> BeforeAfter:
         """Compare ``before`` with ``after``; ``max_px`` shrinks both first (smaller widget state)."""
         data = [image_bytes(before), image_bytes(after)]
         if max_px is not None:
@@ -80,8 +81,10 @@ class BeforeAfter(anywidget.AnyWidget):  # type: ignore[misc]
         return cls(before=data[0], after=data[1], **traits)
 
     def __repr__(self) -> str:
-        return (f"BeforeAfter(before={_describe(self.before)}, after={_describe(self.after)}, "
-                f"position={self.position:g}, mode={self.mode!r})")
+        return (
+            f"BeforeAfter(before={_describe(self.before)}, after={_describe(self.after)}, "
+            f"position={self.position:g}, mode={self.mode!r})"
+        )
 
     def _static_html(self) -> str:
         tiles = []

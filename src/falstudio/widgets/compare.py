@@ -43,9 +43,16 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     form. Sweeps estimated above ``confirm_above`` USD ask before they run (``None``: never ask).
     """
 
-    def __init__(self, sweep_or_base: Sweep | RequestModel | Mapping[str, Any] | None = None, *,
-                 client: Any = None, endpoint: str | None = None, confirm_above: float | None = 1.00,
-                 concurrency: int = 4, thumbnail_px: int = 256) -> None:
+    def __init__(
+        self,
+        sweep_or_base: Sweep | RequestModel | Mapping[str, Any] | None = None,
+        *,
+        client: Any = None,
+        endpoint: str | None = None,
+        confirm_above: float | None = 1.00,
+        concurrency: int = 4,
+        thumbnail_px: int = 256,
+    ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         start = _as_sweep(sweep_or_base, endpoint)
@@ -65,15 +72,19 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
         self.picker = AxisPicker(start, self._axes_changed)
         self.summary = ipywidgets.HTML()
-        self.run_button = ipywidgets.Button(description="Run", icon="play", button_style="primary",
-                                            tooltip="Run every variation")
-        self.cancel_button = ipywidgets.Button(description="Cancel", icon="stop", disabled=True,
-                                               tooltip="Cancel the variations that have not finished")
+        self.run_button = ipywidgets.Button(
+            description="Run", icon="play", button_style="primary", tooltip="Run every variation"
+        )
+        self.cancel_button = ipywidgets.Button(
+            description="Cancel", icon="stop", disabled=True, tooltip="Cancel the variations that have not finished"
+        )
         self.confirm_text = ipywidgets.HTML()
         self.yes_button = ipywidgets.Button(description="Yes, run", button_style="warning")
         self.no_button = ipywidgets.Button(description="No")
-        self.confirm_box = ipywidgets.HBox([self.confirm_text, self.yes_button, self.no_button],
-                                           layout=ipywidgets.Layout(display="none", align_items="center"))
+        self.confirm_box = ipywidgets.HBox(
+            [self.confirm_text, self.yes_button, self.no_button],
+            layout=ipywidgets.Layout(display="none", align_items="center"),
+        )
         self.run_button.on_click(lambda _b: self._clicked_run())
         self.cancel_button.on_click(lambda _b: self.cancel())
         self.yes_button.on_click(lambda _b: self._confirmed(True))
@@ -81,10 +92,14 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._grid_box = ipywidgets.VBox()
         self.viewer = Viewer()
         title = ipywidgets.HTML(f'<b style="font-size:1.15em;color:{COLOR["fg"]}">Compare variations</b>')
-        controls = ipywidgets.HBox([self.run_button, self.cancel_button, self.summary],
-                                   layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap"))
-        super().__init__([title, self.picker, controls, self.confirm_box, self._grid_box, self.viewer],
-                         layout=ipywidgets.Layout(padding="4px"))
+        controls = ipywidgets.HBox(
+            [self.run_button, self.cancel_button, self.summary],
+            layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap"),
+        )
+        super().__init__(
+            [title, self.picker, controls, self.confirm_box, self._grid_box, self.viewer],
+            layout=ipywidgets.Layout(padding="4px"),
+        )
         self.add_class("fs-compare")
         self._show_sweep()
 
@@ -106,7 +121,8 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         if not confirm and self._needs_confirmation(variations):
             raise CostConfirmationRequired(
                 f"this sweep of {len(variations)} requests is estimated at {variations.cost}, above "
-                f"confirm_above=${self.confirm_above:.2f}; call run(confirm=True) or click Run and confirm")
+                f"confirm_above=${self.confirm_above:.2f}; call run(confirm=True) or click Run and confirm"
+            )
         self._start(variations)
 
     def cancel(self) -> None:
@@ -146,16 +162,25 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def export_html(self, path: str | os.PathLike[str], *, title: str = "falstudio comparison") -> Path:
         """Write the grid, every tile's parameters and the full parameter table to one HTML file."""
         thumbnails = {t.index: t.thumbnail for t in self._tiles}
-        return _export.export_html(path, self._shown_sweep(), self.jobs, favourites=self.favourites,
-                                   thumbnails=thumbnails, mode=getattr(self.client, "mode", None), title=title)
+        return _export.export_html(
+            path,
+            self._shown_sweep(),
+            self.jobs,
+            favourites=self.favourites,
+            thumbnails=thumbnails,
+            mode=getattr(self.client, "mode", None),
+            title=title,
+        )
 
     def __repr__(self) -> str:
         if self._sweep is None and self._run is None:
             return f"Compare(invalid: {self._problem})"
         variations = self._shown_sweep()
         n = len(variations)
-        return (f"Compare({n} variation{'s' * (n != 1)}: {axis_title(variations)}; estimated {variations.cost}; "
-                f"{states_text(self.jobs)})")
+        return (
+            f"Compare({n} variation{'s' * (n != 1)}: {axis_title(variations)}; estimated {variations.cost}; "
+            f"{states_text(self.jobs)})"
+        )
 
     def _static_html(self) -> str:
         if self._sweep is None and self._run is None:
@@ -163,8 +188,10 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         variations = self._shown_sweep()
         thumbnails = {t.index: small_thumbnail(t.thumbnail[0], _STATIC_PX) for t in self._tiles if t.thumbnail}
         grid = _export.grid_table(variations, self.jobs, thumbnails, self.favourites, px=_STATIC_PX)
-        summary = f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL};margin-bottom:6px">' \
-                  f"{esc(_export.summary_text(variations, self.jobs))}</div>"
+        summary = (
+            f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL};margin-bottom:6px">'
+            f"{esc(_export.summary_text(variations, self.jobs))}</div>"
+        )
         return card("<b>Compare variations</b>", summary + f'<div style="overflow-x:auto">{grid}</div>')
 
     def close(self) -> None:
@@ -205,8 +232,10 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def _set_summary(self, variations: Sweep, note: str = "") -> None:
         count = f"{len(variations)} request{'s' if len(variations) != 1 else ''}"
         text = f"{count} · estimated {variations.cost} in all (each request rounded up to the cent)"
-        self.summary.value = (f'<span role="status" style="color:{COLOR["fg"]};font-size:{FONT_SMALL};'
-                              f'margin-left:8px">{esc(text + note)}</span>')
+        self.summary.value = (
+            f'<span role="status" style="color:{COLOR["fg"]};font-size:{FONT_SMALL};'
+            f'margin-left:8px">{esc(text + note)}</span>'
+        )
 
     def _build_grid(self, variations: Sweep, jobs: list[Job]) -> None:
         with self._lock:
@@ -218,8 +247,10 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                 for tile, job in zip(self._tiles, jobs, strict=True):
                     tile.reset(job)
                 return
-            self._tiles = [CompareTile(j, jobs[0], thumbnail_px=self.thumbnail_px, on_star=self._starred,
-                                       on_enlarge=self.enlarge) for j in jobs]
+            self._tiles = [
+                CompareTile(j, jobs[0], thumbnail_px=self.thumbnail_px, on_star=self._starred, on_enlarge=self.enlarge)
+                for j in jobs
+            ]
             self._grid_sweep = variations
             old, self._grid_box.children = self._grid_box.children, [grid_box(variations, self._tiles)]
         for grid in old:
@@ -229,8 +260,9 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         if self._sweep is None:
             return
         if self._needs_confirmation(self._sweep):
-            self.confirm_text.value = (f'<b style="color:{COLOR["fg"]}">Run {len(self._sweep)} requests for '
-                                       f"{esc(self._sweep.cost)}?</b>&nbsp;")
+            self.confirm_text.value = (
+                f'<b style="color:{COLOR["fg"]}">Run {len(self._sweep)} requests for {esc(self._sweep.cost)}?</b>&nbsp;'
+            )
             self.confirm_box.layout.display = "flex"
             return
         self._start_from_button(self._sweep)
@@ -244,8 +276,9 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         try:
             self._start(variations)
         except Exception as exc:  # a click handler's traceback is never seen: say it here
-            self.summary.value = message("error", f"could not start the sweep: {type(exc).__name__}: {exc}",
-                                         role="alert")
+            self.summary.value = message(
+                "error", f"could not start the sweep: {type(exc).__name__}: {exc}", role="alert"
+            )
 
     def _start(self, variations: Sweep) -> None:
         with self._lock:
@@ -281,8 +314,15 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                         tile.update(job)
                     except Exception as exc:  # e.g. the image could not be fetched or shown: say so in the tile
                         tile.thumbnail = None
-                        tile.update(Job(job.variation, "failed", request_id=job.request_id, result=None,
-                                        error=f"could not show the image: {exc}"))
+                        tile.update(
+                            Job(
+                                job.variation,
+                                "failed",
+                                request_id=job.request_id,
+                                result=None,
+                                error=f"could not show the image: {exc}",
+                            )
+                        )
         finally:  # whatever a tile did, the run's end must end the widget's run (wait() depends on it)
             jobs = run.jobs if run is not None else ()
             if jobs and all(j.done for j in jobs):

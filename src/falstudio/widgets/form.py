@@ -70,14 +70,20 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
         self.header = w.HTML(self._title_html() + note + _LIVE_CSS)
         self.summary = w.HTML()
         self.cost_label = w.HTML(tooltip="Estimated cost of this request")
-        self.generate_button = w.Button(description="Generate", icon="play", button_style="primary",
-                                        tooltip="Send this request", disabled=True)
+        self.generate_button = w.Button(
+            description="Generate", icon="play", button_style="primary", tooltip="Send this request", disabled=True
+        )
         self.code_toggle = w.ToggleButton(
-            description="Copy as code", icon="code", value=False,
+            description="Copy as code",
+            icon="code",
+            value=False,
             tooltip="Show a runnable snippet for this request (keys are read from the environment)",
         )
         self.code_style = w.ToggleButtons(
-            options=list(_code.STYLES), value="falstudio", description="code for", style={"button_width": "auto"},
+            options=list(_code.STYLES),
+            value="falstudio",
+            description="code for",
+            style={"button_width": "auto"},
             tooltip="Which client the snippet uses",
             tooltips=["falstudio: fs.Client().subscribe(...)", "fal_client: fal_client.subscribe(...)"],
         )
@@ -86,8 +92,10 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
         self.generate_button.on_click(lambda _: self._on_generate())
         self.code_toggle.observe(lambda _: self._show_code(), "value")
         self.code_style.observe(lambda _: self._show_code(), "value")
-        footer = w.HBox([self.generate_button, self.cost_label, self.code_toggle],
-                        layout=w.Layout(align_items="center", flex_flow="row wrap"))
+        footer = w.HBox(
+            [self.generate_button, self.cost_label, self.code_toggle],
+            layout=w.Layout(align_items="center", flex_flow="row wrap"),
+        )
         super().__init__(
             [self.header, *(c.box for c in self.controls.values()), self.summary, footer, self.code_box],
             **kwargs,
@@ -181,8 +189,9 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
                 callback(request)
             except Exception as exc:
                 name = getattr(callback, "__qualname__", type(callback).__name__)
-                self.summary.value = message("error", f"the submit callback {name} failed: {type(exc).__name__}: "
-                                                      f"{exc}", role="alert")
+                self.summary.value = message(
+                    "error", f"the submit callback {name} failed: {type(exc).__name__}: {exc}", role="alert"
+                )
                 raise
         return request
 
@@ -294,8 +303,9 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
             value = control.get()
             rows.append((esc(name), _value_html(name, value, control.spec.kind, name in data)))
         if self.errors:
-            status = message("error", f"{len(self.errors)} problem(s): "
-                                      + "; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+            status = message(
+                "error", f"{len(self.errors)} problem(s): " + "; ".join(f"{k}: {v}" for k, v in self.errors.items())
+            )
         else:
             status = message("success", "✓ valid request")
         if self.spec is not None and self.is_valid:

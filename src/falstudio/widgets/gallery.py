@@ -85,7 +85,9 @@ def request_params(request: Any) -> dict[str, Any]:
     return {
         k: v
         for k, v in body.items()
-        if k not in _SKIP_PARAMS and v != REDACTED and isinstance(v, str | int | float | bool)
+        if k not in _SKIP_PARAMS
+        and v != REDACTED
+        and isinstance(v, str | int | float | bool)
         and not (isinstance(v, str) and v.startswith(("http://", "https://", "data:")))
     }
 
@@ -98,8 +100,10 @@ def result_caption(result: Any) -> list[tuple[str, str]]:
         rows.append(("Parameters", ", ".join(f"{k}={v}" for k, v in params.items())))
     queue, inference = getattr(result, "queue_seconds", None), getattr(result, "inference_seconds", None)
     if queue is not None or inference is not None:
-        parts = [f"queue {queue:.2f} s" if queue is not None else "", f"inference {inference:.2f} s"
-                 if inference is not None else ""]
+        parts = [
+            f"queue {queue:.2f} s" if queue is not None else "",
+            f"inference {inference:.2f} s" if inference is not None else "",
+        ]
         rows.append(("Latency", " + ".join(p for p in parts if p)))
     cost = getattr(result, "cost", None)
     if cost is not None:
@@ -131,8 +135,9 @@ class ImageTile(ipywidgets.Widget):  # type: ignore[misc]
     ) -> None:
         data, mime = _thumbnail(image, thumbnail_px)
         checker = _images.has_alpha(_images.open_image(data))
-        super().__init__(thumbnail=data, mime=mime, alt=alt or "generated image",
-                         caption=[list(r) for r in caption], checker=checker)
+        super().__init__(
+            thumbnail=data, mime=mime, alt=alt or "generated image", caption=[list(r) for r in caption], checker=checker
+        )
         self.image = image
         self.save_dir = pathlib.Path(save_dir) if save_dir is not None else None
 
@@ -250,8 +255,11 @@ class Gallery(anywidget.AnyWidget):  # type: ignore[misc]
         more = len(self.tiles) - len(shown)
         muted = f"color:{COLOR['muted']};font-size:{FONT_SMALL}"
         note = f'<div style="{muted}">and {more} more</div>' if more > 0 else ""
-        body = (grid_html((t.static_html() for t in shown), min(self.columns, 4)) if shown
-                else f'<div style="{muted}">No images yet.</div>')
+        body = (
+            grid_html((t.static_html() for t in shown), min(self.columns, 4))
+            if shown
+            else f'<div style="{muted}">No images yet.</div>'
+        )
         return card(f"<b>{esc(self.title)}</b> ({len(self.tiles)})", body + note)
 
     # -- internals -------------------------------------------------------------------------------

@@ -78,7 +78,9 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
         self._status = ipywidgets.HTML(layout=ipywidgets.Layout(flex="1 1 auto"))
         self._cancel = ipywidgets.Button(
-            description="Cancel", icon="stop", tooltip="Cancel this request",
+            description="Cancel",
+            icon="stop",
+            tooltip="Cancel this request",
             layout=ipywidgets.Layout(width="auto", flex="0 0 auto"),
         )
         self._cancel.on_click(lambda _button: self.cancel())
@@ -273,21 +275,31 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             self._error.value = self._error_box(self._error_text())
 
     def _status_html(self, state: State, position: int | None) -> str:
-        label = {"submitting": "Submitting…", "queued": "Queued", "running": "Running", "done": "Done",
-                 "failed": "Failed", "cancelled": "Cancelled"}[state]
+        label = {
+            "submitting": "Submitting…",
+            "queued": "Queued",
+            "running": "Running",
+            "done": "Done",
+            "failed": "Failed",
+            "cancelled": "Cancelled",
+        }[state]
         if state == "queued" and position is not None:
             label += f" #{position + 1} in line"
         color = COLOR[_STATE_COLOR.get(state, "accent")]
-        chip = (f'<span style="display:inline-block;padding:0 8px;border:1px solid {color};border-radius:9px;'
-                f'color:{color};font-weight:600">{esc(label)}</span>')
+        chip = (
+            f'<span style="display:inline-block;padding:0 8px;border:1px solid {color};border-radius:9px;'
+            f'color:{color};font-weight:600">{esc(label)}</span>'
+        )
         detail = f"{format_seconds(self.elapsed)}"
         if state == "done" and self.result is not None:
             count = len(getattr(self.result, "images", ()) or ())
             detail += f" · {count} image{'s' if count != 1 else ''}"
         muted = f'style="color:{COLOR["muted"]};font-size:{FONT_SMALL}"'
-        return (f'<div role="status" aria-live="polite" style="color:{COLOR["fg"]}">{chip} '
-                f'<code style="font-family:{FONT_CODE}">{esc(self.endpoint)}</code> '
-                f"<span {muted}>{esc(detail)}</span></div>")
+        return (
+            f'<div role="status" aria-live="polite" style="color:{COLOR["fg"]}">{chip} '
+            f'<code style="font-family:{FONT_CODE}">{esc(self.endpoint)}</code> '
+            f"<span {muted}>{esc(detail)}</span></div>"
+        )
 
     def _log_html(self, logs: list[LogEntry], total: int) -> str:
         lines = []
@@ -300,12 +312,16 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             lines.append(f"<div>{when}{tag} {esc(entry.message)}</div>")
         kept = f", newest {len(logs)} shown" if total > len(logs) else ""
         # column-reverse keeps the box scrolled to its end, so the newest line is visible without JS.
-        box = (f"display:flex;flex-direction:column-reverse;max-height:9em;overflow:auto;font-family:{FONT_CODE};"
-               f"font-size:{FONT_SMALL};line-height:1.4;white-space:pre-wrap;overflow-wrap:anywhere;padding:2px 6px;"
-               f"background:{COLOR['bg2']};border-radius:3px;color:{COLOR['fg']}")
-        return (f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">Log ({total} lines{kept})</div>'
-                f'<div role="log" aria-label="Log of the request" tabindex="0" style="{box}">'
-                f"<div>{''.join(lines)}</div></div>")
+        box = (
+            f"display:flex;flex-direction:column-reverse;max-height:9em;overflow:auto;font-family:{FONT_CODE};"
+            f"font-size:{FONT_SMALL};line-height:1.4;white-space:pre-wrap;overflow-wrap:anywhere;padding:2px 6px;"
+            f"background:{COLOR['bg2']};border-radius:3px;color:{COLOR['fg']}"
+        )
+        return (
+            f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">Log ({total} lines{kept})</div>'
+            f'<div role="log" aria-label="Log of the request" tabindex="0" style="{box}">'
+            f"<div>{''.join(lines)}</div></div>"
+        )
 
     def _error_text(self) -> str:
         error = self.error
@@ -316,5 +332,7 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def _error_box(self, text: str) -> str:
         prefix = "Cancelled: " if self._state == "cancelled" else "Error: "
         color = COLOR["warn"] if self._state == "cancelled" else COLOR["error"]
-        return (f'<div role="alert" style="color:{color};white-space:pre-wrap;font-size:{FONT_SMALL};'
-                f'border-left:3px solid {color};padding-left:6px">{esc(prefix + text)}</div>')
+        return (
+            f'<div role="alert" style="color:{color};white-space:pre-wrap;font-size:{FONT_SMALL};'
+            f'border-left:3px solid {color};padding-left:6px">{esc(prefix + text)}</div>'
+        )

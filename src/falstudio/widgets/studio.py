@@ -29,9 +29,12 @@ HISTORY_SHOWN = 6
 _HISTORY_PX = 112
 
 _BADGE = {
-    "local": ("offline preview server", "accent",
-              "Images are drawn by falstudio's embedded local server: nothing goes to fal.ai and nothing is "
-              "billed. Set FAL_KEY (or pass a Client) to use fal.ai."),
+    "local": (
+        "offline preview server",
+        "accent",
+        "Images are drawn by falstudio's embedded local server: nothing goes to fal.ai and nothing is "
+        "billed. Set FAL_KEY (or pass a Client) to use fal.ai.",
+    ),
     "fal": ("fal.ai", "success", "Requests go to fal.ai and are billed to your fal account."),
 }
 
@@ -81,12 +84,15 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._history_enabled = history
 
         label, color, tip = _BADGE.get(self.mode, _BADGE["fal"])
-        self.badge = ipywidgets.HTML(f'<span style="{_chip_css(COLOR[color])};font-weight:600">● {esc(label)}</span>',
-                                     tooltip=tip)
+        self.badge = ipywidgets.HTML(
+            f'<span style="{_chip_css(COLOR[color])};font-weight:600">● {esc(label)}</span>', tooltip=tip
+        )
         title = ipywidgets.HTML(f'<b style="font-size:1.15em;color:{COLOR["fg"]}">falstudio Studio</b>')
         self.picker = ipywidgets.Dropdown(
-            options=[(f"{s.title} — {s.id}", s.id) for s in REGISTRY.values()], value=spec.id,
-            description="Endpoint", tooltip="The fal endpoint to call; the form below follows it",
+            options=[(f"{s.title} — {s.id}", s.id) for s in REGISTRY.values()],
+            value=spec.id,
+            description="Endpoint",
+            tooltip="The fal endpoint to call; the form below follows it",
             layout=ipywidgets.Layout(width="auto", min_width="28em"),
         )
         self.status_chip = ipywidgets.HTML()
@@ -211,8 +217,9 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _new_form(self, endpoint_id: str, values: Mapping[str, Any],
-                  secrets: Mapping[str, Any] | None = None) -> RequestForm:
+    def _new_form(
+        self, endpoint_id: str, values: Mapping[str, Any], secrets: Mapping[str, Any] | None = None
+    ) -> RequestForm:
         form = RequestForm(endpoint_id)
         accepted: dict[str, Any] = {}
         for name, value in values.items():  # keep what the new endpoint accepts, field by field
@@ -268,8 +275,11 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         tile = ipywidgets.HTML(tile_html(data, mime, alt_text(record.prompt), rows, px=_HISTORY_PX))
         known = record.endpoint in REGISTRY
         again = ipywidgets.Button(
-            description="Run again", icon="redo", disabled=not known,
-            tooltip=f"Load this request into the form: {record.prompt[:80]}" if known
+            description="Run again",
+            icon="redo",
+            disabled=not known,
+            tooltip=f"Load this request into the form: {record.prompt[:80]}"
+            if known
             else f"{record.endpoint} is not a registered endpoint",
             layout=ipywidgets.Layout(width="auto"),
         )

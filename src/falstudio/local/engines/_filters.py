@@ -28,8 +28,9 @@ def _tint(image: Image.Image, mul: tuple[float, float, float], add: tuple[float,
 def pixel_art(image: Image.Image, amount: float) -> Image.Image:
     blocks = max(16, round(64 / amount))
     scale = blocks / max(image.size)
-    small = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                         Image.Resampling.BOX)
+    small = image.resize(
+        (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.BOX
+    )
     small = small.quantize(16, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).convert("RGB")
     return small.resize(image.size, Image.Resampling.NEAREST)
 
@@ -107,8 +108,9 @@ def darken(image: Image.Image, amount: float) -> Image.Image:
 
 
 def vivid(image: Image.Image, amount: float) -> Image.Image:
-    return ImageEnhance.Contrast(ImageEnhance.Color(ImageOps.autocontrast(image, cutoff=1)).enhance(1.6 * amount)
-                                 ).enhance(1.1)
+    return ImageEnhance.Contrast(
+        ImageEnhance.Color(ImageOps.autocontrast(image, cutoff=1)).enhance(1.6 * amount)
+    ).enhance(1.1)
 
 
 def emboss(image: Image.Image, amount: float) -> Image.Image:

@@ -73,8 +73,9 @@ def add_mark(image: Image.Image) -> Image.Image:
     ox, oy = x - pad, y - pad  # only the corner is composited: a full-size layer costs more than the label
     layer = Image.new("RGBA", (width - ox, height - oy), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    draw.rounded_rectangle((0, pad - pad // 2, width - pad - ox, height - pad // 2 - oy), radius=pad,
-                           fill=(0, 0, 0, 70))
+    draw.rounded_rectangle(
+        (0, pad - pad // 2, width - pad - ox, height - pad // 2 - oy), radius=pad, fill=(0, 0, 0, 70)
+    )
     draw.text((x - ox, y - top - oy), MARK, font=label_font, fill=(255, 255, 255, 150))
     region = image.crop((ox, oy, width, height)).convert("RGBA")
     region.alpha_composite(layer)
@@ -100,4 +101,3 @@ def encode(image: Image.Image, output_format: str, description: str) -> Generate
         args["exif"] = exif
     data = image_bytes(image, fmt, **args)
     return GeneratedImage(data, f"image/{fmt}", image.width, image.height)
-

@@ -23,8 +23,9 @@ def _abstract_palette(rng: np.random.Generator) -> tuple[RGB, RGB]:
     return top, low  # type: ignore[return-value]
 
 
-def render(reading: Reading, size: tuple[int, int], detail: int, transparent: bool, seed: int,
-           log: LogFn) -> Image.Image:
+def render(
+    reading: Reading, size: tuple[int, int], detail: int, transparent: bool, seed: int, log: LogFn
+) -> Image.Image:
     """Paint the scene at ``size`` (RGBA if ``transparent``, else RGB), reporting each stage through ``log``."""
     rng = np.random.default_rng(seed)
     scale = DOWNSCALE[detail]
@@ -48,8 +49,9 @@ def render(reading: Reading, size: tuple[int, int], detail: int, transparent: bo
     stages: list[str] = ["sky"]
     stages += [o for o in ("sun", "moon", "stars", "clouds", "rainbow", "mountains") if o in objects]
     stages += ["shapes"] if abstract else ["ground"]
-    stages += [o for o in ("water", "city", "trees", "house", "boat", "birds", "flowers", "rain", "snowfall")
-               if o in objects]
+    stages += [
+        o for o in ("water", "city", "trees", "house", "boat", "birds", "flowers", "rain", "snowfall") if o in objects
+    ]
     stages.append("finish")
     done = 0
 
@@ -87,23 +89,31 @@ def render(reading: Reading, size: tuple[int, int], detail: int, transparent: bo
         if sun_x is None:
             sun_x, shine = x, (220, 226, 240)
     if stage("stars", "Scattering stars"):
-        shapes.stars(canvas, int((60, 160, 420)[detail] * w * h / 1024**2 * scale**2), 0, horizon * 0.85, rng,
-                     detail)
+        shapes.stars(canvas, int((60, 160, 420)[detail] * w * h / 1024**2 * scale**2), 0, horizon * 0.85, rng, detail)
     if stage("clouds", "Drifting clouds across the sky"):
         tint = shapes.lerp((255, 255, 255), sky_low, 0.45 if reading.sky in ("sunset", "dawn", "neon") else 0.15)
         tint = shapes.shade(tint, max(light, 0.45))
         for _ in range(int(rng.integers(3, 6)) + (2 if reading.sky == "storm" else 0)):
-            shapes.cloud(canvas, w * rng.uniform(0.0, 1.0), h * rng.uniform(0.08, 0.4), w * rng.uniform(0.15, 0.3),
-                         tint, rng, detail)
+            shapes.cloud(
+                canvas,
+                w * rng.uniform(0.0, 1.0),
+                h * rng.uniform(0.08, 0.4),
+                w * rng.uniform(0.15, 0.3),
+                tint,
+                rng,
+                detail,
+            )
     if stage("rainbow", "Arching a rainbow"):
         shapes.rainbow(canvas, w * rng.uniform(0.35, 0.65), horizon, w * rng.uniform(0.3, 0.45), detail)
     if stage("mountains", "Raising mountains"):
         haze = sky_low if not transparent else (150, 160, 180)
         layers = 2 + min(detail, 1)
-        colours = [shapes.shade(shapes.lerp(haze, (40, 50, 70), 0.3 + 0.25 * i), max(light, 0.8)) for i in
-                   range(layers)]
-        shapes.mountains(canvas, horizon, colours, rng, detail,
-                         snow_caps=reading.ground == "snow" or "alps" in reading.words)
+        colours = [
+            shapes.shade(shapes.lerp(haze, (40, 50, 70), 0.3 + 0.25 * i), max(light, 0.8)) for i in range(layers)
+        ]
+        shapes.mountains(
+            canvas, horizon, colours, rng, detail, snow_caps=reading.ground == "snow" or "alps" in reading.words
+        )
 
     water_top = None
     if "water" in objects:
@@ -115,8 +125,7 @@ def render(reading: Reading, size: tuple[int, int], detail: int, transparent: bo
             water_top, land_top = horizon, h
     else:
         land_top = horizon
-    why = ("Nothing recognisable to paint" if not reading.understood
-           else "Nothing to draw on a transparent background")
+    why = "Nothing recognisable to paint" if not reading.understood else "Nothing to draw on a transparent background"
     if stage("shapes", f"{why}: composing abstract shapes from the prompt"):
         _abstract(canvas, rng, list(reading.colours) or [sky_top, sky_low], detail)
     if stage("ground", f"Laying {reading.ground} ground"):
@@ -167,8 +176,15 @@ def render(reading: Reading, size: tuple[int, int], detail: int, transparent: bo
     return canvas
 
 
-def _trees(canvas: Image.Image, reading: Reading, rng: np.random.Generator, detail: int, light: float,
-           band: tuple[float, float], many: bool) -> None:
+def _trees(
+    canvas: Image.Image,
+    reading: Reading,
+    rng: np.random.Generator,
+    detail: int,
+    light: float,
+    band: tuple[float, float],
+    many: bool,
+) -> None:
     w, h = canvas.size
     top, bottom = band
     colour = _TREE_COLOUR.get(reading.ground, (46, 110, 52))
@@ -195,8 +211,9 @@ def _abstract(canvas: Image.Image, rng: np.random.Generator, colours: list[RGB],
         colour = colours[(i + 1) % len(colours)]
         x, y, s = w * rng.uniform(0.1, 0.9), h * rng.uniform(0.1, 0.9), w * rng.uniform(0.05, 0.15)
         if i % 2:
-            draw.regular_polygon((x, y, s), int(rng.integers(3, 7)), rotation=float(rng.uniform(0, 90)),
-                                 fill=(*colour, 230))
+            draw.regular_polygon(
+                (x, y, s), int(rng.integers(3, 7)), rotation=float(rng.uniform(0, 90)), fill=(*colour, 230)
+            )
         else:
             draw.ellipse((x - s, y - s, x + s, y + s), outline=(*colour, 255), width=max(1, int(s / 6)))
 

@@ -125,8 +125,16 @@ def stars(canvas: Image.Image, count: int, top: float, bottom: float, rng: np.ra
             draw.line((x, y - 2 * s, x, y + 2 * s), fill=(255, 255, 255, 255))
 
 
-def cloud(canvas: Image.Image, cx: float, cy: float, width: float, colour: RGB, rng: np.random.Generator,
-          detail: int, opacity: float = 0.9) -> None:
+def cloud(
+    canvas: Image.Image,
+    cx: float,
+    cy: float,
+    width: float,
+    colour: RGB,
+    rng: np.random.Generator,
+    detail: int,
+    opacity: float = 0.9,
+) -> None:
     w, h = int(width * 1.3), int(width * 0.7)
     mask = Image.new("L", (w, h), 0)
     draw = ImageDraw.Draw(mask)
@@ -145,8 +153,15 @@ def cloud(canvas: Image.Image, cx: float, cy: float, width: float, colour: RGB, 
 
 def rainbow(canvas: Image.Image, cx: float, base: float, radius: float, detail: int) -> None:
     """The upper half of a rainbow whose arcs stand on the line ``y = base``."""
-    bands = ((228, 40, 40), (240, 140, 30), (245, 220, 40), (60, 180, 70), (40, 110, 220), (80, 50, 170),
-             (140, 60, 190))
+    bands = (
+        (228, 40, 40),
+        (240, 140, 30),
+        (245, 220, 40),
+        (60, 180, 70),
+        (40, 110, 220),
+        (80, 50, 170),
+        (140, 60, 190),
+    )
     band = max(2.0, radius / 22)
     width, height = int(2 * radius + 4), int(radius + 4)
     layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
@@ -160,8 +175,9 @@ def rainbow(canvas: Image.Image, cx: float, base: float, radius: float, detail: 
     _composite(canvas, layer, int(cx - c), int(base - height))
 
 
-def mountains(canvas: Image.Image, horizon: float, colours: list[RGB], rng: np.random.Generator, detail: int,
-              snow_caps: bool) -> None:
+def mountains(
+    canvas: Image.Image, horizon: float, colours: list[RGB], rng: np.random.Generator, detail: int, snow_caps: bool
+) -> None:
     """Ridges from far (first colour) to near (last colour)."""
     w, h = canvas.size
     step = max(2, w // (48 * (detail + 1)))
@@ -187,8 +203,16 @@ def mountains(canvas: Image.Image, horizon: float, colours: list[RGB], rng: np.r
             canvas.paste((240, 244, 250, 255), (0, 0), body.crop((0, 0, w, line)))
 
 
-def water(canvas: Image.Image, top: float, colour: RGB, light: float, rng: np.random.Generator, detail: int,
-          shine_x: float | None, shine: RGB) -> None:
+def water(
+    canvas: Image.Image,
+    top: float,
+    colour: RGB,
+    light: float,
+    rng: np.random.Generator,
+    detail: int,
+    shine_x: float | None,
+    shine: RGB,
+) -> None:
     w, h = canvas.size
     near = shade(colour, 0.6 * light + 0.1)
     far = lerp(shade(colour, light), (255, 255, 255), 0.15)
@@ -229,8 +253,10 @@ def round_tree(draw: ImageDraw.ImageDraw, x: float, base: float, height: float, 
     draw.ellipse((x - r, cy - r, x + r, cy + r), fill=(*colour, 255))
     if detail > 1:
         hr = r * 0.45
-        draw.ellipse((x - r * 0.5 - hr, cy - r * 0.45 - hr, x - r * 0.5 + hr, cy - r * 0.45 + hr),
-                     fill=(*lerp(colour, (255, 255, 200), 0.25), 255))
+        draw.ellipse(
+            (x - r * 0.5 - hr, cy - r * 0.45 - hr, x - r * 0.5 + hr, cy - r * 0.45 + hr),
+            fill=(*lerp(colour, (255, 255, 200), 0.25), 255),
+        )
 
 
 def house(canvas: Image.Image, x: float, base: float, size: float, wall: RGB, light: float, detail: int) -> None:
@@ -255,8 +281,7 @@ def house(canvas: Image.Image, x: float, base: float, size: float, wall: RGB, li
         glow(canvas, x, base - size * 0.37, size * 0.9, (255, 200, 100), 0.18)
 
 
-def city(canvas: Image.Image, horizon: float, rng: np.random.Generator, detail: int, neon: bool,
-         light: float) -> None:
+def city(canvas: Image.Image, horizon: float, rng: np.random.Generator, detail: int, neon: bool, light: float) -> None:
     w, h = canvas.size
     draw = ImageDraw.Draw(canvas)
     x = -rng.uniform(0, w * 0.05)
@@ -273,8 +298,11 @@ def city(canvas: Image.Image, horizon: float, rng: np.random.Generator, detail: 
             for wy in np.arange(top + step, horizon - step, step * 1.6):
                 for wx in np.arange(x + step * 0.5, x + bw - step, step):
                     if rng.random() < (0.55 if lit else 0.8):
-                        colour = neon_colours[int(rng.integers(0, 4))] if neon else (
-                            (255, 214, 120) if lit else (190, 214, 236))
+                        colour = (
+                            neon_colours[int(rng.integers(0, 4))]
+                            if neon
+                            else ((255, 214, 120) if lit else (190, 214, 236))
+                        )
                         draw.rectangle((wx, wy, wx + step * 0.5, wy + step * 0.6), fill=(*colour, 255))
         if neon and detail and rng.random() < 0.5:
             colour = neon_colours[int(rng.integers(0, 4))]
@@ -296,15 +324,29 @@ def birds(canvas: Image.Image, count: int, top: float, bottom: float, colour: RG
 def boat(canvas: Image.Image, x: float, waterline: float, size: float, sail: RGB, light: float) -> None:
     draw = ImageDraw.Draw(canvas)
     hull = shade((96, 56, 34), max(light, 0.35))
-    draw.polygon([(x - size / 2, waterline - size * 0.18), (x + size / 2, waterline - size * 0.18),
-                  (x + size * 0.35, waterline), (x - size * 0.35, waterline)], fill=(*hull, 255))
+    draw.polygon(
+        [
+            (x - size / 2, waterline - size * 0.18),
+            (x + size / 2, waterline - size * 0.18),
+            (x + size * 0.35, waterline),
+            (x - size * 0.35, waterline),
+        ],
+        fill=(*hull, 255),
+    )
     draw.line((x, waterline - size * 0.18, x, waterline - size * 1.0), fill=(*hull, 255), width=max(1, int(size / 30)))
-    draw.polygon([(x + size * 0.03, waterline - size * 0.98), (x + size * 0.42, waterline - size * 0.24),
-                  (x + size * 0.03, waterline - size * 0.24)], fill=(*shade(sail, max(light, 0.5)), 255))
+    draw.polygon(
+        [
+            (x + size * 0.03, waterline - size * 0.98),
+            (x + size * 0.42, waterline - size * 0.24),
+            (x + size * 0.03, waterline - size * 0.24),
+        ],
+        fill=(*shade(sail, max(light, 0.5)), 255),
+    )
 
 
-def flowers(canvas: Image.Image, count: int, top: float, bottom: float, colours: list[RGB],
-            rng: np.random.Generator) -> None:
+def flowers(
+    canvas: Image.Image, count: int, top: float, bottom: float, colours: list[RGB], rng: np.random.Generator
+) -> None:
     draw = ImageDraw.Draw(canvas)
     for _ in range(count):
         y = rng.uniform(top, bottom)

@@ -29,8 +29,9 @@ _DOWNSCALE = {0: 4, 1: 2, 2: 1}
 # Things an edit can add on top of the picture ("add a rainbow"), with the words that ask for them.
 _OVERLAY_WORDS = {n: _prompt.OBJECTS[n] for n in ("sun", "moon", "stars", "clouds", "rainbow", "birds", "rain")}
 _OVERLAY_WORDS["snowfall"] = _prompt.OBJECTS["snowfall"] | {"snow", "snowy"}
-_OVERLAYS = {name: re.compile(rf"\b(?:{'|'.join(sorted(words))})\b", re.IGNORECASE)
-             for name, words in _OVERLAY_WORDS.items()}
+_OVERLAYS = {
+    name: re.compile(rf"\b(?:{'|'.join(sorted(words))})\b", re.IGNORECASE) for name, words in _OVERLAY_WORDS.items()
+}
 
 Step = Callable[[Image.Image, float, np.random.Generator, int], Image.Image]
 
@@ -71,8 +72,11 @@ def compose(inputs: list[Image.Image], size: tuple[int, int]) -> Image.Image:
     else:
         cols = math.ceil(math.sqrt(len(inputs)))
         rows = math.ceil(len(inputs) / cols)
-        cells = [(c * w // cols, r * h // rows, (c + 1) * w // cols, (r + 1) * h // rows)
-                 for r in range(rows) for c in range(cols)][: len(inputs)]
+        cells = [
+            (c * w // cols, r * h // rows, (c + 1) * w // cols, (r + 1) * h // rows)
+            for r in range(rows)
+            for c in range(cols)
+        ][: len(inputs)]
     for image, (x0, y0, x1, y1) in zip(inputs, cells, strict=True):
         tile = ImageOps.fit(image.convert("RGBA"), (x1 - x0 - gap, y1 - y0 - gap), Image.Resampling.BICUBIC)
         if mode == "RGBA":
@@ -116,16 +120,25 @@ def plan(prompt: str) -> list[tuple[str, Step]]:
 def _paint_overlay(name: str, canvas: Image.Image, rng: np.random.Generator, detail: int) -> None:
     w, h = canvas.size
     if name == "sun":
-        shapes.sun(canvas, w * rng.uniform(0.6, 0.85), h * rng.uniform(0.12, 0.25), w * 0.07, (255, 226, 120),
-                   max(detail, 1))
+        shapes.sun(
+            canvas, w * rng.uniform(0.6, 0.85), h * rng.uniform(0.12, 0.25), w * 0.07, (255, 226, 120), max(detail, 1)
+        )
     elif name == "moon":
         shapes.moon(canvas, w * rng.uniform(0.15, 0.4), h * rng.uniform(0.1, 0.22), w * 0.05, rng, max(detail, 1))
     elif name == "stars":
         shapes.stars(canvas, int(250 * w * h / 1024**2), 0, h * 0.45, rng, detail)
     elif name == "clouds":
         for _ in range(3):
-            shapes.cloud(canvas, w * rng.uniform(0.1, 0.9), h * rng.uniform(0.08, 0.3), w * 0.22, (250, 250, 252),
-                         rng, max(detail, 1), opacity=0.85)
+            shapes.cloud(
+                canvas,
+                w * rng.uniform(0.1, 0.9),
+                h * rng.uniform(0.08, 0.3),
+                w * 0.22,
+                (250, 250, 252),
+                rng,
+                max(detail, 1),
+                opacity=0.85,
+            )
     elif name == "rainbow":
         shapes.rainbow(canvas, w * 0.5, h * 0.75, w * 0.42, max(detail, 1))
     elif name == "birds":
@@ -143,8 +156,14 @@ def _caption(image: Image.Image, text: str) -> None:
     draw.text((band // 3, image.height - band * 0.78), text, font=caption_font, fill=(255, 255, 255, 235))
 
 
-def _apply(base: Image.Image, steps: list[tuple[str, Step]], amount: float, rng: np.random.Generator, detail: int,
-           log: Callable[[str, float], None]) -> Image.Image:
+def _apply(
+    base: Image.Image,
+    steps: list[tuple[str, Step]],
+    amount: float,
+    rng: np.random.Generator,
+    detail: int,
+    log: Callable[[str, float], None],
+) -> Image.Image:
     """Run the steps on an RGB working copy at the quality's resolution, then restore size and alpha."""
     factor = _DOWNSCALE[detail] if min(base.size) // _DOWNSCALE[detail] >= 16 else 1
     work = base.reduce(factor) if factor > 1 else base
@@ -159,8 +178,13 @@ def _apply(base: Image.Image, steps: list[tuple[str, Step]], amount: float, rng:
     return rgb.resize(base.size, Image.Resampling.BILINEAR) if rgb.size != base.size else rgb
 
 
-def edit(request: RequestModel | Mapping[str, Any], inputs: list[Image.Image], mask: Image.Image | None = None, *,
-         log: LogFn = no_log) -> list[GeneratedImage]:
+def edit(
+    request: RequestModel | Mapping[str, Any],
+    inputs: list[Image.Image],
+    mask: Image.Image | None = None,
+    *,
+    log: LogFn = no_log,
+) -> list[GeneratedImage]:
     """Edit ``inputs`` following ``request.prompt``: ``request.num_images`` variations, deterministic."""
     if not inputs:
         raise ValueError("edit needs at least one input image")
@@ -178,8 +202,11 @@ def edit(request: RequestModel | Mapping[str, Any], inputs: list[Image.Image], m
     if steps:
         log(f"Understood: {', '.join(name for name, _ in steps)}", 0.0)
     else:
-        log(f"No known edit instruction in {prompt[:80]!r}: applying auto-enhance and a caption instead "
-            f"(offline filters: {', '.join(i.name for i in _filters.INSTRUCTIONS)})", 0.0)
+        log(
+            f"No known edit instruction in {prompt[:80]!r}: applying auto-enhance and a caption instead "
+            f"(offline filters: {', '.join(i.name for i in _filters.INSTRUCTIONS)})",
+            0.0,
+        )
     log(f"Composing {len(inputs)} input image{'s' if len(inputs) > 1 else ''} into {size[0]}x{size[1]}", 0.05)
     original = compose(inputs, size)
     weights = edit_weights(mask, size) if mask is not None else None
@@ -194,12 +221,19 @@ def edit(request: RequestModel | Mapping[str, Any], inputs: list[Image.Image], m
         label = f"image {i + 1}/{count}: " if count > 1 else ""
         start, span = 0.15 + 0.8 * i / count, 0.8 / count
 
-        def step_log(message: str, progress: float, label: str = label, start: float = start,
-                     span: float = span) -> None:
+        def step_log(
+            message: str, progress: float, label: str = label, start: float = start, span: float = span
+        ) -> None:
             log(label + message, start + span * 0.9 * progress)
 
-        edited = _apply(original, steps or [("auto-enhance", _filter_step(_filters.vivid))], 1.0 + 0.25 * i,
-                        np.random.default_rng(seed + i), detail, step_log)
+        edited = _apply(
+            original,
+            steps or [("auto-enhance", _filter_step(_filters.vivid))],
+            1.0 + 0.25 * i,
+            np.random.default_rng(seed + i),
+            detail,
+            step_log,
+        )
         if weights is not None:
             edited = Image.composite(edited, original, weights)
         if not steps:

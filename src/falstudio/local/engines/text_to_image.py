@@ -35,8 +35,9 @@ def seed_of(endpoint_id: str, fields: Mapping[str, Any], index: int) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
-def generate(request: RequestModel | Mapping[str, Any], endpoint_id: str, *,
-             log: LogFn = no_log) -> list[GeneratedImage]:
+def generate(
+    request: RequestModel | Mapping[str, Any], endpoint_id: str, *, log: LogFn = no_log
+) -> list[GeneratedImage]:
     """Paint ``request.num_images`` pictures for a text-to-image request."""
     req = as_request(request, endpoint_id)
     prompt = str(getattr(req, "prompt", ""))
@@ -48,8 +49,11 @@ def generate(request: RequestModel | Mapping[str, Any], endpoint_id: str, *,
 
     reading = _prompt.read(prompt)
     drawn = sorted(_prompt.with_defaults(reading))
-    log(f"Offline engine: {reading.sky} sky, {reading.ground} ground"
-        + (f", drawing {', '.join(drawn)}" if drawn else ""), 0.0)
+    log(
+        f"Offline engine: {reading.sky} sky, {reading.ground} ground"
+        + (f", drawing {', '.join(drawn)}" if drawn else ""),
+        0.0,
+    )
     if reading.not_drawn:
         log(f"Not drawn offline (no picture for these words): {', '.join(reading.not_drawn[:12])}", 0.0)
     fields = {"prompt": prompt, "size": size, "quality": quality, "transparent": transparent}
@@ -57,9 +61,14 @@ def generate(request: RequestModel | Mapping[str, Any], endpoint_id: str, *,
     for i in range(count):
         step = scaled_log(log, i / count, 1 / count)
         label = f"image {i + 1}/{count}: " if count > 1 else ""
-        picture = _scene.render(reading, size, DETAIL.get(quality, 1), transparent, seed_of(endpoint_id, fields, i),
-                                lambda message, progress, label=label, step=step: step(label + message,
-                                                                                       progress * 0.9))
+        picture = _scene.render(
+            reading,
+            size,
+            DETAIL.get(quality, 1),
+            transparent,
+            seed_of(endpoint_id, fields, i),
+            lambda message, progress, label=label, step=step: step(label + message, progress * 0.9),
+        )
         add_mark(picture)
         step(f"{label}Encoding {output_format} ({size[0]}x{size[1]})", 0.95)
         images.append(encode(picture, output_format, f"{prompt[:200]} ({endpoint_id}, quality {quality})"))
