@@ -13,7 +13,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ._base import RequestModel
 
-ImageSize = Literal["auto", "1024x1024", "1536x1024", "1024x1536"]
+GptImage1Size = Literal["auto", "1024x1024", "1536x1024", "1024x1536"]
 FixedImageSize = Literal["1024x1024", "1536x1024", "1024x1536"]
 Background = Literal["auto", "transparent", "opaque"]
 Quality = Literal["auto", "low", "medium", "high"]
@@ -60,7 +60,9 @@ ImageUrls = Annotated[
         description="URLs (or data URIs) of the images to edit or use as references; 1 to 16 images.",
     ),
 ]
-SizeField = Annotated[ImageSize, Field(description="Aspect ratio and size of the output; auto lets the model pick.")]
+SizeField = Annotated[
+    GptImage1Size, Field(description="Aspect ratio and size of the output; auto lets the model pick.")
+]
 FixedSizeField = Annotated[FixedImageSize, Field(description="Aspect ratio and size of the output.")]
 BackgroundField = Annotated[
     Background, Field(description="Background of the output; transparent needs png or webp output.")

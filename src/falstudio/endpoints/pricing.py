@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
+
+from . import sizes
 
 CENT = Decimal("0.01")
 TOKENS_PER_WORD = 4  # fal's own rule of thumb for prompt tokens
@@ -24,6 +27,7 @@ class PriceTable:
     source: str
     as_of: str
     billed_by: str = "fal"  # "fal" or "OpenAI" (bring-your-own-key endpoints)
+    input_fidelity: str = "low"  # fidelity input images are priced at when a request does not say
 
     def image_price(self, quality: str, size: str) -> Decimal:
         return self.per_image[quality][size]
@@ -31,15 +35,20 @@ class PriceTable:
 
 @dataclass(frozen=True)
 class CostEstimate:
-    """An estimate for one request. ``amount`` is what fal would bill, in USD."""
+    """An estimate for one request. ``amount`` is what fal would bill, in USD.
+
+    ``is_upper_bound``: an ``auto`` value was priced at its dearest; ``is_approximate``: a size off fal's table
+    was priced from a nearby one (``explanation`` says how). Shown as ``≤ $0.41`` and ``~$0.12``.
+    """
 
     amount: Decimal
     is_upper_bound: bool
     explanation: str
     breakdown: dict[str, Any] = field(default_factory=dict, compare=False)
+    is_approximate: bool = False
 
     def __str__(self) -> str:
-        return f"{'≤ ' if self.is_upper_bound else ''}${self.amount:.2f}"
+        return f"{'≤ ' if self.is_upper_bound else '~' if self.is_approximate else ''}${self.amount:.2f}"
 
     def __float__(self) -> float:
         return float(self.amount)
@@ -86,37 +95,71 @@ GPT_IMAGE_15 = _table(
     "fal.ai/models/fal-ai/gpt-image-1.5 (pricing); OpenAI model page",
 )
 
+# fal's per-image table for GPT Image 2 (token-billed; longer prompts and input images add tokens).
+_GPT_IMAGE_2_ROWS = {  # size: (low, medium, high)
+    "1024x768": ("0.01", "0.04", "0.15"),
+    "1024x1024": ("0.01", "0.06", "0.22"),
+    "1024x1536": ("0.01", "0.05", "0.17"),
+    "1920x1080": ("0.01", "0.04", "0.16"),
+    "2560x1440": ("0.01", "0.06", "0.23"),
+    "3840x2160": ("0.02", "0.11", "0.41"),
+}
+GPT_IMAGE_2 = PriceTable(
+    model="gpt-image-2",
+    per_image={
+        q: {size: Decimal(row[i]) for size, row in _GPT_IMAGE_2_ROWS.items()}
+        for i, q in enumerate(("low", "medium", "high"))
+    },
+    text_per_token=Decimal("5.00") / 1_000_000,
+    image_in_per_token=Decimal("8.00") / 1_000_000,
+    source="fal.ai/models/openai/gpt-image-2 (pricing: per-image table by size and quality; tokens per 1M: "
+    "text $5.00 in, image $8.00 in)",
+    as_of="2026-12-02",
+    input_fidelity="high",  # GPT Image 2 has no input_fidelity field: inputs are priced at the dearer rate
+)
+
 
 def estimate(table: PriceTable, request: Any) -> CostEstimate:
-    """Estimate one request against ``table``; ``auto`` quality/size give an upper bound."""
+    """Estimate one request against ``table``; ``auto`` quality/size give an upper bound, sizes off the table
+    an approximation (each says how it was made)."""
     n = int(getattr(request, "num_images", 1))
     quality = str(getattr(request, "quality", "auto"))
-    size = str(getattr(request, "image_size", "auto"))
-    assumed: list[str] = []
+    assumed: list[str] = []  # these make the amount an upper bound
+    approximations: list[str] = []  # these make it an approximation
+    remarks: list[str] = []
     if quality == "auto":
         quality = "high"
         assumed.append("quality auto priced as high")
-    if size == "auto":
-        size = max(SIZES, key=lambda s: table.image_price(quality, s))
-        assumed.append(f"size auto priced as {size}")
-    images = n * table.image_price(quality, size)
+    size_value = getattr(request, "image_size", "auto")
+    if (
+        quality == "high"
+        and "quality" not in getattr(request, "model_fields_set", {"quality"})
+        and "low" in table.per_image
+    ):
+        low = _size_price(table, "low", size_value)[1]
+        remarks.append(f"quality not set, so fal's default high is priced; low would be ${_shown(low)} per image")
+    size, price, size_note, bound = _size_price(table, quality, size_value)
+    if size_note:
+        (assumed if bound else approximations).append(size_note)
+    images = n * price
     words = len(str(getattr(request, "prompt", "")).split())
     text_tokens = words * TOKENS_PER_WORD
     text = text_tokens * table.text_per_token
     inputs = len(getattr(request, "image_urls", None) or [])
-    fidelity = str(getattr(request, "input_fidelity", "low"))
+    fidelity = str(getattr(request, "input_fidelity", table.input_fidelity))
     image_tokens = inputs * INPUT_IMAGE_TOKENS.get(fidelity, INPUT_IMAGE_TOKENS["low"])
     image_in = image_tokens * table.image_in_per_token
     amount = ceil_cent(images + text + image_in)
 
-    parts = [f"{n} × {quality} {size} at ${table.image_price(quality, size)}"]
+    parts = [f"{n} × {quality} {size} at ${_shown(price)}"]
     if text_tokens:
         parts.append(f"~{text_tokens} prompt tokens")
     if image_tokens:
         parts.append(f"~{image_tokens} input-image tokens")
-    explanation = " + ".join(parts) + f" = {'at most ' if assumed else ''}${amount:.2f}, rounded up to the cent"
-    if assumed:
-        explanation += f" ({'; '.join(assumed)})"
+    total_text = "at most " if assumed else ("about " if approximations else "")
+    explanation = " + ".join(parts) + f" = {total_text}${amount:.2f}, rounded up to the cent"
+    if assumed or approximations or remarks:
+        explanation += f" ({'; '.join(assumed + approximations + remarks)})"
     if table.billed_by != "fal":
         explanation += f"; billed to your key by {table.billed_by}, not by fal"
     return CostEstimate(
@@ -133,16 +176,55 @@ def estimate(table: PriceTable, request: Any) -> CostEstimate:
             "input_image_tokens": image_tokens,
             "unrounded": images + text + image_in,
         },
+        is_approximate=bool(approximations) and not assumed,
     )
+
+
+def _shown(price: Decimal) -> Decimal:
+    """A list price as listed; a scaled one to a tenth of a cent."""
+    return price if price == price.quantize(Decimal("0.001")) else price.quantize(Decimal("0.0001"))
+
+
+def _size_price(table: PriceTable, quality: str, value: Any) -> tuple[str, Decimal, str, bool]:
+    """``(size priced, price per image, how it was priced, is an upper bound)`` for an ``image_size`` value."""
+    row = table.per_image[quality]
+    dims = sizes.dimensions(value)
+    if dims is None:  # auto, or a value only fal understands
+        dearest = max(row, key=lambda s: row[s])
+        return dearest, row[dearest], f"size {value} priced as {dearest}", True
+    w, h = dims
+    key, turned = f"{w}x{h}", f"{h}x{w}"
+    preset = f"{value} priced as {key}, fal's usual pixels for that preset; {sizes.PRESETS_UNVERIFIED}"
+    via = preset if isinstance(value, str) and value in sizes.PRESET_PIXELS else ""
+    if key in row:
+        return key, row[key], via, False
+    if turned in row:
+        return key, row[turned], _join(via, f"{key} priced as {turned}, the same size turned"), False
+    pixels = w * h
+    nearest = min(row, key=lambda s: abs(math.log(pixels / _pixels(s))))
+    price = row[nearest] * pixels / _pixels(nearest)
+    scaled = f"{key} is not on fal's table: scaled by pixel count from {nearest} (${row[nearest]})"
+    return key, price, _join(via, scaled), False
+
+
+def _pixels(size: str) -> int:
+    w, _, h = size.partition("x")
+    return int(w) * int(h)
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
 
 
 def total(estimates: list[CostEstimate]) -> CostEstimate:
     """The sum of several requests' estimates (each already rounded up to the cent, as billed)."""
     amount = sum((e.amount for e in estimates), Decimal(0))
     bound = any(e.is_upper_bound for e in estimates)
+    approximate = not bound and any(e.is_approximate for e in estimates)
+    how = "at most " if bound else "about " if approximate else ""
     return CostEstimate(
         amount=amount,
         is_upper_bound=bound,
-        explanation=f"{len(estimates)} requests, each rounded up to the cent: {'at most ' if bound else ''}"
-        f"${amount:.2f}",
+        explanation=f"{len(estimates)} requests, each rounded up to the cent: {how}${amount:.2f}",
+        is_approximate=approximate,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,11 +12,13 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from . import gpt_image as m
+from . import lifecycle as life
 from ._base import ImageOutput, RequestModel
-from .pricing import GPT_IMAGE_1, GPT_IMAGE_1_MINI, GPT_IMAGE_15, CostEstimate, PriceTable, estimate
+from .gpt_image_2 import GptImage2EditRequest, GptImage2Request
+from .lifecycle import Lifecycle, Status
+from .pricing import GPT_IMAGE_1, GPT_IMAGE_1_MINI, GPT_IMAGE_2, GPT_IMAGE_15, CostEstimate, PriceTable, estimate
 
 Kind = Literal["text-to-image", "image-edit"]
-Status = Literal["active", "deprecated", "gone"]
 
 
 class UnknownEndpointError(LookupError):
@@ -34,7 +37,11 @@ class UnknownEndpointError(LookupError):
 
 @dataclass(frozen=True)
 class EndpointSpec:
-    """What falstudio knows about one endpoint."""
+    """What falstudio knows about one endpoint.
+
+    ``status`` is the lifecycle status on the day the registry was loaded; :meth:`status_on` and
+    :meth:`note_on` work it out from ``lifecycle``'s dates for any day (default: today).
+    """
 
     id: str
     title: str
@@ -44,7 +51,21 @@ class EndpointSpec:
     prices: PriceTable
     status: Status
     docs_url: str
-    note: str = ""
+    note: str = ""  # what holds whatever the date (e.g. who bills)
+    lifecycle: Lifecycle | None = None
+
+    @property
+    def successor(self) -> str | None:
+        """The endpoint to use instead of this one, if it is deprecated or retired."""
+        return self.lifecycle.successor if self.lifecycle is not None else None
+
+    def status_on(self, today: datetime.date | None = None) -> Status:
+        return self.lifecycle.status(today) if self.lifecycle is not None else self.status
+
+    def note_on(self, today: datetime.date | None = None) -> str:
+        """The lifecycle as of ``today`` in words, then :attr:`note`."""
+        dated = self.lifecycle.note(today) if self.lifecycle is not None else ""
+        return " ".join(part for part in (dated, self.note) if part)
 
     @property
     def is_byok(self) -> bool:
@@ -66,101 +87,87 @@ def _docs(endpoint_id: str) -> str:
     return f"https://fal.ai/models/{endpoint_id}/api"
 
 
-_GPT1_NOTE = (
-    "OpenAI shut gpt-image-1 down on 2026-10-23; fal may stop serving it. fal-ai/gpt-image-1.5 is the successor."
-)
-_MINI_15_NOTE = "OpenAI retires this model on 2026-12-01."
-_BYOK_NOTE = "Billed to your OpenAI key by OpenAI. " + _GPT1_NOTE
+_BYOK_NOTE = "Billed to your OpenAI key by OpenAI."
 _OPENAI_BILLS = dataclasses.replace(GPT_IMAGE_1, billed_by="OpenAI")
 
+
+def _spec(
+    endpoint_id: str,
+    title: str,
+    kind: Kind,
+    model: type[RequestModel],
+    prices: PriceTable,
+    lifecycle: Lifecycle,
+    note: str = "",
+) -> EndpointSpec:
+    return EndpointSpec(
+        endpoint_id, title, kind, model, ImageOutput, prices, lifecycle.status(), _docs(endpoint_id), note, lifecycle
+    )
+
+
+T2I: Kind = "text-to-image"
+EDIT: Kind = "image-edit"
 _SPECS = [
-    EndpointSpec(
+    _spec("openai/gpt-image-2", "GPT Image 2", T2I, GptImage2Request, GPT_IMAGE_2, life.LIVE),
+    _spec("openai/gpt-image-2/edit", "GPT Image 2 — edit", EDIT, GptImage2EditRequest, GPT_IMAGE_2, life.LIVE),
+    _spec(
         "fal-ai/gpt-image-1/edit-image/byok",
         "GPT Image 1 — edit (your OpenAI key)",
-        "image-edit",
+        EDIT,
         m.GptImage1EditByokRequest,
-        ImageOutput,
         _OPENAI_BILLS,
-        "deprecated",
-        _docs("fal-ai/gpt-image-1/edit-image/byok"),
+        life.gpt_image_1(EDIT, fal_deprecated=True),
         _BYOK_NOTE,
     ),
-    EndpointSpec(
+    _spec(
         "fal-ai/gpt-image-1-mini",
         "GPT Image 1 Mini",
-        "text-to-image",
+        T2I,
         m.GptImage1MiniRequest,
-        ImageOutput,
         GPT_IMAGE_1_MINI,
-        "deprecated",
-        _docs("fal-ai/gpt-image-1-mini"),
-        _MINI_15_NOTE,
+        life.gpt_image_1_mini(T2I),
     ),
-    EndpointSpec(
+    _spec(
         "fal-ai/gpt-image-1-mini/edit",
         "GPT Image 1 Mini — edit",
-        "image-edit",
+        EDIT,
         m.GptImage1MiniEditRequest,
-        ImageOutput,
         GPT_IMAGE_1_MINI,
-        "deprecated",
-        _docs("fal-ai/gpt-image-1-mini/edit"),
-        _MINI_15_NOTE,
+        life.gpt_image_1_mini(EDIT),
     ),
-    EndpointSpec(
+    _spec(
         "fal-ai/gpt-image-1/text-to-image",
         "GPT Image 1",
-        "text-to-image",
+        T2I,
         m.GptImage1TextToImageRequest,
-        ImageOutput,
         GPT_IMAGE_1,
-        "deprecated",
-        _docs("fal-ai/gpt-image-1/text-to-image"),
-        _GPT1_NOTE,
+        life.gpt_image_1(T2I),
     ),
-    EndpointSpec(
+    _spec(
         "fal-ai/gpt-image-1/text-to-image/byok",
         "GPT Image 1 (your OpenAI key)",
-        "text-to-image",
+        T2I,
         m.GptImage1TextToImageByokRequest,
-        ImageOutput,
         _OPENAI_BILLS,
-        "deprecated",
-        _docs("fal-ai/gpt-image-1/text-to-image/byok"),
+        life.gpt_image_1(T2I),
         _BYOK_NOTE,
     ),
-    EndpointSpec(
+    _spec(
         "fal-ai/gpt-image-1/edit-image",
         "GPT Image 1 — edit",
-        "image-edit",
+        EDIT,
         m.GptImage1EditRequest,
-        ImageOutput,
         GPT_IMAGE_1,
-        "deprecated",
-        _docs("fal-ai/gpt-image-1/edit-image"),
-        _GPT1_NOTE,
+        life.gpt_image_1(EDIT),
     ),
-    EndpointSpec(
-        "fal-ai/gpt-image-1.5",
-        "GPT Image 1.5",
-        "text-to-image",
-        m.GptImage15Request,
-        ImageOutput,
-        GPT_IMAGE_15,
-        "deprecated",
-        _docs("fal-ai/gpt-image-1.5"),
-        _MINI_15_NOTE,
-    ),
-    EndpointSpec(
+    _spec("fal-ai/gpt-image-1.5", "GPT Image 1.5", T2I, m.GptImage15Request, GPT_IMAGE_15, life.gpt_image_15(T2I)),
+    _spec(
         "fal-ai/gpt-image-1.5/edit",
         "GPT Image 1.5 — edit",
-        "image-edit",
+        EDIT,
         m.GptImage15EditRequest,
-        ImageOutput,
         GPT_IMAGE_15,
-        "deprecated",
-        _docs("fal-ai/gpt-image-1.5/edit"),
-        _MINI_15_NOTE,
+        life.gpt_image_15(EDIT),
     ),
 ]
 
