@@ -242,7 +242,7 @@ def test_run_is_one_request_and_recorded(fake, recorder):
 def test_deprecated_endpoint_warns_once_on_fal(fake, monkeypatch):
     monkeypatch.setattr(async_module, "_warned_endpoints", set())
     with make_client(fake) as client:
-        with pytest.warns(errors.EndpointDeprecationWarning, match="retires"):
+        with pytest.warns(errors.EndpointDeprecationWarning, match="is retired: OpenAI shut gpt-image-1.5 down"):
             client.submit("fal-ai/gpt-image-1.5", {"prompt": "a fox"})
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -277,6 +277,6 @@ def test_async_client_callbacks_may_be_async(fake):
 
 def test_a_vanished_endpoint_points_to_its_successor(fake):
     fake.fail["/fal-ai/gpt-image-1/text-to-image"] = [httpx.Response(404, json={"detail": "Application not found"})]
-    with make_client(fake) as client, pytest.raises(errors.EndpointNotFoundError) as info:
+    with make_client(fake) as client, pytest.raises(errors.EndpointGoneError) as info:
         client.submit("fal-ai/gpt-image-1/text-to-image", {"prompt": "a fox"})
-    assert "gpt-image-1.5 is the successor" in str(info.value)
+    assert info.value.successor == "openai/gpt-image-2" and "use openai/gpt-image-2 instead" in str(info.value)

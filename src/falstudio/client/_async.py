@@ -188,7 +188,7 @@ class AsyncClient:
             json=_payload(request),
             headers=headers,
             params=params,
-            endpoint_note=spec.note if spec else None,
+            endpoint_note=spec.note_on() if spec else None,
         )
         body = json_object(response, endpoint)
         request_id = body.get("request_id")
@@ -273,7 +273,7 @@ class AsyncClient:
             endpoint=endpoint,
             idempotent=False,
             json=_payload(request),
-            endpoint_note=spec.note if spec else None,
+            endpoint_note=spec.note_on() if spec else None,
         )
         request_id = response.headers.get("x-fal-request-id", "")
         handle = AsyncRequestHandle(
@@ -326,9 +326,10 @@ class AsyncClient:
     ) -> tuple[EndpointSpec | None, RequestModel | dict[str, Any]]:
         Urls(self._target.hosts, endpoint)  # a malformed id fails here, before any upload
         spec = find(endpoint)
-        if spec is not None and spec.status != "active" and self.mode == "fal" and endpoint not in _warned_endpoints:
+        status = spec.status_on() if spec is not None else "active"
+        if spec is not None and status != "active" and self.mode == "fal" and endpoint not in _warned_endpoints:
             _warned_endpoints.add(endpoint)
-            warnings.warn(f"{endpoint} is {spec.status}: {spec.note}", errors.EndpointDeprecationWarning, stacklevel=4)
+            warnings.warn(f"{endpoint} is {status}: {spec.note_on()}", errors.EndpointDeprecationWarning, stacklevel=4)
         return spec, await prepare_arguments(self, spec, arguments, endpoint=endpoint)
 
 

@@ -7,8 +7,11 @@ and our own hints, never from request headers or inputs.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+
+from falstudio.endpoints import find
 
 if TYPE_CHECKING:
     import httpx
@@ -104,6 +107,18 @@ class EndpointNotFoundError(NotFoundError):
     """The endpoint does not exist (any more) on this server."""
 
 
+class EndpointGoneError(EndpointNotFoundError):
+    """fal answered that the endpoint's model or app is gone: the upstream model was shut down or retired.
+
+    ``successor`` is the endpoint to use instead, when the registry knows one (``openai/gpt-image-2`` for the
+    GPT Image 1 family).
+    """
+
+    def __init__(self, message: str, *, successor: str | None = None, **context: Any) -> None:
+        self.successor = successor
+        super().__init__(message, **context)
+
+
 class RequestNotFoundError(NotFoundError):
     """The request id is unknown to this server (expired, or submitted elsewhere)."""
 
@@ -135,7 +150,7 @@ class RequestCancelledError(FalError):
 
 
 class EndpointDeprecationWarning(FutureWarning):
-    """An endpoint the registry marks as deprecated or gone is being called on fal.ai."""
+    """An endpoint the registry marks as deprecated or retired is being called on fal.ai (said once per endpoint)."""
 
 
 def _describe(error: Mapping[str, Any]) -> str:
@@ -212,6 +227,40 @@ def _detail_text(detail: Any) -> str:
     return "; ".join(_describe(e) for e in detail_errors(detail)) or json.dumps(redact(detail), default=str)[:300]
 
 
+# Words with which fal (or OpenAI behind it) says a model or app no longer exists. OpenAI answers a call to a
+# shut-down model with "The model `...` has been deprecated" (code model_not_found).
+_SAYS_GONE = re.compile(
+    r"\b(?:model|app|application|endpoint)\b[^;\n]{0,80}?\b(?:deprecated|retired|shut\s*down|discontinued|"
+    r"decommissioned|no longer (?:available|supported|exists?|served))\b|\bmodel_not_found\b",
+    re.IGNORECASE,
+)
+_SAYS_MISSING = re.compile(r"\b(not found|does not exist|doesn't exist)\b", re.IGNORECASE)
+
+
+def _gone(text: str, *, about_request: bool, **context: Any) -> EndpointGoneError | None:
+    """The error for a reply that says ``endpoint``'s model or app is gone, else None.
+
+    Gone: words that say so (any 4xx/5xx but auth and rate limits), a 410 about the endpoint, or, for an
+    endpoint the registry marks deprecated or retired, a 404 about it or a reply that says its model is missing.
+    """
+    endpoint, code = context["endpoint"], context["status_code"]
+    if endpoint is None or code in (401, 403, 429):
+        return None
+    spec = find(endpoint)
+    ageing = spec is not None and spec.status_on() != "active"
+    said = f"{text} {context['error_type'] or ''}"
+    missing = ageing and _SAYS_MISSING.search(said) is not None and not (about_request and code == 404)
+    endpoint_code = not about_request and (code == 410 or (code == 404 and ageing))
+    if not (_SAYS_GONE.search(said) or endpoint_code or missing):
+        return None
+    successor = spec.successor if spec is not None else None
+    note = spec.note_on() if spec is not None else ""
+    hint = f"use {successor} instead: its successor in falstudio.endpoints" if successor else "pick another endpoint"
+    return EndpointGoneError(
+        f"endpoint gone: {text}", successor=successor, hint=f"{hint}. {note}" if note else hint, **context
+    )
+
+
 def from_response(
     response: httpx.Response,
     *,
@@ -247,9 +296,12 @@ def from_response(
     types = {error_type, *(e["type"] for e in errors)}
     if "content_policy_violation" in types:
         return ContentPolicyError("content policy violation", errors=errors, **context)
+    text = _detail_text(detail) or response.reason_phrase
+    gone = None if plain_url else _gone(text, about_request=about_request, **context)
+    if gone is not None:
+        return gone
     if code == 422:
         return InvalidRequestError("the server rejected the request", errors=errors or detail_errors(detail), **context)
-    text = _detail_text(detail) or response.reason_phrase
     if plain_url:
         text = f"{text} ({response.request.method} {plain_url})"
     if code in (401, 403):
