@@ -29,7 +29,7 @@ def test_demo_writes_a_report_with_every_variation(tmp_path: Path, capsys: pytes
     out = capsys.readouterr().out
     report = tmp_path / "report.html"
     assert f"report: {report}" in out
-    assert "would cost $0.16" in out and out.count("  done ") == 6
+    assert "would cost ~$0.58" in out and out.count("  done ") == 6  # GPT Image 2, quality x size
     parser = _Images()
     parser.feed(report.read_text(encoding="utf-8"))
     assert len(parser.sources) == 6

@@ -42,12 +42,14 @@ class Job:
         return None if self.started is None else (self.ended or time.monotonic()) - self.started
 
     def record(self, *, favourite: bool = False) -> dict[str, Any]:
-        """A flat dict for tables (``pandas.DataFrame(records)``): axis values are columns of their own."""
+        """A flat dict for tables (``pandas.DataFrame(records)``): axis values are columns of their own, ``sent``
+        has them as each endpoint was sent them, ``request`` the whole request as sent (secrets hidden)."""
         v, result, estimate = self.variation, self.result, self.variation.cost
         return {
             "index": v.index,
             ENDPOINT: v.endpoint,
             **{k: val for k, val in v.params.items() if k != ENDPOINT},
+            "sent": v.sent(),  # the axis fields as sent: a size may go to GPT Image 2 as {width, height}
             "state": self.state,
             "request_id": self.request_id,
             "queue_seconds": getattr(result, "queue_seconds", None),

@@ -118,6 +118,7 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 DEMO_PROMPT = "a lighthouse on a cliff by the ocean at sunset, with clouds and stars"
+DEMO_ENDPOINT = "openai/gpt-image-2"
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -134,7 +135,7 @@ def demo(args: argparse.Namespace) -> int:
     if spec is not None and spec.kind != "text-to-image":
         print(
             f"falstudio demo: {args.endpoint} is an {spec.kind} endpoint; the demo sweeps a prompt, so pick a "
-            f"text-to-image one (e.g. fal-ai/gpt-image-1-mini)",
+            f"text-to-image one (e.g. {DEMO_ENDPOINT})",
             file=sys.stderr,
         )
         return 2
@@ -185,7 +186,7 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     p.add_argument("--out", default="falstudio-demo", help="folder for report.html (default ./falstudio-demo)")
     p.add_argument("--prompt", default=DEMO_PROMPT, help="the prompt to sweep")
-    p.add_argument("--endpoint", default="fal-ai/gpt-image-1-mini", help="endpoint id (default gpt-image-1-mini)")
+    p.add_argument("--endpoint", default=DEMO_ENDPOINT, help=f"endpoint id (default {DEMO_ENDPOINT})")
     p.add_argument("--concurrency", type=_positive_int, default=4, help="requests in flight at once (default 4)")
     p.add_argument("--timeout", type=_positive, default=300.0, help="give up after this many seconds")
     p.add_argument(

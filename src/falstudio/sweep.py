@@ -8,19 +8,23 @@
 
 The special axis ``endpoint=[...]`` runs the same request on several endpoints; ``endpoint="..."`` (a string) names
 the endpoint of a dict base. Only the fields you set on the base carry over; every endpoint keeps its own defaults.
+An ``image_size`` is translated to each endpoint's own size form (``"1024x1024"`` is sent to GPT Image 2 as
+``{"width": 1024, "height": 1024}``); a size an endpoint cannot take is reported with the nearest one it takes.
 """
 
 from __future__ import annotations
 
 import difflib
 import itertools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import ValidationError
 
-from .endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, get, total
+from .endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, SizeNotAccepted, fit_size, get, total
+from .endpoints.sizes import show
 
 if TYPE_CHECKING:
     from ._sweep_run import FINAL_STATES, Job, JobState, SweepRun
@@ -40,6 +44,7 @@ __all__ = [
 _RUNNING = ("FINAL_STATES", "Job", "JobState", "SweepRun")  # in ._sweep_run, which imports this module
 
 ENDPOINT = "endpoint"
+SIZE_FIELD = "image_size"  # translated between size models (see endpoints.fit_size)
 _MAX_PROBLEMS = 12
 _MISSING = object()
 
@@ -78,6 +83,15 @@ class Variation:
         """Every field this variation sends (defaults included, secrets as ``***``), plus its endpoint."""
         return {ENDPOINT: self.endpoint, **self.request.redacted(exclude_unset=False)}
 
+    def sent(self) -> dict[str, Any]:
+        """Each axis field as it was sent (JSON form), e.g. ``{"image_size": {"width": 1024, "height": 1024}}``."""
+        body = self.request.redacted(exclude_unset=False)
+        return {k: body[k] for k in self.params if k != ENDPOINT and k in body}
+
+    def translated(self) -> dict[str, Any]:
+        """The axis fields sent in another form than the axis gives them (a size turned into an object)."""
+        return {k: v for k, v in self.sent().items() if v != self.params[k]}
+
     def differences(self, baseline: Variation) -> dict[str, Any]:
         """The fields whose value differs from ``baseline`` (this variation's values), in field order."""
         mine, theirs = self.fields(), baseline.fields()
@@ -96,6 +110,8 @@ def describe(value: Any, width: int = 48) -> str:
         return value if len(value) <= width else value[: width - 1] + "…"
     if isinstance(value, (list, tuple)):
         return describe(value[0], width) if len(value) == 1 else f"{len(value)} items"
+    if isinstance(value, Mapping):  # an object sent as such, e.g. {"width": 1536, "height": 864}
+        return json.dumps(value, default=str)
     return str(value)
 
 
@@ -191,8 +207,15 @@ def sweep(base: RequestModel | Mapping[str, Any], /, **axes: Any) -> Sweep:
         params = dict(zip(names, values, strict=True))
         endpoint = str(params.get(ENDPOINT, base_endpoint))
         arguments = {**base_fields, **{k: v for k, v in params.items() if k != ENDPOINT}}
+        model = get(endpoint).input_model
+        if SIZE_FIELD in arguments and SIZE_FIELD in model.model_fields:
+            try:
+                arguments[SIZE_FIELD] = fit_size(model, SIZE_FIELD, arguments[SIZE_FIELD])
+            except SizeNotAccepted as exc:
+                problems.append(_size_problem(index, endpoint, params, exc, multi_endpoint=multi))
+                continue
         try:
-            request = get(endpoint).input_model.model_validate(arguments)
+            request = model.model_validate(arguments)
         except ValidationError as exc:
             problems += _explain(index, endpoint, params, exc, multi_endpoint=multi)
             continue
@@ -261,10 +284,31 @@ def _check_fields(
     return problems
 
 
+def _which(params: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={(repr if isinstance(v, str) else str)(describe(v))}" for k, v in params.items()) or "base"
+
+
+def _size_problem(
+    index: int, endpoint: str, params: Mapping[str, Any], exc: SizeNotAccepted, multi_endpoint: bool
+) -> str:
+    """``variation 1 (...): fal-ai/gpt-image-1-mini cannot take image_size '1536x864' (...); nearest: '1536x1024'``."""
+    nearest = f"; the nearest it takes is {show(exc.nearest)}" if exc.nearest is not None else ""
+    where = (
+        f"remove {show(exc.value)} from the {SIZE_FIELD!r} axis"
+        if SIZE_FIELD in params
+        else (f"change {SIZE_FIELD!r} on the base request")
+    )
+    fix = where + (f", or drop {endpoint} from the endpoint axis" if multi_endpoint else "")
+    return (
+        f"variation {index} ({_which(params)}): {endpoint} cannot take {SIZE_FIELD} {show(exc.value)} "
+        f"({exc.why}){nearest}; {fix}"
+    )
+
+
 def _explain(
     index: int, endpoint: str, params: Mapping[str, Any], exc: ValidationError, multi_endpoint: bool
 ) -> list[str]:
-    which = ", ".join(f"{k}={(repr if isinstance(v, str) else str)(describe(v))}" for k, v in params.items()) or "base"
+    which = _which(params)
     out = []
     for error in exc.errors():
         name = ".".join(str(p) for p in error["loc"]) or "request"

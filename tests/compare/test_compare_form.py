@@ -31,7 +31,7 @@ def test_axis_options_come_from_the_model_literals() -> None:
         "output_format": ("jpeg", "png", "webp"),
     }
     assert "input_fidelity" in axis_options("fal-ai/gpt-image-1.5/edit")
-    assert sibling_endpoints(MINI) == (MINI, "fal-ai/gpt-image-1/text-to-image", V15)
+    assert sibling_endpoints(MINI) == ("openai/gpt-image-2", MINI, "fal-ai/gpt-image-1/text-to-image", V15)
     assert "fal-ai/gpt-image-1/edit-image/byok" not in sibling_endpoints("fal-ai/gpt-image-1-mini/edit")
 
 
@@ -114,7 +114,7 @@ def test_typed_base_and_default_compare() -> None:
     assert c.picker.checked("quality") == ["low"]
     c.close()
     d = Compare()
-    assert d.sweep.endpoints == (MINI,) and d.sweep[0].request.prompt
+    assert d.sweep.endpoints == ("openai/gpt-image-2",) and d.sweep[0].request.prompt
     d.close()
 
 
@@ -129,7 +129,7 @@ def test_static_fallback_has_every_tile_and_no_scripts(compare: Compare) -> None
 def test_the_prompt_of_the_base_is_editable_in_the_form() -> None:
     c = Compare()
     assert c.picker.prompt is not None and c.picker.prompt.value == c.sweep[0].request.prompt
-    assert repr(c) == "Compare(1 variation: one request; estimated ≤ $0.06; not run)"
+    assert repr(c) == "Compare(1 variation: one request; estimated ~$0.16; not run)"  # GPT Image 2, high
     c.picker.prompt.value = "a red fox"
     assert [r.prompt for r in c.sweep.requests] == ["a red fox"]
     c.picker.prompt.value = ""

@@ -11,10 +11,11 @@ from PIL import Image
 from pydantic import SecretStr, ValidationError
 
 from falstudio import _images
-from falstudio.endpoints import REGISTRY
+from falstudio.endpoints import REGISTRY, ImageSize
 from falstudio.widgets import RequestForm
 from falstudio.widgets._image_list import ImageListEditor
 from falstudio.widgets._secret import SecretInput
+from falstudio.widgets._size_input import SizeInput
 
 ENDPOINTS = list(REGISTRY)
 URL = "https://example.com/input.png"
@@ -40,8 +41,10 @@ def expected_widget(name: str, info) -> type:
         return w.IntSlider
     if ann is SecretStr:
         return SecretInput
-    if name in ("image_urls", "mask_image_url"):
+    if name in ("image_urls", "mask_image_url", "mask_url"):
         return ImageListEditor
+    if name == "image_size" and ImageSize in get_args(ann):  # presets, auto or {width, height}
+        return SizeInput
     if name == "prompt":
         return w.Textarea
     raise AssertionError(f"no expectation for {name}")
@@ -62,6 +65,8 @@ def set_non_defaults(form: RequestForm) -> None:
         spec, box = control.spec, control.input
         if spec.kind == "choice":
             box.value = next(v for _, v in reversed(spec.options) if v != spec.default)
+        elif spec.kind == "size":
+            box.value = {"width": 1536, "height": 864}
         elif spec.kind == "int":
             box.value = box.max if spec.default != box.max else box.min
         elif spec.kind == "bool":
@@ -136,7 +141,7 @@ def test_errors_appear_under_their_field_and_block_generate(endpoint_id):
     assert form.is_valid and form.controls["prompt"].error.value == ""
 
 
-WITH_FORMAT = [e for e in ENDPOINTS if "output_format" in REGISTRY[e].input_model.model_fields]
+WITH_FORMAT = [e for e in ENDPOINTS if {"output_format", "background"} <= set(REGISTRY[e].input_model.model_fields)]
 
 
 @pytest.mark.parametrize("endpoint_id", WITH_FORMAT)

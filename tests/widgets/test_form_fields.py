@@ -111,4 +111,9 @@ def test_registered_endpoints_map_field_by_field(endpoint_id):
     assert kinds.get("mask_image_url", "image") == "image"
     assert kinds.get("openai_api_key", "secret") == "secret"
     assert kinds.get("num_images") == "int"
-    assert all(kinds[n] == "choice" for n in ("image_size", "quality") if n in kinds)
+    assert kinds["quality"] == "choice"
+    custom = endpoint_id.startswith("openai/gpt-image-2")  # presets, auto or {width, height}
+    assert kinds["image_size"] == ("size" if custom else "choice")
+    if custom:
+        size = next(s for s in specs if s.name == "image_size")
+        assert [v for _, v in size.options][-1] == "auto" and size.size_rules is not None

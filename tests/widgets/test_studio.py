@@ -50,10 +50,11 @@ def test_generate_completes_and_a_thumbnail_appears(server: LocalServer) -> None
         tile = studio.gallery.tiles[0]
         assert tile.alt == DEFAULT_PROMPT
         assert max(PILImage.open(io.BytesIO(tile.thumbnail)).size) <= 384
-        assert dict(tile.caption)["Endpoint"] == "fal-ai/gpt-image-1-mini"
+        assert dict(tile.caption)["Endpoint"] == "openai/gpt-image-2"
         assert "Estimated cost" in dict(tile.caption)
         assert any("offline engine" in e.message for e in job.logs)
-        assert repr(studio) == "Studio(endpoint='fal-ai/gpt-image-1-mini', server='local', jobs=1)"
+        assert repr(studio) == "Studio(endpoint='openai/gpt-image-2', server='local', jobs=1)"
+        assert job.result.images[0].width == 1024 and job.result.images[0].height == 768  # landscape_4_3
     finally:
         studio.close()
 
@@ -121,7 +122,7 @@ def test_recent_history_and_run_again(server: LocalServer) -> None:
         studio.endpoint = "fal-ai/gpt-image-1.5"
         studio.form.value = {"prompt": "something else"}
         item.children[1].click()  # Run again
-        assert studio.endpoint == "fal-ai/gpt-image-1-mini"
+        assert studio.endpoint == "openai/gpt-image-2"
         assert studio.form.value.prompt == "a teal kite over the dunes" and studio.form.value.quality == "low"
     finally:
         studio.close()
@@ -130,13 +131,34 @@ def test_recent_history_and_run_again(server: LocalServer) -> None:
 def test_switching_endpoint_keeps_what_fits_and_shows_the_status(server: LocalServer) -> None:
     studio = studio_for(server)
     try:
-        studio.form.value = {"prompt": "a lighthouse", "quality": "auto", "num_images": 2}
-        studio.picker.value = "fal-ai/gpt-image-1.5"  # no "auto" quality there
+        assert studio.endpoint == "openai/gpt-image-2" and studio.status_chip.value == ""
+        studio.form.value = {"prompt": "a lighthouse", "quality": "auto", "num_images": 2, "image_size": "1536x1024"}
+        studio.picker.value = "fal-ai/gpt-image-1.5"  # no "auto" quality there; sizes are "WxH" strings
         assert studio.form.endpoint_id == "fal-ai/gpt-image-1.5"
         request = studio.form.value
         assert (request.prompt, request.num_images, request.quality) == ("a lighthouse", 2, "high")
-        assert "deprecated" in studio.status_chip.value and "2026" in studio.status_chip.tooltip
+        assert request.image_size == "1536x1024"
+        assert "retired" in studio.status_chip.value
+        tip = studio.status_chip.tooltip
+        assert "shut gpt-image-1.5 down on 2026-12-01" in tip and "openai/gpt-image-2" in tip and "retires" not in tip
         assert "offline preview server" in studio.badge.value
+        studio.picker.value = "openai/gpt-image-2"  # and back: the size becomes the object again
+        assert studio.form.value.payload()["image_size"] == {"width": 1536, "height": 1024}
+        assert studio.form.controls["image_size"].size.choice.value == "custom"
+    finally:
+        studio.close()
+
+
+def test_the_picker_lists_live_endpoints_first_and_marks_the_others(server: LocalServer) -> None:
+    studio = studio_for(server)
+    try:
+        labels = [label for label, _ in studio.picker.options]
+        ids = [value for _, value in studio.picker.options]
+        assert ids[:2] == ["openai/gpt-image-2", "openai/gpt-image-2/edit"] and len(ids) == 10
+        assert all(label.endswith("(retired)") for label in labels[2:]) and "(" not in labels[0]
+        studio.picker.value = "fal-ai/gpt-image-1-mini"  # retired endpoints stay selectable, and work offline
+        assert studio.form.endpoint_id == "fal-ai/gpt-image-1-mini" and studio.form.is_valid
+        assert "shut gpt-image-1-mini down" in studio.form.header.value
     finally:
         studio.close()
 
@@ -147,7 +169,7 @@ def test_use_as_edit_input_switches_to_the_edit_endpoint(server: LocalServer) ->
         studio.click_generate()
         studio.wait(60)
         studio.gallery._handle_custom_msg({"event": "use", "tile": f"anywidget:{studio.gallery.tiles[0].model_id}"}, [])
-        assert studio.endpoint == "fal-ai/gpt-image-1-mini/edit"
+        assert studio.endpoint == "openai/gpt-image-2/edit"
         request = studio.form.value
         assert request.prompt == DEFAULT_PROMPT and len(request.image_urls) == 1
         assert request.image_urls[0].startswith("data:image/png")
@@ -157,6 +179,7 @@ def test_use_as_edit_input_switches_to_the_edit_endpoint(server: LocalServer) ->
 
 def test_edit_endpoint_for_matches_model_and_billing() -> None:
     pairs = {
+        "openai/gpt-image-2": "openai/gpt-image-2/edit",
         "fal-ai/gpt-image-1-mini": "fal-ai/gpt-image-1-mini/edit",
         "fal-ai/gpt-image-1/text-to-image": "fal-ai/gpt-image-1/edit-image",
         "fal-ai/gpt-image-1/text-to-image/byok": "fal-ai/gpt-image-1/edit-image/byok",
@@ -175,7 +198,7 @@ def test_static_fallback_and_unknown_endpoint(server: LocalServer) -> None:
         studio.wait(60)
         bundle = studio._repr_mimebundle_()
         html = bundle["text/html"]
-        assert bundle["text/plain"] == "Studio(endpoint='fal-ai/gpt-image-1-mini', server='local', jobs=1)"
+        assert bundle["text/plain"] == "Studio(endpoint='openai/gpt-image-2', server='local', jobs=1)"
         assert "<script" not in html and "<style" not in html and " id=" not in html
         assert "offline preview server" in html and "a lighthouse on a cliff at sunset" in html
         assert html.count("<img ") >= 1 and len(html) < 100_000

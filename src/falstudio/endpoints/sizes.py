@@ -193,12 +193,12 @@ def _flatten(annotation: Any) -> list[Any]:
 
 
 class SizeNotAccepted(ValueError):
-    """A size value a field cannot take; ``nearest`` is the closest value it does take (or None)."""
+    """A size value a field cannot take: ``why`` in words, ``nearest`` the closest value it takes (or None)."""
 
     def __init__(self, value: Any, nearest: Any, why: str) -> None:
         self.value, self.nearest, self.why = value, nearest, why
-        hint = f"; the nearest it takes is {nearest!r}" if nearest is not None else ""
-        super().__init__(f"{why}{hint}")
+        hint = f"; the nearest it takes is {show(nearest)}" if nearest is not None else ""
+        super().__init__(f"{show(value)} is not a size it takes ({why}){hint}")
 
 
 def show(value: Any) -> str:
@@ -222,18 +222,21 @@ def fit_size(model: type[BaseModel], name: str, value: Any) -> Any:
     size = custom_dimensions(value)
     if takes_custom_sizes(info):
         if size is None:
-            raise SizeNotAccepted(value, info.default if info.default in fixed else None, _not_taken(value, fixed))
+            why = _not_taken(fixed, custom=True)
+            raise SizeNotAccepted(value, info.default if info.default in fixed else None, why)
         if rules is not None and rules.problems(*size):
             nearest = ImageSize(width=(n := rules.nearest(*size))[0], height=n[1])
-            raise SizeNotAccepted(value, nearest, f"{show(value)} breaks fal's size rules: {rules.problems(*size)[0]}")
+            raise SizeNotAccepted(value, nearest, "; ".join(rules.problems(*size)))
         return ImageSize(width=size[0], height=size[1])
     if size is not None and f"{size[0]}x{size[1]}" in fixed:
         return f"{size[0]}x{size[1]}"
-    raise SizeNotAccepted(value, _nearest_fixed(dimensions(value), fixed, info.default), _not_taken(value, fixed))
+    raise SizeNotAccepted(
+        value, _nearest_fixed(dimensions(value), fixed, info.default), _not_taken(fixed, custom=False)
+    )
 
 
-def _not_taken(value: Any, fixed: tuple[str, ...]) -> str:
-    return f"{show(value)} is not one of its sizes ({', '.join(fixed)})"
+def _not_taken(fixed: tuple[str, ...], *, custom: bool) -> str:
+    return f"its sizes are {', '.join(fixed)}" + (" or a custom width and height" if custom else "")
 
 
 def _nearest_fixed(size: tuple[int, int] | None, fixed: tuple[str, ...], default: Any) -> Any:

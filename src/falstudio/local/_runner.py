@@ -23,17 +23,21 @@ if TYPE_CHECKING:
 
     from ._backend import Backend
 
-# Seconds a real GPT Image request takes, roughly, by quality (fal queue timings); ``auto`` behaves as medium.
+# Seconds a real GPT Image request takes, roughly, by quality (fal queue timings) for a megapixel image;
+# ``auto`` behaves as medium. Bigger images take longer, less than in proportion (1536x1024: x1.3; 4K: x3.8).
 BASE_SECONDS = {"low": 1.0, "medium": 2.5, "auto": 2.5, "high": 5.0}
+PIXELS_EXPONENT = 0.65
+_MEGAPIXEL = 1024 * 1024
 # Largest input image decoded (a 48 MP phone photo fits); more is refused as image_too_large.
 MAX_INPUT_PIXELS = 50_000_000
+MASK_FIELDS = ("mask_url", "mask_image_url")  # GPT Image 2's name, GPT Image 1.5's
 
 
 def simulated_seconds(request: Any, kind: str) -> float:
     """How long the model would take for ``request``, before the server's latency multiplier."""
     seconds = BASE_SECONDS.get(str(getattr(request, "quality", "auto")), 2.5)
-    if "1536" in str(getattr(request, "image_size", "")):
-        seconds *= 1.3
+    width, height = endpoints.sizes.dimensions(getattr(request, "image_size", "auto")) or (1024, 1024)
+    seconds *= float((width * height / _MEGAPIXEL) ** PIXELS_EXPONENT)
     seconds *= 1 + 0.4 * (int(getattr(request, "num_images", 1)) - 1)
     if kind == "image-edit":
         seconds *= 1.1
@@ -161,10 +165,10 @@ class Runner:
             data = await self._fetch(job, url, ["image_urls", i])
             images.append(await self._decode(data, ["image_urls", i]))
             job.log(f"Loaded input image {i + 1}/{len(urls)} ({images[-1].width}x{images[-1].height})")
-        mask_url = getattr(job.request, "mask_image_url", None)
+        field = next((f for f in MASK_FIELDS if getattr(job.request, f, None)), None)
         mask = None
-        if mask_url:
-            mask = await self._decode(await self._fetch(job, mask_url, ["mask_image_url"]), ["mask_image_url"])
+        if field is not None:
+            mask = await self._decode(await self._fetch(job, getattr(job.request, field), [field]), [field])
             job.log(f"Loaded mask ({mask.width}x{mask.height}, {'alpha' if 'A' in mask.getbands() else 'no alpha'})")
         return _Inputs(images, mask)
 

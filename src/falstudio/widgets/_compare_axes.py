@@ -1,7 +1,8 @@
 """The axis picker of Compare: checkboxes of every choice field's values (read from the endpoint's model).
 
 One checked value sets that field on the base request; two or more make it an axis. Axes keep the order in
-which they were made (the first gives the rows, the second the columns).
+which they were made (the first gives the rows, the second the columns). A size field that takes custom sizes
+(GPT Image 2) offers its presets, ``auto`` and :data:`COMMON_SIZES`; the sweep sends each in the endpoint's form.
 """
 
 from __future__ import annotations
@@ -12,28 +13,47 @@ from typing import Any
 
 import ipywidgets
 
-from ..endpoints import REGISTRY, get
+from ..endpoints import REGISTRY, ImageSize, get
+from ..endpoints.lifecycle import STATUSES
+from ..endpoints.sizes import custom_dimensions, literal_sizes, takes_custom_sizes
 from ..sweep import ENDPOINT, Sweep, SweepError, sweep
 from ._style import COLOR, FONT_SMALL, esc
 
 _LABEL_WIDTH = "9em"
+# Custom sizes offered for GPT Image 2: GPT Image 1's three, then 16:9 at ~2.4 MP, 1440p and 4K (all valid there).
+COMMON_SIZES = ("1024x1024", "1536x1024", "1024x1536", "2048x1152", "2560x1440", "3840x2160")
 
 
 def axis_options(endpoint: str) -> dict[str, tuple[Any, ...]]:
-    """The fields of ``endpoint`` with a fixed set of values (``Literal`` choices), with those values."""
+    """The fields of ``endpoint`` with a fixed set of values (``Literal`` choices), with those values; size fields
+    that take custom sizes get their fixed values and :data:`COMMON_SIZES`."""
     options: dict[str, tuple[Any, ...]] = {}
     for name, info in get(endpoint).input_model.model_fields.items():
         if typing.get_origin(info.annotation) is typing.Literal:
             options[name] = typing.get_args(info.annotation)
+        elif takes_custom_sizes(info):
+            options[name] = (*literal_sizes(info), *COMMON_SIZES)
     return options
 
 
 def sibling_endpoints(endpoint: str) -> tuple[str, ...]:
-    """Endpoints of the same kind (text-to-image or edit) and billing as ``endpoint``: its endpoint choices."""
+    """Endpoints of the same kind (text-to-image or edit) and billing as ``endpoint``, live ones first."""
     spec = get(endpoint)
-    return tuple(
-        s.id for s in REGISTRY.values() if s.kind == spec.kind and s.is_byok == spec.is_byok and s.status != "gone"
-    )
+    same = [s for s in REGISTRY.values() if s.kind == spec.kind and s.is_byok == spec.is_byok]
+    return tuple(s.id for s in sorted(same, key=lambda s: STATUSES.index(s.status_on())))
+
+
+def _option(value: Any) -> Any:
+    """A size object as the ``"WxH"`` box that stands for it; anything else as it is."""
+    size = custom_dimensions(value) if isinstance(value, (ImageSize, dict)) else None
+    return f"{size[0]}x{size[1]}" if size else value
+
+
+def _label(name: str, value: Any) -> str:
+    if name != ENDPOINT:
+        return str(value)
+    status = get(value).status_on()
+    return str(value) if status == "active" else f"{value} ({status})"
 
 
 class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
@@ -46,6 +66,9 @@ class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
         model = get(base).input_model
         endpoints = tuple(dict.fromkeys([*start.axes.get(ENDPOINT, ()), *sibling_endpoints(base)]))
         options = {ENDPOINT: endpoints, **axis_options(base)}
+        for name, values in options.items():  # values given in code come first, even ones not offered
+            given = [_option(v) for v in (*start.axes.get(name, ()), start.base_fields.get(name, values[0]))]
+            options[name] = tuple(dict.fromkeys([*given[:-1], *values, given[-1]]))
         self._boxes: dict[str, dict[Any, ipywidgets.Checkbox]] = {}
         self._notes: dict[str, ipywidgets.HTML] = {}
         self._touched: set[str] = set()  # fields the user changed here: sent as ticked, even if a default
@@ -65,15 +88,15 @@ class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
             rows.append(self.prompt)
         for name, values in options.items():
             if name in start.axes:
-                checked = set(start.axes[name])
+                checked = {_option(v) for v in start.axes[name]}
             elif name == ENDPOINT:
                 checked = {base}
             else:
-                checked = {start.base_fields.get(name, model.model_fields[name].default)}
+                checked = {_option(start.base_fields.get(name, model.model_fields[name].default))}
             boxes = {
                 v: ipywidgets.Checkbox(
                     value=v in checked,
-                    description=str(v),
+                    description=_label(name, v),
                     indent=False,
                     tooltip=f"include {name}={v}",
                     layout=ipywidgets.Layout(width="auto", margin="0 12px 0 0"),

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from ._fields import FieldSpec
 from ._image_list import ImageListEditor, to_image_url
 from ._secret import SecretInput
+from ._size_input import SizeInput
 from ._style import message
 
 LABEL = {"description_width": "10em"}
@@ -306,6 +307,24 @@ class ImagesControl(FieldControl):
         return []
 
 
+class SizeControl(FieldControl):
+    """Presets, ``auto`` or a custom width and height (see :class:`SizeInput`)."""
+
+    def _build(self) -> w.Widget:
+        options = tuple(v for _, v in self.spec.options)
+        self.size = SizeInput(self.spec.label, self.spec.description, options, self.spec.size_rules, LABEL)
+        return self.size
+
+    def _coerce(self, value: Any) -> Any:
+        if not self.size.accepts(value):
+            choices = ", ".join(repr(v) for _, v in self.spec.options)
+            raise self._fail(value, f"one of {choices}, a 'WxH' string or a dict with a positive width and height")
+        return value
+
+    def _blank(self) -> Any:
+        return self.spec.options[0][1] if self.spec.options else {"width": 1024, "height": 1024}
+
+
 def _image_item(value: Any) -> str:
     """Strings are kept as given (the model judges them) unless they name a file; paths, bytes and PIL
     images become data URIs."""
@@ -331,6 +350,7 @@ CONTROLS: dict[str, type[FieldControl]] = {
     "secret": SecretControl,
     "image": ImagesControl,
     "images": ImagesControl,
+    "size": SizeControl,
 }
 
 

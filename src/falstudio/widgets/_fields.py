@@ -16,7 +16,9 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
-Kind = Literal["choice", "int", "float", "bool", "text", "long_text", "secret", "image", "images", "json"]
+from ..endpoints.sizes import SizeRules, literal_sizes, rules_of, takes_custom_sizes
+
+Kind = Literal["choice", "int", "float", "bool", "text", "long_text", "secret", "image", "images", "json", "size"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 LONG_TEXT_CHARS = 200  # strings allowed to be at least this long get a Textarea
 _IMAGE_SUFFIXES = ("image_url", "image_urls", "mask_url")
@@ -38,6 +40,7 @@ class FieldSpec:
     maximum: float | None = None
     min_length: int | None = None  # strings: characters; lists: items
     max_length: int | None = None
+    size_rules: SizeRules | None = None  # sizes: the limits on a custom width and height, when known
 
     @property
     def env_var(self) -> str:
@@ -58,7 +61,9 @@ def field_spec(name: str, info: FieldInfo) -> FieldSpec:
     bounds = _constraints(info)
     options: tuple[tuple[str, Any], ...] = ()
     kind: Kind
-    if get_origin(annotation) is Literal:
+    if takes_custom_sizes(info):  # presets and auto, or a custom {width, height}
+        kind, options = "size", tuple((v, v) for v in literal_sizes(info))
+    elif get_origin(annotation) is Literal:
         kind, options = "choice", tuple((str(v), v) for v in get_args(annotation))
     elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         kind, options = "choice", tuple((str(m.value), m) for m in annotation)
@@ -89,6 +94,7 @@ def field_spec(name: str, info: FieldInfo) -> FieldSpec:
         maximum=_first(bounds.get("le"), bounds.get("lt")),
         min_length=bounds.get("min_length"),
         max_length=bounds.get("max_length"),
+        size_rules=rules_of(info) if kind == "size" else None,
     )
 
 

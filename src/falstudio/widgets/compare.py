@@ -27,7 +27,7 @@ from ._html import small_thumbnail
 from ._image_list import close_tree
 from ._style import COLOR, FONT_SMALL, StaticFallback, card, esc, message
 
-DEFAULT_ENDPOINT = "fal-ai/gpt-image-1-mini"
+DEFAULT_ENDPOINT = "openai/gpt-image-2"
 DEFAULT_PROMPT = "a lighthouse on a cliff at sunset"
 _STATIC_PX = 128
 

@@ -37,7 +37,7 @@ _LIVE_CSS = "<style>.fs-form .widget-toggle-buttons .widget-label { text-align: 
 class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
     """A form for one endpoint's request (or any pydantic model).
 
-    ``RequestForm("fal-ai/gpt-image-1-mini")`` or ``RequestForm(model=SomeModel)``. ``form.value`` is the
+    ``RequestForm("openai/gpt-image-2")`` or ``RequestForm(model=SomeModel)``. ``form.value`` is the
     typed request (raises pydantic's ValidationError while invalid) and ``form.value = request`` fills
     the form. ``form.on_submit(fn)`` calls ``fn(request)`` when Generate is clicked.
     """
@@ -54,7 +54,7 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         if endpoint_id is None and model is None:
-            raise TypeError("RequestForm needs an endpoint id, e.g. RequestForm('fal-ai/gpt-image-1-mini'), or model=")
+            raise TypeError("RequestForm needs an endpoint id, e.g. RequestForm('openai/gpt-image-2'), or model=")
         spec = get(endpoint_id) if endpoint_id is not None and model is None else _spec_for(endpoint_id, model)
         self.spec: EndpointSpec | None = spec
         self.endpoint_id: str | None = endpoint_id or (spec.id if spec else None)
@@ -66,7 +66,8 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
             s.name: make_control(s, self._refresh) for s in field_specs(self.model)
         }
 
-        note = message("muted", spec.note) if spec and spec.note else ""
+        note_text = spec.note_on() if spec else ""
+        note = message("muted", note_text) if note_text else ""
         self.header = w.HTML(self._title_html() + note + _LIVE_CSS)
         self.summary = w.HTML()
         self.cost_label = w.HTML(tooltip="Estimated cost of this request")

@@ -14,7 +14,8 @@ from typing import Any
 
 import ipywidgets
 
-from ..endpoints import REDACTED, REGISTRY, EndpointSpec, get
+from ..endpoints import REDACTED, REGISTRY, EndpointSpec, SizeNotAccepted, fit_size, get
+from ..endpoints.lifecycle import STATUSES
 from ._html import grid_html, tile_html
 from ._image_list import close_tree
 from ._style import COLOR, FONT_SMALL, StaticFallback, card, esc, message, style
@@ -22,7 +23,7 @@ from .form import RequestForm
 from .gallery import Gallery, alt_text
 from .job import JobView
 
-DEFAULT_ENDPOINT = "fal-ai/gpt-image-1-mini"
+DEFAULT_ENDPOINT = "openai/gpt-image-2"
 DEFAULT_PROMPT = "a lighthouse on a cliff at sunset"
 JOBS_SHOWN = 4
 HISTORY_SHOWN = 6
@@ -37,6 +38,12 @@ _BADGE = {
     ),
     "fal": ("fal.ai", "success", "Requests go to fal.ai and are billed to your fal account."),
 }
+
+
+def picker_options() -> list[tuple[str, str]]:
+    """``(label, endpoint id)`` for the endpoint picker: live endpoints first; others keep their place, marked."""
+    specs = sorted(REGISTRY.values(), key=lambda s: STATUSES.index(s.status_on()))
+    return [(f"{s.title} — {s.id}" + ("" if s.status_on() == "active" else f" ({s.status_on()})"), s.id) for s in specs]
 
 
 def edit_endpoint_for(spec: EndpointSpec) -> EndpointSpec | None:
@@ -89,7 +96,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         )
         title = ipywidgets.HTML(f'<b style="font-size:1.15em;color:{COLOR["fg"]}">falstudio Studio</b>')
         self.picker = ipywidgets.Dropdown(
-            options=[(f"{s.title} — {s.id}", s.id) for s in REGISTRY.values()],
+            options=picker_options(),
             value=spec.id,
             description="Endpoint",
             tooltip="The fal endpoint to call; the form below follows it",
@@ -225,6 +232,11 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         for name, value in values.items():  # keep what the new endpoint accepts, field by field
             if name not in form.controls or value == REDACTED:
                 continue
+            if name == "image_size":
+                try:  # a size in the new endpoint's own form: "1536x1024" <-> {"width": 1536, "height": 1024}
+                    value = fit_size(form.model, name, value)
+                except SizeNotAccepted:
+                    continue
             try:
                 form.value = {**accepted, name: value}
                 accepted[name] = value
@@ -245,12 +257,13 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         close_tree(old)
 
     def _show_status_chip(self, spec: EndpointSpec) -> None:
-        if spec.status == "active":
+        status = spec.status_on()
+        if status == "active":
             self.status_chip.value, self.status_chip.tooltip = "", None
             return
-        color = COLOR["warn"] if spec.status == "deprecated" else COLOR["error"]
-        self.status_chip.value = f'<span style="{_chip_css(color)};margin-left:8px">{esc(spec.status)}</span>'
-        self.status_chip.tooltip = spec.note or spec.status
+        color = COLOR["warn"] if status == "deprecated" else COLOR["error"]
+        self.status_chip.value = f'<span style="{_chip_css(color)};margin-left:8px">{esc(status)}</span>'
+        self.status_chip.tooltip = spec.note_on() or status
 
     def _job_done(self, job: JobView) -> None:
         if job.state == "done" and job.result is not None:

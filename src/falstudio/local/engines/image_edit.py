@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from falstudio._images import has_alpha
-from falstudio.endpoints import RequestModel
+from falstudio.endpoints import RequestModel, sizes
 
 from . import _filters, _prompt
 from . import _shapes as shapes
@@ -41,16 +41,25 @@ def _field(request: RequestModel | Mapping[str, Any], name: str, default: Any) -
     return default if value is None else value
 
 
-def output_size(image_size: str, inputs: list[Image.Image]) -> tuple[int, int]:
-    """The requested size, or for ``auto`` the preset closest to the input's shape (as GPT Image picks)."""
-    if image_size in SIZES:
-        return SIZES[image_size]
+def output_size(image_size: Any, inputs: list[Image.Image], rules: sizes.SizeRules | None = None) -> tuple[int, int]:
+    """The requested size, or for ``auto`` one from the inputs' shape (as GPT Image picks): one of GPT Image 1's
+    three sizes, or, under ``rules`` (GPT Image 2), the valid size of about a megapixel closest to the input's."""
+    given = sizes.dimensions(image_size)
+    if given is not None:
+        return given
     if len(inputs) == 2:
         return SIZES["1536x1024"]
     if len(inputs) > 2:
         return SIZES["1024x1024"]
     aspect = inputs[0].width / inputs[0].height
+    if rules is not None:
+        return rules.nearest(round(1024 * math.sqrt(aspect)), round(1024 / math.sqrt(aspect)))
     return min(SIZES.values(), key=lambda wh: abs(math.log(wh[0] / wh[1] / aspect)))
+
+
+def _size_rules(request: RequestModel | Mapping[str, Any]) -> sizes.SizeRules | None:
+    info = type(request).model_fields.get("image_size") if isinstance(request, RequestModel) else None
+    return sizes.rules_of(info) if info is not None else None
 
 
 def compose(inputs: list[Image.Image], size: tuple[int, int]) -> Image.Image:
@@ -196,7 +205,7 @@ def edit(
     count = int(_field(request, "num_images", 1))
     background = str(_field(request, "background", "auto"))
     output_format = str(_field(request, "output_format", "png"))
-    size = output_size(str(_field(request, "image_size", "auto")), inputs)
+    size = output_size(_field(request, "image_size", "auto"), inputs, _size_rules(request))
 
     steps = plan(prompt)
     if steps:

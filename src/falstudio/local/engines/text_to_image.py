@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from falstudio import endpoints
-from falstudio.endpoints import RequestModel
+from falstudio.endpoints import RequestModel, sizes
 
 from . import _prompt, _scene
-from ._output import SIZES, GeneratedImage, LogFn, add_mark, encode, no_log, scaled_log
+from ._output import GeneratedImage, LogFn, add_mark, encode, no_log, scaled_log
 
 DETAIL = {"low": 0, "medium": 1, "auto": 1, "high": 2}
 
@@ -25,9 +25,10 @@ def as_request(request: RequestModel | Mapping[str, Any], endpoint_id: str) -> R
     return endpoints.get(endpoint_id).validate(request)
 
 
-def output_size(image_size: str, fallback: tuple[int, int] = (1024, 1024)) -> tuple[int, int]:
-    """Pixels for an ``image_size`` value; ``auto`` gives ``fallback``."""
-    return SIZES.get(image_size, fallback)
+def output_size(image_size: Any, fallback: tuple[int, int] = (1024, 1024)) -> tuple[int, int]:
+    """Pixels for an ``image_size`` value (``"WxH"``, ``{width, height}``, a preset as fal's usual pixels);
+    ``auto`` gives ``fallback``."""
+    return sizes.dimensions(image_size) or fallback
 
 
 def seed_of(endpoint_id: str, fields: Mapping[str, Any], index: int) -> int:
@@ -41,7 +42,7 @@ def generate(
     """Paint ``request.num_images`` pictures for a text-to-image request."""
     req = as_request(request, endpoint_id)
     prompt = str(getattr(req, "prompt", ""))
-    size = output_size(str(getattr(req, "image_size", "auto")))
+    size = output_size(getattr(req, "image_size", "auto"))
     quality = str(getattr(req, "quality", "auto"))
     transparent = getattr(req, "background", "auto") == "transparent"
     output_format = str(getattr(req, "output_format", "png"))
