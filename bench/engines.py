@@ -1,6 +1,7 @@
-"""Speed of the offline engines against their budget (issue 4), on this machine.
+"""Speed of the offline engines against their budget (issues 4 and 12), on this machine.
 
-Budget on 2 cores: one 1024x1024 text-to-image <= 0.15 s, one edit <= 0.1 s (both including encoding).
+Budget on 2 cores: one 1024x1024 text-to-image <= 0.15 s, one edit <= 0.1 s (both including encoding); GPT Image 2
+text-to-image at high quality <= 0.15 s per megapixel at every size up to 3840x2160.
 Prints the best and median of N runs per case, and each as a ratio to a peer measured in the same run:
 encoding one 1024x1024 PNG of a smooth gradient with Pillow (the cheapest honest image a server can return).
 
@@ -21,7 +22,10 @@ from falstudio.local.engines import edit, generate
 
 T2I_BUDGET = 0.15
 EDIT_BUDGET = 0.10
+PER_MEGAPIXEL_BUDGET = 0.15  # GPT Image 2 text-to-image, high quality
 ENDPOINT = "fal-ai/gpt-image-1-mini"
+GPT_IMAGE_2 = "openai/gpt-image-2"
+GPT_IMAGE_2_SIZES = ("landscape_4_3", "1024x1024", "1536x1024", "2048x1152", "2560x1440", "3840x2160")
 PROMPT = "a cabin by a lake at sunset with mountains and pine trees"
 
 
@@ -68,6 +72,20 @@ def main() -> None:
         lambda: generate({"prompt": PROMPT, "quality": "high", "image_size": "1536x1024"}, ENDPOINT),
         T2I_BUDGET * 1.5,
     )
+
+    print(f"\n{'GPT Image 2 text-to-image, quality=high':58} {'best':>8} {'median':>8} {'s/MP':>7}  budget")
+    for size in GPT_IMAGE_2_SIZES:
+        request = {"prompt": PROMPT, "quality": "high", "image_size": size}
+        [image] = generate(request, GPT_IMAGE_2)
+        megapixels = image.width * image.height / 1e6
+        best, median = timed(lambda r=request: generate(r, GPT_IMAGE_2), args.runs)
+        per_mp = median / megapixels
+        verdict = "ok" if per_mp <= PER_MEGAPIXEL_BUDGET else "OVER"
+        print(
+            f"{f'{size} ({image.width}x{image.height}, {megapixels:.2f} MP)':58} {best * 1000:7.1f}ms "
+            f"{median * 1000:7.1f}ms {per_mp:7.3f}  {verdict} (<= {PER_MEGAPIXEL_BUDGET} s/MP)"
+        )
+    print()
 
     [source] = generate({"prompt": PROMPT, "quality": "high"}, ENDPOINT)
     photo = Image.open(io.BytesIO(source.data))
