@@ -79,6 +79,52 @@ def test_studio_generates_an_image(lab: Lab, page: Page, shots: Path) -> None:
     page.screenshot(path=shots / "studio-dark.png")
 
 
+def test_studio_on_gpt_image_2_with_a_custom_size(lab: Lab, page: Page, shots: Path) -> None:
+    """The Studio opens on GPT Image 2; a custom width x height is checked as it is typed, then generated."""
+    from playwright.sync_api import expect
+
+    page.goto(lab.notebook_url(NOTEBOOK.name))
+    _set_theme(page, "JupyterLab Light")
+    run_first_cell(page)
+
+    studio = page.locator(".fs-studio")
+    generate = studio.get_by_role("button", name="Generate")
+    expect(generate).to_be_enabled(timeout=MINUTE)
+    picker = studio.get_by_label("Endpoint")
+    expect(picker).to_have_value("GPT Image 2 — openai/gpt-image-2")  # ipywidgets' options are their labels
+    assert "(retired)" in picker.locator("option").last.inner_text()  # live endpoints first, the others marked
+    expect(studio.get_by_label("image_size")).to_have_value("landscape_4_3 (~1024×768)")
+
+    studio.get_by_label("image_size").select_option(label="custom width × height")
+    width, height = studio.get_by_label("width"), studio.get_by_label("height")
+    width.fill("1000")
+    height.fill("600")
+    error = studio.get_by_text(re.compile(r"1000x600 breaks fal's size rules: width 1000 and height 600"))
+    expect(error).to_be_visible()  # under the field, as the model says it
+    expect(generate).to_be_disabled()
+    nearest = studio.get_by_role("button", name="use 1024×640")
+    expect(nearest).to_be_visible()
+    page.screenshot(path=shots / "studio-gpt-image-2-size-error-light.png")
+
+    width.fill("1536")
+    height.fill("864")
+    expect(error).to_have_count(0)
+    expect(generate).to_be_enabled()
+    expect(studio.get_by_text(re.compile(r"Estimated cost: ~\$0\.15"))).to_be_visible()
+    generate.click()
+    thumbnail = studio.locator(".fs-gallery-open img").first
+    expect(thumbnail).to_be_visible(timeout=MINUTE)
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    ratio = page.evaluate("img => img.naturalWidth / img.naturalHeight", thumbnail.element_handle())
+    assert abs(ratio - 1536 / 864) < 0.02, ratio  # the image has the size asked for
+    expect(studio.get_by_text("openai/gpt-image-2", exact=True).first).to_be_visible()
+    page.screenshot(path=shots / "studio-gpt-image-2-custom-size-light.png")
+
+    _set_theme(page, "JupyterLab Dark")
+    expect(studio.get_by_label("width")).to_have_value("1536")
+    page.screenshot(path=shots / "studio-gpt-image-2-custom-size-dark.png")
+
+
 def test_reopened_notebook_shows_the_static_fallback(lab: Lab, page: Page, shots: Path) -> None:
     from playwright.sync_api import expect
 

@@ -108,6 +108,14 @@ def test_request_params_hide_secrets_and_urls() -> None:
     assert result_caption(object()) == [("Endpoint", "unknown")]
 
 
+def test_a_custom_size_shows_as_sent() -> None:
+    from falstudio.endpoints import GptImage2Request
+
+    params = request_params(GptImage2Request(prompt="a fox", image_size="1536x864", quality="low"))
+    assert params == {"image_size": '{"width": 1536, "height": 864}', "quality": "low"}
+    assert request_params(GptImage2Request(prompt="a fox")) == {"image_size": "landscape_4_3", "quality": "high"}
+
+
 def test_alt_text_is_bounded_and_never_empty() -> None:
     assert alt_text("") == "generated image"
     assert len(alt_text("word " * 200, 0, 4)) < 230

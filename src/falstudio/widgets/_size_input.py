@@ -42,14 +42,12 @@ class SizeInput(w.VBox):  # type: ignore[misc]
             description=label,
             tooltip=description or label,
             style=style,
-            layout=w.Layout(width="auto", min_width="24em"),
+            layout=w.Layout(width="100%", max_width="32em"),
         )
         box = {"layout": w.Layout(width="11em"), "style": {"description_width": "3.5em"}, "continuous_update": True}
         self.width = w.IntText(value=_DEFAULT_CUSTOM[0], description="width", tooltip="Width in pixels", **box)
         self.height = w.IntText(value=_DEFAULT_CUSTOM[1], description="height", tooltip="Height in pixels", **box)
-        self.nearest_button = w.Button(
-            description="", icon="magic", layout=w.Layout(width="auto", display="none"), tooltip="Use this size"
-        )
+        self.nearest_button = w.Button(description="", layout=w.Layout(width="auto", display="none"))
         self.custom_row = w.HBox(
             [self.width, w.HTML("×"), self.height, self.nearest_button],
             layout=w.Layout(align_items="center", margin=f"0 0 0 {style.get('description_width', '0')}"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import pathlib
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -73,7 +74,8 @@ def alt_text(prompt: str, index: int = 0, count: int = 1) -> str:
 def request_params(request: Any) -> dict[str, Any]:
     """The settings worth showing next to an image: what the user set, plus size and quality.
 
-    Scalars only (no prompt, URLs or data URIs); secrets never appear. Dicts are shown as given.
+    Scalars only (no prompt, URLs or data URIs), and small objects of scalars (a custom size) as the JSON
+    sent; secrets never appear.
     """
     if hasattr(request, "redacted"):
         chosen = set(request.redacted()) | set(_ALWAYS_SHOWN)
@@ -82,6 +84,7 @@ def request_params(request: Any) -> dict[str, Any]:
         body = {str(k): v for k, v in request.items() if not is_secret_key(str(k))}  # a plain dict holds keys as-is
     else:
         return {}
+    body = {k: json.dumps(v) if _small_object(v) else v for k, v in body.items()}
     return {
         k: v
         for k, v in body.items()
@@ -90,6 +93,15 @@ def request_params(request: Any) -> dict[str, Any]:
         and isinstance(v, str | int | float | bool)
         and not (isinstance(v, str) and v.startswith(("http://", "https://", "data:")))
     }
+
+
+def _small_object(value: Any) -> bool:
+    """``{"width": 1536, "height": 864}`` and the like: a few scalars, nothing secret."""
+    return (
+        isinstance(value, Mapping)
+        and 0 < len(value) <= 4
+        and all(isinstance(v, int | float | bool) and not is_secret_key(str(k)) for k, v in value.items())
+    )
 
 
 def result_caption(result: Any) -> list[tuple[str, str]]:
