@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import enum
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -375,7 +376,7 @@ def _value_html(name: str, value: Any, kind: str, sent: bool) -> str:
         )
         more = f"{muted}… and {len(urls) - 4} more</span>" if len(urls) > 4 else ""
         return shown + more
-    text = esc(_jsonable(value))
+    text = esc(json.dumps(value) if isinstance(value, Mapping) else _jsonable(value))  # a custom size as sent
     if isinstance(value, str) and len(value) > 400:
         text = esc(value[:400]) + "…"
     return text if sent else f"{text} {muted}(default)</span>"
