@@ -232,7 +232,9 @@ def test_image_urls_bounds_and_kinds() -> None:
         spec.validate(base | {"image_urls": ["photo.png"]})
 
 
-@pytest.mark.parametrize("endpoint_id", [e for e in sorted(EXPECTED) if {"background", "output_format"} <= set(EXPECTED[e][1])])
+@pytest.mark.parametrize(
+    "endpoint_id", [e for e in sorted(EXPECTED) if {"background", "output_format"} <= set(EXPECTED[e][1])]
+)
 def test_transparent_background_needs_png_or_webp(endpoint_id: str) -> None:
     spec = get(endpoint_id)
     args = minimal(endpoint_id) | {"background": "transparent"}

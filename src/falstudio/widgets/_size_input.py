@@ -25,7 +25,7 @@ def option_label(value: str) -> str:
     return f"{value} (~{size[0]}×{size[1]})" if size else value
 
 
-class SizeInput(w.VBox):  # type: ignore[misc]
+class SizeInput(w.VBox):
     """Preset / auto / custom width and height, with the rules shown and the nearest valid size one click away."""
 
     value = traitlets.Any(None, help="a preset name, 'auto', or {'width': W, 'height': H} (not synced)")
