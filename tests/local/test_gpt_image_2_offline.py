@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from falstudio.endpoints import GptImage2EditRequest, GptImage2Request, get
+from falstudio.endpoints.sizes import PRESET_PIXELS
 from falstudio.local import LocalServer
 from falstudio.local._runner import simulated_seconds
 from falstudio.local.engines import edit, generate
@@ -22,14 +23,6 @@ fal_client = pytest.importorskip("fal_client")
 fal_module = pytest.importorskip("fal_client.client")
 
 T2I, EDIT = "openai/gpt-image-2", "openai/gpt-image-2/edit"
-USUAL = {
-    "square_hd": (1024, 1024),
-    "square": (512, 512),
-    "portrait_4_3": (768, 1024),
-    "portrait_16_9": (576, 1024),
-    "landscape_4_3": (1024, 768),
-    "landscape_16_9": (1024, 576),
-}
 
 
 @pytest.fixture
@@ -119,7 +112,7 @@ def test_the_engine_draws_exactly_the_size_asked_for(size: tuple[int, int]) -> N
     assert (image.width, image.height) == size == Image.open(io.BytesIO(image.data)).size
 
 
-@pytest.mark.parametrize(("preset", "pixels"), sorted(USUAL.items()))
+@pytest.mark.parametrize(("preset", "pixels"), sorted(PRESET_PIXELS.items()))  # pinned in test_gpt_image_2.py
 def test_presets_are_drawn_at_fals_usual_pixels(preset: str, pixels: tuple[int, int]) -> None:
     [image] = generate(GptImage2Request(prompt="a meadow", image_size=preset, quality="low"), T2I)
     assert (image.width, image.height) == pixels
