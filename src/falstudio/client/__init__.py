@@ -1,7 +1,7 @@
 """falstudio's client for fal's queue protocol: ``AsyncClient`` (the implementation) and ``Client`` (blocking).
 
 >>> import falstudio as fs
->>> result = fs.Client().subscribe("fal-ai/gpt-image-1.5", {"prompt": "a red fox, watercolour"})
+>>> result = fs.Client().subscribe("openai/gpt-image-2", {"prompt": "a red fox, watercolour"})
 >>> result.images[0].save("fox.png")
 """
 
