@@ -67,7 +67,7 @@ def test_quickstart_runs_in_jupyterlab(lab: Lab, page: Page) -> None:
     studio = page.locator(".fs-studio")
     expect(studio.get_by_text("Done", exact=True).first).to_be_visible(timeout=MINUTE)
     _images_loaded(page, ".fs-studio img", 1)
-    expect(page.get_by_text("lighthouse.png 1024 x 1024")).to_be_visible()
+    expect(page.get_by_text("lighthouse.png 1024 x 768")).to_be_visible()  # GPT Image 2: landscape_4_3
     studio.scroll_into_view_if_needed()
     page.screenshot(path=screenshot_dir(lab.root.parent / "shots") / "notebook-01-quickstart.png", full_page=True)
 

@@ -112,12 +112,11 @@ class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
                 layout=ipywidgets.Layout(width=_LABEL_WIDTH, flex="0 0 auto"),
             )
             self._notes[name] = ipywidgets.HTML()
-            rows.append(
-                ipywidgets.HBox(
-                    [label, *boxes.values(), self._notes[name]],
-                    layout=ipywidgets.Layout(flex_flow="row wrap", align_items="center"),
-                )
+            values_box = ipywidgets.HBox(  # wrapped lines start under the first box, not under the label
+                [*boxes.values(), self._notes[name]],
+                layout=ipywidgets.Layout(flex_flow="row wrap", align_items="center", flex="1 1 auto"),
             )
+            rows.append(ipywidgets.HBox([label, values_box], layout=ipywidgets.Layout(align_items="center")))
         fixed = [a for a in start.axes if a not in options]  # e.g. several prompts, given in code
         if fixed:
             text = "; ".join(f"{a}: {len(start.axes[a])} values" for a in fixed)

@@ -101,7 +101,8 @@ def state_text(job: Job) -> str:
 def caption_rows(job: Job, baseline: Variation, *, full_id: bool = False) -> list[tuple[str, str]]:
     """Plain-text ``(label, value)`` rows of a tile."""
     rows = [("Differs", differs_text(job.variation, baseline))]
-    translated = job.variation.translated()
+    differs = job.variation.differences(baseline)
+    translated = {k: v for k, v in job.variation.translated().items() if k not in differs}
     if translated:  # an axis value this endpoint takes in another form, e.g. a size sent as {width, height}
         rows.append(("Sent", " · ".join(f"{k}: {describe(v, 60)}" for k, v in translated.items())))
     rows.append(("State", state_text(job)))
