@@ -42,6 +42,7 @@ def _png_chunks(data: bytes) -> Iterator[tuple[bytes, bytes, int, int]]:
         pos = end
         if kind == b"IEND":
             return
+    raise ContainerError("truncated PNG file (no IEND chunk)")
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:

@@ -181,6 +181,8 @@ def _tile(
         f"#{job.variation.index}" + ("  favourite" if favourite else "") + f" · {state_text(job)} · {cost_text(job)}"
     )
     second = f"request {job.request_id}" if job.request_id else "not sent"
+    if job.request_id and _text_width(f_small, second) > px:
+        second = job.request_id  # the whole id matters more than the word
     lines = [_fit(drawable(first, f_small), f_small, px), _fit(drawable(second, f_small), f_small, px)]
     _lines(draw, picture, "caption", f_small, lines, left, top + px + 5, MUTED, width=px)
 
