@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 class History(Sequence[RunRecord]):
     """A snapshot of run records, newest first. Call ``falstudio.history()`` again to re-read the folder."""
 
-    def __init__(self, records: Iterable[RunRecord], store: HistoryStore) -> None:
+    def __init__(self, records: Iterable[RunRecord], store: HistoryStore, since: float | None = None) -> None:
         self._records = list(records)
         self.store = store
+        self.since = since  # the POSIX time ``history(since=...)`` started from, if any
 
     @overload
     def __getitem__(self, index: int) -> RunRecord: ...
@@ -29,7 +30,7 @@ class History(Sequence[RunRecord]):
     def __getitem__(self, index: slice) -> History: ...
     def __getitem__(self, index: int | slice) -> RunRecord | History:
         if isinstance(index, slice):
-            return History(self._records[index], self.store)
+            return History(self._records[index], self.store, self.since)
         return self._records[index]
 
     def __len__(self) -> int:
@@ -48,7 +49,7 @@ class History(Sequence[RunRecord]):
     ) -> History:
         """The records matching every given condition (see :func:`history`)."""
         match = _matcher(endpoint, text, state)
-        return History(_take((r for r in self._records if match(r)), limit), self.store)
+        return History(_take((r for r in self._records if match(r)), limit), self.store, self.since)
 
     @property
     def in_flight(self) -> History:
@@ -60,11 +61,12 @@ class History(Sequence[RunRecord]):
         by endpoint, offline and fal.ai apart.
 
         ``since``: ``"today"``, ``"yesterday"``, a duration such as ``"2h"`` or ``"7d"``, a date, a datetime
-        (naive = local time), a ``timedelta``, an ISO date string, or None for every record here.
+        (naive = local time), a ``timedelta``, an ISO date string, or None for every record here (since what
+        ``history(since=...)`` was given, if it was).
         """
         from ._spend import summarize
 
-        return summarize(self._records, since_timestamp(since))
+        return summarize(self._records, self.since if since is None else since_timestamp(since))
 
     def export(self, path: str | os.PathLike[str]) -> Path:
         """Write these records' images (with how they were made in each file) and ``manifest.json`` /
@@ -129,7 +131,7 @@ def history(
         return History(_take((r for r in store if match(r)), limit), store)
     from ._spend import records_since
 
-    return History(_take((r for r in records_since(store, when) if match(r)), limit), store)
+    return History(_take((r for r in records_since(store, when) if match(r)), limit), store, when)
 
 
 def _matcher(endpoint: str | None, text: str | None, state: str | Iterable[str] | None) -> Any:
