@@ -65,3 +65,26 @@ def test_without_a_history_the_line_says_so(server: LocalServer, monkeypatch: py
         assert "today: not recorded (FALSTUDIO_HISTORY=0)" in compare.spend.text
     finally:
         compare.close()
+
+
+def test_a_budget_refusal_shows_in_the_job_panel_and_in_compare(server: LocalServer) -> None:
+    client = Client(base_url=server.url, key=server.key, budget="0.01")
+    studio = Studio(client, history=False)
+    compare = Compare(
+        fs.sweep({"prompt": "a fox"}, endpoint="fal-ai/gpt-image-1-mini", quality=["low", "medium"]),
+        client=client,
+        confirm_above=None,
+    )
+    try:
+        studio.form.value = {"prompt": "a fox", "quality": "medium"}  # $0.02 > $0.01
+        job = studio.click_generate()
+        assert job is not None
+        studio.wait(30)
+        assert job.state == "failed" and "refused by the budget" in job._error.value
+        assert "Client(budget=0.02)" in job._error.value  # how to raise it, in the panel
+        compare.run_button.click()
+        assert "refused by the budget" in compare.summary.value and "these 2 requests" in compare.summary.value
+        assert not compare.run_button.disabled  # nothing runs: the widget is ready again
+    finally:
+        compare.close()
+        studio.close()
