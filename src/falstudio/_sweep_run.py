@@ -14,6 +14,8 @@ from .sweep import ENDPOINT, Sweep, Variation
 if TYPE_CHECKING:  # imported where used: ``import falstudio`` loads the sweep module
     import concurrent.futures
 
+    from .endpoints import CostEstimate
+
 JobState = Literal["pending", "submitting", "queued", "running", "done", "failed", "cancelled"]
 FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 
@@ -211,7 +213,7 @@ class SweepRun:
             self._update(index, only_from=("submitting", "queued"), state=state, queue_position=position)
 
 
-def _estimate(variation: Variation) -> Any:
+def _estimate(variation: Variation) -> CostEstimate | None:
     try:
         return variation.cost
     except Exception:  # no known price: the budget decides whether that is allowed

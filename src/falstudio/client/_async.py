@@ -221,7 +221,7 @@ class AsyncClient:
             if not isinstance(request_id, str):
                 raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
         except BaseException:
-            self._ledger.settle(ticket, "failed")  # not queued: fal bills nothing
+            self._ledger.settle(ticket, "failed")  # not queued (an interrupted send is released too)
             raise
         self._ledger.bind(ticket, request_id)
         handle = AsyncRequestHandle(self, endpoint, request_id, request=request, spec=spec, cost=cost, reply=body)

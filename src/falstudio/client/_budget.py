@@ -26,7 +26,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, Protocol, cast
+from typing import Literal, Protocol, cast
 
 from falstudio.endpoints import CostEstimate
 
@@ -145,7 +145,7 @@ class Ledger:
         """``(spent, in flight, every request id)`` of this client's requests (since ``since``)."""
         spent = in_flight = ZERO
         ids: set[str] = set()
-        for ticket in self._tickets:  # callers hold the lock or accept a snapshot
+        for ticket in self._tickets:  # callers hold self._lock
             if ticket.request_id:
                 ids.add(ticket.request_id)
             if since is not None and ticket.at < since:
@@ -315,13 +315,3 @@ def _unpriced_error(budget: Budget, endpoints: list[str], count: int) -> BudgetE
         hint="pass allow_unpriced=True to the client to send requests with no known price under a budget "
         "(they count as $0)",
     )
-
-
-def describe_spend(ledger: Ledger) -> dict[str, Any]:
-    """Plain figures for displays: this client's spend, in flight, and its budget (if any)."""
-    budget = ledger.budget
-    info: dict[str, Any] = {"spent": ledger.spent, "in_flight": ledger.in_flight, "mode": ledger.mode}
-    if budget is not None:
-        used = budget.used()
-        info.update(budget=budget.limit, used=used, left=max(ZERO, budget.limit - used))
-    return info
