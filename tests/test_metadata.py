@@ -116,6 +116,13 @@ def test_files_without_metadata_and_files_that_are_not_images(tmp_path: Path) ->
         fs.read_metadata(broken)
 
 
+def test_a_file_whose_structure_is_broken_is_saved_as_it_is() -> None:
+    broken = b"\xff\xd8\xff\xe1" + (1000).to_bytes(2, "big") + b"Exif\x00\x00 only a few bytes"  # a cut APP1
+    info = md.build(endpoint=T2I, request={"prompt": "p"})
+    with pytest.warns(RuntimeWarning, match="saved without its metadata: truncated JPEG segment"):
+        assert md.embed(broken, info) == broken  # the image is never lost for its metadata
+
+
 def test_input_images_are_summarised_not_copied_and_can_be_left_out_on_load() -> None:
     data_uri = "data:image/png;base64," + "A" * 40_000
     info = md.build(endpoint="fal-ai/gpt-image-1-mini/edit", request={"prompt": "p", "image_urls": [data_uri]})

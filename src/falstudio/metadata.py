@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
@@ -104,7 +105,16 @@ def build(
 
 
 def embed(data: bytes, metadata: ImageMetadata) -> bytes:
-    """``data`` (PNG, JPEG or WebP bytes) with ``metadata`` written in; other formats come back unchanged."""
+    """``data`` (PNG, JPEG or WebP bytes) with ``metadata`` written in; other formats come back unchanged, and so
+    does a file whose structure does not allow it (with a warning: the image is never lost for its metadata)."""
+    try:
+        return _embed(data, metadata)
+    except _image_chunks.ContainerError as exc:
+        warnings.warn(f"falstudio: image saved without its metadata: {exc}", RuntimeWarning, stacklevel=2)
+        return data
+
+
+def _embed(data: bytes, metadata: ImageMetadata) -> bytes:
     from .history._redact import scrub_text
 
     payload = scrub_text(metadata.model_dump_json(exclude_defaults=False))
