@@ -29,6 +29,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "widgets": ("falstudio.widgets", None),
     "Studio": ("falstudio.widgets", "Studio"),
     "Compare": ("falstudio.widgets", "Compare"),
+    "read_metadata": ("falstudio.metadata", "read_metadata"),
 }
 
 __all__ = ["__version__", "endpoints", "history", "sweep", *_LAZY]
@@ -53,4 +54,5 @@ if TYPE_CHECKING:
     from . import client, local, widgets
     from .client import AsyncClient, Client, encode_file, encode_image
     from .client import errors as errors
+    from .metadata import read_metadata
     from .widgets import Compare, Studio

@@ -24,6 +24,8 @@ class Submitted:
     sync_mode: bool = False  # results of sync_mode requests cannot be fetched again by request id
     cost_estimate: str | None = None  # str(CostEstimate), e.g. "≤ $0.06"
     cost_amount: str | None = None  # Decimal as a string, e.g. "0.06"
+    billed_units: str | None = None  # fal's x-fal-billable-units on the submit reply (rare), as sent
+    billed_unit: str | None = None  # its unit when the header names one; None: the endpoint's billing unit
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class Finished:
     error_type: str | None = None
     queue_seconds: float | None = None
     inference_seconds: float | None = None
+    cost_estimate: str | None = None  # as in Submitted, so a record whose submission was not recorded has it
+    cost_amount: str | None = None
+    billed_units: str | None = None  # fal's x-fal-billable-units on the result (or run) reply, as sent
+    billed_unit: str | None = None
 
 
 class Recorder(Protocol):

@@ -14,6 +14,8 @@ from .sweep import ENDPOINT, Sweep, Variation
 if TYPE_CHECKING:  # imported where used: ``import falstudio`` loads the sweep module
     import concurrent.futures
 
+    from .endpoints import CostEstimate
+
 JobState = Literal["pending", "submitting", "queued", "running", "done", "failed", "cancelled"]
 FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 
@@ -112,6 +114,8 @@ class SweepRun:
         return bool(self._futures) and all(f.done() for f in self._futures)
 
     def start(self) -> None:
+        """Start every variation in the background; raises BudgetExceededError (nothing sent) when the client's
+        budget cannot cover the whole sweep."""
         import concurrent.futures
 
         if self._futures:
@@ -120,6 +124,9 @@ class SweepRun:
             from .client import Client
 
             self._client = Client()
+        budget = getattr(self._client, "budget", None)
+        if budget is not None:  # the whole sweep must fit in what is left; each request is checked again as it goes
+            budget.check([(v.endpoint, _estimate(v)) for v in self.sweep])
         pool = concurrent.futures.ThreadPoolExecutor(min(self.concurrency, len(self._jobs)), "falstudio-sweep")
         try:
             self._futures = [pool.submit(self._run, i) for i in range(len(self._jobs))]
@@ -206,3 +213,10 @@ class SweepRun:
         if isinstance(status, Queued | InProgress):
             state, position = ("queued", status.position) if isinstance(status, Queued) else ("running", None)
             self._update(index, only_from=("submitting", "queued"), state=state, queue_position=position)
+
+
+def _estimate(variation: Variation) -> CostEstimate | None:
+    try:
+        return variation.cost
+    except Exception:  # no known price: the budget decides whether that is allowed
+        return None

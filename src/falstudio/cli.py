@@ -127,6 +127,7 @@ def demo(args: argparse.Namespace) -> int:
 
     from falstudio import endpoints
     from falstudio.client import Client
+    from falstudio.client.errors import BudgetExceededError
     from falstudio.local import LocalServer
     from falstudio.sweep import SweepRun, sweep
     from falstudio.widgets._export import export_html
@@ -156,22 +157,31 @@ def demo(args: argparse.Namespace) -> int:
             v = job.variation  # type: ignore[attr-defined]
             print(f"  {job.state:9} {v.label()}", flush=True)  # type: ignore[attr-defined]
 
-    # Always offline: the demo never spends money, FAL_KEY or not.
-    with (
-        LocalServer(port=0, latency=args.latency) as server,
-        Client(base_url=server.url, key=server.key, history=not args.no_history) as client,
-    ):
-        print(f"falstudio demo: {len(variations)} variations of {args.endpoint} on the offline server at {server.url}")
-        run = SweepRun(variations, client, concurrency=args.concurrency, on_change=progress)
-        run.start()
-        if not run.wait(args.timeout):
-            run.cancel()
-            print(f"falstudio demo: gave up after {args.timeout:g} s", file=sys.stderr)
-            return 1
-        out = Path(args.out).resolve()
-        report = export_html(
-            out / "report.html", variations, run.jobs, mode=client.mode, title="falstudio demo: quality x size"
-        )
+    # Always offline: the demo never spends money, FAL_KEY or not. A budget (--budget, else FALSTUDIO_BUDGET)
+    # still applies, with offline runs priced as fal would bill them: a rehearsal behaves like the class.
+    with LocalServer(port=0, latency=args.latency) as server:
+        try:
+            client = Client(base_url=server.url, key=server.key, history=not args.no_history, budget=args.budget)
+        except ValueError as exc:  # e.g. a malformed FALSTUDIO_BUDGET
+            print(f"falstudio demo: {exc}", file=sys.stderr)
+            return 2
+        with client:
+            where = f"on the offline server at {server.url}"
+            print(f"falstudio demo: {len(variations)} variations of {args.endpoint} {where}")
+            run = SweepRun(variations, client, concurrency=args.concurrency, on_change=progress)
+            try:
+                run.start()
+            except BudgetExceededError as exc:
+                print(f"falstudio demo: {exc}", file=sys.stderr)
+                return 1
+            if not run.wait(args.timeout):
+                run.cancel()
+                print(f"falstudio demo: gave up after {args.timeout:g} s", file=sys.stderr)
+                return 1
+            out = Path(args.out).resolve()
+            report = export_html(
+                out / "report.html", variations, run.jobs, mode=client.mode, title="falstudio demo: quality x size"
+            )
     failed = [job for job in run.jobs if job.state != "done"]
     print(f"report: {report}")
     return 1 if failed else 0
@@ -193,6 +203,13 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--latency", type=_non_negative, default=1.0, help="simulated model time multiplier (default 1; 0 = instant)"
     )
     p.add_argument("--no-history", action="store_true", help="do not record the runs in falstudio's history")
+    p.add_argument(
+        "--budget",
+        type=_non_negative,
+        default=None,
+        metavar="USD",
+        help="refuse the sweep if its estimate passes this budget (default: $FALSTUDIO_BUDGET, if set)",
+    )
     p.set_defaults(handler=demo)
 
 

@@ -66,7 +66,18 @@ def test_studio_generates_an_image(lab: Lab, page: Page, shots: Path) -> None:
     assert "lighthouse" in (thumbnail.get_attribute("alt") or "")
     expect(studio.get_by_text("Done", exact=True).first).to_be_visible()
     expect(studio.get_by_role("button", name="Run again")).to_be_visible()  # the run is in the history strip
+    expect(studio.get_by_role("status").filter(has_text=re.compile(r"This kernel: \$0\.\d\d · today"))).to_be_visible()
     page.screenshot(path=shots / "studio-light.png")
+
+    # Dropping an image falstudio saved on "Load from image" refills the form with how it was made.
+    made = _saved_image(shots.parent / "made-by-falstudio.png")
+    with page.expect_file_chooser() as chooser:
+        studio.get_by_role("button", name=re.compile("Load from image")).click()
+    chooser.value.set_files(str(made))
+    expect(studio.get_by_text("Loaded the request of made-by-falstudio.png")).to_be_visible(timeout=MINUTE)
+    expect(studio.get_by_label("Endpoint")).to_have_value(re.compile("gpt-image-1.5"))
+    expect(studio.locator("textarea").first).to_have_value("a teapot, loaded from its file")
+    page.screenshot(path=shots / "studio-loaded-from-image.png")
 
     studio.locator(".fs-gallery-open").first.click()  # enlarge: the full image comes on demand
     dialog = page.locator("dialog.fs-gallery-dialog[open]")
@@ -138,6 +149,24 @@ def test_reopened_notebook_shows_the_static_fallback(lab: Lab, page: Page, shots
     page.screenshot(path=shots / "studio-static-light.png")
     _set_theme(page, "JupyterLab Dark")
     page.screenshot(path=shots / "studio-static-dark.png")
+
+
+def _saved_image(path: Path) -> Path:
+    """A PNG with falstudio's metadata, as ``Image.save()`` writes it."""
+    from PIL import Image
+
+    from falstudio import metadata
+
+    image = Image.new("RGB", (64, 64), "teal")
+    image.save(path)
+    info = metadata.build(
+        endpoint="fal-ai/gpt-image-1.5",
+        request={"prompt": "a teapot, loaded from its file", "quality": "high", "image_size": "1536x1024"},
+        request_id="loaded-request",
+        mode="local",
+    )
+    path.write_bytes(metadata.embed(path.read_bytes(), info))
+    return path
 
 
 def _executed_notebook(path: Path) -> Path:

@@ -88,7 +88,9 @@ def test_image_save_keeps_or_converts_the_format(client, tmp_path):
     image = client.subscribe(T2I, LOW).images[0]
     as_png = image.save(tmp_path / "out")
     as_jpeg = image.save(tmp_path / "out.jpg")
-    assert as_png.suffix == ".png" and as_png.read_bytes() == image.bytes()
+    plain = image.save(tmp_path / "plain.png", metadata=False)
+    assert as_png.suffix == ".png" and plain.read_bytes() == image.bytes()
+    assert PILImage.open(as_png).tobytes() == PILImage.open(plain).tobytes()  # metadata added, pixels untouched
     assert PILImage.open(as_jpeg).format == "JPEG"
 
 

@@ -8,6 +8,8 @@
 from .._images import encode_file, encode_image
 from . import errors
 from ._async import AsyncClient
+from ._billed import BilledUnits
+from ._budget import Budget, process_spend
 from ._handles import AsyncRequestHandle, SyncRequestHandle
 from ._retry import RetryPolicy
 from ._status import Completed, InProgress, LogEntry, Queued, Status
@@ -19,6 +21,8 @@ __all__ = [
     "INLINE_LIMIT",
     "AsyncClient",
     "AsyncRequestHandle",
+    "BilledUnits",
+    "Budget",
     "Client",
     "Completed",
     "Image",
@@ -32,4 +36,5 @@ __all__ = [
     "encode_file",
     "encode_image",
     "errors",
+    "process_spend",
 ]

@@ -8,6 +8,7 @@ import os
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ from falstudio.endpoints import CostEstimate, EndpointSpec, RequestModel, find
 from .. import _images
 from .._recorder import Recorder
 from . import errors
+from ._billed import billed_units
+from ._budget import Budget, Ledger, resolve_budget, spend_reader
 from ._credentials import KeyAuth, Mode, resolve
 from ._handles import AsyncRequestHandle
 from ._protocol import Urls, json_body, json_object
@@ -45,6 +48,11 @@ class AsyncClient:
     Credentials: ``key``, else ``FAL_KEY``, else ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``. With none of them and
     no ``base_url`` it uses falstudio's embedded offline server and says so once.
 
+    ``budget`` (USD; default ``$FALSTUDIO_BUDGET``) refuses, before anything is sent, a request whose estimate
+    would pass what is left; ``budget_since`` (e.g. ``"today"``) also counts what the history folder records
+    since then, by any process; ``allow_unpriced`` lets requests with no known price through a budget. See
+    :mod:`falstudio.client._budget` for what counts as spent.
+
     One instance belongs to one event loop at a time. Used from a new loop (a second ``asyncio.run``) it
     opens new connections and leaves the old loop's to the garbage collector (``-X dev`` warns): prefer one
     client per loop, closed with ``aclose()`` or ``async with``.
@@ -59,11 +67,16 @@ class AsyncClient:
         history: bool | Recorder | None = True,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        budget: float | str | Decimal | None = None,
+        budget_since: object = None,
+        allow_unpriced: bool = False,
     ) -> None:
         self._target = resolve(key, base_url)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._recorder = resolve_recorder(history)
+        self._ledger = Ledger(self.mode, spend_reader(self._recorder))
+        self._ledger.budget = resolve_budget(self._ledger, budget, budget_since, allow_unpriced)
         self._transport = transport
         self._http_client: httpx.AsyncClient | None = None
         self._http_owner: tuple[int, asyncio.AbstractEventLoop | None] | None = None
@@ -79,6 +92,16 @@ class AsyncClient:
     @property
     def base_url(self) -> str:
         return self._target.base_url
+
+    @property
+    def budget(self) -> Budget | None:
+        """The spending limit checked before each request (``Client(budget=...)`` or ``$FALSTUDIO_BUDGET``)."""
+        return self._ledger.budget
+
+    @property
+    def spent(self) -> Decimal:
+        """The estimates (USD) of this client's requests that succeeded; fal bills what it bills."""
+        return self._ledger.spent
 
     def __repr__(self) -> str:
         key = "set" if self._target.key else "none"
@@ -180,23 +203,29 @@ class AsyncClient:
         headers = _queue_headers(priority, start_timeout)
         params = {"fal_webhook": webhook_url} if webhook_url else None
         urls = Urls(self._target.hosts, endpoint)
-        response = await self._send(
-            "POST",
-            urls.submit,
-            endpoint=endpoint,
-            idempotent=False,
-            json=_payload(request),
-            headers=headers,
-            params=params,
-            endpoint_note=spec.note_on() if spec else None,
-        )
-        body = json_object(response, endpoint)
-        request_id = body.get("request_id")
-        if not isinstance(request_id, str):
-            raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
-        handle = AsyncRequestHandle(
-            self, endpoint, request_id, request=request, spec=spec, cost=_estimate(spec, request), reply=body
-        )
+        cost = _estimate(spec, request)
+        ticket = await self._ledger.reserve(endpoint, cost)  # over the budget: raises, nothing sent
+        try:
+            response = await self._send(
+                "POST",
+                urls.submit,
+                endpoint=endpoint,
+                idempotent=False,
+                json=_payload(request),
+                headers=headers,
+                params=params,
+                endpoint_note=spec.note_on() if spec else None,
+            )
+            body = json_object(response, endpoint)
+            request_id = body.get("request_id")
+            if not isinstance(request_id, str):
+                raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
+        except BaseException:
+            self._ledger.settle(ticket, "failed")  # not queued (an interrupted send is released too)
+            raise
+        self._ledger.bind(ticket, request_id)
+        handle = AsyncRequestHandle(self, endpoint, request_id, request=request, spec=spec, cost=cost, reply=body)
+        handle.ticket, handle.billed = ticket, billed_units(response.headers, "submit")
         await record_submitted(self._recorder, handle)
         return handle
 
@@ -266,19 +295,26 @@ class AsyncClient:
     async def run(self, endpoint: str, arguments: Mapping[str, Any] | RequestModel) -> Result:
         """Call the endpoint synchronously (no queue): one request, held open until the output is ready."""
         spec, request = await self._prepare(endpoint, arguments)
+        cost = _estimate(spec, request)
+        ticket = await self._ledger.reserve(endpoint, cost)  # over the budget: raises, nothing sent
         started = time.monotonic()
-        response = await self._send(
-            "POST",
-            Urls(self._target.hosts, endpoint).run,
-            endpoint=endpoint,
-            idempotent=False,
-            json=_payload(request),
-            endpoint_note=spec.note_on() if spec else None,
-        )
+        try:
+            response = await self._send(
+                "POST",
+                Urls(self._target.hosts, endpoint).run,
+                endpoint=endpoint,
+                idempotent=False,
+                json=_payload(request),
+                endpoint_note=spec.note_on() if spec else None,
+            )
+        except BaseException:
+            self._ledger.settle(ticket, "failed")
+            raise
         request_id = response.headers.get("x-fal-request-id", "")
-        handle = AsyncRequestHandle(
-            self, endpoint, request_id, request=request, spec=spec, cost=_estimate(spec, request)
-        )
+        self._ledger.bind(ticket, request_id)
+        self._ledger.settle(ticket, "completed")  # fal answered with the output: it bills it
+        handle = AsyncRequestHandle(self, endpoint, request_id, request=request, spec=spec, cost=cost)
+        handle.ticket, handle.billed = ticket, billed_units(response.headers, "run")
         if request_id:
             await record_submitted(self._recorder, handle)
         # No queue; the server reports no metrics on this route, so the run time is the call's wall time.

@@ -15,6 +15,8 @@ from falstudio.endpoints import CostEstimate, EndpointSpec
 
 from .._recorder import FinalState
 from . import errors
+from ._billed import BilledUnits, billed_units
+from ._budget import Ticket
 from ._loop import LoopThread, blocking
 from ._protocol import Urls, origin_of, sse_events
 from ._recording import record_finished
@@ -68,6 +70,8 @@ class AsyncRequestHandle:
         self._completed: Completed | None = None
         self._result: Result | None = None
         self._recorded = False
+        self.ticket: Ticket | None = None  # this request's place in the client's spend ledger (set on submit)
+        self.billed: BilledUnits | None = None  # fal's x-fal-billable-units, from the submit or result reply
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, request_id={self.request_id!r})"
@@ -215,6 +219,7 @@ class AsyncRequestHandle:
             output = response.json()
         except ValueError:
             raise errors.ServerError("the result is not JSON", **context) from None
+        self.billed = billed_units(response.headers, "result") or self.billed
         result = self.build_result(output, **self._timings(completed))
         await self._record("completed", result=result)
         self._result = result
@@ -229,6 +234,7 @@ class AsyncRequestHandle:
                 request=self.request,
                 downloader=self.client,
                 cost=self.cost,
+                billed=self.billed,
                 logs=self._book.entries,
                 **timings,
             )
@@ -248,6 +254,8 @@ class AsyncRequestHandle:
         if not self._recorded:
             self._recorded = True
             await record_finished(self.client._recorder, self, state, **details)
+            if self.ticket is not None:
+                self.client._ledger.settle(self.ticket, state)  # fal bills only successful outputs
 
 
 class SyncRequestHandle:

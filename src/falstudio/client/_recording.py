@@ -88,6 +88,8 @@ async def record_submitted(recorder: Recorder | None, handle: AsyncRequestHandle
             sync_mode=bool(sync_mode),
             cost_estimate=str(cost) if cost else None,
             cost_amount=str(cost.amount) if cost else None,
+            billed_units=str(handle.billed.units) if handle.billed else None,
+            billed_unit=handle.billed.unit if handle.billed else None,
         ),
     )
 
@@ -104,6 +106,7 @@ async def record_finished(
     """Tell the recorder how a request ended; with the result's image bytes (downloaded once, kept on it)."""
     if recorder is None:
         return
+    billed = handle.billed if state == "completed" else None
     images: list[bytes] = []
     if result is not None:
         try:
@@ -123,5 +126,9 @@ async def record_finished(
             error_type=error_type,
             queue_seconds=result.queue_seconds if result else None,
             inference_seconds=result.inference_seconds if result else None,
+            cost_estimate=str(handle.cost) if handle.cost else None,
+            cost_amount=str(handle.cost.amount) if handle.cost else None,
+            billed_units=str(billed.units) if billed else None,
+            billed_unit=billed.unit if billed else None,
         ),
     )

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine
+from decimal import Decimal
 from typing import Any, Concatenate, ParamSpec
 
 import httpx
 
 from .._recorder import Recorder
 from ._async import AsyncClient
+from ._budget import Budget
 from ._credentials import Mode
 from ._handles import AsyncRequestHandle, SyncRequestHandle
 from ._loop import LOOP, blocking
@@ -48,10 +50,21 @@ class Client:
         history: bool | Recorder | None = True,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        budget: float | str | Decimal | None = None,
+        budget_since: object = None,
+        allow_unpriced: bool = False,
     ) -> None:
         self._runner = LOOP
         self._async = AsyncClient(
-            key, base_url=base_url, timeout=timeout, history=history, retry=retry, transport=transport
+            key,
+            base_url=base_url,
+            timeout=timeout,
+            history=history,
+            retry=retry,
+            transport=transport,
+            budget=budget,
+            budget_since=budget_since,
+            allow_unpriced=allow_unpriced,
         )
         self._async._runner = self._runner
         self._async._prepare_http()  # build the httpx client (slow: TLS context) here rather than on the loop
@@ -68,6 +81,16 @@ class Client:
     @property
     def timeout(self) -> float:
         return self._async.timeout
+
+    @property
+    def budget(self) -> Budget | None:
+        """The spending limit checked before each request (see :attr:`AsyncClient.budget`)."""
+        return self._async.budget
+
+    @property
+    def spent(self) -> Decimal:
+        """The estimates (USD) of this client's requests that succeeded."""
+        return self._async.spent
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncClient", "Client", 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from falstudio.endpoints import find
@@ -147,6 +148,30 @@ class FalTimeoutError(FalError, TimeoutError):
 
 class RequestCancelledError(FalError):
     """The request was cancelled before it produced a result."""
+
+
+class BudgetExceededError(FalError):
+    """The client's budget refused a request or a sweep before anything was sent.
+
+    ``estimate``: the refused request's (or sweep's) estimate in USD, None when no price is known; ``spent``: what
+    already counted against the budget (spent or in flight); ``budget``: the limit; ``requests``: how many.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        estimate: Decimal | None,
+        spent: Decimal | None,
+        budget: Decimal,
+        requests: int = 1,
+        **context: Any,
+    ) -> None:
+        super().__init__(message, error_type="budget_exceeded", **context)
+        self.estimate = estimate
+        self.spent = spent
+        self.budget = budget
+        self.requests = requests
 
 
 class EndpointDeprecationWarning(FutureWarning):

@@ -7,6 +7,7 @@ import builtins
 import html
 import mimetypes
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -17,12 +18,15 @@ from falstudio.endpoints import CostEstimate, ImageFile, ImageOutput
 
 from .. import _images
 from . import errors
+from ._billed import BilledUnits
 from ._recording import redact
 from ._status import LogEntry
 
 if TYPE_CHECKING:
     import httpx
     from PIL import Image as PILImage
+
+    from falstudio.metadata import ImageMetadata
 
 _EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}
 
@@ -40,6 +44,7 @@ class Image(ImageFile):
 
     _data: builtins.bytes | None = PrivateAttr(default=None)
     _downloader: Downloader | None = PrivateAttr(default=None)
+    _origin: Any = PrivateAttr(default=None)  # (the Result, this image's index), set by Result.build
 
     def bytes(self) -> builtins.bytes:
         """The image file's bytes (a data URI is decoded locally; a URL is downloaded once)."""
@@ -65,8 +70,19 @@ class Image(ImageFile):
     def to_pil(self) -> PILImage.Image:
         return _images.open_image(self.bytes())
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the image to ``path`` (a folder gets the file's own name); a differing suffix converts it."""
+    def metadata(self) -> ImageMetadata | None:
+        """How this image was made (endpoint, redacted request, request id, model, date), as saved into files."""
+        if self._origin is None:
+            return None
+        result: Result = self._origin[0]
+        return result._image_metadata(self._origin[1], getattr(self._downloader, "mode", None))
+
+    def save(self, path: str | os.PathLike[str], *, metadata: bool = True) -> Path:
+        """Write the image to ``path`` (a folder gets the file's own name); a differing suffix converts it.
+
+        PNG, JPEG and WebP files carry how the image was made (see :mod:`falstudio.metadata`; secrets never),
+        unless ``metadata=False``.
+        """
         target = Path(path)
         if target.is_dir():
             target = target / (self.file_name or f"image{_EXTENSIONS.get(self.mime_type, '.png')}")
@@ -76,6 +92,11 @@ class Image(ImageFile):
         data = self.bytes()
         if wanted and wanted.startswith("image/") and wanted != _images.sniff_mime(data, self.mime_type):
             data = _images.image_bytes(self.to_pil(), wanted.split("/")[1])
+        info = self.metadata() if metadata else None
+        if info is not None:
+            from falstudio.metadata import embed
+
+            data = embed(data, info)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         return target
@@ -128,6 +149,8 @@ class Result(ImageOutput):
     _queue_seconds: float | None = PrivateAttr(default=None)
     _inference_seconds: float | None = PrivateAttr(default=None)
     _cost: CostEstimate | None = PrivateAttr(default=None)
+    _billed: BilledUnits | None = PrivateAttr(default=None)
+    _created: float = PrivateAttr(default_factory=time.time)
     _logs: tuple[LogEntry, ...] = PrivateAttr(default=())
 
     @classmethod
@@ -142,15 +165,17 @@ class Result(ImageOutput):
         queue_seconds: float | None = None,
         inference_seconds: float | None = None,
         cost: CostEstimate | None = None,
+        billed: BilledUnits | None = None,
         logs: Sequence[LogEntry] = (),
     ) -> Result:
         """Validate ``output`` (raises pydantic's ValidationError when it is not the expected shape)."""
         result = cls.model_validate(output if isinstance(output, dict) else {})
         result._endpoint, result._request_id, result._request, result._data = endpoint, request_id, request, output
         result._queue_seconds, result._inference_seconds = queue_seconds, inference_seconds
-        result._cost, result._logs = cost, tuple(logs)
-        for image in result.images:
+        result._cost, result._billed, result._logs = cost, billed, tuple(logs)
+        for index, image in enumerate(result.images):
             image._downloader = downloader
+            image._origin = (result, index)
         return result
 
     @property
@@ -184,12 +209,32 @@ class Result(ImageOutput):
         return self._cost
 
     @property
+    def billed(self) -> BilledUnits | None:
+        """What fal reported billing (its ``x-fal-billable-units`` header), when it sent one; never a guess."""
+        return self._billed
+
+    @property
     def logs(self) -> tuple[LogEntry, ...]:
         """Every log line seen while waiting (when logs were asked for)."""
         return self._logs
 
     def redacted_request(self) -> Any:
         return redact(self._request)
+
+    def _image_metadata(self, index: int, mode: str | None) -> ImageMetadata:
+        from falstudio.metadata import build
+
+        return build(
+            endpoint=self._endpoint,
+            request=self.redacted_request(),
+            request_id=self._request_id,
+            mode=mode,
+            created=self._created,
+            index=index,
+            count=len(self.images),
+            cost_estimate=self._cost,
+            billed=self._billed,
+        )
 
     def _summary(self) -> str:
         parts = [self._endpoint or "result", f"request {self._request_id}" if self._request_id else ""]

@@ -12,23 +12,39 @@ results with it: its in-flight records become ``lost``.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._history import History, history
 from ._paths import history_dir, recording_enabled
 from ._record import RunRecord, StoredImage
+from ._spend import EndpointSpend, Spend
 from ._store import HistoryStore, HistoryWarning
 
+if TYPE_CHECKING:
+    from ._export import ExportItem, write_export
+
 __all__ = [
+    "EndpointSpend",
+    "ExportItem",
     "History",
     "HistoryStore",
     "HistoryWarning",
     "RunRecord",
+    "Spend",
     "StoredImage",
     "default_recorder",
     "history",
     "history_dir",
+    "write_export",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("ExportItem", "write_export"):  # loaded on use: they bring Pillow-based metadata writing
+        from . import _export
+
+        return getattr(_export, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def default_recorder(path: str | os.PathLike[str] | None = None) -> HistoryStore | None:

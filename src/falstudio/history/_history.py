@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, overload
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
+
+from falstudio._since import since_timestamp
 
 from ._record import STATES, RunRecord
 from ._store import HistoryStore
+
+if TYPE_CHECKING:
+    from ._spend import Spend
 
 
 class History(Sequence[RunRecord]):
     """A snapshot of run records, newest first. Call ``falstudio.history()`` again to re-read the folder."""
 
-    def __init__(self, records: Iterable[RunRecord], store: HistoryStore) -> None:
+    def __init__(self, records: Iterable[RunRecord], store: HistoryStore, since: float | None = None) -> None:
         self._records = list(records)
         self.store = store
+        self.since = since  # the POSIX time ``history(since=...)`` started from, if any
 
     @overload
     def __getitem__(self, index: int) -> RunRecord: ...
@@ -23,7 +30,7 @@ class History(Sequence[RunRecord]):
     def __getitem__(self, index: slice) -> History: ...
     def __getitem__(self, index: int | slice) -> RunRecord | History:
         if isinstance(index, slice):
-            return History(self._records[index], self.store)
+            return History(self._records[index], self.store, self.since)
         return self._records[index]
 
     def __len__(self) -> int:
@@ -42,12 +49,31 @@ class History(Sequence[RunRecord]):
     ) -> History:
         """The records matching every given condition (see :func:`history`)."""
         match = _matcher(endpoint, text, state)
-        return History(_take((r for r in self._records if match(r)), limit), self.store)
+        return History(_take((r for r in self._records if match(r)), limit), self.store, self.since)
 
     @property
     def in_flight(self) -> History:
         """Records whose request was submitted and whose result was never recorded."""
         return self.filter(state="submitted")
+
+    def spent(self, since: object = None) -> Spend:
+        """What these records spent: estimates of succeeded requests (and those in flight), fal's billed units,
+        by endpoint, offline and fal.ai apart.
+
+        ``since``: ``"today"``, ``"yesterday"``, a duration such as ``"2h"`` or ``"7d"``, a date, a datetime
+        (naive = local time), a ``timedelta``, an ISO date string, or None for every record here (since what
+        ``history(since=...)`` was given, if it was).
+        """
+        from ._spend import summarize
+
+        return summarize(self._records, self.since if since is None else since_timestamp(since))
+
+    def export(self, path: str | os.PathLike[str]) -> Path:
+        """Write these records' images (with how they were made in each file) and ``manifest.json`` /
+        ``manifest.csv`` of their parameters (secrets redacted) into the folder ``path``; returns the folder."""
+        from ._export import export_records
+
+        return export_records(self._records, path)
 
     def get(self, request_id: str) -> RunRecord:
         for record in self._records:
@@ -88,17 +114,24 @@ def history(
     state: str | Iterable[str] | None = None,
     limit: int | None = None,
     path: str | os.PathLike[str] | None = None,
+    since: object = None,
 ) -> History:
     """Run records made through falstudio, newest first.
 
     ``endpoint``: part of the endpoint id (``"1.5/edit"``); ``text``: part of the prompt (case-insensitive);
     ``state``: one of submitted, completed, failed, cancelled, lost (or several); ``limit``: at most this
-    many; ``path``: the history folder (default ``$FALSTUDIO_HISTORY_DIR``, else the per-user data dir).
+    many; ``path``: the history folder (default ``$FALSTUDIO_HISTORY_DIR``, else the per-user data dir);
+    ``since``: only records made since then (``"today"``, ``"2h"``, a date...; see :meth:`History.spent`).
     Unreadable record files are skipped with a :class:`HistoryWarning`.
     """
     store = HistoryStore(path)
     match = _matcher(endpoint, text, state)
-    return History(_take((r for r in store if match(r)), limit), store)
+    when = since_timestamp(since)
+    if when is None:
+        return History(_take((r for r in store if match(r)), limit), store)
+    from ._spend import records_since
+
+    return History(_take((r for r in records_since(store, when) if match(r)), limit), store, when)
 
 
 def _matcher(endpoint: str | None, text: str | None, state: str | Iterable[str] | None) -> Any:

@@ -52,6 +52,8 @@ class RunRecord(BaseModel):
     inference_seconds: float | None = None
     cost_estimate: str | None = None
     cost_amount: str | None = None
+    billed_units: str | None = Field(default=None, description="fal's x-fal-billable-units for it, as sent.")
+    billed_unit: str | None = Field(default=None, description="Its unit if named; None: the endpoint's own.")
     error: str | None = None
     error_type: str | None = None
     images: list[StoredImage] = Field(default_factory=list)

@@ -20,6 +20,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from decimal import Decimal
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,8 @@ class HistoryStore:
             submitted_at=event.submitted_at,
             cost_estimate=event.cost_estimate,
             cost_amount=event.cost_amount,
+            billed_units=event.billed_units,
+            billed_unit=event.billed_unit,
         )
         return self.save(record)
 
@@ -116,6 +119,7 @@ class HistoryStore:
                 "error_type": event.error_type,
                 "images": images or base.images,
                 "output_extra": {k: v for k, v in output.items() if k != "images"},
+                **_spend_update(base, event),
             }
         )
         return self.save(record)
@@ -189,6 +193,12 @@ class HistoryStore:
             if record.endpoint == endpoint and record.request_id == request_id:
                 return record
         return None
+
+    def spend_by_request(self, since: float | None, mode: str) -> dict[str, Decimal]:
+        """For a client's budget: per request id, the estimate of each succeeded or in-flight ``mode`` request."""
+        from ._spend import spend_by_request
+
+        return spend_by_request(self, since, mode)
 
     def thumbnail(self, image: StoredImage, max_px: int = 160) -> tuple[bytes, str] | None:
         """A cached preview of a stored image: ``(bytes, content_type)``, or None if its file is gone."""
@@ -264,6 +274,16 @@ class HistoryStore:
                 )
             )
         return stored
+
+
+def _spend_update(base: RunRecord, event: Finished) -> dict[str, Any]:
+    """The estimate if the submission did not record one; fal's billed figure when this reply carried it."""
+    update: dict[str, Any] = {}
+    if base.cost_amount is None and event.cost_amount is not None:
+        update.update(cost_estimate=event.cost_estimate, cost_amount=event.cost_amount)
+    if event.billed_units is not None:
+        update.update(billed_units=event.billed_units, billed_unit=event.billed_unit)
+    return update
 
 
 def _pixel_size(data: bytes) -> tuple[int | None, int | None]:

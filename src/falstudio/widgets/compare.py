@@ -2,7 +2,8 @@
 
 The variations run concurrently (``concurrency`` at a time) on background threads; each tile fills in as
 its result arrives, and a failure stays in its tile. ``compare.results`` gives one record per variation
-(``pandas.DataFrame(compare.results)`` works), ``compare.export_html(path)`` a file to share.
+(``pandas.DataFrame(compare.results)`` works); ``compare.export_png(path)`` one labelled picture to share,
+``compare.export_folder(path)`` the full images with manifests, ``compare.export_html(path)`` a web page.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import ipywidgets
 
 from ..endpoints import RequestModel
 from ..sweep import Job, Sweep, SweepError, SweepRun, sweep
-from . import _export
+from . import _compare_files, _export
 from ._compare_axes import AxisPicker
 from ._compare_layout import axis_title, states_text
 from ._compare_tiles import CompareTile, grid_box
 from ._compare_viewer import Viewer
 from ._html import small_thumbnail
 from ._image_list import close_tree
+from ._spend_line import SpendLine
 from ._style import COLOR, FONT_SMALL, StaticFallback, card, esc, message
 
 DEFAULT_ENDPOINT = "openai/gpt-image-2"
@@ -91,13 +93,14 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self.no_button.on_click(lambda _b: self._confirmed(False))
         self._grid_box = ipywidgets.VBox()
         self.viewer = Viewer()
+        self.spend = SpendLine(client)  # empty until there is a client (made on the first run)
         title = ipywidgets.HTML(f'<b style="font-size:1.15em;color:{COLOR["fg"]}">Compare variations</b>')
         controls = ipywidgets.HBox(
             [self.run_button, self.cancel_button, self.summary],
             layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap"),
         )
         super().__init__(
-            [title, self.picker, controls, self.confirm_box, self._grid_box, self.viewer],
+            [title, self.picker, controls, self.spend, self.confirm_box, self._grid_box, self.viewer],
             layout=ipywidgets.Layout(padding="4px"),
         )
         self.add_class("fs-compare")
@@ -170,6 +173,28 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             thumbnails=thumbnails,
             mode=getattr(self.client, "mode", None),
             title=title,
+        )
+
+    def export_png(
+        self, path: str | os.PathLike[str], *, title: str = "falstudio comparison", tile_px: int = 320
+    ) -> Path:
+        """Write the grid as one labelled PNG picture: axis values as row and column headers, each tile's cost
+        and request id in small print, favourites starred. Images are drawn from the full-size outputs."""
+        return _compare_files.export_png(
+            path,
+            self._shown_sweep(),
+            self.jobs,
+            favourites=self.favourites,
+            mode=getattr(self.client, "mode", None),
+            title=title,
+            tile_px=tile_px,
+        )
+
+    def export_folder(self, path: str | os.PathLike[str]) -> Path:
+        """Write every variation's full images (each saying how it was made) and ``manifest.json`` /
+        ``manifest.csv`` of the parameters (secrets redacted) into the folder ``path``; returns the folder."""
+        return _compare_files.export_folder(
+            path, self._shown_sweep(), self.jobs, favourites=self.favourites, mode=getattr(self.client, "mode", None)
         )
 
     def __repr__(self) -> str:
@@ -288,6 +313,8 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                 from ..client import Client
 
                 self.client = Client()
+            if self.spend.client is None:
+                self.spend.client = self.client
             self._finished.clear()
             run = SweepRun(variations, self.client, concurrency=self.concurrency, on_change=self._job_changed)
             self._build_grid(variations, list(run.jobs))
@@ -325,6 +352,8 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                         )
         finally:  # whatever a tile did, the run's end must end the widget's run (wait() depends on it)
             jobs = run.jobs if run is not None else ()
+            if job.done:
+                self._refresh_spend()
             if jobs and all(j.done for j in jobs):
                 self._done()
 
@@ -338,6 +367,12 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             if self._run is not None:
                 self._set_summary(self._run.sweep, f" · {states_text(self._run.jobs)}")
             self._finished.set()
+
+    def _refresh_spend(self) -> None:
+        try:
+            self.spend.refresh()
+        except Exception:  # the line is a nicety: it never stops a run
+            pass
 
     def _starred(self, index: int, on: bool) -> None:
         (self.favourites.add if on else self.favourites.discard)(index)

@@ -161,12 +161,19 @@ class ImageTile(ipywidgets.Widget):  # type: ignore[misc]
         return _full_bytes(self.image)
 
     def save(self, directory: str | pathlib.Path | None = None) -> pathlib.Path:
-        """Write the full image to ``directory`` (default: the tile's ``save_dir``, else the cwd)."""
+        """Write the full image to ``directory`` (default: the tile's ``save_dir``, else the cwd), with how it
+        was made written into the file when the image came from a request (see :mod:`falstudio.metadata`)."""
         data = self.full_bytes()
         ext = _images.sniff_mime(data, "image/png").split("/")[-1].replace("jpeg", "jpg")
         folder = pathlib.Path(directory or self.save_dir or pathlib.Path.cwd())
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"falstudio-{hashlib.sha256(data).hexdigest()[:12]}.{ext}"
+        describe = getattr(self.image, "metadata", None)
+        info = describe() if callable(describe) else None
+        if info is not None:
+            from ..metadata import embed
+
+            data = embed(data, info)
         path.write_bytes(data)
         return path
 

@@ -7,6 +7,7 @@ free, and several jobs can run at once.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from ..endpoints import REDACTED, REGISTRY, EndpointSpec, SizeNotAccepted, fit_s
 from ..endpoints.lifecycle import STATUSES
 from ._html import grid_html, tile_html
 from ._image_list import close_tree
+from ._spend_line import SpendLine
 from ._style import COLOR, FONT_SMALL, StaticFallback, card, esc, message, style
 from .form import RequestForm
 from .gallery import Gallery, alt_text
@@ -54,6 +56,22 @@ def edit_endpoint_for(spec: EndpointSpec) -> EndpointSpec | None:
         if other.kind == "image-edit" and other.prices == spec.prices and other.is_byok == spec.is_byok:
             return other
     return None
+
+
+def _from_image(source: str | os.PathLike[str] | bytes | bytearray | memoryview) -> tuple[str, dict[str, Any]]:
+    """The endpoint and request written into an image falstudio saved."""
+    from ..metadata import read_metadata
+
+    data = bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    what = "this image" if isinstance(data, bytes) else str(source)
+    info = read_metadata(data)
+    if info is None:
+        raise ValueError(f"{what} has no falstudio metadata (it was not saved by falstudio, or it was stripped)")
+    if info.kind != "image" or not info.endpoint:
+        raise ValueError(f"{what} is a comparison grid; load one of its images (Compare.export_folder writes them)")
+    if info.endpoint not in REGISTRY:
+        raise ValueError(f"{what} was made with {info.endpoint}, which this Studio does not offer")
+    return info.endpoint, info.loadable_request()
 
 
 def _chip_css(color: str) -> str:
@@ -103,6 +121,16 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             layout=ipywidgets.Layout(width="auto", min_width="28em"),
         )
         self.status_chip = ipywidgets.HTML()
+        self.spend = SpendLine(client)
+        self.upload = ipywidgets.FileUpload(
+            accept=".png,.jpg,.jpeg,.webp,image/png,image/jpeg,image/webp",
+            multiple=False,
+            description="Load from image",
+            icon="upload",
+            tooltip="Drop or pick an image falstudio saved: its endpoint and request fill the form (never a key)",
+            layout=ipywidgets.Layout(width="auto"),
+        )
+        self.upload.observe(self._on_upload, "value")
         self._form_box = ipywidgets.VBox()
         self._jobs_box = ipywidgets.VBox()
         self._history_box = ipywidgets.HBox(layout=ipywidgets.Layout(flex_flow="row wrap", grid_gap="8px"))
@@ -113,7 +141,11 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self.picker.observe(self._on_endpoint, "value")
         sections = [
             ipywidgets.HBox([title, self.badge], layout=ipywidgets.Layout(align_items="center", grid_gap="12px")),
-            ipywidgets.HBox([self.picker, self.status_chip], layout=ipywidgets.Layout(align_items="center")),
+            self.spend,
+            ipywidgets.HBox(
+                [self.picker, self.status_chip, self.upload],
+                layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap", grid_gap="8px"),
+            ),
             self._form_box,
             self._heading("Jobs"),
             self._jobs_box,
@@ -173,8 +205,11 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             self.form.add_image(image.bytes() if callable(getattr(image, "bytes", None)) else image)
 
     def load(self, request: Any, endpoint: str | None = None) -> None:
-        """Put a request (a model, a dict, or a history record) into the form, switching endpoint if needed."""
-        if hasattr(request, "endpoint") and hasattr(request, "request") and endpoint is None:
+        """Put a request into the form, switching endpoint if needed: a model, a dict, a history record, or an
+        image falstudio saved (a path or its bytes: how it was made is in the file; keys never are)."""
+        if isinstance(request, (str, os.PathLike, bytes, bytearray, memoryview)):
+            endpoint, request = _from_image(request)
+        elif hasattr(request, "endpoint") and hasattr(request, "request") and endpoint is None:
             endpoint, request = request.endpoint, request.request
         if endpoint is not None:
             self.endpoint = endpoint
@@ -212,7 +247,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def _static_html(self) -> str:
         label = _BADGE.get(self.mode, _BADGE["fal"])[0]
-        parts = [self.form._static_html()]
+        parts = [message("muted", self.spend.text), self.form._static_html()]
         if self.jobs:
             done = sum(j.state == "done" for j in self.jobs)
             parts.append(message("muted", f"{len(self.jobs)} job(s), {done} done"))
@@ -268,7 +303,22 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def _job_done(self, job: JobView) -> None:
         if job.state == "done" and job.result is not None:
             self.gallery.add_result(job.result)
+        self.spend.refresh()
         self.refresh_history()
+
+    def _on_upload(self, change: dict[str, Any]) -> None:
+        files = change["new"]
+        if not files:
+            return
+        upload = files[0]
+        try:
+            self.load(bytes(upload["content"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            self.form.summary.value = message("error", f"could not load {upload.get('name', 'that file')}: {exc}")
+        else:
+            self.form.summary.value = message("success", f"Loaded the request of {upload.get('name', 'the image')}")
+        finally:
+            self.upload.value = ()
 
     def _refresh_jobs(self) -> None:
         shown = self.jobs[:JOBS_SHOWN]

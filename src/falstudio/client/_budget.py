@@ -1,0 +1,317 @@
+"""Spend tracking and the budget guard: every request's estimate is reserved before it is sent.
+
+What counts as spent (the guard's definition):
+
+* a request counts with its **estimate** (what fal would bill; offline runs are priced the same way) while it is
+  in flight and once it has succeeded; a failed or cancelled request is released (fal bills only successful
+  outputs). Only requests of the client's own kind count: an offline client's budget counts offline runs, a fal
+  client's fal runs, so a rehearsal on the offline server behaves like the class.
+* ``Client(budget=2.00)`` counts **this client's requests** from its creation.
+* ``budget_since=`` (e.g. ``"today"``) also counts every request recorded in the client's history folder since
+  then, by any process: kernels sharing one folder share one budget, and a kernel restart does not reset it.
+* ``FALSTUDIO_BUDGET=2.00`` gives every client created without ``budget=`` that budget with
+  ``budget_since="today"``: the classroom setting (one folder per student, or one shared folder for the class).
+
+Checks and reservations happen under one lock, so concurrent submits from threads or event loops can never
+together pass the limit; what other processes spend is read from the history folder just before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Literal, Protocol, cast
+
+from falstudio.endpoints import CostEstimate
+
+from .._since import describe_since, since_timestamp
+from .errors import BudgetExceededError
+
+ENV = "FALSTUDIO_BUDGET"
+ENV_SINCE = "today"
+ZERO = Decimal(0)
+TicketState = Literal["reserved", "spent", "released"]
+_MODE_WORDS = {"local": "offline", "fal": "fal.ai"}
+
+
+class SpendReader(Protocol):
+    """What the history offers the guard: per request, the estimate of each counted record since a time."""
+
+    def spend_by_request(self, since: float | None, mode: str) -> Mapping[str, Decimal]: ...
+
+
+def spend_reader(recorder: object) -> SpendReader | None:
+    """The recorder (a history folder) as the guard's view of other processes' spend, if it offers one."""
+    return cast(SpendReader, recorder) if callable(getattr(recorder, "spend_by_request", None)) else None
+
+
+def parse_amount(value: object, *, name: str) -> Decimal:
+    """A budget in USD (``2``, ``"2.00"``, ``"$2"``) as a Decimal >= 0; ValueError naming ``name`` otherwise."""
+    example = f"{name}=2.00" if name == ENV else f"{name}=2.00 (USD)"
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        raise ValueError(f"{name} must be an amount in USD such as 2.00; got {value!r}. Example: {example}")
+    try:
+        amount = Decimal(str(value).strip().removeprefix("$").strip())
+    except InvalidOperation:
+        raise ValueError(f"{name} must be an amount in USD such as 2.00; got {value!r}. Example: {example}") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"{name} must be 0 or more (USD); got {value!r}. Example: {example}")
+    return amount
+
+
+@dataclass
+class Ticket:
+    """One request's place in the ledger: its estimate, reserved before sending."""
+
+    endpoint: str
+    amount: Decimal
+    at: float
+    request_id: str | None = None
+    state: TicketState = "reserved"
+
+
+class _ProcessTally:
+    """What every client of this process (this kernel) has spent, by mode."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._spent: dict[str, Decimal] = {}
+
+    def add(self, mode: str, amount: Decimal) -> None:
+        with self._lock:
+            self._spent[mode] = self._spent.get(mode, ZERO) + amount
+
+    def get(self, mode: str | None = None) -> Decimal:
+        with self._lock:
+            return self._spent.get(mode, ZERO) if mode else sum(self._spent.values(), ZERO)
+
+
+PROCESS = _ProcessTally()
+
+
+def process_spend(mode: str | None = None) -> Decimal:
+    """Estimates of the requests that succeeded in this process (this kernel), all clients; ``mode`` "local"/"fal"."""
+    return PROCESS.get(mode)
+
+
+class Ledger:
+    """One client's requests and their estimates, and the budget they are checked against (if any)."""
+
+    def __init__(self, mode: str, reader: SpendReader | None = None) -> None:
+        self.mode = mode
+        self.reader = reader
+        self.budget: Budget | None = None
+        self._lock = threading.Lock()
+        self._tickets: list[Ticket] = []
+
+    # -- the request lifecycle -----------------------------------------------------------------------
+
+    async def reserve(self, endpoint: str, cost: CostEstimate | None) -> Ticket:
+        """Reserve ``cost`` for a request about to be sent; raises BudgetExceededError (nothing sent) if over."""
+        budget = self.budget
+        others = await asyncio.to_thread(budget.others) if budget is not None and budget.since is not None else {}
+        amount = cost.amount if cost is not None else ZERO
+        with self._lock:
+            if budget is not None:
+                budget.check_locked([(endpoint, cost)], others)
+            ticket = Ticket(endpoint, amount, time.time())
+            self._tickets.append(ticket)
+        return ticket
+
+    def bind(self, ticket: Ticket, request_id: str) -> None:
+        with self._lock:
+            ticket.request_id = request_id
+
+    def settle(self, ticket: Ticket, state: str) -> None:
+        """The request ended: ``completed`` keeps its estimate as spent, anything else releases it."""
+        with self._lock:
+            if ticket.state != "reserved":
+                return
+            ticket.state = "spent" if state == "completed" else "released"
+            if ticket.state == "released":
+                self._tickets.remove(ticket)
+        if ticket.state == "spent":
+            PROCESS.add(self.mode, ticket.amount)
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def own(self, since: float | None = None) -> tuple[Decimal, Decimal, set[str]]:
+        """``(spent, in flight, every request id)`` of this client's requests (since ``since``)."""
+        spent = in_flight = ZERO
+        ids: set[str] = set()
+        for ticket in self._tickets:  # callers hold self._lock
+            if ticket.request_id:
+                ids.add(ticket.request_id)
+            if since is not None and ticket.at < since:
+                continue
+            if ticket.state == "spent":
+                spent += ticket.amount
+            else:
+                in_flight += ticket.amount
+        return spent, in_flight, ids
+
+    @property
+    def spent(self) -> Decimal:
+        with self._lock:
+            return self.own()[0]
+
+    @property
+    def in_flight(self) -> Decimal:
+        with self._lock:
+            return self.own()[1]
+
+
+class Budget:
+    """A limit in USD on what a client may spend, checked before anything is sent. See the module docstring."""
+
+    def __init__(
+        self,
+        limit: Decimal,
+        ledger: Ledger,
+        *,
+        since: float | None = None,
+        allow_unpriced: bool = False,
+        source: str = "budget",
+    ) -> None:
+        self.limit = limit
+        self.since = since
+        self.allow_unpriced = allow_unpriced
+        self.source = source  # "budget" (the argument) or ENV
+        self._ledger = ledger
+
+    # -- what people ask -----------------------------------------------------------------------------
+
+    def used(self) -> Decimal:
+        """What counts against the limit now: spent plus in flight (see the module docstring)."""
+        others = self.others()
+        with self._ledger._lock:
+            return self._used_locked(others)
+
+    def left(self) -> Decimal:
+        return max(ZERO, self.limit - self.used())
+
+    @property
+    def scope(self) -> str:
+        """Which requests count, in words."""
+        kind = _MODE_WORDS.get(self._ledger.mode, self._ledger.mode)
+        if self.since is None:
+            return f"this client's {kind} requests"
+        reader = self._ledger.reader
+        if reader is None:
+            return f"this client's {kind} requests {describe_since(self.since)} (run history off: other kernels unseen)"
+        where = getattr(reader, "root", None)
+        folder = f" in {where}" if where else ""
+        return f"{kind} requests recorded{folder} {describe_since(self.since)} by any kernel, and this client's"
+
+    def check(self, requests: Sequence[tuple[str, CostEstimate | None]]) -> None:
+        """Raise BudgetExceededError if these requests together would pass what is left (nothing reserved)."""
+        others = self.others()
+        with self._ledger._lock:
+            self.check_locked(requests, others)
+
+    def __repr__(self) -> str:
+        used = self.used()
+        return (
+            f"Budget(${self.limit:.2f} from {self.source}: ${used:.2f} spent or in flight, "
+            f"${max(ZERO, self.limit - used):.2f} left; counts {self.scope})"
+        )
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    def others(self) -> Mapping[str, Decimal]:
+        """Per request id, what the history folder records since ``since`` (empty without ``since``)."""
+        reader = self._ledger.reader
+        if self.since is None or reader is None:
+            return {}
+        try:
+            return reader.spend_by_request(self.since, self._ledger.mode)
+        except OSError:
+            return {}  # an unreadable folder: the client's own requests still count
+
+    def _used_locked(self, others: Mapping[str, Decimal]) -> Decimal:
+        spent, in_flight, ids = self._ledger.own(self.since)
+        return spent + in_flight + sum((v for k, v in others.items() if k not in ids), ZERO)
+
+    def check_locked(self, requests: Sequence[tuple[str, CostEstimate | None]], others: Mapping[str, Decimal]) -> None:
+        unpriced = [endpoint for endpoint, cost in requests if cost is None]
+        if unpriced and not self.allow_unpriced:
+            raise _unpriced_error(self, unpriced, len(requests))
+        total = sum((cost.amount for _, cost in requests if cost is not None), ZERO)
+        used = self._used_locked(others)
+        if used + total > self.limit:
+            raise _over_error(self, requests, total, used)
+
+
+def resolve_budget(
+    ledger: Ledger, budget: object, budget_since: object, allow_unpriced: bool, env: Mapping[str, str] | None = None
+) -> Budget | None:
+    """The client's budget: ``budget`` if given, else ``$FALSTUDIO_BUDGET`` (validated), else none."""
+    environ = os.environ if env is None else env
+    if budget is None:
+        raw = environ.get(ENV, "").strip()
+        if not raw:
+            return None
+        limit, source = parse_amount(raw, name=ENV), ENV
+        if budget_since is None:
+            budget_since = ENV_SINCE
+    else:
+        limit, source = parse_amount(budget, name="budget"), "budget"
+    since = since_timestamp(budget_since, name="budget_since")
+    return Budget(limit, ledger, since=since, allow_unpriced=allow_unpriced, source=source)
+
+
+def _how_to_raise(budget: Budget, needed: Decimal) -> str:
+    amount = f"{math.ceil(needed * 100) / 100:.2f}"
+    if budget.source == ENV:
+        return (
+            f"to allow it the budget must be at least ${amount}: ask whoever set {ENV}={budget.limit} to raise it "
+            f"(or pass Client(budget={amount}))"
+        )
+    return f"to allow it the budget must be at least ${amount}: Client(budget={amount})"
+
+
+def _over_error(
+    budget: Budget, requests: Sequence[tuple[str, CostEstimate | None]], total: Decimal, used: Decimal
+) -> BudgetExceededError:
+    left = max(ZERO, budget.limit - used)
+    if len(requests) == 1:
+        what = f"this request is estimated at ${total:.2f}"
+    else:
+        what = f"these {len(requests)} requests are estimated at ${total:.2f} in all"
+    message = (
+        f"refused by the budget, nothing was sent: {what}, but ${used:.2f} of the ${budget.limit:.2f} budget is "
+        f"already spent or in flight, leaving ${left:.2f} (counting {budget.scope})"
+    )
+    hint = _how_to_raise(budget, used + total) + "; or make it cheaper (lower quality, a smaller size, fewer images)"
+    endpoints = {endpoint for endpoint, _ in requests}
+    return BudgetExceededError(
+        message,
+        estimate=total,
+        spent=used,
+        budget=budget.limit,
+        requests=len(requests),
+        endpoint=endpoints.pop() if len(endpoints) == 1 else None,
+        hint=hint,
+    )
+
+
+def _unpriced_error(budget: Budget, endpoints: list[str], count: int) -> BudgetExceededError:
+    names = ", ".join(sorted(set(endpoints)))
+    what = "this request" if count == 1 else f"{len(endpoints)} of these {count} requests"
+    return BudgetExceededError(
+        f"refused by the budget, nothing was sent: falstudio knows no price for {names}, so the "
+        f"${budget.limit:.2f} budget cannot guard {what}",
+        estimate=None,
+        spent=None,
+        budget=budget.limit,
+        requests=count,
+        endpoint=endpoints[0] if len(set(endpoints)) == 1 else None,
+        hint="pass allow_unpriced=True to the client to send requests with no known price under a budget "
+        "(they count as $0)",
+    )
