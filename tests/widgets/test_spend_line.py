@@ -22,7 +22,9 @@ def figures(text: str) -> tuple[Decimal, Decimal]:
 
 def test_the_studio_shows_this_kernels_and_todays_spend_and_updates_it(server: LocalServer) -> None:
     before = process_spend("local")
-    studio = Studio(Client(base_url=server.url, key=server.key, budget="1.00"), history=False)
+    studio = Studio(
+        Client(base_url=server.url, key=server.key, budget="1.00"), "fal-ai/gpt-image-1-mini", history=False
+    )
     try:
         kernel, today = figures(studio.spend.text)
         assert kernel == before.quantize(Decimal("0.01")) and today == 0
@@ -69,7 +71,7 @@ def test_without_a_history_the_line_says_so(server: LocalServer, monkeypatch: py
 
 def test_a_budget_refusal_shows_in_the_job_panel_and_in_compare(server: LocalServer) -> None:
     client = Client(base_url=server.url, key=server.key, budget="0.01")
-    studio = Studio(client, history=False)
+    studio = Studio(client, "fal-ai/gpt-image-1-mini", history=False)
     compare = Compare(
         fs.sweep({"prompt": "a fox"}, endpoint="fal-ai/gpt-image-1-mini", quality=["low", "medium"]),
         client=client,
