@@ -1,4 +1,8 @@
-"""What an endpoint is: request/response models, prices and the registry. No I/O here."""
+"""What an endpoint is: request/response models, prices and the registry.
+
+Endpoints without a hand-written row are typed from fal's OpenAPI schema by :mod:`.loader`, the one module here
+that does I/O (a single lazy GET, then a disk cache).
+"""
 
 from ._base import REDACTED, ImageFile, ImageOutput, RequestModel, Usage
 from .gpt_image import (
@@ -11,13 +15,18 @@ from .gpt_image import (
     GptImage15EditRequest,
     GptImage15Request,
 )
-from .pricing import CostEstimate, PriceTable, total
-from .registry import REGISTRY, EndpointSpec, UnknownEndpointError, find, get
+from .loader import SchemaUnavailableError
+from .openapi import BadSchemaError, EndpointSchemaError, spec_from_openapi
+from .pricing import NO_PRICE, CostEstimate, PriceTable, total
+from .registry import REGISTRY, EndpointSpec, UnknownEndpointError, find, get, refresh, specs
 
 __all__ = [
+    "NO_PRICE",
     "REDACTED",
     "REGISTRY",
+    "BadSchemaError",
     "CostEstimate",
+    "EndpointSchemaError",
     "EndpointSpec",
     "GptImage1EditByokRequest",
     "GptImage1EditRequest",
@@ -31,9 +40,13 @@ __all__ = [
     "ImageOutput",
     "PriceTable",
     "RequestModel",
+    "SchemaUnavailableError",
     "UnknownEndpointError",
     "Usage",
     "find",
     "get",
+    "refresh",
+    "spec_from_openapi",
+    "specs",
     "total",
 ]

@@ -31,18 +31,46 @@ class PriceTable:
 
 @dataclass(frozen=True)
 class CostEstimate:
-    """An estimate for one request. ``amount`` is what fal would bill, in USD."""
+    """An estimate for one request (or a total). ``amount`` is what fal would bill, in USD.
+
+    Requests with no known price (endpoints typed from fal's schema) count in ``unpriced``, not in
+    ``amount``: a total over them says so instead of guessing.
+    """
 
     amount: Decimal
     is_upper_bound: bool
     explanation: str
     breakdown: dict[str, Any] = field(default_factory=dict, compare=False)
+    priced: int = 1  # requests whose price is in ``amount``
+    unpriced: int = 0  # requests with no known price
+
+    @property
+    def known(self) -> bool:
+        """Every request in this estimate has a price."""
+        return self.unpriced == 0
 
     def __str__(self) -> str:
-        return f"{'≤ ' if self.is_upper_bound else ''}${self.amount:.2f}"
+        if not self.priced and self.unpriced:
+            return NO_PRICE
+        text = f"{'≤ ' if self.is_upper_bound else ''}${self.amount:.2f}"
+        if self.unpriced:
+            text += f" + {NO_PRICE} for {self.unpriced} request{'s' if self.unpriced > 1 else ''}"
+        return text
 
     def __float__(self) -> float:
+        if self.unpriced:
+            raise ValueError(f"{self}: not a number ({self.explanation})")
         return float(self.amount)
+
+
+NO_PRICE = "no price known"
+
+
+def no_price(reason: str) -> CostEstimate:
+    """The estimate of a request whose price falstudio does not know (it never guesses one)."""
+    return CostEstimate(
+        amount=Decimal(0), is_upper_bound=False, explanation=f"{NO_PRICE}: {reason}", priced=0, unpriced=1
+    )
 
 
 def ceil_cent(amount: Decimal) -> Decimal:
@@ -140,9 +168,10 @@ def total(estimates: list[CostEstimate]) -> CostEstimate:
     """The sum of several requests' estimates (each already rounded up to the cent, as billed)."""
     amount = sum((e.amount for e in estimates), Decimal(0))
     bound = any(e.is_upper_bound for e in estimates)
-    return CostEstimate(
-        amount=amount,
-        is_upper_bound=bound,
-        explanation=f"{len(estimates)} requests, each rounded up to the cent: {'at most ' if bound else ''}"
-        f"${amount:.2f}",
-    )
+    priced, unpriced = sum(e.priced for e in estimates), sum(e.unpriced for e in estimates)
+    explanation = f"{len(estimates)} requests, each rounded up to the cent: {'at most ' if bound else ''}${amount:.2f}"
+    if unpriced:
+        explanation = f"{unpriced} of {priced + unpriced} requests have {NO_PRICE}, so the total is unknown" + (
+            f"; the {priced} priced ones come to {'at most ' if bound else ''}${amount:.2f}" if priced else ""
+        )
+    return CostEstimate(amount=amount, is_upper_bound=bound, explanation=explanation, priced=priced, unpriced=unpriced)
