@@ -86,7 +86,7 @@ def drift(endpoint_id: str) -> list[str]:
 
     if endpoint_id not in REGISTRY:
         raise UnknownEndpointError(
-            endpoint_id, list(REGISTRY), "drift compares a registered endpoint with fal's schema"
+            endpoint_id, list(REGISTRY), "Drift compares a registered endpoint with fal's schema"
         )
     return differences(REGISTRY[endpoint_id].input_model, loader.load(endpoint_id).input_model)
 

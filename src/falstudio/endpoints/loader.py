@@ -38,7 +38,7 @@ class SchemaUnavailableError(EndpointSchemaError):
         super().__init__(
             endpoint_id,
             list(REGISTRY),
-            f"it is not registered, fal's OpenAPI schema for it could not be fetched ({problem}) and no copy is "
+            f"It is not registered, fal's OpenAPI schema for it could not be fetched ({problem}) and no copy is "
             f"cached. Fix: retry with a network connection (falstudio then keeps the schema for offline use); or, "
             f"air-gapped, open {url} elsewhere and save the reply as {path}; or point ${URL_ENV} at a mirror of "
             "fal's OpenAPI service. To send a request without checking it, use client.subscribe(..., validate=False)",
@@ -123,7 +123,7 @@ def _remember(spec: EndpointSpec) -> EndpointSpec:
 def _check(endpoint_id: str) -> None:
     if not isinstance(endpoint_id, str) or not cache.is_endpoint_id(endpoint_id):
         raise UnknownEndpointError(
-            str(endpoint_id), list(REGISTRY), "not a fal endpoint id (owner/app or owner/app/path)"
+            str(endpoint_id), list(REGISTRY), "It is not a fal endpoint id (owner/app or owner/app/path)"
         )
 
 
@@ -154,8 +154,8 @@ def _fetch(endpoint_id: str) -> EndpointSpec:
             raise UnknownEndpointError(
                 endpoint_id,
                 list(REGISTRY),
-                f"fal does not know it (its OpenAPI service answered HTTP {exc.code} for this id); check the id "
-                f"on fal.ai/models",
+                f"It is not registered, and fal does not know it either (its OpenAPI service answered HTTP "
+                f"{exc.code} for this id); check the id on fal.ai/models",
             ) from None
         raise SchemaUnavailableError(endpoint_id, url, f"HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:

@@ -44,7 +44,7 @@ class BadSchemaError(EndpointSchemaError):
         super().__init__(
             endpoint_id,
             list(REGISTRY),
-            f"its OpenAPI document cannot be used ({problem}); nothing was cached. Send requests unchecked with "
+            f"Its OpenAPI document cannot be used ({problem}); nothing was cached. Send requests unchecked with "
             "client.subscribe(..., validate=False), or report the document if fal's playground shows the endpoint",
         )
         self.problem = problem

@@ -24,7 +24,7 @@ class UnknownEndpointError(LookupError):
     def __init__(self, endpoint_id: str, known: list[str], reason: str | None = None) -> None:
         close = difflib.get_close_matches(endpoint_id, known, n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        why = f" {reason[:1].upper()}{reason[1:]}." if reason else ""
+        why = f" {reason}." if reason else ""
         super().__init__(f"unknown endpoint {endpoint_id!r}.{hint}{why} Registered endpoints: {', '.join(known)}")
         self.reason = reason
         self.endpoint_id = endpoint_id

@@ -46,7 +46,7 @@ async def _spec(endpoint_id: str) -> endpoints.EndpointSpec:
         try:
             spec = await asyncio.to_thread(endpoints.get, endpoint_id)  # the loader may read a file or fetch
         except endpoints.EndpointSchemaError as exc:
-            why = f" (falstudio could not type it from fal's schema: {exc.reason})"
+            why = f" (not typed from fal's schema either: {exc.reason})"
         except endpoints.UnknownEndpointError:
             pass
     if spec is None:
