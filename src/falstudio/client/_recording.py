@@ -87,7 +87,7 @@ async def record_submitted(recorder: Recorder | None, handle: AsyncRequestHandle
             submitted_at=time.time(),
             sync_mode=bool(sync_mode),
             cost_estimate=str(cost) if cost else None,
-            cost_amount=str(cost.amount) if cost else None,
+            cost_amount=str(cost.amount) if cost and cost.known else None,
         ),
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import ipywidgets
 
-from ..endpoints import REGISTRY, get
+from ..endpoints import get, specs
 from ..sweep import ENDPOINT, Sweep, SweepError, sweep
 from ._style import COLOR, FONT_SMALL, esc
 
@@ -29,11 +29,10 @@ def axis_options(endpoint: str) -> dict[str, tuple[Any, ...]]:
 
 
 def sibling_endpoints(endpoint: str) -> tuple[str, ...]:
-    """Endpoints of the same kind (text-to-image or edit) and billing as ``endpoint``: its endpoint choices."""
+    """Endpoints of the same kind (text-to-image or edit) and billing as ``endpoint``: its endpoint choices
+    (registered ones, and those loaded from fal's schema in this process)."""
     spec = get(endpoint)
-    return tuple(
-        s.id for s in REGISTRY.values() if s.kind == spec.kind and s.is_byok == spec.is_byok and s.status != "gone"
-    )
+    return tuple(s.id for s in specs() if s.kind == spec.kind and s.is_byok == spec.is_byok and s.status != "gone")
 
 
 class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import ipywidgets as w
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from ._fields import FieldSpec
 from ._image_list import ImageListEditor, to_image_url
@@ -242,6 +242,8 @@ class JsonControl(FieldControl):
             return text
 
     def _coerce(self, value: Any) -> Any:
+        if isinstance(value, BaseModel):  # e.g. an ImageSize: shown as the JSON object fal receives
+            value = value.model_dump(mode="json")
         try:
             return json.dumps(value)
         except TypeError:
