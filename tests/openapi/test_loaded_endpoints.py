@@ -4,9 +4,9 @@ sweeps and Compare, copy-as-code."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import math
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -247,4 +247,28 @@ def test_compare_offers_loaded_endpoints_of_the_same_kind(openapi: OpenAPIServer
         assert compare.sweep.endpoints == (MINI, PIXEL_FLOW)
     finally:
         compare.close()
-    time.sleep(0)
+
+
+def test_the_async_client_validates_too_and_has_the_escape_hatch(server: LocalServer, openapi: OpenAPIServer) -> None:
+    async def main() -> tuple[str, int]:
+        async with fs.AsyncClient(server.key, base_url=server.url) as client:
+            with pytest.raises(errors.InvalidRequestError, match="did you mean 'seed'"):
+                await client.submit(PIXEL_FLOW, {"prompt": "a fox", "sed": 1})
+            with pytest.raises(errors.InvalidRequestError) as sent:
+                await client.run(PIXEL_FLOW, {"prompt": "a fox", "sed": 1}, validate=False)
+            result = await client.subscribe(PIXEL_FLOW, {"prompt": "a fox", "image_size": "square"}, validate=False)
+            return result.endpoint, sent.value.status_code or 0
+
+    endpoint, status = asyncio.run(main())
+    assert (endpoint, status) == (PIXEL_FLOW, 422)
+
+
+def test_an_endpoint_that_returns_one_image(client: Client, openapi: OpenAPIServer) -> None:
+    document = openapi.documents[PIXEL_FLOW_EDIT]
+    document["components"]["schemas"]["PixelFlowEditOutput"] = {
+        "type": "object",
+        "properties": {"image": {"$ref": "#/components/schemas/ImageFile"}},
+        "required": ["image"],
+    }
+    result = client.subscribe(PIXEL_FLOW_EDIT, {"prompt": "make it sepia", "image_url": _png()})
+    assert set(result.data) == {"image"} and result.images[0].url == result.data["image"]["url"]

@@ -8,10 +8,11 @@ import copy
 
 import pytest
 
-from falstudio.endpoints import REGISTRY, spec_from_openapi
-from falstudio.endpoints.drift import differences
+from falstudio.endpoints import REGISTRY, UnknownEndpointError, get, refresh, spec_from_openapi
+from falstudio.endpoints.drift import differences, drift
 
 from ._documents import GPT_IMAGE
+from ._server import OpenAPIServer
 
 # (field, fact, hand-written value, fal's value) -> why the hand-written row is deliberately stricter.
 INTENDED = {
@@ -65,3 +66,16 @@ def test_required_fields_are_compared() -> None:
     document["components"]["schemas"]["GptImage1MiniEditInput"]["required"] = ["prompt"]
     found = differences(REGISTRY[endpoint_id].input_model, spec_from_openapi(document, endpoint_id).input_model)
     assert "image_urls.required: hand-written True, fal's schema False" in found
+
+
+def test_drift_against_fals_current_schema(openapi: OpenAPIServer) -> None:
+    """``drift(id)`` compares a registered row with fal's schema as the service serves it today."""
+    assert [line for line in drift("fal-ai/gpt-image-1.5") if not _intended(line)] == []
+    openapi.documents["fal-ai/gpt-image-1.5"]["components"]["schemas"]["GptImage15Input"]["properties"]["quality"][
+        "enum"
+    ].append("xhigh")
+    refresh("fal-ai/gpt-image-1.5")
+    assert any(line.startswith("quality.enum: hand-written") for line in drift("fal-ai/gpt-image-1.5"))
+    assert get("fal-ai/gpt-image-1.5") is REGISTRY["fal-ai/gpt-image-1.5"]  # the hand-written row stays in charge
+    with pytest.raises(UnknownEndpointError, match="registered endpoint"):
+        drift("test-org/pixel-flow")
