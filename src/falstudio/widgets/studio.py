@@ -301,7 +301,8 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         try:
             self.load_endpoint(text)
         except Exception as exc:  # a click handler's traceback is never seen: say it here
-            self.other_status.value = message("error", f"{type(exc).__name__}: {exc}", role="alert")
+            text = str(exc) if isinstance(exc, LookupError) else f"{type(exc).__name__}: {exc}"
+            self.other_status.value = message("error", text, role="alert")
 
     def _show_status_chip(self, spec: EndpointSpec) -> None:
         if spec.id not in REGISTRY:  # typed from fal's schema: say so, and whether it is an image endpoint
