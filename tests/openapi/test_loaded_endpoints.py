@@ -159,6 +159,9 @@ def test_the_form_follows_fals_schema(openapi: OpenAPIServer) -> None:
     assert (steps.label, steps.minimum, steps.maximum, steps.default) == ("Num Inference Steps", 1, 50, 28)
     assert form.controls["acceleration"].spec.options == (("none", "none"), ("regular", "regular"), ("high", "high"))
     assert form.controls["seed"].spec.nullable and "same seed" in form.controls["seed"].spec.description
+    cfg = form.controls["guidance_scale"].input  # the browser snaps to the step grid: the default must sit on it
+    assert (cfg.min, cfg.max, cfg.value, cfg.step) == (1, 20, 3.5, 0.1)
+    assert form.controls["style"].spec.kind == "json" and form.controls["loras"].get() == []
     form.value = {"prompt": "a fox", "image_size": {"width": 640, "height": 480}, "seed": 3}
     assert form.is_valid and form.value.payload()["image_size"] == {"width": 640, "height": 480}
     assert "Cost: <b>no price known</b>" in form.cost_label.value
