@@ -148,6 +148,11 @@ def test_other_categories_load_and_say_the_widgets_are_for_images() -> None:
     [
         (lambda d: d.pop("openapi"), "not an OpenAPI document"),
         (lambda d: d["components"].pop("schemas"), "no components.schemas"),
+        (lambda d: d.update(components=["not", "an", "object"]), "no components.schemas"),
+        (
+            lambda d: _input(d, "PixelFlowInput").update({"x-fal-order-properties": 5}),
+            "unexpected shape",
+        ),
         (lambda d: d["paths"].pop(f"/{PIXEL_FLOW}"), "no request schema"),
         (lambda d: d["components"]["schemas"].pop("LoraWeight"), "refers to #/components/schemas/LoraWeight"),
         (lambda d: d["info"]["x-fal-metadata"].update(endpointId="other/model"), "for 'other/model'"),

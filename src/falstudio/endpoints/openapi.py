@@ -30,7 +30,19 @@ _LENGTH_KEYS = {
     "maxItems": "max_length",
 }
 _SCALARS: Mapping[str, type] = {"string": str, "integer": int, "number": float, "boolean": bool}
-_RESERVED = frozenset(dir(RequestModel))  # a field named like a model method would hide it
+# A field named like a method falstudio calls would hide it (pydantic's deprecated v1 names may be shadowed).
+_V1_NAMES = {
+    "copy",
+    "dict",
+    "json",
+    "schema",
+    "schema_json",
+    "validate",
+    "construct",
+    "from_orm",
+    "update_forward_refs",
+}
+_RESERVED = frozenset(n for n in dir(RequestModel) if not n.startswith("_") and n not in _V1_NAMES and "parse" not in n)
 
 
 class EndpointSchemaError(UnknownEndpointError):
@@ -73,20 +85,26 @@ def spec_from_openapi(document: Mapping[str, Any], endpoint_id: str | None = Non
     named = meta.get("endpointId")
     if named and named != endpoint_id:
         raise BadSchemaError(endpoint_id, f"the document is for {named!r}")
-    schemas = (document.get("components") or {}).get("schemas")
+    components = document.get("components")
+    schemas = components.get("schemas") if isinstance(components, Mapping) else None
     if not isinstance(schemas, Mapping):
         raise BadSchemaError(endpoint_id, "it has no components.schemas")
-    builder = _Builder(endpoint_id, schemas)
     input_ref, output_ref = _io_refs(document, endpoint_id)
     if input_ref is None:
         raise BadSchemaError(endpoint_id, f"it has no request schema (no POST /{endpoint_id} with a JSON body)")
     category = str(meta.get("category") or "")
     kind = KINDS.get(category, "other")
-    input_model = builder.model(input_ref, RequestModel, f"``{endpoint_id}``: typed from fal's OpenAPI schema.")
-    if output_ref is not None:
-        output_model = builder.model(output_ref, _OutputModel, f"The output of ``{endpoint_id}`` (fal's schema).")
-    else:
-        output_model = ImageOutput if kind != "other" else _OutputModel
+    builder = _Builder(endpoint_id, schemas)
+    try:
+        input_model = builder.model(input_ref, RequestModel, f"``{endpoint_id}``: typed from fal's OpenAPI schema.")
+        if output_ref is not None:
+            output_model = builder.model(output_ref, _OutputModel, f"The output of ``{endpoint_id}`` (fal's schema).")
+        else:
+            output_model = ImageOutput if kind != "other" else _OutputModel
+    except BadSchemaError:
+        raise
+    except Exception as exc:  # a document is untrusted input: any shape it takes becomes a clear error
+        raise BadSchemaError(endpoint_id, f"a schema has an unexpected shape ({type(exc).__name__}: {exc})") from exc
     docs = meta.get("documentationUrl") or meta.get("playgroundUrl") or f"https://fal.ai/models/{endpoint_id}/api"
     return EndpointSpec(
         endpoint_id,
@@ -181,7 +199,7 @@ class _Builder:
         properties = schema.get("properties")
         if not isinstance(properties, Mapping):
             return dict[str, Any]
-        required = set(schema.get("required") or ())
+        required = {r for r in schema.get("required") or () if isinstance(r, str)}
         order = [p for p in schema.get("x-fal-order-properties") or () if p in properties]
         order += [p for p in properties if p not in order]
         fields: dict[str, Any] = {}
