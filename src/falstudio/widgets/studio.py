@@ -105,7 +105,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self.status_chip = ipywidgets.HTML()
         self.other_id = ipywidgets.Text(
             placeholder="owner/model or owner/model/path, e.g. fal-ai/flux/dev",
-            description="Endpoint id",
+            description="Other id",
             tooltip="Any fal endpoint: falstudio types it from fal's OpenAPI schema (fetched once, then cached)",
             layout=ipywidgets.Layout(width="28em"),
         )
