@@ -58,7 +58,9 @@ class Job:
             "inference_seconds": getattr(result, "inference_seconds", None),
             "estimate": str(estimate),
             # fal bills only successful requests, each rounded up to the cent
-            "cost_usd": float(estimate.amount) if self.state == "done" else (0.0 if self.done else None),
+            "cost_usd": (float(estimate.amount) if estimate.known else None)
+            if self.state == "done"
+            else (0.0 if self.done else None),
             "error_type": self.error_type,
             "error": self.error,
             "favourite": favourite,

@@ -150,7 +150,8 @@ def demo(args: argparse.Namespace) -> int:
     except (LookupError, ValueError) as exc:
         print(f"falstudio demo: {exc}", file=sys.stderr)
         return 2
-    print(f"on fal.ai this sweep would cost {variations.cost} ({variations.cost.explanation})", flush=True)
+    cost = variations.cost
+    print(f"on fal.ai this sweep {'would cost' if cost.known else 'has'} {cost} ({cost.explanation})", flush=True)
 
     def progress(job: object) -> None:
         if getattr(job, "done", False):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import ValidationError
 
-from .endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, SizeNotAccepted, fit_size, get, total
+from .endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, SizeNotAccepted, fit_size, get, specs, total
 from .endpoints.sizes import show
 
 if TYPE_CHECKING:
@@ -150,7 +150,8 @@ class Sweep(Sequence[Variation]):
 
     @property
     def cost(self) -> CostEstimate:
-        """The total estimate, each request rounded up to the cent as fal bills it."""
+        """The total estimate, each request rounded up to the cent as fal bills it (requests with no known
+        price are counted, never guessed: see ``cost.unpriced``)."""
         return total([v.cost for v in self._variations])
 
     def run(self, client: Any = None, *, concurrency: int = 4, timeout: float | None = None) -> list[dict[str, Any]]:
@@ -229,7 +230,7 @@ def _base(base: RequestModel | Mapping[str, Any], endpoint: Any) -> tuple[str, d
     """The base's own endpoint and the fields the user set on it."""
     if isinstance(base, RequestModel):
         fields = {name: getattr(base, name) for name in base.model_fields_set}
-        own = next((s.id for s in REGISTRY.values() if type(base) is s.input_model), None)
+        own = next((s.id for s in specs() if type(base) is s.input_model), None)
     elif isinstance(base, Mapping):
         fields, own = dict(base), None
     else:

@@ -103,7 +103,9 @@ def test_studio_on_gpt_image_2_with_a_custom_size(lab: Lab, page: Page, shots: P
     expect(generate).to_be_enabled(timeout=MINUTE)
     picker = studio.get_by_label("Endpoint")
     expect(picker).to_have_value("GPT Image 2 — openai/gpt-image-2")  # ipywidgets' options are their labels
-    assert "(retired)" in picker.locator("option").last.inner_text()  # live endpoints first, the others marked
+    options = picker.locator("option")  # live endpoints first, the others marked, then "Other endpoint…"
+    assert "(retired)" in options.nth(options.count() - 2).inner_text()
+    assert "Other" in options.last.inner_text()
     expect(studio.get_by_label("image_size")).to_have_value("landscape_4_3 (~1024×768)")
 
     studio.get_by_label("image_size").select_option(label="custom width × height")

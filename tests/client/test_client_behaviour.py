@@ -41,7 +41,7 @@ def make_client(fake, **options):
 def test_subscribe_takes_three_requests_and_reports_every_change(fake):
     updates = []
     with make_client(fake) as client:
-        result = client.subscribe(UNTYPED, {"x": 1}, with_logs=True, on_queue_update=updates.append)
+        result = client.subscribe(UNTYPED, {"x": 1}, validate=False, with_logs=True, on_queue_update=updates.append)
     assert fake.paths() == [
         "POST /acme/thing",
         "GET /acme/thing/requests/r1/status/stream",
@@ -60,7 +60,7 @@ def test_stream_unavailable_or_dropped_falls_back_to_polling_without_duplicate_l
     fake.statuses[3]["logs"] = [{"message": "done", "timestamp": "2026-01-01T00:00:01Z"}]
     updates = []
     with make_client(fake) as client:
-        result = client.subscribe(UNTYPED, {}, with_logs=True, on_queue_update=updates.append)
+        result = client.subscribe(UNTYPED, {}, validate=False, with_logs=True, on_queue_update=updates.append)
     assert any(p.endswith("/status") for p in fake.paths())  # polled
     messages = [e.message for u in updates for e in u.logs]
     assert messages == ["working", "done"]  # polling resent every line; each was reported once
@@ -69,7 +69,7 @@ def test_stream_unavailable_or_dropped_falls_back_to_polling_without_duplicate_l
 
 def test_iter_events_then_get_does_not_wait_twice(fake):
     with make_client(fake) as client:
-        handle = client.submit(UNTYPED, {})
+        handle = client.submit(UNTYPED, {}, validate=False)
         events = list(handle.iter_events())
         result = handle.get()
     assert isinstance(events[-1], Completed) and result.request_id == handle.request_id == "r1"
@@ -79,7 +79,7 @@ def test_iter_events_then_get_does_not_wait_twice(fake):
 def test_future_runs_in_the_background_with_updates(fake):
     updates = []
     with make_client(fake) as client:
-        future = client.submit(UNTYPED, {}).future(on_update=updates.append)
+        future = client.submit(UNTYPED, {}, validate=False).future(on_update=updates.append)
         result = future.result(timeout=10)
     assert result.request_id == "r1" and isinstance(updates[-1], Completed)
 
@@ -91,7 +91,7 @@ def test_retries_on_429_and_ingress_errors_then_succeeds(fake, fast_retry):
         httpx.ConnectError("refused"),
     ]
     with make_client(fake, retry=fast_retry) as client:
-        handle = client.submit(UNTYPED, {})
+        handle = client.submit(UNTYPED, {}, validate=False)
     assert handle.request_id == "r1"
     assert fake.paths().count("POST /acme/thing") == 4
 
@@ -110,11 +110,11 @@ def test_never_retries_validation_or_a_submit_that_may_have_landed(fake, fast_re
     ]
     with make_client(fake, retry=fast_retry) as client:
         with pytest.raises(errors.InvalidRequestError) as info:
-            client.submit(UNTYPED, {})
+            client.submit(UNTYPED, {}, validate=False)
         assert info.value.errors[0]["loc"] == ("x",)
         fake.fail["/acme/thing"] = [httpx.ReadError("connection reset")]
         with pytest.raises(errors.NetworkError):
-            client.submit(UNTYPED, {})
+            client.submit(UNTYPED, {}, validate=False)
     assert fake.paths().count("POST /acme/thing") == 2  # one each, no retries
 
 
@@ -168,7 +168,7 @@ def test_key_goes_only_to_the_api_origin(fake):
 
     routes = httpx.MockTransport(lambda r: other(r) if r.url.host == "cdn.other.test" else fake.handler(r))
     with Client(SECRET, base_url=fake.base, transport=routes, history=False) as client:
-        result = client.subscribe(UNTYPED, {})
+        result = client.subscribe(UNTYPED, {}, validate=False)
         assert result.images[0].bytes() == fake.png
     assert seen["auth"] is None
     assert fake.calls[0].headers["authorization"] == f"Key {SECRET}"
@@ -179,7 +179,7 @@ def test_secrets_stay_out_of_repr_and_errors(fake):
     with make_client(fake) as client:
         assert "super-secret" not in repr(client) + repr(client._async.__dict__)
         with pytest.raises(errors.AuthError) as info:
-            client.submit(UNTYPED, {"openai_api_key": "sk-also-secret"})
+            client.submit(UNTYPED, {"openai_api_key": "sk-also-secret"}, validate=False)
     text = str(info.value) + repr(info.value)
     assert "No user found" in text and "super-secret" not in text and "sk-also-secret" not in text
     assert "FAL_KEY" in text  # the hint says how to fix it
@@ -192,7 +192,7 @@ def test_failed_request_raises_the_servers_validation_error_and_is_recorded(fake
         {"detail": [{"loc": ["body", "image_urls", 0], "msg": "cannot read image", "type": "image_load_error"}]},
     )
     with make_client(fake, history=recorder) as client, pytest.raises(errors.InvalidRequestError) as info:
-        client.subscribe(UNTYPED, {"openai_api_key": "sk-1"})
+        client.subscribe(UNTYPED, {"openai_api_key": "sk-1"}, validate=False)
     assert info.value.errors[0]["loc"] == ("image_urls", 0) and info.value.request_id == "r1"
     assert recorder.submitted_events[0].request == {"openai_api_key": "***"}
     assert recorder.finished_events[0].state == "failed"
@@ -201,7 +201,7 @@ def test_failed_request_raises_the_servers_validation_error_and_is_recorded(fake
 def test_cancelled_status_raises_cancelled(fake):
     fake.statuses[-1] = {"status": "COMPLETED", "error": "cancelled", "error_type": "request_cancelled"}
     with make_client(fake) as client, pytest.raises(errors.RequestCancelledError):
-        client.subscribe(UNTYPED, {})
+        client.subscribe(UNTYPED, {}, validate=False)
     assert not any(p.endswith("/requests/r1") for p in fake.paths())  # no pointless result fetch
 
 
@@ -229,12 +229,12 @@ def test_broken_recorder_warns_but_never_breaks_a_run(fake):
             raise OSError("disk full")
 
     with make_client(fake, history=Broken()) as client, pytest.warns(RuntimeWarning, match="disk full"):
-        assert client.subscribe(UNTYPED, {}).request_id == "r1"
+        assert client.subscribe(UNTYPED, {}, validate=False).request_id == "r1"
 
 
 def test_run_is_one_request_and_recorded(fake, recorder):
     with make_client(fake, history=recorder) as client:
-        result = client.run(UNTYPED, {"x": 1})
+        result = client.run(UNTYPED, {"x": 1}, validate=False)
     assert fake.paths()[0] == "POST /run/acme/thing" and result.request_id == "run-1"
     assert [e.request_id for e in recorder.finished_events] == ["run-1"]
 
@@ -267,7 +267,9 @@ def test_async_client_callbacks_may_be_async(fake):
         async with AsyncClient(
             SECRET, base_url=fake.base, transport=httpx.MockTransport(fake.handler), history=False
         ) as client:
-            result = await client.subscribe(UNTYPED, {}, on_queue_update=on_update, on_enqueue=seen.append)
+            result = await client.subscribe(
+                UNTYPED, {}, validate=False, on_queue_update=on_update, on_enqueue=seen.append
+            )
             return result, await result.images[0].abytes()
 
     result, data = asyncio.run(main())

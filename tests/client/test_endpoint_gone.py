@@ -111,7 +111,7 @@ def test_404_for_a_retired_endpoint_names_the_successor(fal: RetiredFal, client:
 def test_410_is_gone_whatever_the_registry_says(fal: RetiredFal, client: Client) -> None:
     fal.submit["acme/thing"] = (410, {"detail": "Gone"})
     with pytest.raises(errors.EndpointGoneError) as caught:
-        client.submit("acme/thing", {})
+        client.submit("acme/thing", {}, validate=False)
     assert caught.value.successor is None and "pick another endpoint" in str(caught.value)
 
 

@@ -59,7 +59,7 @@ def test_back_to_back_cells_all_complete(kernel, server, slow_server):
         "h = c.submit('fal-ai/gpt-image-1-mini', {'prompt': 'a blue circle', 'quality': 'low'})\n"
         "f = h.future()\nprint('submitted', h.request_id == f.result(60).request_id)",
         f"s = Client(base_url={slow_server.url!r}, history=False)\n"
-        "print(s.run('test/slow', {'seconds': 0.3}).number)",
+        "print(s.run('test/slow', {'seconds': 0.3}, validate=False).number)",
         "import asyncio\nprint(asyncio.Task.__module__)",
         "print('last cell')",
     ]
@@ -79,12 +79,14 @@ def test_kernel_interrupt_stops_the_call_and_closes_the_request(kernel, slow_ser
         f"from falstudio.client import Client\nk = Client(base_url={slow_server.url!r}, history=False)"
     )
     assert collect(client, [setup])[0][setup]["status"] == "ok"
-    slow = client.execute("k.run('test/slow', {'seconds': 20})")
+    slow = client.execute("k.run('test/slow', {'seconds': 20}, validate=False)")
     slow_server.wait_for("START", timeout=30)
     threading.Timer(0.2, manager.interrupt_kernel).start()
     replies, _, errors = collect(client, [slow], timeout=30)
     assert replies[slow]["status"] == "error" and errors[slow] == "KeyboardInterrupt"
     slow_server.wait_for("DISCONNECTED", timeout=5)
-    after = client.execute("print(k.run('test/slow', {'seconds': 0}).number)")  # the kernel aborts queued cells
+    after = client.execute(
+        "print(k.run('test/slow', {'seconds': 0}, validate=False).number)"
+    )  # the kernel aborts queued cells
     replies, stdout, _ = collect(client, [after])  # after an error: send it now
     assert replies[after]["status"] == "ok" and stdout[after].strip() == "2"

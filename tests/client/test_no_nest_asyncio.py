@@ -54,17 +54,17 @@ CALLS = """
 
     URL = {url!r}
     client = Client(base_url=URL, history=False)
-    assert client.run("test/slow", {{"seconds": 0}}).number >= 1          # script
+    assert client.run("test/slow", {{"seconds": 0}}, validate=False).number >= 1          # script
     async def inside_loop():
-        return client.run("test/slow", {{"seconds": 0}})                  # sync call inside a running loop
+        return client.run("test/slow", {{"seconds": 0}}, validate=False)  # sync call inside a running loop
     assert asyncio.run(inside_loop()).number >= 1
     async def with_async_client():
         async with AsyncClient(base_url=URL, history=False) as a:
-            return await a.run("test/slow", {{"seconds": 0}})
+            return await a.run("test/slow", {{"seconds": 0}}, validate=False)
     assert asyncio.run(with_async_client()).number >= 1                   # async API
     assert asyncio.run(with_async_client()).number >= 1                   # and again, a new loop
     with ThreadPoolExecutor(4) as pool:                                   # threads
-        assert len(list(pool.map(lambda _: client.run("test/slow", {{"seconds": 0.1}}), range(4)))) == 4
+        assert len(list(pool.map(lambda _: client.run("test/slow", {{"seconds": 0.1}}, validate=False), range(4)))) == 4
     client.close()
     print("ok")
 """

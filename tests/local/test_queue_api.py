@@ -133,7 +133,7 @@ def test_non_object_json_and_wrong_content_type_are_422(api: httpx.Client) -> No
 
 def test_unknown_application_and_endpoint_are_404(api: httpx.Client) -> None:
     r = api.post("/fal-ai/flux-pro", json={"prompt": "x"})
-    assert r.status_code == 404 and r.json() == {"detail": 'Application "flux-pro" not found'}
+    assert r.status_code == 404 and r.json()["detail"].startswith('Application "flux-pro" not found')
     r = api.post("/fal-ai/gpt-image-1/nope", json={"prompt": "x"})
     assert r.status_code == 404 and "fal-ai/gpt-image-1/edit-image" in r.json()["detail"]
     assert api.post("/run/fal-ai/flux-pro", json={"prompt": "x"}).status_code == 404

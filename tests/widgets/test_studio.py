@@ -154,8 +154,9 @@ def test_the_picker_lists_live_endpoints_first_and_marks_the_others(server: Loca
     try:
         labels = [label for label, _ in studio.picker.options]
         ids = [value for _, value in studio.picker.options]
-        assert ids[:2] == ["openai/gpt-image-2", "openai/gpt-image-2/edit"] and len(ids) == 10
-        assert all(label.endswith("(retired)") for label in labels[2:]) and "(" not in labels[0]
+        assert ids[:2] == ["openai/gpt-image-2", "openai/gpt-image-2/edit"] and len(ids) == 11
+        assert all(label.endswith("(retired)") for label in labels[2:-1]) and "(" not in labels[0]
+        assert labels[-1].startswith("Other endpoint…")
         studio.picker.value = "fal-ai/gpt-image-1-mini"  # retired endpoints stay selectable, and work offline
         assert studio.form.endpoint_id == "fal-ai/gpt-image-1-mini" and studio.form.is_valid
         assert "shut gpt-image-1-mini down" in studio.form.header.value

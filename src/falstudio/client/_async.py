@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from falstudio import __version__
-from falstudio.endpoints import CostEstimate, EndpointSpec, RequestModel, find
+from falstudio.endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, UnknownEndpointError, find, get
+from falstudio.endpoints.loader import SchemaUnavailableError
 
 from .. import _images
 from .._recorder import Recorder
@@ -197,9 +198,14 @@ class AsyncClient:
         webhook_url: str | None = None,
         priority: str | None = None,
         start_timeout: float | None = None,
+        validate: bool = True,
     ) -> AsyncRequestHandle:
-        """Queue a request; returns at once with a handle (``request_id``, ``status()``, ``get()``...)."""
-        spec, request = await self._prepare(endpoint, arguments)
+        """Queue a request; returns at once with a handle (``request_id``, ``status()``, ``get()``...).
+
+        Arguments are validated against the endpoint's model (hand-written, or typed from fal's schema) before
+        anything is sent; ``validate=False`` sends them as given, checked only to be JSON.
+        """
+        spec, request = await self._prepare(endpoint, arguments, validate)
         headers = _queue_headers(priority, start_timeout)
         params = {"fal_webhook": webhook_url} if webhook_url else None
         urls = Urls(self._target.hosts, endpoint)
@@ -241,6 +247,7 @@ class AsyncClient:
         webhook_url: str | None = None,
         priority: str | None = None,
         start_timeout: float | None = None,
+        validate: bool = True,
     ) -> Result:
         """Submit, wait (status stream, polling as fallback) and return the typed result.
 
@@ -248,6 +255,7 @@ class AsyncClient:
         (either may be async). Cancelling the call (KeyboardInterrupt in the sync client, task
         cancellation here) or passing ``client_timeout`` cancels the request on the server too;
         the timeout raises :class:`~falstudio.client.errors.FalTimeoutError` with the request id.
+        ``validate=False`` sends the arguments unchecked (see :meth:`submit`).
         """
         if client_timeout is not None and client_timeout <= 0:
             raise ValueError(f"client_timeout must be > 0 seconds, got {client_timeout}")
@@ -255,7 +263,12 @@ class AsyncClient:
 
         async def flow() -> Result:
             handle = await self.submit(
-                endpoint, arguments, webhook_url=webhook_url, priority=priority, start_timeout=start_timeout
+                endpoint,
+                arguments,
+                webhook_url=webhook_url,
+                priority=priority,
+                start_timeout=start_timeout,
+                validate=validate,
             )
             box.append(handle)
             if on_enqueue is not None:
@@ -292,9 +305,11 @@ class AsyncClient:
 
     # -- sync run ------------------------------------------------------------------------------------
 
-    async def run(self, endpoint: str, arguments: Mapping[str, Any] | RequestModel) -> Result:
-        """Call the endpoint synchronously (no queue): one request, held open until the output is ready."""
-        spec, request = await self._prepare(endpoint, arguments)
+    async def run(self, endpoint: str, arguments: Mapping[str, Any] | RequestModel, *, validate: bool = True) -> Result:
+        """Call the endpoint synchronously (no queue): one request, held open until the output is ready.
+
+        ``validate=False`` sends the arguments unchecked (see :meth:`submit`)."""
+        spec, request = await self._prepare(endpoint, arguments, validate)
         cost = _estimate(spec, request)
         ticket = await self._ledger.reserve(endpoint, cost)  # over the budget: raises, nothing sent
         started = time.monotonic()
@@ -358,15 +373,35 @@ class AsyncClient:
         return plain_download(url, auth=KeyAuth(key, self._target.hosts) if key else None, timeout=self.timeout)
 
     async def _prepare(
-        self, endpoint: str, arguments: Mapping[str, Any] | RequestModel
+        self, endpoint: str, arguments: Mapping[str, Any] | RequestModel, validate: bool
     ) -> tuple[EndpointSpec | None, RequestModel | dict[str, Any]]:
         Urls(self._target.hosts, endpoint)  # a malformed id fails here, before any upload
-        spec = find(endpoint)
+        spec = await _spec(endpoint, validate)
         status = spec.status_on() if spec is not None else "active"
         if spec is not None and status != "active" and self.mode == "fal" and endpoint not in _warned_endpoints:
             _warned_endpoints.add(endpoint)
             warnings.warn(f"{endpoint} is {status}: {spec.note_on()}", errors.EndpointDeprecationWarning, stacklevel=4)
-        return spec, await prepare_arguments(self, spec, arguments, endpoint=endpoint)
+        return spec, await prepare_arguments(self, spec, arguments, endpoint=endpoint, validate=validate)
+
+
+async def _spec(endpoint: str, validate: bool) -> EndpointSpec | None:
+    """The endpoint's spec: registered, else typed from fal's schema (loaded off the loop; needed to validate)."""
+    if endpoint in REGISTRY:
+        return REGISTRY[endpoint]
+    if not validate:  # no schema needed; one already at hand still types the result and the cost
+        return await asyncio.to_thread(find, endpoint)
+    try:
+        return await asyncio.to_thread(get, endpoint)
+    except SchemaUnavailableError as exc:
+        raise errors.NetworkError(str(exc), endpoint=endpoint, hint=_UNCHECKED) from exc
+    except UnknownEndpointError as exc:
+        raise errors.EndpointNotFoundError(str(exc), endpoint=endpoint, hint=_UNCHECKED) from exc
+
+
+_UNCHECKED = (
+    "to send the request without a schema (a private app, or an endpoint fal's OpenAPI service does not list), "
+    "pass validate=False"
+)
 
 
 def _payload(request: RequestModel | Mapping[str, Any]) -> dict[str, Any]:

@@ -116,7 +116,7 @@ class Ledger:
         """Reserve ``cost`` for a request about to be sent; raises BudgetExceededError (nothing sent) if over."""
         budget = self.budget
         others = await asyncio.to_thread(budget.others) if budget is not None and budget.since is not None else {}
-        amount = cost.amount if cost is not None else ZERO
+        amount = cost.amount if cost is not None and cost.known else ZERO
         with self._lock:
             if budget is not None:
                 budget.check_locked([(endpoint, cost)], others)
@@ -239,10 +239,10 @@ class Budget:
         return spent + in_flight + sum((v for k, v in others.items() if k not in ids), ZERO)
 
     def check_locked(self, requests: Sequence[tuple[str, CostEstimate | None]], others: Mapping[str, Decimal]) -> None:
-        unpriced = [endpoint for endpoint, cost in requests if cost is None]
+        unpriced = [endpoint for endpoint, cost in requests if cost is None or not cost.known]
         if unpriced and not self.allow_unpriced:
             raise _unpriced_error(self, unpriced, len(requests))
-        total = sum((cost.amount for _, cost in requests if cost is not None), ZERO)
+        total = sum((cost.amount for _, cost in requests if cost is not None and cost.known), ZERO)
         used = self._used_locked(others)
         if used + total > self.limit:
             raise _over_error(self, requests, total, used)

@@ -8,6 +8,7 @@ protocol and replaced by their URL. URLs and data URIs pass through untouched.
 from __future__ import annotations
 
 import asyncio
+import json
 import mimetypes
 import os
 import sys
@@ -36,13 +37,20 @@ def is_url_field(name: str) -> bool:
 
 
 async def prepare_arguments(
-    uploader: Uploader, spec: EndpointSpec | None, arguments: Mapping[str, Any] | RequestModel, *, endpoint: str
+    uploader: Uploader,
+    spec: EndpointSpec | None,
+    arguments: Mapping[str, Any] | RequestModel,
+    *,
+    endpoint: str,
+    validate: bool = True,
 ) -> RequestModel | dict[str, Any]:
     """The request to send: files in URL fields turned into data URIs or uploads, then validated.
 
-    Registered endpoints return their typed request (raising :class:`InvalidRequestError` naming each bad
-    field before anything is sent); unregistered ones return a plain dict.
+    With a spec and ``validate`` it returns the typed request (raising :class:`InvalidRequestError` naming each
+    bad field before anything is sent); otherwise a plain dict that is only checked to be JSON.
     """
+    if not validate:
+        spec = None
     if isinstance(arguments, RequestModel):
         return _validate(spec, arguments, endpoint) if spec is not None else arguments
     if not isinstance(arguments, Mapping):
@@ -68,14 +76,42 @@ async def prepare_arguments(
             prepared[name] = url
         else:
             prepared[name][index] = url
-    return _validate(spec, prepared, endpoint) if spec is not None else prepared
+    return _validate(spec, prepared, endpoint) if spec is not None else _json_only(prepared, endpoint)
 
 
 def _validate(spec: EndpointSpec, arguments: Any, endpoint: str) -> RequestModel:
     try:
         return spec.validate(arguments)
     except ValidationError as exc:
-        raise InvalidRequestError.from_validation_error(exc, endpoint=endpoint) from None
+        error = InvalidRequestError.from_validation_error(exc, endpoint=endpoint)
+    if any(e["type"] == "extra_forbidden" for e in error.errors):
+        error.hint = (
+            "fix the field names above; if fal added a field falstudio's model does not know yet, send the request "
+            "unchecked with validate=False"
+            + ("" if spec.category == "" else f" (or re-load fal's schema: falstudio.endpoints.refresh({endpoint!r}))")
+        )
+    raise error
+
+
+def _json_only(arguments: dict[str, Any], endpoint: str) -> dict[str, Any]:
+    """``arguments`` unchanged, if JSON can carry them (validate=False sends them as given)."""
+    for name, value in arguments.items():
+        problem = None
+        if not isinstance(name, str):
+            problem = f"the field name {name!r} is not a string"
+        else:
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                problem = f"not JSON ({exc})"
+        if problem is not None:
+            raise InvalidRequestError(
+                "invalid request (checked locally, nothing was sent)",
+                errors=[{"loc": (str(name),), "msg": problem, "type": "json_invalid"}],
+                endpoint=endpoint,
+                hint="with validate=False arguments go as given: use strings, numbers, booleans, lists and dicts",
+            )
+    return arguments
 
 
 async def _as_url(uploader: Uploader, value: Any, loc: tuple[str, int | None], strict: bool, endpoint: str) -> Any:

@@ -169,7 +169,10 @@ class Result(ImageOutput):
         logs: Sequence[LogEntry] = (),
     ) -> Result:
         """Validate ``output`` (raises pydantic's ValidationError when it is not the expected shape)."""
-        result = cls.model_validate(output if isinstance(output, dict) else {})
+        fields = output if isinstance(output, dict) else {}
+        if "images" not in fields and isinstance(fields.get("image"), dict):  # endpoints that return one ``image``
+            fields = {**fields, "images": [fields["image"]]}
+        result = cls.model_validate(fields)
         result._endpoint, result._request_id, result._request, result._data = endpoint, request_id, request, output
         result._queue_seconds, result._inference_seconds = queue_seconds, inference_seconds
         result._cost, result._billed, result._logs = cost, billed, tuple(logs)

@@ -1,4 +1,8 @@
-"""What an endpoint is: request/response models, prices and the registry. No I/O here."""
+"""What an endpoint is: request/response models, prices and the registry.
+
+Endpoints without a hand-written row are typed from fal's OpenAPI schema by :mod:`.loader`, the one module here
+that does I/O (a single lazy GET, then a disk cache).
+"""
 
 from ._base import REDACTED, ImageFile, ImageOutput, RequestModel, Usage
 from .gpt_image import (
@@ -13,14 +17,19 @@ from .gpt_image import (
 )
 from .gpt_image_2 import GptImage2EditRequest, GptImage2Request
 from .lifecycle import Lifecycle
-from .pricing import CostEstimate, PriceTable, total
-from .registry import REGISTRY, EndpointSpec, UnknownEndpointError, find, get
+from .loader import SchemaUnavailableError
+from .openapi import BadSchemaError, EndpointSchemaError, spec_from_openapi
+from .pricing import NO_PRICE, CostEstimate, PriceTable, total
+from .registry import REGISTRY, EndpointSpec, UnknownEndpointError, find, get, refresh, specs
 from .sizes import ImageSize, SizeNotAccepted, SizeRules, fit_size
 
 __all__ = [
+    "NO_PRICE",
     "REDACTED",
     "REGISTRY",
+    "BadSchemaError",
     "CostEstimate",
+    "EndpointSchemaError",
     "EndpointSpec",
     "GptImage1EditByokRequest",
     "GptImage1EditRequest",
@@ -38,6 +47,7 @@ __all__ = [
     "Lifecycle",
     "PriceTable",
     "RequestModel",
+    "SchemaUnavailableError",
     "SizeNotAccepted",
     "SizeRules",
     "UnknownEndpointError",
@@ -45,5 +55,8 @@ __all__ = [
     "find",
     "fit_size",
     "get",
+    "refresh",
+    "spec_from_openapi",
+    "specs",
     "total",
 ]

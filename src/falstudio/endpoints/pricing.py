@@ -35,10 +35,12 @@ class PriceTable:
 
 @dataclass(frozen=True)
 class CostEstimate:
-    """An estimate for one request. ``amount`` is what fal would bill, in USD.
+    """An estimate for one request (or a total). ``amount`` is what fal would bill, in USD.
 
     ``is_upper_bound``: an ``auto`` value was priced at its dearest; ``is_approximate``: a size off fal's table
-    was priced from a nearby one (``explanation`` says how). Shown as ``≤ $0.41`` and ``~$0.12``.
+    was priced from a nearby one (``explanation`` says how). Shown as ``≤ $0.41`` and ``~$0.12``. Requests with
+    no known price (endpoints typed from fal's schema) count in ``unpriced``, not in ``amount``: a total over
+    them says so instead of guessing.
     """
 
     amount: Decimal
@@ -46,12 +48,36 @@ class CostEstimate:
     explanation: str
     breakdown: dict[str, Any] = field(default_factory=dict, compare=False)
     is_approximate: bool = False
+    priced: int = 1  # requests whose price is in ``amount``
+    unpriced: int = 0  # requests with no known price
+
+    @property
+    def known(self) -> bool:
+        """Every request in this estimate has a price."""
+        return self.unpriced == 0
 
     def __str__(self) -> str:
-        return f"{'≤ ' if self.is_upper_bound else '~' if self.is_approximate else ''}${self.amount:.2f}"
+        if not self.priced and self.unpriced:
+            return NO_PRICE
+        text = f"{'≤ ' if self.is_upper_bound else '~' if self.is_approximate else ''}${self.amount:.2f}"
+        if self.unpriced:
+            text += f" + {NO_PRICE} for {self.unpriced} request{'s' if self.unpriced > 1 else ''}"
+        return text
 
     def __float__(self) -> float:
+        if self.unpriced:
+            raise ValueError(f"{self}: not a number ({self.explanation})")
         return float(self.amount)
+
+
+NO_PRICE = "no price known"
+
+
+def no_price(reason: str) -> CostEstimate:
+    """The estimate of a request whose price falstudio does not know (it never guesses one)."""
+    return CostEstimate(
+        amount=Decimal(0), is_upper_bound=False, explanation=f"{NO_PRICE}: {reason}", priced=0, unpriced=1
+    )
 
 
 def ceil_cent(amount: Decimal) -> Decimal:
@@ -222,9 +248,17 @@ def total(estimates: list[CostEstimate]) -> CostEstimate:
     bound = any(e.is_upper_bound for e in estimates)
     approximate = not bound and any(e.is_approximate for e in estimates)
     how = "at most " if bound else "about " if approximate else ""
+    priced, unpriced = sum(e.priced for e in estimates), sum(e.unpriced for e in estimates)
+    explanation = f"{len(estimates)} requests, each rounded up to the cent: {how}${amount:.2f}"
+    if unpriced:
+        explanation = f"{unpriced} of {priced + unpriced} requests have {NO_PRICE}, so the total is unknown" + (
+            f"; the {priced} priced ones come to {how}${amount:.2f}" if priced else ""
+        )
     return CostEstimate(
         amount=amount,
         is_upper_bound=bound,
-        explanation=f"{len(estimates)} requests, each rounded up to the cent: {how}${amount:.2f}",
+        explanation=explanation,
         is_approximate=approximate,
+        priced=priced,
+        unpriced=unpriced,
     )

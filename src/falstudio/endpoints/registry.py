@@ -16,18 +16,29 @@ from . import lifecycle as life
 from ._base import ImageOutput, RequestModel
 from .gpt_image_2 import GptImage2EditRequest, GptImage2Request
 from .lifecycle import Lifecycle, Status
-from .pricing import GPT_IMAGE_1, GPT_IMAGE_1_MINI, GPT_IMAGE_2, GPT_IMAGE_15, CostEstimate, PriceTable, estimate
+from .pricing import (
+    GPT_IMAGE_1,
+    GPT_IMAGE_1_MINI,
+    GPT_IMAGE_2,
+    GPT_IMAGE_15,
+    CostEstimate,
+    PriceTable,
+    estimate,
+    no_price,
+)
 
-Kind = Literal["text-to-image", "image-edit"]
+Kind = Literal["text-to-image", "image-edit", "other"]  # "other": typed from fal's schema, not an image endpoint
 
 
 class UnknownEndpointError(LookupError):
-    """An endpoint id that is not in the registry."""
+    """An endpoint id falstudio cannot type: not in the registry, and (``reason``) not loadable from fal's schema."""
 
-    def __init__(self, endpoint_id: str, known: list[str]) -> None:
+    def __init__(self, endpoint_id: str, known: list[str], reason: str | None = None) -> None:
         close = difflib.get_close_matches(endpoint_id, known, n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        super().__init__(f"unknown endpoint {endpoint_id!r}.{hint} Known endpoints: {', '.join(known)}")
+        why = f" {reason}." if reason else ""
+        super().__init__(f"unknown endpoint {endpoint_id!r}.{hint}{why} Registered endpoints: {', '.join(known)}")
+        self.reason = reason
         self.endpoint_id = endpoint_id
         self.suggestion = close[0] if close else None
 
@@ -48,11 +59,12 @@ class EndpointSpec:
     kind: Kind
     input_model: type[RequestModel]
     output_model: type[BaseModel]
-    prices: PriceTable
+    prices: PriceTable | None  # None: no price known (endpoints typed from fal's schema)
     status: Status
     docs_url: str
     note: str = ""  # what holds whatever the date (e.g. who bills)
     lifecycle: Lifecycle | None = None
+    category: str = ""  # fal's category, for endpoints typed from fal's OpenAPI schema
 
     @property
     def successor(self) -> str | None:
@@ -80,7 +92,12 @@ class EndpointSpec:
         return self.input_model.model_validate(arguments)
 
     def estimate_cost(self, request: Mapping[str, Any] | RequestModel) -> CostEstimate:
-        return estimate(self.prices, self.validate(request))
+        validated = self.validate(request)
+        if self.prices is None:
+            return no_price(
+                f"falstudio has no price table for {self.id} (typed from fal's schema); see {self.docs_url}"
+            )
+        return estimate(self.prices, validated)
 
 
 def _docs(endpoint_id: str) -> str:
@@ -175,13 +192,36 @@ REGISTRY: Mapping[str, EndpointSpec] = {spec.id: spec for spec in _SPECS}
 
 
 def get(endpoint_id: str) -> EndpointSpec:
-    """The spec for ``endpoint_id``; raises :class:`UnknownEndpointError` with a suggestion otherwise."""
-    try:
-        return REGISTRY[endpoint_id]
-    except KeyError:
-        raise UnknownEndpointError(endpoint_id, list(REGISTRY)) from None
+    """The spec for ``endpoint_id``: the registered one, else one typed from fal's OpenAPI schema (loaded once,
+    then cached on disk). Raises :class:`UnknownEndpointError` (with a suggestion and the reason) otherwise."""
+    spec = REGISTRY.get(endpoint_id)
+    if spec is not None:
+        return spec
+    from . import loader
+
+    return loader.load(endpoint_id)
 
 
 def find(endpoint_id: str) -> EndpointSpec | None:
-    """The spec for ``endpoint_id``, or None for an unregistered (untyped) endpoint."""
-    return REGISTRY.get(endpoint_id)
+    """The spec for ``endpoint_id`` if falstudio has it offline (registered, loaded or cached), else None."""
+    spec = REGISTRY.get(endpoint_id)
+    if spec is not None:
+        return spec
+    from . import loader
+
+    return loader.cached(endpoint_id)
+
+
+def refresh(endpoint_id: str) -> EndpointSpec:
+    """Fetch fal's OpenAPI schema for ``endpoint_id`` again, replacing the cached copy; returns the spec built from
+    it (for a registered endpoint the hand-written row stays what :func:`get` returns)."""
+    from . import loader
+
+    return loader.refresh(endpoint_id)
+
+
+def specs() -> list[EndpointSpec]:
+    """The registered endpoints, then those loaded from fal's schema in this process."""
+    from . import loader
+
+    return [*REGISTRY.values(), *(s for s in loader.loaded() if s.id not in REGISTRY)]

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
+
+from .._dirs import user_data_dir
 
 DIR_ENV = "FALSTUDIO_HISTORY_DIR"
 SWITCH_ENV = "FALSTUDIO_HISTORY"  # "0", "false", "no" or "off" turns recording off
 _OFF = {"0", "false", "no", "off"}
-
-
-def user_data_dir() -> Path:
-    """The platform's per-user data folder for falstudio (no platformdirs needed for three cases)."""
-    home = Path.home()
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
-        return Path(base) / "falstudio"
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support" / "falstudio"
-    base = os.environ.get("XDG_DATA_HOME") or str(home / ".local" / "share")
-    return Path(base) / "falstudio"
 
 
 def history_dir(path: str | os.PathLike[str] | None = None) -> Path:

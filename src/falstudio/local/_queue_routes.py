@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -31,26 +32,45 @@ async def index(request: Request) -> dict[str, Any]:
         "queue": f"{base_url(request)}/{{endpoint_id}}",
         "run": f"{base_url(request)}/run/{{endpoint_id}}",
         "endpoints": list(endpoints.REGISTRY),
+        "loaded": [s.id for s in endpoints.specs() if s.id not in endpoints.REGISTRY],  # typed from fal's schema
         "auth": "Authorization: Key <key printed when the server started>",
     }
 
 
-def _spec(endpoint_id: str) -> endpoints.EndpointSpec:
-    spec = endpoints.find(endpoint_id)
-    if spec is not None:
-        return spec
-    parts = endpoint_id.split("/")
-    app = parts[1] if len(parts) > 1 else endpoint_id
-    siblings = [e for e in endpoints.REGISTRY if e.split("/")[:2] == parts[:2]]
-    if siblings:
-        raise HTTPException(404, f'Endpoint "{endpoint_id}" not found; application "{app}" has: {", ".join(siblings)}')
-    raise HTTPException(404, f'Application "{app}" not found')
+async def _spec(endpoint_id: str) -> endpoints.EndpointSpec:
+    """The registered spec, else one typed from fal's schema through the same loader and disk cache the client
+    uses (so an endpoint the client loaded is served offline); 404 when there is none, or it is not for images."""
+    spec = endpoints.REGISTRY.get(endpoint_id)
+    why = ""
+    if spec is None:
+        try:
+            spec = await asyncio.to_thread(endpoints.get, endpoint_id)  # the loader may read a file or fetch
+        except endpoints.EndpointSchemaError as exc:
+            why = f" (not typed from fal's schema either: {exc.reason})"
+        except endpoints.UnknownEndpointError:
+            pass
+    if spec is None:
+        parts = endpoint_id.split("/")
+        app = parts[1] if len(parts) > 1 else endpoint_id
+        siblings = [e for e in endpoints.REGISTRY if e.split("/")[:2] == parts[:2]]
+        if siblings:
+            raise HTTPException(
+                404, f'Endpoint "{endpoint_id}" not found; application "{app}" has: {", ".join(siblings)}{why}'
+            )
+        raise HTTPException(404, f'Application "{app}" not found{why}')
+    if spec.kind == "other":
+        raise HTTPException(
+            404,
+            f'Endpoint "{endpoint_id}" is a {spec.category or "non-image"} endpoint; this offline server draws images '
+            "only (text-to-image and image-to-image)",
+        )
+    return spec
 
 
 async def _new_job(request: Request, endpoint_id: str, webhook: str | None = None) -> Job:
     """Validate the body against the endpoint's model and queue a job (422 / 404 on bad input)."""
     backend = backend_of(request)
-    spec = _spec(endpoint_id)
+    spec = await _spec(endpoint_id)
     body = await json_body(request, backend.settings.max_upload_bytes)
     try:
         model = spec.validate(body) if isinstance(body, dict) else spec.input_model.model_validate(body)

@@ -16,6 +16,7 @@ from falstudio import endpoints
 from falstudio._images import decode_data_uri, to_data_uri
 
 from . import engines
+from ._loaded import Mapped, for_engines, output
 from .jobs import Job, JobCancelled
 
 if TYPE_CHECKING:
@@ -100,10 +101,13 @@ class Runner:
         settings = self.backend.settings
         if settings.faults.slow_start > 0:
             await asyncio.sleep(settings.faults.slow_start)
-        spec = endpoints.get(job.endpoint_id)
+        spec = endpoints.get(job.endpoint_id)  # registered, or loaded before the job was queued
         job.start()
-        total = simulated_seconds(job.request, spec.kind) * max(settings.latency, 0.0)
+        mapped = for_engines(spec, job.request)
+        total = simulated_seconds(mapped.request, spec.kind) * max(settings.latency, 0.0)
         job.log(f"Running {job.endpoint_id} on the offline engine (simulated model time {total:.1f} s)")
+        for note in mapped.notes:
+            job.log(note)
         started = time.monotonic()
         prompt = getattr(job.request, "prompt", "")
         if settings.faults.fails(prompt):
@@ -113,13 +117,20 @@ class Runner:
             job.fail(422, {"detail": detail}, msg, "content_policy_violation")
             return
         try:
-            inputs = await self._inputs(job) if spec.kind == "image-edit" else None
+            inputs = await self._inputs(job, mapped) if spec.kind == "image-edit" else None
         except InputError as exc:
             problem: dict[str, Any] = {"loc": ["body", *exc.loc], "msg": exc.message, "type": exc.error_type}
             job.fail(422, {"detail": [problem]}, exc.message, exc.error_type)
             return
         lines = _LogLines(job)
-        output = await asyncio.get_running_loop().run_in_executor(self.executor, self._generate, job, inputs, lines)
+        files = await asyncio.get_running_loop().run_in_executor(
+            self.executor, self._generate, job, mapped.request, inputs, lines
+        )
+        drawn = {(f["width"], f["height"]) for f in files}
+        if mapped.wanted is not None and drawn != {mapped.wanted}:
+            sizes = ", ".join(f"{w}x{h}" for w, h in sorted(drawn))
+            w, h = mapped.wanted
+            lines(f"Drew {sizes}: the offline engine's nearest to the requested {w}x{h}", 1.0)
         for message, progress in lines.lines:  # a cancel cancels this task, and so these sleeps
             delay = started + total * progress - time.monotonic()
             if delay > 0:
@@ -128,17 +139,17 @@ class Runner:
         remaining = started + total - time.monotonic()
         if remaining > 0:
             await asyncio.sleep(remaining)
-        job.complete(output)
+        job.complete(output(spec, files))
 
-    def _generate(self, job: Job, inputs: _Inputs | None, log: _LogLines) -> dict[str, Any]:
+    def _generate(self, job: Job, request: Any, inputs: _Inputs | None, log: _LogLines) -> list[dict[str, Any]]:
         """In the engine thread: render, then store the files (or inline them under sync_mode)."""
         if inputs is None:
-            images = engines.generate(job.request, job.endpoint_id, log=log)
+            images = engines.generate(request, job.endpoint_id, log=log)
         else:
-            images = engines.edit(job.request, inputs.images, inputs.mask, log=log)
+            images = engines.edit(request, inputs.images, inputs.mask, log=log)
         if job.cancelled_flag.is_set():
             raise JobCancelled
-        inline = bool(getattr(job.request, "sync_mode", False))
+        inline = bool(getattr(request, "sync_mode", False))
         files = []
         for i, image in enumerate(images):
             name = f"{job.id[:8]}-{i}.{image.extension}"
@@ -156,19 +167,24 @@ class Runner:
                     "height": image.height,
                 }
             )
-        return {"images": files}
+        return files
 
-    async def _inputs(self, job: Job) -> _Inputs:
-        urls: list[str] = list(getattr(job.request, "image_urls", []) or [])
+    async def _inputs(self, job: Job, mapped: Mapped) -> _Inputs:
+        urls: list[str] = list(getattr(mapped.request, "image_urls", []) or [])
+        field = mapped.image_field
+        if not urls:
+            raise InputError([field], "The offline engine needs an input image to edit", "image_load_error")
         images = []
         for i, url in enumerate(urls):
-            data = await self._fetch(job, url, ["image_urls", i])
-            images.append(await self._decode(data, ["image_urls", i]))
+            loc: list[str | int] = [field, i] if field.endswith("s") else [field]
+            data = await self._fetch(job, url, loc)
+            images.append(await self._decode(data, loc))
             job.log(f"Loaded input image {i + 1}/{len(urls)} ({images[-1].width}x{images[-1].height})")
-        field = next((f for f in MASK_FIELDS if getattr(job.request, f, None)), None)
+        mask_url = next((getattr(mapped.request, f) for f in MASK_FIELDS if getattr(mapped.request, f, None)), None)
         mask = None
-        if field is not None:
-            mask = await self._decode(await self._fetch(job, getattr(job.request, field), [field]), [field])
+        if mask_url:
+            where: list[str | int] = [mapped.mask_field]
+            mask = await self._decode(await self._fetch(job, mask_url, where), where)
             job.log(f"Loaded mask ({mask.width}x{mask.height}, {'alpha' if 'A' in mask.getbands() else 'no alpha'})")
         return _Inputs(images, mask)
 

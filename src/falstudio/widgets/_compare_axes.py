@@ -13,7 +13,7 @@ from typing import Any
 
 import ipywidgets
 
-from ..endpoints import REGISTRY, ImageSize, get
+from ..endpoints import ImageSize, get, specs
 from ..endpoints.lifecycle import STATUSES
 from ..endpoints.sizes import custom_dimensions, literal_sizes, takes_custom_sizes
 from ..sweep import ENDPOINT, Sweep, SweepError, sweep
@@ -37,9 +37,10 @@ def axis_options(endpoint: str) -> dict[str, tuple[Any, ...]]:
 
 
 def sibling_endpoints(endpoint: str) -> tuple[str, ...]:
-    """Endpoints of the same kind (text-to-image or edit) and billing as ``endpoint``, live ones first."""
+    """Endpoints of the same kind (text-to-image or edit) and billing as ``endpoint``, live ones first: its
+    endpoint choices (registered ones, and those loaded from fal's schema in this process)."""
     spec = get(endpoint)
-    same = [s for s in REGISTRY.values() if s.kind == spec.kind and s.is_byok == spec.is_byok]
+    same = [s for s in specs() if s.kind == spec.kind and s.is_byok == spec.is_byok]
     return tuple(s.id for s in sorted(same, key=lambda s: STATUSES.index(s.status_on())))
 
 

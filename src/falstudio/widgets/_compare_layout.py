@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..endpoints import CostEstimate
 from ..sweep import Job, Sweep, Variation, describe
 from ._html import tile_html
 from ._style import message
@@ -81,10 +82,19 @@ def latency_text(job: Job) -> str:
 
 
 def cost_text(job: Job) -> str:
-    estimate = str(job.variation.cost)
+    cost = job.variation.cost
     if job.state in ("failed", "cancelled"):
-        return f"not billed ({job.state}; estimate was {estimate})"
-    return estimate if job.state == "done" else f"{estimate} estimated"
+        return f"not billed ({job.state}; estimate was {cost})" if cost.known else f"not billed ({job.state})"
+    return str(cost) if job.state == "done" or not cost.known else f"{cost} estimated"
+
+
+def total_text(cost: CostEstimate) -> str:
+    """A sweep's total in words: never a guess when some prices are unknown."""
+    if cost.known:
+        return f"estimated {cost} in all (each request rounded up to the cent)"
+    if not cost.priced:
+        return f"{cost} (falstudio has no price table for these endpoints)"
+    return f"estimated {cost}: the total is unknown"
 
 
 def state_text(job: Job) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import ipywidgets as w
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from ._fields import FieldSpec
 from ._image_list import ImageListEditor, to_image_url
@@ -155,8 +155,12 @@ class NumberControl(FieldControl):
                     return w.IntSlider(min=int(lo), max=int(hi), value=int(lo), readout=True, **common)
                 return w.BoundedIntText(min=int(lo), max=int(hi), value=int(lo), **common)
             return w.IntText(**common)
-        if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi):
-            return w.FloatSlider(min=lo, max=hi, value=lo, step=(hi - lo) / 100, readout=True, **common)
+        if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi) and hi > lo:
+            step = _float_step(lo, hi, self.spec.default)
+            decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+            return w.FloatSlider(
+                min=lo, max=hi, value=lo, step=step, readout=True, readout_format=f".{decimals}f", **common
+            )
         return w.FloatText(**common)
 
     def _coerce(self, value: Any) -> Any:
@@ -243,6 +247,8 @@ class JsonControl(FieldControl):
             return text
 
     def _coerce(self, value: Any) -> Any:
+        if isinstance(value, BaseModel):  # e.g. an ImageSize: shown as the JSON object fal receives
+            value = value.model_dump(mode="json")
         try:
             return json.dumps(value)
         except TypeError:
@@ -323,6 +329,16 @@ class SizeControl(FieldControl):
 
     def _blank(self) -> Any:
         return self.spec.options[0][1] if self.spec.options else {"width": 1024, "height": 1024}
+
+
+def _float_step(lo: float, hi: float, default: Any) -> float:
+    """A round slider step (about 1/100 of the range) that the default sits on: the browser snaps the value to
+    the step grid and sends it back, so an off-grid default would become a value the user never chose."""
+    step = 10.0 ** math.floor(math.log10((hi - lo) / 100))
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        while step > 1e-6 and abs((default - lo) / step - round((default - lo) / step)) > 1e-6:
+            step /= 10
+    return step
 
 
 def _image_item(value: Any) -> str:

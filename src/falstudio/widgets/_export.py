@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..sweep import Job, Sweep, describe
-from ._compare_layout import axis_title, grid_layout, states_text, tile_markup
+from ._compare_layout import axis_title, grid_layout, states_text, tile_markup, total_text
 from ._html import small_thumbnail
 from ._style import COLOR, esc, style
 
@@ -104,7 +104,7 @@ def summary_text(variations: Sweep, jobs: Sequence[Job]) -> str:
     noun = "variation" if len(variations) == 1 else "variations"
     return (
         f"{len(variations)} {noun} ({axis_title(variations)}) on {', '.join(variations.endpoints)} · "
-        f"estimated {variations.cost} in all, each request rounded up to the cent · {states_text(jobs)}"
+        f"{total_text(variations.cost)} · {states_text(jobs)}"
     )
 
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import ipywidgets
 
-from ..endpoints import RequestModel
+from ..endpoints import CostEstimate, RequestModel
 from ..sweep import Job, Sweep, SweepError, SweepRun, sweep
 from . import _compare_files, _export
 from ._compare_axes import AxisPicker
-from ._compare_layout import axis_title, states_text
+from ._compare_layout import axis_title, states_text, total_text
 from ._compare_tiles import CompareTile, grid_box
 from ._compare_viewer import Viewer
 from ._html import small_thumbnail
@@ -122,9 +122,15 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         """
         variations = self.sweep
         if not confirm and self._needs_confirmation(variations):
+            cost = variations.cost
+            why = (
+                f"is estimated at {cost}, above"
+                if cost.known
+                else f"has {cost.unpriced} request(s) with no price known, so it cannot be checked against"
+            )
             raise CostConfirmationRequired(
-                f"this sweep of {len(variations)} requests is estimated at {variations.cost}, above "
-                f"confirm_above=${self.confirm_above:.2f}; call run(confirm=True) or click Run and confirm"
+                f"this sweep of {len(variations)} requests {why} confirm_above=${self.confirm_above:.2f}; "
+                "call run(confirm=True) or click Run and confirm"
             )
         self._start(variations)
 
@@ -203,7 +209,8 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         variations = self._shown_sweep()
         n = len(variations)
         return (
-            f"Compare({n} variation{'s' * (n != 1)}: {axis_title(variations)}; estimated {variations.cost}; "
+            f"Compare({n} variation{'s' * (n != 1)}: {axis_title(variations)}; "
+            f"{'estimated ' if variations.cost.known else ''}{variations.cost}; "
             f"{states_text(self.jobs)})"
         )
 
@@ -234,7 +241,9 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         return self._run.sweep if self._run is not None else self.sweep
 
     def _needs_confirmation(self, variations: Sweep) -> bool:
-        return self.confirm_above is not None and variations.cost.amount > self.confirm_above
+        """Above ``confirm_above``, or not known to be below it (some prices unknown)."""
+        cost = variations.cost
+        return self.confirm_above is not None and (cost.amount > self.confirm_above or not cost.known)
 
     def _axes_changed(self) -> None:
         try:
@@ -256,7 +265,7 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def _set_summary(self, variations: Sweep, note: str = "") -> None:
         count = f"{len(variations)} request{'s' if len(variations) != 1 else ''}"
-        text = f"{count} · estimated {variations.cost} in all (each request rounded up to the cent)"
+        text = f"{count} · {total_text(variations.cost)}"
         self.summary.value = (
             f'<span role="status" style="color:{COLOR["fg"]};font-size:{FONT_SMALL};'
             f'margin-left:8px">{esc(text + note)}</span>'
@@ -286,7 +295,7 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             return
         if self._needs_confirmation(self._sweep):
             self.confirm_text.value = (
-                f'<b style="color:{COLOR["fg"]}">Run {len(self._sweep)} requests for {esc(self._sweep.cost)}?</b>&nbsp;'
+                f'<b style="color:{COLOR["fg"]}">Run {len(self._sweep)} requests {_for(self._sweep.cost)}?</b>&nbsp;'
             )
             self.confirm_box.layout.display = "flex"
             return
@@ -376,6 +385,10 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def _starred(self, index: int, on: bool) -> None:
         (self.favourites.add if on else self.favourites.discard)(index)
+
+
+def _for(cost: CostEstimate) -> str:
+    return f"for {esc(cost)}" if cost.known else f"({esc(cost)})"
 
 
 def _as_sweep(value: Sweep | RequestModel | Mapping[str, Any] | None, endpoint: str | None) -> Sweep:

@@ -18,7 +18,7 @@ import ipywidgets as w
 import traitlets
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from ..endpoints import REDACTED, REGISTRY, EndpointSpec, get
+from ..endpoints import REDACTED, EndpointSpec, get, specs
 from . import _code
 from ._controls import FieldControl, make_control
 from ._fields import field_specs
@@ -68,7 +68,7 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
         }
 
         note_text = spec.note_on() if spec else ""
-        note = message("muted", note_text) if note_text else ""
+        note = message("warn" if spec and spec.kind == "other" else "muted", note_text) if note_text else ""
         self.header = w.HTML(self._title_html() + note + _LIVE_CSS)
         self.summary = w.HTML()
         self.cost_label = w.HTML(tooltip="Estimated cost of this request")
@@ -273,7 +273,8 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
             self.cost_label.tooltip = "Shown once the request is valid"
             return
         estimate = self.spec.estimate_cost(request)  # type: ignore[arg-type]
-        self.cost_label.value = f'<span style="{style(padding="0 8px")}">Estimated cost: <b>{esc(estimate)}</b></span>'
+        what = "Estimated cost" if estimate.known else "Cost"  # never a guess: "no price known"
+        self.cost_label.value = f'<span style="{style(padding="0 8px")}">{what}: <b>{esc(estimate)}</b></span>'
         self.cost_label.tooltip = estimate.explanation
 
     def _show_code(self) -> None:
@@ -312,7 +313,7 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
             status = message("success", "✓ valid request")
         if self.spec is not None and self.is_valid:
             estimate = self.spec.estimate_cost(self.value)
-            status += message("muted", f"Estimated cost: {estimate}")
+            status += message("muted", f"{'Estimated cost' if estimate.known else 'Cost'}: {estimate}")
         hint = message("muted", "Static view of a falstudio form; run the cell for the live form.")
         return card(self._title_html(), table(rows) + status + hint)
 
@@ -324,8 +325,8 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
 
 
 def _spec_for(endpoint_id: str | None, model: type[BaseModel] | None) -> EndpointSpec | None:
-    """The registered spec whose request model is ``model`` (for costs), if there is one."""
-    for spec in REGISTRY.values():
+    """The spec (registered or loaded) whose request model is ``model`` (for costs), if there is one."""
+    for spec in specs():
         if spec.input_model is model and (endpoint_id is None or spec.id == endpoint_id):
             return spec
     return None
@@ -344,6 +345,8 @@ def _required(control: FieldControl) -> str:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, BaseModel):  # e.g. an ImageSize or a nested object of a schema-typed endpoint
+        return value.model_dump(mode="json")
     if isinstance(value, SecretStr):
         return REDACTED
     return value

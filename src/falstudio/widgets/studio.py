@@ -15,7 +15,7 @@ from typing import Any
 
 import ipywidgets
 
-from ..endpoints import REDACTED, REGISTRY, EndpointSpec, SizeNotAccepted, fit_size, get
+from ..endpoints import REDACTED, REGISTRY, EndpointSpec, SizeNotAccepted, find, fit_size, get, specs
 from ..endpoints.lifecycle import STATUSES
 from ._html import grid_html, tile_html
 from ._image_list import close_tree
@@ -27,6 +27,7 @@ from .job import JobView
 
 DEFAULT_ENDPOINT = "openai/gpt-image-2"
 DEFAULT_PROMPT = "a lighthouse on a cliff at sunset"
+OTHER = "\x00other"  # the picker's "Other endpoint…" entry (no endpoint id looks like it)
 JOBS_SHOWN = 4
 HISTORY_SHOWN = 6
 _HISTORY_PX = 112
@@ -43,17 +44,25 @@ _BADGE = {
 
 
 def picker_options() -> list[tuple[str, str]]:
-    """``(label, endpoint id)`` for the endpoint picker: live endpoints first; others keep their place, marked."""
-    specs = sorted(REGISTRY.values(), key=lambda s: STATUSES.index(s.status_on()))
-    return [(f"{s.title} — {s.id}" + ("" if s.status_on() == "active" else f" ({s.status_on()})"), s.id) for s in specs]
+    """``(label, endpoint id)`` for the endpoint picker: live endpoints first (registered, then loaded from fal's
+    schema); others keep their place, marked; last, the "Other endpoint…" entry."""
+    ordered = sorted(specs(), key=lambda s: STATUSES.index(s.status_on()))
+    options = [
+        (f"{s.title} — {s.id}" + ("" if s.status_on() == "active" else f" ({s.status_on()})"), s.id) for s in ordered
+    ]
+    return [*options, ("Other endpoint… (any fal image endpoint)", OTHER)]
 
 
 def edit_endpoint_for(spec: EndpointSpec) -> EndpointSpec | None:
-    """The image-edit endpoint of the same model and billing as ``spec`` (``spec`` itself if it edits)."""
+    """The image-edit endpoint of the same model and billing as ``spec`` (``spec`` itself if it edits): for an
+    endpoint typed from fal's schema, a loaded edit endpoint of the same fal app (``owner/app/...``)."""
     if spec.kind == "image-edit":
         return spec
-    for other in REGISTRY.values():
-        if other.kind == "image-edit" and other.prices == spec.prices and other.is_byok == spec.is_byok:
+    app = spec.id.split("/")[:2]
+    for other in specs():
+        if other.kind != "image-edit" or other.is_byok != spec.is_byok:
+            continue
+        if other.prices == spec.prices if spec.prices is not None else other.id.split("/")[:2] == app:
             return other
     return None
 
@@ -86,6 +95,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     """
 
     _owns_client = False
+    _picker_quiet = False
 
     def __init__(
         self,
@@ -113,11 +123,12 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             f'<span style="{_chip_css(COLOR[color])};font-weight:600">● {esc(label)}</span>', tooltip=tip
         )
         title = ipywidgets.HTML(f'<b style="font-size:1.15em;color:{COLOR["fg"]}">falstudio Studio</b>')
+        self._current = spec.id
         self.picker = ipywidgets.Dropdown(
             options=picker_options(),
             value=spec.id,
             description="Endpoint",
-            tooltip="The fal endpoint to call; the form below follows it",
+            tooltip="The fal endpoint to call; the form below follows it. Other endpoint…: any fal image endpoint",
             layout=ipywidgets.Layout(width="auto", min_width="28em"),
         )
         self.status_chip = ipywidgets.HTML()
@@ -131,6 +142,21 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             layout=ipywidgets.Layout(width="auto"),
         )
         self.upload.observe(self._on_upload, "value")
+        self.other_id = ipywidgets.Text(
+            placeholder="owner/model or owner/model/path, e.g. fal-ai/flux/dev",
+            description="Other id",
+            tooltip="Any fal endpoint: falstudio types it from fal's OpenAPI schema (fetched once, then cached)",
+            layout=ipywidgets.Layout(width="28em"),
+        )
+        self.other_button = ipywidgets.Button(
+            description="Load", icon="download", tooltip="Load this endpoint's schema from fal and show its form"
+        )
+        self.other_status = ipywidgets.HTML()
+        self.other_button.on_click(lambda _b: self._load_clicked())
+        self.other_box = ipywidgets.HBox(
+            [self.other_id, self.other_button, self.other_status],
+            layout=ipywidgets.Layout(display="none", align_items="center", flex_flow="row wrap"),
+        )
         self._form_box = ipywidgets.VBox()
         self._jobs_box = ipywidgets.VBox()
         self._history_box = ipywidgets.HBox(layout=ipywidgets.Layout(flex_flow="row wrap", grid_gap="8px"))
@@ -146,6 +172,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                 [self.picker, self.status_chip, self.upload],
                 layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap", grid_gap="8px"),
             ),
+            self.other_box,
             self._form_box,
             self._heading("Jobs"),
             self._jobs_box,
@@ -163,11 +190,26 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     @property
     def endpoint(self) -> str:
-        return str(self.picker.value)
+        """The endpoint the form is for."""
+        return self._current
 
     @endpoint.setter
     def endpoint(self, endpoint_id: str) -> None:
-        self.picker.value = get(endpoint_id).id
+        spec = get(endpoint_id)  # raises UnknownEndpointError (with the reason) for an id it cannot type
+        if spec.id not in dict(self.picker.options).values():
+            keep, self._picker_quiet = self.picker.value, True
+            try:  # new options reset the value to the first one: put it back before anyone hears
+                self.picker.options = picker_options()
+                self.picker.value = keep
+            finally:
+                self._picker_quiet = False
+        self.picker.value = spec.id
+
+    def load_endpoint(self, endpoint_id: str) -> EndpointSpec:
+        """Switch to any fal endpoint, typed from fal's OpenAPI schema if it is not registered (what the picker's
+        "Other endpoint…" entry does). Raises :class:`~falstudio.endpoints.UnknownEndpointError` naming the reason."""
+        self.endpoint = endpoint_id.strip()
+        return get(self._current)
 
     def click_generate(self) -> JobView | None:
         """Press Generate; returns the new job (None when the form is not valid)."""
@@ -285,13 +327,42 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         return form
 
     def _on_endpoint(self, change: dict[str, Any]) -> None:
+        if self._picker_quiet:
+            return
+        if change["new"] == OTHER:  # ask for an id; the form stays on the current endpoint until one loads
+            self.other_box.layout.display = "flex"
+            self.other_status.value = ""
+            return
+        self.other_box.layout.display = "none"
+        if change["new"] == self._current:
+            return
         old = self.form
         secrets = {n: c.get() for n, c in old.controls.items() if c.spec.kind == "secret"}
         self.form = self._new_form(change["new"], old.to_dict(), secrets)
+        self._current = change["new"]
         self._show_status_chip(get(change["new"]))
         close_tree(old)
 
+    def _load_clicked(self) -> None:
+        text = self.other_id.value.strip()
+        if not text:
+            self.other_status.value = message("warn", "type an endpoint id first, e.g. fal-ai/flux/dev")
+            return
+        self.other_status.value = message("muted", f"loading fal's schema for {text}…", role="status")
+        try:
+            self.load_endpoint(text)
+        except Exception as exc:  # a click handler's traceback is never seen: say it here
+            text = str(exc) if isinstance(exc, LookupError) else f"{type(exc).__name__}: {exc}"
+            self.other_status.value = message("error", text, role="alert")
+
     def _show_status_chip(self, spec: EndpointSpec) -> None:
+        if spec.id not in REGISTRY:  # typed from fal's schema: say so, and whether it is an image endpoint
+            label, color = (
+                ("not an image endpoint", COLOR["warn"]) if spec.kind == "other" else ("fal schema", COLOR["accent"])
+            )
+            self.status_chip.value = f'<span style="{_chip_css(color)};margin-left:8px">{esc(label)}</span>'
+            self.status_chip.tooltip = spec.note
+            return
         status = spec.status_on()
         if status == "active":
             self.status_chip.value, self.status_chip.tooltip = "", None
@@ -336,14 +407,14 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         data, mime = thumb if thumb else (None, "image/png")
         rows = [("", record.state), ("", record.endpoint.removeprefix("fal-ai/"))]
         tile = ipywidgets.HTML(tile_html(data, mime, alt_text(record.prompt), rows, px=_HISTORY_PX))
-        known = record.endpoint in REGISTRY
+        known = find(record.endpoint) is not None  # registered, or its fal schema is cached
         again = ipywidgets.Button(
             description="Run again",
             icon="redo",
             disabled=not known,
             tooltip=f"Load this request into the form: {record.prompt[:80]}"
             if known
-            else f"{record.endpoint} is not a registered endpoint",
+            else f"{record.endpoint} is not registered and its fal schema is not cached: load it with Other endpoint…",
             layout=ipywidgets.Layout(width="auto"),
         )
         again.on_click(lambda _b: self._run_again(record))

@@ -22,6 +22,8 @@ DETAIL = {"low": 0, "medium": 1, "auto": 1, "high": 2}
 
 def as_request(request: RequestModel | Mapping[str, Any], endpoint_id: str) -> RequestModel:
     """``request`` validated against ``endpoint_id``'s model (dicts are validated, models pass through)."""
+    if isinstance(request, RequestModel):
+        return request
     return endpoints.get(endpoint_id).validate(request)
 
 

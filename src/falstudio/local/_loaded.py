@@ -1,0 +1,105 @@
+"""Endpoints typed from fal's schema, on the offline engines: the common fields mapped, the rest named and ignored.
+
+The engines act on ``prompt``, the size (``image_size`` as a preset, ``WxH`` or ``{width, height}``, or separate
+``width`` / ``height`` fields), ``num_images``, ``output_format``, ``quality``, ``sync_mode`` and, for edits, the
+input images (``image_url`` or ``image_urls``) and the mask (``mask_url`` or ``mask_image_url``). Any other field a
+request sets is listed once in the job log as ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from falstudio.endpoints import REGISTRY, EndpointSpec, RequestModel
+from falstudio.endpoints.sizes import ImageSize, dimensions
+
+FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "webp": "webp"}
+QUALITIES = ("auto", "low", "medium", "high")
+_HANDLED = {"prompt", "image_size", "width", "height", "num_images", "output_format", "quality", "sync_mode"}
+_IMAGES = ("image_urls", "image_url")
+_MASKS = ("mask_image_url", "mask_url")
+
+
+class EngineRequest(RequestModel):
+    """What the offline engines read from a request, filled from a loaded endpoint's fields."""
+
+    prompt: str = ""
+    image_size: str | ImageSize = "auto"
+    num_images: int = 1
+    output_format: str = "png"
+    quality: str = "auto"
+    sync_mode: bool = False
+    image_urls: list[str] = Field(default_factory=list)
+    mask_image_url: str | None = None
+
+
+@dataclass
+class Mapped:
+    """A request as the engines take it, where its input images came from, and what the engines ignore."""
+
+    request: Any
+    image_field: str = "image_urls"  # the field the input images came from (for error locations)
+    mask_field: str = "mask_image_url"
+    notes: list[str] = field(default_factory=list)  # said once in the job log
+    wanted: tuple[int, int] | None = None  # the requested pixel size, when one was asked for
+
+
+def for_engines(spec: EndpointSpec, request: RequestModel) -> Mapped:
+    """Registered requests as they are; loaded ones mapped onto :class:`EngineRequest`."""
+    if spec.id in REGISTRY:
+        return Mapped(request, mask_field=next((n for n in _MASKS if getattr(request, n, None)), "mask_image_url"))
+    given = {name: getattr(request, name) for name in type(request).model_fields}
+    values: dict[str, Any] = {"prompt": str(given.get("prompt") or "")}
+    notes: list[str] = []
+    size, wanted = _size(given, notes)
+    values["image_size"] = size
+    if isinstance(given.get("num_images"), int):
+        values["num_images"] = max(1, given["num_images"])
+    fmt = given.get("output_format")
+    if fmt is not None:
+        values["output_format"] = FORMATS.get(str(fmt).lower(), "png")
+        if str(fmt).lower() not in FORMATS:
+            notes.append(f"output_format {fmt!r} is drawn as png offline")
+    if given.get("quality") in QUALITIES:
+        values["quality"] = given["quality"]
+    values["sync_mode"] = bool(given.get("sync_mode"))
+    image_field = next((n for n in _IMAGES if given.get(n)), "image_urls")
+    images = given.get(image_field)
+    values["image_urls"] = [str(u) for u in images] if isinstance(images, list) else [str(images)] if images else []
+    mask_field = next((n for n in _MASKS if given.get(n)), "mask_image_url")
+    values["mask_image_url"] = given.get(mask_field)
+    handled = _HANDLED | {image_field, mask_field}
+    if given.get("quality") is not None and given.get("quality") not in QUALITIES:
+        handled.discard("quality")
+    ignored = sorted(n for n in request.model_fields_set if n not in handled)
+    if ignored:
+        notes.append(f"Ignored offline (the engine cannot act on them): {', '.join(ignored)}")
+    return Mapped(EngineRequest.model_validate(values), image_field, mask_field, notes, wanted)
+
+
+def output(spec: EndpointSpec, files: list[dict[str, Any]]) -> dict[str, Any]:
+    """The output body: ``{"images": [...]}``, or ``{"image": {...}}`` for an endpoint whose schema returns one."""
+    fields = spec.output_model.model_fields
+    if "images" not in fields and "image" in fields and files:
+        return {"image": files[0]}
+    return {"images": files}
+
+
+def _size(given: dict[str, Any], notes: list[str]) -> tuple[str | ImageSize, tuple[int, int] | None]:
+    value = given.get("image_size")
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    width, height = given.get("width"), given.get("height")
+    if value is None and isinstance(width, int) and isinstance(height, int):
+        value = {"width": width, "height": height}
+    if value is None or value == "auto":
+        return "auto", None
+    pixels = dimensions(value)
+    if pixels is None or min(pixels) <= 0:
+        notes.append(f"image_size {value!r} is not a size the offline engine knows; it picks one")
+        return "auto", None
+    w, h = pixels
+    return ImageSize(width=w, height=h), (w, h)
