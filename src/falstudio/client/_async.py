@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import mimetypes
 import os
 import time
@@ -45,6 +46,10 @@ class AsyncClient:
     Credentials: ``key``, else ``FAL_KEY``, else ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``. With none of them and
     no ``base_url`` it uses falstudio's embedded offline server and says so once.
 
+    ``timeout``: seconds to connect and to wait for each reply (None: no limit). :meth:`run` holds its one
+    request open until the output is ready, so it waits for that reply without limit unless given its own
+    ``timeout`` (like fal-client: a slow high-quality run is billed, so giving up on it loses a paid result).
+
     One instance belongs to one event loop at a time. Used from a new loop (a second ``asyncio.run``) it
     opens new connections and leaves the old loop's to the garbage collector (``-X dev`` warns): prefer one
     client per loop, closed with ``aclose()`` or ``async with``.
@@ -55,13 +60,13 @@ class AsyncClient:
         key: str | None = None,
         *,
         base_url: str | None = None,
-        timeout: float = 120.0,
+        timeout: float | None = 120.0,
         history: bool | Recorder | None = True,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self.timeout = seconds("timeout", timeout)
         self._target = resolve(key, base_url)
-        self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._recorder = resolve_recorder(history)
         self._transport = transport
@@ -134,13 +139,27 @@ class AsyncClient:
     ) -> httpx.Response:
         """One call with retries; non-2xx replies become typed errors, transport failures NetworkError."""
         http = self._http()
+        given = kwargs.get("timeout")
+        waited = given.read if isinstance(given, httpx.Timeout) else self.timeout
+        attempts = 0
+
+        def send() -> Awaitable[httpx.Response]:
+            nonlocal attempts
+            attempts += 1
+            return http.request(method, url, **kwargs)
+
+        may_have_run = not idempotent and endpoint is not None  # submit, run: a lost reply means the job may exist
         try:
-            response = await send_with_retry(
-                lambda: http.request(method, url, **kwargs), self.retry, idempotent=idempotent
-            )
+            response = await send_with_retry(send, self.retry, idempotent=idempotent)
         except httpx.TransportError as exc:
             raise errors.network_error(
-                exc, url, timeout=self.timeout, endpoint=endpoint, request_id=request_id
+                exc,
+                url,
+                timeout=waited,
+                endpoint=endpoint,
+                request_id=request_id,
+                attempts=attempts,
+                may_have_run=may_have_run,
             ) from exc
         if response.is_error:
             raise errors.from_response(
@@ -149,6 +168,8 @@ class AsyncClient:
                 request_id=request_id,
                 endpoint_note=endpoint_note,
                 error_type=error_type,
+                attempts=attempts,
+                may_have_run=may_have_run,
             )
         return response
 
@@ -220,8 +241,7 @@ class AsyncClient:
         cancellation here) or passing ``client_timeout`` cancels the request on the server too;
         the timeout raises :class:`~falstudio.client.errors.FalTimeoutError` with the request id.
         """
-        if client_timeout is not None and client_timeout <= 0:
-            raise ValueError(f"client_timeout must be > 0 seconds, got {client_timeout}")
+        client_timeout = seconds("client_timeout", client_timeout)
         box: list[AsyncRequestHandle] = []
 
         async def flow() -> Result:
@@ -263,8 +283,15 @@ class AsyncClient:
 
     # -- sync run ------------------------------------------------------------------------------------
 
-    async def run(self, endpoint: str, arguments: Mapping[str, Any] | RequestModel) -> Result:
-        """Call the endpoint synchronously (no queue): one request, held open until the output is ready."""
+    async def run(
+        self, endpoint: str, arguments: Mapping[str, Any] | RequestModel, *, timeout: float | None = None
+    ) -> Result:
+        """Call the endpoint synchronously (no queue): one request, held open until the output is ready.
+
+        ``timeout``: seconds to wait for the output (default: no limit, like fal-client; connecting still
+        times out after the client's ``timeout``).
+        """
+        read_timeout = seconds("timeout", timeout)
         spec, request = await self._prepare(endpoint, arguments)
         started = time.monotonic()
         response = await self._send(
@@ -274,6 +301,7 @@ class AsyncClient:
             idempotent=False,
             json=_payload(request),
             endpoint_note=spec.note if spec else None,
+            timeout=httpx.Timeout(self.timeout, read=read_timeout),
         )
         request_id = response.headers.get("x-fal-request-id", "")
         handle = AsyncRequestHandle(
@@ -351,11 +379,21 @@ def _queue_headers(priority: str | None, start_timeout: float | None) -> dict[st
         if priority not in _PRIORITIES:
             raise ValueError(f"priority must be one of {_PRIORITIES}, got {priority!r}")
         headers["X-Fal-Queue-Priority"] = priority
+    start_timeout = seconds("start_timeout", start_timeout)
     if start_timeout is not None:
-        if start_timeout <= 0:
-            raise ValueError(f"start_timeout must be > 0 seconds, got {start_timeout}")
-        headers["X-Fal-Request-Timeout"] = str(float(start_timeout))
+        headers["X-Fal-Request-Timeout"] = str(start_timeout)
     return headers
+
+
+def seconds(name: str, value: float | None) -> float | None:
+    """``value`` as seconds if it is a finite number > 0, None for "no limit"; else an error naming ``name``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds (or None for no limit), not {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number of seconds > 0, or None for no limit; got {value!r}")
+    return float(value)
 
 
 async def _call(callback: Callback, *args: Any) -> None:
