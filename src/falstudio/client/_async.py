@@ -22,7 +22,7 @@ from .._recorder import Recorder
 from . import errors
 from ._credentials import KeyAuth, Mode, resolve
 from ._handles import AsyncRequestHandle
-from ._protocol import Urls, json_body, json_object
+from ._protocol import BackupHostTransport, JsonBody, Urls, has_backup_hosts, json_body, json_object
 from ._recording import record_finished, record_submitted, resolve_recorder
 from ._retry import RetryPolicy, send_with_retry
 from ._status import Status
@@ -93,13 +93,17 @@ class AsyncClient:
 
     def _new_http(self) -> httpx.AsyncClient:
         key = self._target.key
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+        transport = self._transport
+        if has_backup_hosts(self._target.hosts):  # fal.ai: fall back to fal's backup domains, as fal-client does
+            transport = BackupHostTransport(httpx.AsyncClient(transport=transport, limits=limits))
         return httpx.AsyncClient(
             auth=KeyAuth(key, self._target.hosts) if key else None,
             timeout=httpx.Timeout(self.timeout),
             headers={"User-Agent": f"falstudio/{__version__}"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            limits=limits,
             follow_redirects=True,
-            transport=self._transport,
+            transport=transport,
         )
 
     def _prepare_http(self) -> None:
@@ -201,22 +205,23 @@ class AsyncClient:
         headers = _queue_headers(priority, start_timeout)
         params = {"fal_webhook": webhook_url} if webhook_url else None
         urls = Urls(self._target.hosts, endpoint)
+        body = JsonBody(request)
         response = await self._send(
             "POST",
             urls.submit,
             endpoint=endpoint,
             idempotent=False,
-            json=_payload(request),
-            headers=headers,
+            content=body,
+            headers={**headers, **body.headers},
             params=params,
             endpoint_note=spec.note if spec else None,
         )
-        body = json_object(response, endpoint)
-        request_id = body.get("request_id")
+        reply = json_object(response, endpoint)
+        request_id = reply.get("request_id")
         if not isinstance(request_id, str):
             raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
         handle = AsyncRequestHandle(
-            self, endpoint, request_id, request=request, spec=spec, cost=_estimate(spec, request), reply=body
+            self, endpoint, request_id, request=request, spec=spec, cost=_estimate(spec, request), reply=reply
         )
         await record_submitted(self._recorder, handle)
         return handle
@@ -293,13 +298,15 @@ class AsyncClient:
         """
         read_timeout = seconds("timeout", timeout)
         spec, request = await self._prepare(endpoint, arguments)
+        body = JsonBody(request)
         started = time.monotonic()
         response = await self._send(
             "POST",
             Urls(self._target.hosts, endpoint).run,
             endpoint=endpoint,
             idempotent=False,
-            json=_payload(request),
+            content=body,
+            headers=body.headers,
             endpoint_note=spec.note if spec else None,
             timeout=httpx.Timeout(self.timeout, read=read_timeout),
         )
@@ -358,10 +365,6 @@ class AsyncClient:
             _warned_endpoints.add(endpoint)
             warnings.warn(f"{endpoint} is {spec.status}: {spec.note}", errors.EndpointDeprecationWarning, stacklevel=4)
         return spec, await prepare_arguments(self, spec, arguments, endpoint=endpoint)
-
-
-def _payload(request: RequestModel | Mapping[str, Any]) -> dict[str, Any]:
-    return request.payload() if isinstance(request, RequestModel) else dict(request)
 
 
 def _estimate(spec: EndpointSpec | None, request: Any) -> CostEstimate | None:
