@@ -39,16 +39,38 @@ class Settings:
     allow_remote_fetch: bool = False
     max_upload_bytes: int = 50 * 1024 * 1024
     storage_dir: str | None = None
+    host: str = "127.0.0.1"
+    """The interface the server listens on: requests must name it, or a loopback name, as their Host."""
+    allowed_hosts: tuple[str, ...] = ()
+    """More host names accepted in the Host header (e.g. this machine's name when serving a network)."""
+    retention_seconds: float = 24 * 3600
+    """Finished jobs and stored files older than this are forgotten (fal keeps results for a limited time too)."""
+    max_storage_bytes: int = 1024**3
+    """Stored files beyond this total are removed, oldest first."""
+    max_jobs: int = 1000
+    """Finished jobs remembered (status and result by request id), the oldest forgotten first."""
+    typed_cancellation: bool = True
+    """A cancelled request's status and result carry ``error_type: request_cancelled`` (falstudio's convention);
+    False answers like fal: COMPLETED with no error fields, and a result whose ``detail`` says it was cancelled."""
 
     def __post_init__(self) -> None:
         if not self.key:
             raise ValueError("the server key must be a non-empty string")
+        if not all("!" <= char <= "~" for char in self.key):  # it is compared with an HTTP header
+            raise ValueError("the server key must be printable ASCII without spaces")
         if self.latency < 0:
             raise ValueError(f"latency is a multiplier >= 0 (0 = instant), got {self.latency!r}")
         if self.concurrency < 1:
             raise ValueError(f"concurrency is the number of workers (>= 1), got {self.concurrency!r}")
         if self.max_upload_bytes < 1:
             raise ValueError(f"max_upload_bytes must be positive, got {self.max_upload_bytes!r}")
+        if not self.retention_seconds > 0:  # NaN too
+            raise ValueError(f"retention_seconds must be > 0, got {self.retention_seconds!r}")
+        if self.max_storage_bytes < 1 or self.max_jobs < 1:
+            raise ValueError(
+                f"max_storage_bytes and max_jobs must be positive, got {self.max_storage_bytes!r}, {self.max_jobs!r}"
+            )
+        self.allowed_hosts = tuple(self.allowed_hosts)
 
 
 def is_loopback_url(url: str) -> bool:

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _queue_routes, _storage_routes
 from ._backend import Backend, Settings
-from .faults import NGINX_503, Faults
+from .faults import NGINX_503
 
 logger = logging.getLogger("falstudio.local")
 # A request id from the path is echoed in a header only when it could be one of ours (a uuid-like token):
@@ -33,26 +33,10 @@ _REQUEST_ID = re.compile(r"/requests/([A-Za-z0-9_.~-]{1,128})(?:/|$)")
 _NOT_API = ("/files/", "/storage/")
 
 
-def create_app(
-    *,
-    key: str | None = None,
-    latency: float = 1.0,
-    concurrency: int = 2,
-    faults: Faults | None = None,
-    allow_remote_fetch: bool = False,
-    max_upload_bytes: int = 50 * 1024 * 1024,
-    storage_dir: str | None = None,
-) -> FastAPI:
-    """A fal-compatible app. Its live settings are ``app.state.settings`` (``key`` random when not given)."""
-    settings = Settings(
-        key=key or secrets.token_urlsafe(24),
-        latency=latency,
-        concurrency=concurrency,
-        faults=faults if faults is not None else Faults(),
-        allow_remote_fetch=allow_remote_fetch,
-        max_upload_bytes=max_upload_bytes,
-        storage_dir=storage_dir,
-    )
+def create_app(*, key: str | None = None, **options: Any) -> FastAPI:
+    """A fal-compatible app. ``options`` are the other :class:`Settings` fields (latency, concurrency, faults,
+    retention...); its live settings are ``app.state.settings`` (``key`` random when not given)."""
+    settings = Settings(key=key or secrets.token_urlsafe(24), **options)
     backend = Backend(settings)
 
     @asynccontextmanager

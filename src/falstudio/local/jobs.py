@@ -76,13 +76,17 @@ class Job:
         base = f"{self.base_url}/{self.app_path}/requests/{self.id}"
         return {"response_url": base, "status_url": f"{base}/status", "cancel_url": f"{base}/cancel"}
 
-    def status_body(self, *, position: int | None, with_logs: bool, logs_since: int = 0) -> dict[str, Any]:
+    def status_body(
+        self, *, position: int | None, with_logs: bool, logs_since: int = 0, typed_cancellation: bool = True
+    ) -> dict[str, Any]:
+        """fal's status JSON. ``typed_cancellation=False``: a cancelled request ends like on fal, COMPLETED
+        without ``error`` / ``error_type``."""
         body: dict[str, Any] = {"status": self.status, "request_id": self.id, **self.urls()}
         if self.status == "IN_QUEUE":
             body["queue_position"] = position if position is not None else 0
         body["logs"] = self.logs[logs_since:] if with_logs else None
         body["metrics"] = {"inference_time": self.inference_time} if self.finished else {}
-        if self.finished and self.error is not None:
+        if self.finished and self.error is not None and (typed_cancellation or not self.cancelled):
             body["error"] = self.error
             body["error_type"] = self.error_type
         return body

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from types import TracebackType
 
 import uvicorn
@@ -41,17 +42,29 @@ class LocalServer:
         allow_remote_fetch: bool = False,
         max_upload_bytes: int = 50 * 1024 * 1024,
         storage_dir: str | None = None,
+        allowed_hosts: Sequence[str] = (),
+        retention_seconds: float = 24 * 3600,
+        max_storage_bytes: int = 1024**3,
+        max_jobs: int = 1000,
+        typed_cancellation: bool = True,
     ) -> None:
+        """See :class:`~falstudio.local._backend.Settings` for what each option does."""
         self.host = host
         self._requested_port = port
         self.app = create_app(
             key=key,
+            host=host,
             latency=latency,
             concurrency=concurrency,
-            faults=faults,
+            faults=faults if faults is not None else Faults(),
             allow_remote_fetch=allow_remote_fetch,
             max_upload_bytes=max_upload_bytes,
             storage_dir=storage_dir,
+            allowed_hosts=tuple(allowed_hosts),
+            retention_seconds=retention_seconds,
+            max_storage_bytes=max_storage_bytes,
+            max_jobs=max_jobs,
+            typed_cancellation=typed_cancellation,
         )
         self._settings: Settings = self.app.state.settings
         self._server: uvicorn.Server | None = None
