@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ._multipart import MultipartUploads
 from ._runner import Runner
 from ._threads import background_pool
 from .faults import Faults
@@ -88,7 +89,10 @@ class Backend:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.storage = Storage(settings.storage_dir)
+        self.storage = Storage(
+            settings.storage_dir, max_age=settings.retention_seconds, max_bytes=settings.max_storage_bytes
+        )
+        self.uploads = MultipartUploads(self.storage, settings.max_upload_bytes)
         self._tokens: dict[str, float] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._http: httpx.AsyncClient | None = None
@@ -128,6 +132,7 @@ class Backend:
             await self._http.aclose()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
+        self.uploads.close()
         self.storage.close()
 
     @property
