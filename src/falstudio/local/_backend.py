@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("falstudio.local")
 TOKEN_SECONDS = 3600
 WEBHOOK_ATTEMPTS = 3
+PRUNE_SECONDS = 60.0  # how often old jobs and files are looked for
 
 
 @dataclass
@@ -98,6 +99,7 @@ class Backend:
         self._http: httpx.AsyncClient | None = None
         self._webhooks: set[asyncio.Task[None]] = set()
         self._queue: JobQueue | None = None
+        self._pruner: asyncio.Task[None] | None = None
         self.closing = False
 
     # --- lifecycle (on the server's loop) ---
@@ -109,8 +111,15 @@ class Backend:
         # and it yields to request handling (and, embedded, to the notebook's own code).
         self._executor = background_pool(os.cpu_count() or 2, "falstudio-engine")
         self._http = httpx.AsyncClient(timeout=15.0)
-        self._queue = JobQueue(self.settings.concurrency, Runner(self, self._executor), self._finished)
+        self._queue = JobQueue(
+            self.settings.concurrency,
+            Runner(self, self._executor),
+            self._finished,
+            max_jobs=self.settings.max_jobs,
+            max_age=self.settings.retention_seconds,
+        )
         self._queue.start()
+        self._pruner = asyncio.create_task(self._prune_now_and_then(), name="falstudio-prune")
 
     def begin_shutdown(self) -> None:
         """Cancel unfinished jobs and wake every open status stream, so open requests end before the HTTP
@@ -121,7 +130,17 @@ class Backend:
                 self._queue.cancel(job)
                 job.notify()
 
+    async def _prune_now_and_then(self) -> None:
+        """Expire old jobs and files even while no new ones arrive (each new one prunes too)."""
+        every = min(PRUNE_SECONDS, self.settings.retention_seconds / 4)
+        while True:
+            await asyncio.sleep(every)
+            self.queue.prune()
+            await asyncio.to_thread(self.storage.prune)
+
     async def stop(self) -> None:
+        if self._pruner is not None:
+            self._pruner.cancel()
         self.begin_shutdown()
         if self._queue is not None:
             await self._queue.stop()
