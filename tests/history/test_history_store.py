@@ -250,3 +250,14 @@ def test_fs_history_is_callable_before_and_after_the_package_is_imported() -> No
 def test_bad_filters_name_the_argument_and_what_it_takes(kwargs: dict, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         fs.history(**kwargs)
+
+
+@pytest.mark.parametrize("damage", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40])
+def test_thumbnail_of_a_damaged_image_file_is_none_as_documented(store: HistoryStore, damage: bytes) -> None:
+    store.submitted(submitted("req-thumb"))
+    store.finished(finished("req-thumb", [png()]))
+    [record] = fs.history()
+    record.image_paths()[0].write_bytes(damage)  # a disk error, a sync tool, a user's editor...
+    assert record.thumbnail(0) is None
+    record.image_paths()[0].unlink()
+    assert record.thumbnail(0) is None and record.thumbnail(5) is None

@@ -103,7 +103,8 @@ class RunRecord(BaseModel):
         return [_images.open_image(data) for data in self.image_bytes()]
 
     def thumbnail(self, index: int = 0, max_px: int = 160) -> tuple[bytes, str] | None:
-        """A small preview of output image ``index`` (cached on disk), or None when there is none."""
+        """A small preview of output image ``index`` (cached on disk), or None when there is none (no such image,
+        or its file is gone or no longer an image)."""
         if self._store is None or index >= len(self.images):
             return None
         return self._store.thumbnail(self.images[index], max_px)

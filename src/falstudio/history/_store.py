@@ -199,9 +199,10 @@ class HistoryStore:
             if cached.exists():
                 return cached.read_bytes(), content_type
         source = self.root / image.path
-        if not source.exists():
+        try:
+            data, content_type = _images.thumbnail(source.read_bytes(), max_px=max_px)
+        except (OSError, ValueError):  # gone, or not an image any more (UnidentifiedImageError is an OSError)
             return None
-        data, content_type = _images.thumbnail(source.read_bytes(), max_px=max_px)
         try:
             atomic_write(self.thumbs_dir / f"{image.sha256}-{max_px}.{extension(content_type)}", data)
         except OSError:

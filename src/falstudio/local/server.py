@@ -134,9 +134,10 @@ class LocalServer:
                 return self
             sock = _bind(self.host, self._requested_port)
             self._port = sock.getsockname()[1]
-            config = uvicorn.Config(
+            config = _QuietConfig(
                 self.app,
-                log_level="warning",
+                log_config=None,
+                log_level=None,
                 access_log=False,
                 lifespan="on",
                 timeout_graceful_shutdown=2,
@@ -190,6 +191,15 @@ class LocalServer:
     def __repr__(self) -> str:
         where = self.url if self._port is not None and self.running else "stopped"
         return f"<LocalServer {where} latency={self.latency} concurrency={self.concurrency}>"
+
+
+class _QuietConfig(uvicorn.Config):
+    """uvicorn's settings without its logging setup. uvicorn's ``dictConfig`` closes every handler of the
+    process (a user's log file stops), and its levels would override the user's: the server's messages just go
+    to the ``uvicorn.*`` and ``falstudio.local`` loggers, wherever the application sends those."""
+
+    def configure_logging(self) -> None:
+        pass
 
 
 def _bind(host: str, port: int) -> socket.socket:
