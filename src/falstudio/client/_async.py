@@ -23,7 +23,14 @@ from . import errors
 from ._credentials import KeyAuth, Mode, resolve
 from ._handles import AsyncRequestHandle
 from ._protocol import BackupHostTransport, JsonBody, Urls, has_backup_hosts, json_body, json_object
-from ._recording import record_finished, record_submitted, resolve_recorder
+from ._recording import (
+    record_finished,
+    record_sending,
+    record_submitted,
+    record_unanswered,
+    record_unanswered_now,
+    resolve_recorder,
+)
 from ._retry import RetryPolicy, send_with_retry
 from ._status import Status
 from ._storage import Storage
@@ -205,26 +212,53 @@ class AsyncClient:
         headers = _queue_headers(priority, start_timeout)
         params = {"fal_webhook": webhook_url} if webhook_url else None
         urls = Urls(self._target.hosts, endpoint)
-        body = JsonBody(request)
-        response = await self._send(
-            "POST",
-            urls.submit,
-            endpoint=endpoint,
-            idempotent=False,
-            content=body,
-            headers={**headers, **body.headers},
-            params=params,
-            endpoint_note=spec.note if spec else None,
-        )
-        reply = json_object(response, endpoint)
-        request_id = reply.get("request_id")
-        if not isinstance(request_id, str):
-            raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
+        response, intent = await self._send_job(urls.submit, endpoint, spec, request, headers=headers, params=params)
+        try:
+            reply = json_object(response, endpoint)
+            request_id = reply.get("request_id")
+            if not isinstance(request_id, str):
+                raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
+        except errors.FalError as exc:
+            await record_unanswered(self._recorder, endpoint, intent, exc)
+            raise
         handle = AsyncRequestHandle(
             self, endpoint, request_id, request=request, spec=spec, cost=_estimate(spec, request), reply=reply
         )
-        await record_submitted(self._recorder, handle)
+        await record_submitted(self._recorder, handle, intent_id=intent)
         return handle
+
+    async def _send_job(
+        self,
+        url: str,
+        endpoint: str,
+        spec: EndpointSpec | None,
+        request: RequestModel | dict[str, Any],
+        *,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[httpx.Response, str | None]:
+        """POST a request that creates a job (submit, run), recorded in the history before it leaves, so that a
+        process killed before the reply is recorded leaves a trace. ``(reply, intent id)``."""
+        intent = await record_sending(self._recorder, self, endpoint, request, _estimate(spec, request))
+        body = JsonBody(request)
+        try:
+            response = await self._send(
+                "POST",
+                url,
+                endpoint=endpoint,
+                idempotent=False,
+                content=body,
+                headers={**(headers or {}), **body.headers},
+                endpoint_note=spec.note if spec else None,
+                **kwargs,
+            )
+        except errors.FalError as exc:
+            await record_unanswered(self._recorder, endpoint, intent, exc)
+            raise
+        except asyncio.CancelledError as exc:  # interrupted: no awaiting now, but say what may have happened
+            record_unanswered_now(self._recorder, endpoint, intent, exc)
+            raise
+        return response, intent
 
     async def subscribe(
         self,
@@ -298,24 +332,19 @@ class AsyncClient:
         """
         read_timeout = seconds("timeout", timeout)
         spec, request = await self._prepare(endpoint, arguments)
-        body = JsonBody(request)
         started = time.monotonic()
-        response = await self._send(
-            "POST",
-            Urls(self._target.hosts, endpoint).run,
-            endpoint=endpoint,
-            idempotent=False,
-            content=body,
-            headers=body.headers,
-            endpoint_note=spec.note if spec else None,
-            timeout=httpx.Timeout(self.timeout, read=read_timeout),
-        )
+        url = Urls(self._target.hosts, endpoint).run
+        timeouts = httpx.Timeout(self.timeout, read=read_timeout)
+        response, intent = await self._send_job(url, endpoint, spec, request, timeout=timeouts)
         request_id = response.headers.get("x-fal-request-id", "")
         handle = AsyncRequestHandle(
             self, endpoint, request_id, request=request, spec=spec, cost=_estimate(spec, request)
         )
         if request_id:
-            await record_submitted(self._recorder, handle)
+            await record_submitted(self._recorder, handle, intent_id=intent)
+        else:  # answered, but names no request: nothing to record it under, so the early record goes
+            unnamed = errors.FalError("the reply names no request id", status_code=response.status_code)
+            await record_unanswered(self._recorder, endpoint, intent, unnamed)
         # No queue; the server reports no metrics on this route, so the run time is the call's wall time.
         result = handle.build_result(
             json_body(response, endpoint), queue_seconds=None, inference_seconds=time.monotonic() - started
