@@ -76,7 +76,9 @@ def serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> i
     print("Send 'Authorization: Key <key>'; queue API at the root, sync runs under /run. Ctrl-C stops.", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
-            f"warning: listening on {args.host}, reachable from other machines (anyone with the key can use it)",
+            f"warning: listening on {args.host}, reachable from other machines (anyone with the key can use it); "
+            "it answers requests addressed to that host (for 0.0.0.0 or ::, any IP address or this machine's "
+            "name) or to a name given with --allow-host",
             file=sys.stderr,
             flush=True,
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import mimetypes
 import os
 import time
@@ -22,7 +21,16 @@ from .._recorder import Recorder
 from . import errors
 from ._credentials import KeyAuth, Mode, resolve
 from ._handles import AsyncRequestHandle
-from ._protocol import BackupHostTransport, JsonBody, Urls, has_backup_hosts, json_body, json_object
+from ._protocol import (
+    BackupHostTransport,
+    JsonBody,
+    Urls,
+    has_backup_hosts,
+    json_body,
+    json_object,
+    queue_headers,
+    seconds,
+)
 from ._recording import (
     record_finished,
     record_sending,
@@ -43,7 +51,6 @@ if TYPE_CHECKING:
     from ._loop import LoopThread
 
 Callback = Callable[..., Any]
-_PRIORITIES = ("normal", "low")
 _warned_endpoints: set[str] = set()
 
 
@@ -209,7 +216,7 @@ class AsyncClient:
     ) -> AsyncRequestHandle:
         """Queue a request; returns at once with a handle (``request_id``, ``status()``, ``get()``...)."""
         spec, request = await self._prepare(endpoint, arguments)
-        headers = _queue_headers(priority, start_timeout)
+        headers = queue_headers(priority, start_timeout)
         params = {"fal_webhook": webhook_url} if webhook_url else None
         urls = Urls(self._target.hosts, endpoint)
         response, intent = await self._send_job(urls.submit, endpoint, spec, request, headers=headers, params=params)
@@ -403,29 +410,6 @@ def _estimate(spec: EndpointSpec | None, request: Any) -> CostEstimate | None:
         return spec.estimate_cost(request)
     except Exception:  # an estimate is a nicety, never a failure
         return None
-
-
-def _queue_headers(priority: str | None, start_timeout: float | None) -> dict[str, str]:
-    headers = {}
-    if priority is not None:
-        if priority not in _PRIORITIES:
-            raise ValueError(f"priority must be one of {_PRIORITIES}, got {priority!r}")
-        headers["X-Fal-Queue-Priority"] = priority
-    start_timeout = seconds("start_timeout", start_timeout)
-    if start_timeout is not None:
-        headers["X-Fal-Request-Timeout"] = str(start_timeout)
-    return headers
-
-
-def seconds(name: str, value: float | None) -> float | None:
-    """``value`` as seconds if it is a finite number > 0, None for "no limit"; else an error naming ``name``."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds (or None for no limit), not {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number of seconds > 0, or None for no limit; got {value!r}")
-    return float(value)
 
 
 async def _call(callback: Callback, *args: Any) -> None:

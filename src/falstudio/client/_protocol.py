@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 from collections.abc import AsyncIterator, Mapping
@@ -29,6 +30,7 @@ BACKUP_HOSTS = {"queue.fal.run": "queue.falrun.com", "fal.run": "falrun.com"}
 BACKUP_CONNECT_SECONDS = 5.0
 
 logger = logging.getLogger("falstudio.client")
+PRIORITIES = ("normal", "low")
 _NAMESPACES = ("workflows", "comfy")
 _LEGACY_ID = re.compile(r"^(\d+)-([\w-]+)$")
 _LOOPBACK = ("127.", "localhost", "[::1]", "::1")
@@ -257,3 +259,27 @@ def json_object(response: httpx.Response, endpoint: str | None) -> dict[str, Any
     if not isinstance(body, dict):
         raise errors.ServerError(f"expected a JSON object from {response.request.url.path}", endpoint=endpoint)
     return body
+
+
+def queue_headers(priority: str | None, start_timeout: float | None) -> dict[str, str]:
+    """The submit headers for a queue ``priority`` and a ``start_timeout`` (seconds), both checked."""
+    headers = {}
+    if priority is not None:
+        if priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {PRIORITIES}, got {priority!r}")
+        headers["X-Fal-Queue-Priority"] = priority
+    start_timeout = seconds("start_timeout", start_timeout)
+    if start_timeout is not None:
+        headers["X-Fal-Request-Timeout"] = str(start_timeout)
+    return headers
+
+
+def seconds(name: str, value: float | None) -> float | None:
+    """``value`` as seconds if it is a finite number > 0, None for "no limit"; else an error naming ``name``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds (or None for no limit), not {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number of seconds > 0, or None for no limit; got {value!r}")
+    return float(value)
