@@ -20,7 +20,7 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -70,28 +70,22 @@ class HistoryStore:
     # -- the Recorder hook: never raises into the client ----------------------------------------
 
     def submitted(self, event: Submitted) -> None:
-        try:
-            self.record_submitted(event)
-        except Exception as exc:
-            _warn(f"could not record the submission of {event.request_id!r} in {self.root}: {_describe(exc)}")
+        self._quietly(self.record_submitted, event, f"the submission of {event.request_id!r}")
 
     def finished(self, event: Finished) -> None:
-        try:
-            self.record_finished(event)
-        except Exception as exc:
-            _warn(f"could not record the result of {event.request_id!r} in {self.root}: {_describe(exc)}")
+        self._quietly(self.record_finished, event, f"the result of {event.request_id!r}")
 
     def sending(self, event: Sending) -> None:
-        try:
-            self.record_sending(event)
-        except Exception as exc:
-            _warn(f"could not record a request to {event.endpoint} in {self.root}: {_describe(exc)}")
+        self._quietly(self.record_sending, event, f"a request to {event.endpoint}")
 
     def unanswered(self, event: Unanswered) -> None:
+        self._quietly(self.record_unanswered, event, f"what became of a request to {event.endpoint}")
+
+    def _quietly(self, write: Callable[[Any], object], event: object, what: str) -> None:
         try:
-            self.record_unanswered(event)
+            write(event)
         except Exception as exc:
-            _warn(f"could not record what became of a request to {event.endpoint} in {self.root}: {_describe(exc)}")
+            _warn(f"could not record {what} in {self.root}: {_describe(exc)}", stacklevel=4)
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -397,5 +391,5 @@ def _describe(exc: BaseException) -> str:
     return scrub_text(f"{type(exc).__name__}: {exc}")
 
 
-def _warn(message: str) -> None:
-    warnings.warn(message, HistoryWarning, stacklevel=3)
+def _warn(message: str, stacklevel: int = 3) -> None:
+    warnings.warn(message, HistoryWarning, stacklevel=stacklevel)
