@@ -120,6 +120,8 @@ class HistoryStore:
         intent = self.find_intent(event.intent_id) if event.intent_id else None
         existing = self.find(event.endpoint, event.request_id, submitted_at=event.submitted_at)
         if existing is not None and existing.state != "submitted":
+            if event.intent_id:
+                self._forget_intent(event.intent_id)
             return existing  # the result was recorded first; keep it
         record = RunRecord(
             endpoint=event.endpoint,

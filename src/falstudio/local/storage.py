@@ -27,7 +27,7 @@ _MIME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&
 # Media types kept as given: ones a browser shows or plays but never runs. Anything else (HTML, SVG, XML,
 # scripts, PDF...) is stored as application/octet-stream, so a file served from this origin cannot act as a page.
 _PASSIVE = re.compile(
-    r"^(image/(png|jpeg|webp|gif|avif|bmp|tiff|x-icon)|audio/[\w.+-]+|video/[\w.+-]+"
+    r"^(image/(png|jpeg|webp|gif|avif|bmp|tiff|heic|heif|jxl|x-icon)|audio/[\w.+-]+|video/[\w.+-]+"
     r"|text/plain|text/csv|application/(json|octet-stream|zip|gzip))$"
 )
 MAX_PENDING = 10_000  # reserved uploads (initiate flow) waiting for their bytes
