@@ -39,6 +39,16 @@ def test_starting_a_server_keeps_the_user_s_log_handlers(tmp_path: Path) -> None
         uvicorn_error.setLevel(logging.NOTSET)
 
 
+def test_the_server_s_start_up_lines_stay_out_of_an_info_log(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logging.getLogger("uvicorn.error"), "level", logging.NOTSET)  # nobody has set it
+    caplog.set_level(logging.INFO)
+    with LocalServer(port=0, latency=0) as server:
+        assert httpx.get(server.url + "/").status_code == 200
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("uvicorn")]
+
+
 def _hang_up_during(server: LocalServer, request: bytes, sent: int = 64 * 1024) -> None:
     """Send ``request`` (headers announcing a 10 MB body) plus ``sent`` bytes of it, then close the socket."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import ipaddress
 import logging
@@ -11,6 +12,7 @@ import time
 import weakref
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -195,11 +197,29 @@ class LocalServer:
 
 class _QuietConfig(uvicorn.Config):
     """uvicorn's settings without its logging setup. uvicorn's ``dictConfig`` closes every handler of the
-    process (a user's log file stops), and its levels would override the user's: the server's messages just go
-    to the ``uvicorn.*`` and ``falstudio.local`` loggers, wherever the application sends those."""
+    process (a user's log file stops) and replaces levels: instead the server's messages go to the
+    ``uvicorn.*`` and ``falstudio.local`` loggers, wherever the application sends them. Only uvicorn's own
+    logger, when nobody has set its level, is kept to warnings (its start-up lines would be noise)."""
 
     def configure_logging(self) -> None:
-        pass
+        uvicorn_logger = logging.getLogger("uvicorn.error")
+        if uvicorn_logger.level == logging.NOTSET:
+            uvicorn_logger.setLevel(logging.WARNING)
+
+    def load(self) -> None:
+        """As uvicorn's, with an HTTP protocol that never writes access lines (uvicorn decides that from the
+        handlers its logger inherits, which are the user's once nothing configures uvicorn's own)."""
+        super().load()
+        self.http_protocol_class = _without_access_log(self.http_protocol_class)
+
+
+def _without_access_log(protocol: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
+    class Quiet(protocol):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.access_log = False
+
+    return Quiet
 
 
 def _bind(host: str, port: int) -> socket.socket:
