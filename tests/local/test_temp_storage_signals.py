@@ -102,3 +102,28 @@ def test_folders_of_killed_processes_are_swept_by_the_next_server(spawn: object,
     assert live_folder.exists() and unrelated.exists()
     alive.terminate()
     alive.wait(30)
+
+
+def test_a_server_started_off_the_main_thread_installs_no_handler(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import signal, threading
+        from falstudio.local import LocalServer
+        servers = []
+        worker = threading.Thread(target=lambda: servers.append(LocalServer(port=0, latency=0).start()))
+        worker.start()
+        worker.join()
+        print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, servers[0].running)
+        servers[0].stop()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]  # Python allows handlers only from the main thread
+    assert not list(tmp_path.glob("falstudio-files-*"))  # stop() still cleaned up
