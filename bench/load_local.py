@@ -1,4 +1,5 @@
-"""Load test of the local server over loopback (issue 4): full cycles per second, and 500 open status streams.
+"""Load test of the local server over loopback (issues 4 and 16): full cycles per second, 500 open status
+streams, and whether a long run stays bounded.
 
 Runs ``falstudio serve`` in a subprocess (so server and load generator each get a core), then:
 
@@ -9,8 +10,12 @@ Runs ``falstudio serve`` in a subprocess (so server and load generator each get 
 2. streams: a second server (latency ``--stream-latency``, 4 workers) gets ``--stream-jobs`` jobs and
    ``--streams`` SSE status streams spread over them, all open at once; prints how many connected, how many
    ended with COMPLETED, and a plain status GET's latency while they are all open.
+3. growth: a third server with retention limits (``--max-storage-mb``, ``--max-jobs``: the ``serve`` flags)
+   gets ``--growth-jobs`` full cycles; every tenth of the way it prints the server's RSS and the bytes in its
+   storage folder, which must level off at the limits instead of growing with every job.
 
-    /work/venv/bin/python bench/load_local.py [--cycles 200] [--clients 8] [--streams 500]
+    .venv/bin/python bench/load_local.py [--cycles 200] [--clients 8] [--streams 500] [--growth-jobs 5000]
+    .venv/bin/python bench/load_local.py --parts growth   # only the third part
 """
 
 from __future__ import annotations
@@ -18,13 +23,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
-from _server import server_process  # bench/ is on sys.path when a bench runs
+from _server import served, server_process  # bench/ is on sys.path when a bench runs
 
 ENDPOINT = "fal-ai/gpt-image-1-mini"
 BODY = {"prompt": "a cabin by a lake with mountains", "quality": "low"}
@@ -127,6 +135,62 @@ async def streams(url: str, headers: dict[str, str], jobs: int, total: int, seco
     print(f"a status GET while {opened} streams were open: HTTP {probe.status_code} in {probe_ms:.0f} ms")
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` (Linux /proc), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def disk_mb(folder: Path) -> float:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass  # removed by retention while we looked
+    return total / 1024 / 1024
+
+
+async def growth(url: str, headers: dict[str, str], pid: int, folder: Path, jobs: int, clients: int) -> None:
+    started_jobs = done = 0
+    step = max(1, jobs // 10)
+    samples: list[tuple[int, float, float]] = [(0, rss_mb(pid), disk_mb(folder))]
+    limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as http:
+
+        async def client() -> None:
+            nonlocal started_jobs, done
+            while started_jobs < jobs:
+                started_jobs += 1
+                body = {**BODY, "prompt": f"{BODY['prompt']} {started_jobs}"}
+                sub = (await http.post(f"/{ENDPOINT}", json=body)).json()
+                while (await http.get(sub["status_url"])).json()["status"] != "COMPLETED":
+                    await asyncio.sleep(0.01)
+                result = await http.get(sub["response_url"])
+                assert result.status_code == 200, result.text
+                done += 1
+                if done % step == 0:
+                    samples.append((done, rss_mb(pid), disk_mb(folder)))
+
+        await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.monotonic() - started
+    print(f"growth: {jobs} jobs in {elapsed:.0f} s; server RSS and storage folder as the jobs went by:")
+    print("     jobs   RSS MB   disk MB")
+    for count, rss, disk in samples:
+        print(f"  {count:7d}  {rss:7.1f}  {disk:8.1f}")
+    half = [s for s in samples if s[0] >= jobs // 2]
+    rss_spread = max(s[1] for s in half) - min(s[1] for s in half)
+    disk_spread = max(s[2] for s in half) - min(s[2] for s in half)
+    print(
+        f"second half: RSS within {rss_spread:.1f} MB, disk within {disk_spread:.1f} MB "
+        f"(+{(samples[-1][1] - half[0][1]) * 1024 / max(1, samples[-1][0] - half[0][0]):.2f} KB RSS per job)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cycles", type=int, default=200)
@@ -136,14 +200,32 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=500)
     parser.add_argument("--stream-jobs", type=int, default=20)
     parser.add_argument("--stream-latency", type=float, default=1.0)
+    parser.add_argument("--growth-jobs", type=int, default=5000)
+    parser.add_argument("--growth-storage-mb", type=float, default=64.0, help="the server's --max-storage-mb")
+    parser.add_argument("--growth-max-jobs", type=int, default=500, help="the server's --max-jobs")
+    parser.add_argument("--parts", default="cycles,streams,growth", help="which parts to run (comma-separated)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
-    rate = engine_rate()
-    print(f"peer: in-process engine, one thread: {rate:.1f} images/s at quality=low (1024x1024)")
-    with serve("--latency", "0", "--concurrency", str(args.concurrency)) as (url, headers):
-        asyncio.run(cycles(url, headers, args.cycles, args.clients, args.seconds))
-    with serve("--latency", str(args.stream_latency), "--concurrency", "4") as (url, headers):
-        asyncio.run(streams(url, headers, args.stream_jobs, args.streams, args.seconds))
+    if "cycles" in parts:
+        rate = engine_rate()
+        print(f"peer: in-process engine, one thread: {rate:.1f} images/s at quality=low (1024x1024)")
+        with serve("--latency", "0", "--concurrency", str(args.concurrency)) as (url, headers):
+            asyncio.run(cycles(url, headers, args.cycles, args.clients, args.seconds))
+    if "streams" in parts:
+        with serve("--latency", str(args.stream_latency), "--concurrency", "4") as (url, headers):
+            asyncio.run(streams(url, headers, args.stream_jobs, args.streams, args.seconds))
+    if "growth" in parts:
+        with tempfile.TemporaryDirectory(prefix="falstudio-bench-") as folder:
+            options = ["--latency", "0", "--concurrency", str(args.concurrency), "--storage-dir", folder]
+            options += ["--max-storage-mb", str(args.growth_storage_mb), "--max-jobs", str(args.growth_max_jobs)]
+            print(
+                f"growth: falstudio serve {' '.join(options[:-5])} ... --max-storage-mb {args.growth_storage_mb:g} "
+                f"--max-jobs {args.growth_max_jobs}"
+            )
+            with served(*options) as server:
+                headers = {"Authorization": f"Key {server.key}"}
+                asyncio.run(growth(server.url, headers, server.pid, Path(folder), args.growth_jobs, args.clients))
 
 
 if __name__ == "__main__":

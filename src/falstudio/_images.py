@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 THUMBNAIL_PX = 384
+# Largest image decoded (a 48 MP phone photo fits): a tiny PNG can expand to gigabytes, and Pillow only refuses
+# at twice its own limit. The models work at 1536 px at most.
+MAX_PIXELS = 50_000_000
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -62,14 +65,61 @@ def encode_file(path: str | os.PathLike[str]) -> str:
     return to_data_uri(data, sniff_mime(data, guessed))
 
 
+class ImageTooLarge(ValueError):
+    """An image with more than :data:`MAX_PIXELS` pixels, refused before it is decoded."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        super().__init__(
+            f"the image is {width}×{height} px ({width * height:,} pixels), more than the {MAX_PIXELS:,} pixels "
+            "falstudio decodes; resize it (the models work at 1536 px at most) and try again"
+        )
+
+
+# Modes each format can store as they are; any other mode is converted first (see _storable).
+_STORABLE = {
+    "png": {"1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I;16B"},
+    "jpeg": {"L", "RGB"},
+    "webp": {"RGB", "RGBA"},
+}
+
+
 def image_bytes(image: PILImage.Image, format: str = "png", **save_args: object) -> bytes:
-    """Encode a PIL image (``png``, ``jpeg`` or ``webp``); jpeg drops any alpha channel."""
+    """Encode a PIL image (``png``, ``jpeg`` or ``webp``), in any mode: CMYK, 16/32-bit, float and premultiplied
+    images are converted to one the format stores (jpeg drops any alpha channel)."""
     fmt = format.lower().replace("jpg", "jpeg")
-    if fmt == "jpeg" and image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
     buf = io.BytesIO()
-    image.save(buf, format=fmt.upper(), **save_args)
+    _storable(image, fmt).save(buf, format=fmt.upper(), **save_args)
     return buf.getvalue()
+
+
+def _storable(image: PILImage.Image, fmt: str) -> PILImage.Image:
+    modes = _STORABLE.get(fmt)
+    if modes is None or image.mode in modes:
+        return image
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):  # deep grey: scale into 8 bits
+        return _storable(_to_8bit(image), fmt)
+    if fmt == "jpeg":
+        target = "L" if image.mode in ("1", "LA", "La") else "RGB"
+    else:
+        target = "RGBA" if has_alpha(image) or image.mode in ("RGBa", "La", "PA") else "RGB"
+    for via in (None, "RGBA", "LA"):  # a few modes convert only through another one
+        try:
+            return (image if via is None else image.convert(via)).convert(target)
+        except ValueError:
+            continue
+    raise ValueError(f"cannot store a {image.mode} image as {fmt}; convert it to RGB first (image.convert('RGB'))")
+
+
+def _to_8bit(image: PILImage.Image) -> PILImage.Image:
+    """An ``L`` image from a 16/32-bit integer or float one, its value range stretched over 0..255."""
+    import numpy as np
+    from PIL import Image
+
+    values = np.asarray(image, dtype=np.float64)
+    low, high = float(values.min()), float(values.max())
+    scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
+    return Image.fromarray(scaled.round().astype(np.uint8), "L")
 
 
 def encode_image(image: PILImage.Image, format: str = "png") -> str:
@@ -79,11 +129,28 @@ def encode_image(image: PILImage.Image, format: str = "png") -> str:
 
 
 def open_image(data: bytes) -> PILImage.Image:
+    """Decode image bytes; :class:`ImageTooLarge` (a ValueError) before decoding more than MAX_PIXELS pixels."""
+    import warnings
+
     from PIL import Image
 
-    image = Image.open(io.BytesIO(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is lower
+        try:
+            image = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError:  # over twice Pillow's limit: it will not even read the size
+            raise ImageTooLarge(*_header_size(data)) from None
+    if image.width * image.height > MAX_PIXELS:
+        raise ImageTooLarge(image.width, image.height)
     image.load()
     return image
+
+
+def _header_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG header (the one format whose size is trivial to read), else 0×0."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return 0, 0
 
 
 def has_alpha(image: PILImage.Image) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ def _checked(convert: Callable[[str], N], ok: Callable[[N], bool], expected: str
 
 _rate = _checked(float, lambda v: 0.0 <= v <= 1.0, "a rate between 0 and 1")
 _non_negative = _checked(float, lambda v: v >= 0, "must be >= 0")
-_positive = _checked(float, lambda v: v > 0, "must be > 0")
+_positive = _checked(float, lambda v: 0 < v < math.inf, "must be a number > 0")
 _positive_int = _checked(int, lambda v: v >= 1, "must be >= 1")
 _port = _checked(int, lambda v: 0 <= v <= 65535, "a TCP port 0-65535 (0 picks a free one)")
 
@@ -54,6 +55,10 @@ def serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> i
             allow_remote_fetch=args.allow_remote_fetch,
             max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
             storage_dir=args.storage_dir,
+            allowed_hosts=args.allow_host,
+            retention_seconds=args.retention_hours * 3600,
+            max_storage_bytes=int(args.max_storage_mb * 1024 * 1024),
+            max_jobs=args.max_jobs,
         )
     except OSError as exc:
         print(f"falstudio serve: cannot use --storage-dir {args.storage_dir}: {exc.strerror or exc}", file=sys.stderr)
@@ -71,7 +76,9 @@ def serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> i
     print("Send 'Authorization: Key <key>'; queue API at the root, sync runs under /run. Ctrl-C stops.", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
-            f"warning: listening on {args.host}, reachable from other machines (anyone with the key can use it)",
+            f"warning: listening on {args.host}, reachable from other machines (anyone with the key can use it); "
+            "it answers requests addressed to that host (for 0.0.0.0 or ::, any IP address or this machine's "
+            "name) or to a name given with --allow-host",
             file=sys.stderr,
             flush=True,
         )
@@ -102,6 +109,31 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--storage-dir", default=None, help="keep files here (default: a temporary directory)")
     p.add_argument("--max-upload-mb", type=_positive, default=50.0, help="upload size limit (default 50)")
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this host name (loopback names and --host always work); repeatable",
+    )
+    keep = p.add_argument_group("retention (a long-running server stays within these)")
+    keep.add_argument(
+        "--retention-hours",
+        type=_positive,
+        default=24.0,
+        metavar="HOURS",
+        help="forget finished jobs and delete stored files after this long (default 24)",
+    )
+    keep.add_argument(
+        "--max-storage-mb",
+        type=_positive,
+        default=1024.0,
+        metavar="MB",
+        help="delete the oldest stored files beyond this total (default 1024)",
+    )
+    keep.add_argument(
+        "--max-jobs", type=_positive_int, default=1000, help="finished jobs remembered by request id (default 1000)"
+    )
     faults = p.add_argument_group("fault injection")
     faults.add_argument("--fault-503", type=_rate, default=0.0, metavar="RATE", help="share of nginx 503s")
     faults.add_argument("--fault-429", type=_rate, default=0.0, metavar="RATE", help="share of 429s")

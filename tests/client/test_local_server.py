@@ -148,7 +148,9 @@ def test_uploads_and_file_inputs(client, tmp_path):
     assert result.images
 
 
-def test_cancel_in_queue_and_in_progress(slow_client):
+@pytest.mark.parametrize("typed", [True, False], ids=["falstudio's error_type", "like fal: no error_type"])
+def test_cancel_in_queue_and_in_progress(slow, slow_client, monkeypatch, typed):
+    monkeypatch.setattr(slow.app.state.settings, "typed_cancellation", typed)
     running = slow_client.submit(T2I, LOW)
     queued = slow_client.submit(T2I, LOW)
     assert isinstance(queued.status(), Queued)
@@ -159,7 +161,7 @@ def test_cancel_in_queue_and_in_progress(slow_client):
     assert running.cancel() is True
     for handle in (queued, running):
         final = list(handle.iter_events())[-1]
-        assert isinstance(final, Completed) and final.cancelled
+        assert isinstance(final, Completed) and final.cancelled is typed and (final.error_type is None) is not typed
         with pytest.raises(errors.RequestCancelledError) as info:
             handle.get()
         assert info.value.request_id == handle.request_id

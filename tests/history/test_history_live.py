@@ -34,7 +34,7 @@ def test_a_killed_client_s_request_is_resumed_by_a_new_process(slow_server: Loca
     submitter = subprocess.Popen([sys.executable, str(SCRIPT), "submit"], env=env, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
-        while not fs.history(state="submitted"):
+        while not [r for r in fs.history(state="submitted") if r.request_id]:  # queued, not only about to be sent
             assert submitter.poll() is None, submitter.communicate()[1].decode()
             assert time.monotonic() < deadline, "the submitting process never recorded its request"
             time.sleep(0.02)

@@ -13,6 +13,7 @@ import pytest
 
 import falstudio as fs
 from falstudio._images import to_data_uri
+from falstudio._recorder import Sending, Unanswered
 from falstudio.history import HistoryStore, HistoryWarning, RunRecord, default_recorder, history_dir
 from falstudio.history._paths import user_data_dir
 
@@ -250,3 +251,52 @@ def test_fs_history_is_callable_before_and_after_the_package_is_imported() -> No
 def test_bad_filters_name_the_argument_and_what_it_takes(kwargs: dict, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         fs.history(**kwargs)
+
+
+@pytest.mark.parametrize("damage", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40])
+def test_thumbnail_of_a_damaged_image_file_is_none_as_documented(store: HistoryStore, damage: bytes) -> None:
+    store.submitted(submitted("req-thumb"))
+    store.finished(finished("req-thumb", [png()]))
+    [record] = fs.history()
+    record.image_paths()[0].write_bytes(damage)  # a disk error, a sync tool, a user's editor...
+    assert record.thumbnail(0) is None
+    record.image_paths()[0].unlink()
+    assert record.thumbnail(0) is None and record.thumbnail(5) is None
+
+
+def _sending(intent_id: str, at: float = 1_700_000_000.0) -> Sending:
+    return Sending(
+        endpoint=ENDPOINT,
+        intent_id=intent_id,
+        request={"prompt": "a fox", "openai_api_key": "***"},
+        base_url="http://127.0.0.1:9",
+        mode="local",
+        sent_at=at,
+        writer="elsewhere:1",
+        cost_estimate="≤ $0.20",
+    )
+
+
+def test_a_request_is_recorded_before_sending_then_completed_in_place(store: HistoryStore) -> None:
+    store.sending(_sending("i1"))
+    [early] = fs.history()
+    assert early.unconfirmed and early.in_flight and early.prompt == "a fox" and early.intent_id == "i1"
+    [intent_file] = store.record_files()
+    saved = intent_file.read_bytes()
+    store.submitted(submitted("req-9", at=1_700_000_001.0, intent_id="i1"))
+    [record] = fs.history()
+    assert record.request_id == "req-9" and record.submitted_at == 1_700_000_000.0 and record.intent_id == "i1"
+    assert not intent_file.exists()
+    intent_file.write_bytes(saved)  # as if killed between writing the completed record and removing this one
+    assert [r.request_id for r in fs.history()] == ["req-9"]
+
+
+def test_what_became_of_an_unanswered_request(store: HistoryStore) -> None:
+    store.sending(_sending("refused"))
+    store.unanswered(Unanswered(ENDPOINT, "refused", may_have_run=False, reason="AuthError: not authorised"))
+    assert len(fs.history()) == 0  # it certainly never ran: no record
+    store.sending(_sending("lost-reply"))
+    store.unanswered(Unanswered(ENDPOINT, "lost-reply", may_have_run=True, reason="ServerError: HTTP 503"))
+    [record] = fs.history()
+    assert record.state == "lost" and record.error_type == "unconfirmed" and record.request_id is None
+    assert record.error is not None and "may have been submitted at " in record.error and "HTTP 503" in record.error

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,8 +14,9 @@ import pytest
 from falstudio.cli import build_parser, main
 
 
-def test_serve_prints_url_and_key_and_stops_on_ctrl_c() -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def test_serve_prints_url_and_key_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "FALSTUDIO_HISTORY_DIR": str(history)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "falstudio.cli", "serve", "--port", "0", "--latency", "0", "--concurrency", "3"],
         stdout=subprocess.PIPE,
@@ -38,6 +40,7 @@ def test_serve_prints_url_and_key_and_stops_on_ctrl_c() -> None:
         assert r.status_code == 200
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
+        assert not history.exists()  # a server records nothing: a long `serve` does not grow the history
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -191,3 +191,68 @@ def test_a_file_url_without_a_name_is_a_404_like_a_cdn(server) -> None:
     for path in ("/files/nope.png", "/files/nope", "/files/abc/nope.png"):
         reply = httpx.get(server.url + path)
         assert (reply.status_code, reply.json()["detail"]) == (404, "File not found"), path
+
+
+@pytest.mark.parametrize(
+    "host", ["attacker.example", "127.0.0.1.nip.io", "localhost:99999x", "\u00e9vil.example", "a" * 3000]
+)
+def test_a_foreign_host_header_is_misdirected_and_never_reflected(
+    server: LocalServer, server_errors: list[logging.LogRecord], host: str
+) -> None:
+    r = httpx.post(
+        f"{server.url}/{MINI}",
+        json={"prompt": "x"},
+        headers={"Host": host.encode(), "Authorization": f"Key {server.key}"},
+        timeout=30,
+    )
+    assert r.status_code in (400, 421) and host[:20] not in r.text  # 400: the HTTP parser refuses it first
+    assert not server_errors
+
+
+def _encoded(mode: str, fmt: str) -> str:
+    from PIL import Image
+
+    picture = Image.new("RGB", (40, 30), (200, 60, 40)).convert(mode)
+    if mode == "P":
+        picture.info["transparency"] = 0
+    buffer = __import__("io").BytesIO()
+    picture.save(buffer, fmt)
+    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt"), [("CMYK", "JPEG"), ("I;16", "PNG"), ("LA", "PNG"), ("P", "PNG"), ("1", "PNG"), ("L", "GIF")]
+)
+def test_input_images_in_odd_modes_are_edited(
+    api: httpx.Client, server_errors: list[logging.LogRecord], mode: str, fmt: str
+) -> None:
+    uri = _encoded(mode, fmt)
+    r = api.post(
+        "/run/fal-ai/gpt-image-1.5/edit",
+        json={"prompt": "make it sepia", "quality": "low", "image_urls": [uri], "mask_image_url": uri},
+    )
+    assert r.status_code == 200, r.text
+    assert not server_errors
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[1, 2], {"parts": "all"}, {"parts": [1]}, {"parts": [{"partNumber": "1", "etag": 5}]}, {"parts": []}, None],
+)
+def test_a_malformed_multipart_completion_is_a_4xx(
+    api: httpx.Client, server_errors: list[logging.LogRecord], body: object
+) -> None:
+    created = api.post("/storage/upload/initiate-multipart", json={"content_type": "image/png"}).json()
+    assert httpx.put(f"{created['upload_url']}/1", content=b"part").status_code == 200
+    r = httpx.post(f"{created['upload_url']}/complete", json=body, timeout=30)
+    assert 400 <= r.status_code < 500, r.text
+    for number in ("0", "-1", "10001", "1e3", "%00"):
+        assert httpx.put(f"{created['upload_url']}/{number}", content=b"x").status_code in (400, 404)
+    assert not server_errors
+    _still_serves(api)
+
+
+@pytest.mark.parametrize("key", ["abc\r\ndef", "abc def", "k\u00e9y", ""])
+def test_a_server_key_that_cannot_travel_in_a_header_is_refused_at_once(key: str) -> None:
+    with pytest.raises(ValueError, match="server key"):
+        LocalServer(key=key or " ")

@@ -278,8 +278,8 @@ def test_an_endpoint_that_returns_one_image(client: Client, openapi: OpenAPIServ
 
 
 def test_under_a_budget_a_loaded_endpoint_counts_as_unpriced(server: LocalServer, openapi: OpenAPIServer) -> None:
-    with Client(server.key, base_url=server.url, budget=5) as strict:
-        with pytest.raises(errors.BudgetExceededError, match=f"knows no price for {PIXEL_FLOW}"):
-            strict.submit(PIXEL_FLOW, {"prompt": "a fox"})
+    strict = Client(server.key, base_url=server.url, budget=5)
+    with strict, pytest.raises(errors.BudgetExceededError, match=f"knows no price for {PIXEL_FLOW}"):
+        strict.submit(PIXEL_FLOW, {"prompt": "a fox"})
     with Client(server.key, base_url=server.url, budget=5, allow_unpriced=True) as lenient:
         assert lenient.subscribe(PIXEL_FLOW, {"prompt": "a fox"}).images

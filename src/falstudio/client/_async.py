@@ -25,8 +25,24 @@ from ._billed import billed_units
 from ._budget import Budget, Ledger, resolve_budget, spend_reader
 from ._credentials import KeyAuth, Mode, resolve
 from ._handles import AsyncRequestHandle
-from ._protocol import Urls, json_body, json_object
-from ._recording import record_finished, record_submitted, resolve_recorder
+from ._protocol import (
+    BackupHostTransport,
+    JsonBody,
+    Urls,
+    has_backup_hosts,
+    json_body,
+    json_object,
+    queue_headers,
+    seconds,
+)
+from ._recording import (
+    record_finished,
+    record_sending,
+    record_submitted,
+    record_unanswered,
+    record_unanswered_now,
+    resolve_recorder,
+)
 from ._retry import RetryPolicy, send_with_retry
 from ._status import Status
 from ._storage import Storage
@@ -39,7 +55,6 @@ if TYPE_CHECKING:
     from ._loop import LoopThread
 
 Callback = Callable[..., Any]
-_PRIORITIES = ("normal", "low")
 _warned_endpoints: set[str] = set()
 
 
@@ -48,6 +63,10 @@ class AsyncClient:
 
     Credentials: ``key``, else ``FAL_KEY``, else ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``. With none of them and
     no ``base_url`` it uses falstudio's embedded offline server and says so once.
+
+    ``timeout``: seconds to connect and to wait for each reply (None: no limit). :meth:`run` holds its one
+    request open until the output is ready, so it waits for that reply without limit unless given its own
+    ``timeout`` (like fal-client: a slow high-quality run is billed, so giving up on it loses a paid result).
 
     ``budget`` (USD; default ``$FALSTUDIO_BUDGET``) refuses, before anything is sent, a request whose estimate
     would pass what is left; ``budget_since`` (e.g. ``"today"``) also counts what the history folder records
@@ -64,7 +83,7 @@ class AsyncClient:
         key: str | None = None,
         *,
         base_url: str | None = None,
-        timeout: float = 120.0,
+        timeout: float | None = 120.0,
         history: bool | Recorder | None = True,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -72,8 +91,8 @@ class AsyncClient:
         budget_since: object = None,
         allow_unpriced: bool = False,
     ) -> None:
+        self.timeout = seconds("timeout", timeout)
         self._target = resolve(key, base_url)
-        self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._recorder = resolve_recorder(history)
         self._ledger = Ledger(self.mode, spend_reader(self._recorder))
@@ -112,13 +131,17 @@ class AsyncClient:
 
     def _new_http(self) -> httpx.AsyncClient:
         key = self._target.key
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+        transport = self._transport
+        if has_backup_hosts(self._target.hosts):  # fal.ai: fall back to fal's backup domains, as fal-client does
+            transport = BackupHostTransport(httpx.AsyncClient(transport=transport, limits=limits))
         return httpx.AsyncClient(
             auth=KeyAuth(key, self._target.hosts) if key else None,
             timeout=httpx.Timeout(self.timeout),
             headers={"User-Agent": f"falstudio/{__version__}"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            limits=limits,
             follow_redirects=True,
-            transport=self._transport,
+            transport=transport,
         )
 
     def _prepare_http(self) -> None:
@@ -158,13 +181,27 @@ class AsyncClient:
     ) -> httpx.Response:
         """One call with retries; non-2xx replies become typed errors, transport failures NetworkError."""
         http = self._http()
+        given = kwargs.get("timeout")
+        waited = given.read if isinstance(given, httpx.Timeout) else self.timeout
+        attempts = 0
+
+        def send() -> Awaitable[httpx.Response]:
+            nonlocal attempts
+            attempts += 1
+            return http.request(method, url, **kwargs)
+
+        may_have_run = not idempotent and endpoint is not None  # submit, run: a lost reply means the job may exist
         try:
-            response = await send_with_retry(
-                lambda: http.request(method, url, **kwargs), self.retry, idempotent=idempotent
-            )
+            response = await send_with_retry(send, self.retry, idempotent=idempotent)
         except httpx.TransportError as exc:
             raise errors.network_error(
-                exc, url, timeout=self.timeout, endpoint=endpoint, request_id=request_id
+                exc,
+                url,
+                timeout=waited,
+                endpoint=endpoint,
+                request_id=request_id,
+                attempts=attempts,
+                may_have_run=may_have_run,
             ) from exc
         if response.is_error:
             raise errors.from_response(
@@ -173,6 +210,8 @@ class AsyncClient:
                 request_id=request_id,
                 endpoint_note=endpoint_note,
                 error_type=error_type,
+                attempts=attempts,
+                may_have_run=may_have_run,
             )
         return response
 
@@ -206,34 +245,65 @@ class AsyncClient:
         anything is sent; ``validate=False`` sends them as given, checked only to be JSON.
         """
         spec, request = await self._prepare(endpoint, arguments, validate)
-        headers = _queue_headers(priority, start_timeout)
+        headers = queue_headers(priority, start_timeout)
         params = {"fal_webhook": webhook_url} if webhook_url else None
         urls = Urls(self._target.hosts, endpoint)
         cost = _estimate(spec, request)
         ticket = await self._ledger.reserve(endpoint, cost)  # over the budget: raises, nothing sent
         try:
-            response = await self._send(
-                "POST",
-                urls.submit,
-                endpoint=endpoint,
-                idempotent=False,
-                json=_payload(request),
-                headers=headers,
-                params=params,
-                endpoint_note=spec.note_on() if spec else None,
+            response, intent = await self._send_job(
+                urls.submit, endpoint, spec, request, cost, headers=headers, params=params
             )
-            body = json_object(response, endpoint)
-            request_id = body.get("request_id")
-            if not isinstance(request_id, str):
-                raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
+            try:
+                reply = json_object(response, endpoint)
+                request_id = reply.get("request_id")
+                if not isinstance(request_id, str):
+                    raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
+            except errors.FalError as exc:
+                await record_unanswered(self._recorder, endpoint, intent, exc)
+                raise
         except BaseException:
             self._ledger.settle(ticket, "failed")  # not queued (an interrupted send is released too)
             raise
         self._ledger.bind(ticket, request_id)
-        handle = AsyncRequestHandle(self, endpoint, request_id, request=request, spec=spec, cost=cost, reply=body)
+        handle = AsyncRequestHandle(self, endpoint, request_id, request=request, spec=spec, cost=cost, reply=reply)
         handle.ticket, handle.billed = ticket, billed_units(response.headers, "submit")
-        await record_submitted(self._recorder, handle)
+        await record_submitted(self._recorder, handle, intent_id=intent)
         return handle
+
+    async def _send_job(
+        self,
+        url: str,
+        endpoint: str,
+        spec: EndpointSpec | None,
+        request: RequestModel | dict[str, Any],
+        cost: CostEstimate | None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[httpx.Response, str | None]:
+        """POST a request that creates a job (submit, run), recorded in the history before it leaves, so that a
+        process killed before the reply is recorded leaves a trace. ``(reply, intent id)``."""
+        intent = await record_sending(self._recorder, self, endpoint, request, cost)
+        body = JsonBody(request)
+        try:
+            response = await self._send(
+                "POST",
+                url,
+                endpoint=endpoint,
+                idempotent=False,
+                content=body,
+                headers={**(headers or {}), **body.headers},
+                endpoint_note=spec.note_on() if spec else None,
+                **kwargs,
+            )
+        except errors.FalError as exc:
+            await record_unanswered(self._recorder, endpoint, intent, exc)
+            raise
+        except asyncio.CancelledError as exc:  # interrupted: no awaiting now, but say what may have happened
+            record_unanswered_now(self._recorder, endpoint, intent, exc)
+            raise
+        return response, intent
 
     async def subscribe(
         self,
@@ -257,8 +327,7 @@ class AsyncClient:
         the timeout raises :class:`~falstudio.client.errors.FalTimeoutError` with the request id.
         ``validate=False`` sends the arguments unchecked (see :meth:`submit`).
         """
-        if client_timeout is not None and client_timeout <= 0:
-            raise ValueError(f"client_timeout must be > 0 seconds, got {client_timeout}")
+        client_timeout = seconds("client_timeout", client_timeout)
         box: list[AsyncRequestHandle] = []
 
         async def flow() -> Result:
@@ -305,23 +374,29 @@ class AsyncClient:
 
     # -- sync run ------------------------------------------------------------------------------------
 
-    async def run(self, endpoint: str, arguments: Mapping[str, Any] | RequestModel, *, validate: bool = True) -> Result:
+    async def run(
+        self,
+        endpoint: str,
+        arguments: Mapping[str, Any] | RequestModel,
+        *,
+        timeout: float | None = None,
+        validate: bool = True,
+    ) -> Result:
         """Call the endpoint synchronously (no queue): one request, held open until the output is ready.
 
-        ``validate=False`` sends the arguments unchecked (see :meth:`submit`)."""
+        ``timeout``: seconds to wait for the output (default: no limit, like fal-client; connecting still
+        times out after the client's ``timeout``). ``validate=False`` sends the arguments unchecked (see
+        :meth:`submit`).
+        """
+        read_timeout = seconds("timeout", timeout)
         spec, request = await self._prepare(endpoint, arguments, validate)
         cost = _estimate(spec, request)
         ticket = await self._ledger.reserve(endpoint, cost)  # over the budget: raises, nothing sent
         started = time.monotonic()
+        url = Urls(self._target.hosts, endpoint).run
+        timeouts = httpx.Timeout(self.timeout, read=read_timeout)
         try:
-            response = await self._send(
-                "POST",
-                Urls(self._target.hosts, endpoint).run,
-                endpoint=endpoint,
-                idempotent=False,
-                json=_payload(request),
-                endpoint_note=spec.note_on() if spec else None,
-            )
+            response, intent = await self._send_job(url, endpoint, spec, request, cost, timeout=timeouts)
         except BaseException:
             self._ledger.settle(ticket, "failed")
             raise
@@ -331,7 +406,10 @@ class AsyncClient:
         handle = AsyncRequestHandle(self, endpoint, request_id, request=request, spec=spec, cost=cost)
         handle.ticket, handle.billed = ticket, billed_units(response.headers, "run")
         if request_id:
-            await record_submitted(self._recorder, handle)
+            await record_submitted(self._recorder, handle, intent_id=intent)
+        else:  # answered, but names no request: nothing to record it under, so the early record goes
+            unnamed = errors.FalError("the reply names no request id", status_code=response.status_code)
+            await record_unanswered(self._recorder, endpoint, intent, unnamed)
         # No queue; the server reports no metrics on this route, so the run time is the call's wall time.
         result = handle.build_result(
             json_body(response, endpoint), queue_seconds=None, inference_seconds=time.monotonic() - started
@@ -404,10 +482,6 @@ _UNCHECKED = (
 )
 
 
-def _payload(request: RequestModel | Mapping[str, Any]) -> dict[str, Any]:
-    return request.payload() if isinstance(request, RequestModel) else dict(request)
-
-
 def _estimate(spec: EndpointSpec | None, request: Any) -> CostEstimate | None:
     if spec is None:
         return None
@@ -415,19 +489,6 @@ def _estimate(spec: EndpointSpec | None, request: Any) -> CostEstimate | None:
         return spec.estimate_cost(request)
     except Exception:  # an estimate is a nicety, never a failure
         return None
-
-
-def _queue_headers(priority: str | None, start_timeout: float | None) -> dict[str, str]:
-    headers = {}
-    if priority is not None:
-        if priority not in _PRIORITIES:
-            raise ValueError(f"priority must be one of {_PRIORITIES}, got {priority!r}")
-        headers["X-Fal-Queue-Priority"] = priority
-    if start_timeout is not None:
-        if start_timeout <= 0:
-            raise ValueError(f"start_timeout must be > 0 seconds, got {start_timeout}")
-        headers["X-Fal-Request-Timeout"] = str(float(start_timeout))
-    return headers
 
 
 async def _call(callback: Callback, *args: Any) -> None:

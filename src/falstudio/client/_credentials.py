@@ -1,4 +1,5 @@
-"""Which server a client talks to, with which key: ``key=``, FAL_KEY, FAL_KEY_ID + FAL_KEY_SECRET, else local."""
+"""Which server a client talks to, with which key: ``key=``, FAL_KEY, FAL_KEY_ID + FAL_KEY_SECRET, a Colab
+secret named FAL_KEY, else the embedded local server."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Literal
 import httpx
 
 from ._protocol import Hosts, origin_of
+from .errors import InvalidKeyError
 
 Mode = Literal["local", "fal"]
 
@@ -19,14 +21,16 @@ _announced = threading.Event()
 
 
 class Key:
-    """An API key that never shows itself in a repr, str, log line or pickle."""
+    """An API key that never shows itself in a repr, str, log line or pickle.
+
+    Checked when read: ``source`` (where it came from: ``key=``, ``FAL_KEY``...) is named in the
+    :class:`~falstudio.client.errors.InvalidKeyError` a malformed key raises; the key itself never is.
+    """
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str) -> None:
-        if not value or not value.strip():
-            raise ValueError("the fal key is empty; pass key='key_id:key_secret' or set FAL_KEY")
-        self._value = value.strip()
+    def __init__(self, value: str, source: str = "key=") -> None:
+        self._value = checked_key(value, source)
 
     def reveal(self) -> str:
         return self._value
@@ -40,15 +44,78 @@ class Key:
         raise TypeError("a fal key cannot be pickled")
 
 
-def key_from_env() -> str | None:
-    """FAL_KEY, else ``FAL_KEY_ID:FAL_KEY_SECRET``, else None."""
-    key = os.environ.get("FAL_KEY", "").strip()
-    if key:
-        return key
+_CURLY_QUOTES = "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb"
+
+
+def checked_key(value: object, source: str) -> str:
+    """``value`` without surrounding whitespace, if it can be a key; else :class:`InvalidKeyError`.
+
+    A key goes into an HTTP header, so only printable ASCII without spaces can be one. The error says which
+    character class is wrong and where, so the user can find it, but never echoes the key.
+    """
+    if not isinstance(value, str):
+        raise InvalidKeyError(f"the fal key from {source} must be a string, not {type(value).__name__}")
+    key = value.strip()
+    if not key:
+        raise InvalidKeyError(f"the fal key from {source} is empty; pass key='key_id:key_secret' or set FAL_KEY")
+    for position, char in enumerate(key, start=1):
+        if "!" <= char <= "~":
+            continue
+        raise InvalidKeyError(
+            f"the fal key from {source} contains {_describe_char(char)} (character {position} of {len(key)}); "
+            "a key is printable ASCII without spaces, so it was probably damaged when it was copied"
+        )
+    return key
+
+
+def _describe_char(char: str) -> str:
+    if char in "\r\n":
+        return "a line break"
+    if char == "\0":
+        return "a NUL character"
+    if char in " \t\u00a0":
+        return "a space or tab"
+    if char in _CURLY_QUOTES:
+        return "a curly quote (typographic quotes come from word processors and chat apps)"
+    if ord(char) < 0x20 or ord(char) == 0x7F:
+        return "a control character"
+    return "a non-ASCII character"
+
+
+def find_key() -> tuple[str, str] | None:
+    """``(key, where it came from)``: FAL_KEY, else FAL_KEY_ID + FAL_KEY_SECRET, else a Colab secret FAL_KEY.
+
+    The same order as fal-client. Values are not checked here (:class:`Key` does that).
+    """
+    key = os.environ.get("FAL_KEY", "")
+    if key.strip():
+        return key, "the FAL_KEY environment variable"
     key_id, secret = os.environ.get("FAL_KEY_ID", "").strip(), os.environ.get("FAL_KEY_SECRET", "").strip()
     if key_id and secret:
-        return f"{key_id}:{secret}"
+        return f"{key_id}:{secret}", "the FAL_KEY_ID and FAL_KEY_SECRET environment variables"
+    colab = _colab_secret()
+    if colab is not None and colab.strip():
+        return colab, "the Colab secret FAL_KEY"
     return None
+
+
+def _colab_secret() -> str | None:
+    """The Colab secret named FAL_KEY, only when running in Colab; any failure means "no key"."""
+    if "google.colab" not in sys.modules:
+        return None
+    try:
+        from google.colab import userdata  # type: ignore[import-not-found]
+
+        value = userdata.get("FAL_KEY")
+    except Exception:  # not granted, not defined, not really Colab: all mean there is no key here
+        return None
+    return value if isinstance(value, str) else None
+
+
+def key_from_env() -> str | None:
+    """The key :func:`find_key` finds, or None."""
+    found = find_key()
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -65,13 +132,17 @@ class Target:
 
 
 def resolve(key: str | None = None, base_url: str | None = None) -> Target:
-    """The target for ``key`` / ``base_url``; with neither (and no env key) the embedded local server."""
-    key = key if key is not None else key_from_env()
+    """The target for ``key`` / ``base_url``; with neither (and no env key) the embedded local server.
+
+    Raises :class:`~falstudio.client.errors.InvalidKeyError` for a malformed key, before anything is sent.
+    """
+    found = (key, "key=") if key is not None else find_key()
+    given = Key(*found) if found and found[0] else None
     if base_url is not None:
         hosts = Hosts.single(base_url)
-        return Target(hosts, Key(key) if key else None, "local" if hosts.is_loopback else "fal")
-    if key:
-        return Target(Hosts.fal(), Key(key), "fal")
+        return Target(hosts, given, "local" if hosts.is_loopback else "fal")
+    if given is not None:
+        return Target(Hosts.fal(), given, "fal")
     from falstudio.local import embedded_server  # the client's only tie to the local package
 
     server = embedded_server()

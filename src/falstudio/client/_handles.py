@@ -20,7 +20,17 @@ from ._budget import Ticket
 from ._loop import LoopThread, blocking
 from ._protocol import Urls, origin_of, sse_events
 from ._recording import record_finished
-from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status, parse_status, same_state
+from ._status import (
+    Completed,
+    InProgress,
+    LogBook,
+    LogEntry,
+    Queued,
+    Status,
+    parse_status,
+    same_state,
+    says_cancelled,
+)
 from .results import Result, parse_output
 
 if TYPE_CHECKING:
@@ -72,6 +82,7 @@ class AsyncRequestHandle:
         self._recorded = False
         self.ticket: Ticket | None = None  # this request's place in the client's spend ledger (set on submit)
         self.billed: BilledUnits | None = None  # fal's x-fal-billable-units, from the submit or result reply
+        self._cancel_requested = False  # this handle's cancel() was accepted: a failed result then means cancelled
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, request_id={self.request_id!r})"
@@ -174,6 +185,12 @@ class AsyncRequestHandle:
                                 await outcome
             assert self._completed is not None
             return await self._outcome(self._completed)
+        except errors.RequestNotFoundError as exc:
+            if not self._cancel_requested:
+                raise
+            await self._record("cancelled", error=exc.message, error_type=exc.error_type)
+            message = "the request was cancelled (the server dropped it from its queue)"
+            raise errors.RequestCancelledError(message, endpoint=self.endpoint, request_id=self.request_id) from None
         except asyncio.CancelledError:
             if cancel_on_abort and self._completed is None:
                 with contextlib.suppress(Exception, asyncio.TimeoutError):
@@ -198,6 +215,7 @@ class AsyncRequestHandle:
             body = response.json()
             if isinstance(body, dict) and body.get("status") == "ALREADY_COMPLETED":
                 return False
+        self._cancel_requested = True
         return True
 
     async def _abandon(self) -> None:
@@ -212,6 +230,11 @@ class AsyncRequestHandle:
         try:
             response = await self.client._send("GET", self._result_url, error_type=completed.error_type, **context)
         except errors.FalError as exc:
+            if self._cancel_requested or says_cancelled(exc.message, exc.error_type):  # fal's shape of a cancel
+                await self._record("cancelled", error=exc.message, error_type=exc.error_type)
+                raise errors.RequestCancelledError(
+                    "the request was cancelled", error_type=exc.error_type, status_code=exc.status_code, **context
+                ) from None
             if not completed.ok:
                 await self._record("failed", error=exc.message, error_type=exc.error_type or completed.error_type)
             raise

@@ -8,6 +8,16 @@ from datetime import datetime
 from typing import Any
 
 CANCELLED_ERROR_TYPE = "request_cancelled"
+_CANCEL_WORDS = ("cancelled", "canceled", "cancellation")
+
+
+def says_cancelled(*texts: object) -> bool:
+    """Whether an error message or type from the server says the request was cancelled.
+
+    fal ends a cancelled request as COMPLETED without falstudio's ``error_type`` (and its result is an error
+    reply whose ``detail`` says so), so the words are what both servers have in common.
+    """
+    return any(isinstance(t, str) and any(w in t.lower() for w in _CANCEL_WORDS) for t in texts)
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,11 @@ class InProgress(Status):
 
 @dataclass(frozen=True)
 class Completed(Status):
-    """Finished: succeeded, failed (``error`` set) or cancelled (``error_type == "request_cancelled"``)."""
+    """Finished: succeeded, failed (``error`` set) or cancelled (``error_type == "request_cancelled"``, or an
+    ``error`` that says so).
+
+    fal's own status for a cancelled request may carry no error at all: the result fetch then tells.
+    """
 
     metrics: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -78,7 +92,7 @@ class Completed(Status):
 
     @property
     def cancelled(self) -> bool:
-        return self.error_type == CANCELLED_ERROR_TYPE
+        return self.error_type == CANCELLED_ERROR_TYPE or says_cancelled(self.error)
 
     @property
     def inference_seconds(self) -> float | None:

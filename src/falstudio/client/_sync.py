@@ -46,7 +46,7 @@ class Client:
         key: str | None = None,
         *,
         base_url: str | None = None,
-        timeout: float = 120.0,
+        timeout: float | None = 120.0,
         history: bool | Recorder | None = True,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -79,7 +79,7 @@ class Client:
         return self._async.base_url
 
     @property
-    def timeout(self) -> float:
+    def timeout(self) -> float | None:
         return self._async.timeout
 
     @property

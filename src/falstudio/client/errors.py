@@ -100,6 +100,13 @@ class AuthError(FalError, PermissionError):
     default_hint = "check FAL_KEY (or FAL_KEY_ID + FAL_KEY_SECRET) or pass key=...; keys: fal.ai/dashboard/keys"
 
 
+class InvalidKeyError(AuthError, ValueError):
+    """The fal key is malformed (a line break, a curly quote, a non-ASCII character...): found before anything
+    is sent. The message says where the key came from and what is wrong with it, never the key itself."""
+
+    default_hint = "copy the key again from fal.ai/dashboard/keys: it looks like key_id:key_secret, printable ASCII"
+
+
 class NotFoundError(FalError, LookupError):
     """HTTP 404/410."""
 
@@ -205,6 +212,23 @@ def detail_errors(detail: Any) -> list[dict[str, Any]]:
     return errors
 
 
+LOST_REPLY_HINT = (
+    "the server may have received the request before its reply was lost, so it may still run (and be billed): "
+    "fs.history() lists it as unconfirmed; look for it on fal.ai/dashboard before sending it again"
+)
+
+
+def _still_running_hint(endpoint: str | None, request_id: str) -> str:
+    return (
+        f"request {request_id} may still be running: fetch its result later with "
+        f"client.result({endpoint!r}, {request_id!r}) or fs.history().resume()"
+    )
+
+
+def _tries(attempts: int) -> str:
+    return f"; tried {attempts} times" if attempts > 1 else ""
+
+
 def network_error(
     exc: httpx.TransportError,
     url: str,
@@ -212,21 +236,39 @@ def network_error(
     timeout: float | None,
     endpoint: str | None = None,
     request_id: str | None = None,
+    attempts: int = 1,
+    may_have_run: bool = False,
 ) -> NetworkError:
-    """A transport failure in words: the server was unreachable, or did not answer within ``timeout``."""
+    """A transport failure in words: the server was unreachable, or did not answer within ``timeout``.
+
+    ``attempts``: how many times the call was tried; ``may_have_run``: the call creates a job (submit, run),
+    so unless the failure proves nothing was sent, the hint says the job may exist.
+    """
     import httpx
 
     where = _without_query(url)
-    if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+    sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    hint = None
+    if may_have_run and sent:
+        hint = LOST_REPLY_HINT
+    elif request_id and endpoint:
+        hint = _still_running_hint(endpoint, request_id)
+    if isinstance(exc, httpx.TimeoutException) and sent:
+        advice = "pass a larger timeout=, or use subscribe()/submit() (the queue) for long jobs"
+        if may_have_run:
+            advice = f"the server may still be working on it (and bill it); {advice}: those results stay fetchable"
         return NetworkError(
-            f"no reply from {where} within timeout={timeout} s ({type(exc).__name__})",
+            f"no reply from {where} within timeout={timeout} s ({type(exc).__name__}{_tries(attempts)})",
             endpoint=endpoint,
             request_id=request_id,
-            hint="pass a larger timeout= to the client, or use subscribe()/submit() (the queue) for long jobs",
+            hint=advice if may_have_run or hint is None else hint,
         )
     detail = f": {exc}" if str(exc) else ""
     return NetworkError(
-        f"could not reach {where} ({type(exc).__name__}{detail})", endpoint=endpoint, request_id=request_id
+        f"could not reach {where} ({type(exc).__name__}{detail}{_tries(attempts)})",
+        endpoint=endpoint,
+        request_id=request_id,
+        hint=hint,
     )
 
 
@@ -240,6 +282,16 @@ def _body(response: httpx.Response) -> Any:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         return response.text[:500]
+
+
+def _page_summary(response: httpx.Response, body: Any) -> str | None:
+    """One line about an HTML error page (a gateway's, instead of fal's JSON), or None if it is not one."""
+    if not isinstance(body, str) or not ("html" in response.headers.get("content-type", "") or body.startswith("<")):
+        return None
+    title = re.search(r"<title[^>]*>(.*?)</title>", body, re.IGNORECASE | re.DOTALL)
+    words = " ".join((title.group(1) if title else re.sub(r"<[^>]+>", " ", body)).split())[:100]
+    source = " from nginx" if "nginx" in body.lower() else ""
+    return f"the gateway answered with an HTML page{source} ({words or response.reason_phrase!r}), not fal's JSON"
 
 
 def _detail_text(detail: Any) -> str:
@@ -293,11 +345,14 @@ def from_response(
     request_id: str | None = None,
     endpoint_note: str | None = None,
     error_type: str | None = None,
+    attempts: int = 1,
+    may_have_run: bool = False,
 ) -> FalError:
     """The typed error for a non-2xx reply to a call about ``endpoint`` (and ``request_id``).
 
     ``endpoint_note`` (the registry's note on the endpoint) becomes the hint when the endpoint is not
     found; ``error_type`` is used when the reply names none (e.g. the one a failed request's status gave).
+    ``attempts`` and ``may_have_run`` are as for :func:`network_error`.
     """
     code = response.status_code
     body = _body(response)
@@ -321,7 +376,7 @@ def from_response(
     types = {error_type, *(e["type"] for e in errors)}
     if "content_policy_violation" in types:
         return ContentPolicyError("content policy violation", errors=errors, **context)
-    text = _detail_text(detail) or response.reason_phrase
+    text = _page_summary(response, body) or _detail_text(detail) or response.reason_phrase
     gone = None if plain_url else _gone(text, about_request=about_request, **context)
     if gone is not None:
         return gone
@@ -342,9 +397,14 @@ def from_response(
             hint=endpoint_note or "check the endpoint id (falstudio.endpoints.REGISTRY lists the known ones)",
         )
     if code == 429:
-        return RateLimitedError(f"rate limited: {text}", **context)
+        return RateLimitedError(f"rate limited: {text}{_tries(attempts)}", **context)
     if code >= 500:
-        return ServerError(f"server error: {text}", **context)
+        hint = None
+        if may_have_run:
+            hint = LOST_REPLY_HINT
+        elif about_request and request_id:
+            hint = _still_running_hint(endpoint, request_id)
+        return ServerError(f"server error: {text}{_tries(attempts)}", **context, hint=hint)
     if errors:
         return InvalidRequestError(f"request failed: {text}", errors=errors, **context)
     return FalError(f"request failed: {text}", **context)

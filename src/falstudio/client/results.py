@@ -120,7 +120,7 @@ class Image(ImageFile):
     __str__ = __repr__
 
 
-def plain_download(url: str, *, auth: httpx.Auth | None = None, timeout: float = 60.0) -> builtins.bytes:
+def plain_download(url: str, *, auth: httpx.Auth | None = None, timeout: float | None = 60.0) -> builtins.bytes:
     """One GET outside any client's loop; failures become :class:`~falstudio.client.errors.FalError`."""
     import httpx
 

@@ -64,12 +64,14 @@ def _card(record: RunRecord) -> str:
             f'<div style="font-size:10px;color:{color}" title="{escape(record.error)}">'
             f"{escape(record.error_type or record.error[:40])}</div>"
         )
+    elif record.in_flight and record.unconfirmed:
+        note = f'<div style="font-size:10px;color:{_STATE_COLORS["lost"]}">being sent: no request id yet</div>'
     elif record.in_flight and record.sync_mode:
         note = f'<div style="font-size:10px;color:{_STATE_COLORS["lost"]}">sync_mode: cannot be fetched again</div>'
     return (
         f'<div style="width:{THUMB_PX + 8}px;border:1px solid var(--jp-border-color2,#8884);border-radius:6px;'
         'padding:4px;box-sizing:border-box;background:var(--jp-layout-color1,transparent)" '
-        f'title="{escape(record.request_id)}">'
+        f'title="{escape(record.request_id or "no request id: the reply was never recorded")}">'
         f"{_preview(record)}"
         f'<div style="margin-top:3px;font-size:10px;line-height:16px">{badge}{count}</div>'
         f'<div style="font-size:11px;line-height:1.25;overflow-wrap:anywhere" title="{escape(prompt)}">'

@@ -40,7 +40,9 @@ class RunRecord(BaseModel):
 
     version: int = SCHEMA_VERSION
     endpoint: str
-    request_id: str
+    request_id: str | None = Field(
+        default=None, description="None while the server's reply has not been recorded (see ``unconfirmed``)."
+    )
     state: State
     stored_request: dict[str, Any] = Field(default_factory=dict, alias="request")
     base_url: str = ""
@@ -58,6 +60,8 @@ class RunRecord(BaseModel):
     error_type: str | None = None
     images: list[StoredImage] = Field(default_factory=list)
     output_extra: dict[str, Any] = Field(default_factory=dict, description="Output fields besides images.")
+    intent_id: str | None = Field(default=None, description="Set when the request was recorded before sending.")
+    writer: str | None = Field(default=None, description="'<host>:<pid>' of the process that sent it.")
 
     _store: HistoryStore | None = PrivateAttr(None)
 
@@ -75,6 +79,12 @@ class RunRecord(BaseModel):
     @property
     def in_flight(self) -> bool:
         return self.state == "submitted"
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Recorded before sending and never answered: the server may have queued it (and may bill it), but
+        without a request id it cannot be resumed."""
+        return self.request_id is None
 
     @property
     def recoverable(self) -> bool:
@@ -105,7 +115,8 @@ class RunRecord(BaseModel):
         return [_images.open_image(data) for data in self.image_bytes()]
 
     def thumbnail(self, index: int = 0, max_px: int = 160) -> tuple[bytes, str] | None:
-        """A small preview of output image ``index`` (cached on disk), or None when there is none."""
+        """A small preview of output image ``index`` (cached on disk), or None when there is none (no such image,
+        or its file is gone or no longer an image)."""
         if self._store is None or index >= len(self.images):
             return None
         return self._store.thumbnail(self.images[index], max_px)
@@ -129,6 +140,8 @@ class RunRecord(BaseModel):
     def __repr__(self) -> str:
         prompt = self.prompt if len(self.prompt) <= 40 else self.prompt[:39] + "…"
         extra = f", error={self.error_type or self.error!r}" if self.error else ""
+        if self.unconfirmed:
+            extra += ", no request id"
         return (
             f"RunRecord({self.endpoint!r}, {self.state}, prompt={prompt!r}, images={len(self.images)}"
             f"{extra}, request_id={self.request_id!r})"

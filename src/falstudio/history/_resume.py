@@ -15,10 +15,11 @@ from typing import Any
 from falstudio._recorder import Finished
 
 from ._record import RunRecord
-from ._store import HistoryStore, HistoryWarning
+from ._store import HistoryStore, HistoryWarning, unconfirmed_reason
 
 POLL_FIRST = 0.1
 POLL_MAX = 1.0
+SENDING_SECONDS = 15 * 60  # longer than any submit with its retries: a record this old got no reply
 
 
 def resume(store: HistoryStore, record: RunRecord, *, client: Any = None, timeout: float | None = None) -> RunRecord:
@@ -30,6 +31,8 @@ def resume(store: HistoryStore, record: RunRecord, *, client: Any = None, timeou
     """
     if not record.in_flight:
         return record
+    if record.request_id is None:
+        return _settle_unconfirmed(store, record)
     if client is not None and getattr(client, "base_url", record.base_url) != record.base_url:
         client = None  # that client talks to another server; this request lives at record.base_url
     own = client is None
@@ -87,10 +90,45 @@ def _same_process_key(base_url: str) -> str | None:
     return None if server is None else str(server.key)
 
 
+def _settle_unconfirmed(store: HistoryStore, record: RunRecord) -> RunRecord:
+    """A record written before sending, never completed with a request id. While the process sending it is
+    alive (and not for long) it may still get its reply; otherwise it is ``lost``, saying honestly that the
+    request may have been submitted but cannot be resumed."""
+    age = time.time() - (record.submitted_at or 0.0)
+    if age < SENDING_SECONDS and _writer_alive(record.writer):
+        _warn(
+            f"a request to {record.endpoint} is being sent right now (by process {record.writer}); "
+            "resume again in a moment"
+        )
+        return record
+    why = "the process sending it ended before the server's reply was recorded"
+    return store.mark_lost(record, unconfirmed_reason(record, why), error_type="unconfirmed")
+
+
+def _writer_alive(writer: str | None) -> bool:
+    """Whether ``"<host>:<pid>"`` names a running process of this machine (unknown: assume it is)."""
+    import os
+    import socket
+
+    host, _, pid = (writer or "").rpartition(":")
+    if not pid.isdigit() or host != socket.gethostname():
+        return host != socket.gethostname() and bool(host)  # another machine's: cannot tell
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _fetch(store: HistoryStore, record: RunRecord, client: Any, timeout: float | None) -> RunRecord:
     from falstudio.client import errors
 
     endpoint, request_id = record.endpoint, record.request_id
+    assert request_id is not None
     status = None
     try:
         status = _wait_until_completed(client, record, timeout)
@@ -157,6 +195,7 @@ def _wait_until_completed(client: Any, record: RunRecord, timeout: float | None)
 
 
 def _finished(record: RunRecord, state: Any, **details: Any) -> Finished:
+    assert record.request_id is not None
     return Finished(
         endpoint=record.endpoint, request_id=record.request_id, state=state, finished_at=time.time(), **details
     )

@@ -13,13 +13,14 @@ record has a single writer at a time, and images with the same name have the sam
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import re
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from hashlib import sha256
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from falstudio import _images
-from falstudio._recorder import Finished, Submitted
+from falstudio._recorder import Finished, Sending, Submitted, Unanswered
 
 from ._files import atomic_write, extension, store_blob
 from ._paths import history_dir
@@ -70,38 +71,79 @@ class HistoryStore:
     # -- the Recorder hook: never raises into the client ----------------------------------------
 
     def submitted(self, event: Submitted) -> None:
-        try:
-            self.record_submitted(event)
-        except Exception as exc:
-            _warn(f"could not record the submission of {event.request_id!r} in {self.root}: {_describe(exc)}")
+        self._quietly(self.record_submitted, event, f"the submission of {event.request_id!r}")
 
     def finished(self, event: Finished) -> None:
+        self._quietly(self.record_finished, event, f"the result of {event.request_id!r}")
+
+    def sending(self, event: Sending) -> None:
+        self._quietly(self.record_sending, event, f"a request to {event.endpoint}")
+
+    def unanswered(self, event: Unanswered) -> None:
+        self._quietly(self.record_unanswered, event, f"what became of a request to {event.endpoint}")
+
+    def _quietly(self, write: Callable[[Any], object], event: object, what: str) -> None:
         try:
-            self.record_finished(event)
+            write(event)
         except Exception as exc:
-            _warn(f"could not record the result of {event.request_id!r} in {self.root}: {_describe(exc)}")
+            _warn(f"could not record {what} in {self.root}: {_describe(exc)}", stacklevel=4)
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def record_submitted(self, event: Submitted) -> RunRecord:
-        existing = self.find(event.endpoint, event.request_id, submitted_at=event.submitted_at)
-        if existing is not None and existing.state != "submitted":
-            return existing  # the result was recorded first; keep it
+    def record_sending(self, event: Sending) -> RunRecord:
+        """The record of a request about to be sent: in flight, no request id yet (``unconfirmed``)."""
         record = RunRecord(
             endpoint=event.endpoint,
-            request_id=event.request_id,
             state="submitted",
             request=self._store_request(event.request),
             base_url=event.base_url,
             mode=event.mode,
             sync_mode=event.sync_mode,
-            submitted_at=event.submitted_at,
+            submitted_at=event.sent_at,
+            cost_estimate=event.cost_estimate,
+            cost_amount=event.cost_amount,
+            intent_id=event.intent_id,
+            writer=event.writer,
+        )
+        return self.save(record)
+
+    def record_unanswered(self, event: Unanswered) -> RunRecord | None:
+        """A request that got no usable reply: forgotten if it certainly never ran, else ``lost`` with why."""
+        intent = self.find_intent(event.intent_id)
+        if intent is None:
+            return None
+        if not event.may_have_run:
+            self._forget_intent(event.intent_id)
+            return None
+        return self.mark_lost(intent, unconfirmed_reason(intent, event.reason), error_type="unconfirmed")
+
+    def record_submitted(self, event: Submitted) -> RunRecord:
+        intent = self.find_intent(event.intent_id) if event.intent_id else None
+        existing = self.find(event.endpoint, event.request_id, submitted_at=event.submitted_at)
+        if existing is not None and existing.state != "submitted":
+            if event.intent_id:
+                self._forget_intent(event.intent_id)
+            return existing  # the result was recorded first; keep it
+        record = RunRecord(
+            endpoint=event.endpoint,
+            request_id=event.request_id,
+            state="submitted",
+            request=intent.stored_request if intent else self._store_request(event.request),
+            base_url=event.base_url,
+            mode=event.mode,
+            sync_mode=event.sync_mode,
+            submitted_at=intent.submitted_at if intent else event.submitted_at,
             cost_estimate=event.cost_estimate,
             cost_amount=event.cost_amount,
             billed_units=event.billed_units,
             billed_unit=event.billed_unit,
+            intent_id=event.intent_id,
+            writer=intent.writer if intent else None,
         )
-        return self.save(record)
+        saved = self.save(record)  # written before the early record goes: a kill in between leaves both
+        if intent is not None and event.intent_id:
+            self._forget_intent(event.intent_id)
+        return saved
 
     def record_finished(self, event: Finished) -> RunRecord:
         base = self.find(event.endpoint, event.request_id)
@@ -124,22 +166,46 @@ class HistoryStore:
         )
         return self.save(record)
 
-    def mark_lost(self, record: RunRecord, reason: str) -> RunRecord:
+    def mark_lost(self, record: RunRecord, reason: str, *, error_type: str = "lost") -> RunRecord:
         """Record that an in-flight request's result can no longer be fetched, and why."""
-        update = {"state": "lost", "error": reason, "error_type": "lost", "finished_at": time.time()}
+        update = {"state": "lost", "error": reason, "error_type": error_type, "finished_at": time.time()}
         return self.save(record.model_copy(update=update))
 
     def save(self, record: RunRecord) -> RunRecord:
         """Write ``record`` atomically (scrubbing anything secret-looking on the way)."""
         data = scrub(record.model_dump(mode="json", by_alias=True))
         clean = RunRecord.model_validate(data).attached(self)
-        key = (clean.endpoint, clean.request_id)
+        key = _key(clean)
         with self._lock:
             when = clean.submitted_at or clean.finished_at or time.time()
-            path = self._paths.get(key) or self.records_dir / _file_name(clean.request_id, when)
+            path = self._paths.get(key) or self.records_dir / _file_name(key[1], when)
             self._paths[key] = path
         atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
         return clean
+
+    def find_intent(self, intent_id: str | None) -> RunRecord | None:
+        """The record written before sending (still without a request id), or None."""
+        if not intent_id:
+            return None
+        key = ("", _intent_name(intent_id))
+        with self._lock:
+            known = self._paths.get(key)
+        candidates = [known] if known else sorted(self.records_dir.glob(f"*-{_safe(key[1])}.json"))
+        for path in candidates:
+            try:
+                record = self.load(path)
+            except (OSError, ValueError):
+                continue
+            if record.intent_id == intent_id and record.request_id is None:
+                return record
+        return None
+
+    def _forget_intent(self, intent_id: str) -> None:
+        key = ("", _intent_name(intent_id))
+        with self._lock:
+            path = self._paths.pop(key, None)
+        for candidate in [path] if path else self.records_dir.glob(f"*-{_safe(key[1])}.json"):
+            candidate.unlink(missing_ok=True)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -162,12 +228,22 @@ class HistoryStore:
                 reason = str(exc)
             raise ValueError(f"{path} is not a readable run record ({type(exc).__name__}: {reason})") from None
         with self._lock:
-            self._paths.setdefault((record.endpoint, record.request_id), path)
+            self._paths.setdefault(_key(record), path)
         return record.attached(self)
 
     def __iter__(self) -> Iterator[RunRecord]:
-        """Every readable record, newest first; unreadable files are skipped with a HistoryWarning."""
-        for path in self.record_files():
+        """Every readable record, newest first; unreadable files are skipped with a HistoryWarning.
+
+        A record written before sending whose completed twin also exists (the process was killed between
+        writing one and removing the other; both carry the same time) is left out.
+        """
+        for _, same_time in itertools.groupby(self.record_files(), key=lambda p: p.name.partition("-")[0]):
+            records = list(self._readable(same_time))
+            answered = {r.intent_id for r in records if r.intent_id and r.request_id is not None}
+            yield from (r for r in records if r.request_id is not None or r.intent_id not in answered)
+
+    def _readable(self, paths: Iterable[Path]) -> Iterator[RunRecord]:
+        for path in paths:
             try:
                 yield self.load(path)
             except FileNotFoundError:
@@ -209,9 +285,10 @@ class HistoryStore:
             if cached.exists():
                 return cached.read_bytes(), content_type
         source = self.root / image.path
-        if not source.exists():
+        try:
+            data, content_type = _images.thumbnail(source.read_bytes(), max_px=max_px)
+        except (OSError, ValueError):  # gone, or not an image any more (UnidentifiedImageError is an OSError)
             return None
-        data, content_type = _images.thumbnail(source.read_bytes(), max_px=max_px)
         try:
             atomic_write(self.thumbs_dir / f"{image.sha256}-{max_px}.{extension(content_type)}", data)
         except OSError:
@@ -314,9 +391,27 @@ def _file_name(request_id: str, when: float) -> str:
     return f"{stamp}-{_safe(request_id)}.json"
 
 
+def _intent_name(intent_id: str) -> str:
+    return f"intent-{intent_id}"
+
+
+def _key(record: RunRecord) -> tuple[str, str]:
+    """Which file a record lives in: its endpoint and request id, or (before the reply) its intent."""
+    if record.request_id is None:
+        return "", _intent_name(record.intent_id or "unknown")
+    return record.endpoint, record.request_id
+
+
+def unconfirmed_reason(record: RunRecord, why: str) -> str:
+    """What to say about a request that may have reached the server but whose request id never came back."""
+    when = dt.datetime.fromtimestamp(record.submitted_at or time.time()).strftime("%Y-%m-%d %H:%M:%S")
+    where = "fal.ai/dashboard" if record.mode == "fal" else f"the server at {record.base_url}"
+    return f"may have been submitted at {when} ({why}); not resumable without a request id: look for it on {where}"
+
+
 def _describe(exc: BaseException) -> str:
     return scrub_text(f"{type(exc).__name__}: {exc}")
 
 
-def _warn(message: str) -> None:
-    warnings.warn(message, HistoryWarning, stacklevel=3)
+def _warn(message: str, stacklevel: int = 3) -> None:
+    warnings.warn(message, HistoryWarning, stacklevel=stacklevel)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ._multipart import MultipartUploads
 from ._runner import Runner
 from ._threads import background_pool
 from .faults import Faults
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("falstudio.local")
 TOKEN_SECONDS = 3600
 WEBHOOK_ATTEMPTS = 3
+PRUNE_SECONDS = 60.0  # how often old jobs and files are looked for
 
 
 @dataclass
@@ -39,16 +41,38 @@ class Settings:
     allow_remote_fetch: bool = False
     max_upload_bytes: int = 50 * 1024 * 1024
     storage_dir: str | None = None
+    host: str = "127.0.0.1"
+    """The interface the server listens on: requests must name it, or a loopback name, as their Host."""
+    allowed_hosts: tuple[str, ...] = ()
+    """More host names accepted in the Host header (e.g. this machine's name when serving a network)."""
+    retention_seconds: float = 24 * 3600
+    """Finished jobs and stored files older than this are forgotten (fal keeps results for a limited time too)."""
+    max_storage_bytes: int = 1024**3
+    """Stored files beyond this total are removed, oldest first."""
+    max_jobs: int = 1000
+    """Finished jobs remembered (status and result by request id), the oldest forgotten first."""
+    typed_cancellation: bool = True
+    """A cancelled request's status and result carry ``error_type: request_cancelled`` (falstudio's convention);
+    False answers like fal: COMPLETED with no error fields, and a result whose ``detail`` says it was cancelled."""
 
     def __post_init__(self) -> None:
         if not self.key:
             raise ValueError("the server key must be a non-empty string")
+        if not all("!" <= char <= "~" for char in self.key):  # it is compared with an HTTP header
+            raise ValueError("the server key must be printable ASCII without spaces")
         if self.latency < 0:
             raise ValueError(f"latency is a multiplier >= 0 (0 = instant), got {self.latency!r}")
         if self.concurrency < 1:
             raise ValueError(f"concurrency is the number of workers (>= 1), got {self.concurrency!r}")
         if self.max_upload_bytes < 1:
             raise ValueError(f"max_upload_bytes must be positive, got {self.max_upload_bytes!r}")
+        if not self.retention_seconds > 0:  # NaN too
+            raise ValueError(f"retention_seconds must be > 0, got {self.retention_seconds!r}")
+        if self.max_storage_bytes < 1 or self.max_jobs < 1:
+            raise ValueError(
+                f"max_storage_bytes and max_jobs must be positive, got {self.max_storage_bytes!r}, {self.max_jobs!r}"
+            )
+        self.allowed_hosts = tuple(self.allowed_hosts)
 
 
 def is_loopback_url(url: str) -> bool:
@@ -66,12 +90,16 @@ class Backend:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.storage = Storage(settings.storage_dir)
+        self.storage = Storage(
+            settings.storage_dir, max_age=settings.retention_seconds, max_bytes=settings.max_storage_bytes
+        )
+        self.uploads = MultipartUploads(self.storage, settings.max_upload_bytes)
         self._tokens: dict[str, float] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._http: httpx.AsyncClient | None = None
         self._webhooks: set[asyncio.Task[None]] = set()
         self._queue: JobQueue | None = None
+        self._pruner: asyncio.Task[None] | None = None
         self.closing = False
 
     # --- lifecycle (on the server's loop) ---
@@ -83,8 +111,15 @@ class Backend:
         # and it yields to request handling (and, embedded, to the notebook's own code).
         self._executor = background_pool(os.cpu_count() or 2, "falstudio-engine")
         self._http = httpx.AsyncClient(timeout=15.0)
-        self._queue = JobQueue(self.settings.concurrency, Runner(self, self._executor), self._finished)
+        self._queue = JobQueue(
+            self.settings.concurrency,
+            Runner(self, self._executor),
+            self._finished,
+            max_jobs=self.settings.max_jobs,
+            max_age=self.settings.retention_seconds,
+        )
         self._queue.start()
+        self._pruner = asyncio.create_task(self._prune_now_and_then(), name="falstudio-prune")
 
     def begin_shutdown(self) -> None:
         """Cancel unfinished jobs and wake every open status stream, so open requests end before the HTTP
@@ -95,7 +130,17 @@ class Backend:
                 self._queue.cancel(job)
                 job.notify()
 
+    async def _prune_now_and_then(self) -> None:
+        """Expire old jobs and files even while no new ones arrive (each new one prunes too)."""
+        every = min(PRUNE_SECONDS, self.settings.retention_seconds / 4)
+        while True:
+            await asyncio.sleep(every)
+            self.queue.prune()
+            await asyncio.to_thread(self.storage.prune)
+
     async def stop(self) -> None:
+        if self._pruner is not None:
+            self._pruner.cancel()
         self.begin_shutdown()
         if self._queue is not None:
             await self._queue.stop()
@@ -106,6 +151,7 @@ class Backend:
             await self._http.aclose()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
+        self.uploads.close()
         self.storage.close()
 
     @property

@@ -15,7 +15,7 @@ from falstudio import endpoints
 
 from ._backend import Backend
 from ._http import backend_of, base_url, fal_error, json_body, require_key, validation_detail
-from .jobs import Job
+from .jobs import CANCELLED_MESSAGE, Job
 
 PING_SECONDS = 15.0
 _TRUE = ("1", "true", "True", "yes")
@@ -85,11 +85,13 @@ async def _new_job(request: Request, endpoint_id: str, webhook: str | None = Non
     return job
 
 
-def _result(job: Job) -> JSONResponse:
+def _result(job: Job, typed_cancellation: bool = True) -> JSONResponse:
     if not job.finished:
         return JSONResponse({"detail": "Request is still in progress"}, status_code=400)
     if job.output is not None:
         return JSONResponse(job.output)
+    if job.cancelled and not typed_cancellation:  # like fal: the words say it, no error_type
+        return JSONResponse({"detail": CANCELLED_MESSAGE}, status_code=job.error_status or 400)
     return fal_error(job.error_status or 500, job.error_body, job.error_type)
 
 
@@ -98,7 +100,7 @@ async def run(request: Request, endpoint_id: str) -> Response:
     """Like ``fal.run``: the model output in the response, no queue round trips."""
     job = await _new_job(request, endpoint_id.strip("/"))
     await job.wait_done()
-    return _result(job)
+    return _result(job, backend_of(request).settings.typed_cancellation)
 
 
 def _job(backend: Backend, app_path: str, request_id: str) -> Job | None:
@@ -138,7 +140,12 @@ async def _events(backend: Backend, job: Job, with_logs: bool, drop: bool) -> As
         if state != last:
             if drop and (job.finished or last is not None):
                 return  # injected fault: the stream breaks before the final event
-            body = job.status_body(position=position, with_logs=with_logs, logs_since=sent_logs)
+            body = job.status_body(
+                position=position,
+                with_logs=with_logs,
+                logs_since=sent_logs,
+                typed_cancellation=backend.settings.typed_cancellation,
+            )
             yield f"data: {json.dumps(body)}\n\n"
             sent_logs, last = len(job.logs), state
         if job.finished:
@@ -151,15 +158,20 @@ async def _events(backend: Backend, job: Job, with_logs: bool, drop: bool) -> As
 @api.get("/{app_path:path}/requests/{request_id}/status/")
 async def status(request: Request, app_path: str, request_id: str) -> JSONResponse:
     job = _found(request, app_path, request_id)
+    backend = backend_of(request)
     with_logs = request.query_params.get("logs") in _TRUE
-    body = job.status_body(position=backend_of(request).queue.position(job), with_logs=with_logs)
+    body = job.status_body(
+        position=backend.queue.position(job),
+        with_logs=with_logs,
+        typed_cancellation=backend.settings.typed_cancellation,
+    )
     return JSONResponse(body, status_code=200 if job.finished else 202)
 
 
 @api.get("/{app_path:path}/requests/{request_id}")
 @api.get("/{app_path:path}/requests/{request_id}/")
 async def result(request: Request, app_path: str, request_id: str) -> JSONResponse:
-    return _result(_found(request, app_path, request_id))
+    return _result(_found(request, app_path, request_id), backend_of(request).settings.typed_cancellation)
 
 
 @api.put("/{app_path:path}/requests/{request_id}/cancel")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from urllib.parse import urlsplit
 from PIL import Image, UnidentifiedImageError
 
 from falstudio import endpoints
-from falstudio._images import decode_data_uri, to_data_uri
+from falstudio._images import MAX_PIXELS, ImageTooLarge, decode_data_uri, open_image, to_data_uri
 
 from . import engines
 from ._loaded import Mapped, for_engines, output
@@ -29,8 +28,7 @@ if TYPE_CHECKING:
 BASE_SECONDS = {"low": 1.0, "medium": 2.5, "auto": 2.5, "high": 5.0}
 PIXELS_EXPONENT = 0.65
 _MEGAPIXEL = 1024 * 1024
-# Largest input image decoded (a 48 MP phone photo fits); more is refused as image_too_large.
-MAX_INPUT_PIXELS = 50_000_000
+MAX_INPUT_PIXELS = MAX_PIXELS  # larger input images are refused as image_too_large, before decoding
 MASK_FIELDS = ("mask_url", "mask_image_url")  # GPT Image 2's name, GPT Image 1.5's
 
 
@@ -51,20 +49,6 @@ class InputError(Exception):
     def __init__(self, loc: list[str | int], message: str, error_type: str) -> None:
         super().__init__(message)
         self.loc, self.message, self.error_type = loc, message, error_type
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _open_input(data: bytes) -> Image.Image:
-    """Decode an input image, refusing (before decoding) any with more than ``MAX_INPUT_PIXELS`` pixels: a tiny
-    PNG can expand to gigabytes, and Pillow itself only warns below twice its ``MAX_IMAGE_PIXELS``."""
-    image = Image.open(io.BytesIO(data))
-    if image.width * image.height > MAX_INPUT_PIXELS:
-        raise _TooLarge
-    image.load()
-    return image
 
 
 class _LogLines:
@@ -190,8 +174,8 @@ class Runner:
 
     async def _decode(self, data: bytes, loc: list[str | int]) -> Image.Image:
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.executor, _open_input, data)
-        except (Image.DecompressionBombError, _TooLarge):
+            return await asyncio.get_running_loop().run_in_executor(self.executor, open_image, data)
+        except ImageTooLarge:
             raise InputError(
                 loc,
                 f"The image has more than {MAX_INPUT_PIXELS:,} pixels; resize it (the models "

@@ -8,9 +8,12 @@ Layout (all on one port): queue submit ``POST /{endpoint_id}``, status / stream 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import json
 import logging
 import re
 import secrets
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,41 +21,28 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _queue_routes, _storage_routes
 from ._backend import Backend, Settings
-from .faults import NGINX_503, Faults
+from .faults import NGINX_503
 
 logger = logging.getLogger("falstudio.local")
 # A request id from the path is echoed in a header only when it could be one of ours (a uuid-like token):
 # anything else (NUL, CR/LF, non-ASCII, kilobytes) would be an illegal header and kill the response.
 _REQUEST_ID = re.compile(r"/requests/([A-Za-z0-9_.~-]{1,128})(?:/|$)")
 _NOT_API = ("/files/", "/storage/")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_WILDCARDS = ("", "0.0.0.0", "::")
 
 
-def create_app(
-    *,
-    key: str | None = None,
-    latency: float = 1.0,
-    concurrency: int = 2,
-    faults: Faults | None = None,
-    allow_remote_fetch: bool = False,
-    max_upload_bytes: int = 50 * 1024 * 1024,
-    storage_dir: str | None = None,
-) -> FastAPI:
-    """A fal-compatible app. Its live settings are ``app.state.settings`` (``key`` random when not given)."""
-    settings = Settings(
-        key=key or secrets.token_urlsafe(24),
-        latency=latency,
-        concurrency=concurrency,
-        faults=faults if faults is not None else Faults(),
-        allow_remote_fetch=allow_remote_fetch,
-        max_upload_bytes=max_upload_bytes,
-        storage_dir=storage_dir,
-    )
+def create_app(*, key: str | None = None, **options: Any) -> FastAPI:
+    """A fal-compatible app. ``options`` are the other :class:`Settings` fields (latency, concurrency, faults,
+    retention...); its live settings are ``app.state.settings`` (``key`` random when not given)."""
+    settings = Settings(key=key or secrets.token_urlsafe(24), **options)
     backend = Backend(settings)
 
     @asynccontextmanager
@@ -74,12 +64,66 @@ def create_app(
     app.state.settings = settings
     app.state.backend = backend
     app.add_middleware(_Gateway, settings=settings)
+    app.add_middleware(_HostCheck, settings=settings)  # added last: runs first
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(_storage_routes.router)
     app.include_router(_queue_routes.router)
     return app
+
+
+class _HostCheck:
+    """Answers only requests addressed to this server: a loopback name, the host it listens on, or one of
+    ``allowed_hosts`` (with a wildcard bind, also any IP address and this machine's name). Anything else is a
+    421, as a proxy answers a request meant for another site: a web page whose DNS name was re-pointed at
+    127.0.0.1 (DNS rebinding) gets nothing, and no other name is ever written into the URLs this server returns.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        names = set(LOOPBACK_HOSTS) | {h.lower().strip("[]") for h in settings.allowed_hosts}
+        self.any_address = settings.host in _WILDCARDS
+        if self.any_address:
+            names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+        else:
+            names.add(settings.host.lower().strip("[]"))
+        self.names = frozenset(names)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._accepts(scope):
+            await self.app(scope, receive, send)
+            return
+        detail = (
+            "Misdirected Request: this local server answers requests addressed to 127.0.0.1, localhost, [::1] "
+            "or the host it listens on (LocalServer(allowed_hosts=...) or falstudio serve --allow-host adds names)"
+        )
+        await _send(send, 421, json.dumps({"detail": detail}).encode(), b"application/json")
+
+    def _accepts(self, scope: Scope) -> bool:
+        raw = next((value for name, value in scope.get("headers", ()) if name == b"host"), None)
+        if raw is None:  # HTTP/1.0 without a Host: URLs are built from the socket's own address
+            return True
+        host = _host_name(raw.decode("latin-1"))
+        if host in self.names:
+            return True
+        if self.any_address:
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                return False
+            return True  # an address cannot be re-pointed, only a name can
+        return False
+
+
+def _host_name(value: str) -> str:
+    """The name in a Host header value, lower case, without port, brackets or a trailing dot."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:].partition("]")[0]
+    name, colon, port = value.rpartition(":")
+    return (name if colon and port.isdigit() else value).rstrip(".")
 
 
 class _Gateway:
@@ -151,6 +195,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     detail = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up mid-request (an interrupted upload, a closed notebook): routine, one debug line."""
+    logger.debug("client disconnected during %s %s", request.method, request.url.path)
+    return Response(status_code=499)  # nginx's "client closed request"; nobody is left to read it
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -23,7 +23,6 @@ logger = logging.getLogger("falstudio.local")
 
 State = Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
 CANCELLED_MESSAGE = "Request was cancelled"
-MAX_FINISHED_JOBS = 10_000
 
 
 class JobCancelled(Exception):
@@ -76,13 +75,17 @@ class Job:
         base = f"{self.base_url}/{self.app_path}/requests/{self.id}"
         return {"response_url": base, "status_url": f"{base}/status", "cancel_url": f"{base}/cancel"}
 
-    def status_body(self, *, position: int | None, with_logs: bool, logs_since: int = 0) -> dict[str, Any]:
+    def status_body(
+        self, *, position: int | None, with_logs: bool, logs_since: int = 0, typed_cancellation: bool = True
+    ) -> dict[str, Any]:
+        """fal's status JSON. ``typed_cancellation=False``: a cancelled request ends like on fal, COMPLETED
+        without ``error`` / ``error_type``."""
         body: dict[str, Any] = {"status": self.status, "request_id": self.id, **self.urls()}
         if self.status == "IN_QUEUE":
             body["queue_position"] = position if position is not None else 0
         body["logs"] = self.logs[logs_since:] if with_logs else None
         body["metrics"] = {"inference_time": self.inference_time} if self.finished else {}
-        if self.finished and self.error is not None:
+        if self.finished and self.error is not None and (typed_cancellation or not self.cancelled):
             body["error"] = self.error
             body["error_type"] = self.error_type
         return body
@@ -150,10 +153,21 @@ Runner = Callable[[Job], Awaitable[None]]
 class JobQueue:
     """Pending jobs in order, and ``concurrency`` workers taking them one at a time."""
 
-    def __init__(self, concurrency: int, run: Runner, on_finish: Callable[[Job], None]) -> None:
+    def __init__(
+        self,
+        concurrency: int,
+        run: Runner,
+        on_finish: Callable[[Job], None],
+        *,
+        max_jobs: int = 1000,
+        max_age: float | None = None,
+    ) -> None:
+        """``max_jobs`` finished jobs are remembered, none longer than ``max_age`` seconds (see :meth:`prune`)."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self.concurrency = concurrency
+        self.max_jobs = max_jobs
+        self.max_age = max_age
         self._run = run
         self._on_finish = on_finish
         self._jobs: OrderedDict[str, Job] = OrderedDict()
@@ -267,8 +281,18 @@ class JobQueue:
             self._on_finish(job)
 
     def _forget_old(self) -> None:
-        while len(self._jobs) > MAX_FINISHED_JOBS:
+        while len(self._jobs) > self.max_jobs:
             oldest = next((j for j in self._jobs.values() if j.finished), None)
             if oldest is None:
                 return
             del self._jobs[oldest.id]
+
+    def prune(self) -> int:
+        """Forget finished jobs older than ``max_age`` (their status and result then answer 404); returns how many."""
+        if self.max_age is None:
+            return 0
+        horizon = time.monotonic() - self.max_age
+        old = [j.id for j in self._jobs.values() if j.finished_at is not None and j.finished_at < horizon]
+        for job_id in old:
+            del self._jobs[job_id]
+        return len(old)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import ipaddress
 import logging
@@ -9,7 +10,9 @@ import socket
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -41,17 +44,29 @@ class LocalServer:
         allow_remote_fetch: bool = False,
         max_upload_bytes: int = 50 * 1024 * 1024,
         storage_dir: str | None = None,
+        allowed_hosts: Sequence[str] = (),
+        retention_seconds: float = 24 * 3600,
+        max_storage_bytes: int = 1024**3,
+        max_jobs: int = 1000,
+        typed_cancellation: bool = True,
     ) -> None:
+        """See :class:`~falstudio.local._backend.Settings` for what each option does."""
         self.host = host
         self._requested_port = port
         self.app = create_app(
             key=key,
+            host=host,
             latency=latency,
             concurrency=concurrency,
-            faults=faults,
+            faults=faults if faults is not None else Faults(),
             allow_remote_fetch=allow_remote_fetch,
             max_upload_bytes=max_upload_bytes,
             storage_dir=storage_dir,
+            allowed_hosts=tuple(allowed_hosts),
+            retention_seconds=retention_seconds,
+            max_storage_bytes=max_storage_bytes,
+            max_jobs=max_jobs,
+            typed_cancellation=typed_cancellation,
         )
         self._settings: Settings = self.app.state.settings
         self._server: uvicorn.Server | None = None
@@ -121,9 +136,10 @@ class LocalServer:
                 return self
             sock = _bind(self.host, self._requested_port)
             self._port = sock.getsockname()[1]
-            config = uvicorn.Config(
+            config = _QuietConfig(
                 self.app,
-                log_level="warning",
+                log_config=None,
+                log_level=None,
                 access_log=False,
                 lifespan="on",
                 timeout_graceful_shutdown=2,
@@ -177,6 +193,33 @@ class LocalServer:
     def __repr__(self) -> str:
         where = self.url if self._port is not None and self.running else "stopped"
         return f"<LocalServer {where} latency={self.latency} concurrency={self.concurrency}>"
+
+
+class _QuietConfig(uvicorn.Config):
+    """uvicorn's settings without its logging setup. uvicorn's ``dictConfig`` closes every handler of the
+    process (a user's log file stops) and replaces levels: instead the server's messages go to the
+    ``uvicorn.*`` and ``falstudio.local`` loggers, wherever the application sends them. Only uvicorn's own
+    logger, when nobody has set its level, is kept to warnings (its start-up lines would be noise)."""
+
+    def configure_logging(self) -> None:
+        uvicorn_logger = logging.getLogger("uvicorn.error")
+        if uvicorn_logger.level == logging.NOTSET:
+            uvicorn_logger.setLevel(logging.WARNING)
+
+    def load(self) -> None:
+        """As uvicorn's, with an HTTP protocol that never writes access lines (uvicorn decides that from the
+        handlers its logger inherits, which are the user's once nothing configures uvicorn's own)."""
+        super().load()
+        self.http_protocol_class = _without_access_log(self.http_protocol_class)
+
+
+def _without_access_log(protocol: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
+    class Quiet(protocol):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.access_log = False
+
+    return Quiet
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -1,7 +1,9 @@
-"""Uploaded and generated files, on disk under random ids.
+"""Uploaded and generated files, on disk under random ids, kept within an age and a size limit.
 
 A file lives at ``<root>/<id>`` with its metadata in ``<root>/<id>.json``; ids are 32 hex characters
 from ``secrets``, and a lookup accepts nothing else, so no request path can reach outside ``root``.
+Files older than ``max_age`` seconds, and the oldest beyond ``max_bytes`` in total, are removed (like a CDN
+that keeps files for a while): a long-running server does not fill the disk.
 """
 
 from __future__ import annotations
@@ -10,16 +12,25 @@ import json
 import os
 import re
 import secrets
-import shutil
-import tempfile
 import threading
+import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from . import _tempdirs
+
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MIME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(;[ -~]*)?$")
+# Media types kept as given: ones a browser shows or plays but never runs. Anything else (HTML, SVG, XML,
+# scripts, PDF...) is stored as application/octet-stream, so a file served from this origin cannot act as a page.
+_PASSIVE = re.compile(
+    r"^(image/(png|jpeg|webp|gif|avif|bmp|tiff|heic|heif|jxl|x-icon)|audio/[\w.+-]+|video/[\w.+-]+"
+    r"|text/plain|text/csv|application/(json|octet-stream|zip|gzip))$"
+)
+MAX_PENDING = 10_000  # reserved uploads (initiate flow) waiting for their bytes
 
 
 def safe_name(name: str | None, default: str = "file.bin") -> str:
@@ -30,9 +41,12 @@ def safe_name(name: str | None, default: str = "file.bin") -> str:
 
 
 def safe_content_type(content_type: str | None) -> str:
-    """``content_type`` when it is a well-formed media type (it is sent back as a header), else octet-stream."""
+    """``content_type`` when it is a well-formed, passive media type (it is sent back as a header and decides
+    what a browser does with the file), else ``application/octet-stream``."""
     value = (content_type or "").strip()
-    return value if len(value) <= 200 and _MIME.match(value) else "application/octet-stream"
+    if len(value) > 200 or not _MIME.match(value):
+        return "application/octet-stream"
+    return value if _PASSIVE.match(value.split(";")[0].strip().lower()) else "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -47,27 +61,61 @@ class StoredFile:
 
 
 class Storage:
-    """Files by id. ``root=None`` uses a temporary directory removed by :meth:`close`."""
+    """Files by id. ``root=None`` uses a temporary directory removed by :meth:`close` (and on exit or signals).
 
-    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+    ``max_age`` (seconds) and ``max_bytes`` bound what is kept; :meth:`prune` applies them (every write does).
+    """
+
+    def __init__(
+        self, root: str | os.PathLike[str] | None = None, *, max_age: float | None = None, max_bytes: int | None = None
+    ) -> None:
         self._temporary = root is None
-        self.root = Path(tempfile.mkdtemp(prefix="falstudio-files-") if root is None else root)
+        self.root = _tempdirs.make() if root is None else Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.max_age = max_age
+        self.max_bytes = max_bytes
         self._meta: dict[str, StoredFile] = {}
-        self._pending: dict[str, StoredFile] = {}  # upload token -> reserved file (initiate flow)
+        self._pending: OrderedDict[str, tuple[StoredFile, float]] = OrderedDict()  # token -> (file, since)
+        self._kept: OrderedDict[str, tuple[int, float]] = OrderedDict()  # id -> (size, stored at), oldest first
+        self._bytes = 0
         self._lock = threading.Lock()
+        self._index_existing()
+
+    @property
+    def total_bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def new_file(self, content_type: str, name: str | None, size: int = 0) -> StoredFile:
+        return StoredFile(secrets.token_hex(16), safe_name(name), safe_content_type(content_type), size)
 
     def put(self, data: bytes, content_type: str, name: str | None = None) -> StoredFile:
-        file = StoredFile(secrets.token_hex(16), safe_name(name), safe_content_type(content_type), len(data))
-        self._write(file, data)
+        file = self.new_file(content_type, name, len(data))
+        self.path(file).write_bytes(data)
+        self.adopt(file)
         return file
+
+    def adopt(self, file: StoredFile, source: Path | None = None) -> None:
+        """Record ``file`` as stored (its bytes moved from ``source``, or already at :meth:`path`)."""
+        if source is not None:
+            os.replace(source, self.path(file))
+        (self.root / f"{file.id}.json").write_text(json.dumps(asdict(file)))
+        with self._lock:
+            self._meta[file.id] = file
+            self._kept[file.id] = (file.size, time.time())
+            self._bytes += file.size
+        self.prune()
 
     def reserve(self, content_type: str, name: str | None) -> tuple[str, StoredFile]:
         """A file id and a one-time upload token for a later :meth:`fill` (the signed-URL upload flow)."""
-        file = StoredFile(secrets.token_hex(16), safe_name(name), safe_content_type(content_type), 0)
+        file = self.new_file(content_type, name)
         token = secrets.token_hex(16)
         with self._lock:
-            self._pending[token] = file
+            self._pending[token] = (file, time.time())
+            while len(self._pending) > MAX_PENDING:
+                self._pending.popitem(last=False)
         return token, file
 
     def fill(self, token: str, data: bytes, content_type: str | None = None) -> StoredFile | None:
@@ -75,28 +123,18 @@ class Storage:
             reserved = self._pending.pop(token, None)
         if reserved is None:
             return None
-        content_type = safe_content_type(content_type) if content_type else reserved.content_type
-        file = StoredFile(reserved.id, reserved.name, content_type, len(data))
-        self._write(file, data)
-        return file
+        file = reserved[0]
+        content_type = safe_content_type(content_type) if content_type else file.content_type
+        stored = StoredFile(file.id, file.name, content_type, len(data))
+        self.path(stored).write_bytes(data)
+        self.adopt(stored)
+        return stored
 
     def get(self, file_id: str) -> StoredFile | None:
         if not _ID.match(file_id):
             return None
         with self._lock:
-            cached = self._meta.get(file_id)
-        if cached is not None:
-            return cached
-        meta = self.root / f"{file_id}.json"
-        if not meta.is_file():
-            return None
-        try:
-            file = StoredFile(**json.loads(meta.read_text()))
-        except (ValueError, TypeError):
-            return None
-        with self._lock:
-            self._meta[file_id] = file
-        return file
+            return self._meta.get(file_id)
 
     def path(self, file: StoredFile) -> Path:
         return self.root / file.id
@@ -120,12 +158,48 @@ class Storage:
             return None
         return self.get(segments[2])
 
+    def prune(self, now: float | None = None) -> int:
+        """Remove files past ``max_age`` and the oldest beyond ``max_bytes`` (never the newest); returns how many."""
+        now = time.time() if now is None else now
+        doomed = []
+        with self._lock:
+            while self._kept:
+                file_id, (size, stored) = next(iter(self._kept.items()))
+                too_old = self.max_age is not None and now - stored > self.max_age
+                too_big = self.max_bytes is not None and self._bytes > self.max_bytes and len(self._kept) > 1
+                if not (too_old or too_big):
+                    break
+                del self._kept[file_id]
+                self._meta.pop(file_id, None)
+                self._bytes -= size
+                doomed.append(file_id)
+            if self.max_age is not None:
+                for token, (_, since) in list(self._pending.items()):
+                    if now - since <= self.max_age:
+                        break
+                    del self._pending[token]
+        for file_id in doomed:
+            for path in (self.root / file_id, self.root / f"{file_id}.json"):
+                path.unlink(missing_ok=True)
+        return len(doomed)
+
     def close(self) -> None:
         if self._temporary:
-            shutil.rmtree(self.root, ignore_errors=True)
+            _tempdirs.remove(self.root)
 
-    def _write(self, file: StoredFile, data: bytes) -> None:
-        self.path(file).write_bytes(data)
-        (self.root / f"{file.id}.json").write_text(json.dumps(asdict(file)))
-        with self._lock:
+    def _index_existing(self) -> None:
+        """Files a kept ``storage_dir`` holds from earlier runs, oldest first (an empty folder: nothing)."""
+        found = []
+        for meta in self.root.glob("*.json"):
+            try:
+                file = StoredFile(**json.loads(meta.read_text()))
+                stored = meta.stat().st_mtime
+            except (OSError, ValueError, TypeError):
+                continue
+            if _ID.match(file.id) and self.path(file).is_file():
+                found.append((stored, file))
+        for stored, file in sorted(found, key=lambda item: item[0]):
             self._meta[file.id] = file
+            self._kept[file.id] = (file.size, stored)
+            self._bytes += file.size
+        self.prune()

@@ -165,8 +165,10 @@ class NumberControl(FieldControl):
 
     def _coerce(self, value: Any) -> Any:
         is_int = self.spec.kind == "int"
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (is_int and value != int(value)):
-            raise self._fail(value, "an integer" if is_int else "a number")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self._fail(value, "a whole number" if is_int else "a finite number")
+        if is_int and value != int(value):
+            raise self._fail(value, "a whole number")
         lo, hi = self.spec.minimum, self.spec.maximum
         bounded = isinstance(self.input, (w.IntSlider, w.BoundedIntText, w.FloatSlider))
         if bounded and ((lo is not None and value < lo) or (hi is not None and value > hi)):

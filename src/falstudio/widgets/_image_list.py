@@ -64,9 +64,10 @@ def thumb_html(url: str, alt: str) -> str:
     """An ``<img>`` for one image: a small kernel-made thumbnail for data URIs, the URL itself otherwise."""
     if not _images.is_data_uri(url):
         return img(url, alt, px=THUMB_PX)
-    src = _inspect(url)[0]
+    src, description = _inspect(url)
     if src is None:
-        return f'<span style="color:{COLOR["error"]}">Error: not an image</span>'
+        problem = "too large" if "too large" in description else "not an image"
+        return f'<span style="color:{COLOR["error"]}" title="{esc(description)}">Error: {problem}</span>'
     return img(src, alt, px=THUMB_PX)
 
 
@@ -96,6 +97,8 @@ def _inspect(uri: str) -> tuple[str | None, str]:
     try:
         image = _images.open_image(data)
         thumb, thumb_mime = _images.thumbnail(image, max_px=THUMB_PX * 2)
+    except _images.ImageTooLarge as exc:  # the endpoint refuses it too: say so, and what to do
+        return None, f"{kind} {exc.width}×{exc.height}, {size}: too large, resize it to at most 1536 px"
     except Exception:  # not decodable: shown as such; the model or the endpoint reports the error
         return None, f"{kind}, {size}"
     return _images.to_data_uri(thumb, thumb_mime), f"{kind} {image.width}×{image.height}, {size}"

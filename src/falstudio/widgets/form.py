@@ -56,6 +56,11 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
     ) -> None:
         if endpoint_id is None and model is None:
             raise TypeError("RequestForm needs an endpoint id, e.g. RequestForm('openai/gpt-image-2'), or model=")
+        if endpoint_id is not None and not isinstance(endpoint_id, str):
+            raise TypeError(
+                f"RequestForm takes an endpoint id string such as 'openai/gpt-image-2' (or model=...), "
+                f"not {type(endpoint_id).__name__} {endpoint_id!r:.40}"
+            )
         spec = get(endpoint_id) if endpoint_id is not None and model is None else _spec_for(endpoint_id, model)
         self.spec: EndpointSpec | None = spec
         self.endpoint_id: str | None = endpoint_id or (spec.id if spec else None)
