@@ -75,5 +75,5 @@ def test_a_number_field_names_itself_for_nan_and_infinity(value: float) -> None:
 
 @pytest.mark.parametrize("given", [123, 1.5, ["fal-ai/gpt-image-1-mini"], b"fal-ai/gpt-image-1-mini"])
 def test_request_form_says_what_it_expects(given: object) -> None:
-    with pytest.raises(TypeError, match=r"^RequestForm takes an endpoint id string such as 'fal-ai/gpt-image-1-mini'"):
+    with pytest.raises(TypeError, match=r"^RequestForm takes an endpoint id string such as 'openai/gpt-image-2'"):
         RequestForm(given)  # type: ignore[arg-type]
