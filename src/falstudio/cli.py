@@ -128,7 +128,7 @@ def demo(args: argparse.Namespace) -> int:
     from falstudio.client import Client
     from falstudio.local import LocalServer
     from falstudio.sweep import SweepRun, sweep
-    from falstudio.widgets._export import export_html
+    from falstudio.widgets.compare._export import export_html
 
     spec = endpoints.find(args.endpoint)
     if spec is not None and spec.kind != "text-to-image":

@@ -136,7 +136,7 @@ class FakeFal:
     def __init__(self) -> None:
         from PIL import Image as PILImage
 
-        from falstudio import _images
+        from falstudio._internal import images as _images
 
         self.png = _images.image_bytes(PILImage.new("RGB", (8, 8), "red"))
         self.calls: list[httpx.Request] = []

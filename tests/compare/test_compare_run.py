@@ -218,7 +218,7 @@ def test_enlarging_an_edit_compares_the_output_with_its_input(client: Client) ->
 
 
 def pixel_size(data: bytes) -> tuple[int, int]:
-    from falstudio import _images
+    from falstudio._internal import images as _images
 
     return _images.open_image(data).size
 
@@ -245,7 +245,7 @@ def test_running_the_shown_sweep_again_reuses_its_tiles_with_fresh_state(client:
 def test_a_finished_tile_shows_its_caption_while_its_thumbnail_waits_for_a_decoding_slot(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from falstudio.widgets import _compare_tiles
+    from falstudio.widgets.compare import _tiles as _compare_tiles
 
     slots = threading.BoundedSemaphore(1)
     monkeypatch.setattr(_compare_tiles, "_DECODING", slots)
@@ -269,7 +269,7 @@ def test_a_tile_that_cannot_show_its_image_says_so_and_the_run_still_ends(
     client: Client, monkeypatch: pytest.MonkeyPatch, breaks: str
 ) -> None:
     from falstudio.client.results import Image
-    from falstudio.widgets import _compare_tiles
+    from falstudio.widgets.compare import _tiles as _compare_tiles
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError(f"no {breaks}")

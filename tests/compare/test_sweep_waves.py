@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from falstudio import _sweep_run
 from falstudio.client import Client
 from falstudio.sweep import SweepRun, sweep
+from falstudio.sweep import _run as _sweep_run
 
 MINI = "fal-ai/gpt-image-1-mini"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from falstudio._images import image_bytes
+from falstudio._internal.images import image_bytes
 from falstudio._recorder import Finished, Submitted
 from falstudio.history import HistoryStore
 

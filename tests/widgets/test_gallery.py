@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image as PILImage
 
-from falstudio import _images
+from falstudio._internal import images as _images
 from falstudio.client.results import Result
 from falstudio.endpoints import CostEstimate, GptImage1MiniRequest
 from falstudio.widgets._html import grid_html, tile_html

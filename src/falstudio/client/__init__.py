@@ -5,7 +5,7 @@
 >>> result.images[0].save("fox.png")
 """
 
-from .._images import encode_file, encode_image
+from .._internal.images import encode_file, encode_image
 from . import errors
 from ._async import AsyncClient
 from ._handles import AsyncRequestHandle, SyncRequestHandle

@@ -16,7 +16,7 @@ import httpx
 from falstudio import __version__
 from falstudio.endpoints import CostEstimate, EndpointSpec, RequestModel, find
 
-from .. import _images
+from .._internal import images as _images
 from .._recorder import Recorder
 from . import errors
 from ._credentials import KeyAuth, Mode, resolve

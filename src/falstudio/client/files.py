@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from falstudio.endpoints import EndpointSpec, ImageFile, RequestModel
 
-from .. import _images
+from .._internal import images as _images
 from .errors import InvalidRequestError
 
 INLINE_LIMIT = 1024 * 1024

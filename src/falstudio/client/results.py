@@ -15,7 +15,7 @@ from pydantic import Field, PrivateAttr, ValidationError
 
 from falstudio.endpoints import CostEstimate, ImageFile, ImageOutput
 
-from .. import _images
+from .._internal import images as _images
 from . import errors
 from ._recording import redact
 from ._status import LogEntry

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
-from falstudio import _images
+from falstudio._internal import images as _images
 
 from ._record import RunRecord
 

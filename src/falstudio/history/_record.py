@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from falstudio import _images
+from falstudio._internal import images as _images
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage

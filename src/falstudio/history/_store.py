@@ -26,13 +26,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from falstudio import _images
+from falstudio._internal import images as _images
+from falstudio._internal.redact import scrub, scrub_text
 from falstudio._recorder import Finished, Submitted
 
 from ._files import atomic_write, extension, store_blob
 from ._paths import history_dir
 from ._record import FILE_REF, RunRecord, StoredImage
-from ._redact import scrub, scrub_text
 
 
 class HistoryWarning(UserWarning):

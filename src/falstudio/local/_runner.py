@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from PIL import Image, UnidentifiedImageError
 
 from falstudio import endpoints
-from falstudio._images import decode_data_uri, to_data_uri
+from falstudio._internal.images import decode_data_uri, to_data_uri
 
 from . import engines
 from .jobs import Job, JobCancelled

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from .. import _images
-from ._style import COLOR, FONT_SMALL, esc, style
+from .._internal import images as _images
+from .._internal.theme import COLOR, FONT_SMALL, esc, style
 
 STATIC_THUMBNAIL_PX = 160  # small enough that a few of them stay well under ~30 KB each
 

@@ -15,10 +15,10 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .. import _images
+from .._internal import images as _images
+from .._internal.theme import card, esc
 from ._html import grid_html, small_thumbnail, tile_html
-from ._style import card, esc
-from .gallery import _full_bytes
+from .gallery._gallery import _full_bytes
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 _FALLBACK_PX = 240

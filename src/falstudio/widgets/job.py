@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 import ipywidgets
 
+from .._internal.theme import COLOR, FONT_CODE, FONT_SMALL, StaticFallback, card, esc, table
 from ..client import Completed, InProgress, LogEntry, Queued, Status
 from ..client.errors import FalError, RequestCancelledError
-from ._style import COLOR, FONT_CODE, FONT_SMALL, StaticFallback, card, esc, table
 from .gallery import request_params
 
 State = Literal["submitting", "queued", "running", "done", "failed", "cancelled"]

@@ -14,11 +14,11 @@ from typing import Any
 
 import ipywidgets
 
+from .._internal.theme import COLOR, FONT_SMALL, StaticFallback, card, esc, message, style
 from ..endpoints import REDACTED, REGISTRY, EndpointSpec, get
 from ._html import grid_html, tile_html
-from ._image_list import close_tree
-from ._style import COLOR, FONT_SMALL, StaticFallback, card, esc, message, style
 from .form import RequestForm
+from .form._image_list import close_tree
 from .gallery import Gallery, alt_text
 from .job import JobView
 

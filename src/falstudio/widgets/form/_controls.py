@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 import ipywidgets as w
 from pydantic import SecretStr
 
+from ..._internal.theme import message
 from ._fields import FieldSpec
 from ._image_list import ImageListEditor, to_image_url
 from ._secret import SecretInput
-from ._style import message
 
 LABEL = {"description_width": "10em"}
 SLIDER_MAX_STEPS = 50  # wider int ranges get a number box instead of a slider

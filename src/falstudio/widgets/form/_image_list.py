@@ -15,9 +15,9 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from .. import _images
-from ._html import CHECKERBOARD
-from ._style import COLOR, esc, message, style
+from ..._internal import images as _images
+from ..._internal.theme import COLOR, esc, message, style
+from .._html import CHECKERBOARD
 
 THUMB_PX = 64
 

@@ -16,16 +16,16 @@ from typing import Any
 
 import ipywidgets
 
-from ..endpoints import RequestModel
-from ..sweep import Job, Sweep, SweepError, SweepRun, sweep
+from ..._internal.theme import COLOR, FONT_SMALL, StaticFallback, card, esc, message
+from ...endpoints import RequestModel
+from ...sweep import Job, Sweep, SweepError, SweepRun, sweep
+from .._html import small_thumbnail
+from ..form._image_list import close_tree
 from . import _export
-from ._compare_axes import AxisPicker
-from ._compare_layout import axis_title, states_text
-from ._compare_tiles import CompareTile, grid_box
-from ._compare_viewer import Viewer
-from ._html import small_thumbnail
-from ._image_list import close_tree
-from ._style import COLOR, FONT_SMALL, StaticFallback, card, esc, message
+from ._axes import AxisPicker
+from ._layout import axis_title, states_text
+from ._tiles import CompareTile, grid_box
+from ._viewer import Viewer
 
 DEFAULT_ENDPOINT = "fal-ai/gpt-image-1-mini"
 DEFAULT_PROMPT = "a lighthouse on a cliff at sunset"
@@ -285,7 +285,7 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             if not self._finished.is_set():
                 raise RuntimeError("a sweep is already running: wait() for it or cancel() it first")
             if self.client is None:
-                from ..client import Client
+                from ...client import Client
 
                 self.client = Client()
             self._finished.clear()

@@ -14,7 +14,7 @@ import ipywidgets as w
 import traitlets
 from pydantic import SecretStr
 
-from ._style import message
+from ..._internal.theme import message
 
 
 class _Password(w.Password):

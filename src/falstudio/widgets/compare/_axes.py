@@ -12,9 +12,9 @@ from typing import Any
 
 import ipywidgets
 
-from ..endpoints import REGISTRY, get
-from ..sweep import ENDPOINT, Sweep, SweepError, sweep
-from ._style import COLOR, FONT_SMALL, esc
+from ..._internal.theme import COLOR, FONT_SMALL, esc
+from ...endpoints import REGISTRY, get
+from ...sweep import ENDPOINT, Sweep, SweepError, sweep
 
 _LABEL_WIDTH = "9em"
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import ipywidgets
 
-from ..client.results import Image
-from ..sweep import Job
-from ._compare_layout import alt_text
-from ._image_list import close_tree
-from ._style import COLOR, FONT_SMALL, esc, message
-from .before_after import BeforeAfter
+from ..._internal.theme import COLOR, FONT_SMALL, esc, message
+from ...client.results import Image
+from ...sweep import Job
+from ..before_after import BeforeAfter
+from ..form._image_list import close_tree
+from ._layout import alt_text
 
 
 def reference(job: Job, baseline: Job) -> tuple[str, Any] | None:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
-from .. import _images
+from ..._internal import images as _images
 from ._image_list import describe
 
 Style = Literal["falstudio", "fal_client"]

@@ -20,13 +20,13 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from .. import _images
-from ..endpoints import REDACTED
-from ..history._redact import is_secret_key
-from ._html import grid_html, small_thumbnail, tile_html
-from ._style import COLOR, FONT_SMALL, card, esc
+from ..._internal import images as _images
+from ..._internal.redact import is_secret_key
+from ..._internal.theme import COLOR, FONT_SMALL, card, esc
+from ...endpoints import REDACTED
+from .._html import grid_html, small_thumbnail, tile_html
 
-_STATIC = pathlib.Path(__file__).parent / "static"
+_STATIC = pathlib.Path(__file__).parent.parent / "static"
 _ALT_MAX = 200
 _SKIP_PARAMS = {"prompt", "sync_mode"}
 _ALWAYS_SHOWN = ("image_size", "quality")  # they shape the picture and the price, even at their defaults

@@ -7,11 +7,11 @@ import os
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from .. import __version__
-from ..sweep import Job, Sweep, describe
-from ._compare_layout import axis_title, grid_layout, states_text, tile_markup
-from ._html import small_thumbnail
-from ._style import COLOR, esc, style
+from ... import __version__
+from ..._internal.theme import COLOR, esc, style
+from ...sweep import Job, Sweep, describe
+from .._html import small_thumbnail
+from ._layout import axis_title, grid_layout, states_text, tile_markup
 
 Thumbnail = tuple[bytes, str]  # (bytes, mime)
 EXPORT_PX = 224

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import ipywidgets
 
-from ..sweep import Job, Sweep
-from ._compare_layout import grid_layout, tile_markup
-from ._style import COLOR, FONT_SMALL, esc, style
+from ..._internal.theme import COLOR, FONT_SMALL, esc, style
+from ...sweep import Job, Sweep
+from ._layout import grid_layout, tile_markup
 
 TILE_PX = 208
 # Decoding a full-size PNG for a thumbnail is CPU work. When a whole sweep ends at once, a core is left to the

@@ -17,12 +17,12 @@ import ipywidgets as w
 import traitlets
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from ..endpoints import REDACTED, REGISTRY, EndpointSpec, get
+from ..._internal.theme import COLOR, StaticFallback, card, code_block, esc, message, style, table
+from ...endpoints import REDACTED, REGISTRY, EndpointSpec, get
 from . import _code
 from ._controls import FieldControl, make_control
 from ._fields import field_specs
 from ._image_list import describe, thumb_html
-from ._style import COLOR, StaticFallback, card, code_block, esc, message, style, table
 
 FORM_LEVEL = "form"  # key in ``errors`` for problems that belong to no single field
 _EMPTY_ERRORS = ("missing", "string_too_short", "too_short")  # on an empty field these just mean "required"

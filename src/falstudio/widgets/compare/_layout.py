@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..sweep import Job, Sweep, Variation, describe
-from ._html import tile_html
-from ._style import message
+from ..._internal.theme import message
+from ...sweep import Job, Sweep, Variation, describe
+from .._html import tile_html
 
 BASELINE = "baseline"
 _PLACEHOLDER = {

@@ -16,28 +16,13 @@ import difflib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
 from pydantic import ValidationError
 
-from .endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, get, total
+from ..endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, get, total
 
-if TYPE_CHECKING:
-    from ._sweep_run import FINAL_STATES, Job, JobState, SweepRun
-
-__all__ = [
-    "ENDPOINT",
-    "FINAL_STATES",
-    "Job",
-    "JobState",
-    "Sweep",
-    "SweepError",
-    "SweepRun",
-    "Variation",
-    "describe",
-    "sweep",
-]
-_RUNNING = ("FINAL_STATES", "Job", "JobState", "SweepRun")  # in ._sweep_run, which imports this module
+__all__ = ["ENDPOINT", "Sweep", "SweepError", "Variation", "describe", "sweep"]
 
 ENDPOINT = "endpoint"
 _MAX_PROBLEMS = 12
@@ -143,7 +128,7 @@ class Sweep(Sequence[Variation]):
         Failures do not stop the others: a failed variation's record has ``state == "failed"`` and its
         ``error``. Blocks until all finish; an interrupt or ``timeout`` cancels what is still running.
         """
-        from ._sweep_run import SweepRun
+        from ._run import SweepRun
 
         run = SweepRun(self, client, concurrency=concurrency)
         run.start()
@@ -275,11 +260,3 @@ def _explain(
         where = "" if ENDPOINT in params else f" on {endpoint}"
         out.append(f"variation {index} ({which}){where}: {name}: {error['msg']}; {fix}")
     return out
-
-
-def __getattr__(name: str) -> Any:
-    if name in _RUNNING:
-        from . import _sweep_run
-
-        return getattr(_sweep_run, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

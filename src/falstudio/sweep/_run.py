@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from .sweep import ENDPOINT, Sweep, Variation
+from ._expand import ENDPOINT, Sweep, Variation
 
 if TYPE_CHECKING:  # imported where used: ``import falstudio`` loads the sweep module
     import concurrent.futures
@@ -115,7 +115,7 @@ class SweepRun:
         if self._futures:
             raise RuntimeError("this run has already been started")
         if self._client is None:
-            from .client import Client
+            from ..client import Client
 
             self._client = Client()
         pool = concurrent.futures.ThreadPoolExecutor(min(self.concurrency, len(self._jobs)), "falstudio-sweep")
@@ -154,7 +154,7 @@ class SweepRun:
             self._on_change(job)
 
     def _run(self, index: int) -> None:
-        from .client.errors import FalError, RequestCancelledError
+        from ..client.errors import FalError, RequestCancelledError
 
         # Starting a thread waits for it to take the GIL: were the first workers already busy submitting, the
         # last would start (and submit) tens of milliseconds after the first.
@@ -199,7 +199,7 @@ class SweepRun:
                 self._unsubmitted.notify_all()
 
     def _on_status(self, index: int, status: Any) -> None:
-        from .client import InProgress, Queued
+        from ..client import InProgress, Queued
 
         if isinstance(status, Queued | InProgress):
             state, position = ("queued", status.position) if isinstance(status, Queued) else ("running", None)

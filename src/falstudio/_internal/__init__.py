@@ -1,0 +1,6 @@
+"""falstudio's internal shared helpers: not public API.
+
+What belongs here: small, dependency-free helpers that several of falstudio's packages need (image bytes
+and thumbnails, secret redaction, the colour theme of the HTML views). Nothing here imports another
+falstudio package; the packages that use these modules import them by their names here.
+"""
