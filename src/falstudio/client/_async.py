@@ -17,7 +17,6 @@ from falstudio import __version__
 from falstudio.endpoints import CostEstimate, EndpointSpec, RequestModel, find
 
 from .._internal import images as _images
-from .._recorder import Recorder
 from . import errors
 from ._credentials import KeyAuth, Mode, resolve
 from ._handles import AsyncRequestHandle
@@ -27,6 +26,7 @@ from ._retry import RetryPolicy, send_with_retry
 from ._status import Status
 from ._storage import Storage
 from .files import prepare_arguments
+from .recorder import Recorder
 from .results import Result, plain_download
 
 if TYPE_CHECKING:

@@ -13,12 +13,12 @@ import httpx
 
 from falstudio.endpoints import CostEstimate, EndpointSpec
 
-from .._recorder import FinalState
 from . import errors
 from ._loop import LoopThread, blocking
 from ._protocol import Urls, origin_of, sse_events
 from ._recording import record_finished
 from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status, parse_status, same_state
+from .recorder import FinalState
 from .results import Result, parse_output
 
 if TYPE_CHECKING:

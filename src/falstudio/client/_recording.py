@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from falstudio.endpoints import REDACTED, RequestModel
 
-from .._recorder import FinalState, Finished, Recorder, Submitted
 from . import errors
+from .recorder import FinalState, Finished, Recorder, Submitted
 
 if TYPE_CHECKING:
     from ._handles import AsyncRequestHandle

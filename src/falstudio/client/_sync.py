@@ -11,12 +11,12 @@ from typing import Any, Concatenate, ParamSpec
 
 import httpx
 
-from .._recorder import Recorder
 from ._async import AsyncClient
 from ._credentials import Mode
 from ._handles import AsyncRequestHandle, SyncRequestHandle
 from ._loop import LOOP, blocking
 from ._retry import RetryPolicy
+from .recorder import Recorder
 
 P = ParamSpec("P")
 

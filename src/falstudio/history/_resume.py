@@ -12,7 +12,7 @@ import time
 import warnings
 from typing import Any
 
-from falstudio._recorder import Finished
+from falstudio.client.recorder import Finished
 
 from ._record import RunRecord
 from ._store import HistoryStore, HistoryWarning

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from falstudio._internal import images as _images
 from falstudio._internal.redact import scrub, scrub_text
-from falstudio._recorder import Finished, Submitted
+from falstudio.client.recorder import Finished, Submitted
 
 from ._files import atomic_write, extension, store_blob
 from ._paths import history_dir
