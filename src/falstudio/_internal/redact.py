@@ -1,18 +1,24 @@
-"""Defence in depth: scrub anything secret-looking before it reaches a file.
+"""The one redaction rule: secrets become ``***`` before anything is shown, logged, recorded or exported.
 
-The client already passes ``request.redacted()``; this catches what slips past it (a secret in an
-untyped request, an error message, an output field).
+Used by the client (requests in records and error messages), the history (defence in depth before a file is
+written) and the widgets (parameters shown next to images). A value is secret when its key is named like a
+secret (key, secret, token, password, authorization, credential; token *counts* such as ``input_tokens`` are
+not), or when the text itself looks like a key (OpenAI ``sk-...``, fal ``key_id:key_secret``, ``Key ...`` /
+``Bearer ...`` headers echoed in a message) or holds one of the current credentials from the environment.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from falstudio.endpoints import REDACTED
+__all__ = ["REDACTED", "is_secret_key", "redact", "scrub_text"]
 
-_SECRET_KEY = re.compile(r"api[_-]?key|secret|token(?!s)|passw|authori[sz]ation|credential|^key$|_key$", re.I)
+REDACTED = "***"
+
+_SECRET_KEY = re.compile(r"key|secret|token(?!s)|passw|authori[sz]ation|credential", re.I)
 _SECRET_VALUE = re.compile(
     r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}"  # OpenAI-style keys
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[0-9a-f]{16,}"  # fal key_id:key_secret
@@ -22,6 +28,7 @@ _ENV_SECRETS = ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "OPENAI_API_KEY")
 
 
 def is_secret_key(name: str) -> bool:
+    """Whether a field or header called ``name`` holds a secret."""
     return bool(_SECRET_KEY.search(name))
 
 
@@ -37,14 +44,21 @@ def scrub_text(text: str) -> str:
     return text
 
 
-def scrub(value: Any) -> Any:
-    """A copy of a JSON-like value with secret-named keys and secret-looking strings redacted."""
-    if isinstance(value, dict):
+def redact(value: Any) -> Any:
+    """A JSON-like copy of ``value`` with every secret replaced by ``***``.
+
+    A typed request (anything with a ``redacted()`` method, such as falstudio's request models) redacts its
+    own secret fields first; then secret-named keys and secret-looking strings are replaced at any depth.
+    """
+    redacted = getattr(value, "redacted", None)
+    if callable(redacted):
+        value = redacted()
+    if isinstance(value, Mapping):
         return {
-            str(k): (REDACTED if is_secret_key(str(k)) and v not in (None, "") else scrub(v)) for k, v in value.items()
+            str(k): (REDACTED if is_secret_key(str(k)) and v not in (None, "") else redact(v)) for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):
-        return [scrub(v) for v in value]
+        return [redact(v) for v in value]
     if isinstance(value, str):
         return scrub_text(value)
     return value

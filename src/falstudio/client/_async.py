@@ -1,4 +1,7 @@
-"""AsyncClient: fal's queue, sync-run and storage protocol over one ``httpx.AsyncClient``. The one implementation."""
+"""AsyncClient: fal's queue, sync-run, streaming and storage protocol over one ``httpx.AsyncClient``.
+
+The one implementation: the blocking :class:`~falstudio.client.Client` runs these coroutines on its loop thread.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +10,37 @@ import mimetypes
 import os
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from falstudio import __version__
 from falstudio.endpoints import CostEstimate, EndpointSpec, RequestModel, find
 
 from .._internal import images as _images
 from . import errors
-from ._credentials import KeyAuth, Mode, resolve
+from ._batch import AsyncBatch, BatchCallback
+from ._credentials import Mode, resolve
 from ._handles import AsyncRequestHandle
 from ._protocol import Urls, json_body, json_object
 from ._recording import record_finished, record_submitted, resolve_recorder
-from ._retry import RetryPolicy, send_with_retry
+from ._retry import RetryPolicy
 from ._status import Status
 from ._storage import Storage
+from ._streaming import EventStream
+from ._tracking import AsyncTrackedRequest, StatusHook
+from ._wire import Wire
 from .files import prepare_arguments
-from .recorder import Recorder
-from .results import Result, plain_download
+from .recorder import WRITER, Recorder
+from .results import Result
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
     from ._loop import LoopThread
 
-Callback = Callable[..., Any]
+Arguments = Mapping[str, Any] | RequestModel
 _PRIORITIES = ("normal", "low")
 _warned_endpoints: set[str] = set()
 
@@ -60,103 +66,46 @@ class AsyncClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._target = resolve(key, base_url)
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
+        self._wire = Wire(resolve(key, base_url), timeout=timeout, retry=retry or RetryPolicy(), transport=transport)
         self._recorder = resolve_recorder(history)
-        self._transport = transport
-        self._http_client: httpx.AsyncClient | None = None
-        self._http_owner: tuple[int, asyncio.AbstractEventLoop | None] | None = None
-        self._storage = Storage(self)
-        self._closed = False
-        self._runner: LoopThread | None = None  # set when a sync Client drives this client on its loop
+        self._storage = Storage(self._wire)
 
     @property
     def mode(self) -> Mode:
         """``"local"`` for a loopback server (the embedded one included), ``"fal"`` otherwise."""
-        return self._target.mode
+        return self._wire.target.mode
 
     @property
     def base_url(self) -> str:
-        return self._target.base_url
+        return self._wire.target.base_url
+
+    @property
+    def timeout(self) -> float:
+        return self._wire.timeout
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._wire.retry
+
+    @property
+    def recorder(self) -> Recorder | None:
+        """Where this client records its requests (falstudio's history by default), or None."""
+        return self._recorder
 
     def __repr__(self) -> str:
-        key = "set" if self._target.key else "none"
+        key = "set" if self._wire.target.key else "none"
         return f"{type(self).__name__}(mode={self.mode!r}, base_url={self.base_url!r}, key={key})"
 
-    # -- HTTP plumbing -------------------------------------------------------------------------------
-
-    def _new_http(self) -> httpx.AsyncClient:
-        key = self._target.key
-        return httpx.AsyncClient(
-            auth=KeyAuth(key, self._target.hosts) if key else None,
-            timeout=httpx.Timeout(self.timeout),
-            headers={"User-Agent": f"falstudio/{__version__}"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-            follow_redirects=True,
-            transport=self._transport,
-        )
-
-    def _prepare_http(self) -> None:
-        """Build the httpx client now, unbound to any loop (its first use binds it)."""
-        if self._http_client is None:
-            self._http_client = self._new_http()
-
-    def _http(self) -> httpx.AsyncClient:
-        """The httpx client for the running loop (a new one after a loop change or a fork)."""
-        if self._closed:
-            raise RuntimeError(
-                "this falstudio client is closed (close() was called or its with-block ended); create a new one"
-            )
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        owner = self._http_owner
-        if self._http_client is None or (owner is not None and loop is not None and owner != (os.getpid(), loop)):
-            self._http_client = self._new_http()  # pooled connections are bound to their loop
-            self._http_owner = None
-        if loop is not None and self._http_owner is None:
-            self._http_owner = (os.getpid(), loop)
-        return self._http_client
-
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        *,
-        endpoint: str | None,
-        request_id: str | None = None,
-        idempotent: bool = True,
-        endpoint_note: str | None = None,
-        error_type: str | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        """One call with retries; non-2xx replies become typed errors, transport failures NetworkError."""
-        http = self._http()
-        try:
-            response = await send_with_retry(
-                lambda: http.request(method, url, **kwargs), self.retry, idempotent=idempotent
-            )
-        except httpx.TransportError as exc:
-            raise errors.network_error(
-                exc, url, timeout=self.timeout, endpoint=endpoint, request_id=request_id
-            ) from exc
-        if response.is_error:
-            raise errors.from_response(
-                response,
-                endpoint=endpoint,
-                request_id=request_id,
-                endpoint_note=endpoint_note,
-                error_type=error_type,
-            )
-        return response
+    def bind_loop_thread(self, runner: LoopThread) -> None:
+        """Used by the blocking Client that drives this one: blocking downloads go through its loop thread."""
+        self._wire.runner = runner
+        self._wire.prepare()  # build the httpx client (slow: TLS context) now, rather than on the loop
 
     async def aclose(self) -> None:
-        self._closed = True
-        client, self._http_client = self._http_client, None
-        if client is not None:
-            await client.aclose()
+        """Close the connections, after the run history has taken everything this client finished."""
+        if self._recorder is not None and not self._wire.closed:
+            await asyncio.wrap_future(WRITER.submit(lambda: None))  # the writer runs in order: all before are done
+        await self._wire.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -169,18 +118,21 @@ class AsyncClient:
     async def submit(
         self,
         endpoint: str,
-        arguments: Mapping[str, Any] | RequestModel,
+        arguments: Arguments,
         *,
         webhook_url: str | None = None,
         priority: str | None = None,
         start_timeout: float | None = None,
     ) -> AsyncRequestHandle:
-        """Queue a request; returns at once with a handle (``request_id``, ``status()``, ``get()``...)."""
+        """Queue a request; returns at once with a handle (``request_id``, ``status()``, ``get()``...).
+
+        The request is in the run history (durably) by the time this returns.
+        """
         spec, request = await self._prepare(endpoint, arguments)
         headers = _queue_headers(priority, start_timeout)
         params = {"fal_webhook": webhook_url} if webhook_url else None
-        urls = Urls(self._target.hosts, endpoint)
-        response = await self._send(
+        urls = Urls(self._wire.target.hosts, endpoint)
+        response = await self._wire.send(
             "POST",
             urls.submit,
             endpoint=endpoint,
@@ -194,20 +146,29 @@ class AsyncClient:
         request_id = body.get("request_id")
         if not isinstance(request_id, str):
             raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
+        cost = _estimate(spec, request)
         handle = AsyncRequestHandle(
-            self, endpoint, request_id, request=request, spec=spec, cost=_estimate(spec, request), reply=body
+            self, self._wire, endpoint, request_id, request=request, spec=spec, cost=cost, reply=body
         )
-        await record_submitted(self._recorder, handle)
+        await record_submitted(
+            self._recorder,
+            endpoint=endpoint,
+            request_id=request_id,
+            request=request,
+            base_url=self.base_url,
+            mode=self.mode,
+            cost=cost,
+        )
         return handle
 
     async def subscribe(
         self,
         endpoint: str,
-        arguments: Mapping[str, Any] | RequestModel,
+        arguments: Arguments,
         *,
         with_logs: bool = False,
-        on_enqueue: Callback | None = None,
-        on_queue_update: Callback | None = None,
+        on_enqueue: Callable[[str], object] | None = None,
+        on_queue_update: StatusHook | None = None,
         client_timeout: float | None = None,
         webhook_url: str | None = None,
         priority: str | None = None,
@@ -222,33 +183,96 @@ class AsyncClient:
         """
         if client_timeout is not None and client_timeout <= 0:
             raise ValueError(f"client_timeout must be > 0 seconds, got {client_timeout}")
-        box: list[AsyncRequestHandle] = []
-
-        async def flow() -> Result:
-            handle = await self.submit(
-                endpoint, arguments, webhook_url=webhook_url, priority=priority, start_timeout=start_timeout
-            )
-            box.append(handle)
-            if on_enqueue is not None:
-                await _call(on_enqueue, handle.request_id)
-            return await handle.wait(with_logs=with_logs, on_update=on_queue_update, cancel_on_abort=True)
-
-        if client_timeout is None:
-            return await flow()
+        tracked = self.track(
+            endpoint,
+            arguments,
+            stream=False,
+            with_logs=with_logs,
+            on_status=on_queue_update,
+            on_queued=on_enqueue,
+            webhook_url=webhook_url,
+            priority=priority,
+            start_timeout=start_timeout,
+        )
         try:
-            return await asyncio.wait_for(flow(), client_timeout)
+            return await asyncio.wait_for(tracked.result(cancel_on_abort=True), client_timeout)
         except asyncio.TimeoutError:
-            what = "the request was cancelled" if box else "nothing was queued"
+            request_id = tracked.state.request_id
+            what = "the request was cancelled" if request_id else "nothing was queued"
             raise errors.FalTimeoutError(
-                f"no result within client_timeout={client_timeout} s; {what}",
-                endpoint=endpoint,
-                request_id=box[0].request_id if box else None,
+                f"no result within client_timeout={client_timeout} s; {what}", endpoint=endpoint, request_id=request_id
             ) from None
+
+    def track(
+        self,
+        endpoint: str,
+        arguments: Arguments,
+        *,
+        stream: bool | None = None,
+        with_logs: bool = True,
+        on_status: StatusHook | None = None,
+        on_queued: Callable[[str], object] | None = None,
+        gate: asyncio.Event | None = None,
+        webhook_url: str | None = None,
+        priority: str | None = None,
+        start_timeout: float | None = None,
+    ) -> AsyncTrackedRequest:
+        """Start a request and follow it: returns at once; ``async for state in tracked.watch()``.
+
+        ``stream``: run through the endpoint's stream and report partial images (``None``: when the registry
+        says the endpoint streams). A streamed run is a sync request on fal: cancelling closes the connection,
+        and it cannot be fetched again by request id (no resume after a restart). Needs a running loop.
+        """
+        Urls(self._wire.target.hosts, endpoint)  # a malformed endpoint id fails here, at once
+        _queue_headers(priority, start_timeout)  # and so do bad options
+        spec = find(endpoint)
+        streaming = (spec is not None and spec.streaming) if stream is None else stream
+        options = {"webhook_url": webhook_url, "priority": priority, "start_timeout": start_timeout}
+        tracked = AsyncTrackedRequest(
+            self,
+            endpoint,
+            arguments=arguments,
+            stream=streaming and webhook_url is None,
+            with_logs=with_logs,
+            queue_options={k: v for k, v in options.items() if v is not None},
+            on_status=on_status,
+            on_queued=on_queued,
+            recorder=self._recorder,
+            gate=gate,
+        )
+        tracked.start()
+        return tracked
+
+    def track_many(
+        self,
+        items: Sequence[tuple[str, Arguments]],
+        *,
+        concurrency: int = 4,
+        stream: bool | None = None,
+        with_logs: bool = True,
+        on_change: BatchCallback | None = None,
+        max_hz: float | None = None,
+    ) -> AsyncBatch:
+        """Start ``(endpoint, arguments)`` requests, at most ``concurrency`` at once; each ends on its own.
+
+        ``on_change(index, state)`` sees each request's states (throttled to ``max_hz``); a request not yet
+        started has no state. Needs a running loop.
+        """
+        batch = AsyncBatch(
+            self,
+            items,
+            concurrency=concurrency,
+            stream=stream,
+            with_logs=with_logs,
+            on_change=on_change,
+            max_hz=max_hz,
+        )
+        batch.start()
+        return batch
 
     def get_handle(self, endpoint: str, request_id: str) -> AsyncRequestHandle:
         """A handle for a request submitted earlier (maybe by another process)."""
-        spec = find(endpoint)
-        return AsyncRequestHandle(self, endpoint, request_id, spec=spec)
+        return AsyncRequestHandle(self, self._wire, endpoint, request_id, spec=find(endpoint))
 
     async def status(self, endpoint: str, request_id: str, *, with_logs: bool = False) -> Status:
         return await self.get_handle(endpoint, request_id).status(with_logs=with_logs)
@@ -261,33 +285,48 @@ class AsyncClient:
         """Ask the server to cancel; False when the request had already finished."""
         return await self.get_handle(endpoint, request_id).cancel()
 
-    # -- sync run ------------------------------------------------------------------------------------
+    # -- sync run and stream --------------------------------------------------------------------------
 
-    async def run(self, endpoint: str, arguments: Mapping[str, Any] | RequestModel) -> Result:
+    async def run(self, endpoint: str, arguments: Arguments) -> Result:
         """Call the endpoint synchronously (no queue): one request, held open until the output is ready."""
         spec, request = await self._prepare(endpoint, arguments)
         started = time.monotonic()
-        response = await self._send(
+        response = await self._wire.send(
             "POST",
-            Urls(self._target.hosts, endpoint).run,
+            Urls(self._wire.target.hosts, endpoint).run,
             endpoint=endpoint,
             idempotent=False,
             json=_payload(request),
             endpoint_note=spec.note if spec else None,
         )
         request_id = response.headers.get("x-fal-request-id", "")
-        handle = AsyncRequestHandle(
-            self, endpoint, request_id, request=request, spec=spec, cost=_estimate(spec, request)
+        cost = _estimate(spec, request)
+        handle = AsyncRequestHandle(self, self._wire, endpoint, request_id, request=request, spec=spec, cost=cost)
+        recorder = self._recorder if request_id else None
+        await record_submitted(
+            recorder,
+            endpoint=endpoint,
+            request_id=request_id,
+            request=request,
+            base_url=self.base_url,
+            mode=self.mode,
+            cost=cost,
+            via="run",
         )
-        if request_id:
-            await record_submitted(self._recorder, handle)
         # No queue; the server reports no metrics on this route, so the run time is the call's wall time.
         result = handle.build_result(
             json_body(response, endpoint), queue_seconds=None, inference_seconds=time.monotonic() - started
         )
-        if request_id:
-            await record_finished(self._recorder, handle, "completed", result=result)
+        record_finished(recorder, endpoint, request_id, "completed", result=result)
         return result
+
+    def stream(self, endpoint: str, arguments: Arguments) -> EventStream:
+        """The events of a streaming endpoint (``POST {run host}/{endpoint}/stream``), each as its JSON.
+
+        ``async for event in client.stream(...)``; nothing is recorded in the history (``track(...,
+        stream=True)`` is the recorded, typed way). Not retried once the request is sent.
+        """
+        return EventStream(self._wire, endpoint, lambda: self._prepare(endpoint, arguments), _payload)
 
     # -- storage -------------------------------------------------------------------------------------
 
@@ -305,26 +344,17 @@ class AsyncClient:
         fmt = format.lower().replace("jpg", "jpeg")
         return await self.upload(_images.image_bytes(image, fmt), f"image/{fmt}", f"image.{fmt}")
 
-    # -- images and history (used by handles and results) --------------------------------------------
-
     async def adownload(self, url: str) -> bytes:
-        if _images.is_data_uri(url):
-            return _images.decode_data_uri(url)[0]
-        return (await self._send("GET", url, endpoint=None)).content
+        return await self._wire.adownload(url)
 
     def download(self, url: str) -> bytes:
-        """Blocking download: on the sync client's loop when there is one, else a short-lived connection
-        (which, on the loop thread itself, e.g. in an ``on_update`` callback, blocks that loop meanwhile)."""
-        runner = self._runner
-        if runner is not None and not runner.in_loop_thread() and not self._closed:
-            return runner.run(self.adownload(url))
-        key = self._target.key
-        return plain_download(url, auth=KeyAuth(key, self._target.hosts) if key else None, timeout=self.timeout)
+        """Blocking download (see :meth:`Wire.download`)."""
+        return self._wire.download(url)
 
     async def _prepare(
-        self, endpoint: str, arguments: Mapping[str, Any] | RequestModel
+        self, endpoint: str, arguments: Arguments
     ) -> tuple[EndpointSpec | None, RequestModel | dict[str, Any]]:
-        Urls(self._target.hosts, endpoint)  # a malformed id fails here, before any upload
+        Urls(self._wire.target.hosts, endpoint)  # a malformed id fails here, before any upload
         spec = find(endpoint)
         if spec is not None and spec.status != "active" and self.mode == "fal" and endpoint not in _warned_endpoints:
             _warned_endpoints.add(endpoint)
@@ -356,9 +386,3 @@ def _queue_headers(priority: str | None, start_timeout: float | None) -> dict[st
             raise ValueError(f"start_timeout must be > 0 seconds, got {start_timeout}")
         headers["X-Fal-Request-Timeout"] = str(float(start_timeout))
     return headers
-
-
-async def _call(callback: Callback, *args: Any) -> None:
-    outcome = callback(*args)
-    if isinstance(outcome, Awaitable):
-        await outcome

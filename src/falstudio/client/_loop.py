@@ -17,10 +17,11 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 P = ParamSpec("P")
 A = TypeVar("A")
 
@@ -114,6 +115,30 @@ class LoopThread:
                 finished.wait(_CANCEL_GRACE)  # let its clean-up (closing sockets, a remote cancel) run
             raise
 
+    def call_soon(self, callback: Callable[..., object], *args: Any) -> None:
+        """Run ``callback(*args)`` on the loop: now when already on its thread, else as soon as it is free."""
+        if self.in_loop_thread():
+            callback(*args)
+        else:
+            self.loop().call_soon_threadsafe(callback, *args)
+
+    def iterate(self, events: _AsyncEvents[T]) -> Iterator[T]:
+        """A blocking iterator over an async one whose steps run on this loop (closed on the loop too)."""
+
+        async def step() -> T:
+            return await events.__anext__()
+
+        try:
+            while True:
+                try:
+                    item = self.run(step())
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            if not self.in_loop_thread():
+                self.run(_aclose(events))
+
     def close_at_exit(self, closeable: _Closeable) -> None:
         """Have ``closeable.aclose()`` run on this loop at interpreter exit (if still alive then)."""
         self._closeables.add(closeable)
@@ -134,6 +159,14 @@ class LoopThread:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(2)
         loop.close()
+
+
+class _AsyncEvents(Protocol[T_co]):
+    """An async iterator that can be closed (an async generator, an event stream)."""
+
+    def __anext__(self) -> Awaitable[T_co]: ...
+
+    def aclose(self) -> Awaitable[object]: ...
 
 
 class _Closeable(Protocol):
@@ -157,6 +190,10 @@ def blocking(
         return self._runner.run(method(self._async, *args, **kwargs))
 
     return call
+
+
+async def _aclose(events: _AsyncEvents[Any]) -> None:
+    await events.aclose()
 
 
 def _copy_outcome(task: asyncio.Task[T], future: concurrent.futures.Future[T]) -> None:

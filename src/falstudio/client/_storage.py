@@ -10,7 +10,7 @@ from . import errors
 from ._protocol import json_object
 
 if TYPE_CHECKING:
-    from ._async import AsyncClient
+    from ._wire import Wire
 
 MAX_UPLOAD = 100 * 1024 * 1024  # fal's single-request limit; falstudio does not do multipart uploads
 _TOKEN_MARGIN = 60.0  # renew a CDN token this many seconds before it expires
@@ -19,8 +19,8 @@ _TOKEN_MARGIN = 60.0  # renew a CDN token this many seconds before it expires
 class Storage:
     """Uploads for one client; caches its CDN token."""
 
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
+    def __init__(self, wire: Wire) -> None:
+        self._wire = wire
         self._token: tuple[str, str, float] | None = None  # (authorization, upload base url, expires at)
 
     async def upload(self, data: bytes, content_type: str, file_name: str | None = None) -> str:
@@ -33,16 +33,14 @@ class Storage:
         headers = {"Content-Type": content_type, "Authorization": authorization}
         if file_name:
             headers["X-Fal-File-Name"] = file_name
-        response = await self._client._send(
-            "POST", f"{base}/files/upload", endpoint=None, content=data, headers=headers
-        )
+        response = await self._wire.send("POST", f"{base}/files/upload", endpoint=None, content=data, headers=headers)
         return str(json_object(response, None)["access_url"])
 
     async def _cdn_token(self) -> tuple[str, str]:
         token = self._token
         if token is None or token[2] < time.time() + _TOKEN_MARGIN:
-            hosts = self._client._target.hosts
-            response = await self._client._send(
+            hosts = self._wire.target.hosts
+            response = await self._wire.send(
                 "POST",
                 f"{hosts.rest}/storage/auth/token",
                 endpoint=None,
@@ -56,15 +54,15 @@ class Storage:
         return token[0], token[1]
 
     async def _initiate_and_put(self, data: bytes, content_type: str, file_name: str | None) -> str:
-        response = await self._client._send(
+        response = await self._wire.send(
             "POST",
-            f"{self._client._target.hosts.rest}/storage/upload/initiate",
+            f"{self._wire.target.hosts.rest}/storage/upload/initiate",
             endpoint=None,
             params={"storage_type": "fal-cdn-v3"},
             json={"content_type": content_type, "file_name": file_name or "upload.bin"},
         )
         body = json_object(response, None)
-        await self._client._send(
+        await self._wire.send(
             "PUT", str(body["upload_url"]), endpoint=None, content=data, headers={"Content-Type": content_type}
         )
         return str(body["file_url"])

@@ -7,6 +7,7 @@ import builtins
 import html
 import mimetypes
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -16,8 +17,8 @@ from pydantic import Field, PrivateAttr, ValidationError
 from falstudio.endpoints import CostEstimate, ImageFile, ImageOutput
 
 from .._internal import images as _images
+from .._internal.redact import redact
 from . import errors
-from ._recording import redact
 from ._status import LogEntry
 
 if TYPE_CHECKING:
@@ -36,26 +37,37 @@ class Downloader(Protocol):
 
 
 class Image(ImageFile):
-    """One output image. Its bytes are fetched once, on first use, and kept."""
+    """One output image. Its bytes are fetched once, on first use, and kept; so is its thumbnail, which the
+    gallery, Compare and the run history share (the full image is decoded once)."""
 
     _data: builtins.bytes | None = PrivateAttr(default=None)
     _downloader: Downloader | None = PrivateAttr(default=None)
+    _thumbnail: tuple[builtins.bytes, str] | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if isinstance(context, dict):
+            self._downloader = context.get("downloader")
 
     def bytes(self) -> builtins.bytes:
         """The image file's bytes (a data URI is decoded locally; a URL is downloaded once)."""
         if self._data is None:
-            if _images.is_data_uri(self.url):
-                self._data = _images.decode_data_uri(self.url)[0]
-            elif self._downloader is not None:
-                self._data = self._downloader.download(self.url)
-            else:
-                self._data = plain_download(self.url)
+            with self._lock:  # two threads asking at once (a widget, the history) share one download
+                if self._data is None:
+                    if _images.is_data_uri(self.url):
+                        self._data = _images.decode_data_uri(self.url)[0]
+                    elif self._downloader is not None:
+                        self._data = self._downloader.download(self.url)
+                    else:
+                        self._data = plain_download(self.url)
         return self._data
 
     async def abytes(self) -> builtins.bytes:
         """:meth:`bytes` for async code: downloads without blocking the running loop."""
         if self._data is None and not _images.is_data_uri(self.url) and self._downloader is not None:
-            self._data = await self._downloader.adownload(self.url)
+            data = await self._downloader.adownload(self.url)
+            with self._lock:
+                self._data = self._data or data
         return self.bytes()
 
     @property
@@ -81,8 +93,21 @@ class Image(ImageFile):
         return target
 
     def thumbnail(self, max_px: int = _images.THUMBNAIL_PX) -> tuple[builtins.bytes, str]:
-        """A small preview ``(bytes, content_type)`` for galleries and notebooks."""
-        return _images.thumbnail(self.bytes(), max_px)
+        """A small preview ``(bytes, content_type)``: JPEG, or WebP when the image has transparency.
+
+        The :data:`~falstudio._internal.images.THUMBNAIL_PX` one is made once and kept; smaller ones are made
+        from it (without decoding the full image again).
+        """
+        shared = self._thumbnail
+        if shared is None:
+            data = self.bytes()
+            with self._lock:
+                if self._thumbnail is None:
+                    self._thumbnail = _images.thumbnail(data)
+                shared = self._thumbnail
+        if max_px >= _images.THUMBNAIL_PX:
+            return shared
+        return _images.thumbnail(shared[0], max_px)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         try:
@@ -145,13 +170,25 @@ class Result(ImageOutput):
         logs: Sequence[LogEntry] = (),
     ) -> Result:
         """Validate ``output`` (raises pydantic's ValidationError when it is not the expected shape)."""
-        result = cls.model_validate(output if isinstance(output, dict) else {})
-        result._endpoint, result._request_id, result._request, result._data = endpoint, request_id, request, output
-        result._queue_seconds, result._inference_seconds = queue_seconds, inference_seconds
-        result._cost, result._logs = cost, tuple(logs)
-        for image in result.images:
-            image._downloader = downloader
-        return result
+        story = {
+            "endpoint": endpoint,
+            "request_id": request_id,
+            "request": request,
+            "data": output,
+            "downloader": downloader,
+            "queue_seconds": queue_seconds,
+            "inference_seconds": inference_seconds,
+            "cost": cost,
+            "logs": tuple(logs),
+        }
+        return cls.model_validate(output if isinstance(output, dict) else {}, context=story)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if isinstance(context, dict) and "endpoint" in context:
+            self._endpoint, self._request_id = context["endpoint"], context["request_id"]
+            self._request, self._data = context["request"], context["data"]
+            self._queue_seconds, self._inference_seconds = context["queue_seconds"], context["inference_seconds"]
+            self._cost, self._logs = context["cost"], context["logs"]
 
     @property
     def endpoint(self) -> str:

@@ -1,6 +1,7 @@
 """What an endpoint is: request/response models, prices and the registry. No I/O here."""
 
 from ._base import REDACTED, ImageFile, ImageOutput, RequestModel, Usage
+from .defaults import DEFAULT_ENDPOINT, DEFAULT_PROMPT, DEMO_PROMPT
 from .gpt_image import (
     GptImage1EditByokRequest,
     GptImage1EditRequest,
@@ -15,6 +16,9 @@ from .pricing import CostEstimate, PriceTable, total
 from .registry import REGISTRY, EndpointSpec, UnknownEndpointError, find, get
 
 __all__ = [
+    "DEFAULT_ENDPOINT",
+    "DEFAULT_PROMPT",
+    "DEMO_PROMPT",
     "REDACTED",
     "REGISTRY",
     "CostEstimate",

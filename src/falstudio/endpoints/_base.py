@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-REDACTED = "***"
+from .._internal.redact import REDACTED
 
 
 class RequestModel(BaseModel):

@@ -45,6 +45,7 @@ class EndpointSpec:
     status: Status
     docs_url: str
     note: str = ""
+    streaming: bool = False  # answers POST {run host}/{id}/stream with server-sent events (partial images)
 
     @property
     def is_byok(self) -> bool:
@@ -164,7 +165,13 @@ _SPECS = [
     ),
 ]
 
-REGISTRY: Mapping[str, EndpointSpec] = {spec.id: spec for spec in _SPECS}
+# Families fal lists as "Streaming supported" (fal's model pages, 2026-12): their endpoints stream.
+_STREAMING_FAMILIES = ("openai/gpt-image-2",)
+
+REGISTRY: Mapping[str, EndpointSpec] = {
+    spec.id: dataclasses.replace(spec, streaming=True) if spec.id.startswith(_STREAMING_FAMILIES) else spec
+    for spec in _SPECS
+}
 
 
 def get(endpoint_id: str) -> EndpointSpec:

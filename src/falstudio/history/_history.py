@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from ._record import STATES, RunRecord
 from ._store import HistoryStore
+
+if TYPE_CHECKING:
+    from falstudio.client import ClientLike
 
 
 class History(Sequence[RunRecord]):
@@ -55,7 +58,7 @@ class History(Sequence[RunRecord]):
                 return record
         raise KeyError(f"no run record with request id {request_id!r} in this history")
 
-    def resume(self, client: Any = None, *, timeout: float | None = None) -> list[RunRecord]:
+    def resume(self, client: ClientLike | None = None, *, timeout: float | None = None) -> list[RunRecord]:
         """Re-attach to every in-flight record and fetch its result; returns the updated records.
 
         See :meth:`RunRecord.resume` for how a client is found. Records that cannot be resumed right now
@@ -96,6 +99,9 @@ def history(
     many; ``path``: the history folder (default ``$FALSTUDIO_HISTORY_DIR``, else the per-user data dir).
     Unreadable record files are skipped with a :class:`HistoryWarning`.
     """
+    from falstudio.client.recorder import flush
+
+    flush()  # what this process finished so far is written by the recorder's thread: let it catch up
     store = HistoryStore(path)
     match = _matcher(endpoint, text, state)
     return History(_take((r for r in store if match(r)), limit), store)

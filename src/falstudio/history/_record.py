@@ -46,6 +46,7 @@ class RunRecord(BaseModel):
     base_url: str = ""
     mode: Literal["local", "fal"] | None = None
     sync_mode: bool = False
+    via: Literal["queue", "run", "stream"] = "queue"  # only queued requests can be fetched again by id
     submitted_at: float | None = None
     finished_at: float | None = None
     queue_seconds: float | None = None
@@ -76,8 +77,9 @@ class RunRecord(BaseModel):
 
     @property
     def recoverable(self) -> bool:
-        """Whether the server can hand the result out again by request id (never after ``sync_mode``)."""
-        return not self.sync_mode
+        """Whether the server can hand the result out again by request id (never after ``sync_mode``, nor for
+        a sync run or a streamed one)."""
+        return not self.sync_mode and self.via == "queue"
 
     @property
     def latency_seconds(self) -> float | None:

@@ -27,7 +27,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from falstudio._internal import images as _images
-from falstudio._internal.redact import scrub, scrub_text
+from falstudio._internal.images import THUMBNAIL_PX
+from falstudio._internal.redact import redact, scrub_text
 from falstudio.client.recorder import Finished, Submitted
 
 from ._files import atomic_write, extension, store_blob
@@ -94,6 +95,7 @@ class HistoryStore:
             base_url=event.base_url,
             mode=event.mode,
             sync_mode=event.sync_mode,
+            via=event.via,
             submitted_at=event.submitted_at,
             cost_estimate=event.cost_estimate,
             cost_amount=event.cost_amount,
@@ -104,7 +106,7 @@ class HistoryStore:
         base = self.find(event.endpoint, event.request_id)
         if base is None:  # submitted before history was on, or its record could not be written
             base = RunRecord(endpoint=event.endpoint, request_id=event.request_id, state="submitted")
-        images = self._store_images(event.output, event.images)
+        images = self._store_images(event.output, event.images, event.thumbnails)
         output = event.output or {}
         record = base.model_copy(
             update={
@@ -127,7 +129,7 @@ class HistoryStore:
 
     def save(self, record: RunRecord) -> RunRecord:
         """Write ``record`` atomically (scrubbing anything secret-looking on the way)."""
-        data = scrub(record.model_dump(mode="json", by_alias=True))
+        data = redact(record.model_dump(mode="json", by_alias=True))
         clean = RunRecord.model_validate(data).attached(self)
         key = (clean.endpoint, clean.request_id)
         with self._lock:
@@ -191,19 +193,30 @@ class HistoryStore:
         return None
 
     def thumbnail(self, image: StoredImage, max_px: int = 160) -> tuple[bytes, str] | None:
-        """A cached preview of a stored image: ``(bytes, content_type)``, or None if its file is gone."""
+        """A cached preview of a stored image: ``(bytes, content_type)``, or None if its file is gone.
+
+        Made from the shared preview saved with the image when there is one (no decoding of the full image).
+        """
         if not image.path or not image.sha256:
             return None
-        for content_type in ("image/jpeg", "image/webp"):
-            cached = self.thumbs_dir / f"{image.sha256}-{max_px}.{extension(content_type)}"
-            if cached.exists():
-                return cached.read_bytes(), content_type
+        for px in (max_px, THUMBNAIL_PX):
+            for content_type in ("image/jpeg", "image/webp"):
+                cached = self.thumbs_dir / f"{image.sha256}-{px}.{extension(content_type)}"
+                if cached.exists():
+                    data = cached.read_bytes()
+                    if px == max_px:
+                        return data, content_type
+                    if px > max_px:
+                        return self._save_thumbnail(image.sha256, max_px, _images.thumbnail(data, max_px=max_px))
         source = self.root / image.path
         if not source.exists():
             return None
-        data, content_type = _images.thumbnail(source.read_bytes(), max_px=max_px)
+        return self._save_thumbnail(image.sha256, max_px, _images.thumbnail(source.read_bytes(), max_px=max_px))
+
+    def _save_thumbnail(self, digest: str, max_px: int, thumbnail: tuple[bytes, str]) -> tuple[bytes, str]:
+        data, content_type = thumbnail
         try:
-            atomic_write(self.thumbs_dir / f"{image.sha256}-{max_px}.{extension(content_type)}", data)
+            atomic_write(self.thumbs_dir / f"{digest}-{max_px}.{extension(content_type)}", data)
         except OSError:
             pass  # a read-only history still displays
         return data, content_type
@@ -227,9 +240,11 @@ class HistoryStore:
                 return f"{FILE_REF}images/{name}"
             return value
 
-        return externalize(scrub(request))
+        return externalize(redact(request))
 
-    def _store_images(self, output: dict[str, Any] | None, blobs: list[bytes]) -> list[StoredImage]:
+    def _store_images(
+        self, output: dict[str, Any] | None, blobs: list[bytes], thumbnails: list[tuple[bytes, str] | None]
+    ) -> list[StoredImage]:
         described = [i if isinstance(i, dict) else {} for i in ((output or {}).get("images") or [])]
         stored = []
         for index in range(max(len(described), len(blobs))):
@@ -255,6 +270,9 @@ class HistoryStore:
                 continue
             content_type = _images.sniff_mime(data, info.get("content_type") or "application/octet-stream")
             name, digest = store_blob(self.images_dir, data, content_type)
+            shared = thumbnails[index] if index < len(thumbnails) else None
+            if shared is not None:  # the preview the widgets already made: the history never decodes the image
+                self._save_thumbnail(digest, THUMBNAIL_PX, shared)
             width, height = info.get("width"), info.get("height")
             if not (isinstance(width, int) and isinstance(height, int)):
                 width, height = _pixel_size(data)

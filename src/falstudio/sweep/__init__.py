@@ -1,5 +1,6 @@
-"""Variations of one request (a sweep) and running them."""
+"""Variations of one request (a sweep) and running them. ``falstudio.sweep(...)`` is :func:`sweep`."""
 
+from .._internal.modules import make_callable
 from ._expand import ENDPOINT, Sweep, SweepError, Variation, describe, sweep
 from ._run import FINAL_STATES, Job, JobState, SweepRun
 
@@ -15,3 +16,5 @@ __all__ = [
     "describe",
     "sweep",
 ]
+
+make_callable(__name__, sweep)  # fs.sweep(base, quality=[...]) calls sweep(); the module stays a module

@@ -1,8 +1,11 @@
-"""Running a sweep: each variation's life as :class:`Job` snapshots, and :class:`SweepRun`, which runs them."""
+"""Running a sweep: each variation's life as :class:`Job` snapshots, and :class:`SweepRun`, which runs them.
+
+A run is one batch of tracked requests on the client's loop (``client.track_many``): no thread per variation,
+and no lifecycle of its own; a :class:`Job` is a variation together with its request's latest state.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -11,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._expand import ENDPOINT, Sweep, Variation
 
-if TYPE_CHECKING:  # imported where used: ``import falstudio`` loads the sweep module
-    import concurrent.futures
+if TYPE_CHECKING:
+    from falstudio.client import Batch, ClientLike, Image, State
 
 JobState = Literal["pending", "submitting", "queued", "running", "done", "failed", "cancelled"]
 FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -31,6 +34,29 @@ class Job:
     error_type: str | None = None
     started: float | None = None  # time.monotonic() at submit
     ended: float | None = None
+    partial: Image | None = None  # the newest partial image (streamed runs)
+    partials: int = 0
+
+    @classmethod
+    def of(cls, variation: Variation, state: State) -> Job:
+        """The job a tracked request's state describes."""
+        error = state.error
+        text = None
+        if error is not None:
+            text = error.message + (f" ({error.hint})" if error.hint and state.phase == "failed" else "")
+        return cls(
+            variation,
+            state.phase,
+            queue_position=state.queue_position,
+            request_id=state.request_id,
+            result=state.result,
+            error=text,
+            error_type=error.error_type if error is not None else None,
+            started=state.started,
+            ended=state.ended,
+            partial=state.partial,
+            partials=state.partials,
+        )
 
     @property
     def done(self) -> bool:
@@ -64,41 +90,40 @@ class Job:
         }
 
 
-FIRST_WAVE_WAIT = 2.0  # seconds a submitted variation waits for the rest of its wave before watching its status
-
-
 class SweepRun:
     """Runs a sweep's variations, at most ``concurrency`` at once, each failing or succeeding on its own.
 
-    ``on_change(job)`` is called (from a worker or the client's thread) with each new :class:`Job` snapshot;
-    snapshots from two threads can arrive out of order, so :attr:`jobs` is the word on the newest state.
+    ``on_change(job)`` is called on the client's loop thread with each new :class:`Job` snapshot (at most
+    ``max_hz`` times a second per variation when given; the final one always). ``stream`` as in
+    ``Client.track`` (None: stream where the endpoint supports it).
     """
 
     def __init__(
         self,
         variations: Sweep,
-        client: Any = None,
+        client: ClientLike | None = None,
         *,
         concurrency: int = 4,
         on_change: Callable[[Job], None] | None = None,
+        stream: bool | None = None,
+        max_hz: float | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self.sweep = variations
         self.concurrency = concurrency
+        self.stream = stream
         self._client = client
         self._on_change = on_change
+        self._max_hz = max_hz
         self._jobs = [Job(v) for v in variations]
-        self._handles: dict[int, Any] = {}
         self._lock = threading.Lock()
-        self._cancelled = threading.Event()
-        self._futures: list[concurrent.futures.Future[None]] = []
-        # The first wave (as many variations as run at once) is submitted before any of them starts watching
-        # its status: every submit then reaches the server sooner, and the server's clock starts at the submit.
-        self._first_wave = min(concurrency, len(self._jobs))
-        self._unsubmitted = threading.Condition()
-        self._all_started = threading.Event()
-        self._waiting_submits = self._first_wave
+        self._batch: Batch | None = None
+        self._cancelled = False
+
+    @property
+    def client(self) -> ClientLike | None:
+        return self._client
 
     @property
     def jobs(self) -> tuple[Job, ...]:
@@ -107,100 +132,40 @@ class SweepRun:
 
     @property
     def done(self) -> bool:
-        return bool(self._futures) and all(f.done() for f in self._futures)
+        return self._batch is not None and self._batch.done
 
     def start(self) -> None:
-        import concurrent.futures
-
-        if self._futures:
+        if self._batch is not None:
             raise RuntimeError("this run has already been started")
         if self._client is None:
-            from ..client import Client
+            from falstudio.client import Client
 
             self._client = Client()
-        pool = concurrent.futures.ThreadPoolExecutor(min(self.concurrency, len(self._jobs)), "falstudio-sweep")
-        try:
-            self._futures = [pool.submit(self._run, i) for i in range(len(self._jobs))]
-        finally:
-            pool.shutdown(wait=False)  # the workers end once every variation has
-            self._all_started.set()
+        items = [(v.endpoint, v.request) for v in self.sweep]
+        self._batch = self._client.track_many(
+            items, concurrency=self.concurrency, stream=self.stream, on_change=self._changed, max_hz=self._max_hz
+        )
+        if self._cancelled:
+            self._batch.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every variation has ended (True) or ``timeout`` seconds passed (False)."""
-        import concurrent.futures
-
-        return not concurrent.futures.wait(self._futures, timeout).not_done
+        if self._batch is None:
+            raise RuntimeError("this run has not been started: call start() first")
+        return self._batch.wait(timeout)
 
     def cancel(self) -> None:
-        """Cancel what has not ended: waiting variations never start, running ones are cancelled on the server."""
-        self._cancelled.set()
-        with self._lock:
-            handles = list(self._handles.values())
-        for handle in handles:
-            try:
-                handle.cancel()
-            except Exception:  # it may have finished meanwhile: its own outcome stands
-                pass
+        """Cancel what has not ended: waiting variations never start, running ones are cancelled."""
+        self._cancelled = True
+        if self._batch is not None:
+            self._batch.cancel()
 
     def records(self) -> list[dict[str, Any]]:
         return [job.record() for job in self.jobs]
 
-    def _update(self, index: int, *, only_from: tuple[str, ...] = (), **changes: Any) -> None:
-        with self._lock:  # ``only_from`` is checked under the lock: a status arriving after the result cannot undo it
-            if only_from and self._jobs[index].state not in only_from:
-                return
-            job = self._jobs[index] = dataclasses.replace(self._jobs[index], **changes)
+    def _changed(self, index: int, state: State) -> None:
+        job = Job.of(self.sweep[index], state)
+        with self._lock:
+            self._jobs[index] = job
         if self._on_change is not None:
             self._on_change(job)
-
-    def _run(self, index: int) -> None:
-        from ..client.errors import FalError, RequestCancelledError
-
-        # Starting a thread waits for it to take the GIL: were the first workers already busy submitting, the
-        # last would start (and submit) tens of milliseconds after the first.
-        self._all_started.wait()
-        variation = self._jobs[index].variation
-        if self._cancelled.is_set():
-            self._submitted(index)
-            self._update(index, state="cancelled", ended=time.monotonic())
-            return
-        self._update(index, state="submitting", started=time.monotonic())
-        try:
-            try:
-                handle = self._client.submit(variation.endpoint, variation.request)
-            finally:
-                self._submitted(index)
-            with self._lock:
-                self._handles[index] = handle
-            self._update(index, state="queued", request_id=handle.request_id)
-            if self._cancelled.is_set():
-                handle.cancel()
-            if index < self._first_wave:
-                with self._unsubmitted:
-                    self._unsubmitted.wait_for(lambda: self._waiting_submits == 0, timeout=FIRST_WAVE_WAIT)
-            result = handle.future(with_logs=False, on_update=lambda status: self._on_status(index, status)).result()
-        except RequestCancelledError as exc:
-            self._update(index, state="cancelled", error=exc.message, error_type=exc.error_type, ended=time.monotonic())
-        except FalError as exc:
-            text = exc.message + (f" ({exc.hint})" if exc.hint else "")
-            self._update(index, state="failed", error=text, error_type=exc.error_type, ended=time.monotonic())
-        except Exception as exc:  # one variation's failure must not stop the others
-            self._update(index, state="failed", error=f"{type(exc).__name__}: {exc}", ended=time.monotonic())
-        else:
-            self._update(index, state="done", result=result, queue_position=None, ended=time.monotonic())
-        finally:
-            with self._lock:
-                self._handles.pop(index, None)
-
-    def _submitted(self, index: int) -> None:
-        if index < self._first_wave:
-            with self._unsubmitted:
-                self._waiting_submits -= 1
-                self._unsubmitted.notify_all()
-
-    def _on_status(self, index: int, status: Any) -> None:
-        from ..client import InProgress, Queued
-
-        if isinstance(status, Queued | InProgress):
-            state, position = ("queued", status.position) if isinstance(status, Queued) else ("running", None)
-            self._update(index, only_from=("submitting", "queued"), state=state, queue_position=position)

@@ -2,7 +2,9 @@
 
 With no FAL_KEY the client starts falstudio's embedded offline server, so the Studio works out of the
 box; a badge says which backend answers. Jobs run in the background (see :mod:`.job`): the kernel stays
-free, and several jobs can run at once.
+free, and several jobs can run at once. For endpoints that stream (GPT Image 2), "Live previews" runs the
+request through the stream: the picture forms in the job panel and the gallery, then the final image
+replaces it (a streamed run cannot be resumed after a restart; untick it to use the queue).
 """
 
 from __future__ import annotations
@@ -10,20 +12,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from .._internal.theme import COLOR, FONT_SMALL, StaticFallback, card, esc, message, style
-from ..endpoints import REDACTED, REGISTRY, EndpointSpec, get
-from ._html import grid_html, tile_html
+from .._internal.theme import COLOR, FONT_SMALL, esc, message, style
+from ..endpoints import DEFAULT_ENDPOINT, DEFAULT_PROMPT, REDACTED, REGISTRY, EndpointSpec, get
+from ._html import StaticFallback, card, close_tree, grid_html, tile_html
 from .form import RequestForm
-from .form._image_list import close_tree
 from .gallery import Gallery, alt_text
 from .job import JobView
 
-DEFAULT_ENDPOINT = "fal-ai/gpt-image-1-mini"
-DEFAULT_PROMPT = "a lighthouse on a cliff at sunset"
+if TYPE_CHECKING:
+    from ..client import ClientLike
+
 JOBS_SHOWN = 4
 HISTORY_SHOWN = 6
 _HISTORY_PX = 112
@@ -64,12 +66,13 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def __init__(
         self,
-        client: Any = None,
+        client: ClientLike | None = None,
         endpoint: str = DEFAULT_ENDPOINT,
         *,
         prompt: str = DEFAULT_PROMPT,
         columns: int = 3,
         history: bool = True,
+        stream: bool | None = None,
     ) -> None:
         spec = get(endpoint)
         self._owns_client = client is None
@@ -77,8 +80,9 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             from ..client import Client
 
             client = Client()
-        self.client = client
+        self.client: ClientLike = client
         self.mode: str = getattr(client, "mode", "fal")
+        self._stream = stream
         self.jobs: list[JobView] = []
         self._lock = threading.RLock()
         self._history_enabled = history
@@ -96,6 +100,14 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             layout=ipywidgets.Layout(width="auto", min_width="28em"),
         )
         self.status_chip = ipywidgets.HTML()
+        self.live_previews = ipywidgets.Checkbox(
+            value=stream is not False,
+            description="Live previews",
+            indent=False,
+            tooltip="Stream the request and show the picture as it forms (a streamed run cannot be resumed "
+            "after a kernel restart; untick to use the queue)",
+            layout=ipywidgets.Layout(width="auto", margin="0 0 0 12px"),
+        )
         self._form_box = ipywidgets.VBox()
         self._jobs_box = ipywidgets.VBox()
         self._history_box = ipywidgets.HBox(layout=ipywidgets.Layout(flex_flow="row wrap", grid_gap="8px"))
@@ -106,7 +118,9 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self.picker.observe(self._on_endpoint, "value")
         sections = [
             ipywidgets.HBox([title, self.badge], layout=ipywidgets.Layout(align_items="center", grid_gap="12px")),
-            ipywidgets.HBox([self.picker, self.status_chip], layout=ipywidgets.Layout(align_items="center")),
+            ipywidgets.HBox(
+                [self.picker, self.status_chip, self.live_previews], layout=ipywidgets.Layout(align_items="center")
+            ),
             self._form_box,
             self._heading("Jobs"),
             self._jobs_box,
@@ -139,7 +153,9 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def generate(self, request: Any = None) -> JobView:
         """Start a job for ``request`` (default: the form's value) on the current endpoint."""
         request = self.form.value if request is None else request
-        job = JobView.submit(self.client, self.endpoint, request)
+        stream = self._stream if self._stream is not None else (None if self.live_previews.value else False)
+        job = JobView.submit(self.client, self.endpoint, request, stream=stream)
+        job.on_partial(lambda image, count: self._forming(job, image, count))
         job.on_done(self._job_done)
         with self._lock:
             self.jobs.insert(0, job)
@@ -245,6 +261,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         close_tree(old)
 
     def _show_status_chip(self, spec: EndpointSpec) -> None:
+        self.live_previews.layout.display = None if spec.streaming and self._stream is None else "none"
         if spec.status == "active":
             self.status_chip.value, self.status_chip.tooltip = "", None
             return
@@ -252,7 +269,13 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self.status_chip.value = f'<span style="{_chip_css(color)};margin-left:8px">{esc(spec.status)}</span>'
         self.status_chip.tooltip = spec.note or spec.status
 
+    def _forming(self, job: JobView, image: Any, count: int) -> None:
+        prompt = str(getattr(job.request, "prompt", None) or (job.request or {}).get("prompt", ""))
+        caption = [("Forming", f"partial image {count}"), ("Endpoint", job.endpoint)]
+        self.gallery.show_forming(job, image, alt=alt_text(prompt), caption=caption)
+
     def _job_done(self, job: JobView) -> None:
+        self.gallery.end_forming(job)
         if job.state == "done" and job.result is not None:
             self.gallery.add_result(job.result)
         self.refresh_history()

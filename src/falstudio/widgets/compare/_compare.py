@@ -1,7 +1,8 @@
 """``fs.Compare``: variations of one request side by side — pick axes, see the count and cost, run, compare.
 
-The variations run concurrently (``concurrency`` at a time) on background threads; each tile fills in as
-its result arrives, and a failure stays in its tile. ``compare.results`` gives one record per variation
+The variations run concurrently (``concurrency`` at a time) as one batch on the client's loop; each tile fills
+in as its result arrives (streamed runs show the picture forming first), and a failure stays in its tile.
+``compare.results`` gives one record per variation
 (``pandas.DataFrame(compare.results)`` works), ``compare.export_html(path)`` a file to share.
 """
 
@@ -9,26 +10,29 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from ..._internal.theme import COLOR, FONT_SMALL, StaticFallback, card, esc, message
-from ...endpoints import RequestModel
+from ..._internal.theme import COLOR, FONT_SMALL, esc, message
+from ...endpoints import DEFAULT_ENDPOINT, DEFAULT_PROMPT, RequestModel
 from ...sweep import Job, Sweep, SweepError, SweepRun, sweep
-from .._html import small_thumbnail
-from ..form._image_list import close_tree
+from .._html import StaticFallback, card
+
+if TYPE_CHECKING:
+    from ...client import ClientLike
+from .._html import close_tree, small_thumbnail
 from . import _export
 from ._axes import AxisPicker
 from ._layout import axis_title, states_text
 from ._tiles import CompareTile, grid_box
 from ._viewer import Viewer
 
-DEFAULT_ENDPOINT = "fal-ai/gpt-image-1-mini"
-DEFAULT_PROMPT = "a lighthouse on a cliff at sunset"
+MAX_HZ = 10.0  # tile updates per second and variation, at most
 _STATIC_PX = 128
 
 
@@ -47,16 +51,18 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self,
         sweep_or_base: Sweep | RequestModel | Mapping[str, Any] | None = None,
         *,
-        client: Any = None,
+        client: ClientLike | None = None,
         endpoint: str | None = None,
         confirm_above: float | None = 1.00,
         concurrency: int = 4,
         thumbnail_px: int = 256,
+        stream: bool | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         start = _as_sweep(sweep_or_base, endpoint)
         self.client = client
+        self.stream = stream
         self.confirm_above = None if confirm_above is None else Decimal(str(confirm_above))
         self.concurrency = concurrency
         self.thumbnail_px = thumbnail_px
@@ -127,14 +133,21 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def cancel(self) -> None:
         """Cancel the running sweep: waiting variations never start, running ones are cancelled."""
-        if getattr(self, "_run", None) is not None:
-            self._run.cancel()
+        run: SweepRun | None = getattr(self, "_run", None)
+        if run is not None:
+            run.cancel()
 
     def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
         """Block until every variation has ended and shows in the grid; returns :attr:`results`."""
         if self._run is None:
             raise RuntimeError("nothing is running: call compare.run() first")
-        if not self._run.wait(timeout) or not self._finished.wait(timeout):
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def left() -> float | None:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+        settled = self._run.wait(timeout) and self._finished.wait(left())
+        if not settled or not all(tile.settled.wait(left()) for tile in list(self._tiles)):
             raise TimeoutError(f"the sweep has not finished after {timeout} s")
         return self.results
 
@@ -289,7 +302,14 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
                 self.client = Client()
             self._finished.clear()
-            run = SweepRun(variations, self.client, concurrency=self.concurrency, on_change=self._job_changed)
+            run = SweepRun(
+                variations,
+                self.client,
+                concurrency=self.concurrency,
+                on_change=self._job_changed,
+                stream=self.stream,
+                max_hz=MAX_HZ,
+            )
             self._build_grid(variations, list(run.jobs))
             self._run = run
             self.picker.disabled = True
@@ -301,28 +321,15 @@ class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             raise
 
     def _job_changed(self, job: Job) -> None:
-        """Called from the run's threads with each new job snapshot."""
+        """Called on the client's loop with each new job snapshot (at most ``MAX_HZ`` a second per tile)."""
         index = job.variation.index
         with self._lock:
             run = self._run
             tile = self._tiles[index] if run is not None else None
         try:
             if run is not None and tile is not None:
-                with tile.lock:  # snapshots from two threads can arrive out of order: always show the newest
-                    job = run.jobs[index]
-                    try:
-                        tile.update(job)
-                    except Exception as exc:  # e.g. the image could not be fetched or shown: say so in the tile
-                        tile.thumbnail = None
-                        tile.update(
-                            Job(
-                                job.variation,
-                                "failed",
-                                request_id=job.request_id,
-                                result=None,
-                                error=f"could not show the image: {exc}",
-                            )
-                        )
+                with tile.lock:  # always show the run's newest snapshot of this variation
+                    tile.update(run.jobs[index])
         finally:  # whatever a tile did, the run's end must end the widget's run (wait() depends on it)
             jobs = run.jobs if run is not None else ()
             if jobs and all(j.done for j in jobs):

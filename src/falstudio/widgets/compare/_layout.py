@@ -95,6 +95,8 @@ def state_text(job: Job) -> str:
     if job.state == "done":
         count = len(getattr(job.result, "images", None) or ())
         return "done" if count == 1 else f"done, {count} images" if count else "done, no image returned"
+    if job.state == "running" and job.partials:
+        return f"forming… (partial image {job.partials})"
     return {"pending": "waiting to start", "submitting": "submitting…", "running": "running…"}.get(job.state, job.state)
 
 
@@ -153,7 +155,8 @@ def tile_markup(
             text = _PLACEHOLDER.get(job.state, job.state)
         html = tile_html(None, "", text, rows, title=title, px=px)
     else:
-        html = tile_html(thumbnail[0], thumbnail[1], alt_text(job.variation), rows, title=title, px=px)
+        alt = alt_text(job.variation) + ("" if job.done else " (forming)")
+        html = tile_html(thumbnail[0], thumbnail[1], alt, rows, title=title, px=px)
     if job.state == "failed":  # the reason in words, not only a colour
         html += message("error", job.error or "no reason given")
     return f'<div style="width:{px}px;overflow-wrap:anywhere">{html}</div>'

@@ -6,6 +6,7 @@ A tile's picture and caption are the shared static tile markup (:func:`._compare
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Callable
@@ -13,7 +14,9 @@ from collections.abc import Callable
 import ipywidgets
 
 from ..._internal.theme import COLOR, FONT_SMALL, esc, style
+from ...client import Image
 from ...sweep import Job, Sweep
+from .._pool import Latest
 from ._layout import grid_layout, tile_markup
 
 TILE_PX = 208
@@ -25,7 +28,8 @@ _STAR = {False: "☆ Favourite", True: "★ Favourite"}
 
 
 class CompareTile(ipywidgets.VBox):  # type: ignore[misc]
-    """One variation; its thumbnail is made (image fetched and shrunk) when its job is first done."""
+    """One variation: its state and caption at once, its picture (partial images as they form, then the
+    result's thumbnail) made on the widgets' worker pool; updated from the client's loop."""
 
     def __init__(
         self,
@@ -38,10 +42,14 @@ class CompareTile(ipywidgets.VBox):  # type: ignore[misc]
     ) -> None:
         self.index = job.variation.index
         self.job = job
-        self.thumbnail: tuple[bytes, str] | None = None
-        self.lock = threading.Lock()  # held by whoever updates the tile from a run's thread
+        self.thumbnail: tuple[bytes, str] | None = None  # the result's
+        self.forming: tuple[bytes, str] | None = None  # the newest partial image's, while it runs
+        self.lock = threading.Lock()  # held while the tile changes (the loop and a worker both update it)
+        self._generation = 0  # a reset makes pictures still being made for the old job stale
         self._baseline = baseline.variation
         self._thumbnail_px = thumbnail_px
+        self._pictures = Latest(self._make_picture)
+        self.settled = self._pictures.idle  # set while no picture is being made
         self._view = ipywidgets.HTML()
         self.enlarge = ipywidgets.Button(
             description="Enlarge",
@@ -63,22 +71,21 @@ class CompareTile(ipywidgets.VBox):  # type: ignore[misc]
         self.update(job)
 
     def update(self, job: Job) -> None:
-        """Show ``job``'s state (called from the run's threads)."""
+        """Show ``job``'s state now; its picture follows from a worker (call with ``lock`` held)."""
         self.job = job
         images = getattr(job.result, "images", None) or []
         if job.state == "done" and images and self.thumbnail is None:
-            self._view.value = self.html()  # the caption (latency, cost, id) at once; the picture follows
-            images[0].bytes()  # the download first, outside the decoding slots
-            with _DECODING:
-                data, mime = images[0].thumbnail(self._thumbnail_px)
-            self.thumbnail = (bytes(data), mime)
+            self._want(("final", images[0]))
+        elif not job.done and job.partial is not None:
+            self._want(("partial", job.partial))
         self._view.value = self.html()
         self.enlarge.disabled = self.thumbnail is None
 
     def reset(self, job: Job) -> None:
         """Start over with ``job`` (a new run of the same variation): no picture, not a favourite."""
         with self.lock:
-            self.thumbnail = None
+            self._generation += 1
+            self.thumbnail = self.forming = None
             self.star.value = False
             self.update(job)
 
@@ -88,8 +95,37 @@ class CompareTile(ipywidgets.VBox):  # type: ignore[misc]
         The box is a little narrower than the column so that its border is not clipped, and the line
         height is set because the HTML widget's own (one control tall) would space the caption rows apart.
         """
-        markup = tile_markup(self.job, self._baseline, thumbnail or self.thumbnail, favourite=self.star.value, px=px)
+        picture = thumbnail or self.thumbnail or (self.forming if not self.job.done else None)
+        markup = tile_markup(self.job, self._baseline, picture, favourite=self.star.value, px=px)
         return f'<div style="line-height:1.4">{markup}</div>'
+
+    def _want(self, picture: tuple[str, Image]) -> None:
+        self._pictures.push((self._generation, *picture))
+
+    def _make_picture(self, item: object) -> None:
+        generation, kind, image = item  # type: ignore[misc]
+        try:
+            with _DECODING:
+                data, mime = image.thumbnail(self._thumbnail_px)
+            with self.lock:
+                if generation != self._generation:
+                    return
+                if kind == "final":
+                    self.thumbnail = (bytes(data), mime)
+                elif self.thumbnail is None and not self.job.done:
+                    self.forming = (bytes(data), mime)
+                self._view.value = self.html()
+                self.enlarge.disabled = self.thumbnail is None
+        except Exception as exc:  # e.g. the image could not be fetched or shown: say so in the tile
+            with self.lock:
+                if generation == self._generation and kind == "final":
+                    self.thumbnail = None
+                    shown = self.job
+                    self.job = dataclasses.replace(
+                        shown, state="failed", result=None, error=f"could not show the image: {exc}"
+                    )
+                    self._view.value = self.html()
+                    self.job = shown
 
     def _starred(self, on: bool, on_star: Callable[[int, bool], None]) -> None:
         self.star.description = _STAR[on]

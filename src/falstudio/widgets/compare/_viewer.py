@@ -1,12 +1,12 @@
 """The enlarged view under the compare grid: one variation at full size, against its reference.
 
 The reference is the edit's input image for edit endpoints, else the baseline variation (#0). Full-size
-bytes are fetched on a background thread only when asked for, and dropped again on Close.
+bytes are fetched on the widgets' worker pool only when asked for, and dropped again on Close.
 """
 
 from __future__ import annotations
 
-import threading
+from concurrent.futures import Future
 from typing import Any
 
 import ipywidgets
@@ -14,8 +14,9 @@ import ipywidgets
 from ..._internal.theme import COLOR, FONT_SMALL, esc, message
 from ...client.results import Image
 from ...sweep import Job
+from .._html import close_tree
+from .._pool import run_in_pool
 from ..before_after import BeforeAfter
-from ..form._image_list import close_tree
 from ._layout import alt_text
 
 
@@ -46,8 +47,8 @@ class Viewer(ipywidgets.VBox):  # type: ignore[misc]
         self._generation = 0
         super().__init__([self._bar, self.body])
 
-    def show(self, job: Job, baseline: Job) -> threading.Thread:
-        """Load and show ``job``'s full image (in the background); returns the loading thread."""
+    def show(self, job: Job, baseline: Job) -> Future[object]:
+        """Load and show ``job``'s full image (in the background); returns the loading job's future."""
         self._generation += 1
         self.header.value = (
             f'<b style="color:{COLOR["fg"]}">#{job.variation.index}</b> '
@@ -55,11 +56,8 @@ class Viewer(ipywidgets.VBox):  # type: ignore[misc]
             f"{esc(job.variation.label())} — loading the full image…</span>"
         )
         self._bar.layout.display = "flex"
-        thread = threading.Thread(
-            target=self._load, args=(job, baseline, self._generation), daemon=True, name="falstudio-compare-viewer"
-        )
-        thread.start()
-        return thread
+        generation = self._generation
+        return run_in_pool(lambda: self._load(job, baseline, generation))
 
     def clear(self) -> None:
         self._generation += 1

@@ -17,8 +17,9 @@ import ipywidgets as w
 import traitlets
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from ..._internal.theme import COLOR, StaticFallback, card, code_block, esc, message, style, table
+from ..._internal.theme import COLOR, esc, message, style
 from ...endpoints import REDACTED, REGISTRY, EndpointSpec, get
+from .._html import StaticFallback, card, code_block, table
 from . import _code
 from ._controls import FieldControl, make_control
 from ._fields import field_specs

@@ -17,7 +17,7 @@ import traitlets
 
 from ..._internal import images as _images
 from ..._internal.theme import COLOR, esc, message, style
-from .._html import CHECKERBOARD
+from .._html import CHECKERBOARD, close_tree
 
 THUMB_PX = 64
 
@@ -107,13 +107,6 @@ def _human_bytes(n: int) -> str:
     if n < 1024 * 1024:
         return f"{n / 1024:.0f} KB"
     return f"{n / 1024 / 1024:.1f} MB"
-
-
-def close_tree(widget: w.Widget) -> None:
-    """Close a widget and everything inside it (their comms), e.g. rows being replaced."""
-    for child in getattr(widget, "children", ()):
-        close_tree(child)
-    widget.close()
 
 
 class ImageListEditor(w.VBox):

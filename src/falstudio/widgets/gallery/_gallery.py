@@ -22,37 +22,27 @@ import traitlets
 
 from ..._internal import images as _images
 from ..._internal.redact import is_secret_key
-from ..._internal.theme import COLOR, FONT_SMALL, card, esc
+from ..._internal.theme import COLOR, FONT_SMALL, esc
+from ...client import Image, ImageSource, read_image
 from ...endpoints import REDACTED
-from .._html import grid_html, small_thumbnail, tile_html
+from .._html import card, grid_html, small_thumbnail, tile_html
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
 _ALT_MAX = 200
 _SKIP_PARAMS = {"prompt", "sync_mode"}
 _ALWAYS_SHOWN = ("image_size", "quality")  # they shape the picture and the price, even at their defaults
 
-ImageSource = Any  # a falstudio.client Image, raw image bytes or a PIL image
 Caption = Sequence[tuple[str, str]]
 
 
-def _full_bytes(source: ImageSource) -> bytes:
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source)
-    if callable(getattr(source, "bytes", None)):
-        return bytes(source.bytes())
-    if hasattr(source, "save") and hasattr(source, "mode"):  # a PIL image
-        return _images.image_bytes(source, "png")
-    raise TypeError(f"expected image bytes, a PIL image or a falstudio Image, got {type(source).__name__}")
-
-
 def _thumbnail(source: ImageSource, max_px: int) -> tuple[bytes, str]:
-    if callable(getattr(source, "thumbnail", None)) and not hasattr(source, "mode"):
-        data, mime = source.thumbnail(max_px=max_px)
+    """The shared thumbnail of an output Image (made once, also used by Compare and the history), else one
+    made from the bytes."""
+    made = getattr(source, "thumbnail", None)
+    if isinstance(source, Image) or (callable(made) and not hasattr(source, "mode")):  # not a PIL image's
+        data, mime = made(max_px=max_px)  # type: ignore[misc]
         return bytes(data), mime
-    data = _full_bytes(source)
-    if not _images.sniff_mime(data).startswith("image/"):
-        raise ValueError("these bytes are not a PNG, JPEG, WebP or GIF image")
-    return _images.thumbnail(data, max_px=max_px)
+    return _images.thumbnail(read_image(source), max_px=max_px)
 
 
 def _size(data: bytes) -> tuple[int, int]:
@@ -134,19 +124,29 @@ class ImageTile(ipywidgets.Widget):  # type: ignore[misc]
         save_dir: str | pathlib.Path | None = None,
     ) -> None:
         data, mime = _thumbnail(image, thumbnail_px)
-        checker = _images.has_alpha(_images.open_image(data))
+        checker = mime != "image/jpeg"  # thumbnails are JPEG unless the image has transparency
         super().__init__(
             thumbnail=data, mime=mime, alt=alt or "generated image", caption=[list(r) for r in caption], checker=checker
         )
         self.image = image
+        self._thumbnail_px = thumbnail_px
         self.save_dir = pathlib.Path(save_dir) if save_dir is not None else None
 
     def __repr__(self) -> str:
         return f"ImageTile({self.alt!r})"
 
+    def show(self, image: ImageSource, caption: Caption | None = None) -> None:
+        """Show another picture in this tile (an image still forming, then its next form)."""
+        data, mime = _thumbnail(image, self._thumbnail_px)
+        self.image = image
+        with self.hold_sync():
+            self.mime, self.checker, self.thumbnail = mime, mime != "image/jpeg", data
+            if caption is not None:
+                self.caption = [list(r) for r in caption]
+
     def full_bytes(self) -> bytes:
         """The full-size image bytes (fetched from the source on first use)."""
-        return _full_bytes(self.image)
+        return read_image(self.image)
 
     def save(self, directory: str | pathlib.Path | None = None) -> pathlib.Path:
         """Write the full image to ``directory`` (default: the tile's ``save_dir``, else the cwd)."""
@@ -197,6 +197,7 @@ class Gallery(anywidget.AnyWidget):  # type: ignore[misc]
         self.thumbnail_px = thumbnail_px
         self._lock = threading.RLock()
         self._on_use: Callable[[ImageSource], None] | None = None
+        self._forming: dict[object, ImageTile] = {}
         self.on_msg(self._on_message)
         self.add_images(list(images))
 
@@ -217,6 +218,28 @@ class Gallery(anywidget.AnyWidget):  # type: ignore[misc]
         request = getattr(result, "request", None)
         prompt = getattr(request, "prompt", None) or (request.get("prompt") if isinstance(request, Mapping) else "")
         return self.add_images(list(result.images), prompt=str(prompt or ""), caption=result_caption(result))
+
+    def show_forming(self, key: object, image: ImageSource, *, alt: str = "", caption: Caption = ()) -> ImageTile:
+        """Show an image still forming (a streamed run's newest partial image) in one tile kept for ``key``,
+        first in the grid; later calls with the same key update that tile."""
+        with self._lock:
+            tile = self._forming.get(key)
+        if tile is not None:
+            tile.show(image, caption)
+            return tile
+        tile = self._tile(image, alt, caption)
+        with self._lock:
+            self._forming[key] = tile
+        return self._prepend([tile])[0]
+
+    def end_forming(self, key: object) -> None:
+        """Remove the forming tile of ``key`` (its run ended: the final images replace it, or nothing does)."""
+        with self._lock:
+            tile = self._forming.pop(key, None)
+            if tile is None:
+                return
+            self.tiles = [t for t in self.tiles if t is not tile]
+        tile.close()
 
     def on_use(self, callback: Callable[[ImageSource], None] | None) -> None:
         """Call ``callback(image)`` when someone clicks "Use as edit input" (None hides the button)."""

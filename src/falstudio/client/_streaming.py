@@ -1,0 +1,215 @@
+"""fal's streaming endpoints: ``POST {run host}/{endpoint}/stream`` answers with server-sent events.
+
+:class:`EventStream` opens the stream and yields each event's JSON (what ``client.stream()`` gives);
+:class:`StreamReader` reads events defensively for a tracked request: any event carrying an image (a URL, a
+data URI or base64, in the shapes third-party readers of GPT Image streams accept) is a partial image, the
+last ``images`` payload is the result, an error body ends the run, anything else is kept as a log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._internal.images import sniff_mime, to_data_uri
+from . import errors
+from ._protocol import Urls, json_body, sse_events
+from ._status import LogEntry
+from .results import Image
+
+if TYPE_CHECKING:
+    import httpx
+
+    from falstudio.endpoints import EndpointSpec, RequestModel
+
+    from ._wire import Wire
+
+Prepare = Callable[[], Awaitable[tuple["EndpointSpec | None", "RequestModel | dict[str, Any]"]]]
+STREAM_PATH = "stream"
+_B64_KEYS = ("b64_json", "partial_image_b64", "b64", "base64")
+_IMAGE_KEYS = ("image", "partial_image", "images", "data", "output")
+_FORMAT_KEYS = ("content_type", "mime_type", "output_format")
+_MAX_DEPTH = 4
+
+
+class EventStream:
+    """One streamed run. ``async for event in stream`` opens it and yields each event's JSON object.
+
+    Call :meth:`open` first to learn ``request_id`` (fal's ``x-fal-request-id``) and ``request`` (what was
+    sent, validated) before the first event; a non-2xx answer raises the typed error (404/405: this endpoint
+    does not stream here).
+    """
+
+    def __init__(self, wire: Wire, endpoint: str, prepare: Prepare, payload: Callable[[Any], dict[str, Any]]) -> None:
+        self.wire = wire
+        self.endpoint = endpoint
+        self.request_id = ""
+        self.request: Any = None
+        self.spec: EndpointSpec | None = None
+        self._prepare = prepare
+        self._payload = payload
+        self._url = ""
+        self._response: httpx.Response | None = None
+        self._events: AsyncIterator[Any] | None = None
+
+    async def open(self) -> None:
+        if self._response is not None:
+            return
+        self.spec, self.request = await self._prepare()
+        self._url = url = f"{Urls(self.wire.target.hosts, self.endpoint).run}/{STREAM_PATH}"
+        self._response = await self.wire.send(
+            "POST",
+            url,
+            endpoint=self.endpoint,
+            idempotent=False,
+            stream=True,
+            json=self._payload(self.request),
+            headers={"Accept": "text/event-stream"},
+            endpoint_note=self.spec.note if self.spec else None,
+        )
+        self.request_id = self._response.headers.get("x-fal-request-id", "")
+        self._events = self._read(self._response)
+
+    async def _read(self, response: httpx.Response) -> AsyncIterator[Any]:
+        if "text/event-stream" not in response.headers.get("content-type", ""):
+            await response.aread()  # a plain JSON answer is the whole output in one event
+            yield json_body(response, self.endpoint)
+            return
+        async for data in sse_events(response.aiter_lines()):
+            yield data
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        await self.open()
+        assert self._events is not None
+        try:
+            return await self._events.__anext__()
+        except json.JSONDecodeError as exc:
+            raise errors.ServerError(
+                f"unreadable stream event: {exc}", endpoint=self.endpoint, request_id=self.request_id
+            ) from None
+        except Exception as exc:
+            import httpx
+
+            if isinstance(exc, httpx.TransportError):
+                raise errors.network_error(
+                    exc, self._url, timeout=self.wire.timeout, endpoint=self.endpoint, request_id=self.request_id
+                ) from exc
+            raise
+
+    async def aclose(self) -> None:
+        """Close the connection (for a run still going, this is how it is cancelled)."""
+        response, self._response = self._response, None
+        if response is not None:
+            await response.aclose()
+
+
+@dataclass
+class StreamUpdate:
+    """What one event said: new partial images, an error, or (when it said nothing known) a log line."""
+
+    partials: list[Image] = field(default_factory=list)
+    error: errors.FalError | None = None
+    log: LogEntry | None = None
+
+
+class StreamReader:
+    """Reads a stream's events in order; ``output`` is the last ``images`` payload (the result) so far."""
+
+    def __init__(self, endpoint: str, request_id: str) -> None:
+        self.endpoint = endpoint
+        self.request_id = request_id
+        self.output: dict[str, Any] | None = None
+
+    def read(self, event: Any) -> StreamUpdate:
+        update = StreamUpdate()
+        if isinstance(event, dict) and isinstance(event.get("images"), list):
+            if self.output is not None:  # an earlier full output turned out not to be the last: it was a partial
+                update.partials += _images_of(self.output)
+            self.output = event
+            return update
+        found = _images_in(event, 0)
+        if found:
+            update.partials = found
+            return update
+        error = _error_in(event, self.endpoint, self.request_id)
+        if error is not None:
+            update.error = error
+            return update
+        text = json.dumps(event, default=str)
+        update.log = LogEntry(f"stream event: {text[:300]}{'…' if len(text) > 300 else ''}", level="DEBUG")
+        return update
+
+
+def _images_of(output: dict[str, Any]) -> list[Image]:
+    return [image for item in output.get("images") or () if (image := _image(item)) is not None]
+
+
+def _images_in(value: Any, depth: int) -> list[Image]:
+    """Images anywhere in an event: base64 under a known key, data URIs, or image URLs under image-ish keys."""
+    if depth > _MAX_DEPTH:
+        return []
+    if isinstance(value, dict):
+        own = _image(value)
+        if own is not None:
+            return [own]
+        found: list[Image] = []
+        for key, item in value.items():
+            if key in _IMAGE_KEYS and isinstance(item, str) and item.startswith(("http://", "https://")):
+                found.append(Image(url=item))
+            elif isinstance(item, (dict, list)) or (isinstance(item, str) and item.startswith("data:image/")):
+                found += _images_in(item, depth + 1)
+        return found
+    if isinstance(value, list):
+        return [image for item in value for image in _images_in(item, depth + 1)]
+    if isinstance(value, str) and value.startswith("data:image/"):
+        return [Image(url=value)]
+    return []
+
+
+def _image(value: Any) -> Image | None:
+    """The image one JSON object describes: ``{"url": ...}`` (as fal's ImageFile) or base64 under a known key."""
+    if not isinstance(value, dict):
+        return None
+    url = value.get("url")
+    if isinstance(url, str) and url.startswith(("http://", "https://", "data:image/")):
+        fields = {k: v for k, v in value.items() if k in ("content_type", "file_name", "width", "height")}
+        return Image.model_validate({**fields, "url": url})
+    for key in _B64_KEYS:
+        text = value.get(key)
+        if isinstance(text, str) and len(text) > 16:
+            try:
+                data = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                continue
+            declared = next((str(value[k]) for k in _FORMAT_KEYS if isinstance(value.get(k), str)), "")
+            mime = declared if "/" in declared else f"image/{declared.replace('jpg', 'jpeg')}" if declared else ""
+            mime = sniff_mime(data, mime or "image/png")
+            if mime.startswith("image/"):
+                return Image.model_validate({"url": to_data_uri(data, mime), "content_type": mime})
+    return None
+
+
+def _error_in(event: Any, endpoint: str, request_id: str) -> errors.FalError | None:
+    """fal's error body (``detail`` / ``error`` / ``error_type``) or an OpenAI ``{"type": "error"}`` event."""
+    if not isinstance(event, dict):
+        return None
+    error = event.get("error")
+    if event.get("type") == "error" or error or (event.get("detail") is not None and "type" not in event):
+        detail = event.get("detail") or (error.get("message") if isinstance(error, dict) else error) or "error"
+        error_type = event.get("error_type") or (error.get("code") if isinstance(error, dict) else None)
+        message = detail if isinstance(detail, str) else json.dumps(detail, default=str)[:300]
+        kind = errors.ContentPolicyError if error_type == "content_policy_violation" else errors.ServerError
+        return kind(
+            f"the streamed run failed: {message}",
+            endpoint=endpoint,
+            request_id=request_id or None,
+            error_type=str(error_type) if error_type else None,
+        )
+    return None

@@ -1,0 +1,427 @@
+"""One tracked request: its whole life as immutable :class:`State` snapshots, the one lifecycle of falstudio.
+
+A tracked request submits (or streams) a request, follows it, classifies how it ended, records it in the run
+history and publishes a snapshot on every change: ``submitting -> queued (position) -> running -> done |
+failed | cancelled``, with the log lines so far, the newest partial image (streamed runs) and the result or
+the typed :class:`~falstudio.client.errors.FalError`. Widgets, sweeps, the demo and history resume are all
+built on it. Everything here runs on one event loop (the blocking facade is :mod:`._sync_tracking`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import errors
+from ._recording import record_finished, record_submitted
+from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status
+from ._streaming import StreamReader
+from ._subscriptions import Subscriptions
+from .recorder import FinalState, Recorder
+from .results import Image, Result
+
+if TYPE_CHECKING:
+    from falstudio.endpoints import RequestModel
+
+    from ._async import AsyncClient
+    from ._handles import AsyncRequestHandle
+
+Phase = Literal["submitting", "queued", "running", "done", "failed", "cancelled"]
+FINAL_PHASES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+StatusHook = Callable[[Status], object]  # fal-style callbacks (``on_queue_update``); may return an awaitable
+ABANDON_SECONDS = 0.8  # budget for cancelling on the server when a waiting caller gives up
+_RECORDED_AS: dict[str, FinalState] = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
+
+
+@dataclass(frozen=True)
+class State:
+    """One snapshot of a tracked request; the request publishes a new one on every change."""
+
+    endpoint: str
+    phase: Phase = "submitting"
+    request_id: str | None = None
+    queue_position: int | None = None  # requests ahead (0 = next), while queued
+    logs: tuple[LogEntry, ...] = ()  # every log line so far
+    partial: Image | None = None  # the newest partial image of a streamed run
+    partials: int = 0  # how many partial images arrived
+    result: Result | None = None
+    error: errors.FalError | None = None
+    streaming: bool = False  # runs through the endpoint's stream (a sync request on fal)
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether this is the final state (done, failed or cancelled)."""
+        return self.phase in FINAL_PHASES
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the request was started (frozen once it has ended)."""
+        return (self.ended or time.monotonic()) - self.started
+
+
+class AsyncTrackedRequest:
+    """A request followed from start to end; see :meth:`AsyncClient.track`."""
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        endpoint: str,
+        *,
+        arguments: Any = None,
+        handle: AsyncRequestHandle | None = None,
+        stream: bool = False,
+        with_logs: bool = True,
+        queue_options: dict[str, Any] | None = None,
+        on_status: StatusHook | None = None,
+        on_queued: Callable[[str], object] | None = None,
+        recorder: Recorder | None = None,
+        gate: asyncio.Event | None = None,
+    ) -> None:
+        self.client = client
+        self.endpoint = endpoint
+        self.handle = handle
+        self._arguments = arguments
+        self._stream = stream
+        self._with_logs = with_logs
+        self._queue_options = queue_options or {}
+        self._on_status = on_status
+        self._on_queued = on_queued
+        self._recorder = recorder
+        self._gate = gate
+        request_id = handle.request_id if handle is not None else None
+        self._state = State(endpoint, "queued" if handle else "submitting", request_id=request_id, streaming=stream)
+        self._book = LogBook()
+        self._subscriptions = Subscriptions()
+        self._finished = threading.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._cancel_wanted = False
+        self._closing_stream: Callable[[], Awaitable[None]] | None = None
+
+    def __repr__(self) -> str:
+        state = self._state
+        return f"TrackedRequest({self.endpoint!r}, {state.phase}, request_id={state.request_id!r})"
+
+    # -- what callers use ---------------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def finished(self) -> threading.Event:
+        """Set (from the loop) once the final state is published; waitable from any thread."""
+        return self._finished
+
+    def start(self) -> None:
+        """Begin on the running loop (idempotent)."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drive(), name=f"falstudio-{self.endpoint}")
+
+    def on_change(
+        self, callback: Callable[[State], object], *, max_hz: float | None = None, heartbeat: float | None = None
+    ) -> Callable[[], None]:
+        """Call ``callback(state)`` on the loop with the current state, then with each new one.
+
+        ``max_hz`` throttles the calls (the newest state is kept, the final one always delivered at once);
+        ``heartbeat`` repeats the latest state every so many seconds while the request runs (for clocks).
+        Returns a function that unsubscribes.
+        """
+        return self._subscriptions.add(callback, self._state, max_hz=max_hz, heartbeat=heartbeat)
+
+    async def watch(self, *, max_hz: float | None = None) -> AsyncIterator[State]:
+        """Each state from now on, ending with the final one."""
+        states: asyncio.Queue[State] = asyncio.Queue()
+        stop = self.on_change(states.put_nowait, max_hz=max_hz)
+        try:
+            while True:
+                state = await states.get()
+                yield state
+                if state.done:
+                    return
+        finally:
+            stop()
+
+    async def wait(self) -> State:
+        """The final state (never raises the request's error)."""
+        async for state in self.watch():
+            if state.done:
+                return state
+        return self._state
+
+    async def result(self, *, cancel_on_abort: bool = False) -> Result:
+        """The result, or the request's typed error raised. With ``cancel_on_abort``, being cancelled
+        while waiting (an interrupt, a timeout) also cancels the request on the server."""
+        try:
+            state = await self.wait()
+        except asyncio.CancelledError:
+            if cancel_on_abort and not self._state.done:
+                with contextlib.suppress(Exception, asyncio.TimeoutError):
+                    await asyncio.wait_for(self._abandon(), ABANDON_SECONDS)
+            raise
+        if state.error is not None:
+            cause = state.error.__cause__
+            # an error that is not about the request (a bad argument, a callback's) is raised as itself
+            raise cause if type(state.error) is errors.FalError and isinstance(cause, Exception) else state.error
+        assert state.result is not None
+        return state.result
+
+    async def cancel(self) -> bool:
+        """Ask for the request to end: cancelled on the server (queued), or its stream closed (streamed).
+
+        False when it could not be cancelled (it had already ended, or the server refused; said in the log).
+        """
+        if self._state.done:
+            return False
+        self._cancel_wanted = True
+        if self._closing_stream is not None:
+            await self._closing_stream()
+            return True
+        if self.handle is None:
+            return True  # still submitting: cancelled as soon as it has a request id
+        return await self._send_cancel(self.handle)
+
+    def close(self) -> None:
+        """Stop following (the request itself goes on, on the server)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    # -- the life of the request ----------------------------------------------------------------------
+
+    async def _drive(self) -> None:
+        try:
+            if self.handle is None and self._stream and await self._run_stream():
+                return
+            handle = self.handle or await self._submit()
+            if handle is None:
+                return
+            if self._gate is not None:
+                await self._gate.wait()
+            await self._follow(handle)
+        except asyncio.CancelledError:
+            if self._cancel_wanted and not self._state.done:  # a stream closed by cancel()
+                self._end("cancelled", errors.RequestCancelledError("the stream was closed: the run was cancelled"))
+            raise
+        except Exception as exc:  # the request may still run on the server: not recorded as ended
+            self._end("failed", _as_fal_error(exc, self.endpoint, self._state.request_id), record=False)
+
+    async def _submit(self) -> AsyncRequestHandle | None:
+        if self._cancel_wanted:
+            self._end("cancelled", errors.RequestCancelledError("cancelled before it was submitted"))
+            return None
+        handle = await self.client.submit(self.endpoint, self._arguments, **self._queue_options)
+        self.handle = handle
+        self._publish(phase="queued", request_id=handle.request_id, queue_position=handle.queue_position)
+        if self._on_queued is not None:
+            await _call(self._on_queued, handle.request_id)
+        if self._cancel_wanted:
+            await self._send_cancel(handle)
+        return handle
+
+    async def _follow(self, handle: AsyncRequestHandle) -> None:
+        completed: Completed | None = None
+        async with contextlib.aclosing(handle.iter_events(with_logs=self._with_logs)) as events:
+            async for status in events:
+                if self._on_status is not None:
+                    await _call(self._on_status, status)
+                logs = self._logs_with(status.logs)
+                if isinstance(status, Queued) and self._state.phase in ("submitting", "queued"):
+                    self._publish(phase="queued", queue_position=status.position, logs=logs)
+                elif isinstance(status, InProgress | Completed) and self._state.phase in ("submitting", "queued"):
+                    self._publish(phase="running", queue_position=None, logs=logs)
+                elif status.logs:
+                    self._publish(logs=logs)
+                if isinstance(status, Completed):
+                    completed = status
+        assert completed is not None
+        await self._outcome(handle, completed)
+
+    async def _outcome(self, handle: AsyncRequestHandle, completed: Completed) -> None:
+        """How a finished request ended; only outcomes the server confirmed are recorded."""
+        if completed.cancelled:
+            error = errors.RequestCancelledError(
+                "the request was cancelled",
+                endpoint=self.endpoint,
+                request_id=handle.request_id,
+                error_type=completed.error_type,
+            )
+            self._end("cancelled", error, details=(completed.error, completed.error_type))
+            return
+        try:
+            output = await handle.output(completed)
+        except errors.FalError as exc:
+            # recorded only when the request itself failed (not when the result could not be fetched)
+            self._end(
+                "failed", exc, record=not completed.ok, details=(exc.message, exc.error_type or completed.error_type)
+            )
+            return
+        self._end("done", result=handle.build_result(output, completed))
+
+    async def _run_stream(self) -> bool:
+        """Run through the endpoint's stream; False when it has none here (404/405: use the queue)."""
+        events = self.client.stream(self.endpoint, self._arguments)
+        try:
+            await events.open()
+        except errors.FalError as exc:
+            if exc.status_code not in (404, 405):
+                raise
+            self._publish(streaming=False, logs=self._logs_with([_note(f"no stream here ({exc.status_code}): queued")]))
+            return False
+        self._closing_stream = self._closer(events.aclose)
+        try:
+            await record_submitted(
+                self._recorder if events.request_id else None,
+                endpoint=self.endpoint,
+                request_id=events.request_id,
+                request=events.request,
+                base_url=self.client.base_url,
+                mode=self.client.mode,
+                cost=_estimate(events.spec, events.request),
+                via="stream",
+            )
+            self._publish(phase="running", request_id=events.request_id or None)
+            reader = StreamReader(self.endpoint, events.request_id)
+            started = time.monotonic()
+            async for event in events:
+                update = reader.read(event)
+                if update.error is not None:
+                    self._end("failed", update.error)
+                    return True
+                if update.log is not None:
+                    self._publish(logs=self._logs_with([update.log]))
+                for image in update.partials:
+                    count = self._state.partials + 1
+                    line = _note(f"partial image {count} received")
+                    self._publish(partial=image, partials=count, logs=self._logs_with([line]))
+        finally:
+            self._closing_stream = None
+            await events.aclose()
+        if reader.output is None:
+            raise errors.NetworkError(
+                "the stream ended before the result arrived; a streamed run cannot be fetched again",
+                endpoint=self.endpoint,
+                request_id=events.request_id or None,
+                hint="run it again, or pass stream=False to use the queue (resumable after a restart)",
+            )
+        result = Result.build(
+            reader.output,
+            endpoint=self.endpoint,
+            request_id=events.request_id,
+            request=events.request,
+            downloader=events.wire,
+            inference_seconds=time.monotonic() - started,
+            cost=_estimate(events.spec, events.request),
+            logs=self._state.logs,
+        )
+        self._end("done", result=result)
+        return True
+
+    # -- cancelling -----------------------------------------------------------------------------------
+
+    async def _send_cancel(self, handle: AsyncRequestHandle) -> bool:
+        try:
+            accepted = await handle.cancel()
+        except errors.FalError as exc:
+            accepted, reason = False, exc.message
+        else:
+            reason = "it had already finished"
+        if not accepted and not self._state.done:  # say why, and keep following: the result may still come
+            self._publish(logs=self._logs_with([LogEntry(f"could not cancel: {reason}", level="WARN")]))
+        return accepted
+
+    def _closer(self, aclose: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def close() -> None:
+            await aclose()
+            if self._task is not None and not self._task.done():
+                self._task.cancel()
+
+        return close
+
+    async def _abandon(self) -> None:
+        """The caller gave up waiting: cancel on the server, and record that the client cancelled it."""
+        handle = self.handle
+        if self._closing_stream is not None:
+            await self.cancel()
+        elif handle is not None and await handle.cancel():
+            self._end("cancelled", errors.RequestCancelledError("cancelled by the client"))
+        self.close()
+
+    # -- publishing -----------------------------------------------------------------------------------
+
+    def _logs_with(self, entries: Any) -> tuple[LogEntry, ...]:
+        self._book.entries.extend(entries)
+        return tuple(self._book.entries)
+
+    def _publish(self, **changes: Any) -> None:
+        if self._state.done:
+            return  # the end is final: nothing arriving later undoes it
+        self._state = dataclasses.replace(self._state, **changes)
+        self._subscriptions.publish(self._state)
+
+    def _end(
+        self,
+        phase: Phase,
+        error: errors.FalError | None = None,
+        *,
+        result: Result | None = None,
+        record: bool = True,
+        details: tuple[str | None, str | None] | None = None,
+    ) -> None:
+        """Publish the final state, then (off the path that shows it) record the outcome.
+
+        ``record=False`` for outcomes the server did not confirm (the request may still be running there: its
+        record stays in flight, to be resumed). ``details``: the recorded error and error type (default: the
+        error's own).
+        """
+        if self._state.done:
+            return
+        self._publish(phase=phase, error=error, result=result, queue_position=None, ended=time.monotonic())
+        request_id = self._state.request_id
+        if record and request_id:
+            if details is None:
+                details = (error.message, error.error_type) if error is not None else (None, None)
+            record_finished(
+                self._recorder,
+                self.endpoint,
+                request_id,
+                _RECORDED_AS[phase],
+                result=result,
+                error=details[0],
+                error_type=details[1],
+            )
+        self._finished.set()
+
+
+def _note(message: str) -> LogEntry:
+    return LogEntry(message, level="INFO", source="falstudio")
+
+
+def _estimate(spec: Any, request: RequestModel | dict[str, Any] | None) -> Any:
+    if spec is None or request is None:
+        return None
+    try:
+        return spec.estimate_cost(request)
+    except Exception:  # an estimate is a nicety, never a failure
+        return None
+
+
+def _as_fal_error(exc: BaseException, endpoint: str, request_id: str | None) -> errors.FalError:
+    """Every failure as a FalError; anything else keeps its type and text in the message."""
+    if isinstance(exc, errors.FalError):
+        return exc
+    wrapped = errors.FalError(f"{type(exc).__name__}: {exc}", endpoint=endpoint, request_id=request_id)
+    wrapped.__cause__ = exc
+    return wrapped
+
+
+async def _call(callback: Callable[..., object], *args: Any) -> None:
+    outcome = callback(*args)
+    if isinstance(outcome, Awaitable):
+        await outcome
