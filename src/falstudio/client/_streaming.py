@@ -177,10 +177,11 @@ def _image(value: Any) -> Image | None:
     """The image one JSON object describes: ``{"url": ...}`` (as fal's ImageFile) or base64 under a known key."""
     if not isinstance(value, dict):
         return None
+    fields = {k: v for k, v in value.items() if k in ("file_name", "width", "height") and v is not None}
     url = value.get("url")
     if isinstance(url, str) and url.startswith(("http://", "https://", "data:image/")):
-        fields = {k: v for k, v in value.items() if k in ("content_type", "file_name", "width", "height")}
-        return Image.model_validate({**fields, "url": url})
+        content_type = value.get("content_type")
+        return Image.model_validate({**fields, "url": url, "content_type": content_type})
     for key in _B64_KEYS:
         text = value.get(key)
         if isinstance(text, str) and len(text) > 16:
@@ -192,7 +193,7 @@ def _image(value: Any) -> Image | None:
             mime = declared if "/" in declared else f"image/{declared.replace('jpg', 'jpeg')}" if declared else ""
             mime = sniff_mime(data, mime or "image/png")
             if mime.startswith("image/"):
-                return Image.model_validate({"url": to_data_uri(data, mime), "content_type": mime})
+                return Image.model_validate({**fields, "url": to_data_uri(data, mime), "content_type": mime})
     return None
 
 

@@ -22,6 +22,7 @@ from ._handles import AsyncRequestHandle, SyncRequestHandle
 from ._loop import LOOP, LoopThread, blocking
 from ._retry import RetryPolicy
 from ._sync_tracking import Batch, TrackedRequest
+from ._tracking import State
 from .recorder import Recorder
 
 P = ParamSpec("P")
@@ -88,17 +89,29 @@ class Client:
     upload_file = blocking(AsyncClient.upload_file)
     upload_image = blocking(AsyncClient.upload_image)
 
-    def track(self, endpoint: str, arguments: Arguments, *, stream: bool | None = None) -> TrackedRequest:
+    def track(
+        self,
+        endpoint: str,
+        arguments: Arguments,
+        *,
+        stream: bool | None = None,
+        on_change: Callable[[State], object] | None = None,
+        max_hz: float | None = None,
+    ) -> TrackedRequest:
         """Start a request and follow it; returns at once (from any thread, the client's loop included).
 
         The returned :class:`TrackedRequest` has the newest ``state``, ``on_change(callback)``, a blocking
-        ``result()`` and ``cancel()``. ``stream`` as in :meth:`AsyncClient.track`.
+        ``result()`` and ``cancel()``. ``on_change`` given here sees every state from the first (on the loop,
+        at most ``max_hz`` a second). ``stream`` as in :meth:`AsyncClient.track`.
         """
         made: concurrent.futures.Future[TrackedRequest] = concurrent.futures.Future()
 
         def start() -> None:
             try:
-                made.set_result(TrackedRequest(self._async.track(endpoint, arguments, stream=stream), self._runner))
+                tracked = self._async.track(endpoint, arguments, stream=stream)
+                if on_change is not None:  # before the request's task first runs: no state is missed
+                    tracked.on_change(on_change, max_hz=max_hz)
+                made.set_result(TrackedRequest(tracked, self._runner))
             except BaseException as exc:
                 made.set_exception(exc)
 
@@ -156,7 +169,15 @@ class ClientLike(Protocol):
     @property
     def base_url(self) -> str: ...
 
-    def track(self, endpoint: str, arguments: Arguments, *, stream: bool | None = None) -> TrackedRequest: ...
+    def track(
+        self,
+        endpoint: str,
+        arguments: Arguments,
+        *,
+        stream: bool | None = None,
+        on_change: Callable[[State], object] | None = None,
+        max_hz: float | None = None,
+    ) -> TrackedRequest: ...
 
     def track_many(
         self,

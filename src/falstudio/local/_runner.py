@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -72,11 +73,33 @@ class _LogLines:
     def __init__(self, job: Job) -> None:
         self.job = job
         self.lines: list[tuple[str, float]] = []
+        self.partials: list[tuple[float, dict[str, Any]]] = []  # (progress, stream event) of a streamed run
 
     def __call__(self, message: str, progress: float, /) -> None:
         if self.job.cancelled_flag.is_set():
             raise JobCancelled
         self.lines.append((message, progress))
+
+
+def _at(entry: tuple[float, str, object]) -> float:
+    return entry[0]
+
+
+def _partial_events(final: bytes, quality: str) -> list[tuple[float, dict[str, Any]]]:
+    """The partial-image events of a streamed run, each with the share of the run time at which it is sent:
+    two for low quality, three otherwise, spread over the run."""
+    count = 2 if quality == "low" else 3
+    events = []
+    for index, image in enumerate(engines.partial_images(final, count)):
+        payload = {
+            "b64_json": base64.b64encode(image.data).decode("ascii"),
+            "partial_index": index,
+            "content_type": image.content_type,
+            "width": image.width,
+            "height": image.height,
+        }
+        events.append(((index + 1) / (count + 1), {"type": "image.partial", "image": payload}))
+    return events
 
 
 @dataclass
@@ -116,11 +139,16 @@ class Runner:
             return
         lines = _LogLines(job)
         output = await asyncio.get_running_loop().run_in_executor(self.executor, self._generate, job, inputs, lines)
-        for message, progress in lines.lines:  # a cancel cancels this task, and so these sleeps
+        partials = lines.partials
+        schedule = sorted([(p, "log", m) for m, p in lines.lines] + [(p, "partial", e) for p, e in partials], key=_at)
+        for progress, kind, item in schedule:  # a cancel cancels this task, and so these sleeps
             delay = started + total * progress - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            job.log(message)
+            if kind == "log":
+                job.log(str(item))
+            else:
+                job.add_partial(item)  # type: ignore[arg-type]
         remaining = started + total - time.monotonic()
         if remaining > 0:
             await asyncio.sleep(remaining)
@@ -134,6 +162,8 @@ class Runner:
             images = engines.edit(job.request, inputs.images, inputs.mask, log=log)
         if job.cancelled_flag.is_set():
             raise JobCancelled
+        if job.stream and images:
+            log.partials = _partial_events(images[0].data, str(getattr(job.request, "quality", "auto")))
         inline = bool(getattr(job.request, "sync_mode", False))
         files = []
         for i, image in enumerate(images):

@@ -39,8 +39,10 @@ class Job:
     request: RequestModel
     base_url: str
     webhook_url: str | None = None
+    stream: bool = False  # answered as server-sent events, partial images included
     status: State = "IN_QUEUE"
     logs: list[dict[str, Any]] = field(default_factory=list)
+    partials: list[dict[str, Any]] = field(default_factory=list)  # stream events with a partial image, in order
     submitted_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None
     finished_at: float | None = None
@@ -113,6 +115,10 @@ class Job:
         self.logs.append({"message": message, "level": level, "source": "USER", "timestamp": stamp})
         self.notify()
 
+    def add_partial(self, event: dict[str, Any]) -> None:
+        self.partials.append(event)
+        self.notify()
+
     def start(self) -> None:
         self.status = "IN_PROGRESS"
         self.started_at = time.monotonic()
@@ -165,6 +171,10 @@ class JobQueue:
         self._next_ticket = 0
         self._has_work = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
+
+    def add_partial(self, event: dict[str, Any]) -> None:
+        self.partials.append(event)
+        self.notify()
 
     def start(self) -> None:
         self._workers = [

@@ -119,6 +119,7 @@ class SweepRun:
         self._jobs = [Job(v) for v in variations]
         self._lock = threading.Lock()
         self._batch: Batch | None = None
+        self._started = False
         self._cancelled = False
 
     @property
@@ -132,11 +133,16 @@ class SweepRun:
 
     @property
     def done(self) -> bool:
-        return self._batch is not None and self._batch.done
+        return self._started and (self._batch is None or self._batch.done)
 
     def start(self) -> None:
-        if self._batch is not None:
+        if self._started:
             raise RuntimeError("this run has already been started")
+        self._started = True
+        if self._cancelled:  # cancelled before it started: nothing is sent
+            for variation in self.sweep:
+                self._changed_job(Job(variation, "cancelled", error="cancelled before it was submitted"))
+            return
         if self._client is None:
             from falstudio.client import Client
 
@@ -145,14 +151,12 @@ class SweepRun:
         self._batch = self._client.track_many(
             items, concurrency=self.concurrency, stream=self.stream, on_change=self._changed, max_hz=self._max_hz
         )
-        if self._cancelled:
-            self._batch.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every variation has ended (True) or ``timeout`` seconds passed (False)."""
-        if self._batch is None:
+        if not self._started:
             raise RuntimeError("this run has not been started: call start() first")
-        return self._batch.wait(timeout)
+        return self._batch is None or self._batch.wait(timeout)
 
     def cancel(self) -> None:
         """Cancel what has not ended: waiting variations never start, running ones are cancelled."""
@@ -164,8 +168,10 @@ class SweepRun:
         return [job.record() for job in self.jobs]
 
     def _changed(self, index: int, state: State) -> None:
-        job = Job.of(self.sweep[index], state)
+        self._changed_job(Job.of(self.sweep[index], state))
+
+    def _changed_job(self, job: Job) -> None:
         with self._lock:
-            self._jobs[index] = job
+            self._jobs[job.variation.index] = job
         if self._on_change is not None:
             self._on_change(job)
