@@ -9,10 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._internal.version import VERSION
+from ._internal.version import VERSION as __version__
 from .client import recorder as _recorder
-
-__version__ = VERSION
 
 # public name -> (module, attribute or None for the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {

@@ -86,7 +86,12 @@ class LoopThread:
                 return
             task = loop.create_task(coro)
             task_box.append(task)
-            task.add_done_callback(lambda t: (_copy_outcome(t, future), finished.set()))
+
+            def done(t: asyncio.Task[T]) -> None:
+                _copy_outcome(t, future)
+                finished.set()
+
+            task.add_done_callback(done)
 
         def on_future_done(f: concurrent.futures.Future[T]) -> None:
             if f.cancelled():
@@ -185,10 +190,10 @@ def blocking(
 ) -> Callable[Concatenate[_Driven[A], P], T]:
     """The blocking twin of an async method: ``self._runner.run(method(self._async, ...))``."""
 
-    @functools.wraps(method)
-    def call(self: _Driven[A], *args: P.args, **kwargs: P.kwargs) -> T:
+    def call(self: _Driven[A], /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self._runner.run(method(self._async, *args, **kwargs))
 
+    functools.update_wrapper(call, method)
     return call
 
 
@@ -232,7 +237,7 @@ def _warn_if_blocking_a_loop() -> None:
     except RuntimeError:
         return
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    shell = ipython.get_ipython() if ipython is not None else None
     if shell is not None and getattr(shell, "kernel", None) is not None:
         return
     _warned_blocking.set()

@@ -32,7 +32,7 @@ Arguments = Mapping[str, Any] | RequestModel
 def _handle_returning(
     method: Callable[Concatenate[AsyncClient, P], Coroutine[Any, Any, AsyncRequestHandle]],
 ) -> Callable[Concatenate[Client, P], SyncRequestHandle]:
-    def call(self: Client, *args: P.args, **kwargs: P.kwargs) -> SyncRequestHandle:
+    def call(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> SyncRequestHandle:
         return SyncRequestHandle(self._runner.run(method(self._async, *args, **kwargs)), self._runner)
 
     functools.update_wrapper(call, method)
@@ -127,7 +127,7 @@ class Client:
         on_change: BatchCallback | None = None,
         max_hz: float | None = None,
     ) -> Batch:
-        """Start many requests, at most ``concurrency`` at once; returns at once (see :meth:`AsyncClient.track_many`)."""
+        """Start many requests, at most ``concurrency`` at once; returns at once (see ``AsyncClient.track_many``)."""
         made: concurrent.futures.Future[Batch] = concurrent.futures.Future()
 
         def start() -> None:

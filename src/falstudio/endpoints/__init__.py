@@ -1,6 +1,7 @@
 """What an endpoint is: request/response models, prices and the registry. No I/O here."""
 
-from ._base import REDACTED, ImageFile, ImageOutput, RequestModel, Usage
+from .._internal.redact import REDACTED
+from ._base import ImageFile, ImageOutput, RequestModel, Usage
 from .defaults import DEFAULT_ENDPOINT, DEFAULT_PROMPT, DEMO_PROMPT
 from .gpt_image import (
     GptImage1EditByokRequest,

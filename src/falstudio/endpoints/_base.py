@@ -55,7 +55,7 @@ class RequestModel(BaseModel):
 def _explain(model: type[BaseModel], error: Any) -> InitErrorDetails:
     if error["type"] != "extra_forbidden":
         return InitErrorDetails(
-            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),  # type: ignore[arg-type]
+            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
             loc=error["loc"],
             input=error["input"],
         )

@@ -29,6 +29,7 @@ __all__ = [
     "default_recorder",
     "history",
     "history_dir",
+    "recording_enabled",
 ]
 
 

@@ -65,7 +65,8 @@ class RunRecord(BaseModel):
     @property
     def request(self) -> dict[str, Any]:
         """The request as sent, secrets redacted, input images back as data URIs: ready to run again."""
-        return self._rehydrate(self.stored_request)
+        rehydrated: dict[str, Any] = self._rehydrate(self.stored_request)
+        return rehydrated
 
     @property
     def prompt(self) -> str:

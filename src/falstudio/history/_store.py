@@ -240,7 +240,8 @@ class HistoryStore:
                 return f"{FILE_REF}images/{name}"
             return value
 
-        return externalize(redact(request))
+        stored: dict[str, Any] = externalize(redact(request))
+        return stored
 
     def _store_images(
         self, output: dict[str, Any] | None, blobs: list[bytes], thumbnails: list[tuple[bytes, str] | None]
@@ -291,7 +292,8 @@ def _pixel_size(data: bytes) -> tuple[int | None, int | None]:
 
     try:
         with Image.open(io.BytesIO(data)) as image:  # reads the header only
-            return image.size
+            width, height = image.size
+            return int(width), int(height)
     except (UnidentifiedImageError, OSError):
         return None, None
 

@@ -172,10 +172,6 @@ class JobQueue:
         self._has_work = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
 
-    def add_partial(self, event: dict[str, Any]) -> None:
-        self.partials.append(event)
-        self.notify()
-
     def start(self) -> None:
         self._workers = [
             asyncio.create_task(self._worker(), name=f"falstudio-worker-{i}") for i in range(self.concurrency)

@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Generic, TypeVar
 
 WORKERS = max(1, (os.cpu_count() or 2) - 1)
 _lock = threading.Lock()
@@ -26,20 +27,23 @@ def run_in_pool(work: Callable[[], object]) -> Future[object]:
     return pool.submit(work)
 
 
-class Latest:
+T = TypeVar("T")
+
+
+class Latest(Generic[T]):
     """Runs ``work(value)`` in the pool for the newest value handed in: values that arrive while one runs are
     folded into one more run (a burst of partial images costs one decode each time, never a queue)."""
 
-    def __init__(self, work: Callable[[object], None]) -> None:
+    def __init__(self, work: Callable[[T], None]) -> None:
         self._work = work
         self._lock = threading.Lock()
-        self._pending: object = None
+        self._pending: T | None = None
         self._has_pending = False
         self._running = False
         self.idle = threading.Event()  # set while nothing is pending or running
         self.idle.set()
 
-    def push(self, value: object) -> None:
+    def push(self, value: T) -> None:
         with self._lock:
             self.idle.clear()
             self._pending, self._has_pending = value, True
@@ -57,7 +61,7 @@ class Latest:
                     return
                 value, self._pending, self._has_pending = self._pending, None, False
             try:
-                self._work(value)
+                self._work(value)  # type: ignore[arg-type]  # a pending value is a T (None only when there is none)
             except BaseException:
                 with self._lock:
                     self._running = False

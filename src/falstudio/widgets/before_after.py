@@ -31,13 +31,15 @@ def image_bytes(source: ImageSource) -> bytes:
         return read_image(source)
     except TypeError:
         if isinstance(source, str):  # an http(s) URL
-            raise TypeError("BeforeAfter needs the image itself, not a URL: pass the falstudio Image, bytes or a path")
+            raise TypeError(
+                "BeforeAfter needs the image itself, not a URL: pass the falstudio Image, bytes or a path"
+            ) from None
         raise
     except ValueError:
         raise ValueError("expected PNG, JPEG, WebP or GIF image data; these bytes are not an image") from None
 
 
-class ImageBytes(traitlets.Bytes):  # type: ignore[misc]
+class ImageBytes(traitlets.Bytes):
     """A Bytes trait that accepts any image form and stores encoded bytes (sent as a binary buffer)."""
 
     info_text = "image bytes, a PIL image, a falstudio Image, a path or a data URI"
@@ -49,7 +51,7 @@ class ImageBytes(traitlets.Bytes):  # type: ignore[misc]
             raise traitlets.TraitError(f"{type(obj).__name__}.{self.name}: {exc}") from None
 
 
-class BeforeAfter(anywidget.AnyWidget):  # type: ignore[misc]
+class BeforeAfter(anywidget.AnyWidget):
     """Two images compared with a slider (``position``: percent of the width showing ``before``) or side by side.
 
     Keyboard: the slider is a native range input (arrow keys move 1 %, Page Up/Down 10 %, Home/End the ends).

@@ -35,7 +35,7 @@ PREVIEW_PX = 256
 __all__ = ["FINAL_STATES", "JobView", "format_seconds"]
 
 
-class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
+class JobView(StaticFallback, ipywidgets.VBox):
     """A live panel for one request. Start one with :meth:`JobView.submit`.
 
     ``state`` goes ``submitting -> queued -> running -> done | failed | cancelled``. ``future`` resolves
@@ -60,7 +60,7 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._callbacks: list[Callable[[JobView], None]] = []
         self._callbacks_run = False
         self._partial_callbacks: list[Callable[[Image, int], None]] = []
-        self._previews = Latest(self._make_preview)
+        self._previews: Latest[tuple[Image, int]] = Latest(self._make_preview)
         self.renders = 0  # how many times the panel was redrawn (tests check the rate)
 
         self._status = ipywidgets.HTML(layout=ipywidgets.Layout(flex="1 1 auto"))
@@ -213,7 +213,7 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             self._final = state.done
             partial_is_new = state.partial is not None and state.partial is not self._shown.partial
             self._shown = state
-        if partial_is_new:
+        if partial_is_new and state.partial is not None:
             self._previews.push((state.partial, state.partials))
         self._render(state)
         if state.done:
@@ -236,8 +236,8 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             else:
                 self.future.set_exception(state.error)
 
-    def _make_preview(self, item: object) -> None:
-        image, count = item  # type: ignore[misc]
+    def _make_preview(self, item: tuple[Image, int]) -> None:
+        image, count = item
         if self._final and self._shown.phase == "done":
             return  # the final image is on its way
         if self._show_preview(image, f"forming: partial image {count}"):

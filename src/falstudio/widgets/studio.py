@@ -55,7 +55,7 @@ def _chip_css(color: str) -> str:
     return style(color=color, border=f"1px solid {color}", border_radius="9px", padding="1px 8px", font_size=FONT_SMALL)
 
 
-class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
+class Studio(StaticFallback, ipywidgets.VBox):
     """Everything to generate images in one widget. ``Studio(client=None, endpoint=...)``.
 
     ``studio.jobs`` (newest first), ``studio.gallery``, ``studio.form``; ``studio.click_generate()`` does
@@ -221,7 +221,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def _static_html(self) -> str:
         label = _BADGE.get(self.mode, _BADGE["fal"])[0]
-        parts = [self.form._static_html()]
+        parts = [self.form._repr_html_()]
         if self.jobs:
             done = sum(j.state == "done" for j in self.jobs)
             parts.append(message("muted", f"{len(self.jobs)} job(s), {done} done"))

@@ -22,13 +22,13 @@ _DETAIL = (24, 8, 3)
 
 def partial_images(final: bytes, count: int = 3) -> list[GeneratedImage]:
     """``count`` (1 to 3) JPEG partials of the image file ``final``, coarsest first."""
-    picture = Image.open(io.BytesIO(final))
-    picture.load()
-    picture = picture.convert("RGB")
+    with Image.open(io.BytesIO(final)) as source:
+        picture = source.convert("RGB")
     width, height = max(1, picture.width // 2), max(1, picture.height // 2)
     out = []
     for factor in _DETAIL[-max(1, min(count, len(_DETAIL))) :]:
-        small = picture.resize((max(1, picture.width // factor), max(1, picture.height // factor)), Image.BOX)
-        rough = small.resize((width, height), Image.BILINEAR).filter(ImageFilter.GaussianBlur(factor / 3))
+        reduced = (max(1, picture.width // factor), max(1, picture.height // factor))
+        small = picture.resize(reduced, Image.Resampling.BOX)
+        rough = small.resize((width, height), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(factor / 3))
         out.append(GeneratedImage(image_bytes(rough, "jpeg", quality=70), "image/jpeg", width, height))
     return out

@@ -36,7 +36,7 @@ def sibling_endpoints(endpoint: str) -> tuple[str, ...]:
     )
 
 
-class AxisPicker(ipywidgets.VBox):  # type: ignore[misc]
+class AxisPicker(ipywidgets.VBox):
     """Checkbox rows for the endpoint and each choice field, starting from ``start``'s base and axes."""
 
     def __init__(self, start: Sweep, on_change: Callable[[], None]) -> None:

@@ -40,7 +40,7 @@ class CostConfirmationRequired(RuntimeError):
     """The sweep costs more than ``confirm_above``: confirm in the widget or call ``run(confirm=True)``."""
 
 
-class Compare(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
+class Compare(StaticFallback, ipywidgets.VBox):
     """A grid of variations of one request.
 
     ``Compare(fs.sweep(base, quality=[...], image_size=[...]))``, or ``Compare(base)`` and tick values in the

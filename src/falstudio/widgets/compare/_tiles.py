@@ -27,7 +27,7 @@ _DECODING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
 _STAR = {False: "☆ Favourite", True: "★ Favourite"}
 
 
-class CompareTile(ipywidgets.VBox):  # type: ignore[misc]
+class CompareTile(ipywidgets.VBox):
     """One variation: its state and caption at once, its picture (partial images as they form, then the
     result's thumbnail) made on the widgets' worker pool; updated from the client's loop."""
 
@@ -48,7 +48,7 @@ class CompareTile(ipywidgets.VBox):  # type: ignore[misc]
         self._generation = 0  # a reset makes pictures still being made for the old job stale
         self._baseline = baseline.variation
         self._thumbnail_px = thumbnail_px
-        self._pictures = Latest(self._make_picture)
+        self._pictures: Latest[tuple[int, str, Image]] = Latest(self._make_picture)
         self.settled = self._pictures.idle  # set while no picture is being made
         self._view = ipywidgets.HTML()
         self.enlarge = ipywidgets.Button(
@@ -102,8 +102,8 @@ class CompareTile(ipywidgets.VBox):  # type: ignore[misc]
     def _want(self, picture: tuple[str, Image]) -> None:
         self._pictures.push((self._generation, *picture))
 
-    def _make_picture(self, item: object) -> None:
-        generation, kind, image = item  # type: ignore[misc]
+    def _make_picture(self, item: tuple[int, str, Image]) -> None:
+        generation, kind, image = item
         try:
             with _DECODING:
                 data, mime = image.thumbnail(self._thumbnail_px)

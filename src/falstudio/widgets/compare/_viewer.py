@@ -31,7 +31,7 @@ def reference(job: Job, baseline: Job) -> tuple[str, Any] | None:
     return None
 
 
-class Viewer(ipywidgets.VBox):  # type: ignore[misc]
+class Viewer(ipywidgets.VBox):
     """Empty until :meth:`show`; then a header, Close, and the image or a before/after slider."""
 
     def __init__(self) -> None:

@@ -68,7 +68,7 @@ def field_spec(name: str, info: FieldInfo) -> FieldSpec:
     if override is not None:
         if override not in KINDS:
             raise ValueError(f"field {name!r}: json_schema_extra ui={override!r} is not one of {', '.join(KINDS)}")
-        kind = typing.cast(Kind, override)
+        kind = override
     if kind == "int":  # exclusive bounds become inclusive ones
         if bounds.get("gt") is not None:
             bounds["ge"] = bounds["gt"] + 1

@@ -35,7 +35,7 @@ _REPR_STR_CHARS = 60
 _LIVE_CSS = "<style>.fs-form .widget-toggle-buttons .widget-label { text-align: right; margin-right: 8px; }</style>"
 
 
-class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
+class RequestForm(StaticFallback, w.VBox):
     """A form for one endpoint's request (or any pydantic model).
 
     ``RequestForm("fal-ai/gpt-image-1-mini")`` or ``RequestForm(model=SomeModel)``. ``form.value`` is the
@@ -160,7 +160,7 @@ class RequestForm(StaticFallback, w.VBox):  # type: ignore[misc]
         name = field if field is not None else names[0]
         if name not in names:
             raise ValueError(f"{name!r} is not an image field of {self._name()}; image fields: {', '.join(names)}")
-        return self.controls[name].editor.add(image)  # type: ignore[attr-defined]
+        return str(self.controls[name].editor.add(image))  # type: ignore[attr-defined]
 
     def set_secret(self, field: str, value: str | SecretStr | None) -> None:
         """Hold a key for ``field`` in Python (``None`` forgets it); it never becomes a widget trait."""

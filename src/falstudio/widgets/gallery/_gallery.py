@@ -49,7 +49,8 @@ def _size(data: bytes) -> tuple[int, int]:
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:
-        return image.size
+        width, height = image.size
+        return int(width), int(height)
 
 
 def alt_text(prompt: str, index: int = 0, count: int = 1) -> str:
@@ -105,7 +106,7 @@ def _refs(tiles: Sequence[ImageTile], _widget: object) -> list[str]:
     return [f"anywidget:{t.model_id}" for t in tiles]
 
 
-class ImageTile(ipywidgets.Widget):  # type: ignore[misc]
+class ImageTile(ipywidgets.Widget):
     """One image as data: thumbnail, alt text and caption (synced once), the source kept in Python."""
 
     thumbnail = traitlets.Bytes(b"").tag(sync=True)
@@ -163,7 +164,7 @@ class ImageTile(ipywidgets.Widget):  # type: ignore[misc]
         return tile_html(data, mime, self.alt, [(k, v) for k, v in self.caption], px=px, checkerboard=self.checker)
 
 
-class Gallery(anywidget.AnyWidget):  # type: ignore[misc]
+class Gallery(anywidget.AnyWidget):
     """Thumbnails of generated images in a grid, newest first; click one to enlarge it.
 
     ``limit`` bounds how many tiles stay on screen (older ones are dropped from the view, not deleted).
@@ -299,7 +300,8 @@ class Gallery(anywidget.AnyWidget):  # type: ignore[misc]
         return tiles
 
     def _find(self, ref: object) -> ImageTile:
-        for tile in self.tiles:
+        tiles: list[ImageTile] = list(self.tiles)
+        for tile in tiles:
             if ref in (tile.model_id, f"anywidget:{tile.model_id}"):
                 return tile
         raise LookupError("that image is no longer in the gallery")
