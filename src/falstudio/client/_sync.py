@@ -124,6 +124,7 @@ class Client:
         *,
         concurrency: int = 4,
         stream: bool | None = None,
+        with_logs: bool = True,
         on_change: BatchCallback | None = None,
         max_hz: float | None = None,
     ) -> Batch:
@@ -133,7 +134,12 @@ class Client:
         def start() -> None:
             try:
                 batch = self._async.track_many(
-                    items, concurrency=concurrency, stream=stream, on_change=on_change, max_hz=max_hz
+                    items,
+                    concurrency=concurrency,
+                    stream=stream,
+                    with_logs=with_logs,
+                    on_change=on_change,
+                    max_hz=max_hz,
                 )
                 made.set_result(Batch(batch, self._runner))
             except BaseException as exc:
@@ -185,6 +191,7 @@ class ClientLike(Protocol):
         *,
         concurrency: int = 4,
         stream: bool | None = None,
+        with_logs: bool = True,
         on_change: BatchCallback | None = None,
         max_hz: float | None = None,
     ) -> Batch: ...

@@ -149,7 +149,12 @@ class SweepRun:
             self._client = Client()
         items = [(v.endpoint, v.request) for v in self.sweep]
         self._batch = self._client.track_many(
-            items, concurrency=self.concurrency, stream=self.stream, on_change=self._changed, max_hz=self._max_hz
+            items,
+            concurrency=self.concurrency,
+            stream=self.stream,
+            with_logs=False,  # a sweep shows no logs: fewer status events for the server and the loop
+            on_change=self._changed,
+            max_hz=self._max_hz,
         )
 
     def wait(self, timeout: float | None = None) -> bool:
