@@ -203,3 +203,32 @@ def test_badge_says_fal_when_a_key_is_set_and_keys_carry_across_byok_endpoints()
             assert "sk-test-SECRET-1" not in html and "sk-test-SECRET-1" not in repr(studio)
         finally:
             studio.close()
+
+
+def test_live_previews_show_the_picture_forming_in_the_gallery(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from falstudio.endpoints import registry
+
+    mini = "fal-ai/gpt-image-1-mini"
+    monkeypatch.setitem(registry.REGISTRY, mini, dataclasses.replace(registry.REGISTRY[mini], streaming=True))  # type: ignore[arg-type]
+    with LocalServer(port=0, latency=0.3) as server:
+        studio = studio_for(server, history=False)
+        try:
+            assert studio.live_previews.value and studio.live_previews.layout.display is None
+            studio.form.value = {"prompt": "a red barn at dusk", "quality": "high"}
+            job = studio.click_generate()
+            assert job is not None
+            wait_for(lambda: any("Forming" in dict(t.caption) for t in studio.gallery.tiles))
+            assert not job.done and len(studio.gallery) == 1
+            studio.wait(60)
+            assert job.state == "done" and job.tracked is not None and job.tracked.state.streaming
+            [tile] = studio.gallery.tiles
+            assert "Forming" not in dict(tile.caption) and tile.image is job.result.images[0]
+
+            studio.live_previews.value = False  # the queue: no partial images
+            second = studio.click_generate()
+            studio.wait(60)
+            assert second is not None and second.tracked is not None and not second.tracked.state.streaming
+        finally:
+            studio.close()
