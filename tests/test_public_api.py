@@ -79,7 +79,7 @@ def test_the_client_surface() -> None:
 
     for member in ("Client", "AsyncClient", "ClientLike", "State", "TrackedRequest", "Batch", "EventStream", "errors"):
         assert member in client.__all__
-    assert client.State.__module__ == "falstudio.client._tracking"
+    assert client.State.__module__ == "falstudio.client._state"
 
 
 def test_sweep_and_history_are_modules_you_can_call() -> None:

@@ -27,16 +27,16 @@ _LAZY = {
     "ClientLike": "._sync",
     "Completed": "._status",
     "EventStream": "._streaming",
-    "FINAL_PHASES": "._tracking",
+    "FINAL_PHASES": "._state",
     "Image": ".results",
     "ImageSource": ".files",
     "InProgress": "._status",
     "LogEntry": "._status",
-    "Phase": "._tracking",
+    "Phase": "._state",
     "Queued": "._status",
     "Result": ".results",
     "RetryPolicy": "._retry",
-    "State": "._tracking",
+    "State": "._state",
     "Status": "._status",
     "SyncRequestHandle": "._handles",
     "TrackedRequest": "._sync_tracking",
@@ -78,6 +78,9 @@ if TYPE_CHECKING:
     from ._handles import AsyncRequestHandle as AsyncRequestHandle
     from ._handles import SyncRequestHandle as SyncRequestHandle
     from ._retry import RetryPolicy as RetryPolicy
+    from ._state import FINAL_PHASES as FINAL_PHASES
+    from ._state import Phase as Phase
+    from ._state import State as State
     from ._status import Completed as Completed
     from ._status import InProgress as InProgress
     from ._status import LogEntry as LogEntry
@@ -88,10 +91,7 @@ if TYPE_CHECKING:
     from ._sync import ClientLike as ClientLike
     from ._sync_tracking import Batch as Batch
     from ._sync_tracking import TrackedRequest as TrackedRequest
-    from ._tracking import FINAL_PHASES as FINAL_PHASES
     from ._tracking import AsyncTrackedRequest as AsyncTrackedRequest
-    from ._tracking import Phase as Phase
-    from ._tracking import State as State
     from .files import INLINE_LIMIT as INLINE_LIMIT
     from .files import ImageSource as ImageSource
     from .files import read_image as read_image

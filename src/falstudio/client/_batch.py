@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from ._tracking import AsyncTrackedRequest, State
+from ._state import State
+from ._tracking import AsyncTrackedRequest
 
 if TYPE_CHECKING:
     from ._async import AsyncClient

@@ -53,18 +53,23 @@ class LoopThread:
             return self._loop
 
     def _start(self) -> None:
-        loop = asyncio.new_event_loop()
+        made: list[asyncio.AbstractEventLoop] = []
         ready = threading.Event()
 
         def main() -> None:
+            # The loop is made on its own thread: a KeyboardInterrupt in the caller's thread can never leave a
+            # half-made loop behind (its finalizer would print a traceback at exit).
+            loop = asyncio.new_event_loop()
+            made.append(loop)
             asyncio.set_event_loop(loop)
             loop.call_soon(ready.set)
             loop.run_forever()
 
-        self._thread = threading.Thread(target=main, name=self._name, daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=main, name=self._name, daemon=True)
+        thread.start()
         ready.wait()
-        self._loop, self._pid = loop, os.getpid()
+        self._thread = thread
+        self._loop, self._pid = made[0], os.getpid()
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Start ``coro`` on the loop; never blocks. Cancelling the future cancels the task.

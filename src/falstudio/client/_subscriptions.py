@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._tracking import State
+    from ._state import State
 
 
 class _Subscription:

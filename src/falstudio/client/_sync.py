@@ -21,8 +21,8 @@ from ._credentials import Mode
 from ._handles import AsyncRequestHandle, SyncRequestHandle
 from ._loop import LOOP, LoopThread, blocking
 from ._retry import RetryPolicy
+from ._state import State
 from ._sync_tracking import Batch, TrackedRequest
-from ._tracking import State
 from .recorder import Recorder
 
 P = ParamSpec("P")

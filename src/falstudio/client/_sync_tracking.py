@@ -13,8 +13,9 @@ from ._loop import LoopThread
 
 if TYPE_CHECKING:
     from ._batch import AsyncBatch
+    from ._state import State
     from ._status import LogEntry
-    from ._tracking import AsyncTrackedRequest, State
+    from ._tracking import AsyncTrackedRequest
     from .results import Result
 
 _SLICE = 0.25  # waits are sliced so that a KeyboardInterrupt is handled promptly

@@ -15,16 +15,16 @@ import dataclasses
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from ._recording import record_finished, record_submitted
+from ._state import Phase, State
 from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status
 from ._streaming import StreamReader
 from ._subscriptions import Subscriptions
 from .recorder import FinalState, Recorder
-from .results import Image, Result
+from .results import Result
 
 if TYPE_CHECKING:
     from falstudio.endpoints import RequestModel
@@ -32,39 +32,9 @@ if TYPE_CHECKING:
     from ._async import AsyncClient
     from ._handles import AsyncRequestHandle
 
-Phase = Literal["submitting", "queued", "running", "done", "failed", "cancelled"]
-FINAL_PHASES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 StatusHook = Callable[[Status], object]  # fal-style callbacks (``on_queue_update``); may return an awaitable
 ABANDON_SECONDS = 0.8  # budget for cancelling on the server when a waiting caller gives up
 _RECORDED_AS: dict[str, FinalState] = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
-
-
-@dataclass(frozen=True)
-class State:
-    """One snapshot of a tracked request; the request publishes a new one on every change."""
-
-    endpoint: str
-    phase: Phase = "submitting"
-    request_id: str | None = None
-    queue_position: int | None = None  # requests ahead (0 = next), while queued
-    logs: tuple[LogEntry, ...] = ()  # every log line so far
-    partial: Image | None = None  # the newest partial image of a streamed run
-    partials: int = 0  # how many partial images arrived
-    result: Result | None = None
-    error: errors.FalError | None = None
-    streaming: bool = False  # runs through the endpoint's stream (a sync request on fal)
-    started: float = field(default_factory=time.monotonic)
-    ended: float | None = None
-
-    @property
-    def done(self) -> bool:
-        """Whether this is the final state (done, failed or cancelled)."""
-        return self.phase in FINAL_PHASES
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since the request was started (frozen once it has ended)."""
-        return (self.ended or time.monotonic()) - self.started
 
 
 class AsyncTrackedRequest:

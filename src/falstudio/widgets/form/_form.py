@@ -18,6 +18,7 @@ import traitlets
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from ..._internal.theme import COLOR, esc, message, style
+from ...client import ImageSource
 from ...endpoints import REDACTED, REGISTRY, EndpointSpec, get
 from .._html import StaticFallback, card, code_block, table
 from . import _code
@@ -152,7 +153,7 @@ class RequestForm(StaticFallback, w.VBox):
         """What the form would send, secrets as ``"***"`` (valid or not)."""
         return {n: REDACTED if isinstance(v, SecretStr) else _jsonable(v) for n, v in self._data().items()}
 
-    def add_image(self, image: Any, field: str | None = None) -> str:
+    def add_image(self, image: ImageSource, field: str | None = None) -> str:
         """Add an image (URL, data URI, path, bytes or PIL image) to ``field`` (default: the first image field)."""
         names = [n for n, c in self.controls.items() if c.spec.kind in ("images", "image")]
         if field is None and not names:
