@@ -65,6 +65,19 @@ class FakeFal:
         self.stream_events: list[Any] | None = None  # events of POST /run/{id}/stream; None answers 405
         self._polls = 0
 
+    def fail_content_policy(self) -> None:
+        """The request ends failed: its prompt was flagged (status error, then a 422 for the result)."""
+        self.statuses[-1] = {
+            "status": "COMPLETED",
+            "logs": [],
+            "error": "flagged",
+            "error_type": "content_policy_violation",
+        }
+        self.result_reply = (
+            422,
+            {"detail": [{"loc": ["body", "prompt"], "msg": "flagged", "type": "content_policy_violation"}]},
+        )
+
     def paths(self) -> list[str]:
         return [f"{r.method} {r.url.path}" for r in self.calls]
 

@@ -228,7 +228,7 @@ def test_broken_recorder_warns_but_never_breaks_a_run(fake):
         def finished(self, event):
             raise OSError("disk full")
 
-    with make_client(fake, history=Broken()) as client, pytest.warns(RuntimeWarning, match="disk full"):
+    with pytest.warns(RuntimeWarning, match="disk full"), make_client(fake, history=Broken()) as client:
         assert client.subscribe(UNTYPED, {}).request_id == "r1"
 
 

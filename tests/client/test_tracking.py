@@ -74,16 +74,7 @@ def test_the_end_is_final_and_cancel_after_it_says_no(fake: Any) -> None:
 
 
 def test_a_failed_request_carries_the_typed_error_and_its_hint(fake: Any) -> None:
-    fake.statuses[-1] = {
-        "status": "COMPLETED",
-        "logs": [],
-        "error": "flagged",
-        "error_type": "content_policy_violation",
-    }
-    fake.result_reply = (
-        422,
-        {"detail": [{"loc": ["body", "prompt"], "msg": "flagged", "type": "content_policy_violation"}]},
-    )
+    fake.fail_content_policy()
     with make_client(fake) as client:
         tracked = client.track(UNTYPED, {})
         state = tracked.wait(10)

@@ -114,21 +114,8 @@ def test_cancel_reaches_the_server_and_ends_cancelled(queued_server: LocalServer
     job.cancel()  # no-op once ended
 
 
-def content_policy(fake: Any) -> None:
-    fake.statuses[-1] = {
-        "status": "COMPLETED",
-        "logs": [],
-        "error": "flagged",
-        "error_type": "content_policy_violation",
-    }
-    fake.result_reply = (
-        422,
-        {"detail": [{"loc": ["body", "prompt"], "msg": "flagged", "type": "content_policy_violation"}]},
-    )
-
-
 def test_failure_shows_the_message_and_its_hint(fake: Any) -> None:
-    content_policy(fake)
+    fake.fail_content_policy()
     with client_of(fake) as client:
         job = JobView.submit(client, UNTYPED, {})
         job.wait(10)
@@ -196,7 +183,7 @@ def test_format_seconds() -> None:
 
 
 def test_static_view_of_a_failure_names_it_in_words_with_the_hint_on_its_own_line(fake: Any) -> None:
-    content_policy(fake)
+    fake.fail_content_policy()
     with client_of(fake) as client:
         job = JobView.submit(client, UNTYPED, {})
         job.wait(10)
