@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import builtins
+import concurrent.futures
 import html
 import mimetypes
 import os
@@ -43,32 +45,63 @@ class Image(ImageFile):
     _data: builtins.bytes | None = PrivateAttr(default=None)
     _downloader: Downloader | None = PrivateAttr(default=None)
     _thumbnail: tuple[builtins.bytes, str] | None = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _fetching: concurrent.futures.Future[builtins.bytes] | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)  # held briefly, never during I/O
+    _thumbnail_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def model_post_init(self, context: Any, /) -> None:
         if isinstance(context, dict):
             self._downloader = context.get("downloader")
 
     def bytes(self) -> builtins.bytes:
-        """The image file's bytes (a data URI is decoded locally; a URL is downloaded once)."""
-        if self._data is None:
-            with self._lock:  # two threads asking at once (a widget, the history) share one download
-                if self._data is None:
-                    if _images.is_data_uri(self.url):
-                        self._data = _images.decode_data_uri(self.url)[0]
-                    elif self._downloader is not None:
-                        self._data = self._downloader.download(self.url)
-                    else:
-                        self._data = plain_download(self.url)
-        return self._data
+        """The image file's bytes (a data URI is decoded locally; a URL is downloaded once, even when several
+        threads ask at once: the others wait for that download)."""
+        if self._data is None and _images.is_data_uri(self.url):
+            self._data = _images.decode_data_uri(self.url)[0]
+        if self._data is not None:
+            return self._data
+        fetch, mine = self._claim()
+        if not mine:
+            return fetch.result()
+        download = self._downloader.download if self._downloader is not None else plain_download
+        try:
+            data = download(self.url)
+        except BaseException as exc:
+            self._release(fetch, exc)
+            raise
+        return self._deliver(fetch, data)
 
     async def abytes(self) -> builtins.bytes:
-        """:meth:`bytes` for async code: downloads without blocking the running loop."""
-        if self._data is None and not _images.is_data_uri(self.url) and self._downloader is not None:
+        """:meth:`bytes` for async code: downloads (or waits for another's download) without blocking the loop."""
+        if self._data is not None or _images.is_data_uri(self.url) or self._downloader is None:
+            return self.bytes()
+        fetch, mine = self._claim()
+        if not mine:
+            return await asyncio.wrap_future(fetch)
+        try:
             data = await self._downloader.adownload(self.url)
-            with self._lock:
-                self._data = self._data or data
-        return self.bytes()
+        except BaseException as exc:
+            self._release(fetch, exc)
+            raise
+        return self._deliver(fetch, data)
+
+    def _claim(self) -> tuple[concurrent.futures.Future[builtins.bytes], bool]:
+        """The download in flight, and whether it is ours to do."""
+        with self._lock:
+            if self._fetching is not None:
+                return self._fetching, False
+            self._fetching = concurrent.futures.Future()
+            return self._fetching, True
+
+    def _deliver(self, fetch: concurrent.futures.Future[builtins.bytes], data: builtins.bytes) -> builtins.bytes:
+        self._data = data
+        fetch.set_result(data)
+        return data
+
+    def _release(self, fetch: concurrent.futures.Future[builtins.bytes], error: BaseException) -> None:
+        with self._lock:
+            self._fetching = None  # a later call tries again
+        fetch.set_exception(error)
 
     @property
     def mime_type(self) -> str:
@@ -101,7 +134,7 @@ class Image(ImageFile):
         shared = self._thumbnail
         if shared is None:
             data = self.bytes()
-            with self._lock:
+            with self._thumbnail_lock:
                 if self._thumbnail is None:
                     self._thumbnail = _images.thumbnail(data)
                 shared = self._thumbnail

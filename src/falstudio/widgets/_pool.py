@@ -6,11 +6,15 @@ comes here. Bounded to the cores less one, so that the loop (and a local server)
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from ..client import Image
 
 WORKERS = max(1, (os.cpu_count() or 2) - 1)
 _lock = threading.Lock()
@@ -67,3 +71,24 @@ class Latest(Generic[T]):
                     self._running = False
                     self.idle.set()
                 raise
+
+
+def fetched_then(image: Image, then: Callable[[], None]) -> None:
+    """Call ``then()`` once ``image``'s bytes are in: fetched on the client's loop when called there (many
+    images then download at once, not one after another on a worker), else right away."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        then()
+        return
+    task = loop.create_task(image.abytes())
+    _fetching.add(task)  # a task nobody holds may be collected before it ends
+
+    def done(finished: asyncio.Task[bytes]) -> None:
+        _fetching.discard(finished)
+        then()  # a failed fetch is met again, and reported, by ``then``
+
+    task.add_done_callback(done)
+
+
+_fetching: set[asyncio.Task[bytes]] = set()

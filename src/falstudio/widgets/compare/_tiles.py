@@ -16,7 +16,7 @@ import ipywidgets
 from ..._internal.theme import COLOR, FONT_SMALL, esc, style
 from ...client import Image
 from ...sweep import Job, Sweep
-from .._pool import Latest
+from .._pool import Latest, fetched_then
 from ._layout import grid_layout, tile_markup
 
 TILE_PX = 208
@@ -100,7 +100,12 @@ class CompareTile(ipywidgets.VBox):
         return f'<div style="line-height:1.4">{markup}</div>'
 
     def _want(self, picture: tuple[str, Image]) -> None:
-        self._pictures.push((self._generation, *picture))
+        item = (self._generation, *picture)
+        if picture[0] == "final":  # its download starts at once; the decode waits for a worker
+            self._pictures.idle.clear()
+            fetched_then(picture[1], lambda: self._pictures.push(item))
+        else:
+            self._pictures.push(item)
 
     def _make_picture(self, item: tuple[int, str, Image]) -> None:
         generation, kind, image = item
