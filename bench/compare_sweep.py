@@ -4,7 +4,9 @@ Each job is a low-quality 1024x1024 request, which the local server runs for 1 s
 default). Goal (issue 6): 16 variations finish within 1.2x the time of a single one; "finish" is every result
 in, through ``fs.sweep(...).run()``. Also printed: ``fs.Compare`` until its last job ends (it pulls the first
 pictures meanwhile) and until every tile shows its thumbnail (16 full-size PNGs downloaded and decoded), and the
-server-side time of the slowest job (queue wait + inference, as the results report them).
+server-side time of the slowest job (queue wait + inference, as the results report them), and the Python
+threads alive in this process while a Compare runs (goal, issue 14: the client's loop, the widgets' bounded
+pool and the main thread; no thread per variation).
 
 The local server renders with Pillow in its own process (as fal runs on its own machines) but on this
 machine's cores, so its CPU work competes with the client's. Every round uses new prompts, so nothing a
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import threading
 import time
 from typing import Any
 
@@ -34,6 +37,7 @@ class Timings:
         self.results: list[float] = []  # fs.Compare: its last job ended
         self.tiles: list[float] = []  # fs.Compare: every tile shows its thumbnail
         self.server: list[float] = []  # the slowest job's queue + inference, as the server reports them
+        self.threads: dict[str, int] = {}  # the most threads seen at once while a Compare ran, by name
 
 
 def timed_compare(variations: Any, client: Any, concurrency: int, into: Timings) -> None:
@@ -43,7 +47,14 @@ def timed_compare(variations: Any, client: Any, concurrency: int, into: Timings)
     try:
         started = time.monotonic()
         compare.run()
-        records = compare.wait(300)
+        while True:  # poll (sampling the threads meanwhile) rather than block in wait()
+            note_threads(into)
+            try:
+                records = compare.wait(0.02)
+                break
+            except TimeoutError:
+                if time.monotonic() - started > 300:
+                    raise
         into.tiles.append(time.monotonic() - started)
         failed = [r for r in records if r["state"] != "done"]
         if failed:
@@ -52,6 +63,15 @@ def timed_compare(variations: Any, client: Any, concurrency: int, into: Timings)
         into.server.append(max(r["queue_seconds"] + r["inference_seconds"] for r in records))
     finally:
         compare.close()
+
+
+def note_threads(into: Timings) -> None:
+    counts: dict[str, int] = {}
+    for thread in threading.enumerate():
+        name = thread.name.rstrip("0123456789_-").removesuffix("_")  # pool threads numbered
+        counts[name] = counts.get(name, 0) + 1
+    if sum(counts.values()) > sum(into.threads.values()):
+        into.threads = counts
 
 
 def timed_plain_run(variations: Any, client: Any, concurrency: int, into: Timings) -> None:
@@ -111,6 +131,11 @@ def main() -> None:
     print(
         f"fs.Compare also downloads and decodes the first pictures while the last results come in: its last "
         f"result {results[1] / results[0]:.2f}x, its last thumbnail {tiles[1] / tiles[0]:.2f}x"
+    )
+    alive = ", ".join(f"{name} x{count}" for name, count in sorted(many.threads.items()))
+    print(
+        f"Python threads alive while {args.variations} variations ran in fs.Compare (most at once): "
+        f"{sum(many.threads.values())} ({alive})"
     )
 
 

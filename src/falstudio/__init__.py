@@ -1,6 +1,7 @@
 """falstudio: fal.ai's GPT Image endpoints as a notebook experience.
 
-``import falstudio as fs`` is cheap: the client, the widgets and the local server load on first use.
+``import falstudio as fs`` is cheap: every package loads on first use. This module is the composition root:
+it wires falstudio's history in as the client's default recorder (the client never imports the history).
 """
 
 from __future__ import annotations
@@ -8,31 +9,37 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import endpoints
-
-# Imported eagerly (both are light) so that the functions, not the submodules of the same name, are
-# ``fs.sweep`` and ``fs.history``: importing a submodule later would otherwise shadow a lazy attribute.
-from .history import history
-from .sweep import sweep
-
-__version__ = "0.1.0"
+from ._internal.version import VERSION as __version__
+from .client import recorder as _recorder
 
 # public name -> (module, attribute or None for the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {
     "AsyncClient": ("falstudio.client", "AsyncClient"),
     "Client": ("falstudio.client", "Client"),
-    "encode_file": ("falstudio.client", "encode_file"),
-    "encode_image": ("falstudio.client", "encode_image"),
-    "errors": ("falstudio.client.errors", None),
-    "client": ("falstudio.client", None),
-    "local": ("falstudio.local", None),
-    "widgets": ("falstudio.widgets", None),
-    "Studio": ("falstudio.widgets", "Studio"),
     "Compare": ("falstudio.widgets", "Compare"),
+    "Studio": ("falstudio.widgets", "Studio"),
+    "client": ("falstudio.client", None),
+    "encode_file": ("falstudio._internal.images", "encode_file"),
+    "encode_image": ("falstudio._internal.images", "encode_image"),
+    "endpoints": ("falstudio.endpoints", None),
+    "errors": ("falstudio.client.errors", None),
+    "history": ("falstudio.history", None),  # a module you can call: fs.history(limit=5)
+    "local": ("falstudio.local", None),
     "read_metadata": ("falstudio.metadata", "read_metadata"),
+    "sweep": ("falstudio.sweep", None),  # a module you can call: fs.sweep(base, quality=[...])
+    "widgets": ("falstudio.widgets", None),
 }
 
-__all__ = ["__version__", "endpoints", "history", "sweep", *_LAZY]
+__all__ = ["__version__", *_LAZY]
+
+
+def _history_recorder() -> _recorder.Recorder | None:
+    from .history import default_recorder
+
+    return default_recorder()
+
+
+_recorder.set_default_factory(_history_recorder)
 
 
 def __getattr__(name: str) -> Any:
@@ -51,8 +58,17 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from . import client, local, widgets
-    from .client import AsyncClient, Client, encode_file, encode_image
+    from . import client as client
+    from . import endpoints as endpoints
+    from . import local as local
+    from . import widgets as widgets
+    from ._internal.images import encode_file as encode_file
+    from ._internal.images import encode_image as encode_image
+    from .client import AsyncClient as AsyncClient
+    from .client import Client as Client
     from .client import errors as errors
-    from .metadata import read_metadata
-    from .widgets import Compare, Studio
+    from .history import history as history  # the module is callable: type checkers see the function
+    from .metadata import read_metadata as read_metadata
+    from .sweep import sweep as sweep  # likewise
+    from .widgets import Compare as Compare
+    from .widgets import Studio as Studio

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from falstudio.endpoints.defaults import DEFAULT_ENDPOINT, DEMO_PROMPT
+
 Handler = Callable[[argparse.Namespace], int]
 N = TypeVar("N", int, float)
 
@@ -149,10 +151,6 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(handler=serve)
 
 
-DEMO_PROMPT = "a lighthouse on a cliff by the ocean at sunset, with clouds and stars"
-DEMO_ENDPOINT = "openai/gpt-image-2"
-
-
 def demo(args: argparse.Namespace) -> int:
     """Run a small quality x size sweep on a private offline server and write the comparison as HTML."""
     from pathlib import Path
@@ -161,14 +159,14 @@ def demo(args: argparse.Namespace) -> int:
     from falstudio.client import Client
     from falstudio.client.errors import BudgetExceededError
     from falstudio.local import LocalServer
-    from falstudio.sweep import SweepRun, sweep
-    from falstudio.widgets._export import export_html
+    from falstudio.sweep import Job, SweepRun, sweep
+    from falstudio.widgets.compare import export_html
 
     spec = endpoints.find(args.endpoint)
     if spec is not None and spec.kind != "text-to-image":
         print(
             f"falstudio demo: {args.endpoint} is an {spec.kind} endpoint; the demo sweeps a prompt, so pick a "
-            f"text-to-image one (e.g. {DEMO_ENDPOINT})",
+            f"text-to-image one (e.g. {DEFAULT_ENDPOINT})",
             file=sys.stderr,
         )
         return 2
@@ -185,10 +183,9 @@ def demo(args: argparse.Namespace) -> int:
     cost = variations.cost
     print(f"on fal.ai this sweep {'would cost' if cost.known else 'has'} {cost} ({cost.explanation})", flush=True)
 
-    def progress(job: object) -> None:
-        if getattr(job, "done", False):
-            v = job.variation  # type: ignore[attr-defined]
-            print(f"  {job.state:9} {v.label()}", flush=True)  # type: ignore[attr-defined]
+    def progress(job: Job) -> None:
+        if job.done:
+            print(f"  {job.state:9} {job.variation.label()}", flush=True)
 
     # Always offline: the demo never spends money, FAL_KEY or not. A budget (--budget, else FALSTUDIO_BUDGET)
     # still applies, with offline runs priced as fal would bill them: a rehearsal behaves like the class.
@@ -229,7 +226,7 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     p.add_argument("--out", default="falstudio-demo", help="folder for report.html (default ./falstudio-demo)")
     p.add_argument("--prompt", default=DEMO_PROMPT, help="the prompt to sweep")
-    p.add_argument("--endpoint", default=DEMO_ENDPOINT, help=f"endpoint id (default {DEMO_ENDPOINT})")
+    p.add_argument("--endpoint", default=DEFAULT_ENDPOINT, help=f"endpoint id (default {DEFAULT_ENDPOINT})")
     p.add_argument("--concurrency", type=_positive_int, default=4, help="requests in flight at once (default 4)")
     p.add_argument("--timeout", type=_positive, default=300.0, help="give up after this many seconds")
     p.add_argument(

@@ -26,8 +26,23 @@ from xml.sax.saxutils import escape
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import __version__, _image_chunks
-from ._images import sniff_mime
+from ._internal import image_chunks as _image_chunks
+from ._internal.images import sniff_mime
+from ._internal.redact import redact, scrub_text
+from ._internal.version import VERSION
+
+__all__ = [
+    "KEY",
+    "OMITTED",
+    "PARAMETERS_KEY",
+    "SCHEMA_VERSION",
+    "XMP_NAMESPACE",
+    "ImageMetadata",
+    "build",
+    "embed",
+    "parameters_text",
+    "read_metadata",
+]
 
 KEY = "falstudio"
 PARAMETERS_KEY = "parameters"
@@ -84,23 +99,21 @@ def build(
     **grid: Any,
 ) -> ImageMetadata:
     """Metadata for one image; ``request`` is scrubbed of secrets and input images here, whatever it holds."""
-    from .history._redact import scrub  # defence in depth: key names and secret-looking values
-
     when = dt.datetime.fromtimestamp(created if created is not None else _now(), dt.timezone.utc)
     body = request.redacted() if hasattr(request, "redacted") else request
     return ImageMetadata(
         endpoint=endpoint,
-        request=_summarise(scrub(dict(body or {}))),
+        request=_summarise(redact(dict(body or {}))),  # defence in depth: key names and secret-looking values
         request_id=request_id or None,
         model=_model(endpoint),
         mode=mode if mode in ("local", "fal") else None,
         created=when.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        falstudio=__version__,
+        falstudio=VERSION,
         index=index,
         count=count,
         cost_estimate=str(cost_estimate) if cost_estimate is not None else None,
         billed=str(billed) if billed is not None else None,
-        **{k: scrub(v) for k, v in grid.items()},
+        **{k: redact(v) for k, v in grid.items()},
     )
 
 
@@ -115,8 +128,6 @@ def embed(data: bytes, metadata: ImageMetadata) -> bytes:
 
 
 def _embed(data: bytes, metadata: ImageMetadata) -> bytes:
-    from .history._redact import scrub_text
-
     payload = scrub_text(metadata.model_dump_json(exclude_defaults=False))
     text = scrub_text(parameters_text(metadata))
     mime = sniff_mime(data)
@@ -245,7 +256,7 @@ def _xmp(payload: str, text: str, metadata: ImageMetadata) -> bytes:
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         f'<rdf:Description rdf:about="" xmlns:falstudio="{XMP_NAMESPACE}" xmlns:xmp="http://ns.adobe.com/xap/1.0/">'
-        f"<xmp:CreatorTool>falstudio {escape(__version__)}</xmp:CreatorTool>{created}"
+        f"<xmp:CreatorTool>falstudio {escape(VERSION)}</xmp:CreatorTool>{created}"
         f"<falstudio:metadata>{escape(payload)}</falstudio:metadata>"
         f"<falstudio:parameters>{escape(text)}</falstudio:parameters>"
         '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
@@ -263,7 +274,7 @@ def _merged_exif(existing: bytes | None, text: str) -> bytes:
         except Exception:  # unreadable EXIF: replaced rather than fail the save
             exif = Image.Exif()
     exif.get_ifd(_EXIF_IFD)[_USER_COMMENT] = b"UNICODE\x00" + text.encode("utf-16-be")
-    exif.setdefault(_SOFTWARE, f"falstudio {__version__}")
+    exif.setdefault(_SOFTWARE, f"falstudio {VERSION}")
     return exif.tobytes().removeprefix(_image_chunks.EXIF_HEADER)
 
 

@@ -95,12 +95,13 @@ def test_the_13th_request_of_a_sweep_that_crosses_the_line_is_refused_with_nothi
     variations = sweep({"quality": "low", "image_size": "1024x1024"}, endpoint=T2I, prompt=prompts)
     assert len(variations) == 16 and variations.cost.amount == Decimal("0.16")
     spent_elsewhere = threading.Event()
+    elsewhere: list[asyncio.Task[object]] = []
 
     def meanwhile(job: object) -> None:  # the first change of the run: another job of this client spends $0.04
         if not spent_elsewhere.is_set():
             spent_elsewhere.set()
-            for i in range(4):
-                client.submit(T2I, low(f"elsewhere-{i}"))
+            for i in range(4):  # on the client's loop, so its async verbs (the blocking ones would wait on it)
+                elsewhere.append(asyncio.ensure_future(client._async.submit(T2I, low(f"elsewhere-{i}"))))
 
     run = SweepRun(variations, client, concurrency=1, on_change=meanwhile)
     try:

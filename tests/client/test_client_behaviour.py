@@ -23,7 +23,7 @@ from falstudio.client import (
     Result,
     errors,
 )
-from falstudio.client import _async as async_module
+from falstudio.client import _sending as sending_module
 from falstudio.endpoints import GptImage15EditRequest
 
 pytestmark = pytest.mark.filterwarnings("ignore::falstudio.client.errors.EndpointDeprecationWarning")
@@ -228,7 +228,7 @@ def test_broken_recorder_warns_but_never_breaks_a_run(fake):
         def finished(self, event):
             raise OSError("disk full")
 
-    with make_client(fake, history=Broken()) as client, pytest.warns(RuntimeWarning, match="disk full"):
+    with pytest.warns(RuntimeWarning, match="disk full"), make_client(fake, history=Broken()) as client:
         assert client.subscribe(UNTYPED, {}, validate=False).request_id == "r1"
 
 
@@ -240,7 +240,7 @@ def test_run_is_one_request_and_recorded(fake, recorder):
 
 
 def test_deprecated_endpoint_warns_once_on_fal(fake, monkeypatch):
-    monkeypatch.setattr(async_module, "_warned_endpoints", set())
+    monkeypatch.setattr(sending_module, "_warned_endpoints", set())
     with make_client(fake) as client:
         with pytest.warns(errors.EndpointDeprecationWarning, match="is retired: OpenAI shut gpt-image-1.5 down"):
             client.submit("fal-ai/gpt-image-1.5", {"prompt": "a fox"})

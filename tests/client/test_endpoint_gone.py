@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from falstudio.client import Client, errors
-from falstudio.client import _async as async_module
+from falstudio.client import _sending as sending_module
 from falstudio.local import LocalServer
 
 MINI = "fal-ai/gpt-image-1-mini"
@@ -148,7 +148,7 @@ def test_other_errors_stay_what_they_are(fal: RetiredFal, client: Client) -> Non
 
 
 def test_retired_endpoints_warn_once_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(async_module, "_warned_endpoints", set())
+    monkeypatch.setattr(sending_module, "_warned_endpoints", set())
 
     def fal_like(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"request_id": "r1"})
@@ -168,7 +168,7 @@ def test_retired_endpoints_warn_once_with_a_key(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_offline_the_seed_endpoints_work_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(async_module, "_warned_endpoints", set())
+    monkeypatch.setattr(sending_module, "_warned_endpoints", set())
     with (
         LocalServer(port=0, latency=0) as server,
         Client(base_url=server.url, key=server.key, history=False) as c,

@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from falstudio import _images
+from falstudio._internal import images as _images
 from falstudio.client import Client
 from falstudio.local import LocalServer
 

@@ -15,7 +15,7 @@ from ipywidgets.widgets.tests.utils import DummyComm
 from ipywidgets.widgets.widget import _remove_buffers
 from PIL import Image
 
-from falstudio import _images
+from falstudio._internal import images as _images
 from falstudio.widgets import BeforeAfter
 
 

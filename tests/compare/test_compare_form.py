@@ -7,9 +7,9 @@ import pytest
 from falstudio.endpoints import GptImage15Request
 from falstudio.sweep import SweepError, sweep
 from falstudio.widgets import Compare
-from falstudio.widgets._compare_axes import axis_options, sibling_endpoints
-from falstudio.widgets._compare_layout import grid_layout
 from falstudio.widgets.compare import CostConfirmationRequired
+from falstudio.widgets.compare._axes import axis_options, sibling_endpoints
+from falstudio.widgets.compare._layout import grid_layout
 
 MINI = "fal-ai/gpt-image-1-mini"
 V15 = "fal-ai/gpt-image-1.5"
@@ -167,7 +167,7 @@ def test_a_compare_that_failed_to_build_is_collected_quietly(monkeypatch: pytest
 
 
 def test_picker_labels_line_up_in_one_right_aligned_column(compare: Compare) -> None:
-    from falstudio.widgets._compare_axes import _LABEL_WIDTH
+    from falstudio.widgets.compare._axes import _LABEL_WIDTH
 
     picker = compare.picker
     assert picker.prompt is not None and picker.prompt.style.description_width == _LABEL_WIDTH

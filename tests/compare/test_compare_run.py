@@ -218,7 +218,7 @@ def test_enlarging_an_edit_compares_the_output_with_its_input(client: Client) ->
 
 
 def pixel_size(data: bytes) -> tuple[int, int]:
-    from falstudio import _images
+    from falstudio._internal import images as _images
 
     return _images.open_image(data).size
 
@@ -245,7 +245,7 @@ def test_running_the_shown_sweep_again_reuses_its_tiles_with_fresh_state(client:
 def test_a_finished_tile_shows_its_caption_while_its_thumbnail_waits_for_a_decoding_slot(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from falstudio.widgets import _compare_tiles
+    from falstudio.widgets.compare import _tiles as _compare_tiles
 
     slots = threading.BoundedSemaphore(1)
     monkeypatch.setattr(_compare_tiles, "_DECODING", slots)
@@ -269,7 +269,7 @@ def test_a_tile_that_cannot_show_its_image_says_so_and_the_run_still_ends(
     client: Client, monkeypatch: pytest.MonkeyPatch, breaks: str
 ) -> None:
     from falstudio.client.results import Image
-    from falstudio.widgets import _compare_tiles
+    from falstudio.widgets.compare import _tiles as _compare_tiles
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError(f"no {breaks}")
@@ -293,3 +293,24 @@ def test_a_tile_that_cannot_show_its_image_says_so_and_the_run_still_ends(
         assert "1 done" in c.summary.value and not c.run_button.disabled
     finally:
         c.close()
+
+
+def test_tiles_show_the_picture_forming_then_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from falstudio.endpoints import registry
+
+    monkeypatch.setitem(registry.REGISTRY, MINI, dataclasses.replace(registry.REGISTRY[MINI], streaming=True))  # type: ignore[arg-type]
+    with LocalServer(port=0, latency=0.3) as srv, Client(srv.key, base_url=srv.url, history=False) as client:
+        c = Compare(sweep({"prompt": "a red barn"}, endpoint=MINI, quality=["medium", "high"]), client=client)
+        try:
+            c.run()
+            tile = c._tiles[1]
+            _wait_for(lambda: "forming… (partial image" in tile._view.value and "<img" in tile._view.value)
+            assert not c.jobs[1].done and tile.thumbnail is None and tile.forming is not None
+            records = c.wait(60)
+            assert [r["state"] for r in records] == ["done", "done"]
+            assert tile.thumbnail is not None and "forming" not in tile._view.value
+            assert 'src="data:image/jpeg' in tile._view.value
+        finally:
+            c.close()

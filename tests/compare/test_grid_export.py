@@ -13,9 +13,8 @@ from PIL import Image, ImageFont
 
 import falstudio as fs
 from falstudio.client import Client
-from falstudio.widgets import _grid_png
-from falstudio.widgets._compare_files import grid_picture
-from falstudio.widgets.compare import Compare
+from falstudio.widgets.compare import Compare, _grid_png
+from falstudio.widgets.compare._files import grid_picture
 
 T2I = "fal-ai/gpt-image-1-mini"
 PROMPT = "a cabin in a snowy forest at night"

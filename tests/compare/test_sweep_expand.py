@@ -161,10 +161,17 @@ def test_repr_is_readable_and_deterministic() -> None:
     assert "quality=high · image_size=1536x1024" in text and "0x" not in text
 
 
-def test_fs_sweep_stays_the_function_after_the_module_is_imported() -> None:
-    # `from falstudio.sweep import ...` (done above, and by fs.Compare) binds the submodule on the package;
-    # `fs.sweep(...)` must still be the function.
-    assert falstudio.sweep is sweep
+def test_fs_sweep_is_the_module_and_calling_it_sweeps() -> None:
+    import types
+
+    import falstudio.sweep as module
+
+    # `import falstudio.sweep` gives the module (with its names), and calling it is `sweep(...)`
+    assert isinstance(module, types.ModuleType) and module.Sweep is Sweep and falstudio.sweep is module
+    made = falstudio.sweep({"prompt": "a fox"}, endpoint=MINI, quality=["low", "high"])
+    assert isinstance(made, Sweep) and repr(made) == repr(
+        sweep({"prompt": "a fox"}, endpoint=MINI, quality=["low", "high"])
+    )
 
 
 def test_problems_quote_text_values_but_not_numbers() -> None:

@@ -12,7 +12,7 @@ from falstudio.client import Client
 from falstudio.endpoints import ImageSize
 from falstudio.sweep import SweepError, sweep
 from falstudio.widgets import Compare
-from falstudio.widgets._compare_axes import COMMON_SIZES, axis_options
+from falstudio.widgets.compare._axes import COMMON_SIZES, axis_options
 
 MINI, GPT2 = "fal-ai/gpt-image-1-mini", "openai/gpt-image-2"
 PRESETS = ("square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from falstudio._images import image_bytes
-from falstudio._recorder import Finished, Submitted
+from falstudio._internal.images import image_bytes
+from falstudio.client.recorder import Finished, Submitted
 from falstudio.history import HistoryStore
 
 COUNT = 50

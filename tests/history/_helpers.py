@@ -7,8 +7,8 @@ from typing import Any
 
 from PIL import Image
 
-from falstudio._images import image_bytes
-from falstudio._recorder import Finished, Submitted
+from falstudio._internal.images import image_bytes
+from falstudio.client.recorder import Finished, Submitted
 
 ENDPOINT = "fal-ai/gpt-image-1.5"
 

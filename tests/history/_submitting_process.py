@@ -12,15 +12,15 @@ import os
 import sys
 from typing import Any
 
-import falstudio.client._async as client_core
+import falstudio.client._sending as client_core
 from falstudio.client import Client
 
 ENDPOINT = "fal-ai/gpt-image-1-mini"
 REQUEST = {"prompt": "a lighthouse in the kill window", "quality": "low"}
 
 
-async def _stall(recorder: Any, handle: Any, **details: Any) -> None:
-    print(f"ACCEPTED {handle.request_id}", flush=True)
+async def _stall(recorder: Any, *, request_id: str, **details: Any) -> None:
+    print(f"ACCEPTED {request_id}", flush=True)
     await asyncio.sleep(3600)
 
 

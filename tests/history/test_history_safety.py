@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import falstudio as fs
-from falstudio._images import to_data_uri
+from falstudio._internal.images import to_data_uri
 from falstudio.history import HistoryStore
 
 from ._helpers import finished, png, submitted

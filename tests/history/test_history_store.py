@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import falstudio as fs
-from falstudio._images import to_data_uri
-from falstudio._recorder import Sending, Unanswered
+from falstudio._internal.images import to_data_uri
+from falstudio.client.recorder import Sending, Unanswered
 from falstudio.history import HistoryStore, HistoryWarning, RunRecord, default_recorder, history_dir
 from falstudio.history._paths import user_data_dir
 

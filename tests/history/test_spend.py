@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import falstudio as fs
-from falstudio._since import since_timestamp
+from falstudio._internal.since import since_timestamp
 from falstudio.history import HistoryStore
 from falstudio.local import LocalServer
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from falstudio._images import open_image
+from falstudio._internal.images import open_image
 from falstudio.local.engines import edit
 from falstudio.local.engines._filters import INSTRUCTIONS
 from falstudio.local.engines.image_edit import plan

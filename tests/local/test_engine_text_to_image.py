@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from falstudio._images import open_image, sniff_mime
+from falstudio._internal.images import open_image, sniff_mime
 from falstudio.local.engines import MARK, generate
 from falstudio.local.engines._prompt import read
 

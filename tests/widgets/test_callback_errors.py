@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from falstudio._recorder import Submitted
 from falstudio.client import Client
+from falstudio.client.recorder import Submitted
 from falstudio.history import HistoryStore
 from falstudio.local import LocalServer
 from falstudio.widgets import RequestForm

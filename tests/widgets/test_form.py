@@ -10,12 +10,12 @@ import pytest
 from PIL import Image
 from pydantic import SecretStr, ValidationError
 
-from falstudio import _images
+from falstudio._internal import images as _images
 from falstudio.endpoints import REGISTRY, ImageSize
 from falstudio.widgets import RequestForm
-from falstudio.widgets._image_list import ImageListEditor
-from falstudio.widgets._secret import SecretInput
-from falstudio.widgets._size_input import SizeInput
+from falstudio.widgets.form._image_list import ImageListEditor
+from falstudio.widgets.form._secret import SecretInput
+from falstudio.widgets.form._size_input import SizeInput
 
 ENDPOINTS = list(REGISTRY)
 URL = "https://example.com/input.png"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from falstudio import _images
+from falstudio._internal import images as _images
 from falstudio.widgets import RequestForm
 
 

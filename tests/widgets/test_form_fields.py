@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from falstudio.endpoints import REGISTRY
-from falstudio.widgets._fields import field_specs
+from falstudio.widgets.form._fields import field_specs
 
 
 class Color(enum.Enum):

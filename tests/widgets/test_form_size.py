@@ -8,7 +8,7 @@ import pytest
 
 from falstudio.endpoints import ImageSize
 from falstudio.widgets import RequestForm
-from falstudio.widgets._size_input import CUSTOM, SizeInput
+from falstudio.widgets.form._size_input import CUSTOM, SizeInput
 
 T2I, EDIT = "openai/gpt-image-2", "openai/gpt-image-2/edit"
 PRESETS = ["square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"]

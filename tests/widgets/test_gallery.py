@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image as PILImage
 
-from falstudio import _images
+from falstudio._internal import images as _images
 from falstudio.client.results import Result
 from falstudio.endpoints import CostEstimate, GptImage1MiniRequest
 from falstudio.widgets._html import grid_html, tile_html
@@ -198,3 +198,28 @@ def test_html_helpers_escape_and_lay_out() -> None:
     assert re.search(r"<img [^>]*alt=\"a\"", tile_html(thumb, mime, "a"))
     with pytest.raises(ValueError, match="columns"):
         grid_html([], 0)
+
+
+def test_a_forming_image_keeps_one_tile_that_changes_then_leaves() -> None:
+    gallery = Gallery([png(color=1)])
+    first = gallery.show_forming("job", png((256, 256), color=50), alt="a fox", caption=[("Forming", "partial 1")])
+    assert gallery.tiles[0] is first and len(gallery) == 2
+    before = first.thumbnail
+    same = gallery.show_forming("job", png((512, 512), color=150), caption=[("Forming", "partial 2")])
+    assert same is first and len(gallery) == 2 and first.thumbnail != before
+    assert dict(first.caption)["Forming"] == "partial 2" and first.alt == "a fox"
+    gallery.end_forming("job")
+    assert len(gallery) == 1 and first not in gallery.tiles
+    gallery.end_forming("job")  # nothing left: no error
+
+
+def test_an_output_image_shares_its_one_thumbnail() -> None:
+    result = Result.build(
+        {"images": [{"url": _images.to_data_uri(png((900, 600)), "image/png")}]}, endpoint="e", request_id="r"
+    )
+    image = result.images[0]
+    gallery = Gallery()
+    [tile] = gallery.add_result(result)
+    assert image.thumbnail() is image.thumbnail()  # made once, kept
+    assert tile.thumbnail == image.thumbnail()[0]
+    assert max(PILImage.open(io.BytesIO(image.thumbnail(128)[0])).size) == 128  # smaller ones come from it

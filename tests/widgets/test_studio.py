@@ -52,7 +52,8 @@ def test_generate_completes_and_a_thumbnail_appears(server: LocalServer) -> None
         assert max(PILImage.open(io.BytesIO(tile.thumbnail)).size) <= 384
         assert dict(tile.caption)["Endpoint"] == "openai/gpt-image-2"
         assert "Estimated cost" in dict(tile.caption)
-        assert any("offline engine" in e.message for e in job.logs)
+        assert job.tracked is not None and job.tracked.state.streaming  # GPT Image 2 streams: live previews
+        assert any("partial image" in e.message for e in job.logs)
         assert repr(studio) == "Studio(endpoint='openai/gpt-image-2', server='local', jobs=1)"
         assert job.result.images[0].width == 1024 and job.result.images[0].height == 768  # landscape_4_3
     finally:
@@ -60,7 +61,7 @@ def test_generate_completes_and_a_thumbnail_appears(server: LocalServer) -> None
 
 
 def test_two_jobs_run_at_once_without_blocking_and_keep_their_output(slow_server: LocalServer) -> None:
-    studio = studio_for(slow_server)
+    studio = studio_for(slow_server, stream=False)  # through the queue: each job has the server's log lines
     try:
         first = studio.click_generate()
         studio.form.value = {"prompt": "a zeppelin above a teacup"}
@@ -225,5 +226,34 @@ def test_badge_says_fal_when_a_key_is_set_and_keys_carry_across_byok_endpoints()
             assert studio.form.is_valid and len(studio.form.value.image_urls) == 1
             html = studio._repr_mimebundle_()["text/html"]
             assert "sk-test-SECRET-1" not in html and "sk-test-SECRET-1" not in repr(studio)
+        finally:
+            studio.close()
+
+
+def test_live_previews_show_the_picture_forming_in_the_gallery(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from falstudio.endpoints import registry
+
+    mini = "fal-ai/gpt-image-1-mini"
+    monkeypatch.setitem(registry.REGISTRY, mini, dataclasses.replace(registry.REGISTRY[mini], streaming=True))  # type: ignore[arg-type]
+    with LocalServer(port=0, latency=0.3) as server:
+        studio = studio_for(server, history=False)
+        try:
+            assert studio.live_previews.value and studio.live_previews.layout.display is None
+            studio.form.value = {"prompt": "a red barn at dusk", "quality": "high"}
+            job = studio.click_generate()
+            assert job is not None
+            wait_for(lambda: any("Forming" in dict(t.caption) for t in studio.gallery.tiles))
+            assert not job.done and len(studio.gallery) == 1
+            studio.wait(60)
+            assert job.state == "done" and job.tracked is not None and job.tracked.state.streaming
+            [tile] = studio.gallery.tiles
+            assert "Forming" not in dict(tile.caption) and tile.image is job.result.images[0]
+
+            studio.live_previews.value = False  # the queue: no partial images
+            second = studio.click_generate()
+            studio.wait(60)
+            assert second is not None and second.tracked is not None and not second.tracked.state.streaming
         finally:
             studio.close()

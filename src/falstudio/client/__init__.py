@@ -3,38 +3,103 @@
 >>> import falstudio as fs
 >>> result = fs.Client().subscribe("openai/gpt-image-2", {"prompt": "a red fox, watercolour"})
 >>> result.images[0].save("fox.png")
+
+``client.track(endpoint, arguments)`` follows one request as :class:`State` snapshots (queue position, logs,
+partial images of streamed runs, the result or the error); ``client.stream(...)`` yields a streaming
+endpoint's raw events. Modules load on first use (``falstudio.client.recorder``, which the history imports,
+stays light).
 """
 
-from .._images import encode_file, encode_image
-from . import errors
-from ._async import AsyncClient
-from ._billed import BilledUnits
-from ._budget import Budget, process_spend
-from ._handles import AsyncRequestHandle, SyncRequestHandle
-from ._retry import RetryPolicy
-from ._status import Completed, InProgress, LogEntry, Queued, Status
-from ._sync import Client
-from .files import INLINE_LIMIT
-from .results import Image, Result
+from __future__ import annotations
 
-__all__ = [
-    "INLINE_LIMIT",
-    "AsyncClient",
-    "AsyncRequestHandle",
-    "BilledUnits",
-    "Budget",
-    "Client",
-    "Completed",
-    "Image",
-    "InProgress",
-    "LogEntry",
-    "Queued",
-    "Result",
-    "RetryPolicy",
-    "Status",
-    "SyncRequestHandle",
-    "encode_file",
-    "encode_image",
-    "errors",
-    "process_spend",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# public name -> module that defines it
+_LAZY = {
+    "INLINE_LIMIT": ".files",
+    "AsyncBatch": "._batch",
+    "AsyncClient": "._async",
+    "AsyncRequestHandle": "._handles",
+    "AsyncTrackedRequest": "._tracking",
+    "Batch": "._sync_tracking",
+    "BilledUnits": "._billed",
+    "Budget": "._budget",
+    "Client": "._sync",
+    "ClientLike": "._sync",
+    "Completed": "._status",
+    "EventStream": "._streaming",
+    "FINAL_PHASES": "._state",
+    "Image": ".results",
+    "ImageSource": ".files",
+    "InProgress": "._status",
+    "LogEntry": "._status",
+    "Phase": "._state",
+    "Queued": "._status",
+    "Result": ".results",
+    "RetryPolicy": "._retry",
+    "State": "._state",
+    "Status": "._status",
+    "SyncRequestHandle": "._handles",
+    "TrackedRequest": "._sync_tracking",
+    "encode_file": "falstudio._internal.images",
+    "fal_base_url": "._credentials",
+    "has_key": "._credentials",
+    "is_loopback_url": "._credentials",
+    "encode_image": "falstudio._internal.images",
+    "process_spend": "._budget",
+    "read_image": ".files",
+}
+
+__all__ = sorted([*_LAZY, "errors", "recorder"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("errors", "recorder"):
+        return importlib.import_module(f".{name}", __name__)
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from .._internal.images import encode_file as encode_file
+    from .._internal.images import encode_image as encode_image
+    from . import errors as errors
+    from . import recorder as recorder
+    from ._async import AsyncClient as AsyncClient
+    from ._batch import AsyncBatch as AsyncBatch
+    from ._billed import BilledUnits as BilledUnits
+    from ._budget import Budget as Budget
+    from ._budget import process_spend as process_spend
+    from ._credentials import fal_base_url as fal_base_url
+    from ._credentials import has_key as has_key
+    from ._credentials import is_loopback_url as is_loopback_url
+    from ._handles import AsyncRequestHandle as AsyncRequestHandle
+    from ._handles import SyncRequestHandle as SyncRequestHandle
+    from ._retry import RetryPolicy as RetryPolicy
+    from ._state import FINAL_PHASES as FINAL_PHASES
+    from ._state import Phase as Phase
+    from ._state import State as State
+    from ._status import Completed as Completed
+    from ._status import InProgress as InProgress
+    from ._status import LogEntry as LogEntry
+    from ._status import Queued as Queued
+    from ._status import Status as Status
+    from ._streaming import EventStream as EventStream
+    from ._sync import Client as Client
+    from ._sync import ClientLike as ClientLike
+    from ._sync_tracking import Batch as Batch
+    from ._sync_tracking import TrackedRequest as TrackedRequest
+    from ._tracking import AsyncTrackedRequest as AsyncTrackedRequest
+    from .files import INLINE_LIMIT as INLINE_LIMIT
+    from .files import ImageSource as ImageSource
+    from .files import read_image as read_image
+    from .results import Image as Image
+    from .results import Result as Result

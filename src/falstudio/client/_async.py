@@ -1,61 +1,47 @@
-"""AsyncClient: fal's queue, sync-run and storage protocol over one ``httpx.AsyncClient``. The one implementation."""
+"""AsyncClient: fal's queue, sync-run, streaming and storage protocol over one ``httpx.AsyncClient``.
+
+The one implementation: the blocking :class:`~falstudio.client.Client` runs these coroutines on its loop thread.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import mimetypes
 import os
 import time
-import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from falstudio import __version__
-from falstudio.endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, UnknownEndpointError, find, get
-from falstudio.endpoints.loader import SchemaUnavailableError
+from falstudio.endpoints import RequestModel, find
 
-from .. import _images
-from .._recorder import Recorder
 from . import errors
+from ._batch import AsyncBatch, BatchCallback
 from ._billed import billed_units
 from ._budget import Budget, Ledger, resolve_budget, spend_reader
-from ._credentials import KeyAuth, Mode, resolve
+from ._credentials import Mode, resolve
 from ._handles import AsyncRequestHandle
-from ._protocol import (
-    BackupHostTransport,
-    JsonBody,
-    Urls,
-    has_backup_hosts,
-    json_body,
-    json_object,
-    queue_headers,
-    seconds,
-)
-from ._recording import (
-    record_finished,
-    record_sending,
-    record_submitted,
-    record_unanswered,
-    record_unanswered_now,
-    resolve_recorder,
-)
-from ._retry import RetryPolicy, send_with_retry
+from ._protocol import Urls, json_body, json_object, queue_headers, seconds
+from ._recording import record_finished, record_unanswered, resolve_recorder
+from ._retry import RetryPolicy
+from ._sending import Prepared, Sender
 from ._status import Status
 from ._storage import Storage
-from .files import prepare_arguments
-from .results import Result, plain_download
+from ._streaming import EventStream
+from ._tracking import AsyncTrackedRequest, StatusHook
+from ._wire import Wire
+from .recorder import WRITER, Recorder
+from .results import Result
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
+    from ._billed import BilledUnits
+    from ._budget import Ticket
     from ._loop import LoopThread
 
-Callback = Callable[..., Any]
-_warned_endpoints: set[str] = set()
+Arguments = Mapping[str, Any] | RequestModel
 
 
 class AsyncClient:
@@ -91,27 +77,35 @@ class AsyncClient:
         budget_since: object = None,
         allow_unpriced: bool = False,
     ) -> None:
-        self.timeout = seconds("timeout", timeout)
-        self._target = resolve(key, base_url)
-        self.retry = retry or RetryPolicy()
+        timeout = seconds("timeout", timeout)
+        self._wire = Wire(resolve(key, base_url), timeout=timeout, retry=retry or RetryPolicy(), transport=transport)
         self._recorder = resolve_recorder(history)
         self._ledger = Ledger(self.mode, spend_reader(self._recorder))
         self._ledger.budget = resolve_budget(self._ledger, budget, budget_since, allow_unpriced)
-        self._transport = transport
-        self._http_client: httpx.AsyncClient | None = None
-        self._http_owner: tuple[int, asyncio.AbstractEventLoop | None] | None = None
-        self._storage = Storage(self)
-        self._closed = False
-        self._runner: LoopThread | None = None  # set when a sync Client drives this client on its loop
+        self._storage = Storage(self._wire)
+        self._sender = Sender(self._wire, self._storage, self._ledger, self._recorder)
 
     @property
     def mode(self) -> Mode:
         """``"local"`` for a loopback server (the embedded one included), ``"fal"`` otherwise."""
-        return self._target.mode
+        return self._wire.target.mode
 
     @property
     def base_url(self) -> str:
-        return self._target.base_url
+        return self._wire.target.base_url
+
+    @property
+    def timeout(self) -> float | None:
+        return self._wire.timeout
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._wire.retry
+
+    @property
+    def recorder(self) -> Recorder | None:
+        """Where this client records its requests (falstudio's history by default), or None."""
+        return self._recorder
 
     @property
     def budget(self) -> Budget | None:
@@ -124,102 +118,19 @@ class AsyncClient:
         return self._ledger.spent
 
     def __repr__(self) -> str:
-        key = "set" if self._target.key else "none"
+        key = "set" if self._wire.target.key else "none"
         return f"{type(self).__name__}(mode={self.mode!r}, base_url={self.base_url!r}, key={key})"
 
-    # -- HTTP plumbing -------------------------------------------------------------------------------
-
-    def _new_http(self) -> httpx.AsyncClient:
-        key = self._target.key
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-        transport = self._transport
-        if has_backup_hosts(self._target.hosts):  # fal.ai: fall back to fal's backup domains, as fal-client does
-            transport = BackupHostTransport(httpx.AsyncClient(transport=transport, limits=limits))
-        return httpx.AsyncClient(
-            auth=KeyAuth(key, self._target.hosts) if key else None,
-            timeout=httpx.Timeout(self.timeout),
-            headers={"User-Agent": f"falstudio/{__version__}"},
-            limits=limits,
-            follow_redirects=True,
-            transport=transport,
-        )
-
-    def _prepare_http(self) -> None:
-        """Build the httpx client now, unbound to any loop (its first use binds it)."""
-        if self._http_client is None:
-            self._http_client = self._new_http()
-
-    def _http(self) -> httpx.AsyncClient:
-        """The httpx client for the running loop (a new one after a loop change or a fork)."""
-        if self._closed:
-            raise RuntimeError(
-                "this falstudio client is closed (close() was called or its with-block ended); create a new one"
-            )
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        owner = self._http_owner
-        if self._http_client is None or (owner is not None and loop is not None and owner != (os.getpid(), loop)):
-            self._http_client = self._new_http()  # pooled connections are bound to their loop
-            self._http_owner = None
-        if loop is not None and self._http_owner is None:
-            self._http_owner = (os.getpid(), loop)
-        return self._http_client
-
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        *,
-        endpoint: str | None,
-        request_id: str | None = None,
-        idempotent: bool = True,
-        endpoint_note: str | None = None,
-        error_type: str | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        """One call with retries; non-2xx replies become typed errors, transport failures NetworkError."""
-        http = self._http()
-        given = kwargs.get("timeout")
-        waited = given.read if isinstance(given, httpx.Timeout) else self.timeout
-        attempts = 0
-
-        def send() -> Awaitable[httpx.Response]:
-            nonlocal attempts
-            attempts += 1
-            return http.request(method, url, **kwargs)
-
-        may_have_run = not idempotent and endpoint is not None  # submit, run: a lost reply means the job may exist
-        try:
-            response = await send_with_retry(send, self.retry, idempotent=idempotent)
-        except httpx.TransportError as exc:
-            raise errors.network_error(
-                exc,
-                url,
-                timeout=waited,
-                endpoint=endpoint,
-                request_id=request_id,
-                attempts=attempts,
-                may_have_run=may_have_run,
-            ) from exc
-        if response.is_error:
-            raise errors.from_response(
-                response,
-                endpoint=endpoint,
-                request_id=request_id,
-                endpoint_note=endpoint_note,
-                error_type=error_type,
-                attempts=attempts,
-                may_have_run=may_have_run,
-            )
-        return response
+    def bind_loop_thread(self, runner: LoopThread) -> None:
+        """Used by the blocking Client that drives this one: blocking downloads go through its loop thread."""
+        self._wire.runner = runner
+        self._wire.prepare()  # build the httpx client (slow: TLS context) now, rather than on the loop
 
     async def aclose(self) -> None:
-        self._closed = True
-        client, self._http_client = self._http_client, None
-        if client is not None:
-            await client.aclose()
+        """Close the connections, after the run history has taken everything this client finished."""
+        if self._recorder is not None and not self._wire.closed:
+            await asyncio.wrap_future(WRITER.submit(lambda: None))  # the writer runs in order: all before are done
+        await self._wire.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -232,7 +143,7 @@ class AsyncClient:
     async def submit(
         self,
         endpoint: str,
-        arguments: Mapping[str, Any] | RequestModel,
+        arguments: Arguments,
         *,
         webhook_url: str | None = None,
         priority: str | None = None,
@@ -242,77 +153,37 @@ class AsyncClient:
         """Queue a request; returns at once with a handle (``request_id``, ``status()``, ``get()``...).
 
         Arguments are validated against the endpoint's model (hand-written, or typed from fal's schema) before
-        anything is sent; ``validate=False`` sends them as given, checked only to be JSON.
+        anything is sent; ``validate=False`` sends them as given, checked only to be JSON. The request is in
+        the run history (durably) before it is sent, and with its request id by the time this returns.
         """
-        spec, request = await self._prepare(endpoint, arguments, validate)
+        prepared = await self._sender.prepare(endpoint, arguments, validate)
         headers = queue_headers(priority, start_timeout)
         params = {"fal_webhook": webhook_url} if webhook_url else None
-        urls = Urls(self._target.hosts, endpoint)
-        cost = _estimate(spec, request)
-        ticket = await self._ledger.reserve(endpoint, cost)  # over the budget: raises, nothing sent
+        ticket = await self._sender.reserve(prepared)  # over the budget: raises, nothing sent
+        url = Urls(self._wire.target.hosts, endpoint).submit
+        response, intent = await self._sender.send(prepared, url, ticket=ticket, headers=headers, params=params)
         try:
-            response, intent = await self._send_job(
-                urls.submit, endpoint, spec, request, cost, headers=headers, params=params
-            )
-            try:
-                reply = json_object(response, endpoint)
-                request_id = reply.get("request_id")
-                if not isinstance(request_id, str):
-                    raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
-            except errors.FalError as exc:
-                await record_unanswered(self._recorder, endpoint, intent, exc)
-                raise
-        except BaseException:
-            self._ledger.settle(ticket, "failed")  # not queued (an interrupted send is released too)
-            raise
-        self._ledger.bind(ticket, request_id)
-        handle = AsyncRequestHandle(self, endpoint, request_id, request=request, spec=spec, cost=cost, reply=reply)
-        handle.ticket, handle.billed = ticket, billed_units(response.headers, "submit")
-        await record_submitted(self._recorder, handle, intent_id=intent)
-        return handle
-
-    async def _send_job(
-        self,
-        url: str,
-        endpoint: str,
-        spec: EndpointSpec | None,
-        request: RequestModel | dict[str, Any],
-        cost: CostEstimate | None,
-        *,
-        headers: Mapping[str, str] | None = None,
-        **kwargs: Any,
-    ) -> tuple[httpx.Response, str | None]:
-        """POST a request that creates a job (submit, run), recorded in the history before it leaves, so that a
-        process killed before the reply is recorded leaves a trace. ``(reply, intent id)``."""
-        intent = await record_sending(self._recorder, self, endpoint, request, cost)
-        body = JsonBody(request)
-        try:
-            response = await self._send(
-                "POST",
-                url,
-                endpoint=endpoint,
-                idempotent=False,
-                content=body,
-                headers={**(headers or {}), **body.headers},
-                endpoint_note=spec.note_on() if spec else None,
-                **kwargs,
-            )
+            reply = json_object(response, endpoint)
+            request_id = reply.get("request_id")
+            if not isinstance(request_id, str):
+                raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
         except errors.FalError as exc:
+            ticket.settle("failed")  # not queued as far as anyone can tell
             await record_unanswered(self._recorder, endpoint, intent, exc)
             raise
-        except asyncio.CancelledError as exc:  # interrupted: no awaiting now, but say what may have happened
-            record_unanswered_now(self._recorder, endpoint, intent, exc)
-            raise
-        return response, intent
+        ticket.bind(request_id)
+        handle = self._handle(prepared, request_id, ticket, billed_units(response.headers, "submit"), reply)
+        await self._sender.answered(prepared, request_id, intent, billed=handle.billed)
+        return handle
 
     async def subscribe(
         self,
         endpoint: str,
-        arguments: Mapping[str, Any] | RequestModel,
+        arguments: Arguments,
         *,
         with_logs: bool = False,
-        on_enqueue: Callback | None = None,
-        on_queue_update: Callback | None = None,
+        on_enqueue: Callable[[str], object] | None = None,
+        on_queue_update: StatusHook | None = None,
         client_timeout: float | None = None,
         webhook_url: str | None = None,
         priority: str | None = None,
@@ -328,38 +199,125 @@ class AsyncClient:
         ``validate=False`` sends the arguments unchecked (see :meth:`submit`).
         """
         client_timeout = seconds("client_timeout", client_timeout)
-        box: list[AsyncRequestHandle] = []
-
-        async def flow() -> Result:
-            handle = await self.submit(
-                endpoint,
-                arguments,
-                webhook_url=webhook_url,
-                priority=priority,
-                start_timeout=start_timeout,
-                validate=validate,
-            )
-            box.append(handle)
-            if on_enqueue is not None:
-                await _call(on_enqueue, handle.request_id)
-            return await handle.wait(with_logs=with_logs, on_update=on_queue_update, cancel_on_abort=True)
-
-        if client_timeout is None:
-            return await flow()
+        tracked = self.track(
+            endpoint,
+            arguments,
+            stream=False,
+            with_logs=with_logs,
+            on_status=on_queue_update,
+            on_queued=on_enqueue,
+            webhook_url=webhook_url,
+            priority=priority,
+            start_timeout=start_timeout,
+            validate=validate,
+        )
         try:
-            return await asyncio.wait_for(flow(), client_timeout)
+            return await asyncio.wait_for(tracked.result(cancel_on_abort=True), client_timeout)
         except asyncio.TimeoutError:
-            what = "the request was cancelled" if box else "nothing was queued"
+            request_id = tracked.state.request_id
+            what = "the request was cancelled" if request_id else "nothing was queued"
             raise errors.FalTimeoutError(
-                f"no result within client_timeout={client_timeout} s; {what}",
-                endpoint=endpoint,
-                request_id=box[0].request_id if box else None,
+                f"no result within client_timeout={client_timeout} s; {what}", endpoint=endpoint, request_id=request_id
             ) from None
+
+    def track(
+        self,
+        endpoint: str,
+        arguments: Arguments,
+        *,
+        stream: bool | None = None,
+        with_logs: bool = True,
+        on_status: StatusHook | None = None,
+        on_queued: Callable[[str], object] | None = None,
+        gate: asyncio.Event | None = None,
+        webhook_url: str | None = None,
+        priority: str | None = None,
+        start_timeout: float | None = None,
+        validate: bool = True,
+    ) -> AsyncTrackedRequest:
+        """Start a request and follow it: returns at once; ``async for state in tracked.watch()``.
+
+        ``stream``: run through the endpoint's stream and report partial images (``None``: when the registry
+        says the endpoint streams). A streamed run is a sync request on fal: cancelling closes the connection,
+        and it cannot be fetched again by request id (no resume after a restart). ``validate=False`` sends the
+        arguments unchecked (see :meth:`submit`). Needs a running loop.
+        """
+        Urls(self._wire.target.hosts, endpoint)  # a malformed endpoint id fails here, at once
+        queue_headers(priority, start_timeout)  # and so do bad options
+        spec = find(endpoint)
+        streaming = (spec is not None and spec.streaming) if stream is None else stream
+        options = {"webhook_url": webhook_url, "priority": priority, "start_timeout": start_timeout}
+        tracked = AsyncTrackedRequest(
+            self,
+            endpoint,
+            arguments=arguments,
+            sender=self._sender,
+            stream=streaming and webhook_url is None,
+            with_logs=with_logs,
+            validate=validate,
+            queue_options={k: v for k, v in options.items() if v is not None},
+            on_status=on_status,
+            on_queued=on_queued,
+            recorder=self._recorder,
+            gate=gate,
+        )
+        tracked.start()
+        return tracked
+
+    def track_many(
+        self,
+        items: Sequence[tuple[str, Arguments]],
+        *,
+        concurrency: int = 4,
+        stream: bool | None = None,
+        with_logs: bool = True,
+        validate: bool = True,
+        on_change: BatchCallback | None = None,
+        max_hz: float | None = None,
+    ) -> AsyncBatch:
+        """Start ``(endpoint, arguments)`` requests, at most ``concurrency`` at once; each ends on its own.
+
+        ``on_change(index, state)`` sees each request's states (throttled to ``max_hz``); a request not yet
+        started has no state. ``stream`` and ``validate`` as in :meth:`track`. Needs a running loop.
+        """
+        batch = AsyncBatch(
+            self,
+            items,
+            concurrency=concurrency,
+            stream=stream,
+            with_logs=with_logs,
+            validate=validate,
+            on_change=on_change,
+            max_hz=max_hz,
+        )
+        batch.start()
+        return batch
+
+    def _handle(
+        self,
+        prepared: Prepared,
+        request_id: str,
+        ticket: Ticket,
+        billed: BilledUnits | None,
+        reply: dict[str, Any] | None = None,
+    ) -> AsyncRequestHandle:
+        """The handle of a request this client sent (its request, estimate and place in the budget)."""
+        return AsyncRequestHandle(
+            self,
+            self._wire,
+            prepared.endpoint,
+            request_id,
+            request=prepared.request,
+            spec=prepared.spec,
+            cost=prepared.cost,
+            reply=reply,
+            ticket=ticket,
+            billed=billed,
+        )
 
     def get_handle(self, endpoint: str, request_id: str) -> AsyncRequestHandle:
         """A handle for a request submitted earlier (maybe by another process)."""
-        spec = find(endpoint)
-        return AsyncRequestHandle(self, endpoint, request_id, spec=spec)
+        return AsyncRequestHandle(self, self._wire, endpoint, request_id, spec=find(endpoint))
 
     async def status(self, endpoint: str, request_id: str, *, with_logs: bool = False) -> Status:
         return await self.get_handle(endpoint, request_id).status(with_logs=with_logs)
@@ -372,15 +330,10 @@ class AsyncClient:
         """Ask the server to cancel; False when the request had already finished."""
         return await self.get_handle(endpoint, request_id).cancel()
 
-    # -- sync run ------------------------------------------------------------------------------------
+    # -- sync run and stream --------------------------------------------------------------------------
 
     async def run(
-        self,
-        endpoint: str,
-        arguments: Mapping[str, Any] | RequestModel,
-        *,
-        timeout: float | None = None,
-        validate: bool = True,
+        self, endpoint: str, arguments: Arguments, *, timeout: float | None = None, validate: bool = True
     ) -> Result:
         """Call the endpoint synchronously (no queue): one request, held open until the output is ready.
 
@@ -389,34 +342,36 @@ class AsyncClient:
         :meth:`submit`).
         """
         read_timeout = seconds("timeout", timeout)
-        spec, request = await self._prepare(endpoint, arguments, validate)
-        cost = _estimate(spec, request)
-        ticket = await self._ledger.reserve(endpoint, cost)  # over the budget: raises, nothing sent
+        prepared = await self._sender.prepare(endpoint, arguments, validate)
+        ticket = await self._sender.reserve(prepared)  # over the budget: raises, nothing sent
         started = time.monotonic()
-        url = Urls(self._target.hosts, endpoint).run
+        url = Urls(self._wire.target.hosts, endpoint).run
         timeouts = httpx.Timeout(self.timeout, read=read_timeout)
-        try:
-            response, intent = await self._send_job(url, endpoint, spec, request, cost, timeout=timeouts)
-        except BaseException:
-            self._ledger.settle(ticket, "failed")
-            raise
+        response, intent = await self._sender.send(prepared, url, ticket=ticket, via="run", timeout=timeouts)
         request_id = response.headers.get("x-fal-request-id", "")
-        self._ledger.bind(ticket, request_id)
-        self._ledger.settle(ticket, "completed")  # fal answered with the output: it bills it
-        handle = AsyncRequestHandle(self, endpoint, request_id, request=request, spec=spec, cost=cost)
-        handle.ticket, handle.billed = ticket, billed_units(response.headers, "run")
-        if request_id:
-            await record_submitted(self._recorder, handle, intent_id=intent)
-        else:  # answered, but names no request: nothing to record it under, so the early record goes
-            unnamed = errors.FalError("the reply names no request id", status_code=response.status_code)
-            await record_unanswered(self._recorder, endpoint, intent, unnamed)
+        ticket.bind(request_id)
+        ticket.settle("completed")  # fal answered with the output: it bills it
+        billed = billed_units(response.headers, "run")
+        await self._sender.answered(prepared, request_id, intent, via="run", billed=billed)
+        handle = self._handle(prepared, request_id, ticket, billed)
         # No queue; the server reports no metrics on this route, so the run time is the call's wall time.
         result = handle.build_result(
             json_body(response, endpoint), queue_seconds=None, inference_seconds=time.monotonic() - started
         )
         if request_id:
-            await record_finished(self._recorder, handle, "completed", result=result)
+            record_finished(
+                self._recorder, endpoint, request_id, "completed", result=result, cost=prepared.cost, billed=billed
+            )
         return result
+
+    def stream(self, endpoint: str, arguments: Arguments, *, validate: bool = True) -> EventStream:
+        """The events of a streaming endpoint (``POST {run host}/{endpoint}/stream``), each as its JSON.
+
+        ``async for event in client.stream(...)``; checked against the budget like any request, but not
+        recorded in the history (``track(..., stream=True)`` is the recorded, typed way). Not retried once
+        the request is sent.
+        """
+        return EventStream(self._sender, endpoint, arguments, validate=validate)
 
     # -- storage -------------------------------------------------------------------------------------
 
@@ -425,73 +380,16 @@ class AsyncClient:
         return await self._storage.upload(data, content_type, file_name)
 
     async def upload_file(self, path: str | os.PathLike[str]) -> str:
-        file = Path(path)
-        data = await asyncio.to_thread(file.read_bytes)
-        guessed = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        return await self.upload(data, _images.sniff_mime(data, guessed), file.name)
+        """Store a file (its type sniffed from its bytes) and return its URL."""
+        return await self._storage.upload_file(path)
 
     async def upload_image(self, image: PILImage.Image, format: str = "png") -> str:
-        fmt = format.lower().replace("jpg", "jpeg")
-        return await self.upload(_images.image_bytes(image, fmt), f"image/{fmt}", f"image.{fmt}")
-
-    # -- images and history (used by handles and results) --------------------------------------------
+        """Store a PIL image, encoded as ``format``, and return its URL."""
+        return await self._storage.upload_image(image, format)
 
     async def adownload(self, url: str) -> bytes:
-        if _images.is_data_uri(url):
-            return _images.decode_data_uri(url)[0]
-        return (await self._send("GET", url, endpoint=None)).content
+        return await self._wire.adownload(url)
 
     def download(self, url: str) -> bytes:
-        """Blocking download: on the sync client's loop when there is one, else a short-lived connection
-        (which, on the loop thread itself, e.g. in an ``on_update`` callback, blocks that loop meanwhile)."""
-        runner = self._runner
-        if runner is not None and not runner.in_loop_thread() and not self._closed:
-            return runner.run(self.adownload(url))
-        key = self._target.key
-        return plain_download(url, auth=KeyAuth(key, self._target.hosts) if key else None, timeout=self.timeout)
-
-    async def _prepare(
-        self, endpoint: str, arguments: Mapping[str, Any] | RequestModel, validate: bool
-    ) -> tuple[EndpointSpec | None, RequestModel | dict[str, Any]]:
-        Urls(self._target.hosts, endpoint)  # a malformed id fails here, before any upload
-        spec = await _spec(endpoint, validate)
-        status = spec.status_on() if spec is not None else "active"
-        if spec is not None and status != "active" and self.mode == "fal" and endpoint not in _warned_endpoints:
-            _warned_endpoints.add(endpoint)
-            warnings.warn(f"{endpoint} is {status}: {spec.note_on()}", errors.EndpointDeprecationWarning, stacklevel=4)
-        return spec, await prepare_arguments(self, spec, arguments, endpoint=endpoint, validate=validate)
-
-
-async def _spec(endpoint: str, validate: bool) -> EndpointSpec | None:
-    """The endpoint's spec: registered, else typed from fal's schema (loaded off the loop; needed to validate)."""
-    if endpoint in REGISTRY:
-        return REGISTRY[endpoint]
-    if not validate:  # no schema needed; one already at hand still types the result and the cost
-        return await asyncio.to_thread(find, endpoint)
-    try:
-        return await asyncio.to_thread(get, endpoint)
-    except SchemaUnavailableError as exc:
-        raise errors.NetworkError(str(exc), endpoint=endpoint, hint=_UNCHECKED) from exc
-    except UnknownEndpointError as exc:
-        raise errors.EndpointNotFoundError(str(exc), endpoint=endpoint, hint=_UNCHECKED) from exc
-
-
-_UNCHECKED = (
-    "to send the request without a schema (a private app, or an endpoint fal's OpenAPI service does not list), "
-    "pass validate=False"
-)
-
-
-def _estimate(spec: EndpointSpec | None, request: Any) -> CostEstimate | None:
-    if spec is None:
-        return None
-    try:
-        return spec.estimate_cost(request)
-    except Exception:  # an estimate is a nicety, never a failure
-        return None
-
-
-async def _call(callback: Callback, *args: Any) -> None:
-    outcome = callback(*args)
-    if isinstance(outcome, Awaitable):
-        await outcome
+        """Blocking download (see :meth:`Wire.download`)."""
+        return self._wire.download(url)

@@ -24,13 +24,13 @@ import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal, Protocol, cast
 
 from falstudio.endpoints import CostEstimate
 
-from .._since import describe_since, since_timestamp
+from .._internal.since import describe_since, since_timestamp
 from .errors import BudgetExceededError
 
 ENV = "FALSTUDIO_BUDGET"
@@ -41,7 +41,8 @@ _MODE_WORDS = {"local": "offline", "fal": "fal.ai"}
 
 
 class SpendReader(Protocol):
-    """What the history offers the guard: per request, the estimate of each counted record since a time."""
+    """What the history offers the guard: per request, the estimate of each counted record since a time (keyed by
+    request id, or ``intent:<intent id>`` for a request still being sent)."""
 
     def spend_by_request(self, since: float | None, mode: str) -> Mapping[str, Decimal]: ...
 
@@ -65,15 +66,25 @@ def parse_amount(value: object, *, name: str) -> Decimal:
     return amount
 
 
-@dataclass
+@dataclass(eq=False)
 class Ticket:
     """One request's place in the ledger: its estimate, reserved before sending."""
 
     endpoint: str
     amount: Decimal
     at: float
+    ledger: Ledger = field(repr=False)
     request_id: str | None = None
+    intent_id: str | None = None  # its record in the history while it is being sent (see SpendReader)
     state: TicketState = "reserved"
+
+    def bind(self, request_id: str) -> None:
+        """The request was queued (or answered) as ``request_id``."""
+        self.ledger.bind(self, request_id)
+
+    def settle(self, state: str) -> None:
+        """The request ended: see :meth:`Ledger.settle` (only the first call counts)."""
+        self.ledger.settle(self, state)
 
 
 class _ProcessTally:
@@ -107,7 +118,7 @@ class Ledger:
         self.mode = mode
         self.reader = reader
         self.budget: Budget | None = None
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # held by the ledger and its Budget while they read or change tickets
         self._tickets: list[Ticket] = []
 
     # -- the request lifecycle -----------------------------------------------------------------------
@@ -117,20 +128,20 @@ class Ledger:
         budget = self.budget
         others = await asyncio.to_thread(budget.others) if budget is not None and budget.since is not None else {}
         amount = cost.amount if cost is not None and cost.known else ZERO
-        with self._lock:
+        with self.lock:
             if budget is not None:
                 budget.check_locked([(endpoint, cost)], others)
-            ticket = Ticket(endpoint, amount, time.time())
+            ticket = Ticket(endpoint, amount, time.time(), self)
             self._tickets.append(ticket)
         return ticket
 
     def bind(self, ticket: Ticket, request_id: str) -> None:
-        with self._lock:
+        with self.lock:
             ticket.request_id = request_id
 
     def settle(self, ticket: Ticket, state: str) -> None:
         """The request ended: ``completed`` keeps its estimate as spent, anything else releases it."""
-        with self._lock:
+        with self.lock:
             if ticket.state != "reserved":
                 return
             ticket.state = "spent" if state == "completed" else "released"
@@ -145,9 +156,11 @@ class Ledger:
         """``(spent, in flight, every request id)`` of this client's requests (since ``since``)."""
         spent = in_flight = ZERO
         ids: set[str] = set()
-        for ticket in self._tickets:  # callers hold self._lock
+        for ticket in self._tickets:  # callers hold self.lock
             if ticket.request_id:
                 ids.add(ticket.request_id)
+            if ticket.intent_id:
+                ids.add(f"intent:{ticket.intent_id}")
             if since is not None and ticket.at < since:
                 continue
             if ticket.state == "spent":
@@ -158,12 +171,12 @@ class Ledger:
 
     @property
     def spent(self) -> Decimal:
-        with self._lock:
+        with self.lock:
             return self.own()[0]
 
     @property
     def in_flight(self) -> Decimal:
-        with self._lock:
+        with self.lock:
             return self.own()[1]
 
 
@@ -190,7 +203,7 @@ class Budget:
     def used(self) -> Decimal:
         """What counts against the limit now: spent plus in flight (see the module docstring)."""
         others = self.others()
-        with self._ledger._lock:
+        with self._ledger.lock:
             return self._used_locked(others)
 
     def left(self) -> Decimal:
@@ -212,7 +225,7 @@ class Budget:
     def check(self, requests: Sequence[tuple[str, CostEstimate | None]]) -> None:
         """Raise BudgetExceededError if these requests together would pass what is left (nothing reserved)."""
         others = self.others()
-        with self._ledger._lock:
+        with self._ledger.lock:
             self.check_locked(requests, others)
 
     def __repr__(self) -> str:

@@ -172,3 +172,21 @@ class KeyAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return "KeyAuth('***')"
+
+
+def has_key() -> bool:
+    """Whether fal credentials are set in the environment (FAL_KEY, or FAL_KEY_ID + FAL_KEY_SECRET)."""
+    return key_from_env() is not None
+
+
+def fal_base_url() -> str:
+    """Where ``Client()`` with credentials sends requests: fal.ai's queue (or ``FAL_RUN_HOST``'s)."""
+    return Hosts.fal().queue
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` is on this machine (a local server)."""
+    try:
+        return Hosts.single(url).is_loopback
+    except ValueError:
+        return False

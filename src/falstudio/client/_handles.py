@@ -1,4 +1,8 @@
-"""Request handles: follow one queued request (status stream, polling fallback), fetch or cancel it."""
+"""Request handles: one queued request's wire verbs (status, its event stream, output, cancel).
+
+Waiting for a request, and everything that follows from how it ends, is the tracked request's business
+(:mod:`._tracking`); ``wait``/``get``/``future`` here go through the handle's one tracked request.
+"""
 
 from __future__ import annotations
 
@@ -6,39 +10,30 @@ import asyncio
 import concurrent.futures
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from falstudio.endpoints import CostEstimate, EndpointSpec
 
-from .._recorder import FinalState
 from . import errors
 from ._billed import BilledUnits, billed_units
-from ._budget import Ticket
 from ._loop import LoopThread, blocking
 from ._protocol import Urls, origin_of, sse_events
-from ._recording import record_finished
-from ._status import (
-    Completed,
-    InProgress,
-    LogBook,
-    LogEntry,
-    Queued,
-    Status,
-    parse_status,
-    same_state,
-    says_cancelled,
-)
+from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status, parse_status, same_state
 from .results import Result, parse_output
 
 if TYPE_CHECKING:
     from ._async import AsyncClient
+    from ._budget import Ticket
+    from ._sync_tracking import TrackedRequest
+    from ._tracking import AsyncTrackedRequest, StatusHook
+    from ._wire import Wire
+    from .recorder import Recorder
 
 POLL_FIRST = 0.1  # polling (only when the status stream is unavailable): first delay, growing to POLL_MAX
 POLL_MAX = 1.0
-ABANDON_SECONDS = 0.8  # budget for cancelling on the server when a waiting caller gives up
 
 
 class AsyncRequestHandle:
@@ -47,6 +42,7 @@ class AsyncRequestHandle:
     def __init__(
         self,
         client: AsyncClient,
+        wire: Wire,
         endpoint: str,
         request_id: str,
         *,
@@ -54,16 +50,21 @@ class AsyncRequestHandle:
         spec: EndpointSpec | None = None,
         cost: CostEstimate | None = None,
         reply: dict[str, Any] | None = None,
+        ticket: Ticket | None = None,
+        billed: BilledUnits | None = None,
     ) -> None:
         self.client = client
+        self.wire = wire
         self.endpoint = endpoint
         self.request_id = request_id
         self.request = request
         self.spec = spec
         self.cost = cost
-        urls = Urls(client._target.hosts, endpoint)
+        self.ticket = ticket  # this request's place in the client's spend ledger (set on submit)
+        self.billed = billed  # fal's x-fal-billable-units, from the submit or result reply
+        urls = Urls(wire.target.hosts, endpoint)
         reply = reply or {}
-        own = client._target.hosts.origins
+        own = wire.target.hosts.origins
 
         def pick(key: str, built: str) -> str:
             """The URL the server returned (fal asks clients to use them), if it is on the API's origin."""
@@ -73,28 +74,32 @@ class AsyncRequestHandle:
         self._status_url = pick("status_url", urls.status(request_id)).rstrip("/")
         self._result_url = pick("response_url", urls.request(request_id))
         self._cancel_url = pick("cancel_url", urls.cancel(request_id))
+        position = reply.get("queue_position")
+        self.queue_position: int | None = position if isinstance(position, int) else (0 if reply else None)
         self._submitted = time.monotonic() if reply else None
         self._started: float | None = None
         self._saw_running = False
         self._book = LogBook()
         self._completed: Completed | None = None
-        self._result: Result | None = None
-        self._recorded = False
-        self.ticket: Ticket | None = None  # this request's place in the client's spend ledger (set on submit)
-        self.billed: BilledUnits | None = None  # fal's x-fal-billable-units, from the submit or result reply
-        self._cancel_requested = False  # this handle's cancel() was accepted: a failed result then means cancelled
+        self._tracked: AsyncTrackedRequest | None = None
+        self._cancel_requested = False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, request_id={self.request_id!r})"
 
     @property
     def logs(self) -> tuple[LogEntry, ...]:
-        """Every log line seen so far by :meth:`iter_events` and :meth:`wait`."""
+        """Every log line seen so far by :meth:`iter_events` (and so by waiting)."""
         return tuple(self._book.entries)
+
+    @property
+    def cancel_requested(self) -> bool:
+        """Whether this handle's :meth:`cancel` was accepted: a failed or missing result then means cancelled."""
+        return self._cancel_requested
 
     async def status(self, *, with_logs: bool = False) -> Status:
         """The current status (one request)."""
-        response = await self.client._send(
+        response = await self.wire.send(
             "GET",
             self._status_url,
             endpoint=self.endpoint,
@@ -108,7 +113,7 @@ class AsyncRequestHandle:
                 f"unreadable status reply: {exc}", endpoint=self.endpoint, request_id=self.request_id
             ) from None
 
-    async def iter_events(self, *, with_logs: bool = True) -> AsyncIterator[Status]:
+    async def iter_events(self, *, with_logs: bool = True) -> AsyncGenerator[Status, None]:
         """Each status change until and including :class:`Completed`; each event holds only new log lines."""
         if self._completed is not None:
             yield self._completed
@@ -129,7 +134,7 @@ class AsyncRequestHandle:
                 if isinstance(status, Completed):
                     return
 
-    async def _events(self, with_logs: bool) -> AsyncIterator[Status]:
+    async def _events(self, with_logs: bool) -> AsyncGenerator[Status, None]:
         """Statuses from the SSE status stream; after a failure or drop, from polling."""
         async with contextlib.aclosing(self._stream(with_logs)) as stream:
             try:
@@ -148,8 +153,8 @@ class AsyncRequestHandle:
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, POLL_MAX)
 
-    async def _stream(self, with_logs: bool) -> AsyncIterator[Status]:
-        http = self.client._http()
+    async def _stream(self, with_logs: bool) -> AsyncGenerator[Status, None]:
+        http = self.wire.http()
         async with http.stream(
             "GET",
             f"{self._status_url}/stream",
@@ -161,52 +166,51 @@ class AsyncRequestHandle:
             async for data in sse_events(response.aiter_lines()):
                 yield parse_status(data)
 
-    async def wait(
-        self,
-        *,
-        with_logs: bool = False,
-        on_update: Callable[[Status], Any] | None = None,
-        cancel_on_abort: bool = False,
-    ) -> Result:
-        """Wait for the request to finish and return its result (or raise its error).
-
-        ``on_update`` (sync or async) sees every status change. With ``cancel_on_abort``, a cancelled
-        wait also cancels the request on the server.
-        """
-        if self._result is not None:
-            return self._result
+    async def output(self, completed: Completed) -> Any:
+        """The output JSON of a completed request (a failed one raises its typed error); notes fal's billed units."""
+        response = await self.wire.send(
+            "GET", self._result_url, endpoint=self.endpoint, request_id=self.request_id, error_type=completed.error_type
+        )
+        self.billed = billed_units(response.headers, "result") or self.billed
         try:
-            if self._completed is None:
-                async with contextlib.aclosing(self.iter_events(with_logs=with_logs)) as events:
-                    async for status in events:
-                        if on_update is not None:
-                            outcome = on_update(status)
-                            if isinstance(outcome, Awaitable):
-                                await outcome
-            assert self._completed is not None
-            return await self._outcome(self._completed)
-        except errors.RequestNotFoundError as exc:
-            if not self._cancel_requested:
-                raise
-            await self._record("cancelled", error=exc.message, error_type=exc.error_type)
-            message = "the request was cancelled (the server dropped it from its queue)"
-            raise errors.RequestCancelledError(message, endpoint=self.endpoint, request_id=self.request_id) from None
-        except asyncio.CancelledError:
-            if cancel_on_abort and self._completed is None:
-                with contextlib.suppress(Exception, asyncio.TimeoutError):
-                    await asyncio.wait_for(self._abandon(), ABANDON_SECONDS)
-            raise
+            return response.json()
+        except ValueError:
+            raise errors.ServerError(
+                "the result is not JSON", endpoint=self.endpoint, request_id=self.request_id
+            ) from None
 
-    async def get(self) -> Result:
-        """The result, waiting for the request to finish if needed."""
-        return await self.wait()
+    def build_result(self, output: Any, completed: Completed | None = None, **timings: float | None) -> Result:
+        """The typed result of ``output`` (timings from what was seen of the request when ``completed`` given)."""
+        if completed is not None:
+            timings = self.timings(completed)
+        try:
+            return parse_output(
+                output,
+                endpoint=self.endpoint,
+                request_id=self.request_id,
+                request=self.request,
+                downloader=self.wire,
+                cost=self.cost,
+                billed=self.billed,
+                logs=self._book.entries,
+                **timings,
+            )
+        except ValueError as exc:
+            raise errors.ServerError(str(exc), endpoint=self.endpoint, request_id=self.request_id) from None
+
+    def timings(self, completed: Completed) -> dict[str, float | None]:
+        inference = completed.inference_seconds
+        queue = None
+        if self._submitted is not None and self._started is not None:
+            queue = self._started - self._submitted
+            if not self._saw_running and inference is not None:
+                queue = max(0.0, queue - inference)  # never saw it running: subtract the run time
+        return {"queue_seconds": queue, "inference_seconds": inference}
 
     async def cancel(self) -> bool:
         """Ask the server to cancel; False when the request had already finished."""
         try:
-            response = await self.client._send(
-                "PUT", self._cancel_url, endpoint=self.endpoint, request_id=self.request_id
-            )
+            response = await self.wire.send("PUT", self._cancel_url, endpoint=self.endpoint, request_id=self.request_id)
         except errors.FalError as exc:
             if exc.status_code == 400:
                 return False
@@ -218,67 +222,47 @@ class AsyncRequestHandle:
         self._cancel_requested = True
         return True
 
-    async def _abandon(self) -> None:
-        if await self.cancel():
-            await self._record("cancelled", error="cancelled by the client")
+    # -- waiting: through the handle's tracked request ------------------------------------------------
 
-    async def _outcome(self, completed: Completed) -> Result:
-        context: dict[str, Any] = {"endpoint": self.endpoint, "request_id": self.request_id}
-        if completed.cancelled:
-            await self._record("cancelled", error=completed.error, error_type=completed.error_type)
-            raise errors.RequestCancelledError("the request was cancelled", error_type=completed.error_type, **context)
-        try:
-            response = await self.client._send("GET", self._result_url, error_type=completed.error_type, **context)
-        except errors.FalError as exc:
-            if self._cancel_requested or says_cancelled(exc.message, exc.error_type):  # fal's shape of a cancel
-                await self._record("cancelled", error=exc.message, error_type=exc.error_type)
-                raise errors.RequestCancelledError(
-                    "the request was cancelled", error_type=exc.error_type, status_code=exc.status_code, **context
-                ) from None
-            if not completed.ok:
-                await self._record("failed", error=exc.message, error_type=exc.error_type or completed.error_type)
-            raise
-        try:
-            output = response.json()
-        except ValueError:
-            raise errors.ServerError("the result is not JSON", **context) from None
-        self.billed = billed_units(response.headers, "result") or self.billed
-        result = self.build_result(output, **self._timings(completed))
-        await self._record("completed", result=result)
-        self._result = result
-        return result
+    def track(
+        self, *, with_logs: bool = True, on_status: StatusHook | None = None, recorder: Recorder | None = None
+    ) -> AsyncTrackedRequest:
+        """The tracked request following this handle (one per handle; started on the running loop).
 
-    def build_result(self, output: Any, **timings: float | None) -> Result:
-        try:
-            return parse_output(
-                output,
-                endpoint=self.endpoint,
-                request_id=self.request_id,
-                request=self.request,
-                downloader=self.client,
-                cost=self.cost,
-                billed=self.billed,
-                logs=self._book.entries,
-                **timings,
+        ``recorder`` (default: the client's) is told how the request ended.
+        """
+        if self._tracked is None:
+            from ._tracking import AsyncTrackedRequest
+
+            self._tracked = AsyncTrackedRequest(
+                self.client,
+                self.endpoint,
+                handle=self,
+                with_logs=with_logs,
+                on_status=on_status,
+                recorder=recorder if recorder is not None else self.client.recorder,
             )
-        except ValueError as exc:
-            raise errors.ServerError(str(exc), endpoint=self.endpoint, request_id=self.request_id) from None
+            self._tracked.start()
+        return self._tracked
 
-    def _timings(self, completed: Completed) -> dict[str, float | None]:
-        inference = completed.inference_seconds
-        queue = None
-        if self._submitted is not None and self._started is not None:
-            queue = self._started - self._submitted
-            if not self._saw_running and inference is not None:
-                queue = max(0.0, queue - inference)  # never saw it running: subtract the run time
-        return {"queue_seconds": queue, "inference_seconds": inference}
+    async def wait(
+        self,
+        *,
+        with_logs: bool = False,
+        on_update: StatusHook | None = None,
+        cancel_on_abort: bool = False,
+    ) -> Result:
+        """Wait for the request to finish and return its result (or raise its error).
 
-    async def _record(self, state: FinalState, **details: Any) -> None:
-        if not self._recorded:
-            self._recorded = True
-            await record_finished(self.client._recorder, self, state, **details)
-            if self.ticket is not None:
-                self.client._ledger.settle(self.ticket, state)  # fal bills only successful outputs
+        ``on_update`` (sync or async) sees every status change. With ``cancel_on_abort``, a cancelled
+        wait also cancels the request on the server.
+        """
+        tracked = self.track(with_logs=with_logs, on_status=on_update)
+        return await tracked.result(cancel_on_abort=cancel_on_abort)
+
+    async def get(self) -> Result:
+        """The result, waiting for the request to finish if needed."""
+        return await self.wait()
 
 
 class SyncRequestHandle:
@@ -309,21 +293,15 @@ class SyncRequestHandle:
 
     def iter_events(self, *, with_logs: bool = True) -> Iterator[Status]:
         """Each status change until and including Completed (blocking iterator)."""
-        events = self._async.iter_events(with_logs=with_logs)
+        return self._runner.iterate(self._async.iter_events(with_logs=with_logs))
 
-        async def step() -> Status:
-            return await events.__anext__()
+    def track(self, *, with_logs: bool = True, recorder: Recorder | None = None) -> TrackedRequest:
+        """This request's life as :class:`~falstudio.client.State` snapshots (see :meth:`Client.track`)."""
+        from ._sync_tracking import TrackedRequest
 
-        try:
-            while True:
-                try:
-                    status = self._runner.run(step())
-                except StopAsyncIteration:
-                    return
-                yield status
-        finally:
-            if not self._runner.in_loop_thread():
-                self._runner.run(_aclose(events))
+        made: concurrent.futures.Future[AsyncTrackedRequest] = concurrent.futures.Future()
+        self._runner.call_soon(lambda: made.set_result(self._async.track(with_logs=with_logs, recorder=recorder)))
+        return TrackedRequest(made.result(), self._runner)
 
     def future(
         self, *, with_logs: bool = True, on_update: Callable[[Status], Any] | None = None
@@ -334,7 +312,3 @@ class SyncRequestHandle:
         call the sync API). Cancelling the future cancels the request on the server.
         """
         return self._runner.submit(self._async.wait(with_logs=with_logs, on_update=on_update, cancel_on_abort=True))
-
-
-async def _aclose(events: AsyncIterator[Status]) -> None:
-    await events.aclose()  # type: ignore[attr-defined]

@@ -17,10 +17,11 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 P = ParamSpec("P")
 A = TypeVar("A")
 
@@ -52,18 +53,23 @@ class LoopThread:
             return self._loop
 
     def _start(self) -> None:
-        loop = asyncio.new_event_loop()
+        made: list[asyncio.AbstractEventLoop] = []
         ready = threading.Event()
 
         def main() -> None:
+            # The loop is made on its own thread: a KeyboardInterrupt in the caller's thread can never leave a
+            # half-made loop behind (its finalizer would print a traceback at exit).
+            loop = asyncio.new_event_loop()
+            made.append(loop)
             asyncio.set_event_loop(loop)
             loop.call_soon(ready.set)
             loop.run_forever()
 
-        self._thread = threading.Thread(target=main, name=self._name, daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=main, name=self._name, daemon=True)
+        thread.start()
         ready.wait()
-        self._loop, self._pid = loop, os.getpid()
+        self._thread = thread
+        self._loop, self._pid = made[0], os.getpid()
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Start ``coro`` on the loop; never blocks. Cancelling the future cancels the task.
@@ -85,7 +91,12 @@ class LoopThread:
                 return
             task = loop.create_task(coro)
             task_box.append(task)
-            task.add_done_callback(lambda t: (_copy_outcome(t, future), finished.set()))
+
+            def done(t: asyncio.Task[T]) -> None:
+                _copy_outcome(t, future)
+                finished.set()
+
+            task.add_done_callback(done)
 
         def on_future_done(f: concurrent.futures.Future[T]) -> None:
             if f.cancelled():
@@ -114,6 +125,30 @@ class LoopThread:
                 finished.wait(_CANCEL_GRACE)  # let its clean-up (closing sockets, a remote cancel) run
             raise
 
+    def call_soon(self, callback: Callable[..., object], *args: Any) -> None:
+        """Run ``callback(*args)`` on the loop: now when already on its thread, else as soon as it is free."""
+        if self.in_loop_thread():
+            callback(*args)
+        else:
+            self.loop().call_soon_threadsafe(callback, *args)
+
+    def iterate(self, events: _AsyncEvents[T]) -> Iterator[T]:
+        """A blocking iterator over an async one whose steps run on this loop (closed on the loop too)."""
+
+        async def step() -> T:
+            return await events.__anext__()
+
+        try:
+            while True:
+                try:
+                    item = self.run(step())
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            if not self.in_loop_thread():
+                self.run(_aclose(events))
+
     def close_at_exit(self, closeable: _Closeable) -> None:
         """Have ``closeable.aclose()`` run on this loop at interpreter exit (if still alive then)."""
         self._closeables.add(closeable)
@@ -136,6 +171,14 @@ class LoopThread:
         loop.close()
 
 
+class _AsyncEvents(Protocol[T_co]):
+    """An async iterator that can be closed (an async generator, an event stream)."""
+
+    def __anext__(self) -> Awaitable[T_co]: ...
+
+    def aclose(self) -> Awaitable[object]: ...
+
+
 class _Closeable(Protocol):
     def aclose(self) -> Coroutine[Any, Any, None]: ...
 
@@ -152,11 +195,15 @@ def blocking(
 ) -> Callable[Concatenate[_Driven[A], P], T]:
     """The blocking twin of an async method: ``self._runner.run(method(self._async, ...))``."""
 
-    @functools.wraps(method)
-    def call(self: _Driven[A], *args: P.args, **kwargs: P.kwargs) -> T:
+    def call(self: _Driven[A], /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self._runner.run(method(self._async, *args, **kwargs))
 
+    functools.update_wrapper(call, method)
     return call
+
+
+async def _aclose(events: _AsyncEvents[Any]) -> None:
+    await events.aclose()
 
 
 def _copy_outcome(task: asyncio.Task[T], future: concurrent.futures.Future[T]) -> None:
@@ -195,7 +242,7 @@ def _warn_if_blocking_a_loop() -> None:
     except RuntimeError:
         return
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    shell = ipython.get_ipython() if ipython is not None else None
     if shell is not None and getattr(shell, "kernel", None) is not None:
         return
     _warned_blocking.set()

@@ -1,80 +1,69 @@
-"""Glue between the client and a run history (:mod:`falstudio.client._recorder`): find it, feed it safely."""
+"""Glue between the client and a run history (:mod:`falstudio.client.recorder`): find it, feed it off the loop."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
 import socket
 import time
 import uuid
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from falstudio.endpoints import REDACTED, CostEstimate, RequestModel
-
-from .._recorder import FinalState, Finished, Recorder, Sending, Submitted, Unanswered
+from .._internal.redact import redact
 from . import errors
+from .recorder import (
+    WRITER,
+    FinalState,
+    Finished,
+    Mode,
+    Recorder,
+    Sending,
+    Submitted,
+    Unanswered,
+    Via,
+    default_recorder,
+)
 
 if TYPE_CHECKING:
-    from ._async import AsyncClient
-    from ._handles import AsyncRequestHandle
+    import concurrent.futures
+
+    from falstudio.endpoints import CostEstimate
+
+    from ._billed import BilledUnits
     from .results import Result
 
 Event = Sending | Submitted | Unanswered | Finished
-_METHODS = {Sending: "sending", Submitted: "submitted", Unanswered: "unanswered", Finished: "finished"}
-
-_SECRET_NAME = re.compile(r"key|secret|token|password", re.IGNORECASE)
+_METHODS: dict[type[Event], str] = {
+    Sending: "sending",
+    Submitted: "submitted",
+    Unanswered: "unanswered",
+    Finished: "finished",
+}
 
 
 def resolve_recorder(history: bool | Recorder | None) -> Recorder | None:
-    """``True``: falstudio.history's default recorder (None if that module is missing or fails)."""
+    """``True``: the default recorder (falstudio's history, registered by ``falstudio`` at import)."""
     if history is None or history is False:
         return None
-    if history is not True:
-        return history
-    try:
-        from falstudio.history import default_recorder  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    try:
-        return default_recorder()  # type: ignore[no-any-return]
-    except Exception as exc:  # a broken history must not break the client
-        warnings.warn(f"falstudio: run history disabled: {type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=3)
-        return None
+    if history is True:
+        return default_recorder()
+    return history
 
 
-def redact(value: Any) -> Any:
-    """A JSON-safe copy of a request with secrets replaced by ``***``.
-
-    Typed requests use their own ``redacted()``; in plain dicts every key named like key / secret /
-    token / password is replaced, at any depth.
-    """
-    if isinstance(value, RequestModel):
-        return value.redacted()
-    if isinstance(value, Mapping):
-        return {
-            k: (REDACTED if isinstance(k, str) and _SECRET_NAME.search(k) and v is not None else redact(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    return value
-
-
-async def notify(recorder: Recorder | None, event: Event) -> bool:
-    """Hand ``event`` to the recorder off the event loop; False when it was not recorded (the recorder lacks
+def _deliver(recorder: Recorder, event: Event) -> bool:
+    """Hand ``event`` to the recorder (on the writer thread); False when it was not recorded (the recorder lacks
     that optional method, or failed: a failure becomes a warning, never an error)."""
-    method = getattr(recorder, _METHODS[type(event)], None)
+    method: Callable[[Any], object] | None = getattr(recorder, _METHODS[type(event)], None)
     if method is None:
         return False
     try:
-        await asyncio.to_thread(method, event)
+        method(event)
     except Exception as exc:
+        what = f"request {event.request_id}" if isinstance(event, Submitted | Finished) else "a request"
         warnings.warn(
-            f"falstudio: could not record a request to {event.endpoint} in the run history: "
-            f"{type(exc).__name__}: {exc}",
+            f"falstudio: could not record {what} to {event.endpoint} in the run history: {type(exc).__name__}: {exc}",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -82,26 +71,56 @@ async def notify(recorder: Recorder | None, event: Event) -> bool:
     return True
 
 
+async def _durably(recorder: Recorder, event: Event) -> bool:
+    """Deliver ``event`` on the writer thread (after everything queued before it) and wait until it is done."""
+    recorded: list[bool] = []
+    await asyncio.wrap_future(WRITER.submit(lambda: recorded.append(_deliver(recorder, event))))
+    return bool(recorded and recorded[0])
+
+
+def _sync_mode(request: Any) -> bool:
+    value = request.get("sync_mode") if isinstance(request, Mapping) else getattr(request, "sync_mode", False)
+    return bool(value)
+
+
+def _cost_text(cost: CostEstimate | None) -> tuple[str | None, str | None]:
+    """``(estimate in words, amount)``; no amount for an unknown price."""
+    return (str(cost) if cost else None, str(cost.amount) if cost and cost.known else None)
+
+
+def _billed_text(billed: BilledUnits | None) -> tuple[str | None, str | None]:
+    return (str(billed.units) if billed else None, billed.unit if billed else None)
+
+
 async def record_sending(
-    recorder: Recorder | None, client: AsyncClient, endpoint: str, request: Any, cost: CostEstimate | None
+    recorder: Recorder | None,
+    *,
+    endpoint: str,
+    request: Any,
+    base_url: str,
+    mode: Mode,
+    cost: CostEstimate | None,
+    via: Via = "queue",
 ) -> str | None:
-    """Record a request before it is sent; its intent id, or None when nothing recorded it."""
+    """Record a request before it is sent (durably); its intent id, or None when nothing recorded it."""
     if recorder is None:
         return None
     intent_id = uuid.uuid4().hex
+    estimate, amount = _cost_text(cost)
     event = Sending(
         endpoint=endpoint,
         intent_id=intent_id,
         request=redact(request) or {},
-        base_url=client.base_url,
-        mode=client.mode,
+        base_url=base_url,
+        mode=mode,
         sent_at=time.time(),
         writer=f"{socket.gethostname()}:{os.getpid()}",
         sync_mode=_sync_mode(request),
-        cost_estimate=str(cost) if cost else None,
-        cost_amount=str(cost.amount) if cost else None,
+        via=via,
+        cost_estimate=estimate,
+        cost_amount=amount,
     )
-    return intent_id if await notify(recorder, event) else None
+    return intent_id if await _durably(recorder, event) else None
 
 
 async def record_unanswered(
@@ -109,19 +128,16 @@ async def record_unanswered(
 ) -> None:
     """Say what became of a request recorded by :func:`record_sending` that got no usable reply."""
     if recorder is not None and intent_id is not None:
-        await notify(recorder, _unanswered(endpoint, intent_id, failure))
+        await _durably(recorder, _unanswered(endpoint, intent_id, failure))
 
 
 def record_unanswered_now(
     recorder: Recorder | None, endpoint: str, intent_id: str | None, failure: BaseException
 ) -> None:
-    """:func:`record_unanswered` without the event loop (the task is being cancelled); never raises."""
-    method = getattr(recorder, "unanswered", None)
-    if method is not None and intent_id is not None:
-        try:
-            method(_unanswered(endpoint, intent_id, failure))
-        except Exception:  # the history's own warning, if any, has been given
-            pass
+    """:func:`record_unanswered` without waiting (the task is being cancelled): queued in order, written soon."""
+    if recorder is not None and intent_id is not None:
+        event = _unanswered(endpoint, intent_id, failure)
+        WRITER.submit(lambda: _deliver(recorder, event))
 
 
 def _unanswered(endpoint: str, intent_id: str, failure: BaseException) -> Unanswered:
@@ -144,71 +160,96 @@ def may_have_run(failure: BaseException) -> bool:
     return True
 
 
-def _sync_mode(request: Any) -> bool:
-    value = request.get("sync_mode") if isinstance(request, Mapping) else getattr(request, "sync_mode", False)
-    return bool(value)
-
-
 async def record_submitted(
-    recorder: Recorder | None, handle: AsyncRequestHandle, *, intent_id: str | None = None
+    recorder: Recorder | None,
+    *,
+    endpoint: str,
+    request_id: str,
+    request: Any,
+    base_url: str,
+    mode: Mode,
+    cost: CostEstimate | None,
+    via: Via = "queue",
+    billed: BilledUnits | None = None,
+    intent_id: str | None = None,
 ) -> None:
+    """Hand the submission to the recorder and wait until it is durable (on the writer thread, not the loop).
+
+    ``intent_id``: the :func:`record_sending` record this completes.
+    """
     if recorder is None:
         return
-    request, cost, client = handle.request, handle.cost, handle.client
-    await notify(
-        recorder,
-        Submitted(
-            endpoint=handle.endpoint,
-            request_id=handle.request_id,
-            request=redact(request) or {},
-            base_url=client.base_url,
-            mode=client.mode,
-            submitted_at=time.time(),
-            sync_mode=_sync_mode(request),
-            cost_estimate=str(cost) if cost else None,
-            cost_amount=str(cost.amount) if cost and cost.known else None,
-            billed_units=str(handle.billed.units) if handle.billed else None,
-            billed_unit=handle.billed.unit if handle.billed else None,
-            intent_id=intent_id,
-        ),
+    estimate, amount = _cost_text(cost)
+    units, unit = _billed_text(billed)
+    event = Submitted(
+        endpoint=endpoint,
+        request_id=request_id,
+        request=redact(request) or {},
+        base_url=base_url,
+        mode=mode,
+        submitted_at=time.time(),
+        sync_mode=_sync_mode(request),
+        via=via,
+        intent_id=intent_id,
+        cost_estimate=estimate,
+        cost_amount=amount,
+        billed_units=units,
+        billed_unit=unit,
     )
+    await _durably(recorder, event)
 
 
-async def record_finished(
+def record_finished(
     recorder: Recorder | None,
-    handle: AsyncRequestHandle,
+    endpoint: str,
+    request_id: str,
     state: FinalState,
     *,
     result: Result | None = None,
     error: str | None = None,
     error_type: str | None = None,
-) -> None:
-    """Tell the recorder how a request ended; with the result's image bytes (downloaded once, kept on it)."""
+    cost: CostEstimate | None = None,
+    billed: BilledUnits | None = None,
+) -> concurrent.futures.Future[None] | None:
+    """Queue how a request ended; the writer thread fetches the images (once: the result keeps them) and their
+    shared thumbnails, then tells the recorder. Returns at once. ``billed`` counts only for a completed one."""
     if recorder is None:
-        return
-    billed = handle.billed if state == "completed" else None
-    images: list[bytes] = []
-    if result is not None:
-        try:
-            images = list(await asyncio.gather(*(image.abytes() for image in result.images)))
-        except errors.FalError as exc:
-            warnings.warn(f"falstudio: images of {handle.request_id} not recorded: {exc}", RuntimeWarning, stacklevel=2)
-    await notify(
-        recorder,
-        Finished(
-            endpoint=handle.endpoint,
-            request_id=handle.request_id,
+        return None
+    finished_at = time.time()
+    estimate, amount = _cost_text(cost)
+    units, unit = _billed_text(billed if state == "completed" else None)
+
+    def work() -> None:
+        images: list[bytes] = []
+        thumbnails: list[tuple[bytes, str] | None] = []
+        if result is not None:
+            try:
+                images = [image.bytes() for image in result.images]
+            except errors.FalError as exc:
+                warnings.warn(f"falstudio: images of {request_id} not recorded: {exc}", RuntimeWarning, stacklevel=1)
+                images = []
+            for image in result.images[: len(images)]:
+                try:
+                    thumbnails.append(image.thumbnail())
+                except (OSError, ValueError):  # not an image Pillow reads: the history shows it without a preview
+                    thumbnails.append(None)
+        event = Finished(
+            endpoint=endpoint,
+            request_id=request_id,
             state=state,
-            finished_at=time.time(),
+            finished_at=finished_at,
             output=result.data if result is not None else None,
             images=images,
+            thumbnails=thumbnails,
             error=error,
             error_type=error_type,
             queue_seconds=result.queue_seconds if result else None,
             inference_seconds=result.inference_seconds if result else None,
-            cost_estimate=str(handle.cost) if handle.cost else None,
-            cost_amount=str(handle.cost.amount) if handle.cost and handle.cost.known else None,
-            billed_units=str(billed.units) if billed else None,
-            billed_unit=billed.unit if billed else None,
-        ),
-    )
+            cost_estimate=estimate,
+            cost_amount=amount,
+            billed_units=units,
+            billed_unit=unit,
+        )
+        _deliver(recorder, event)
+
+    return WRITER.submit(work)

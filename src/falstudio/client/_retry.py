@@ -32,8 +32,8 @@ class RetryPolicy:
     def delay(self, retry: int, response: httpx.Response | None = None) -> float:
         after = _retry_after(response)
         if after is not None:
-            return min(after, self.max_delay)
-        return min(self.base_delay * 2 ** (retry - 1), self.max_delay) * random.uniform(0.5, 1.5)
+            return float(min(after, self.max_delay))
+        return min(self.base_delay * 2.0 ** (retry - 1), self.max_delay) * random.uniform(0.5, 1.5)
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

@@ -4,17 +4,23 @@
 from __future__ import annotations
 
 import asyncio
+import mimetypes
+import os
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from .._internal import images as _images
 from . import errors
 from ._protocol import json_object
 
 if TYPE_CHECKING:
-    from ._async import AsyncClient
+    from PIL import Image as PILImage
+
+    from ._wire import Wire
 
 MULTIPART_THRESHOLD = 100 * 1024 * 1024  # fal's single-request limit: larger files go in parts
 PART_BYTES = 10 * 1024 * 1024
@@ -25,8 +31,8 @@ _TOKEN_MARGIN = 60.0  # renew a CDN token this many seconds before it expires
 class Storage:
     """Uploads for one client; caches its CDN token."""
 
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
+    def __init__(self, wire: Wire) -> None:
+        self._wire = wire
         self._token: tuple[str, str, float] | None = None  # (authorization, upload base url, expires at)
 
     async def upload(self, data: bytes, content_type: str, file_name: str | None = None) -> str:
@@ -42,16 +48,24 @@ class Storage:
             headers["X-Fal-File-Name"] = file_name
         if multipart:
             return await self._cdn_multipart(data, headers, base)
-        response = await self._client._send(
-            "POST", f"{base}/files/upload", endpoint=None, content=data, headers=headers
-        )
+        response = await self._wire.send("POST", f"{base}/files/upload", endpoint=None, content=data, headers=headers)
         return str(json_object(response, None)["access_url"])
+
+    async def upload_file(self, path: str | os.PathLike[str]) -> str:
+        file = Path(path)
+        data = await asyncio.to_thread(file.read_bytes)
+        guessed = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        return await self.upload(data, _images.sniff_mime(data, guessed), file.name)
+
+    async def upload_image(self, image: PILImage.Image, format: str = "png") -> str:
+        fmt = format.lower().replace("jpg", "jpeg")
+        return await self.upload(_images.image_bytes(image, fmt), f"image/{fmt}", f"image.{fmt}")
 
     async def _cdn_token(self) -> tuple[str, str]:
         token = self._token
         if token is None or token[2] < time.time() + _TOKEN_MARGIN:
-            hosts = self._client._target.hosts
-            response = await self._client._send(
+            hosts = self._wire.target.hosts
+            response = await self._wire.send(
                 "POST",
                 f"{hosts.rest}/storage/auth/token",
                 endpoint=None,
@@ -66,15 +80,15 @@ class Storage:
 
     async def _initiate_and_put(self, data: bytes, content_type: str, file_name: str | None) -> str:
         body = await self._initiate("initiate", content_type, file_name)
-        await self._client._send(
+        await self._wire.send(
             "PUT", str(body["upload_url"]), endpoint=None, content=data, headers={"Content-Type": content_type}
         )
         return str(body["file_url"])
 
     async def _initiate(self, kind: str, content_type: str, file_name: str | None) -> dict[str, Any]:
-        response = await self._client._send(
+        response = await self._wire.send(
             "POST",
-            f"{self._client._target.hosts.rest}/storage/upload/{kind}",
+            f"{self._wire.target.hosts.rest}/storage/upload/{kind}",
             endpoint=None,
             params={"storage_type": "fal-cdn-v3"},
             json={"content_type": content_type, "file_name": file_name or "upload.bin"},
@@ -83,7 +97,7 @@ class Storage:
 
     async def _cdn_multipart(self, data: bytes, headers: dict[str, str], base: str) -> str:
         """fal-client's shape: parts under the file's URL, each acknowledged by an ETag header."""
-        response = await self._client._send(
+        response = await self._wire.send(
             "POST", f"{base}/files/upload/multipart", endpoint=None, headers={**headers, "Accept": "application/json"}
         )
         created = json_object(response, None)
@@ -96,11 +110,11 @@ class Storage:
 
         async def put(number: int, chunk: bytes) -> str:
             url = f"{access_url}/multipart/{upload_id}/{number}"
-            reply = await self._client._send("PUT", url, endpoint=None, content=chunk, headers=part_headers)
+            reply = await self._wire.send("PUT", url, endpoint=None, content=chunk, headers=part_headers)
             return _etag(reply.headers.get("etag"), number)
 
         parts = await _in_parts(data, put)
-        await self._client._send(
+        await self._wire.send(
             "POST",
             f"{access_url}/multipart/{upload_id}/complete",
             endpoint=None,
@@ -118,13 +132,13 @@ class Storage:
             return urlunsplit(upload._replace(path=f"{upload.path.rstrip('/')}/{suffix}"))
 
         async def put(number: int, chunk: bytes) -> str:
-            reply = await self._client._send(
+            reply = await self._wire.send(
                 "PUT", at(str(number)), endpoint=None, content=chunk, headers={"Content-Type": content_type}
             )
             answer = json_object(reply, None)
             return _etag(answer.get("etag") or reply.headers.get("etag"), number)
 
-        await self._client._send("POST", at("complete"), endpoint=None, json={"parts": await _in_parts(data, put)})
+        await self._wire.send("POST", at("complete"), endpoint=None, json={"parts": await _in_parts(data, put)})
         return str(body["file_url"])
 
 

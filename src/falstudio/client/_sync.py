@@ -1,35 +1,43 @@
 """Client: the AsyncClient's verbs for blocking code, each one run on falstudio's private event loop.
 
-Callbacks (``on_enqueue``, ``on_queue_update``, ``on_update``) run on that loop's thread.
+Callbacks (``on_enqueue``, ``on_queue_update``, ``on_update``, ``on_change``) run on that loop's thread.
+:class:`ClientLike` is what widgets, sweeps and the history need of a client.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, Protocol
 
 import httpx
 
-from .._recorder import Recorder
+from falstudio.endpoints import RequestModel
+
 from ._async import AsyncClient
+from ._batch import BatchCallback
 from ._budget import Budget
 from ._credentials import Mode
 from ._handles import AsyncRequestHandle, SyncRequestHandle
-from ._loop import LOOP, blocking
+from ._loop import LOOP, LoopThread, blocking
 from ._retry import RetryPolicy
+from ._state import State
+from ._sync_tracking import Batch, TrackedRequest
+from .recorder import Recorder
 
 P = ParamSpec("P")
+Arguments = Mapping[str, Any] | RequestModel
 
 
 def _handle_returning(
     method: Callable[Concatenate[AsyncClient, P], Coroutine[Any, Any, AsyncRequestHandle]],
 ) -> Callable[Concatenate[Client, P], SyncRequestHandle]:
-    @functools.wraps(method)
-    def call(self: Client, *args: P.args, **kwargs: P.kwargs) -> SyncRequestHandle:
+    def call(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> SyncRequestHandle:
         return SyncRequestHandle(self._runner.run(method(self._async, *args, **kwargs)), self._runner)
 
+    functools.update_wrapper(call, method)
     return call
 
 
@@ -54,7 +62,7 @@ class Client:
         budget_since: object = None,
         allow_unpriced: bool = False,
     ) -> None:
-        self._runner = LOOP
+        self._runner: LoopThread = LOOP
         self._async = AsyncClient(
             key,
             base_url=base_url,
@@ -66,8 +74,7 @@ class Client:
             budget_since=budget_since,
             allow_unpriced=allow_unpriced,
         )
-        self._async._runner = self._runner
-        self._async._prepare_http()  # build the httpx client (slow: TLS context) here rather than on the loop
+        self._async.bind_loop_thread(self._runner)
         self._runner.close_at_exit(self._async)
 
     @property
@@ -105,6 +112,72 @@ class Client:
     upload_file = blocking(AsyncClient.upload_file)
     upload_image = blocking(AsyncClient.upload_image)
 
+    def track(
+        self,
+        endpoint: str,
+        arguments: Arguments,
+        *,
+        stream: bool | None = None,
+        on_change: Callable[[State], object] | None = None,
+        max_hz: float | None = None,
+        validate: bool = True,
+    ) -> TrackedRequest:
+        """Start a request and follow it; returns at once (from any thread, the client's loop included).
+
+        The returned :class:`TrackedRequest` has the newest ``state``, ``on_change(callback)``, a blocking
+        ``result()`` and ``cancel()``. ``on_change`` given here sees every state from the first (on the loop,
+        at most ``max_hz`` a second). ``stream`` and ``validate`` as in :meth:`AsyncClient.track`.
+        """
+        made: concurrent.futures.Future[TrackedRequest] = concurrent.futures.Future()
+
+        def start() -> None:
+            try:
+                tracked = self._async.track(endpoint, arguments, stream=stream, validate=validate)
+                if on_change is not None:  # before the request's task first runs: no state is missed
+                    tracked.on_change(on_change, max_hz=max_hz)
+                made.set_result(TrackedRequest(tracked, self._runner))
+            except BaseException as exc:
+                made.set_exception(exc)
+
+        self._runner.call_soon(start)
+        return made.result()
+
+    def track_many(
+        self,
+        items: Sequence[tuple[str, Arguments]],
+        *,
+        concurrency: int = 4,
+        stream: bool | None = None,
+        with_logs: bool = True,
+        on_change: BatchCallback | None = None,
+        max_hz: float | None = None,
+        validate: bool = True,
+    ) -> Batch:
+        """Start many requests, at most ``concurrency`` at once; returns at once (see ``AsyncClient.track_many``)."""
+        made: concurrent.futures.Future[Batch] = concurrent.futures.Future()
+
+        def start() -> None:
+            try:
+                batch = self._async.track_many(
+                    items,
+                    concurrency=concurrency,
+                    stream=stream,
+                    with_logs=with_logs,
+                    validate=validate,
+                    on_change=on_change,
+                    max_hz=max_hz,
+                )
+                made.set_result(Batch(batch, self._runner))
+            except BaseException as exc:
+                made.set_exception(exc)
+
+        self._runner.call_soon(start)
+        return made.result()
+
+    def stream(self, endpoint: str, arguments: Arguments, *, validate: bool = True) -> Iterator[Any]:
+        """The events of a streaming endpoint, each as its JSON (blocking iterator; see :meth:`AsyncClient.stream`)."""
+        return self._runner.iterate(self._async.stream(endpoint, arguments, validate=validate))
+
     def get_handle(self, endpoint: str, request_id: str) -> SyncRequestHandle:
         """A handle for a request submitted earlier (maybe by another process)."""
         return SyncRequestHandle(self._async.get_handle(endpoint, request_id), self._runner)
@@ -117,3 +190,43 @@ class Client:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class ClientLike(Protocol):
+    """What widgets, sweeps and history resume need of a client: a :class:`Client`, or a test's stand-in."""
+
+    @property
+    def mode(self) -> Mode: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def budget(self) -> Budget | None:
+        """The client's spending limit, if any (a sweep checks that it fits as a whole before starting)."""
+
+    def track(
+        self,
+        endpoint: str,
+        arguments: Arguments,
+        *,
+        stream: bool | None = None,
+        on_change: Callable[[State], object] | None = None,
+        max_hz: float | None = None,
+        validate: bool = True,
+    ) -> TrackedRequest: ...
+
+    def track_many(
+        self,
+        items: Sequence[tuple[str, Arguments]],
+        *,
+        concurrency: int = 4,
+        stream: bool | None = None,
+        with_logs: bool = True,
+        on_change: BatchCallback | None = None,
+        max_hz: float | None = None,
+    ) -> Batch: ...
+
+    def get_handle(self, endpoint: str, request_id: str) -> SyncRequestHandle: ...
+
+    def close(self) -> None: ...

@@ -299,7 +299,7 @@ def _detail_text(detail: Any) -> str:
         return detail
     if detail is None:
         return ""
-    from ._recording import redact  # an echoed request may hold a key
+    from .._internal.redact import redact  # an echoed request may hold a key
 
     return "; ".join(_describe(e) for e in detail_errors(detail)) or json.dumps(redact(detail), default=str)[:300]
 

@@ -14,16 +14,31 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from pydantic import ValidationError
 
 from falstudio.endpoints import EndpointSpec, ImageFile, RequestModel
 
-from .. import _images
+from .._internal import images as _images
 from .errors import InvalidRequestError
+from .results import Image
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
 
 INLINE_LIMIT = 1024 * 1024
+
+
+class ImageLike(Protocol):
+    """Anything that hands out its image file's bytes, like an output :class:`Image`."""
+
+    def bytes(self) -> bytes: ...
+
+
+ImageSource: TypeAlias = "bytes | bytearray | memoryview | PILImage.Image | Image | ImageLike | str | os.PathLike[str]"
+"""Anything falstudio takes as an image: bytes, a PIL image, an output Image, a file path, a data URI or (where
+an image URL goes) an http(s) URL."""
 _PASS_THROUGH = ("http://", "https://", "data:")
 
 
@@ -155,3 +170,25 @@ def _read(
         if strict or isinstance(value, os.PathLike):
             raise _file_error(loc, f"no such file: {str(value)[:200]!r}", "file_not_found", endpoint)
     return None
+
+
+def read_image(source: ImageSource) -> bytes:
+    """The encoded bytes (PNG, JPEG, WebP or GIF) of a local image: bytes, a PIL image, an output Image (fetched
+    once), a data URI or a file path. A plain http(s) URL is refused: pass the image itself."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, Image) or (not isinstance(source, str) and callable(getattr(source, "bytes", None))):
+        data = bytes(source.bytes())  # type: ignore[union-attr]
+    elif isinstance(source, str) and _images.is_data_uri(source):
+        data = _images.decode_data_uri(source)[0]
+    elif isinstance(source, str) and source.startswith(("http://", "https://")):
+        raise TypeError("expected the image itself, not a URL: pass the falstudio Image, bytes or a path")
+    elif isinstance(source, (str, os.PathLike)):
+        data = Path(source).expanduser().read_bytes()
+    elif (pil := sys.modules.get("PIL.Image")) is not None and isinstance(source, pil.Image):
+        data = _images.image_bytes(source, "png")
+    else:
+        raise TypeError(f"expected image bytes, a PIL image, a falstudio Image or a path, got {type(source).__name__}")
+    if data and not _images.sniff_mime(data).startswith("image/"):
+        raise ValueError("these bytes are not a PNG, JPEG, WebP or GIF image")
+    return data

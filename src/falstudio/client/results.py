@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import builtins
+import concurrent.futures
 import html
 import mimetypes
 import os
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,10 +19,10 @@ from pydantic import Field, PrivateAttr, ValidationError
 
 from falstudio.endpoints import CostEstimate, ImageFile, ImageOutput
 
-from .. import _images
+from .._internal import images as _images
+from .._internal.redact import redact
 from . import errors
 from ._billed import BilledUnits
-from ._recording import redact
 from ._status import LogEntry
 
 if TYPE_CHECKING:
@@ -39,29 +42,80 @@ class Downloader(Protocol):
     async def adownload(self, url: str) -> builtins.bytes: ...
 
 
+class _Origin:
+    """Links the images of one result to it (for the metadata saved with them): set as the result is built."""
+
+    def __init__(self) -> None:
+        self.result: Result | None = None
+        self.created = time.time()
+
+
 class Image(ImageFile):
-    """One output image. Its bytes are fetched once, on first use, and kept."""
+    """One output image. Its bytes are fetched once, on first use, and kept; so is its thumbnail, which the
+    gallery, Compare and the run history share (the full image is decoded once)."""
 
     _data: builtins.bytes | None = PrivateAttr(default=None)
     _downloader: Downloader | None = PrivateAttr(default=None)
-    _origin: Any = PrivateAttr(default=None)  # (the Result, this image's index), set by Result.build
+    _origin: _Origin | None = PrivateAttr(default=None)  # the Result this image is part of
+    _thumbnail: tuple[builtins.bytes, str] | None = PrivateAttr(default=None)
+    _fetching: concurrent.futures.Future[builtins.bytes] | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)  # held briefly, never during I/O
+    _thumbnail_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if isinstance(context, dict):
+            self._downloader = context.get("downloader")
+            self._origin = context.get("origin")
 
     def bytes(self) -> builtins.bytes:
-        """The image file's bytes (a data URI is decoded locally; a URL is downloaded once)."""
-        if self._data is None:
-            if _images.is_data_uri(self.url):
-                self._data = _images.decode_data_uri(self.url)[0]
-            elif self._downloader is not None:
-                self._data = self._downloader.download(self.url)
-            else:
-                self._data = plain_download(self.url)
-        return self._data
+        """The image file's bytes (a data URI is decoded locally; a URL is downloaded once, even when several
+        threads ask at once: the others wait for that download)."""
+        if self._data is None and _images.is_data_uri(self.url):
+            self._data = _images.decode_data_uri(self.url)[0]
+        if self._data is not None:
+            return self._data
+        fetch, mine = self._claim()
+        if not mine:
+            return fetch.result()
+        download = self._downloader.download if self._downloader is not None else plain_download
+        try:
+            data = download(self.url)
+        except BaseException as exc:
+            self._release(fetch, exc)
+            raise
+        return self._deliver(fetch, data)
 
     async def abytes(self) -> builtins.bytes:
-        """:meth:`bytes` for async code: downloads without blocking the running loop."""
-        if self._data is None and not _images.is_data_uri(self.url) and self._downloader is not None:
-            self._data = await self._downloader.adownload(self.url)
-        return self.bytes()
+        """:meth:`bytes` for async code: downloads (or waits for another's download) without blocking the loop."""
+        if self._data is not None or _images.is_data_uri(self.url) or self._downloader is None:
+            return self.bytes()
+        fetch, mine = self._claim()
+        if not mine:
+            return await asyncio.wrap_future(fetch)
+        try:
+            data = await self._downloader.adownload(self.url)
+        except BaseException as exc:
+            self._release(fetch, exc)
+            raise
+        return self._deliver(fetch, data)
+
+    def _claim(self) -> tuple[concurrent.futures.Future[builtins.bytes], bool]:
+        """The download in flight, and whether it is ours to do."""
+        with self._lock:
+            if self._fetching is not None:
+                return self._fetching, False
+            self._fetching = concurrent.futures.Future()
+            return self._fetching, True
+
+    def _deliver(self, fetch: concurrent.futures.Future[builtins.bytes], data: builtins.bytes) -> builtins.bytes:
+        self._data = data
+        fetch.set_result(data)
+        return data
+
+    def _release(self, fetch: concurrent.futures.Future[builtins.bytes], error: BaseException) -> None:
+        with self._lock:
+            self._fetching = None  # a later call tries again
+        fetch.set_exception(error)
 
     @property
     def mime_type(self) -> str:
@@ -72,10 +126,23 @@ class Image(ImageFile):
 
     def metadata(self) -> ImageMetadata | None:
         """How this image was made (endpoint, redacted request, request id, model, date), as saved into files."""
-        if self._origin is None:
+        origin = self._origin
+        result = origin.result if origin is not None else None
+        if origin is None or result is None:
             return None
-        result: Result = self._origin[0]
-        return result._image_metadata(self._origin[1], getattr(self._downloader, "mode", None))
+        from falstudio.metadata import build
+
+        return build(
+            endpoint=result.endpoint,
+            request=result.redacted_request(),
+            request_id=result.request_id,
+            mode=getattr(self._downloader, "mode", None),
+            created=origin.created,
+            index=next(i for i, image in enumerate(result.images) if image is self),
+            count=len(result.images),
+            cost_estimate=result.cost,
+            billed=result.billed,
+        )
 
     def save(self, path: str | os.PathLike[str], *, metadata: bool = True) -> Path:
         """Write the image to ``path`` (a folder gets the file's own name); a differing suffix converts it.
@@ -102,8 +169,21 @@ class Image(ImageFile):
         return target
 
     def thumbnail(self, max_px: int = _images.THUMBNAIL_PX) -> tuple[builtins.bytes, str]:
-        """A small preview ``(bytes, content_type)`` for galleries and notebooks."""
-        return _images.thumbnail(self.bytes(), max_px)
+        """A small preview ``(bytes, content_type)``: JPEG, or WebP when the image has transparency.
+
+        The :data:`~falstudio._internal.images.THUMBNAIL_PX` one is made once and kept; smaller ones are made
+        from it (without decoding the full image again).
+        """
+        shared = self._thumbnail
+        if shared is None:
+            data = self.bytes()
+            with self._thumbnail_lock:
+                if self._thumbnail is None:
+                    self._thumbnail = _images.thumbnail(data)
+                shared = self._thumbnail
+        if max_px >= _images.THUMBNAIL_PX:
+            return shared
+        return _images.thumbnail(shared[0], max_px)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         try:
@@ -150,7 +230,6 @@ class Result(ImageOutput):
     _inference_seconds: float | None = PrivateAttr(default=None)
     _cost: CostEstimate | None = PrivateAttr(default=None)
     _billed: BilledUnits | None = PrivateAttr(default=None)
-    _created: float = PrivateAttr(default_factory=time.time)
     _logs: tuple[LogEntry, ...] = PrivateAttr(default=())
 
     @classmethod
@@ -172,14 +251,28 @@ class Result(ImageOutput):
         fields = output if isinstance(output, dict) else {}
         if "images" not in fields and isinstance(fields.get("image"), dict):  # endpoints that return one ``image``
             fields = {**fields, "images": [fields["image"]]}
-        result = cls.model_validate(fields)
-        result._endpoint, result._request_id, result._request, result._data = endpoint, request_id, request, output
-        result._queue_seconds, result._inference_seconds = queue_seconds, inference_seconds
-        result._cost, result._billed, result._logs = cost, billed, tuple(logs)
-        for index, image in enumerate(result.images):
-            image._downloader = downloader
-            image._origin = (result, index)
-        return result
+        story = {
+            "endpoint": endpoint,
+            "request_id": request_id,
+            "request": request,
+            "data": output,
+            "downloader": downloader,
+            "queue_seconds": queue_seconds,
+            "inference_seconds": inference_seconds,
+            "cost": cost,
+            "billed": billed,
+            "logs": tuple(logs),
+            "origin": _Origin(),
+        }
+        return cls.model_validate(fields, context=story)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if isinstance(context, dict) and "endpoint" in context:
+            self._endpoint, self._request_id = context["endpoint"], context["request_id"]
+            self._request, self._data = context["request"], context["data"]
+            self._queue_seconds, self._inference_seconds = context["queue_seconds"], context["inference_seconds"]
+            self._cost, self._billed, self._logs = context["cost"], context["billed"], context["logs"]
+            context["origin"].result = self
 
     @property
     def endpoint(self) -> str:
@@ -223,21 +316,6 @@ class Result(ImageOutput):
 
     def redacted_request(self) -> Any:
         return redact(self._request)
-
-    def _image_metadata(self, index: int, mode: str | None) -> ImageMetadata:
-        from falstudio.metadata import build
-
-        return build(
-            endpoint=self._endpoint,
-            request=self.redacted_request(),
-            request_id=self._request_id,
-            mode=mode,
-            created=self._created,
-            index=index,
-            count=len(self.images),
-            cost_estimate=self._cost,
-            billed=self._billed,
-        )
 
     def _summary(self) -> str:
         parts = [self._endpoint or "result", f"request {self._request_id}" if self._request_id else ""]

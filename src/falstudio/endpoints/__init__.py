@@ -4,7 +4,9 @@ Endpoints without a hand-written row are typed from fal's OpenAPI schema by :mod
 that does I/O (a single lazy GET, then a disk cache).
 """
 
-from ._base import REDACTED, ImageFile, ImageOutput, RequestModel, Usage
+from .._internal.redact import REDACTED
+from ._base import ImageFile, ImageOutput, RequestModel, Usage
+from .defaults import DEFAULT_ENDPOINT, DEFAULT_PROMPT, DEMO_PROMPT
 from .gpt_image import (
     GptImage1EditByokRequest,
     GptImage1EditRequest,
@@ -24,6 +26,9 @@ from .registry import REGISTRY, EndpointSpec, UnknownEndpointError, find, get, r
 from .sizes import ImageSize, SizeNotAccepted, SizeRules, fit_size
 
 __all__ = [
+    "DEFAULT_ENDPOINT",
+    "DEFAULT_PROMPT",
+    "DEMO_PROMPT",
     "NO_PRICE",
     "REDACTED",
     "REGISTRY",

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-REDACTED = "***"
+from .._internal.redact import REDACTED
 
 
 class RequestModel(BaseModel):
@@ -55,7 +55,7 @@ class RequestModel(BaseModel):
 def _explain(model: type[BaseModel], error: Any) -> InitErrorDetails:
     if error["type"] != "extra_forbidden":
         return InitErrorDetails(
-            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),  # type: ignore[arg-type]
+            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
             loc=error["loc"],
             input=error["input"],
         )

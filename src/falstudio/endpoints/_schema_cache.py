@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .._dirs import user_cache_dir
+from .._internal.dirs import user_cache_dir
 
 CACHE_ENV = "FALSTUDIO_CACHE_DIR"
 FORMAT = "falstudio-openapi-cache/1"

@@ -140,12 +140,10 @@ def _fetch(endpoint_id: str) -> EndpointSpec:
     import urllib.error
     import urllib.request
 
-    from .. import __version__
+    from .._internal.version import VERSION
 
     url = openapi_url(endpoint_id)
-    request = urllib.request.Request(
-        url, headers={"Accept": "application/json", "User-Agent": f"falstudio/{__version__}"}
-    )
+    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": f"falstudio/{VERSION}"})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as reply:
             body = reply.read(MAX_BYTES + 1)

@@ -64,6 +64,7 @@ class EndpointSpec:
     docs_url: str
     note: str = ""  # what holds whatever the date (e.g. who bills)
     lifecycle: Lifecycle | None = None
+    streaming: bool = False  # answers POST {run host}/{id}/stream with server-sent events (partial images)
     category: str = ""  # fal's category, for endpoints typed from fal's OpenAPI schema
 
     @property
@@ -188,7 +189,13 @@ _SPECS = [
     ),
 ]
 
-REGISTRY: Mapping[str, EndpointSpec] = {spec.id: spec for spec in _SPECS}
+# Families fal lists as "Streaming supported" (fal's model pages, 2026-12): their endpoints stream.
+_STREAMING_FAMILIES = ("openai/gpt-image-2",)
+
+REGISTRY: Mapping[str, EndpointSpec] = {
+    spec.id: dataclasses.replace(spec, streaming=True) if spec.id.startswith(_STREAMING_FAMILIES) else spec
+    for spec in _SPECS
+}
 
 
 def get(endpoint_id: str) -> EndpointSpec:

@@ -1,7 +1,8 @@
 """Run history: every request made through falstudio, on disk, so a restart loses nothing paid for.
 
-``falstudio.history()`` lists the records (newest first) and shows them as a gallery; ``.resume()``
-re-attaches to requests that were still in flight. The client records into :func:`default_recorder`.
+``falstudio.history()`` (the module is callable: it is :func:`history`) lists the records (newest first) and
+shows them as a gallery; ``.resume()`` re-attaches to requests that were still in flight. The client records
+into :func:`default_recorder`.
 
 Records hold no keys, so resuming needs a client that can reach the request's server: fal.ai records use
 your FAL_KEY, and local servers of this process are found by URL. A local server in another process needs
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from .._internal.modules import make_callable
 from ._history import History, history
 from ._paths import history_dir, recording_enabled
 from ._record import RunRecord, StoredImage
@@ -35,6 +37,7 @@ __all__ = [
     "default_recorder",
     "history",
     "history_dir",
+    "recording_enabled",
     "write_export",
 ]
 
@@ -52,3 +55,6 @@ def default_recorder(path: str | os.PathLike[str] | None = None) -> HistoryStore
     if not recording_enabled():
         return None
     return HistoryStore(path)
+
+
+make_callable(__name__, history)  # fs.history(limit=5) calls history(); the module stays a module

@@ -1,28 +1,22 @@
 """A small HTML gallery of run records: inline styles, thumbnails as data URIs, no JavaScript.
 
-Colors come from JupyterLab's theme variables (with fallbacks), so it reads in light and dark themes.
+Colours and fonts are falstudio's one theme (:mod:`falstudio._internal.theme`, JupyterLab's variables with
+fallbacks), the same as the widgets', so it reads in light and dark themes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from html import escape
 
-from falstudio import _images
+from falstudio._internal import images as _images
+from falstudio._internal.theme import COLOR, FONT_SMALL, FONT_UI, STATE_COLOR, esc
 
 from ._record import RunRecord
 
 SHOWN = 24
 THUMB_PX = 144
-_STATE_COLORS = {
-    "submitted": "#1565c0",
-    "completed": "#2e7d32",
-    "failed": "#c62828",
-    "cancelled": "#616161",
-    "lost": "#ef6c00",
-}
-_MUTED = "color:var(--jp-ui-font-color2,#888)"
+_MUTED = f"color:{COLOR['muted']}"
 
 
 def records_html(records: Sequence[RunRecord], total: int, folder: str = "") -> str:
@@ -31,7 +25,7 @@ def records_html(records: Sequence[RunRecord], total: int, folder: str = "") -> 
     noun = "record" if total == 1 else "records"
     header = f"Run history — {total} {noun}" + (f", {in_flight} in flight" if in_flight else "")
     if folder:
-        header += f" · <code>{escape(folder)}</code>"
+        header += f" · <code>{esc(folder)}</code>"
     cards = "".join(_card(r) for r in records[:SHOWN])
     more = ""
     if total > SHOWN:
@@ -40,16 +34,17 @@ def records_html(records: Sequence[RunRecord], total: int, folder: str = "") -> 
     if not records:
         cards = f'<div style="font-size:12px;{_MUTED}">No run records yet.</div>'
     return (
-        '<div style="font-family:var(--jp-ui-font-family,system-ui,sans-serif);'
-        'color:var(--jp-ui-font-color1,inherit)">'
-        f'<div style="font-size:12px;margin:0 0 6px;{_MUTED}">{header}</div>'
+        f'<div style="font-family:{FONT_UI};color:{COLOR["fg"]}">'
+        f'<div style="font-size:{FONT_SMALL};margin:0 0 6px;{_MUTED}">{header}</div>'
         f'<div style="display:flex;flex-wrap:wrap;gap:8px">{cards}</div>{more}</div>'
     )
 
 
 def _card(record: RunRecord) -> str:
-    color = _STATE_COLORS.get(record.state, "#616161")
-    badge = f'<span style="background:{color};color:#fff;border-radius:3px;padding:0 4px">{record.state}</span>'
+    color = STATE_COLOR.get(record.state, COLOR["muted"])
+    badge = (
+        f'<span style="border:1px solid {color};color:{color};border-radius:3px;padding:0 4px">{record.state}</span>'
+    )
     count = f' <span style="{_MUTED}">×{len(record.images)}</span>' if len(record.images) > 1 else ""
     prompt = record.prompt or "(no prompt)"
     short = prompt if len(prompt) <= 60 else prompt[:59] + "…"
@@ -61,22 +56,22 @@ def _card(record: RunRecord) -> str:
     note = ""
     if record.error:
         note = (
-            f'<div style="font-size:10px;color:{color}" title="{escape(record.error)}">'
-            f"{escape(record.error_type or record.error[:40])}</div>"
+            f'<div style="font-size:10px;color:{color}" title="{esc(record.error)}">'
+            f"{esc(record.error_type or record.error[:40])}</div>"
         )
     elif record.in_flight and record.unconfirmed:
-        note = f'<div style="font-size:10px;color:{_STATE_COLORS["lost"]}">being sent: no request id yet</div>'
+        note = f'<div style="font-size:10px;color:{STATE_COLOR["lost"]}">being sent: no request id yet</div>'
     elif record.in_flight and record.sync_mode:
-        note = f'<div style="font-size:10px;color:{_STATE_COLORS["lost"]}">sync_mode: cannot be fetched again</div>'
+        note = f'<div style="font-size:10px;color:{STATE_COLOR["lost"]}">sync_mode: cannot be fetched again</div>'
     return (
-        f'<div style="width:{THUMB_PX + 8}px;border:1px solid var(--jp-border-color2,#8884);border-radius:6px;'
-        'padding:4px;box-sizing:border-box;background:var(--jp-layout-color1,transparent)" '
-        f'title="{escape(record.request_id or "no request id: the reply was never recorded")}">'
+        f'<div style="width:{THUMB_PX + 8}px;border:1px solid {COLOR["border"]};border-radius:6px;'
+        f'padding:4px;box-sizing:border-box;background:{COLOR["bg"]}" '
+        f'title="{esc(record.request_id or "no request id: the reply was never recorded")}">'
         f"{_preview(record)}"
         f'<div style="margin-top:3px;font-size:10px;line-height:16px">{badge}{count}</div>'
-        f'<div style="font-size:11px;line-height:1.25;overflow-wrap:anywhere" title="{escape(prompt)}">'
-        f"{escape(short)}</div>"
-        f'<div style="font-size:10px;{_MUTED}">{" · ".join(escape(d) for d in details)}</div>'
+        f'<div style="font-size:11px;line-height:1.25;overflow-wrap:anywhere" title="{esc(prompt)}">'
+        f"{esc(short)}</div>"
+        f'<div style="font-size:10px;{_MUTED}">{" · ".join(esc(d) for d in details)}</div>'
         f"{note}</div>"
     )
 
@@ -84,7 +79,7 @@ def _card(record: RunRecord) -> str:
 def _preview(record: RunRecord) -> str:
     box = (
         f"width:{THUMB_PX}px;height:{THUMB_PX}px;display:flex;align-items:center;justify-content:center;"
-        "background:var(--jp-layout-color2,#8881);border-radius:4px;overflow:hidden"
+        f"background:{COLOR['bg2']};border-radius:4px;overflow:hidden"
     )
     thumb = None
     try:
@@ -95,7 +90,7 @@ def _preview(record: RunRecord) -> str:
         label = "in flight…" if record.in_flight else "no image"
         return f'<div style="{box};font-size:11px;{_MUTED}">{label}</div>'
     src = _images.to_data_uri(*thumb)
-    alt = escape(" ".join(record.prompt.split())[:200] or "generated image")
+    alt = esc(" ".join(record.prompt.split())[:200] or "generated image")
     return f'<div style="{box}"><img src="{src}" alt="{alt}" style="max-width:100%;max-height:100%"></div>'
 
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from falstudio import __version__
-from falstudio._images import sniff_mime
+from falstudio._internal.images import sniff_mime
+from falstudio._internal.redact import redact
+from falstudio._internal.version import VERSION
 from falstudio.metadata import ImageMetadata, build, embed
 
 from ._files import atomic_write, extension
 from ._record import RunRecord
-from ._redact import scrub
 
 MANIFEST_JSON = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
@@ -50,9 +50,9 @@ def write_export(folder: str | os.PathLike[str], items: Sequence[ExportItem], *,
             name = f"{slug(item.stem)}{suffix}.{extension(sniff_mime(data))}"
             atomic_write(target / name, embed(data, metadata) if metadata is not None else data)
             names.append(name)
-        rows.append(scrub({**item.row, "files": names}))  # defence in depth: rows come redacted
+        rows.append(redact({**item.row, "files": names}))  # defence in depth: rows come redacted
     created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    manifest = {"falstudio": __version__, "kind": kind, "created": created, "items": rows}
+    manifest = {"falstudio": VERSION, "kind": kind, "created": created, "items": rows}
     atomic_write(target / MANIFEST_JSON, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
     atomic_write(target / MANIFEST_CSV, _csv(rows).encode("utf-8"))
     return target
@@ -62,11 +62,11 @@ def export_records(records: Iterable[RunRecord], folder: str | os.PathLike[str])
     """``History.export``: one item per record, numbered in the history's order (newest first)."""
     items = []
     for number, record in enumerate(records, 1):
-        data = record.image_bytes() if record._store is not None else []
+        data = record.image_bytes() if record.is_attached else []
         images: list[tuple[bytes, ImageMetadata | None]] = [
             (blob, record_metadata(record, i, len(data))) for i, blob in enumerate(data)
         ]
-        stem = f"{number:03d}-{record.endpoint.rsplit('/', 1)[-1]}-{record.request_id[:8]}"
+        stem = f"{number:03d}-{record.endpoint.rsplit('/', 1)[-1]}-{(record.request_id or 'no-id')[:8]}"
         items.append(ExportItem(stem, _record_row(record), images))
     return write_export(folder, items, kind="history")
 

@@ -1,9 +1,12 @@
-"""Crash-safe file writes: a temp file in the same folder, fsync, then an atomic rename."""
+"""The history folder's files: crash-safe writes (a temp file in the same folder, fsync, then an atomic rename),
+content-addressed images, and the names of record files."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -54,3 +57,37 @@ def store_blob(folder: Path, data: bytes, content_type: str) -> tuple[str, str]:
     if not target.exists():
         atomic_write(target, data)
     return name, digest
+
+
+def pixel_size(data: bytes) -> tuple[int | None, int | None]:
+    """The width and height an image file's header says; ``(None, None)`` when it is not an image."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+            width, height = image.size
+            return int(width), int(height)
+    except (UnidentifiedImageError, OSError):
+        return None, None
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def safe_name(request_id: str) -> str:
+    """A file-name-safe form of a request id (ids that needed changing get a hash so they stay unique)."""
+    safe = _UNSAFE.sub("_", request_id)[:80]
+    if safe != request_id:
+        safe += "_" + hashlib.sha256(request_id.encode()).hexdigest()[:10]
+    return safe
+
+
+def record_file_name(request_id: str, when: float) -> str:
+    stamp = dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    return f"{stamp}-{safe_name(request_id)}.json"
+
+
+def intent_name(intent_id: str) -> str:
+    return f"intent-{intent_id}"

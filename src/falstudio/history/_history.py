@@ -7,12 +7,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from falstudio._since import since_timestamp
+from falstudio._internal.since import since_timestamp
 
 from ._record import STATES, RunRecord
 from ._store import HistoryStore
 
 if TYPE_CHECKING:
+    from falstudio.client import ClientLike
+
     from ._spend import Spend
 
 
@@ -81,7 +83,7 @@ class History(Sequence[RunRecord]):
                 return record
         raise KeyError(f"no run record with request id {request_id!r} in this history")
 
-    def resume(self, client: Any = None, *, timeout: float | None = None) -> list[RunRecord]:
+    def resume(self, client: ClientLike | None = None, *, timeout: float | None = None) -> list[RunRecord]:
         """Re-attach to every in-flight record and fetch its result; returns the updated records.
 
         See :meth:`RunRecord.resume` for how a client is found. Records that cannot be resumed right now
@@ -124,6 +126,9 @@ def history(
     ``since``: only records made since then (``"today"``, ``"2h"``, a date...; see :meth:`History.spent`).
     Unreadable record files are skipped with a :class:`HistoryWarning`.
     """
+    from falstudio.client.recorder import flush
+
+    flush()  # what this process finished so far is written by the recorder's thread: let it catch up
     store = HistoryStore(path)
     match = _matcher(endpoint, text, state)
     when = since_timestamp(since)

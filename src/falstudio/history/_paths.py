@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .._dirs import user_data_dir
+from .._internal.dirs import user_data_dir
 
 DIR_ENV = "FALSTUDIO_HISTORY_DIR"
 SWITCH_ENV = "FALSTUDIO_HISTORY"  # "0", "false", "no" or "off" turns recording off

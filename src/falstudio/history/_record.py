@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from falstudio import _images
+from falstudio._internal import images as _images
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -48,6 +48,7 @@ class RunRecord(BaseModel):
     base_url: str = ""
     mode: Literal["local", "fal"] | None = None
     sync_mode: bool = False
+    via: Literal["queue", "run", "stream"] = "queue"  # only queued requests can be fetched again by id
     submitted_at: float | None = None
     finished_at: float | None = None
     queue_seconds: float | None = None
@@ -70,7 +71,8 @@ class RunRecord(BaseModel):
     @property
     def request(self) -> dict[str, Any]:
         """The request as sent, secrets redacted, input images back as data URIs: ready to run again."""
-        return self._rehydrate(self.stored_request)
+        rehydrated: dict[str, Any] = self._rehydrate(self.stored_request)
+        return rehydrated
 
     @property
     def prompt(self) -> str:
@@ -88,14 +90,20 @@ class RunRecord(BaseModel):
 
     @property
     def recoverable(self) -> bool:
-        """Whether the server can hand the result out again by request id (never after ``sync_mode``)."""
-        return not self.sync_mode
+        """Whether the server can hand the result out again by request id (never after ``sync_mode``, nor for
+        a sync run or a streamed one)."""
+        return not self.sync_mode and self.via == "queue"
 
     @property
     def latency_seconds(self) -> float | None:
         if self.submitted_at is None or self.finished_at is None:
             return None
         return self.finished_at - self.submitted_at
+
+    @property
+    def is_attached(self) -> bool:
+        """Whether this record belongs to a history folder (records loaded by ``falstudio.history()`` do)."""
+        return self._store is not None
 
     @property
     def folder(self) -> Path:

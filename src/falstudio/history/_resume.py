@@ -1,4 +1,8 @@
-"""Re-attach to requests that were in flight when their process ended, and record their results.
+"""Re-attach to requests that were in flight when their process ended, and record how they ended.
+
+Resuming follows the request with the client's tracked request (the one lifecycle), recording into this
+history: what the server confirms (completed, failed, cancelled) is recorded by it, exactly as for a live
+request. What is left here is what only a resume meets: a server that forgot the request, or is gone.
 
 The record has the endpoint, request id and server (``base_url``) but never a key, so the client comes from:
 the ``client`` argument (used for records of its ``base_url``); else, for fal.ai, ``Client()`` with your
@@ -8,86 +12,81 @@ needs ``client=Client(base_url=server.url, key=server.key)``).
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
-from typing import Any
-
-from falstudio._recorder import Finished
+from typing import TYPE_CHECKING
 
 from ._record import RunRecord
 from ._store import HistoryStore, HistoryWarning, unconfirmed_reason
 
-POLL_FIRST = 0.1
-POLL_MAX = 1.0
+if TYPE_CHECKING:
+    from falstudio.client import ClientLike
+
 SENDING_SECONDS = 15 * 60  # longer than any submit with its retries: a record this old got no reply
 
 
-def resume(store: HistoryStore, record: RunRecord, *, client: Any = None, timeout: float | None = None) -> RunRecord:
+def resume(
+    store: HistoryStore, record: RunRecord, *, client: ClientLike | None = None, timeout: float | None = None
+) -> RunRecord:
     """Fetch the result of one in-flight record and save it; returns the record as it now is.
 
     Never raises for a request that cannot be resumed: a request the server has forgotten (or whose local
-    server is gone) is marked ``lost`` with the reason; anything that may pass (no credentials, network,
-    ``timeout`` seconds elapsed) leaves it in flight with a :class:`HistoryWarning`.
+    server is gone, or that was streamed and so cannot be fetched again) is marked ``lost`` with the reason;
+    anything that may pass (no credentials, network, ``timeout`` seconds elapsed) leaves it in flight with a
+    :class:`HistoryWarning`. A record written before sending that never got its request id is settled honestly
+    (it may have been submitted, but cannot be resumed without a request id).
     """
     if not record.in_flight:
         return record
     if record.request_id is None:
         return _settle_unconfirmed(store, record)
-    if client is not None and getattr(client, "base_url", record.base_url) != record.base_url:
+    if record.via != "queue":
+        return store.mark_lost(record, _forgotten(record))
+    if client is not None and client.base_url != record.base_url:
         client = None  # that client talks to another server; this request lives at record.base_url
     own = client is None
-    if own:
+    if client is None:
         client, problem = _client_for(record)
         if client is None:
             _warn(problem)
             return record
     try:
-        return _fetch(store, record, client, timeout)
+        return _follow(store, record, client, timeout)
     finally:
         if own:
             client.close()
 
 
-def _client_for(record: RunRecord) -> tuple[Any, str]:
-    from falstudio.client import Client, RetryPolicy
-    from falstudio.client._credentials import key_from_env
-    from falstudio.client._protocol import Hosts
+def _follow(store: HistoryStore, record: RunRecord, client: ClientLike, timeout: float | None) -> RunRecord:
+    from falstudio.client import errors, recorder
 
-    if _is_local(record):
-        # A local server that is gone refuses connections at once: two tries are enough to be sure.
-        retry = RetryPolicy(max_attempts=2, max_elapsed=5.0)
-        return Client(_same_process_key(record.base_url), base_url=record.base_url, history=False, retry=retry), ""
-    if key_from_env() is None:
-        return None, (
-            f"cannot resume {record.request_id} ({record.endpoint}) on {record.base_url or 'fal.ai'}: no FAL_KEY "
-            "is set; set FAL_KEY (or pass client=falstudio.Client(key=...)) and resume again"
-        )
-    if not record.base_url or record.base_url == Hosts.fal().queue:
-        return Client(history=False), ""
-    return Client(base_url=record.base_url, history=False), ""
-
-
-def _is_local(record: RunRecord) -> bool:
-    if record.mode is not None:
-        return record.mode == "local"
-    from falstudio.client._protocol import Hosts
-
+    assert record.request_id is not None
+    tracked = client.get_handle(record.endpoint, record.request_id).track(recorder=store)
     try:
-        return Hosts.single(record.base_url).is_loopback
-    except ValueError:
-        return False
-
-
-def _same_process_key(base_url: str) -> str | None:
-    """The key of a local server running in this process at ``base_url`` (the embedded one, or one you started)."""
-    import sys
-
-    if "falstudio.local.server" not in sys.modules:  # no server was ever started here: don't import one to look
-        return None
-    from falstudio.local import find_server
-
-    server = find_server(base_url)
-    return None if server is None else str(server.key)
+        state = tracked.wait(timeout)
+    except TimeoutError:
+        tracked.close()
+        _warn(f"{record.request_id} ({record.endpoint}) is still running after {timeout} s; resume again later")
+        return record
+    recorder.flush()  # the tracked request recorded what the server confirmed: read it back
+    now = store.find(record.endpoint, record.request_id) or record
+    error = state.error
+    if not now.in_flight or error is None:
+        return now
+    if isinstance(error, errors.RequestNotFoundError):
+        return store.mark_lost(record, _forgotten(record))
+    if isinstance(error, errors.NetworkError) and _is_local(record) and _refused(error):
+        reason = (
+            f"the local server at {record.base_url} is not running any more; a local server keeps its results "
+            "only while it runs"
+        )
+        return store.mark_lost(record, reason)
+    hint = ""
+    if isinstance(error, errors.AuthError) and _is_local(record):
+        hint = f"; pass client=falstudio.Client(base_url={record.base_url!r}, key=<that server's key>)"
+    _warn(f"could not resume {record.request_id} ({record.endpoint}): {error.message}{hint}")
+    return record
 
 
 def _settle_unconfirmed(store: HistoryStore, record: RunRecord) -> RunRecord:
@@ -124,85 +123,48 @@ def _writer_alive(writer: str | None) -> bool:
     return True
 
 
-def _fetch(store: HistoryStore, record: RunRecord, client: Any, timeout: float | None) -> RunRecord:
-    from falstudio.client import errors
+def _client_for(record: RunRecord) -> tuple[ClientLike | None, str]:
+    from falstudio.client import Client, RetryPolicy, fal_base_url, has_key
 
-    endpoint, request_id = record.endpoint, record.request_id
-    assert request_id is not None
-    status = None
-    try:
-        status = _wait_until_completed(client, record, timeout)
-        if status is None:
-            _warn(f"{request_id} ({endpoint}) is still running after {timeout} s; resume again later")
-            return record
-        result = client.result(endpoint, request_id)
-    except errors.RequestCancelledError as exc:
-        return store.record_finished(_finished(record, "cancelled", error=exc.message, error_type=exc.error_type))
-    except errors.RequestNotFoundError:
-        return store.mark_lost(record, _forgotten(record))
-    except errors.NetworkError as exc:
-        if _is_local(record) and _refused(exc):
-            return store.mark_lost(
-                record,
-                (
-                    f"the local server at {record.base_url} is not running any more; a local server keeps its "
-                    "results only while it runs"
-                ),
-            )
-        _warn(f"could not resume {request_id} ({endpoint}): {exc}")
-        return record
-    except errors.FalError as exc:
-        if status is not None and not getattr(status, "ok", True):  # the request itself failed
-            error_type = exc.error_type or getattr(status, "error_type", None)
-            return store.record_finished(_finished(record, "failed", error=exc.message, error_type=error_type))
-        hint = ""
-        if isinstance(exc, errors.AuthError) and _is_local(record):
-            hint = f"; pass client=falstudio.Client(base_url={record.base_url!r}, key=<that server's key>)"
-        _warn(f"could not resume {request_id} ({endpoint}): {exc.message}{hint}")
-        return record
-    images = []
-    for image in result.images:
-        try:
-            images.append(image.bytes())
-        except errors.FalError as exc:  # e.g. an expired CDN URL: keep the URL, say so
-            _warn(f"image of {request_id} not saved: {exc}")
-            break
-    return store.record_finished(
-        _finished(
-            record,
-            "completed",
-            output=result.data,
-            images=images,
-            inference_seconds=getattr(status, "inference_seconds", None),
+    if _is_local(record):
+        # A local server that is gone refuses connections at once: two tries are enough to be sure.
+        retry = RetryPolicy(max_attempts=2, max_elapsed=5.0)
+        return Client(_same_process_key(record.base_url), base_url=record.base_url, history=False, retry=retry), ""
+    if not has_key():
+        return None, (
+            f"cannot resume {record.request_id} ({record.endpoint}) on {record.base_url or 'fal.ai'}: no FAL_KEY "
+            "is set; set FAL_KEY (or pass client=falstudio.Client(key=...)) and resume again"
         )
-    )
+    if not record.base_url or record.base_url == fal_base_url():
+        return Client(history=False), ""
+    return Client(base_url=record.base_url, history=False), ""
 
 
-def _wait_until_completed(client: Any, record: RunRecord, timeout: float | None) -> Any:
-    """The request's Completed status, or None if ``timeout`` seconds pass first."""
-    from falstudio.client import Completed
+def _is_local(record: RunRecord) -> bool:
+    if record.mode is not None:
+        return record.mode == "local"
+    from falstudio.client import is_loopback_url
 
-    deadline = None if timeout is None else time.monotonic() + timeout
-    delay = POLL_FIRST
-    while True:
-        status = client.status(record.endpoint, record.request_id)
-        if isinstance(status, Completed):
-            return status
-        if deadline is not None and time.monotonic() + delay > deadline:
-            return None
-        time.sleep(delay)
-        delay = min(delay * 1.5, POLL_MAX)
+    return is_loopback_url(record.base_url)
 
 
-def _finished(record: RunRecord, state: Any, **details: Any) -> Finished:
-    assert record.request_id is not None
-    return Finished(
-        endpoint=record.endpoint, request_id=record.request_id, state=state, finished_at=time.time(), **details
-    )
+def _same_process_key(base_url: str) -> str | None:
+    """The key of a local server running in this process at ``base_url`` (the embedded one, or one you started)."""
+    if "falstudio.local.server" not in sys.modules:  # no server was ever started here: don't import one to look
+        return None
+    from falstudio.local import find_server
+
+    server = find_server(base_url)
+    return None if server is None else str(server.key)
 
 
 def _forgotten(record: RunRecord) -> str:
     reason = f"the server at {record.base_url or 'fal.ai'} no longer knows request {record.request_id}"
+    if record.via == "stream":
+        return (
+            f"request {record.request_id} was streamed (a sync request on fal): its result is not kept by request "
+            "id and cannot be fetched again"
+        )
     if record.sync_mode:
         return reason + "; it was sent with sync_mode=True, whose results are not kept and cannot be fetched again"
     if _is_local(record):
@@ -213,8 +175,7 @@ def _forgotten(record: RunRecord) -> str:
 def _refused(exc: BaseException) -> bool:
     import httpx
 
-    cause = exc.__cause__
-    return isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout))
+    return isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout))
 
 
 def _warn(message: str) -> None:

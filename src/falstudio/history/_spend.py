@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from falstudio._since import describe_since
+from falstudio._internal.since import describe_since
 
 from ._record import RunRecord
 
@@ -129,11 +129,13 @@ def summarize(records: Iterable[RunRecord], since: float | None = None) -> Spend
 
 
 def spend_by_request(store: HistoryStore, since: float | None, mode: str) -> dict[str, Decimal]:
-    """For the budget guard: per request id, the estimate of each succeeded or in-flight ``mode`` request."""
+    """For the budget guard: per request id, the estimate of each succeeded or in-flight ``mode`` request (one
+    still being sent, with no request id yet, as ``intent:<intent id>``)."""
     found: dict[str, Decimal] = {}
     for record in records_since(store, since):
         if record.mode == mode and record.state in ("completed", "submitted"):
-            found[record.request_id] = _amount(record) or ZERO
+            key = record.request_id or f"intent:{record.intent_id}"
+            found[key] = _amount(record) or ZERO
     return found
 
 

@@ -16,25 +16,24 @@ import datetime as dt
 import itertools
 import json
 import os
-import re
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from falstudio import _images
-from falstudio._recorder import Finished, Sending, Submitted, Unanswered
+from falstudio._internal import images as _images
+from falstudio._internal.images import THUMBNAIL_PX
+from falstudio._internal.redact import redact, scrub_text
+from falstudio.client.recorder import Finished, Sending, Submitted, Unanswered
 
-from ._files import atomic_write, extension, store_blob
+from ._files import atomic_write, extension, intent_name, pixel_size, record_file_name, safe_name, store_blob
 from ._paths import history_dir
 from ._record import FILE_REF, RunRecord, StoredImage
-from ._redact import scrub, scrub_text
 
 
 class HistoryWarning(UserWarning):
@@ -99,6 +98,7 @@ class HistoryStore:
             base_url=event.base_url,
             mode=event.mode,
             sync_mode=event.sync_mode,
+            via=event.via,
             submitted_at=event.sent_at,
             cost_estimate=event.cost_estimate,
             cost_amount=event.cost_amount,
@@ -132,6 +132,7 @@ class HistoryStore:
             base_url=event.base_url,
             mode=event.mode,
             sync_mode=event.sync_mode,
+            via=event.via,
             submitted_at=intent.submitted_at if intent else event.submitted_at,
             cost_estimate=event.cost_estimate,
             cost_amount=event.cost_amount,
@@ -149,7 +150,7 @@ class HistoryStore:
         base = self.find(event.endpoint, event.request_id)
         if base is None:  # submitted before history was on, or its record could not be written
             base = RunRecord(endpoint=event.endpoint, request_id=event.request_id, state="submitted")
-        images = self._store_images(event.output, event.images)
+        images = self._store_images(event.output, event.images, event.thumbnails)
         output = event.output or {}
         record = base.model_copy(
             update={
@@ -173,12 +174,12 @@ class HistoryStore:
 
     def save(self, record: RunRecord) -> RunRecord:
         """Write ``record`` atomically (scrubbing anything secret-looking on the way)."""
-        data = scrub(record.model_dump(mode="json", by_alias=True))
+        data = redact(record.model_dump(mode="json", by_alias=True))
         clean = RunRecord.model_validate(data).attached(self)
         key = _key(clean)
         with self._lock:
             when = clean.submitted_at or clean.finished_at or time.time()
-            path = self._paths.get(key) or self.records_dir / _file_name(key[1], when)
+            path = self._paths.get(key) or self.records_dir / record_file_name(key[1], when)
             self._paths[key] = path
         atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
         return clean
@@ -187,10 +188,10 @@ class HistoryStore:
         """The record written before sending (still without a request id), or None."""
         if not intent_id:
             return None
-        key = ("", _intent_name(intent_id))
+        key = ("", intent_name(intent_id))
         with self._lock:
             known = self._paths.get(key)
-        candidates = [known] if known else sorted(self.records_dir.glob(f"*-{_safe(key[1])}.json"))
+        candidates = [known] if known else sorted(self.records_dir.glob(f"*-{safe_name(key[1])}.json"))
         for path in candidates:
             try:
                 record = self.load(path)
@@ -201,10 +202,10 @@ class HistoryStore:
         return None
 
     def _forget_intent(self, intent_id: str) -> None:
-        key = ("", _intent_name(intent_id))
+        key = ("", intent_name(intent_id))
         with self._lock:
             path = self._paths.pop(key, None)
-        for candidate in [path] if path else self.records_dir.glob(f"*-{_safe(key[1])}.json"):
+        for candidate in [path] if path else self.records_dir.glob(f"*-{safe_name(key[1])}.json"):
             candidate.unlink(missing_ok=True)
 
     # -- reading ---------------------------------------------------------------------------------
@@ -258,9 +259,9 @@ class HistoryStore:
         if known:
             candidates = [known]
         elif submitted_at is not None:
-            candidates = [self.records_dir / _file_name(request_id, submitted_at)]
+            candidates = [self.records_dir / record_file_name(request_id, submitted_at)]
         else:
-            candidates = sorted(self.records_dir.glob(f"*-{_safe(request_id)}.json"), reverse=True)
+            candidates = sorted(self.records_dir.glob(f"*-{safe_name(request_id)}.json"), reverse=True)
         for path in candidates:
             try:
                 record = self.load(path)
@@ -277,20 +278,32 @@ class HistoryStore:
         return spend_by_request(self, since, mode)
 
     def thumbnail(self, image: StoredImage, max_px: int = 160) -> tuple[bytes, str] | None:
-        """A cached preview of a stored image: ``(bytes, content_type)``, or None if its file is gone."""
+        """A cached preview of a stored image: ``(bytes, content_type)``, or None if its file is gone.
+
+        Made from the shared preview saved with the image when there is one (no decoding of the full image).
+        """
         if not image.path or not image.sha256:
             return None
-        for content_type in ("image/jpeg", "image/webp"):
-            cached = self.thumbs_dir / f"{image.sha256}-{max_px}.{extension(content_type)}"
-            if cached.exists():
-                return cached.read_bytes(), content_type
+        for px in (max_px, THUMBNAIL_PX):
+            for content_type in ("image/jpeg", "image/webp"):
+                cached = self.thumbs_dir / f"{image.sha256}-{px}.{extension(content_type)}"
+                if cached.exists():
+                    data = cached.read_bytes()
+                    if px == max_px:
+                        return data, content_type
+                    if px > max_px:
+                        return self._save_thumbnail(image.sha256, max_px, _images.thumbnail(data, max_px=max_px))
         source = self.root / image.path
         try:
-            data, content_type = _images.thumbnail(source.read_bytes(), max_px=max_px)
+            made = _images.thumbnail(source.read_bytes(), max_px=max_px)
         except (OSError, ValueError):  # gone, or not an image any more (UnidentifiedImageError is an OSError)
             return None
+        return self._save_thumbnail(image.sha256, max_px, made)
+
+    def _save_thumbnail(self, digest: str, max_px: int, thumbnail: tuple[bytes, str]) -> tuple[bytes, str]:
+        data, content_type = thumbnail
         try:
-            atomic_write(self.thumbs_dir / f"{image.sha256}-{max_px}.{extension(content_type)}", data)
+            atomic_write(self.thumbs_dir / f"{digest}-{max_px}.{extension(content_type)}", data)
         except OSError:
             pass  # a read-only history still displays
         return data, content_type
@@ -314,9 +327,12 @@ class HistoryStore:
                 return f"{FILE_REF}images/{name}"
             return value
 
-        return externalize(scrub(request))
+        stored: dict[str, Any] = externalize(redact(request))
+        return stored
 
-    def _store_images(self, output: dict[str, Any] | None, blobs: list[bytes]) -> list[StoredImage]:
+    def _store_images(
+        self, output: dict[str, Any] | None, blobs: list[bytes], thumbnails: list[tuple[bytes, str] | None]
+    ) -> list[StoredImage]:
         described = [i if isinstance(i, dict) else {} for i in ((output or {}).get("images") or [])]
         stored = []
         for index in range(max(len(described), len(blobs))):
@@ -342,9 +358,12 @@ class HistoryStore:
                 continue
             content_type = _images.sniff_mime(data, info.get("content_type") or "application/octet-stream")
             name, digest = store_blob(self.images_dir, data, content_type)
+            shared = thumbnails[index] if index < len(thumbnails) else None
+            if shared is not None:  # the preview the widgets already made: the history never decodes the image
+                self._save_thumbnail(digest, THUMBNAIL_PX, shared)
             width, height = info.get("width"), info.get("height")
             if not (isinstance(width, int) and isinstance(height, int)):
-                width, height = _pixel_size(data)
+                width, height = pixel_size(data)
             stored.append(
                 StoredImage(
                     path=f"images/{name}", sha256=digest, content_type=content_type, width=width, height=height, url=url
@@ -363,42 +382,10 @@ def _spend_update(base: RunRecord, event: Finished) -> dict[str, Any]:
     return update
 
 
-def _pixel_size(data: bytes) -> tuple[int | None, int | None]:
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:  # reads the header only
-            return image.size
-    except (UnidentifiedImageError, OSError):
-        return None, None
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def _safe(request_id: str) -> str:
-    """A file-name-safe form of a request id (ids that needed changing get a hash so they stay unique)."""
-    safe = _UNSAFE.sub("_", request_id)[:80]
-    if safe != request_id:
-        safe += "_" + sha256(request_id.encode()).hexdigest()[:10]
-    return safe
-
-
-def _file_name(request_id: str, when: float) -> str:
-    stamp = dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-    return f"{stamp}-{_safe(request_id)}.json"
-
-
-def _intent_name(intent_id: str) -> str:
-    return f"intent-{intent_id}"
-
-
 def _key(record: RunRecord) -> tuple[str, str]:
     """Which file a record lives in: its endpoint and request id, or (before the reply) its intent."""
     if record.request_id is None:
-        return "", _intent_name(record.intent_id or "unknown")
+        return "", intent_name(record.intent_id or "unknown")
     return record.endpoint, record.request_id
 
 

@@ -67,7 +67,7 @@ async def _spec(endpoint_id: str) -> endpoints.EndpointSpec:
     return spec
 
 
-async def _new_job(request: Request, endpoint_id: str, webhook: str | None = None) -> Job:
+async def new_job(request: Request, endpoint_id: str, webhook: str | None = None, *, stream: bool = False) -> Job:
     """Validate the body against the endpoint's model and queue a job (422 / 404 on bad input)."""
     backend = backend_of(request)
     spec = await _spec(endpoint_id)
@@ -80,7 +80,7 @@ async def _new_job(request: Request, endpoint_id: str, webhook: str | None = Non
         problem = backend.webhook_problem(webhook)
         if problem:
             raise HTTPException(422, [{"loc": ["query", "fal_webhook"], "msg": problem, "type": "value_error"}])
-    job = Job(request.state.fal_request_id, spec.id, model, base_url(request), webhook_url=webhook)
+    job = Job(request.state.fal_request_id, spec.id, model, base_url(request), webhook_url=webhook, stream=stream)
     backend.queue.submit(job)
     return job
 
@@ -98,7 +98,7 @@ def _result(job: Job, typed_cancellation: bool = True) -> JSONResponse:
 @api.post("/run/{endpoint_id:path}")
 async def run(request: Request, endpoint_id: str) -> Response:
     """Like ``fal.run``: the model output in the response, no queue round trips."""
-    job = await _new_job(request, endpoint_id.strip("/"))
+    job = await new_job(request, endpoint_id.strip("/"))
     await job.wait_done()
     return _result(job, backend_of(request).settings.typed_cancellation)
 
@@ -210,7 +210,7 @@ async def submit(request: Request, endpoint_id: str) -> JSONResponse:
             {"detail": f"Queue is longer than fal_max_queue_length={limit}", "error_type": "queue_full"},
             "queue_full",
         )
-    job = await _new_job(request, endpoint_id, webhook=request.query_params.get("fal_webhook"))
+    job = await new_job(request, endpoint_id, webhook=request.query_params.get("fal_webhook"))
     position = backend.queue.position(job)
     return JSONResponse({"request_id": job.id, **job.urls(), "queue_position": position or 0, "status": job.status})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 from PIL import Image, UnidentifiedImageError
 
 from falstudio import endpoints
-from falstudio._images import MAX_PIXELS, ImageTooLarge, decode_data_uri, open_image, to_data_uri
+from falstudio._internal.images import MAX_PIXELS, ImageTooLarge, decode_data_uri, open_image, to_data_uri
 
 from . import engines
 from ._loaded import Mapped, for_engines, output
@@ -61,11 +62,33 @@ class _LogLines:
     def __init__(self, job: Job) -> None:
         self.job = job
         self.lines: list[tuple[str, float]] = []
+        self.partials: list[tuple[float, dict[str, Any]]] = []  # (progress, stream event) of a streamed run
 
     def __call__(self, message: str, progress: float, /) -> None:
         if self.job.cancelled_flag.is_set():
             raise JobCancelled
         self.lines.append((message, progress))
+
+
+def _at(entry: tuple[float, str | None, dict[str, Any] | None]) -> float:
+    return entry[0]
+
+
+def _partial_events(final: bytes, quality: str) -> list[tuple[float, dict[str, Any]]]:
+    """The partial-image events of a streamed run, each with the share of the run time at which it is sent:
+    two for low quality, three otherwise, spread over the run."""
+    count = 2 if quality == "low" else 3
+    events = []
+    for index, image in enumerate(engines.partial_images(final, count)):
+        payload = {
+            "b64_json": base64.b64encode(image.data).decode("ascii"),
+            "partial_index": index,
+            "content_type": image.content_type,
+            "width": image.width,
+            "height": image.height,
+        }
+        events.append(((index + 1) / (count + 1), {"type": "image.partial", "image": payload}))
+    return events
 
 
 @dataclass
@@ -115,11 +138,15 @@ class Runner:
             sizes = ", ".join(f"{w}x{h}" for w, h in sorted(drawn))
             w, h = mapped.wanted
             lines(f"Drew {sizes}: the offline engine's nearest to the requested {w}x{h}", 1.0)
-        for message, progress in lines.lines:  # a cancel cancels this task, and so these sleeps
+        schedule = sorted([(p, m, None) for m, p in lines.lines] + [(p, None, e) for p, e in lines.partials], key=_at)
+        for progress, message, partial in schedule:  # a cancel cancels this task, and so these sleeps
             delay = started + total * progress - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            job.log(message)
+            if partial is not None:
+                job.add_partial(partial)
+            elif message is not None:
+                job.log(message)
         remaining = started + total - time.monotonic()
         if remaining > 0:
             await asyncio.sleep(remaining)
@@ -133,6 +160,8 @@ class Runner:
             images = engines.edit(request, inputs.images, inputs.mask, log=log)
         if job.cancelled_flag.is_set():
             raise JobCancelled
+        if job.stream and images:
+            log.partials = _partial_events(images[0].data, str(getattr(request, "quality", "auto")))
         inline = bool(getattr(request, "sync_mode", False))
         files = []
         for i, image in enumerate(images):

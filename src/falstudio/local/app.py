@@ -1,7 +1,8 @@
 """The FastAPI app: fal's queue, sync-run and storage APIs on one origin.
 
 Layout (all on one port): queue submit ``POST /{endpoint_id}``, status / stream / result / cancel under
-``/{owner}/{app}/requests/{request_id}``, sync runs under ``/run/{endpoint_id}``, uploads under
+``/{owner}/{app}/requests/{request_id}``, sync runs under ``/run/{endpoint_id}``, streamed runs (SSE with
+partial images) under ``/run/{endpoint_id}/stream``, uploads under
 ``/storage/...`` and ``/files/upload``, files at ``/files/{id}/{name}``.
 """
 
@@ -26,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import _queue_routes, _storage_routes
+from . import _queue_routes, _storage_routes, _stream_routes
 from ._backend import Backend, Settings
 from .faults import NGINX_503
 
@@ -70,6 +71,7 @@ def create_app(*, key: str | None = None, **options: Any) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(_storage_routes.router)
+    app.include_router(_stream_routes.router)  # before the queue routes, whose /run/{id} would take /stream
     app.include_router(_queue_routes.router)
     return app
 

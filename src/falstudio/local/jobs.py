@@ -38,8 +38,10 @@ class Job:
     request: RequestModel
     base_url: str
     webhook_url: str | None = None
+    stream: bool = False  # answered as server-sent events, partial images included
     status: State = "IN_QUEUE"
     logs: list[dict[str, Any]] = field(default_factory=list)
+    partials: list[dict[str, Any]] = field(default_factory=list)  # stream events with a partial image, in order
     submitted_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None
     finished_at: float | None = None
@@ -114,6 +116,10 @@ class Job:
     def log(self, message: str, level: str = "INFO") -> None:
         stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         self.logs.append({"message": message, "level": level, "source": "USER", "timestamp": stamp})
+        self.notify()
+
+    def add_partial(self, event: dict[str, Any]) -> None:
+        self.partials.append(event)
         self.notify()
 
     def start(self) -> None:

@@ -26,9 +26,9 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from .before_after import BeforeAfter
-    from .compare import Compare
-    from .form import RequestForm
-    from .gallery import Gallery
-    from .job import JobView
-    from .studio import Studio
+    from .before_after import BeforeAfter as BeforeAfter
+    from .compare import Compare as Compare
+    from .form import RequestForm as RequestForm
+    from .gallery import Gallery as Gallery
+    from .job import JobView as JobView
+    from .studio import Studio as Studio

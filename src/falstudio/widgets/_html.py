@@ -1,15 +1,19 @@
-"""Static HTML for image tiles and grids: the Gallery's fallback, the history strip, Compare's export.
+"""The widgets' HTML helpers, on falstudio's theme: the static fallback every widget adds, cards, tables,
+code blocks, image tiles and grids (the Gallery's fallback, the Studio's history strip, Compare's export).
 
 Inline styles only (no ``<style>``, ``<script>`` or ``id=``), so the markup survives an untrusted reopen
-in JupyterLab, nbconvert exports and GitHub. Colours come from :mod:`._style`.
+in JupyterLab, nbconvert exports and GitHub. Colours come from :mod:`falstudio._internal.theme`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from .. import _images
-from ._style import COLOR, FONT_SMALL, esc, style
+import ipywidgets
+
+from .._internal import images as _images
+from .._internal.theme import COLOR, FONT_CODE, FONT_SMALL, esc, style
 
 STATIC_THUMBNAIL_PX = 160  # small enough that a few of them stay well under ~30 KB each
 
@@ -99,3 +103,75 @@ def grid_html(tiles: Iterable[str], columns: int = 3, *, gap_px: int = 10) -> st
         margin="4px 0",
     )
     return f'<div style="{css}">{"".join(tiles)}</div>'
+
+
+def code_block(text: str) -> str:
+    """Escaped text in a scrollable ``<pre>``."""
+    css = style(
+        font_family=FONT_CODE,
+        font_size="0.85em",
+        background=COLOR["bg2"],
+        color=COLOR["fg"],
+        border=f"1px solid {COLOR['border']}",
+        border_radius="4px",
+        padding="6px 8px",
+        margin="4px 0",
+        overflow_x="auto",
+        white_space="pre",
+        max_height="24em",
+    )
+    return f'<pre style="{css}">{esc(text)}</pre>'
+
+
+def table(rows: Iterable[tuple[str, str]], *, caption: str | None = None) -> str:
+    """A two-column table; both cells are already HTML (escape plain text with :func:`esc`)."""
+    cell = style(padding="2px 10px 2px 0", vertical_align="baseline", text_align="left", border="none")
+    head = style(font_weight="normal", color=COLOR["muted"], font_family=FONT_CODE, font_size="0.9em")
+    body = "".join(
+        f'<tr><th scope="row" style="{cell};{head}">{k}</th><td style="{cell};color:{COLOR["fg"]}">{v}</td></tr>'
+        for k, v in rows
+    )
+    cap = f'<caption style="text-align:left;color:{COLOR["muted"]}">{esc(caption)}</caption>' if caption else ""
+    return f'<table style="border-collapse:collapse;margin:4px 0;background:transparent">{cap}{body}</table>'
+
+
+def card(title_html: str, body_html: str) -> str:
+    """The frame of a static fallback: a bordered box with a title line, transparent background."""
+    box = style(
+        border=f"1px solid {COLOR['border']}",
+        border_radius="6px",
+        padding="8px 12px",
+        margin="2px 0",
+        color=COLOR["fg"],
+        background=COLOR["bg"],
+        font_family="var(--jp-ui-font-family, inherit)",
+        max_width="56em",
+    )
+    return f'<div style="{box}"><div style="margin-bottom:4px">{title_html}</div>{body_html}</div>'
+
+
+class StaticFallback:
+    """Mixin for ipywidgets: adds a static ``text/html`` view next to the live widget view.
+
+    JupyterLab shows it when the widget model is gone (a reopened or exported notebook); nbval keeps
+    comparing the deterministic ``text/plain`` repr. Put it first in the bases
+    (``class JobView(StaticFallback, VBox)``) and implement :meth:`_static_html` with inline styles only.
+    """
+
+    def _static_html(self) -> str:
+        raise NotImplementedError
+
+    def _repr_html_(self) -> str:
+        return self._static_html()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
+        bundle["text/html"] = self._static_html()
+        return bundle
+
+
+def close_tree(widget: ipywidgets.Widget) -> None:
+    """Close a widget and everything inside it (their comms), e.g. rows being replaced."""
+    for child in getattr(widget, "children", ()):
+        close_tree(child)
+    widget.close()

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ipywidgets
 
-from ._style import COLOR, FONT_SMALL, esc, style
+from .._internal.theme import COLOR, FONT_SMALL, esc, style
+from ._pool import Latest
+
+if TYPE_CHECKING:
+    from ..client import ClientLike
 
 
-def spend_text(client: Any) -> str:
+def spend_text(client: ClientLike) -> str:
     """``This kernel: $0.05 · today: $0.21 (offline runs, priced as fal would bill them) · budget ...``."""
     from ..client import process_spend
     from ..history import default_recorder, history
 
-    mode = getattr(client, "mode", "fal")
+    mode = client.mode
     parts = [f"This kernel: ${process_spend(mode):.2f}"]
     billed = ""
     if default_recorder() is not None:
@@ -32,7 +37,7 @@ def spend_text(client: Any) -> str:
         parts.append("today: not recorded (FALSTUDIO_HISTORY=0)")
     kind = " (offline runs, priced as fal would bill them; nothing billed)" if mode == "local" else " (estimates)"
     text = " · ".join(parts) + kind + billed
-    budget = getattr(client, "budget", None)
+    budget = client.budget
     if budget is not None:
         try:
             text += f" · budget ${budget.limit:.2f}: ${budget.left():.2f} left"
@@ -42,13 +47,24 @@ def spend_text(client: Any) -> str:
 
 
 class SpendLine(ipywidgets.HTML):
-    """The spend line as a widget; :meth:`refresh` re-reads the figures (call it when a job ends)."""
+    """The spend line as a widget; :meth:`refresh` re-reads the figures, :meth:`refresh_soon` does it on a
+    widget worker (call that when a job ends: reading the history folder never holds up the client's loop)."""
 
-    def __init__(self, client: Any = None) -> None:
+    def __init__(self, client: ClientLike | None = None) -> None:
         super().__init__()
         self.client = client  # None: nothing to show yet
         self.text = ""
+        self._soon: Latest[None] = Latest(lambda _: self.refresh())
         self.refresh()
+
+    @property
+    def idle(self) -> threading.Event:
+        """Set while no refresh is pending or running."""
+        return self._soon.idle
+
+    def refresh_soon(self) -> None:
+        """:meth:`refresh` on a widget worker (refreshes asked for while one runs become one more)."""
+        self._soon.push(None)
 
     def refresh(self) -> None:
         if self.client is None:

@@ -8,40 +8,38 @@ Where the widget's JavaScript cannot load (a reopened notebook, GitHub, an HTML 
 from __future__ import annotations
 
 import io
-import os
 import pathlib
 from typing import Any
 
 import anywidget
 import traitlets
 
-from .. import _images
-from ._html import grid_html, small_thumbnail, tile_html
-from ._style import card, esc
-from .gallery import _full_bytes
+from .._internal import images as _images
+from .._internal.theme import esc
+from ..client import ImageSource, read_image
+from ._html import card, grid_html, small_thumbnail, tile_html
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 _FALLBACK_PX = 240
 
-ImageLike = Any  # bytes, a PIL image, a falstudio Image, a file path or a data URI
+ImageLike = ImageSource  # bytes, a PIL image, a falstudio Image, a file path or a data URI
 
 
-def image_bytes(source: ImageLike) -> bytes:
+def image_bytes(source: ImageSource) -> bytes:
     """Encoded image bytes (PNG, JPEG, WebP or GIF) from any of the image forms falstudio accepts."""
-    if isinstance(source, str) and _images.is_data_uri(source):
-        data = _images.decode_data_uri(source)[0]
-    elif isinstance(source, str) and source.startswith(("http://", "https://")):
-        raise TypeError("BeforeAfter needs the image itself, not a URL: pass the falstudio Image, bytes or a path")
-    elif isinstance(source, (str, os.PathLike)):
-        data = pathlib.Path(source).read_bytes()
-    else:
-        data = _full_bytes(source)
-    if data and not _images.sniff_mime(data).startswith("image/"):
-        raise ValueError("expected PNG, JPEG, WebP or GIF image data; these bytes are not an image")
-    return data
+    try:
+        return read_image(source)
+    except TypeError:
+        if isinstance(source, str):  # an http(s) URL
+            raise TypeError(
+                "BeforeAfter needs the image itself, not a URL: pass the falstudio Image, bytes or a path"
+            ) from None
+        raise
+    except ValueError:
+        raise ValueError("expected PNG, JPEG, WebP or GIF image data; these bytes are not an image") from None
 
 
-class ImageBytes(traitlets.Bytes):  # type: ignore[misc]
+class ImageBytes(traitlets.Bytes):
     """A Bytes trait that accepts any image form and stores encoded bytes (sent as a binary buffer)."""
 
     info_text = "image bytes, a PIL image, a falstudio Image, a path or a data URI"
@@ -53,7 +51,7 @@ class ImageBytes(traitlets.Bytes):  # type: ignore[misc]
             raise traitlets.TraitError(f"{type(obj).__name__}.{self.name}: {exc}") from None
 
 
-class BeforeAfter(anywidget.AnyWidget):  # type: ignore[misc]
+class BeforeAfter(anywidget.AnyWidget):
     """Two images compared with a slider (``position``: percent of the width showing ``before``) or side by side.
 
     Keyboard: the slider is a native range input (arrow keys move 1 %, Page Up/Down 10 %, Home/End the ends).

@@ -1,54 +1,46 @@
-"""The panel of one request: state, elapsed time, a progress bar, a bounded log, Cancel, the error.
+"""The panel of one request: state, elapsed time, a progress bar, a bounded log, Cancel, the error, and the
+picture forming (partial images of a streamed run, then the final image).
 
-Each job runs on a daemon thread of its own: it submits the request, then redraws the panel at most
-``max_hz`` times a second (and every half second for the elapsed time) until the result is in. Status
-updates arrive on the client's loop thread and only record state, so the kernel is never blocked and two
-jobs never share a widget. Nothing is printed and no ``Output`` capture is used.
+A panel is a view of the client's tracked request (``client.track``): it is redrawn from the client's loop
+at most ``max_hz`` times a second (and every half second for the elapsed time), with no thread of its own.
+Thumbnails are made on the widgets' worker pool, never on the loop. Nothing is printed and no ``Output``
+capture is used.
 """
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from ..client import Completed, InProgress, LogEntry, Queued, Status
-from ..client.errors import FalError, RequestCancelledError
-from ._style import COLOR, FONT_CODE, FONT_SMALL, StaticFallback, card, esc, table
+from .._internal.images import to_data_uri
+from .._internal.theme import COLOR, FONT_SMALL, esc
+from ..client import Image, LogEntry, Phase, State
+from ._html import StaticFallback, card, table
+from ._job_html import BAR, error_box, error_text, format_seconds, log_html, status_html
+from ._pool import Latest, run_in_pool
 from .gallery import request_params
 
-State = Literal["submitting", "queued", "running", "done", "failed", "cancelled"]
+if TYPE_CHECKING:
+    from ..client import ClientLike, TrackedRequest
+
 FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 _TICK_SECONDS = 0.5  # elapsed time is redrawn at 2 Hz
-_STATE_COLOR = {"done": "success", "failed": "error", "cancelled": "warn"}
-_LEVEL_COLOR = {"ERROR": "error", "STDERR": "error", "WARN": "warn", "WARNING": "warn", "DEBUG": "muted"}
+PREVIEW_PX = 256
 
-_BAR = (
-    "<style>@keyframes fs-job-slide{0%{left:-40%}100%{left:100%}}"
-    "@media (prefers-reduced-motion: reduce){.fs-job-slider{animation:none!important;left:0!important;"
-    "width:100%!important;opacity:.5}}</style>"
-    '<div role="progressbar" aria-label="{label}" aria-busy="true" style="position:relative;height:4px;'
-    f'overflow:hidden;border-radius:2px;background:{COLOR["bg2"]}">'
-    '<div class="fs-job-slider" style="position:absolute;top:0;bottom:0;width:40%;border-radius:2px;'
-    f'background:{COLOR["accent"]};animation:fs-job-slide 1.4s ease-in-out infinite"></div></div>'
-)
+__all__ = ["FINAL_STATES", "JobView", "format_seconds"]
 
 
-def format_seconds(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole} s" if whole < 60 else f"{whole // 60}:{whole % 60:02d} min"
-
-
-class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
+class JobView(StaticFallback, ipywidgets.VBox):
     """A live panel for one request. Start one with :meth:`JobView.submit`.
 
     ``state`` goes ``submitting -> queued -> running -> done | failed | cancelled``. ``future`` resolves
-    to the client's ``Result`` (or its exception) once the panel shows the final state.
+    to the client's ``Result`` (or its exception) once the panel shows the final state and its done-callbacks
+    have run. ``stream`` (see ``Client.track``): streamed runs show their partial images as they arrive.
     """
 
     def __init__(self, endpoint: str, request: Any = None, *, log_lines: int = 200, max_hz: float = 10.0) -> None:
@@ -57,23 +49,18 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self.endpoint = endpoint
         self.request = request
         self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self.request_id: str | None = None
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self._interval = 1.0 / max_hz
+        self.tracked: TrackedRequest | None = None
+        self._log_lines = log_lines
+        self._max_hz = max_hz
         self._lock = threading.Lock()
-        self._state: State = "submitting"
-        self._position: int | None = None
-        self._logs: collections.deque[LogEntry] = collections.deque(maxlen=log_lines)
-        self._log_total = 0
-        self._started = time.monotonic()
-        self._ended: float | None = None
-        self._wake = threading.Event()
+        self._shown = State(endpoint)
         self._finished = threading.Event()
+        self._final = False
         self._cancel_requested = False
         self._callbacks: list[Callable[[JobView], None]] = []
         self._callbacks_run = False
-        self._thread: threading.Thread | None = None
+        self._partial_callbacks: list[Callable[[Image, int], None]] = []
+        self._previews: Latest[tuple[Image, int]] = Latest(self._make_preview)
         self.renders = 0  # how many times the panel was redrawn (tests check the rate)
 
         self._status = ipywidgets.HTML(layout=ipywidgets.Layout(flex="1 1 auto"))
@@ -85,72 +72,115 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         )
         self._cancel.on_click(lambda _button: self.cancel())
         self._bar = ipywidgets.HTML()
+        self._preview = ipywidgets.Image(format="jpeg", layout=ipywidgets.Layout(max_width=f"{PREVIEW_PX}px"))
+        self._preview_note = ipywidgets.HTML()
+        self._preview_box = ipywidgets.VBox(
+            [self._preview, self._preview_note], layout=ipywidgets.Layout(display="none", margin="4px 0")
+        )
+        self._preview_data: tuple[bytes, str] | None = None
         self._log = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
         self._error = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
         header = ipywidgets.HBox([self._status, self._cancel], layout=ipywidgets.Layout(align_items="center"))
         super().__init__(
-            children=[header, self._bar, self._log, self._error],
+            children=[header, self._bar, self._preview_box, self._log, self._error],
             layout=ipywidgets.Layout(border=f"1px solid {COLOR['border']}", padding="4px 8px", margin="4px 0"),
         )
         self.add_class("fs-job")
-        self._render()
+        self._render(self._shown)
 
     # -- starting ----------------------------------------------------------------------------------
 
     @classmethod
-    def submit(cls, client: Any, endpoint: str, arguments: Any, **options: Any) -> JobView:
-        """Show a panel and run ``client.submit(endpoint, arguments)`` in the background; returns at once."""
+    def submit(
+        cls,
+        client: ClientLike,
+        endpoint: str,
+        arguments: Any,
+        *,
+        stream: bool | None = None,
+        validate: bool = True,
+        **options: Any,
+    ) -> JobView:
+        """Show a panel and start the request (``client.track``: ``stream`` and ``validate`` as there); returns
+        at once."""
         view = cls(endpoint, arguments, **options)
-        view.start(client, arguments)
+        view.start(client, arguments, stream=stream, validate=validate)
         return view
 
-    def start(self, client: Any, arguments: Any) -> None:
-        if self._thread is not None:
+    def start(self, client: ClientLike, arguments: Any, *, stream: bool | None = None, validate: bool = True) -> None:
+        """Start the request on ``client`` and show it here."""
+        if self.tracked is not None or self._final:
             raise RuntimeError("this JobView has already been started")
-        self._thread = threading.Thread(
-            target=self._run, args=(client, arguments), name=f"falstudio-job-{self.endpoint}", daemon=True
-        )
-        self._thread.start()
+        try:
+            tracked = client.track(self.endpoint, arguments, stream=stream, validate=validate)
+        except Exception as exc:  # e.g. a malformed endpoint id: it ends in the panel, not as a traceback
+            from ..client.errors import FalError
+
+            error = exc if isinstance(exc, FalError) else FalError(f"{type(exc).__name__}: {exc}")
+            self._changed(
+                State(self.endpoint, "failed", error=error, started=self._shown.started, ended=time.monotonic())
+            )
+            return
+        self.follow(tracked)
+
+    def follow(self, tracked: TrackedRequest) -> None:
+        """Show a request that is already tracked (e.g. ``client.get_handle(...).track()``)."""
+        self.tracked = tracked
+        tracked.on_change(self._changed, max_hz=self._max_hz, heartbeat=_TICK_SECONDS)
+        if self._cancel_requested:
+            tracked.cancel()
 
     # -- what people use ---------------------------------------------------------------------------
 
     @property
-    def state(self) -> State:
-        return self._state
+    def state(self) -> Phase:
+        return self._shown.phase
 
     @property
     def done(self) -> bool:
         return self._finished.is_set()
 
     @property
+    def request_id(self) -> str | None:
+        return self._shown.request_id
+
+    @property
     def queue_position(self) -> int | None:
-        return self._position
+        return self._shown.queue_position
+
+    @property
+    def result(self) -> Any:
+        return self._shown.result
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._shown.error
 
     @property
     def elapsed(self) -> float:
-        """Seconds since the panel was created (frozen once the job has ended)."""
-        return (self._ended or time.monotonic()) - self._started
+        """Seconds since the request was started (frozen once it has ended)."""
+        return self._shown.elapsed
 
     @property
     def logs(self) -> tuple[LogEntry, ...]:
         """The log lines kept (the newest ``log_lines``)."""
-        with self._lock:
-            return tuple(self._logs)
+        return self._shown.logs[-self._log_lines :]
 
     def cancel(self) -> None:
-        """Ask the server to cancel the request (no-op once it has ended)."""
+        """Ask for the request to end (no-op once it has ended)."""
         with self._lock:
-            if self._state in FINAL_STATES or self._cancel_requested:
+            if self._final or self._cancel_requested:
                 return
             self._cancel_requested = True
         self._cancel.disabled = True
         self._cancel.description = "Cancelling…"
-        self._wake.set()
+        if self.tracked is not None:
+            self.tracked.cancel()
 
     def on_done(self, callback: Callable[[JobView], None]) -> None:
         """Call ``callback(view)`` once the job has ended (at once if it already has).
 
-        It runs on the job's thread; exceptions are shown in the panel, not raised.
+        It runs on a falstudio worker thread; exceptions are shown in the panel, not raised.
         """
         with self._lock:
             if not self._callbacks_run:
@@ -158,181 +188,119 @@ class JobView(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                 return
         self._call(callback)
 
+    def on_partial(self, callback: Callable[[Image, int], None]) -> None:
+        """Call ``callback(image, count)`` (on a worker thread) for each partial image shown, its thumbnail made."""
+        self._partial_callbacks.append(callback)
+
     def wait(self, timeout: float | None = None) -> JobView:
         """Block until the job has ended and the panel shows it; raises TimeoutError after ``timeout`` s."""
         if not self._finished.wait(timeout):
-            raise TimeoutError(f"job on {self.endpoint} still {self._state} after {timeout} s")
+            raise TimeoutError(f"job on {self.endpoint} still {self.state} after {timeout} s")
         return self
 
     def __repr__(self) -> str:
-        return f"JobView({self.endpoint!r}, state={self._state!r})"
+        return f"JobView({self.endpoint!r}, state={self.state!r})"
 
     def _static_html(self) -> str:
-        rows = [("state", esc(self._state)), ("elapsed", esc(format_seconds(self.elapsed)))]
+        rows = [("state", esc(self.state)), ("elapsed", esc(format_seconds(self.elapsed)))]
         rows += [(esc(k), esc(v)) for k, v in request_params(self.request).items()]
-        error = self._error_box(self._error_text()) if self.error else ""
-        return card(f"<b>{esc(self.endpoint)}</b>", table(rows) + error)
+        picture = ""
+        if self._preview_data is not None:
+            src = to_data_uri(*self._preview_data)
+            picture = f'<img src="{esc(src)}" alt="{esc(self._preview_note.value)}" style="max-width:160px">'
+        error = self._shown.error
+        extra = error_box(error_text(error), cancelled=self.state == "cancelled") if error is not None else ""
+        return card(f"<b>{esc(self.endpoint)}</b>", table(rows) + picture + extra)
 
-    # -- the job thread ----------------------------------------------------------------------------
+    # -- following the request (on the client's loop) ----------------------------------------------
 
-    def _run(self, client: Any, arguments: Any) -> None:
+    def _changed(self, state: State) -> None:
+        with self._lock:
+            if self._final:
+                return  # the end is drawn: nothing later undoes it
+            self._final = state.done
+            partial_is_new = state.partial is not None and state.partial is not self._shown.partial
+            self._shown = state
+        if partial_is_new and state.partial is not None:
+            self._previews.push((state.partial, state.partials))
+        self._render(state)
+        if state.done:
+            run_in_pool(lambda: self._finish(state))
+
+    def _finish(self, state: State) -> None:
+        """On a worker thread, once the end is drawn: the final picture, the callbacks, then the waiters."""
         try:
-            handle = client.submit(self.endpoint, arguments)
-            self.request_id = handle.request_id
-            inner = handle.future(with_logs=True, on_update=self._on_status)
-            inner.add_done_callback(lambda _f: self._wake.set())
-            self._follow(handle, inner)
-            result = inner.result()
-        except BaseException as exc:  # every outcome ends in the panel, never in a stray traceback
-            self._finish(error=exc)
-        else:
-            self._finish(result=result)
-
-    def _follow(self, handle: Any, inner: concurrent.futures.Future[Any]) -> None:
-        cancel_sent = False
-        last = 0.0
-        while not inner.done():
-            self._wake.wait(_TICK_SECONDS)
-            self._wake.clear()
-            if self._cancel_requested and not cancel_sent:
-                cancel_sent = True
-                try:
-                    accepted = handle.cancel()
-                except FalError as exc:
-                    accepted, reason = False, exc.message
-                else:
-                    reason = "it had already finished"
-                if accepted is False:  # say why and keep following: the result may still come
-                    self._add_logs([LogEntry(f"could not cancel: {reason}", level="WARN")])
-            pause = last + self._interval - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            if inner.done():
-                break
-            self._render()
-            last = time.monotonic()
-
-    def _on_status(self, status: Status) -> None:
-        """Called by the client (on its loop thread) for each status change: record it, wake the renderer."""
-        with self._lock:
-            if isinstance(status, Queued) and self._state not in FINAL_STATES:  # a late status cannot undo the end
-                self._state, self._position = "queued", status.position
-            elif isinstance(status, InProgress | Completed) and self._state in ("submitting", "queued"):
-                self._state, self._position = "running", None
-        self._add_logs(status.logs)
-
-    def _add_logs(self, entries: Any) -> None:
-        with self._lock:
-            self._logs.extend(entries)
-            self._log_total += len(entries)
-        self._wake.set()
-
-    def _finish(self, *, result: Any = None, error: BaseException | None = None) -> None:
-        with self._lock:
-            self._ended = time.monotonic()
-            self._position = None
-            if error is None:
-                self._state, self.result = "done", result
-            else:
-                self._state = "cancelled" if isinstance(error, RequestCancelledError) else "failed"
-                self.error = error
-            callbacks, self._callbacks, self._callbacks_run = self._callbacks, [], True
-        try:
-            self._render()
+            images = getattr(state.result, "images", None) or []
+            if state.partials and images:
+                self._show_preview(images[0], "the final image")
+            with self._lock:
+                callbacks, self._callbacks, self._callbacks_run = self._callbacks, [], True
             for callback in callbacks:
                 self._call(callback)
         finally:  # whatever happens while drawing, waiters are released
             self._finished.set()
-            if error is None:
-                self.future.set_result(result)
+            if state.error is None:
+                self.future.set_result(state.result)
             else:
-                self.future.set_exception(error)
+                self.future.set_exception(state.error)
+
+    def _make_preview(self, item: tuple[Image, int]) -> None:
+        image, count = item
+        if self._final and self._shown.phase == "done":
+            return  # the final image is on its way
+        if self._show_preview(image, f"forming: partial image {count}"):
+            for callback in self._partial_callbacks:
+                self._call_partial(callback, image, count)
+
+    def _show_preview(self, image: Image, note: str) -> bool:
+        try:
+            data, mime = image.thumbnail(PREVIEW_PX)
+        except Exception as exc:  # a partial that cannot be decoded: say so, keep the rest
+            self._preview_note.value = f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">{esc(exc)}</span>'
+            return False
+        self._preview_data = (data, mime)
+        with self._preview.hold_sync():
+            self._preview.format = mime.split("/")[-1]
+            self._preview.value = data
+        self._preview_note.value = (
+            f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">{esc(note.capitalize())}</span>'
+        )
+        self._preview_box.layout.display = None
+        return True
 
     def _call(self, callback: Callable[[JobView], None]) -> None:
         try:
             callback(self)
         except Exception as exc:
-            self._error.layout.display = None
-            self._error.value += self._error_box(f"A done-callback failed: {type(exc).__name__}: {exc}")
+            self._show_callback_error(f"A done-callback failed: {type(exc).__name__}: {exc}")
+
+    def _call_partial(self, callback: Callable[[Image, int], None], image: Image, count: int) -> None:
+        try:
+            callback(image, count)
+        except Exception as exc:
+            self._show_callback_error(f"A partial-image callback failed: {type(exc).__name__}: {exc}")
+
+    def _show_callback_error(self, text: str) -> None:
+        self._error.layout.display = None
+        self._error.value += error_box(text, cancelled=False)
 
     # -- drawing -----------------------------------------------------------------------------------
 
-    def _render(self) -> None:
-        with self._lock:
-            state, position, logs, total = self._state, self._position, list(self._logs), self._log_total
+    def _render(self, state: State) -> None:
         self.renders += 1
-        self._status.value = self._status_html(state, position)
-        running = state not in FINAL_STATES
-        self._bar.value = _BAR.replace("{label}", f"{self.endpoint}: {state}") if running else ""
+        detail = format_seconds(state.elapsed)
+        if state.phase == "done" and state.result is not None:
+            count = len(getattr(state.result, "images", ()) or ())
+            detail += f" · {count} image{'s' if count != 1 else ''}"
+        self._status.value = status_html(self.endpoint, state.phase, state.queue_position, detail)
+        running = not state.done
+        self._bar.value = BAR.replace("{label}", f"{self.endpoint}: {state.phase}") if running else ""
         self._cancel.disabled = not running or self._cancel_requested
         if not running:
             self._cancel.layout.display = "none"  # nothing left to cancel
-        if logs:
+        if state.logs:
             self._log.layout.display = None
-            self._log.value = self._log_html(logs, total)
-        if self.error is not None:
+            self._log.value = log_html(state.logs[-self._log_lines :], len(state.logs))
+        if state.error is not None:
             self._error.layout.display = None
-            self._error.value = self._error_box(self._error_text())
-
-    def _status_html(self, state: State, position: int | None) -> str:
-        label = {
-            "submitting": "Submitting…",
-            "queued": "Queued",
-            "running": "Running",
-            "done": "Done",
-            "failed": "Failed",
-            "cancelled": "Cancelled",
-        }[state]
-        if state == "queued" and position is not None:
-            label += f" #{position + 1} in line"
-        color = COLOR[_STATE_COLOR.get(state, "accent")]
-        chip = (
-            f'<span style="display:inline-block;padding:0 8px;border:1px solid {color};border-radius:9px;'
-            f'color:{color};font-weight:600">{esc(label)}</span>'
-        )
-        detail = f"{format_seconds(self.elapsed)}"
-        if state == "done" and self.result is not None:
-            count = len(getattr(self.result, "images", ()) or ())
-            detail += f" · {count} image{'s' if count != 1 else ''}"
-        muted = f'style="color:{COLOR["muted"]};font-size:{FONT_SMALL}"'
-        return (
-            f'<div role="status" aria-live="polite" style="color:{COLOR["fg"]}">{chip} '
-            f'<code style="font-family:{FONT_CODE}">{esc(self.endpoint)}</code> '
-            f"<span {muted}>{esc(detail)}</span></div>"
-        )
-
-    def _log_html(self, logs: list[LogEntry], total: int) -> str:
-        lines = []
-        for entry in logs:
-            level = (entry.level or "INFO").upper()
-            color = COLOR[_LEVEL_COLOR.get(level, "fg")]
-            stamp = entry.timestamp.strftime("%H:%M:%S ") if entry.timestamp else ""
-            when = f'<span style="color:{COLOR["muted"]}">{esc(stamp)}</span>'
-            tag = f'<span style="color:{color};font-weight:600">[{esc(level)}]</span>'
-            lines.append(f"<div>{when}{tag} {esc(entry.message)}</div>")
-        kept = f", newest {len(logs)} shown" if total > len(logs) else ""
-        # column-reverse keeps the box scrolled to its end, so the newest line is visible without JS.
-        box = (
-            f"display:flex;flex-direction:column-reverse;max-height:9em;overflow:auto;font-family:{FONT_CODE};"
-            f"font-size:{FONT_SMALL};line-height:1.4;white-space:pre-wrap;overflow-wrap:anywhere;padding:2px 6px;"
-            f"background:{COLOR['bg2']};border-radius:3px;color:{COLOR['fg']}"
-        )
-        return (
-            f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">Log ({total} lines{kept})</div>'
-            f'<div role="log" aria-label="Log of the request" tabindex="0" style="{box}">'
-            f"<div>{''.join(lines)}</div></div>"
-        )
-
-    def _error_text(self) -> str:
-        error = self.error
-        if isinstance(error, FalError):
-            return f"{error.message}\nhint: {error.hint}" if error.hint else error.message
-        return f"{type(error).__name__}: {error}"
-
-    def _error_box(self, text: str) -> str:
-        prefix = "Cancelled: " if self._state == "cancelled" else "Error: "
-        color = COLOR["warn"] if self._state == "cancelled" else COLOR["error"]
-        return (
-            f'<div role="alert" style="color:{color};white-space:pre-wrap;font-size:{FONT_SMALL};'
-            f'border-left:3px solid {color};padding-left:6px">{esc(prefix + text)}</div>'
-        )
+            self._error.value = error_box(error_text(state.error), cancelled=state.phase == "cancelled")

@@ -2,7 +2,9 @@
 
 With no FAL_KEY the client starts falstudio's embedded offline server, so the Studio works out of the
 box; a badge says which backend answers. Jobs run in the background (see :mod:`.job`): the kernel stays
-free, and several jobs can run at once.
+free, and several jobs can run at once. For endpoints that stream (GPT Image 2), "Live previews" runs the
+request through the stream: the picture forms in the job panel and the gallery, then the final image
+replaces it (a streamed run cannot be resumed after a restart; untick it to use the queue).
 """
 
 from __future__ import annotations
@@ -11,26 +13,33 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from ..endpoints import REDACTED, REGISTRY, EndpointSpec, SizeNotAccepted, find, fit_size, get, specs
-from ..endpoints.lifecycle import STATUSES
-from ._html import grid_html, tile_html
-from ._image_list import close_tree
+from .._internal.theme import COLOR, FONT_SMALL, esc, message, style
+from ..endpoints import (
+    DEFAULT_ENDPOINT,
+    DEFAULT_PROMPT,
+    REDACTED,
+    REGISTRY,
+    EndpointSpec,
+    SizeNotAccepted,
+    fit_size,
+    get,
+)
+from ._endpoint_choices import OTHER, edit_endpoint_for, picker_options, request_from_image
+from ._html import StaticFallback, card, close_tree, grid_html
+from ._recent_runs import RecentRuns
 from ._spend_line import SpendLine
-from ._style import COLOR, FONT_SMALL, StaticFallback, card, esc, message, style
 from .form import RequestForm
 from .gallery import Gallery, alt_text
 from .job import JobView
 
-DEFAULT_ENDPOINT = "openai/gpt-image-2"
-DEFAULT_PROMPT = "a lighthouse on a cliff at sunset"
-OTHER = "\x00other"  # the picker's "Other endpoint…" entry (no endpoint id looks like it)
+if TYPE_CHECKING:
+    from ..client import ClientLike
+
 JOBS_SHOWN = 4
-HISTORY_SHOWN = 6
-_HISTORY_PX = 112
 
 _BADGE = {
     "local": (
@@ -43,51 +52,11 @@ _BADGE = {
 }
 
 
-def picker_options() -> list[tuple[str, str]]:
-    """``(label, endpoint id)`` for the endpoint picker: live endpoints first (registered, then loaded from fal's
-    schema); others keep their place, marked; last, the "Other endpoint…" entry."""
-    ordered = sorted(specs(), key=lambda s: STATUSES.index(s.status_on()))
-    options = [
-        (f"{s.title} — {s.id}" + ("" if s.status_on() == "active" else f" ({s.status_on()})"), s.id) for s in ordered
-    ]
-    return [*options, ("Other endpoint… (any fal image endpoint)", OTHER)]
-
-
-def edit_endpoint_for(spec: EndpointSpec) -> EndpointSpec | None:
-    """The image-edit endpoint of the same model and billing as ``spec`` (``spec`` itself if it edits): for an
-    endpoint typed from fal's schema, a loaded edit endpoint of the same fal app (``owner/app/...``)."""
-    if spec.kind == "image-edit":
-        return spec
-    app = spec.id.split("/")[:2]
-    for other in specs():
-        if other.kind != "image-edit" or other.is_byok != spec.is_byok:
-            continue
-        if other.prices == spec.prices if spec.prices is not None else other.id.split("/")[:2] == app:
-            return other
-    return None
-
-
-def _from_image(source: str | os.PathLike[str] | bytes | bytearray | memoryview) -> tuple[str, dict[str, Any]]:
-    """The endpoint and request written into an image falstudio saved."""
-    from ..metadata import read_metadata
-
-    data = bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
-    what = "this image" if isinstance(data, bytes) else str(source)
-    info = read_metadata(data)
-    if info is None:
-        raise ValueError(f"{what} has no falstudio metadata (it was not saved by falstudio, or it was stripped)")
-    if info.kind != "image" or not info.endpoint:
-        raise ValueError(f"{what} is a comparison grid; load one of its images (Compare.export_folder writes them)")
-    if info.endpoint not in REGISTRY:
-        raise ValueError(f"{what} was made with {info.endpoint}, which this Studio does not offer")
-    return info.endpoint, info.loadable_request()
-
-
 def _chip_css(color: str) -> str:
     return style(color=color, border=f"1px solid {color}", border_radius="9px", padding="1px 8px", font_size=FONT_SMALL)
 
 
-class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
+class Studio(StaticFallback, ipywidgets.VBox):
     """Everything to generate images in one widget. ``Studio(client=None, endpoint=...)``.
 
     ``studio.jobs`` (newest first), ``studio.gallery``, ``studio.form``; ``studio.click_generate()`` does
@@ -99,12 +68,13 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def __init__(
         self,
-        client: Any = None,
+        client: ClientLike | None = None,
         endpoint: str = DEFAULT_ENDPOINT,
         *,
         prompt: str = DEFAULT_PROMPT,
         columns: int = 3,
         history: bool = True,
+        stream: bool | None = None,
     ) -> None:
         spec = get(endpoint)
         self._owns_client = client is None
@@ -112,8 +82,9 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             from ..client import Client
 
             client = Client()
-        self.client = client
-        self.mode: str = getattr(client, "mode", "fal")
+        self.client: ClientLike = client
+        self.mode: str = client.mode
+        self._stream = stream
         self.jobs: list[JobView] = []
         self._lock = threading.RLock()
         self._history_enabled = history
@@ -132,6 +103,14 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             layout=ipywidgets.Layout(width="auto", min_width="28em"),
         )
         self.status_chip = ipywidgets.HTML()
+        self.live_previews = ipywidgets.Checkbox(
+            value=stream is not False,
+            description="Live previews",
+            indent=False,
+            tooltip="Stream the request and show the picture as it forms (a streamed run cannot be resumed "
+            "after a kernel restart; untick to use the queue)",
+            layout=ipywidgets.Layout(width="auto", margin="0 0 0 12px"),
+        )
         self.spend = SpendLine(client)
         self.upload = ipywidgets.FileUpload(
             accept=".png,.jpg,.jpeg,.webp,image/png,image/jpeg,image/webp",
@@ -159,7 +138,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         )
         self._form_box = ipywidgets.VBox()
         self._jobs_box = ipywidgets.VBox()
-        self._history_box = ipywidgets.HBox(layout=ipywidgets.Layout(flex_flow="row wrap", grid_gap="8px"))
+        self._history_box = RecentRuns(self._run_again)
         self.gallery = Gallery(columns=columns, title="Images")
         self.gallery.on_use(self.use_as_input)
         self.form: RequestForm = self._new_form(spec.id, {"prompt": prompt})
@@ -169,7 +148,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             ipywidgets.HBox([title, self.badge], layout=ipywidgets.Layout(align_items="center", grid_gap="12px")),
             self.spend,
             ipywidgets.HBox(
-                [self.picker, self.status_chip, self.upload],
+                [self.picker, self.status_chip, self.live_previews, self.upload],
                 layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap", grid_gap="8px"),
             ),
             self.other_box,
@@ -220,7 +199,9 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def generate(self, request: Any = None) -> JobView:
         """Start a job for ``request`` (default: the form's value) on the current endpoint."""
         request = self.form.value if request is None else request
-        job = JobView.submit(self.client, self.endpoint, request)
+        stream = self._stream if self._stream is not None else (None if self.live_previews.value else False)
+        job = JobView.submit(self.client, self.endpoint, request, stream=stream)
+        job.on_partial(lambda image, count: self._forming(job, image, count))
         job.on_done(self._job_done)
         with self._lock:
             self.jobs.insert(0, job)
@@ -250,7 +231,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         """Put a request into the form, switching endpoint if needed: a model, a dict, a history record, or an
         image falstudio saved (a path or its bytes: how it was made is in the file; keys never are)."""
         if isinstance(request, (str, os.PathLike, bytes, bytearray, memoryview)):
-            endpoint, request = _from_image(request)
+            endpoint, request = request_from_image(request)
         elif hasattr(request, "endpoint") and hasattr(request, "request") and endpoint is None:
             endpoint, request = request.endpoint, request.request
         if endpoint is not None:
@@ -260,21 +241,8 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def refresh_history(self) -> None:
         """Re-read the newest run records into the "Recent history" strip."""
-        if not self._history_enabled:
-            return
-        from ..history import history
-
-        try:
-            records = list(history(limit=HISTORY_SHOWN))
-        except Exception as exc:  # a broken history folder must not break the Studio
-            self._history_box.children = [ipywidgets.HTML(message("warn", f"history unavailable: {exc}"))]
-            return
-        rows = [self._history_item(r) for r in records]
-        empty = ipywidgets.HTML(message("muted", "No runs yet: they appear here, and can be run again."))
-        with self._lock:
-            old, self._history_box.children = self._history_box.children, rows or [empty]
-        for widget in old:
-            close_tree(widget)
+        if self._history_enabled:
+            self._history_box.refresh()
 
     def close(self) -> None:
         """Close the widgets (and the client, if the Studio made it). Running jobs finish in the background."""
@@ -289,7 +257,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def _static_html(self) -> str:
         label = _BADGE.get(self.mode, _BADGE["fal"])[0]
-        parts = [message("muted", self.spend.text), self.form._static_html()]
+        parts = [message("muted", self.spend.text), self.form._repr_html_()]
         if self.jobs:
             done = sum(j.state == "done" for j in self.jobs)
             parts.append(message("muted", f"{len(self.jobs)} job(s), {done} done"))
@@ -356,6 +324,7 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             self.other_status.value = message("error", text, role="alert")
 
     def _show_status_chip(self, spec: EndpointSpec) -> None:
+        self.live_previews.layout.display = None if spec.streaming and self._stream is None else "none"
         if spec.id not in REGISTRY:  # typed from fal's schema: say so, and whether it is an image endpoint
             label, color = (
                 ("not an image endpoint", COLOR["warn"]) if spec.kind == "other" else ("fal schema", COLOR["accent"])
@@ -371,7 +340,13 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self.status_chip.value = f'<span style="{_chip_css(color)};margin-left:8px">{esc(status)}</span>'
         self.status_chip.tooltip = spec.note_on() or status
 
+    def _forming(self, job: JobView, image: Any, count: int) -> None:
+        prompt = str(getattr(job.request, "prompt", None) or (job.request or {}).get("prompt", ""))
+        caption = [("Forming", f"partial image {count}"), ("Endpoint", job.endpoint)]
+        self.gallery.show_forming(job, image, alt=alt_text(prompt), caption=caption)
+
     def _job_done(self, job: JobView) -> None:
+        self.gallery.end_forming(job)
         if job.state == "done" and job.result is not None:
             self.gallery.add_result(job.result)
         self.spend.refresh()
@@ -398,27 +373,6 @@ class Studio(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         if not self.jobs:
             extra = [ipywidgets.HTML(message("muted", "No jobs yet: press Generate."))]
         self._jobs_box.children = [*shown, *extra]
-
-    def _history_item(self, record: Any) -> ipywidgets.Widget:
-        try:
-            thumb = record.thumbnail(0, _HISTORY_PX)
-        except (OSError, ValueError):
-            thumb = None
-        data, mime = thumb if thumb else (None, "image/png")
-        rows = [("", record.state), ("", record.endpoint.removeprefix("fal-ai/"))]
-        tile = ipywidgets.HTML(tile_html(data, mime, alt_text(record.prompt), rows, px=_HISTORY_PX))
-        known = find(record.endpoint) is not None  # registered, or its fal schema is cached
-        again = ipywidgets.Button(
-            description="Run again",
-            icon="redo",
-            disabled=not known,
-            tooltip=f"Load this request into the form: {record.prompt[:80]}"
-            if known
-            else f"{record.endpoint} is not registered and its fal schema is not cached: load it with Other endpoint…",
-            layout=ipywidgets.Layout(width="auto"),
-        )
-        again.on_click(lambda _b: self._run_again(record))
-        return ipywidgets.VBox([tile, again])
 
     def _run_again(self, record: Any) -> None:
         try:

@@ -9,7 +9,7 @@ from typing import Protocol
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
-from falstudio._images import image_bytes
+from falstudio._internal.images import image_bytes
 
 MARK = "offline preview"
 SOFTWARE = "falstudio offline engine (procedural, no model)"

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from falstudio._images import has_alpha
+from falstudio._internal.images import has_alpha
 from falstudio.endpoints import RequestModel, sizes
 
 from . import _filters, _prompt

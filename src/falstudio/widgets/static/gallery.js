@@ -66,28 +66,37 @@ function render({ model, el, host }) {
     actions.append(save, use);
     figure.append(open, caption, actions);
 
-    const alt = tile.get("alt");
-    const url = blobUrl(tile.get("thumbnail"), tile.get("mime"));
-    img.src = url;
-    img.alt = alt;
-    img.classList.toggle("fs-checker", tile.get("checker"));
-    open.title = `Enlarge: ${alt}`;
-    open.setAttribute("aria-label", `Enlarge image: ${alt}`);
-    for (const [label, value] of tile.get("caption")) {
-      const row = document.createElement("div");
-      if (label) {
-        const key = document.createElement("span");
-        key.className = "fs-gallery-label";
-        key.textContent = `${label}: `;
-        row.append(key);
+    const entry = { figure, open, use, url: null };
+    // A tile's picture can change while it is shown (an image still forming, then the final one).
+    function paint() {
+      const alt = tile.get("alt");
+      if (entry.url) URL.revokeObjectURL(entry.url);
+      entry.url = blobUrl(tile.get("thumbnail"), tile.get("mime"));
+      img.src = entry.url;
+      img.alt = alt;
+      img.classList.toggle("fs-checker", tile.get("checker"));
+      open.title = `Enlarge: ${alt}`;
+      open.setAttribute("aria-label", `Enlarge image: ${alt}`);
+      caption.replaceChildren();
+      for (const [label, value] of tile.get("caption")) {
+        const row = document.createElement("div");
+        if (label) {
+          const key = document.createElement("span");
+          key.className = "fs-gallery-label";
+          key.textContent = `${label}: `;
+          row.append(key);
+        }
+        row.append(document.createTextNode(value));
+        caption.append(row);
       }
-      row.append(document.createTextNode(value));
-      caption.append(row);
     }
+    paint();
+    tile.on("change:thumbnail", paint);
+    tile.on("change:caption", paint);
     open.addEventListener("click", () => {
       // Show the thumbnail at once; the full image replaces it when it arrives.
-      full.src = url;
-      full.alt = alt;
+      full.src = entry.url;
+      full.alt = tile.get("alt");
       full.classList.toggle("fs-checker", tile.get("checker"));
       dialogCaption.textContent = "Loading the full image…";
       waitingFor = ref;
@@ -97,7 +106,7 @@ function render({ model, el, host }) {
     open.addEventListener("keydown", (event) => moveFocus(event, open));
     save.addEventListener("click", () => model.send({ event: "save", tile: ref }));
     use.addEventListener("click", () => model.send({ event: "use", tile: ref }));
-    return { figure, open, use, url };
+    return entry;
   }
 
   function moveFocus(event, from) {

@@ -1,0 +1,64 @@
+"""The one redaction rule: secrets become ``***`` before anything is shown, logged, recorded or exported.
+
+Used by the client (requests in records and error messages), the history (defence in depth before a file is
+written) and the widgets (parameters shown next to images). A value is secret when its key is named like a
+secret (key, secret, token, password, authorization, credential; token *counts* such as ``input_tokens`` are
+not), or when the text itself looks like a key (OpenAI ``sk-...``, fal ``key_id:key_secret``, ``Key ...`` /
+``Bearer ...`` headers echoed in a message) or holds one of the current credentials from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["REDACTED", "is_secret_key", "redact", "scrub_text"]
+
+REDACTED = "***"
+
+_SECRET_KEY = re.compile(r"key|secret|token(?!s)|passw|authori[sz]ation|credential", re.I)
+_SECRET_VALUE = re.compile(
+    r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}"  # OpenAI-style keys
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[0-9a-f]{16,}"  # fal key_id:key_secret
+    r"|(?i:\b(?:key|bearer)\s+)[A-Za-z0-9_\-.:]{16,}",  # "Authorization: Key ..." echoed in a message
+)
+_ENV_SECRETS = ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "OPENAI_API_KEY")
+
+
+def is_secret_key(name: str) -> bool:
+    """Whether a field or header called ``name`` holds a secret."""
+    return bool(_SECRET_KEY.search(name))
+
+
+def scrub_text(text: str) -> str:
+    """``text`` with secret-looking substrings and the current credentials replaced by ``***``."""
+    if text.startswith("data:"):
+        return text  # base64 has no '-' and no spaces: no pattern above can match inside it
+    text = _SECRET_VALUE.sub(REDACTED, text)
+    for var in _ENV_SECRETS:
+        value = os.environ.get(var, "")
+        if len(value) >= 8 and value in text:
+            text = text.replace(value, REDACTED)
+    return text
+
+
+def redact(value: Any) -> Any:
+    """A JSON-like copy of ``value`` with every secret replaced by ``***``.
+
+    A typed request (anything with a ``redacted()`` method, such as falstudio's request models) redacts its
+    own secret fields first; then secret-named keys and secret-looking strings are replaced at any depth.
+    """
+    redacted = getattr(value, "redacted", None)
+    if callable(redacted):
+        value = redacted()
+    if isinstance(value, Mapping):
+        return {
+            str(k): (REDACTED if is_secret_key(str(k)) and v not in (None, "") else redact(v)) for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return scrub_text(value)
+    return value

@@ -1,0 +1,185 @@
+"""Sending a request that makes fal do work (submit, run, stream), the one way every verb does it.
+
+Before anything leaves: the arguments are typed and validated against the endpoint's model (hand-written, or
+typed from fal's schema; ``validate=False`` checks only that they are JSON), files in URL fields are uploaded,
+the estimate is reserved against the client's budget (over it: refused, nothing sent) and the request is
+recorded in the run history (so a process killed before the reply still leaves a trace). The body is encoded
+at once into a :class:`~._protocol.JsonBody`, so secrets never sit in a frame's locals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from falstudio.endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, UnknownEndpointError, find, get
+from falstudio.endpoints.loader import SchemaUnavailableError
+
+from . import errors
+from ._protocol import JsonBody, Urls
+from ._recording import record_sending, record_submitted, record_unanswered, record_unanswered_now
+from .files import prepare_arguments
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._billed import BilledUnits
+    from ._budget import Ledger, Ticket
+    from ._storage import Storage
+    from ._wire import Wire
+    from .recorder import Recorder, Via
+
+Arguments = Mapping[str, Any] | RequestModel
+_warned_endpoints: set[str] = set()
+_UNCHECKED = (
+    "to send the request without a schema (a private app, or an endpoint fal's OpenAPI service does not list), "
+    "pass validate=False"
+)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request ready to send: its endpoint's spec (None: unknown here), the request as sent, its estimate."""
+
+    endpoint: str
+    spec: EndpointSpec | None
+    request: RequestModel | dict[str, Any]
+    cost: CostEstimate | None
+
+    @property
+    def note(self) -> str | None:
+        """What to say about the endpoint in its errors (its lifecycle today, who bills it)."""
+        return self.spec.note_on() if self.spec is not None else None
+
+
+class Sender:
+    """One client's way of sending requests that create work on fal (see the module docstring)."""
+
+    def __init__(self, wire: Wire, storage: Storage, ledger: Ledger, recorder: Recorder | None) -> None:
+        self.wire = wire
+        self.ledger = ledger
+        self.recorder = recorder
+        self._storage = storage
+
+    async def prepare(self, endpoint: str, arguments: Arguments, validate: bool = True) -> Prepared:
+        """Validate (or only JSON-check) the arguments and upload their files; nothing is sent to the endpoint."""
+        Urls(self.wire.target.hosts, endpoint)  # a malformed id fails here, before any upload
+        spec = await _spec(endpoint, validate)
+        status = spec.status_on() if spec is not None else "active"
+        if spec is not None and status != "active" and self.wire.mode == "fal" and endpoint not in _warned_endpoints:
+            _warned_endpoints.add(endpoint)
+            warnings.warn(f"{endpoint} is {status}: {spec.note_on()}", errors.EndpointDeprecationWarning, stacklevel=4)
+        request = await prepare_arguments(self._storage, spec, arguments, endpoint=endpoint, validate=validate)
+        return Prepared(endpoint, spec, request, estimate(spec, request))
+
+    async def reserve(self, prepared: Prepared) -> Ticket:
+        """Reserve the estimate against the budget; raises BudgetExceededError (nothing sent) when over it."""
+        return await self.ledger.reserve(prepared.endpoint, prepared.cost)
+
+    async def send(
+        self,
+        prepared: Prepared,
+        url: str,
+        *,
+        ticket: Ticket,
+        via: Via = "queue",
+        record: bool = True,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[httpx.Response, str | None]:
+        """POST the request, recorded in the history first (unless ``record=False``): ``(reply, intent id)``.
+
+        ``ticket``: its reservation (:meth:`reserve`), released when no usable reply comes. That failure is
+        recorded too (what may have become of the request), then raised.
+        """
+        endpoint, recorder = prepared.endpoint, self.recorder if record else None
+        try:
+            intent = await record_sending(
+                recorder,
+                endpoint=endpoint,
+                request=prepared.request,
+                base_url=self.wire.target.base_url,
+                mode=self.wire.mode,
+                cost=prepared.cost,
+                via=via,
+            )
+            ticket.intent_id = intent  # the budget knows this record as its own
+            body = JsonBody(prepared.request)
+            try:
+                response = await self.wire.send(
+                    "POST",
+                    url,
+                    endpoint=endpoint,
+                    idempotent=False,
+                    content=body,
+                    headers={**(headers or {}), **body.headers},
+                    endpoint_note=prepared.note,
+                    **kwargs,
+                )
+            except errors.FalError as exc:
+                await record_unanswered(recorder, endpoint, intent, exc)
+                raise
+            except asyncio.CancelledError as exc:  # interrupted: no awaiting now, but say what may have happened
+                record_unanswered_now(recorder, endpoint, intent, exc)
+                raise
+        except BaseException:
+            ticket.settle("failed")  # not taken (an interrupted send is released too)
+            raise
+        return response, intent
+
+    async def answered(
+        self,
+        prepared: Prepared,
+        request_id: str,
+        intent: str | None,
+        *,
+        via: Via = "queue",
+        billed: BilledUnits | None = None,
+        record: bool = True,
+    ) -> None:
+        """Complete the request's early record with its ``request_id`` (durably); a reply that names none leaves
+        nothing to record it under, so the early record goes."""
+        recorder = self.recorder if record else None
+        if not request_id:  # a successful reply (errors were raised): the request certainly ran, under no id
+            unnamed = errors.FalError("the reply names no request id", status_code=200)
+            await record_unanswered(recorder, prepared.endpoint, intent, unnamed)
+            return
+        await record_submitted(
+            recorder,
+            endpoint=prepared.endpoint,
+            request_id=request_id,
+            request=prepared.request,
+            base_url=self.wire.target.base_url,
+            mode=self.wire.mode,
+            cost=prepared.cost,
+            via=via,
+            billed=billed,
+            intent_id=intent,
+        )
+
+
+async def _spec(endpoint: str, validate: bool) -> EndpointSpec | None:
+    """The endpoint's spec: registered, else typed from fal's schema (loaded off the loop; needed to validate)."""
+    if endpoint in REGISTRY:
+        return REGISTRY[endpoint]
+    if not validate:  # no schema needed; one already at hand still types the result and the cost
+        return await asyncio.to_thread(find, endpoint)
+    try:
+        return await asyncio.to_thread(get, endpoint)
+    except SchemaUnavailableError as exc:
+        raise errors.NetworkError(str(exc), endpoint=endpoint, hint=_UNCHECKED) from exc
+    except UnknownEndpointError as exc:
+        raise errors.EndpointNotFoundError(str(exc), endpoint=endpoint, hint=_UNCHECKED) from exc
+
+
+def estimate(spec: EndpointSpec | None, request: RequestModel | Mapping[str, Any] | None) -> CostEstimate | None:
+    """The request's estimated cost, or None (no spec, or the estimate failed: an estimate is never a failure)."""
+    if spec is None or request is None:
+        return None
+    try:
+        return spec.estimate_cost(request)
+    except Exception:  # an estimate is a nicety, never a failure
+        return None

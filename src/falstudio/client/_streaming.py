@@ -1,0 +1,249 @@
+"""fal's streaming endpoints: ``POST {run host}/{endpoint}/stream`` answers with server-sent events.
+
+:class:`EventStream` opens the stream (sent like any request: validated, within the budget, see
+:mod:`._sending`) and yields each event's JSON (what ``client.stream()`` gives);
+:class:`StreamReader` reads events defensively for a tracked request: any event carrying an image (a URL, a
+data URI or base64, in the shapes third-party readers of GPT Image streams accept) is a partial image, the
+last ``images`` payload is the result, an error body ends the run, anything else is kept as a log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._internal.images import sniff_mime, to_data_uri
+from . import errors
+from ._billed import BilledUnits, billed_units
+from ._protocol import Urls, json_body, sse_events
+from ._status import LogEntry
+from .results import Image
+
+if TYPE_CHECKING:
+    import httpx
+
+    from falstudio.endpoints import CostEstimate, EndpointSpec
+
+    from ._budget import Ticket
+    from ._sending import Arguments, Sender
+    from ._wire import Wire
+
+STREAM_PATH = "stream"
+_B64_KEYS = ("b64_json", "partial_image_b64", "b64", "base64")
+_IMAGE_KEYS = ("image", "partial_image", "images", "data", "output")
+_FORMAT_KEYS = ("content_type", "mime_type", "output_format")
+_MAX_DEPTH = 4
+
+
+class EventStream:
+    """One streamed run. ``async for event in stream`` opens it and yields each event's JSON object.
+
+    Call :meth:`open` first to learn ``request_id`` (fal's ``x-fal-request-id``) and ``request`` (what was
+    sent, validated) before the first event; a non-2xx answer raises the typed error (404/405: this endpoint
+    does not stream here). Its estimate is reserved against the client's budget while it runs and counted as
+    spent once the stream has ended (closed early: released).
+
+    ``tracked``: followed by a tracked request, which has it recorded in the run history (before it is sent,
+    then with its request id) and says how it ended (:meth:`settle`).
+    """
+
+    def __init__(
+        self, sender: Sender, endpoint: str, arguments: Arguments, *, validate: bool = True, tracked: bool = False
+    ) -> None:
+        self.wire: Wire = sender.wire
+        self.endpoint = endpoint
+        self.request_id = ""
+        self.request: Any = None
+        self.spec: EndpointSpec | None = None
+        self.cost: CostEstimate | None = None
+        self.billed: BilledUnits | None = None
+        self._sender = sender
+        self._arguments = arguments
+        self._validate = validate
+        self._tracked = tracked
+        self._ticket: Ticket | None = None
+        self._url = ""
+        self._response: httpx.Response | None = None
+        self._events: AsyncIterator[Any] | None = None
+
+    async def open(self) -> None:
+        if self._events is not None:  # opened (and maybe closed since: never sent twice)
+            return
+        sender, endpoint = self._sender, self.endpoint
+        prepared = await sender.prepare(endpoint, self._arguments, self._validate)
+        self.spec, self.request, self.cost = prepared.spec, prepared.request, prepared.cost
+        self._ticket = ticket = await sender.reserve(prepared)  # over the budget: raises, nothing sent
+        self._url = url = f"{Urls(self.wire.target.hosts, endpoint).run}/{STREAM_PATH}"
+        response, intent = await sender.send(
+            prepared,
+            url,
+            ticket=ticket,
+            via="stream",
+            record=self._tracked,
+            stream=True,
+            headers={"Accept": "text/event-stream"},
+        )
+        self._response = response
+        self.request_id = response.headers.get("x-fal-request-id", "")
+        self.billed = billed_units(response.headers, "stream")
+        if self.request_id:
+            self._ticket.bind(self.request_id)
+        self._events = self._read(response)
+        await sender.answered(prepared, self.request_id, intent, via="stream", billed=self.billed, record=self._tracked)
+
+    def settle(self, state: str) -> None:
+        """How the run ended, for the budget: ``completed`` counts its estimate as spent, anything else releases it
+        (only the first call counts)."""
+        if self._ticket is not None:
+            self._ticket.settle(state)
+
+    async def _read(self, response: httpx.Response) -> AsyncIterator[Any]:
+        if "text/event-stream" not in response.headers.get("content-type", ""):
+            await response.aread()  # a plain JSON answer is the whole output in one event
+            yield json_body(response, self.endpoint)
+            return
+        async for data in sse_events(response.aiter_lines()):
+            yield data
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        await self.open()
+        assert self._events is not None
+        try:
+            return await self._events.__anext__()
+        except StopAsyncIteration:
+            if not self._tracked:  # read to its end: fal ran it, and bills it
+                self.settle("completed")
+            raise
+        except json.JSONDecodeError as exc:
+            raise errors.ServerError(
+                f"unreadable stream event: {exc}", endpoint=self.endpoint, request_id=self.request_id
+            ) from None
+        except Exception as exc:
+            import httpx
+
+            if isinstance(exc, httpx.TransportError):
+                raise errors.network_error(
+                    exc, self._url, timeout=self.wire.timeout, endpoint=self.endpoint, request_id=self.request_id
+                ) from exc
+            raise
+
+    async def aclose(self) -> None:
+        """Close the connection (for a run still going, this is how it is cancelled)."""
+        response, self._response = self._response, None
+        if response is not None:
+            await response.aclose()
+        if not self._tracked:
+            self.settle("cancelled")  # closed before its end (after it, the estimate is already spent)
+
+
+@dataclass
+class StreamUpdate:
+    """What one event said: new partial images, an error, or (when it said nothing known) a log line."""
+
+    partials: list[Image] = field(default_factory=list)
+    error: errors.FalError | None = None
+    log: LogEntry | None = None
+
+
+class StreamReader:
+    """Reads a stream's events in order; ``output`` is the last ``images`` payload (the result) so far."""
+
+    def __init__(self, endpoint: str, request_id: str) -> None:
+        self.endpoint = endpoint
+        self.request_id = request_id
+        self.output: dict[str, Any] | None = None
+
+    def read(self, event: Any) -> StreamUpdate:
+        update = StreamUpdate()
+        if isinstance(event, dict) and isinstance(event.get("images"), list):
+            if self.output is not None:  # an earlier full output turned out not to be the last: it was a partial
+                update.partials += _images_of(self.output)
+            self.output = event
+            return update
+        found = _images_in(event, 0)
+        if found:
+            update.partials = found
+            return update
+        error = _error_in(event, self.endpoint, self.request_id)
+        if error is not None:
+            update.error = error
+            return update
+        text = json.dumps(event, default=str)
+        update.log = LogEntry(f"stream event: {text[:300]}{'…' if len(text) > 300 else ''}", level="DEBUG")
+        return update
+
+
+def _images_of(output: dict[str, Any]) -> list[Image]:
+    return [image for item in output.get("images") or () if (image := _image(item)) is not None]
+
+
+def _images_in(value: Any, depth: int) -> list[Image]:
+    """Images anywhere in an event: base64 under a known key, data URIs, or image URLs under image-ish keys."""
+    if depth > _MAX_DEPTH:
+        return []
+    if isinstance(value, dict):
+        own = _image(value)
+        if own is not None:
+            return [own]
+        found: list[Image] = []
+        for key, item in value.items():
+            if key in _IMAGE_KEYS and isinstance(item, str) and item.startswith(("http://", "https://")):
+                found.append(Image(url=item))
+            elif isinstance(item, (dict, list)) or (isinstance(item, str) and item.startswith("data:image/")):
+                found += _images_in(item, depth + 1)
+        return found
+    if isinstance(value, list):
+        return [image for item in value for image in _images_in(item, depth + 1)]
+    if isinstance(value, str) and value.startswith("data:image/"):
+        return [Image(url=value)]
+    return []
+
+
+def _image(value: Any) -> Image | None:
+    """The image one JSON object describes: ``{"url": ...}`` (as fal's ImageFile) or base64 under a known key."""
+    if not isinstance(value, dict):
+        return None
+    fields = {k: v for k, v in value.items() if k in ("file_name", "width", "height") and v is not None}
+    url = value.get("url")
+    if isinstance(url, str) and url.startswith(("http://", "https://", "data:image/")):
+        content_type = value.get("content_type")
+        return Image.model_validate({**fields, "url": url, "content_type": content_type})
+    for key in _B64_KEYS:
+        text = value.get(key)
+        if isinstance(text, str) and len(text) > 16:
+            try:
+                data = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                continue
+            declared = next((str(value[k]) for k in _FORMAT_KEYS if isinstance(value.get(k), str)), "")
+            mime = declared if "/" in declared else f"image/{declared.replace('jpg', 'jpeg')}" if declared else ""
+            mime = sniff_mime(data, mime or "image/png")
+            if mime.startswith("image/"):
+                return Image.model_validate({**fields, "url": to_data_uri(data, mime), "content_type": mime})
+    return None
+
+
+def _error_in(event: Any, endpoint: str, request_id: str) -> errors.FalError | None:
+    """fal's error body (``detail`` / ``error`` / ``error_type``) or an OpenAI ``{"type": "error"}`` event."""
+    if not isinstance(event, dict):
+        return None
+    error = event.get("error")
+    if event.get("type") == "error" or error or (event.get("detail") is not None and "type" not in event):
+        detail = event.get("detail") or (error.get("message") if isinstance(error, dict) else error) or "error"
+        error_type = event.get("error_type") or (error.get("code") if isinstance(error, dict) else None)
+        message = detail if isinstance(detail, str) else json.dumps(detail, default=str)[:300]
+        kind = errors.ContentPolicyError if error_type == "content_policy_violation" else errors.ServerError
+        return kind(
+            f"the streamed run failed: {message}",
+            endpoint=endpoint,
+            request_id=request_id or None,
+            error_type=str(error_type) if error_type else None,
+        )
+    return None

@@ -1,0 +1,363 @@
+"""One tracked request: its whole life as immutable :class:`State` snapshots, the one lifecycle of falstudio.
+
+A tracked request submits (or streams) a request, follows it, classifies how it ended, records it in the run
+history and publishes a snapshot on every change: ``submitting -> queued (position) -> running -> done |
+failed | cancelled``, with the log lines so far, the newest partial image (streamed runs) and the result or
+the typed :class:`~falstudio.client.errors.FalError`. Widgets, sweeps, the demo and history resume are all
+built on it. Everything here runs on one event loop (the blocking facade is :mod:`._sync_tracking`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+from ._outcome import Ending, failure_ending, queued_ending, stream_ending
+from ._recording import record_finished
+from ._state import Phase, State
+from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status
+from ._streaming import EventStream, StreamReader
+from ._subscriptions import Subscriptions
+from .recorder import FinalState, Recorder
+
+if TYPE_CHECKING:
+    from ._async import AsyncClient
+    from ._handles import AsyncRequestHandle
+    from ._sending import Sender
+    from .results import Result
+
+StatusHook = Callable[[Status], object]  # fal-style callbacks (``on_queue_update``); may return an awaitable
+ABANDON_SECONDS = 0.8  # budget for cancelling on the server when a waiting caller gives up
+_RECORDED_AS: dict[str, FinalState] = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
+
+
+class AsyncTrackedRequest:
+    """A request followed from start to end; see :meth:`AsyncClient.track`."""
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        endpoint: str,
+        *,
+        arguments: Any = None,
+        handle: AsyncRequestHandle | None = None,
+        sender: Sender | None = None,
+        stream: bool = False,
+        with_logs: bool = True,
+        validate: bool = True,
+        queue_options: dict[str, Any] | None = None,
+        on_status: StatusHook | None = None,
+        on_queued: Callable[[str], object] | None = None,
+        recorder: Recorder | None = None,
+        gate: asyncio.Event | None = None,
+    ) -> None:
+        self.client = client
+        self.endpoint = endpoint
+        self.handle = handle
+        self._arguments = arguments
+        self._sender = sender
+        self._stream = stream and sender is not None
+        self._events: EventStream | None = None  # the stream of a streamed run, once open
+        self._with_logs = with_logs
+        self._validate = validate
+        self._queue_options = queue_options or {}
+        self._on_status = on_status
+        self._on_queued = on_queued
+        self._recorder = recorder
+        self._gate = gate
+        request_id = handle.request_id if handle is not None else None
+        self._state = State(
+            endpoint, "queued" if handle else "submitting", request_id=request_id, streaming=self._stream
+        )
+        self._book = LogBook()
+        self._subscriptions = Subscriptions()
+        self._finished = threading.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._cancel_wanted = False
+        self._closing_stream: Callable[[], Awaitable[None]] | None = None
+
+    def __repr__(self) -> str:
+        state = self._state
+        return f"TrackedRequest({self.endpoint!r}, {state.phase}, request_id={state.request_id!r})"
+
+    # -- what callers use ---------------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def finished(self) -> threading.Event:
+        """Set (from the loop) once the final state is published; waitable from any thread."""
+        return self._finished
+
+    def start(self) -> None:
+        """Begin on the running loop (idempotent)."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drive(), name=f"falstudio-{self.endpoint}")
+
+    def on_change(
+        self, callback: Callable[[State], object], *, max_hz: float | None = None, heartbeat: float | None = None
+    ) -> Callable[[], None]:
+        """Call ``callback(state)`` on the loop with the current state, then with each new one.
+
+        ``max_hz`` throttles the calls (the newest state is kept, the final one always delivered at once);
+        ``heartbeat`` repeats the latest state every so many seconds while the request runs (for clocks).
+        Returns a function that unsubscribes.
+        """
+        return self._subscriptions.add(callback, self._state, max_hz=max_hz, heartbeat=heartbeat)
+
+    async def watch(self, *, max_hz: float | None = None) -> AsyncIterator[State]:
+        """Each state from now on, ending with the final one."""
+        states: asyncio.Queue[State] = asyncio.Queue()
+        stop = self.on_change(states.put_nowait, max_hz=max_hz)
+        try:
+            while True:
+                state = await states.get()
+                yield state
+                if state.done:
+                    return
+        finally:
+            stop()
+
+    async def wait(self) -> State:
+        """The final state (never raises the request's error)."""
+        async for state in self.watch():
+            if state.done:
+                return state
+        return self._state
+
+    async def result(self, *, cancel_on_abort: bool = False) -> Result:
+        """The result, or the request's typed error raised. With ``cancel_on_abort``, being cancelled
+        while waiting (an interrupt, a timeout) also cancels the request on the server."""
+        try:
+            state = await self.wait()
+        except asyncio.CancelledError:
+            if cancel_on_abort and not self._state.done:
+                with contextlib.suppress(Exception, asyncio.TimeoutError):
+                    await asyncio.wait_for(self._abandon(), ABANDON_SECONDS)
+            raise
+        if state.error is not None:
+            cause = state.error.__cause__
+            # an error that is not about the request (a bad argument, a callback's) is raised as itself
+            raise cause if type(state.error) is errors.FalError and isinstance(cause, Exception) else state.error
+        assert state.result is not None
+        return state.result
+
+    async def cancel(self) -> bool:
+        """Ask for the request to end: cancelled on the server (queued), or its stream closed (streamed).
+
+        False when it could not be cancelled (it had already ended, or the server refused; said in the log).
+        """
+        if self._state.done:
+            return False
+        self._cancel_wanted = True
+        if self._closing_stream is not None:
+            await self._closing_stream()
+            return True
+        if self.handle is None:
+            return True  # still submitting: cancelled as soon as it has a request id
+        return await self._send_cancel(self.handle)
+
+    def close(self) -> None:
+        """Stop following (the request itself goes on, on the server)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    # -- the life of the request ----------------------------------------------------------------------
+
+    async def _drive(self) -> None:
+        try:
+            if self.handle is None and self._stream and await self._run_stream():
+                return
+            handle = self.handle or await self._submit()
+            if handle is None:
+                return
+            if self._gate is not None:
+                await self._gate.wait()
+            await self._follow(handle)
+        except asyncio.CancelledError:
+            if self._cancel_wanted and not self._state.done:  # a stream closed by cancel()
+                self._end("cancelled", errors.RequestCancelledError("the stream was closed: the run was cancelled"))
+            elif self._events is not None and not self._state.done:  # no longer followed: its stream was closed
+                self._events.settle("cancelled")
+            raise
+        except Exception as exc:  # the request may still run on the server: not recorded as ended (as a rule)
+            self._finish(failure_ending(exc, self.handle, self.endpoint, self._state.request_id))
+
+    async def _submit(self) -> AsyncRequestHandle | None:
+        if self._cancel_wanted:
+            self._end("cancelled", errors.RequestCancelledError("cancelled before it was submitted"))
+            return None
+        handle = await self.client.submit(
+            self.endpoint, self._arguments, validate=self._validate, **self._queue_options
+        )
+        self.handle = handle
+        self._publish(phase="queued", request_id=handle.request_id, queue_position=handle.queue_position)
+        if self._on_queued is not None:
+            await _call(self._on_queued, handle.request_id)
+        if self._cancel_wanted:
+            await self._send_cancel(handle)
+        return handle
+
+    async def _follow(self, handle: AsyncRequestHandle) -> None:
+        completed: Completed | None = None
+        async with contextlib.aclosing(handle.iter_events(with_logs=self._with_logs)) as events:
+            async for status in events:
+                if self._on_status is not None:
+                    await _call(self._on_status, status)
+                logs = self._logs_with(status.logs)
+                if isinstance(status, Queued) and self._state.phase in ("submitting", "queued"):
+                    self._publish(phase="queued", queue_position=status.position, logs=logs)
+                elif isinstance(status, InProgress | Completed) and self._state.phase in ("submitting", "queued"):
+                    self._publish(phase="running", queue_position=None, logs=logs)
+                elif status.logs:
+                    self._publish(logs=logs)
+                if isinstance(status, Completed):
+                    completed = status
+        assert completed is not None
+        self._finish(await queued_ending(handle, completed))
+
+    async def _run_stream(self) -> bool:
+        """Run through the endpoint's stream; False when it has none here (404/405: use the queue).
+
+        Recorded in the history like a submit (before it is sent, then with its request id: see
+        :class:`EventStream`), but a streamed run cannot be fetched again: resume reports it lost.
+        """
+        assert self._sender is not None
+        events = EventStream(self._sender, self.endpoint, self._arguments, validate=self._validate, tracked=True)
+        try:
+            await events.open()
+        except errors.FalError as exc:
+            if exc.status_code not in (404, 405):
+                raise
+            self._publish(streaming=False, logs=self._logs_with([_note(f"no stream here ({exc.status_code}): queued")]))
+            return False
+        self._events = events
+        self._closing_stream = self._closer(events.aclose)
+        try:
+            self._publish(phase="running", request_id=events.request_id or None)
+            reader = StreamReader(self.endpoint, events.request_id)
+            started = time.monotonic()
+            async for event in events:
+                update = reader.read(event)
+                if update.error is not None:
+                    self._end("failed", update.error)
+                    return True
+                if update.log is not None:
+                    self._publish(logs=self._logs_with([update.log]))
+                for image in update.partials:
+                    count = self._state.partials + 1
+                    line = _note(f"partial image {count} received")
+                    self._publish(partial=image, partials=count, logs=self._logs_with([line]))
+        finally:
+            self._closing_stream = None
+            await events.aclose()
+        self._finish(stream_ending(events, reader, started, self._state.logs))
+        return True
+
+    # -- cancelling -----------------------------------------------------------------------------------
+
+    async def _send_cancel(self, handle: AsyncRequestHandle) -> bool:
+        try:
+            accepted = await handle.cancel()
+        except errors.FalError as exc:
+            accepted, reason = False, exc.message
+        else:
+            reason = "it had already finished"
+        if not accepted and not self._state.done:  # say why, and keep following: the result may still come
+            self._publish(logs=self._logs_with([LogEntry(f"could not cancel: {reason}", level="WARN")]))
+        return accepted
+
+    def _closer(self, aclose: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def close() -> None:
+            await aclose()
+            if self._task is not None and not self._task.done():
+                self._task.cancel()
+
+        return close
+
+    async def _abandon(self) -> None:
+        """The caller gave up waiting: cancel on the server, and record that the client cancelled it."""
+        handle = self.handle
+        if self._closing_stream is not None:
+            await self.cancel()
+        elif handle is not None and await handle.cancel():
+            self._end("cancelled", errors.RequestCancelledError("cancelled by the client"))
+        self.close()
+
+    # -- publishing -----------------------------------------------------------------------------------
+
+    def _logs_with(self, entries: Any) -> tuple[LogEntry, ...]:
+        self._book.entries.extend(entries)
+        return tuple(self._book.entries)
+
+    def _publish(self, **changes: Any) -> None:
+        if self._state.done:
+            return  # the end is final: nothing arriving later undoes it
+        self._state = dataclasses.replace(self._state, **changes)
+        self._subscriptions.publish(self._state)
+
+    def _end(
+        self,
+        phase: Phase,
+        error: errors.FalError | None = None,
+        *,
+        result: Result | None = None,
+        record: bool = True,
+        details: tuple[str | None, str | None] | None = None,
+    ) -> None:
+        """Publish the final state, then (off the path that shows it) record the outcome and settle its estimate
+        with the budget (fal bills only successful outputs).
+
+        ``record=False`` for outcomes the server did not confirm (the request may still be running there: its
+        record stays in flight, to be resumed, and its estimate stays reserved; a streamed run cannot be
+        resumed, so its estimate is released). ``details``: the recorded error and error type (default: the
+        error's own).
+        """
+        if self._state.done:
+            return
+        self._publish(phase=phase, error=error, result=result, queue_position=None, ended=time.monotonic())
+        request_id = self._state.request_id
+        state = _RECORDED_AS[phase]
+        events, handle = self._events, self.handle
+        if events is not None:  # a streamed run cannot be resumed: its estimate is settled whatever happened
+            events.settle(state)
+        elif record and handle is not None and handle.ticket is not None:
+            handle.ticket.settle(state)
+        source = events or handle
+        cost, billed = (source.cost, source.billed) if source is not None else (None, None)
+        if record and request_id:
+            if details is None:
+                details = (error.message, error.error_type) if error is not None else (None, None)
+            record_finished(
+                self._recorder,
+                self.endpoint,
+                request_id,
+                state,
+                result=result,
+                error=details[0],
+                error_type=details[1],
+                cost=cost,
+                billed=billed,
+            )
+        self._finished.set()
+
+    def _finish(self, ending: Ending) -> None:
+        self._end(ending.phase, ending.error, result=ending.result, record=ending.record, details=ending.details)
+
+
+def _note(message: str) -> LogEntry:
+    return LogEntry(message, level="INFO", source="falstudio")
+
+
+async def _call(callback: Callable[..., object], *args: Any) -> None:
+    outcome = callback(*args)
+    if isinstance(outcome, Awaitable):
+        await outcome

@@ -1,0 +1,162 @@
+"""The HTTP side of one client: where it talks (target), with which httpx client, retries and typed errors.
+
+Handles, uploads, streams and tracked requests of a client share its ``Wire``; nothing else touches httpx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from .._internal.images import decode_data_uri, is_data_uri
+from .._internal.version import VERSION
+from . import errors
+from ._credentials import KeyAuth, Mode, Target
+from ._protocol import BackupHostTransport, has_backup_hosts
+from ._retry import RetryPolicy, send_with_retry
+from .results import plain_download
+
+if TYPE_CHECKING:
+    from ._loop import LoopThread
+
+
+class Wire:
+    """One client's connections: an ``httpx.AsyncClient`` per event loop (and process), sending with retries.
+
+    ``timeout``: seconds to connect and to wait for each reply (None: no limit). On fal.ai, a failure to connect
+    is tried once more on fal's backup host (as fal-client does).
+    """
+
+    def __init__(
+        self, target: Target, *, timeout: float | None, retry: RetryPolicy, transport: httpx.AsyncBaseTransport | None
+    ) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.retry = retry
+        self.closed = False
+        self.runner: LoopThread | None = None  # set when a blocking Client drives this wire on its loop thread
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._owner: tuple[int, asyncio.AbstractEventLoop | None] | None = None
+
+    @property
+    def mode(self) -> Mode:
+        return self.target.mode
+
+    def _new_client(self) -> httpx.AsyncClient:
+        key = self.target.key
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+        transport = self._transport
+        if has_backup_hosts(self.target.hosts):  # fal.ai: fall back to fal's backup domains, as fal-client does
+            transport = BackupHostTransport(httpx.AsyncClient(transport=transport, limits=limits))
+        return httpx.AsyncClient(
+            auth=KeyAuth(key, self.target.hosts) if key else None,
+            timeout=httpx.Timeout(self.timeout),
+            headers={"User-Agent": f"falstudio/{VERSION}"},
+            limits=limits,
+            follow_redirects=True,
+            transport=transport,
+        )
+
+    def prepare(self) -> None:
+        """Build the httpx client now, unbound to any loop (its first use binds it)."""
+        if self._client is None:
+            self._client = self._new_client()
+
+    def http(self) -> httpx.AsyncClient:
+        """The httpx client for the running loop (a new one after a loop change or a fork)."""
+        if self.closed:
+            raise RuntimeError(
+                "this falstudio client is closed (close() was called or its with-block ended); create a new one"
+            )
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        owner = self._owner
+        if self._client is None or (owner is not None and loop is not None and owner != (os.getpid(), loop)):
+            self._client = self._new_client()  # pooled connections are bound to their loop
+            self._owner = None
+        if loop is not None and self._owner is None:
+            self._owner = (os.getpid(), loop)
+        return self._client
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        endpoint: str | None,
+        request_id: str | None = None,
+        idempotent: bool = True,
+        endpoint_note: str | None = None,
+        error_type: str | None = None,
+        stream: bool = False,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One call with retries; non-2xx replies become typed errors, transport failures NetworkError.
+
+        ``stream=True`` returns with the headers read and the body still open (close it with ``aclose()``).
+        A call that creates a job (not ``idempotent``, with an ``endpoint``) says in its error that the job may
+        exist when the reply was lost.
+        """
+        http = self.http()
+        given = kwargs.get("timeout")
+        waited = given.read if isinstance(given, httpx.Timeout) else self.timeout
+        attempts = 0
+
+        async def attempt() -> httpx.Response:
+            nonlocal attempts
+            attempts += 1
+            return await http.send(http.build_request(method, url, **kwargs), stream=stream)
+
+        may_have_run = not idempotent and endpoint is not None  # submit, run, stream: a lost reply may be a job
+        try:
+            response = await send_with_retry(attempt, self.retry, idempotent=idempotent)
+        except httpx.TransportError as exc:
+            raise errors.network_error(
+                exc,
+                url,
+                timeout=waited,
+                endpoint=endpoint,
+                request_id=request_id,
+                attempts=attempts,
+                may_have_run=may_have_run,
+            ) from exc
+        if response.is_error:
+            if stream:
+                await response.aread()
+                await response.aclose()
+            raise errors.from_response(
+                response,
+                endpoint=endpoint,
+                request_id=request_id,
+                endpoint_note=endpoint_note,
+                error_type=error_type,
+                attempts=attempts,
+                may_have_run=may_have_run,
+            )
+        return response
+
+    async def adownload(self, url: str) -> bytes:
+        if is_data_uri(url):
+            return decode_data_uri(url)[0]
+        return (await self.send("GET", url, endpoint=None)).content
+
+    def download(self, url: str) -> bytes:
+        """Blocking download: on the blocking client's loop when there is one, else a short-lived connection
+        (which, on the loop thread itself, blocks that loop meanwhile)."""
+        runner = self.runner
+        if runner is not None and not runner.in_loop_thread() and not self.closed:
+            return runner.run(self.adownload(url))
+        key = self.target.key
+        return plain_download(url, auth=KeyAuth(key, self.target.hosts) if key else None, timeout=self.timeout)
+
+    async def aclose(self) -> None:
+        self.closed = True
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()

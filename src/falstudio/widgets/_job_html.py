@@ -1,0 +1,92 @@
+"""The markup of a job panel (:mod:`.job`): its status line, progress bar, log box and error box."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .._internal.theme import COLOR, FONT_CODE, FONT_SMALL, esc
+from ..client import LogEntry, Phase
+from ..client.errors import FalError
+
+_STATE_COLOR = {"done": "success", "failed": "error", "cancelled": "warn"}
+_LEVEL_COLOR = {"ERROR": "error", "STDERR": "error", "WARN": "warn", "WARNING": "warn", "DEBUG": "muted"}
+_LABEL = {
+    "submitting": "Submitting…",
+    "queued": "Queued",
+    "running": "Running",
+    "done": "Done",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+
+BAR = (
+    "<style>@keyframes fs-job-slide{0%{left:-40%}100%{left:100%}}"
+    "@media (prefers-reduced-motion: reduce){.fs-job-slider{animation:none!important;left:0!important;"
+    "width:100%!important;opacity:.5}}</style>"
+    '<div role="progressbar" aria-label="{label}" aria-busy="true" style="position:relative;height:4px;'
+    f'overflow:hidden;border-radius:2px;background:{COLOR["bg2"]}">'
+    '<div class="fs-job-slider" style="position:absolute;top:0;bottom:0;width:40%;border-radius:2px;'
+    f'background:{COLOR["accent"]};animation:fs-job-slide 1.4s ease-in-out infinite"></div></div>'
+)
+
+
+def format_seconds(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole} s" if whole < 60 else f"{whole // 60}:{whole % 60:02d} min"
+
+
+def status_html(endpoint: str, phase: Phase, position: int | None, detail: str) -> str:
+    """The state chip (in words and colour), the endpoint and ``detail`` (elapsed time, image count)."""
+    label = _LABEL[phase]
+    if phase == "queued" and position is not None:
+        label += f" #{position + 1} in line"
+    color = COLOR[_STATE_COLOR.get(phase, "accent")]
+    chip = (
+        f'<span style="display:inline-block;padding:0 8px;border:1px solid {color};border-radius:9px;'
+        f'color:{color};font-weight:600">{esc(label)}</span>'
+    )
+    muted = f'style="color:{COLOR["muted"]};font-size:{FONT_SMALL}"'
+    return (
+        f'<div role="status" aria-live="polite" style="color:{COLOR["fg"]}">{chip} '
+        f'<code style="font-family:{FONT_CODE}">{esc(endpoint)}</code> '
+        f"<span {muted}>{esc(detail)}</span></div>"
+    )
+
+
+def log_html(logs: Sequence[LogEntry], total: int) -> str:
+    """The newest log lines, levels in words and colour, in a box that shows its end without JavaScript."""
+    lines = []
+    for entry in logs:
+        level = (entry.level or "INFO").upper()
+        color = COLOR[_LEVEL_COLOR.get(level, "fg")]
+        stamp = entry.timestamp.strftime("%H:%M:%S ") if entry.timestamp else ""
+        when = f'<span style="color:{COLOR["muted"]}">{esc(stamp)}</span>'
+        tag = f'<span style="color:{color};font-weight:600">[{esc(level)}]</span>'
+        lines.append(f"<div>{when}{tag} {esc(entry.message)}</div>")
+    kept = f", newest {len(logs)} shown" if total > len(logs) else ""
+    # column-reverse keeps the box scrolled to its end, so the newest line is visible without JS.
+    box = (
+        f"display:flex;flex-direction:column-reverse;max-height:9em;overflow:auto;font-family:{FONT_CODE};"
+        f"font-size:{FONT_SMALL};line-height:1.4;white-space:pre-wrap;overflow-wrap:anywhere;padding:2px 6px;"
+        f"background:{COLOR['bg2']};border-radius:3px;color:{COLOR['fg']}"
+    )
+    return (
+        f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">Log ({total} lines{kept})</div>'
+        f'<div role="log" aria-label="Log of the request" tabindex="0" style="{box}">'
+        f"<div>{''.join(lines)}</div></div>"
+    )
+
+
+def error_text(error: BaseException) -> str:
+    if isinstance(error, FalError):
+        return f"{error.message}\nhint: {error.hint}" if error.hint else error.message
+    return f"{type(error).__name__}: {error}"
+
+
+def error_box(text: str, *, cancelled: bool) -> str:
+    prefix = "Cancelled: " if cancelled else "Error: "
+    color = COLOR["warn"] if cancelled else COLOR["error"]
+    return (
+        f'<div role="alert" style="color:{color};white-space:pre-wrap;font-size:{FONT_SMALL};'
+        f'border-left:3px solid {color};padding-left:6px">{esc(prefix + text)}</div>'
+    )

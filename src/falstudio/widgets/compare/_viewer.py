@@ -1,0 +1,101 @@
+"""The enlarged view under the compare grid: one variation at full size, against its reference.
+
+The reference is the edit's input image for edit endpoints, else the baseline variation (#0). Full-size
+bytes are fetched on the widgets' worker pool only when asked for, and dropped again on Close.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+import ipywidgets
+
+from ..._internal.theme import COLOR, FONT_SMALL, esc, message
+from ...client.results import Image
+from ...sweep import Job
+from .._html import close_tree
+from .._pool import run_in_pool
+from ..before_after import BeforeAfter
+from ._layout import alt_text
+
+
+def reference(job: Job, baseline: Job) -> tuple[str, Any] | None:
+    """``(label, image)`` to compare ``job``'s image against, or None (it is the baseline itself)."""
+    urls = getattr(job.variation.request, "image_urls", None)
+    if job.variation.spec.kind == "image-edit" and urls:
+        return "input", Image.model_validate({"url": urls[0]})
+    images = getattr(baseline.result, "images", None)
+    if job.variation.index != baseline.variation.index and images:
+        return f"#{baseline.variation.index} baseline", images[0]
+    return None
+
+
+class Viewer(ipywidgets.VBox):
+    """Empty until :meth:`show`; then a header, Close, and the image or a before/after slider."""
+
+    def __init__(self) -> None:
+        self.header = ipywidgets.HTML()
+        self.close_button = ipywidgets.Button(
+            description="Close", tooltip="Close the enlarged view", layout=ipywidgets.Layout(width="auto")
+        )
+        self.close_button.on_click(lambda _b: self.clear())
+        self.body = ipywidgets.Box(layout=ipywidgets.Layout(max_width="1040px"))
+        self._bar = ipywidgets.HBox(
+            [self.header, self.close_button], layout=ipywidgets.Layout(align_items="center", display="none")
+        )
+        self._generation = 0
+        super().__init__([self._bar, self.body])
+
+    def show(self, job: Job, baseline: Job) -> Future[object]:
+        """Load and show ``job``'s full image (in the background); returns the loading job's future."""
+        self._generation += 1
+        self.header.value = (
+            f'<b style="color:{COLOR["fg"]}">#{job.variation.index}</b> '
+            f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">'
+            f"{esc(job.variation.label())} — loading the full image…</span>"
+        )
+        self._bar.layout.display = "flex"
+        generation = self._generation
+        return run_in_pool(lambda: self._load(job, baseline, generation))
+
+    def clear(self) -> None:
+        self._generation += 1
+        self._close_children()
+        self._bar.layout.display = "none"
+
+    def _load(self, job: Job, baseline: Job, generation: int) -> None:
+        try:
+            after = job.result.images[0].bytes()
+            ref = reference(job, baseline)
+            if ref is None:
+                view: ipywidgets.Widget = ipywidgets.Image(value=after, layout=ipywidgets.Layout(max_width="100%"))
+                note = "full size"
+            else:
+                view = BeforeAfter(
+                    before=ref[1].bytes(),
+                    after=after,
+                    before_label=ref[0],
+                    after_label=f"#{job.variation.index}",
+                    alt=alt_text(job.variation),
+                )
+                note = f"against {ref[0]}: drag or use the arrow keys"
+        except Exception as exc:  # an expired URL or a dead server: say so here
+            if generation == self._generation:
+                self.header.value = message("error", f"could not load the full image: {exc}")
+            return
+        if generation != self._generation:  # closed, or another tile asked meanwhile
+            close_tree(view)
+            return
+        self._close_children()
+        self.body.children = [view]
+        self.header.value = (
+            f'<b style="color:{COLOR["fg"]}">#{job.variation.index}</b> '
+            f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">'
+            f"{esc(job.variation.label())} — {esc(note)}</span>"
+        )
+
+    def _close_children(self) -> None:
+        old, self.body.children = self.body.children, ()
+        for child in old:
+            close_tree(child)

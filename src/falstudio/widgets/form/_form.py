@@ -1,0 +1,392 @@
+"""``RequestForm``: a form generated from an endpoint's request model, validated by that model.
+
+Field order, defaults and constraints come from the model (see ``_fields``); every change is validated
+with the real model, and its errors are shown under the fields they belong to. Only fields the user set
+(plus required ones) go into the request, so ``form.value.payload()`` sends what the user chose.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import enum
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ipywidgets as w
+import traitlets
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from ..._internal.theme import COLOR, esc, message, style
+from ...client import ImageSource
+from ...endpoints import REDACTED, EndpointSpec, get, specs
+from .._html import StaticFallback, card, code_block, table
+from . import _code
+from ._controls import FieldControl, make_control
+from ._fields import field_specs
+from ._image_list import describe, thumb_html
+
+FORM_LEVEL = "form"  # key in ``errors`` for problems that belong to no single field
+_EMPTY_ERRORS = ("missing", "string_too_short", "too_short")  # on an empty field these just mean "required"
+_REPR_STR_CHARS = 60
+
+
+# Live view only (a reopened notebook drops <style>, and the static fallback never needs it): ipywidgets
+# right-aligns the labels of text and slider controls but not of toggle buttons; line them all up.
+_LIVE_CSS = "<style>.fs-form .widget-toggle-buttons .widget-label { text-align: right; margin-right: 8px; }</style>"
+
+
+class RequestForm(StaticFallback, w.VBox):
+    """A form for one endpoint's request (or any pydantic model).
+
+    ``RequestForm("openai/gpt-image-2")`` or ``RequestForm(model=SomeModel)``. ``form.value`` is the
+    typed request (raises pydantic's ValidationError while invalid) and ``form.value = request`` fills
+    the form. ``form.on_submit(fn)`` calls ``fn(request)`` when Generate is clicked.
+    """
+
+    is_valid = traitlets.Bool(False, help="The current input is a valid request (observable, not synced)")
+    errors = traitlets.Dict(help="field name -> error message; 'form' for problems of the whole request")
+
+    def __init__(
+        self,
+        endpoint_id: str | None = None,
+        *,
+        model: type[BaseModel] | None = None,
+        value: BaseModel | Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if endpoint_id is None and model is None:
+            raise TypeError("RequestForm needs an endpoint id, e.g. RequestForm('openai/gpt-image-2'), or model=")
+        if endpoint_id is not None and not isinstance(endpoint_id, str):
+            raise TypeError(
+                f"RequestForm takes an endpoint id string such as 'openai/gpt-image-2' (or model=...), "
+                f"not {type(endpoint_id).__name__} {endpoint_id!r:.40}"
+            )
+        spec = get(endpoint_id) if endpoint_id is not None and model is None else _spec_for(endpoint_id, model)
+        self.spec: EndpointSpec | None = spec
+        self.endpoint_id: str | None = endpoint_id or (spec.id if spec else None)
+        self.model: type[BaseModel] = model if model is not None else spec.input_model  # type: ignore[union-attr]
+        self._explicit: set[str] = set()  # fields given by ``form.value = ...``: kept even when equal to the default
+        self._quiet = True
+        self._submit_handlers: list[Callable[[Any], Any]] = []
+        self.controls: dict[str, FieldControl] = {
+            s.name: make_control(s, self._refresh) for s in field_specs(self.model)
+        }
+
+        note_text = spec.note_on() if spec else ""
+        note = message("warn" if spec and spec.kind == "other" else "muted", note_text) if note_text else ""
+        self.header = w.HTML(self._title_html() + note + _LIVE_CSS)
+        self.summary = w.HTML()
+        self.cost_label = w.HTML(tooltip="Estimated cost of this request")
+        self.generate_button = w.Button(
+            description="Generate", icon="play", button_style="primary", tooltip="Send this request", disabled=True
+        )
+        self.code_toggle = w.ToggleButton(
+            description="Copy as code",
+            icon="code",
+            value=False,
+            tooltip="Show a runnable snippet for this request (keys are read from the environment)",
+        )
+        self.code_style = w.ToggleButtons(
+            options=list(_code.STYLES),
+            value="falstudio",
+            description="code for",
+            style={"button_width": "auto"},
+            tooltip="Which client the snippet uses",
+            tooltips=["falstudio: fs.Client().subscribe(...)", "fal_client: fal_client.subscribe(...)"],
+        )
+        self.code_view = w.HTML()
+        self.code_box = w.VBox([self.code_style, self.code_view], layout=w.Layout(display="none"))
+        self.generate_button.on_click(lambda _: self._on_generate())
+        self.code_toggle.observe(lambda _: self._show_code(), "value")
+        self.code_style.observe(lambda _: self._show_code(), "value")
+        footer = w.HBox(
+            [self.generate_button, self.cost_label, self.code_toggle],
+            layout=w.Layout(align_items="center", flex_flow="row wrap"),
+        )
+        super().__init__(
+            [self.header, *(c.box for c in self.controls.values()), self.summary, footer, self.code_box],
+            **kwargs,
+        )
+        self.add_class("fs-form")
+        self._quiet = False
+        if value is not None:
+            self.value = value
+        else:
+            self._refresh()
+
+    # -- the request
+    @property
+    def value(self) -> Any:
+        """The typed request; raises pydantic's ValidationError while the form is invalid."""
+        return self.model.model_validate(self._data())
+
+    @value.setter
+    def value(self, request: BaseModel | Mapping[str, Any]) -> None:
+        """Fill the form. Fields missing from ``request`` go back to their defaults. A secret given as
+        ``"***"`` (a redacted record) keeps the key the form already holds, if any."""
+        if isinstance(request, BaseModel):
+            given = {n: getattr(request, n) for n in request.model_fields_set if n in type(request).model_fields}
+        elif isinstance(request, Mapping):
+            given = dict(request)
+        else:
+            raise TypeError(f"form.value takes a {self.model.__name__} or a dict, not {type(request).__name__}")
+        for key in given:
+            if key not in self.controls:
+                close = difflib.get_close_matches(str(key), list(self.controls), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(self.controls)}"
+                raise ValueError(f"unknown field {key!r} for {self._name()}; {hint}")
+        checked, keys = {}, {}  # everything is checked before anything changes
+        for name, value in given.items():
+            control = self.controls[name]
+            if control.spec.kind != "secret":
+                checked[name] = control.check(value)
+            elif (value.get_secret_value() if isinstance(value, SecretStr) else value) != REDACTED:
+                keys[name] = control.check(value)  # "***" (a redacted record) keeps the key already held
+        self._quiet = True
+        try:
+            for name, control in self.controls.items():
+                if name in checked or name in keys:
+                    control.apply(checked[name] if name in checked else keys[name])
+                elif control.spec.kind != "secret":  # a held key outlives a refill
+                    control.reset()
+            self._explicit = set(checked)
+        finally:
+            self._quiet = False
+        self._refresh()
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the form would send, secrets as ``"***"`` (valid or not)."""
+        return {n: REDACTED if isinstance(v, SecretStr) else _jsonable(v) for n, v in self._data().items()}
+
+    def add_image(self, image: ImageSource, field: str | None = None) -> str:
+        """Add an image (URL, data URI, path, bytes or PIL image) to ``field`` (default: the first image field)."""
+        names = [n for n, c in self.controls.items() if c.spec.kind in ("images", "image")]
+        if field is None and not names:
+            raise ValueError(f"{self._name()} has no image field")
+        name = field if field is not None else names[0]
+        if name not in names:
+            raise ValueError(f"{name!r} is not an image field of {self._name()}; image fields: {', '.join(names)}")
+        return str(self.controls[name].editor.add(image))  # type: ignore[attr-defined]
+
+    def set_secret(self, field: str, value: str | SecretStr | None) -> None:
+        """Hold a key for ``field`` in Python (``None`` forgets it); it never becomes a widget trait."""
+        control = self.controls.get(field)
+        if control is None or control.spec.kind != "secret":
+            secrets = [n for n, c in self.controls.items() if c.spec.kind == "secret"]
+            raise ValueError(f"{field!r} is not a secret field of {self._name()}; secret fields: {secrets or 'none'}")
+        control.secret.set(value, source="set from Python")  # type: ignore[attr-defined]
+
+    def on_submit(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
+        """Call ``callback(request)`` with the typed request whenever Generate is clicked."""
+        if remove:
+            self._submit_handlers = [c for c in self._submit_handlers if c != callback]
+        elif callback not in self._submit_handlers:
+            self._submit_handlers.append(callback)
+
+    def submit(self) -> Any:
+        """Do what Generate does: validate, then call the submit callbacks. Returns the request.
+
+        A callback that raises is named in the form's summary, and the exception propagates.
+        """
+        request = self.value
+        if not self._submit_handlers:
+            self.summary.value = message("warn", "nothing is listening: use form.on_submit(fn) or fs.Studio()")
+        for callback in list(self._submit_handlers):
+            try:
+                callback(request)
+            except Exception as exc:
+                name = getattr(callback, "__qualname__", type(callback).__name__)
+                self.summary.value = message(
+                    "error", f"the submit callback {name} failed: {type(exc).__name__}: {exc}", role="alert"
+                )
+                raise
+        return request
+
+    def to_code(self, style: _code.Style = "falstudio") -> str:
+        """A runnable ``subscribe`` snippet for the current input; keys come from environment variables."""
+        data = self._data()
+        if self.is_valid:
+            arguments = self.model.model_validate(data).model_dump(mode="json", exclude_unset=True, exclude_none=True)
+        else:
+            arguments = {n: _jsonable(v) for n, v in data.items()}
+        secrets = [n for n, c in self.controls.items() if c.spec.kind == "secret"]
+        for name in secrets:  # the snippet reads required keys from the environment even when none is held
+            if self.controls[name].spec.required:
+                arguments.setdefault(name, None)
+        ordered = {n: arguments[n] for n in self.controls if n in arguments}
+        return _code.to_code(self.endpoint_id, ordered, secrets=secrets, style=style, problems=dict(self.errors))
+
+    # -- internals
+    def _data(self) -> dict[str, Any]:
+        """The input to validate: required fields, fields that differ from their default, fields set by value=."""
+        data: dict[str, Any] = {}
+        for name, control in self.controls.items():
+            spec, current = control.spec, control.get()
+            if spec.kind == "secret":
+                if current is not None:
+                    data[name] = current
+            elif spec.required or name in self._explicit or current != spec.default:
+                data[name] = current
+        return data
+
+    def _refresh(self) -> None:
+        if self._quiet:
+            return
+        try:
+            request = self.model.model_validate(self._data())
+            errors: dict[str, str] = {}
+        except ValidationError as exc:
+            request, errors = None, self._errors_by_field(exc)
+        for name, control in self.controls.items():
+            control.show_error(errors.get(name))
+        self.errors = errors
+        self.is_valid = request is not None
+        self.generate_button.disabled = request is None
+        if errors:
+            n = len(errors)
+            text = f"{n} problem{'s' if n > 1 else ''}: {', '.join(errors)}"
+            if FORM_LEVEL in errors:  # no field shows it, so the summary does
+                text += f" ({FORM_LEVEL}: {errors[FORM_LEVEL]})"
+            self.summary.value = message("error", text, role="status")
+        else:
+            self.summary.value = message("success", "✓ ready", role="status")
+        self._show_cost(request)
+        self._show_code()
+
+    def _errors_by_field(self, exc: ValidationError) -> dict[str, str]:
+        found: dict[str, list[str]] = {}
+        for error in exc.errors(include_input=False, include_url=False):
+            loc = error["loc"]
+            name = str(loc[0]) if loc and str(loc[0]) in self.controls else FORM_LEVEL
+            text = error["msg"]
+            control = self.controls.get(name)
+            if control is not None and error["type"] in _EMPTY_ERRORS and control.get() in (None, "", []):
+                text = _required(control)
+            elif name != FORM_LEVEL and len(loc) > 1:
+                noun = "image" if control is not None and control.spec.kind == "images" else "item"
+                where = f"{noun} {loc[1] + 1}" if isinstance(loc[1], int) else ".".join(map(str, loc[1:]))
+                text = f"{where}: {text}"
+            found.setdefault(name, []).append(text)
+        return {name: "; ".join(texts) for name, texts in found.items()}
+
+    def _show_cost(self, request: BaseModel | None) -> None:
+        if self.spec is None:
+            self.cost_label.layout.display = "none"
+            return
+        if request is None:
+            self.cost_label.value = f'<span style="{style(color=COLOR["muted"])}">Estimated cost: —</span>'
+            self.cost_label.tooltip = "Shown once the request is valid"
+            return
+        estimate = self.spec.estimate_cost(request)  # type: ignore[arg-type]
+        what = "Estimated cost" if estimate.known else "Cost"  # never a guess: "no price known"
+        self.cost_label.value = f'<span style="{style(padding="0 8px")}">{what}: <b>{esc(estimate)}</b></span>'
+        self.cost_label.tooltip = estimate.explanation
+
+    def _show_code(self) -> None:
+        self.code_box.layout.display = "flex" if self.code_toggle.value else "none"
+        if self.code_toggle.value:
+            self.code_view.value = code_block(self.to_code(self.code_style.value))
+
+    def _on_generate(self) -> None:
+        self._refresh()
+        if self.is_valid:
+            with contextlib.suppress(Exception):  # shown in the summary: a click handler's traceback is never seen
+                self.submit()
+
+    def _name(self) -> str:
+        return self.endpoint_id or self.model.__name__
+
+    # -- text and static views
+    def __repr__(self) -> str:
+        state = "valid" if not self.errors else "invalid: " + ", ".join(self.errors)
+        parts = [repr(self._name()), state]
+        for name, value in self._data().items():
+            parts.append(f"{name}={_short(value)}")
+        return f"RequestForm({', '.join(parts)})"
+
+    def _static_html(self) -> str:
+        rows = []
+        data = self._data()
+        for name, control in self.controls.items():
+            value = control.get()
+            rows.append((esc(name), _value_html(name, value, control.spec.kind, name in data)))
+        if self.errors:
+            status = message(
+                "error", f"{len(self.errors)} problem(s): " + "; ".join(f"{k}: {v}" for k, v in self.errors.items())
+            )
+        else:
+            status = message("success", "✓ valid request")
+        if self.spec is not None and self.is_valid:
+            estimate = self.spec.estimate_cost(self.value)
+            status += message("muted", f"{'Estimated cost' if estimate.known else 'Cost'}: {estimate}")
+        hint = message("muted", "Static view of a falstudio form; run the cell for the live form.")
+        return card(self._title_html(), table(rows) + status + hint)
+
+    def _title_html(self) -> str:
+        title = f"<b>{esc(self.spec.title if self.spec else self.model.__name__)}</b>"
+        if self.endpoint_id:
+            title += f' <code style="{style(color=COLOR["muted"])}">{esc(self.endpoint_id)}</code>'
+        return title
+
+
+def _spec_for(endpoint_id: str | None, model: type[BaseModel] | None) -> EndpointSpec | None:
+    """The spec (registered or loaded) whose request model is ``model`` (for costs), if there is one."""
+    for spec in specs():
+        if spec.input_model is model and (endpoint_id is None or spec.id == endpoint_id):
+            return spec
+    return None
+
+
+def _required(control: FieldControl) -> str:
+    spec = control.spec
+    if spec.kind == "secret":
+        return f"required: paste the key above, or set ${spec.env_var} before creating the form"
+    if spec.kind == "images":
+        n = spec.min_length or 1
+        return f"required: add at least {n} image{'s' if n > 1 else ''}"
+    return "required"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, BaseModel):  # e.g. an ImageSize or a nested object of a schema-typed endpoint
+        return value.model_dump(mode="json")
+    if isinstance(value, SecretStr):
+        return REDACTED
+    return value
+
+
+def _short(value: Any) -> str:
+    """A deterministic, bounded repr: secrets as ***, data URIs described, long strings cut."""
+    if isinstance(value, SecretStr):
+        return REDACTED
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    if isinstance(value, str) and value.startswith("data:"):
+        return f"<{describe(value)}>"
+    if isinstance(value, str) and len(value) > _REPR_STR_CHARS:
+        return repr(value[:_REPR_STR_CHARS] + "…")
+    return repr(_jsonable(value))
+
+
+def _value_html(name: str, value: Any, kind: str, sent: bool) -> str:
+    muted = f'<span style="{style(color=COLOR["muted"])}">'
+    if kind == "secret":
+        return f"{REDACTED} (held in Python)" if value is not None else f"{muted}not set</span>"
+    if value is None or value == [] or value == "":
+        return f"{muted}unset</span>"
+    if kind in ("image", "images"):
+        urls = value if isinstance(value, list) else [value]
+        shown = "".join(
+            f'<div style="margin:2px 0">{thumb_html(u, f"{name} image {i + 1}")} {esc(describe(u))}</div>'
+            for i, u in enumerate(urls[:4])
+        )
+        more = f"{muted}… and {len(urls) - 4} more</span>" if len(urls) > 4 else ""
+        return shown + more
+    text = esc(json.dumps(value) if isinstance(value, Mapping) else _jsonable(value))  # a custom size as sent
+    if isinstance(value, str) and len(value) > 400:
+        text = esc(value[:400]) + "…"
+    return text if sent else f"{text} {muted}(default)</span>"

@@ -1,0 +1,235 @@
+"""The editor for image-URL fields: rows with a thumbnail and Remove, plus paste / path / upload / Python.
+
+Images stay in the kernel: the list is a plain (unsynced) trait, and only small thumbnails travel to the
+browser. Local things (paths, bytes, uploads, PIL images) become ``data:`` URIs the endpoint accepts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import traitlets
+
+from ..._internal import images as _images
+from ..._internal.theme import COLOR, esc, message, style
+from .._html import CHECKERBOARD, close_tree
+
+THUMB_PX = 64
+
+
+def to_image_url(item: Any) -> str:
+    """An http(s) URL or a ``data:image/...`` URI for a URL, data URI, path, bytes or PIL image."""
+    from PIL import Image
+
+    if isinstance(item, Image.Image):
+        return _images.encode_image(item)
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return _image_data_uri(bytes(item), "these bytes")
+    if isinstance(item, str) and item.startswith(("http://", "https://")):
+        return item
+    if isinstance(item, str) and (scheme := re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", item)):
+        raise ValueError(f"cannot use {scheme[0]} URLs; give an http(s) URL, a data:image/... URI or a file path")
+    if isinstance(item, str) and item.startswith("data:"):
+        if not item.startswith("data:image/"):
+            raise ValueError(f"not an image data URI: {item[:40]!r}...; expected data:image/png;base64,...")
+        return item
+    if isinstance(item, (str, os.PathLike)):
+        path = Path(item).expanduser()
+        if not path.is_file():
+            raise ValueError(f"no such file: {str(path)!r}; give an http(s) URL, a data:image/... URI or a file path")
+        return _image_data_uri(path.read_bytes(), str(path))
+    raise TypeError(f"cannot use a {type(item).__name__} as an image; give a URL, data URI, path, bytes or PIL image")
+
+
+def _image_data_uri(data: bytes, what: str) -> str:
+    mime = _images.sniff_mime(data)
+    if not mime.startswith("image/"):
+        raise ValueError(f"{what}: not a PNG, JPEG, WebP or GIF image")
+    return _images.to_data_uri(data, mime)
+
+
+def describe(url: str) -> str:
+    """A short, deterministic description: ``'PNG 1024×1024, 1.2 MB'`` or the URL shortened."""
+    if not _images.is_data_uri(url):
+        return url if len(url) <= 72 else url[:40] + "…" + url[-28:]
+    return _inspect(url)[1]
+
+
+def thumb_html(url: str, alt: str) -> str:
+    """An ``<img>`` for one image: a small kernel-made thumbnail for data URIs, the URL itself otherwise."""
+    if not _images.is_data_uri(url):
+        return img(url, alt, px=THUMB_PX)
+    src, description = _inspect(url)
+    if src is None:
+        problem = "too large" if "too large" in description else "not an image"
+        return f'<span style="color:{COLOR["error"]}" title="{esc(description)}">Error: {problem}</span>'
+    return img(src, alt, px=THUMB_PX)
+
+
+def img(src: str, alt: str, *, px: int = THUMB_PX) -> str:
+    """An ``<img>`` with alt text and a checkerboard behind it (transparent images stay visible)."""
+    frame = style(
+        display="inline-block",
+        width=f"{px}px",
+        height=f"{px}px",
+        overflow="hidden",
+        vertical_align="middle",
+        font_size="0.7em",
+        line_height="1.1",
+    )  # a broken image's alt stays inside
+    css = f"max-width:{px}px;max-height:{px}px;object-fit:contain;{CHECKERBOARD}"
+    return f'<span style="{frame}"><img src="{esc(src)}" alt="{esc(alt)}" title="{esc(alt)}" style="{css}"></span>'
+
+
+@lru_cache(maxsize=16)
+def _inspect(uri: str) -> tuple[str | None, str]:
+    """``(thumbnail data URI or None, description)`` of a data URI; cached, as rows are redrawn often."""
+    try:
+        data, mime = _images.decode_data_uri(uri)
+    except ValueError:
+        return None, "unreadable data URI"
+    kind, size = mime.removeprefix("image/").upper(), _human_bytes(len(data))
+    try:
+        image = _images.open_image(data)
+        thumb, thumb_mime = _images.thumbnail(image, max_px=THUMB_PX * 2)
+    except _images.ImageTooLarge as exc:  # the endpoint refuses it too: say so, and what to do
+        return None, f"{kind} {exc.width}×{exc.height}, {size}: too large, resize it to at most 1536 px"
+    except Exception:  # not decodable: shown as such; the model or the endpoint reports the error
+        return None, f"{kind}, {size}"
+    return _images.to_data_uri(thumb, thumb_mime), f"{kind} {image.width}×{image.height}, {size}"
+
+
+def _human_bytes(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+class ImageListEditor(w.VBox):
+    """Edit a list of image URLs. ``urls`` holds them (kernel-side only); ``add()`` takes anything image-like."""
+
+    urls = traitlets.List(traitlets.Unicode(), help="http(s) URLs or data:image URIs, in order (not synced)")
+
+    def __init__(self, label: str, description: str, *, max_items: int | None = None) -> None:
+        self.label = label
+        self.max_items = max_items
+        noun = "image" if max_items == 1 else "images"
+        self.title = w.HTML(f"<b>{esc(label)}</b>", tooltip=description)
+        self.help = w.HTML(
+            message(
+                "muted",
+                f"{description} Paste a URL or a file path, upload, or call "
+                f"form.add_image(...) with a path, bytes or PIL image.",
+            )
+        )
+        self.rows = w.VBox()
+        self.source = w.Text(
+            description=f"add {noun}",
+            placeholder="https://…, data:image/…, or a local file path",
+            tooltip=f"An http(s) URL, a data:image URI or a path on the kernel's machine, then press Add ({label})",
+            continuous_update=False,
+            style={"description_width": "initial"},
+            layout=w.Layout(flex="1 1 auto", width="auto", max_width="40em"),
+        )
+        self.add_button = w.Button(
+            description="Add",
+            icon="plus",
+            tooltip=f"Add this image to {label}",
+            layout=w.Layout(width="auto", flex="0 0 auto"),
+        )
+        self.upload = w.FileUpload(
+            accept="image/*",
+            multiple=max_items != 1,
+            description="Upload",
+            tooltip=f"Upload image files into {label} (up to about 10 MB at a time)",
+            layout=w.Layout(width="auto", flex="0 0 auto"),
+        )
+        self.status = w.HTML()
+        self._row_cache: dict[tuple[int, str], w.HBox] = {}
+        self.add_button.on_click(lambda _: self._add_from_text())
+        self.upload.observe(self._on_upload, "value")
+        super().__init__(
+            [self.title, self.rows, w.HBox([self.source, self.add_button, self.upload]), self.status, self.help],
+            layout=w.Layout(margin="2px 0"),
+        )
+        self._redraw()
+
+    def add(self, item: Any) -> str:
+        """Append an image (URL, data URI, path, bytes or PIL image); returns the URL as stored."""
+        if self.max_items is not None and len(self.urls) >= self.max_items:
+            raise ValueError(f"{self.label} holds at most {self.max_items} image(s); remove one first")
+        url = to_image_url(item)
+        self.urls = [*self.urls, url]
+        return url
+
+    def remove(self, index: int) -> None:
+        self.urls = [u for i, u in enumerate(self.urls) if i != index]
+
+    def _add_from_text(self) -> None:
+        text = self.source.value.strip()
+        if not text:
+            self.status.value = message("error", "paste a URL or type a file path first")
+            return
+        try:
+            self.add(text)
+        except (ValueError, OSError) as exc:  # OSError: e.g. a file it may not read
+            self.status.value = message("error", str(exc))
+            return
+        self.source.value = ""
+        self.status.value = ""
+
+    def _on_upload(self, change: dict[str, Any]) -> None:
+        files = change["new"]
+        if not files:
+            return
+        problems = []
+        for f in files:
+            try:
+                self.add(bytes(f["content"]))
+            except (ValueError, OSError) as exc:
+                problems.append(f"{f.get('name', 'file')}: {exc}")
+        self.upload.value = ()  # keep uploaded bytes out of the saved widget state
+        self.status.value = message("error", "; ".join(problems)) if problems else ""
+
+    @traitlets.observe("urls")
+    def _on_urls(self, _change: dict[str, Any]) -> None:
+        self._redraw()
+
+    def _row(self, i: int, url: str) -> w.HBox:
+        remove = w.Button(
+            description="Remove",
+            icon="trash",
+            tooltip=f"Remove image {i + 1} from {self.label}",
+            layout=w.Layout(width="auto", flex="0 0 auto"),
+        )
+        remove.on_click(lambda _: self.remove(i))
+        info = w.HTML(
+            f'<span style="{style(font_size="0.9em", padding="0 8px")}" title="{esc(url[:200])}">'
+            f"{i + 1}. {esc(describe(url))}</span>"
+        )
+        thumb = w.HTML(thumb_html(url, f"{self.label} image {i + 1}"))
+        return w.HBox([thumb, info, remove], layout=w.Layout(align_items="center"))
+
+    def _redraw(self) -> None:
+        stale, kept = self._row_cache, {}
+        for i, url in enumerate(self.urls):  # rows whose position and image did not change are kept
+            kept[(i, url)] = stale.pop((i, url), None) or self._row(i, url)
+        self._row_cache = kept
+        self.rows.children = list(kept.values())
+        for row in stale.values():
+            close_tree(row)
+        full = self.max_items is not None and len(self.urls) >= self.max_items
+        for control in (self.source, self.add_button, self.upload):
+            control.disabled = full
+        self.source.placeholder = (
+            f"{self.label} is full (at most {self.max_items})"
+            if full
+            else "https://…, data:image/…, or a local file path"
+        )
