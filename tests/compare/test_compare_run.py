@@ -314,3 +314,46 @@ def test_tiles_show_the_picture_forming_then_the_result(monkeypatch: pytest.Monk
             assert 'src="data:image/jpeg' in tile._view.value
         finally:
             c.close()
+
+
+def test_closed_compares_collected_at_exit_let_the_interpreter_exit(tmp_path: Path) -> None:
+    """Compares closed but still in memory (widgets hold reference cycles) are collected as the interpreter exits,
+    after falstudio's loop has stopped, and ipywidgets closes them again: cancelling their sweeps then must not
+    start a new loop thread, which would hang the exit."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import gc
+
+        import falstudio as fs
+        from falstudio.client import Client
+        from falstudio.local import LocalServer
+        from falstudio.widgets import Compare
+
+        gc.disable()  # the cycles stay until the collection at exit
+        server = LocalServer(port=0, latency=0.05).start()
+        client = Client(base_url=server.url, key=server.key, history=False)
+        sweep = fs.sweep({"prompt": "a fox"}, endpoint="fal-ai/gpt-image-1-mini", quality=["low", "medium"])
+
+
+        def compare(wait: bool) -> None:
+            widget = Compare(sweep, client=client, confirm_above=None)
+            widget.run()
+            if wait:
+                widget.wait(60)
+            widget.close()
+
+
+        compare(wait=True)
+        compare(wait=False)
+        print("EXITING", flush=True)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False
+    )
+    assert "EXITING" in done.stdout, done.stderr
+    assert done.returncode == 0, done.stderr

@@ -39,6 +39,7 @@ class LoopThread:
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._closeables: weakref.WeakSet[_Closeable] = weakref.WeakSet()
+        self._exited_in: int | None = None  # the process that shut it down at exit: never started again there
 
     def in_loop_thread(self) -> bool:
         thread = self._thread
@@ -53,6 +54,8 @@ class LoopThread:
             return self._loop
 
     def _start(self) -> None:
+        if self._exited_in == os.getpid():  # a new thread now would hang the interpreter's exit
+            raise RuntimeError("falstudio's event loop has stopped: the interpreter is exiting")
         made: list[asyncio.AbstractEventLoop] = []
         ready = threading.Event()
 
@@ -126,9 +129,12 @@ class LoopThread:
             raise
 
     def call_soon(self, callback: Callable[..., object], *args: Any) -> None:
-        """Run ``callback(*args)`` on the loop: now when already on its thread, else as soon as it is free."""
+        """Run ``callback(*args)`` on the loop: now when already on its thread, else as soon as it is free (once
+        the loop has stopped at interpreter exit, nothing runs: the callback is dropped)."""
         if self.in_loop_thread():
             callback(*args)
+        elif self._exited_in == os.getpid():
+            return
         else:
             self.loop().call_soon_threadsafe(callback, *args)
 
@@ -156,6 +162,7 @@ class LoopThread:
     def shutdown(self) -> None:
         """Close what is registered, then stop the loop (idempotent; runs at exit)."""
         with self._lock:
+            self._exited_in = os.getpid()
             loop, thread, closeables = self._loop, self._thread, list(self._closeables)
             self._closeables = weakref.WeakSet()
             self._loop = self._thread = None

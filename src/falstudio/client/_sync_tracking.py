@@ -104,7 +104,8 @@ class Batch:
 
     def cancel(self) -> None:
         """Requests not started never start; started ones are cancelled (returns at once)."""
-        self._runner.call_soon(self._inner.cancel)
+        if not self._inner.done:
+            self._runner.call_soon(self._inner.cancel)
 
 
 def _wait(event: threading.Event, timeout: float | None) -> bool:
