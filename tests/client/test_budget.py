@@ -270,3 +270,39 @@ def test_kernels_sharing_a_history_folder_share_a_budget_since_a_point(
     finally:
         shared.close()
         alone.close()
+
+
+def test_clients_of_one_process_sharing_a_folder_never_pass_the_budget_together(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A classroom budget (FALSTUDIO_BUDGET) seen by many clients of one kernel at once: each sees the others'
+    reservations before they reach the history folder."""
+    monkeypatch.setenv("FALSTUDIO_HISTORY_DIR", str(tmp_path))
+    monkeypatch.setenv(ENV, "0.05")
+    clients = [client_for(server) for _ in range(10)]
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(20)
+
+    def submit(i: int) -> None:
+        start.wait()
+        try:
+            clients[i % 10].submit(T2I, low(f"mates-{i}"))
+        except errors.BudgetExceededError:
+            outcome = "refused"
+        else:
+            outcome = "sent"
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(20)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(outcomes) == ["refused"] * 15 + ["sent"] * 5
+        assert arrived(server, "mates-") == 5
+    finally:
+        for client in clients:
+            client.close()

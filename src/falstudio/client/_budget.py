@@ -12,8 +12,10 @@ What counts as spent (the guard's definition):
 * ``FALSTUDIO_BUDGET=2.00`` gives every client created without ``budget=`` that budget with
   ``budget_since="today"``: the classroom setting (one folder per student, or one shared folder for the class).
 
-Checks and reservations happen under one lock, so concurrent submits from threads or event loops can never
-together pass the limit; what other processes spend is read from the history folder just before.
+Checks and reservations happen under one process-wide lock, so concurrent submits from threads or event loops
+can never together pass the limit. Clients of one process that share a history folder (``budget_since``) also
+see each other's reservations before they reach the folder; what other processes spend is read from the folder
+just before (processes are not locked against each other).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -38,6 +41,10 @@ ENV_SINCE = "today"
 ZERO = Decimal(0)
 TicketState = Literal["reserved", "spent", "released"]
 _MODE_WORDS = {"local": "offline", "fal": "fal.ai"}
+# One lock for every ledger of the process: a check must see the reservations of every client that shares its
+# history folder, and make its own before any of them can check again.
+_LOCK = threading.Lock()
+_LEDGERS: weakref.WeakSet[Ledger] = weakref.WeakSet()
 
 
 class SpendReader(Protocol):
@@ -118,8 +125,9 @@ class Ledger:
         self.mode = mode
         self.reader = reader
         self.budget: Budget | None = None
-        self.lock = threading.Lock()  # held by the ledger and its Budget while they read or change tickets
-        self._tickets: list[Ticket] = []
+        self.lock = _LOCK  # held by the ledger and its Budget while they read or change tickets
+        self.tickets: list[Ticket] = []
+        _LEDGERS.add(self)
 
     # -- the request lifecycle -----------------------------------------------------------------------
 
@@ -132,7 +140,7 @@ class Ledger:
             if budget is not None:
                 budget.check_locked([(endpoint, cost)], others)
             ticket = Ticket(endpoint, amount, time.time(), self)
-            self._tickets.append(ticket)
+            self.tickets.append(ticket)
         return ticket
 
     def bind(self, ticket: Ticket, request_id: str) -> None:
@@ -146,17 +154,22 @@ class Ledger:
                 return
             ticket.state = "spent" if state == "completed" else "released"
             if ticket.state == "released":
-                self._tickets.remove(ticket)
+                self.tickets.remove(ticket)
         if ticket.state == "spent":
             PROCESS.add(self.mode, ticket.amount)
 
     # -- reading -------------------------------------------------------------------------------------
 
-    def own(self, since: float | None = None) -> tuple[Decimal, Decimal, set[str]]:
-        """``(spent, in flight, every request id)`` of this client's requests (since ``since``)."""
+    def own(self, since: float | None = None, *, folder_mates: bool = False) -> tuple[Decimal, Decimal, set[str]]:
+        """``(spent, in flight, every request id)`` of this client's requests (since ``since``).
+
+        ``folder_mates``: also the requests of the process's other clients recording into the same history
+        folder (in the same mode), which the folder may not show yet.
+        """
         spent = in_flight = ZERO
         ids: set[str] = set()
-        for ticket in self._tickets:  # callers hold self.lock
+        ledgers = self._folder_mates() if folder_mates else [self]
+        for ticket in (t for ledger in ledgers for t in ledger.tickets):  # callers hold self.lock
             if ticket.request_id:
                 ids.add(ticket.request_id)
             if ticket.intent_id:
@@ -168,6 +181,18 @@ class Ledger:
             else:
                 in_flight += ticket.amount
         return spent, in_flight, ids
+
+    def _folder_mates(self) -> list[Ledger]:
+        """This ledger and every live one of the same mode reading the same history folder."""
+        root = getattr(self.reader, "root", None)
+        if root is None:
+            return [self]
+        mates = [
+            ledger
+            for ledger in list(_LEDGERS)
+            if ledger is not self and ledger.mode == self.mode and getattr(ledger.reader, "root", None) == root
+        ]
+        return [self, *mates]
 
     @property
     def spent(self) -> Decimal:
@@ -248,7 +273,7 @@ class Budget:
             return {}  # an unreadable folder: the client's own requests still count
 
     def _used_locked(self, others: Mapping[str, Decimal]) -> Decimal:
-        spent, in_flight, ids = self._ledger.own(self.since)
+        spent, in_flight, ids = self._ledger.own(self.since, folder_mates=self.since is not None)
         return spent + in_flight + sum((v for k, v in others.items() if k not in ids), ZERO)
 
     def check_locked(self, requests: Sequence[tuple[str, CostEstimate | None]], others: Mapping[str, Decimal]) -> None:
