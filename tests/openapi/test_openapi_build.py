@@ -183,3 +183,25 @@ def test_a_recursive_schema_stops_at_any_object() -> None:
     )
     model = spec_from_openapi(doc).input_model
     assert model(prompt="x", root={"name": "a", "child": {"anything": 1}}).payload()["root"]["child"] == {"anything": 1}
+
+
+@pytest.mark.parametrize(
+    "schemas",
+    [
+        {"A": {"$ref": "#/components/schemas/B"}, "B": {"$ref": "#/components/schemas/A"}},
+        {"A": {"anyOf": [{"$ref": "#/components/schemas/A"}, {"type": "null"}]}},
+        {"A": {"type": "array", "items": {"$ref": "#/components/schemas/A"}}},
+    ],
+)
+def test_a_ref_cycle_without_an_object_stops_at_any_value(schemas: dict[str, Any]) -> None:
+    """Before: RecursionError, and the whole document refused."""
+    doc = fal_document(
+        "test-org/cycle",
+        "text-to-image",
+        "Cycle",
+        {"prompt": {"type": "string"}, "a": {"$ref": "#/components/schemas/A"}},
+        ["prompt"],
+        extra_schemas=schemas,
+    )
+    model = spec_from_openapi(doc).input_model
+    assert model(prompt="x", a=[[1]]).payload()["a"] == [[1]]

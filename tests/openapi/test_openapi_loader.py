@@ -152,3 +152,13 @@ def test_loading_keeps_import_cheap(openapi: OpenAPIServer) -> None:
     code = "import sys, falstudio as fs; print(sorted(m for m in ('httpx', 'urllib.request') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_an_unusable_cached_copy_and_no_network_say_both() -> None:
+    path = cache_file(PIXEL_FLOW)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xff\xfe not utf-8")
+    with pytest.raises(SchemaUnavailableError) as info:
+        fs.endpoints.get(PIXEL_FLOW)  # FALSTUDIO_OPENAPI_URL is a closed loopback port in the tests
+    message = str(info.value)
+    assert f"the cached copy is unusable (cannot read {path}" in message and "no copy is cached" not in message

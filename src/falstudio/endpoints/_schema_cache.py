@@ -56,7 +56,7 @@ def read(endpoint_id: str) -> CachedSchema | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read {path}: {exc}") from None
     try:
         data = json.loads(text)

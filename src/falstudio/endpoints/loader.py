@@ -33,17 +33,18 @@ clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # noqa: E731
 class SchemaUnavailableError(EndpointSchemaError):
     """fal's schema for the endpoint could not be fetched, and no copy is cached."""
 
-    def __init__(self, endpoint_id: str, url: str, problem: str) -> None:
+    def __init__(self, endpoint_id: str, url: str, problem: str, unusable: str = "") -> None:
         path = cache.schema_path(endpoint_id)
+        cached = f"the cached copy is unusable ({unusable})" if unusable else "no copy is cached"
         super().__init__(
             endpoint_id,
             list(REGISTRY),
-            f"It is not registered, fal's OpenAPI schema for it could not be fetched ({problem}) and no copy is "
-            f"cached. Fix: retry with a network connection (falstudio then keeps the schema for offline use); or, "
+            f"It is not registered, fal's OpenAPI schema for it could not be fetched ({problem}) and {cached}. "
+            f"Fix: retry with a network connection (falstudio then keeps the schema for offline use); or, "
             f"air-gapped, open {url} elsewhere and save the reply as {path}; or point ${URL_ENV} at a mirror of "
             "fal's OpenAPI service. To send a request without checking it, use client.subscribe(..., validate=False)",
         )
-        self.url, self.path, self.problem = url, path, problem
+        self.url, self.path, self.problem, self.unusable = url, path, problem, unusable
 
 
 def openapi_url(endpoint_id: str) -> str:
@@ -65,13 +66,13 @@ def load(endpoint_id: str) -> EndpointSpec:
     try:
         spec = _from_cache(endpoint_id)
     except (ValueError, BadSchemaError) as exc:
-        unusable = f"; the cached copy is unusable: {exc}"
+        unusable = str(exc)
     if spec is None:
         try:
             spec = _fetch(endpoint_id)
         except SchemaUnavailableError as exc:
             if unusable:
-                raise SchemaUnavailableError(endpoint_id, exc.url, exc.problem + unusable) from None
+                raise SchemaUnavailableError(endpoint_id, exc.url, exc.problem, unusable) from None
             raise
     return _remember(spec)
 

@@ -177,6 +177,7 @@ class _Builder:
         self.schemas = schemas
         self.built: dict[tuple[str, type[BaseModel]], Any] = {}
         self.building: set[str] = set()
+        self.aliasing: set[str] = set()  # non-object schemas being resolved (a $ref cycle among them stops there)
 
     def fail(self, problem: str) -> BadSchemaError:
         return BadSchemaError(self.endpoint_id, problem)
@@ -281,7 +282,13 @@ class _Builder:
         if _nested_base(base) is _OutputModel and name in ("Image", "ImageFile"):
             return ImageFile, {}, False  # falstudio's ImageFile (it keeps every extra field)
         if schema.get("type", "object") != "object" or not isinstance(props, Mapping):
-            return self._type(where, schema, base)
+            if name in self.aliasing:  # A -> B -> A with no object in between: any value, like a recursive object
+                return Any, {}, False
+            self.aliasing.add(name)
+            try:
+                return self._type(where, schema, base)
+            finally:
+                self.aliasing.discard(name)
         nested = _nested_base(base)
         key = (name, nested)
         if key not in self.built:
