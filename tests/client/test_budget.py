@@ -118,16 +118,16 @@ def test_the_13th_request_of_a_sweep_that_crosses_the_line_is_refused_with_nothi
         client.close()
 
 
-def test_concurrent_submits_from_threads_never_pass_the_budget_together(server: LocalServer) -> None:
-    client = client_for(server, budget="0.05")
+def submit_at_once(clients: list[Client], tag: str, count: int) -> list[str]:
+    """``count`` threads submit at the same moment, spread over ``clients``: their sorted outcomes."""
     outcomes: list[str] = []
     lock = threading.Lock()
-    start = threading.Barrier(20)
+    start = threading.Barrier(count)
 
     def submit(i: int) -> None:
         start.wait()
         try:
-            client.submit(T2I, low(f"threads-{i}"))
+            clients[i % len(clients)].submit(T2I, low(f"{tag}-{i}"))
         except errors.BudgetExceededError:
             outcome = "refused"
         else:
@@ -135,13 +135,18 @@ def test_concurrent_submits_from_threads_never_pass_the_budget_together(server: 
         with lock:
             outcomes.append(outcome)
 
-    threads = [threading.Thread(target=submit, args=(i,)) for i in range(20)]
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return sorted(outcomes)
+
+
+def test_concurrent_submits_from_threads_never_pass_the_budget_together(server: LocalServer) -> None:
+    client = client_for(server, budget="0.05")
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert sorted(outcomes) == ["refused"] * 15 + ["sent"] * 5
+        assert submit_at_once([client], "threads", 20) == ["refused"] * 15 + ["sent"] * 5
         assert arrived(server, "threads-") == 5
     finally:
         client.close()
@@ -280,28 +285,8 @@ def test_clients_of_one_process_sharing_a_folder_never_pass_the_budget_together(
     monkeypatch.setenv("FALSTUDIO_HISTORY_DIR", str(tmp_path))
     monkeypatch.setenv(ENV, "0.05")
     clients = [client_for(server) for _ in range(10)]
-    outcomes: list[str] = []
-    lock = threading.Lock()
-    start = threading.Barrier(20)
-
-    def submit(i: int) -> None:
-        start.wait()
-        try:
-            clients[i % 10].submit(T2I, low(f"mates-{i}"))
-        except errors.BudgetExceededError:
-            outcome = "refused"
-        else:
-            outcome = "sent"
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=submit, args=(i,)) for i in range(20)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert sorted(outcomes) == ["refused"] * 15 + ["sent"] * 5
+        assert submit_at_once(clients, "mates", 20) == ["refused"] * 15 + ["sent"] * 5
         assert arrived(server, "mates-") == 5
     finally:
         for client in clients:
