@@ -312,3 +312,22 @@ def test_edit_inputs_add_image_tokens() -> None:
     many = get(EDIT).estimate_cost(edit(image_size="1024x1024", quality="low", image_urls=[URL] * 16))
     assert many.breakdown["input_image_tokens"] == 16 * one.breakdown["input_image_tokens"] > 0
     assert many.amount > one.amount
+
+
+@pytest.mark.parametrize(
+    ("preset", "usual", "priced"), [("square", "512x512", "816x816"), ("landscape_16_9", "1024x576", "1056x624")]
+)
+def test_a_preset_under_the_pixel_minimum_is_priced_at_the_nearest_size_the_model_takes(
+    preset: str, usual: str, priced: str
+) -> None:
+    """fal cannot render 512x512 with GPT Image 2 (under 655,360 pixels): pricing it as such guessed a third of the
+    cheapest table price, and a budget trusted it."""
+    estimate = get(T2I).estimate_cost(t2i(image_size=preset, quality="high"))
+    w, h = (int(n) for n in priced.split("x"))
+    assert GPT_IMAGE_2_SIZES.problems(w, h) == [] and estimate.breakdown["size"] == priced
+    assert estimate.breakdown["images"] == Decimal("0.15") * w * h / (1024 * 768)  # scaled from the smallest row
+    assert f"{preset} is {usual} in fal's usual pixels, which this model cannot render" in estimate.explanation
+    assert (
+        f"priced as the nearest size it takes, {priced}" in estimate.explanation
+        and "unverified" in estimate.explanation
+    )

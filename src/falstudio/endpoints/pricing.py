@@ -157,14 +157,16 @@ def estimate(table: PriceTable, request: Any) -> CostEstimate:
         quality = "high"
         assumed.append("quality auto priced as high")
     size_value = getattr(request, "image_size", "auto")
+    size_field = type(request).model_fields.get("image_size") if hasattr(type(request), "model_fields") else None
+    rules = sizes.rules_of(size_field) if size_field is not None else None
     if (
         quality == "high"
         and "quality" not in getattr(request, "model_fields_set", {"quality"})
         and "low" in table.per_image
     ):
-        low = _size_price(table, "low", size_value)[1]
+        low = _size_price(table, "low", size_value, rules)[1]
         remarks.append(f"quality not set, so fal's default high is priced; low would be ${_shown(low)} per image")
-    size, price, size_note, bound = _size_price(table, quality, size_value)
+    size, price, size_note, bound = _size_price(table, quality, size_value, rules)
     if size_note:
         (assumed if bound else approximations).append(size_note)
     images = n * price
@@ -211,17 +213,33 @@ def _shown(price: Decimal) -> Decimal:
     return price if price == price.quantize(Decimal("0.001")) else price.quantize(Decimal("0.0001"))
 
 
-def _size_price(table: PriceTable, quality: str, value: Any) -> tuple[str, Decimal, str, bool]:
-    """``(size priced, price per image, how it was priced, is an upper bound)`` for an ``image_size`` value."""
+def _size_price(
+    table: PriceTable, quality: str, value: Any, rules: sizes.SizeRules | None = None
+) -> tuple[str, Decimal, str, bool]:
+    """``(size priced, price per image, how it was priced, is an upper bound)`` for an ``image_size`` value.
+
+    A preset whose usual pixels break the model's ``rules`` (GPT Image 2's ``square`` is 512x512, under its
+    pixel minimum) is priced as the nearest size the model takes: fal cannot render fewer pixels than that.
+    """
     row = table.per_image[quality]
     dims = sizes.dimensions(value)
     if dims is None:  # auto, or a value only fal understands
         dearest = max(row, key=lambda s: row[s])
         return dearest, row[dearest], f"size {value} priced as {dearest}", True
     w, h = dims
+    via = ""
+    if isinstance(value, str) and value in sizes.PRESET_PIXELS:
+        broken = rules.problems(w, h) if rules is not None else []
+        if rules is not None and broken:
+            usual = f"{w}x{h}"
+            w, h = rules.nearest(w, h)
+            via = (
+                f"{value} is {usual} in fal's usual pixels, which this model cannot render ({'; '.join(broken)}): "
+                f"priced as the nearest size it takes, {w}x{h}; {sizes.PRESETS_UNVERIFIED}"
+            )
+        else:
+            via = f"{value} priced as {w}x{h}, fal's usual pixels for that preset; {sizes.PRESETS_UNVERIFIED}"
     key, turned = f"{w}x{h}", f"{h}x{w}"
-    preset = f"{value} priced as {key}, fal's usual pixels for that preset; {sizes.PRESETS_UNVERIFIED}"
-    via = preset if isinstance(value, str) and value in sizes.PRESET_PIXELS else ""
     if key in row:
         return key, row[key], via, False
     if turned in row:
