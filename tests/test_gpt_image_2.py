@@ -331,3 +331,18 @@ def test_a_preset_under_the_pixel_minimum_is_priced_at_the_nearest_size_the_mode
         f"priced as the nearest size it takes, {priced}" in estimate.explanation
         and "unverified" in estimate.explanation
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ({"width": 1536, "height": 864, "extra": 1}, "unknown key 'extra': give only width and height"),
+        ({"width": 1536}, "height missing"),
+        ({"width": "1536", "height": 864}, "width '1536': width and height are whole numbers of pixels"),
+        ({"width": 1536.0, "height": 864.0}, "width 1536.0 and height 864.0: width and height are whole numbers"),
+        ("-1536x864", "width and height must be positive whole numbers"),
+        ("1536x864.5", "width and height must be positive whole numbers"),
+    ],
+)
+def test_a_near_miss_size_says_what_is_wrong_with_it(value: Any, why: str) -> None:
+    assert f"is not a size this endpoint takes ({why}" in size_error(value)

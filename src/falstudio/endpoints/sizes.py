@@ -32,6 +32,7 @@ PRESET_PIXELS: dict[str, tuple[int, int]] = {
 }
 PRESETS_UNVERIFIED = "how fal sizes presets for this model is unverified"
 _WXH = re.compile(r"^\s*(\d{1,6})\s*[x×X]\s*(\d{1,6})\s*$")
+_SIGNED_WXH = re.compile(r"^\s*[-+]?[\d.]+\s*[x×X]\s*[-+]?[\d.]+\s*$")
 
 
 class ImageSize(BaseModel):
@@ -145,9 +146,13 @@ class SizeRules:
         if size is None:
             raise PydanticCustomError(
                 "image_size",
-                "{got} is not a size this endpoint takes: use {choices}, a 'WxH' string such as '1536x864', "
+                "{got} is not a size this endpoint takes{why}: use {choices}, a 'WxH' string such as '1536x864', "
                 "or a dict with width and height",
-                {"got": repr(value)[:60], "choices": ", ".join(repr(p) for p in self._choices())},
+                {
+                    "got": repr(value)[:60],
+                    "why": f" ({why})" if (why := _why_not_a_size(value)) else "",
+                    "choices": ", ".join(repr(p) for p in self._choices()),
+                },
             )
         width, height = size
         broken = self.problems(width, height)
@@ -162,6 +167,24 @@ class SizeRules:
 
     def _choices(self) -> tuple[str, ...]:
         return (*self.presets, AUTO) if self.allows_auto else self.presets
+
+
+def _why_not_a_size(value: Any) -> str:
+    """What is wrong with a value that looks like a custom size but is not one ("" when it does not look like one)."""
+    if isinstance(value, Mapping):
+        extra = sorted(str(k) for k in value if k not in ("width", "height"))
+        if extra:
+            return (
+                f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}: give only width and height"
+            )
+        missing = [k for k in ("width", "height") if k not in value]
+        if missing:
+            return f"{' and '.join(missing)} missing"
+        wrong = [f"{k} {value[k]!r}" for k in ("width", "height") if type(value[k]) is not int]
+        return f"{' and '.join(wrong)}: width and height are whole numbers of pixels, such as 1536"
+    if isinstance(value, str) and _SIGNED_WXH.match(value):
+        return "width and height must be positive whole numbers"
+    return ""
 
 
 def rules_of(info: FieldInfo) -> SizeRules | None:
