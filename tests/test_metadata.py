@@ -116,6 +116,21 @@ def test_files_without_metadata_and_files_that_are_not_images(tmp_path: Path) ->
         fs.read_metadata(broken)
 
 
+def test_a_cut_text_chunk_is_skipped_not_a_bare_index_error(tmp_path: Path) -> None:
+    import struct
+    import zlib
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (8, 8), "red").save(buffer, "PNG")
+    data = buffer.getvalue()
+    end = data.rindex(b"IEND") - 4
+    body = b"iTXt" + b"falstudio"  # a keyword and nothing after it
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(data[:end] + chunk + data[end:])
+    assert fs.read_metadata(cut) is None
+
+
 def test_a_file_whose_structure_is_broken_is_saved_as_it_is() -> None:
     broken = b"\xff\xd8\xff\xe1" + (1000).to_bytes(2, "big") + b"Exif\x00\x00 only a few bytes"  # a cut APP1
     info = md.build(endpoint=T2I, request={"prompt": "p"})

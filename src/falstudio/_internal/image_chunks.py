@@ -101,6 +101,8 @@ def _png_text_value(kind: bytes, rest: bytes) -> str:
         return rest.decode("latin-1")
     if kind == b"zTXt":
         return _inflate(rest[1:]).decode("latin-1")
+    if len(rest) < 2:
+        raise ValueError("truncated iTXt chunk")
     compressed, _method, tail = rest[0], rest[1], rest[2:]
     _language, _, tail = tail.partition(b"\x00")
     _translated, _, text = tail.partition(b"\x00")
