@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 import warnings
@@ -94,3 +95,30 @@ def store_with_secrets(monkeypatch: pytest.MonkeyPatch) -> HistoryStore:
         )
     )
     return store
+
+
+def test_a_record_pointing_outside_the_folder_is_never_followed(tmp_path: Path) -> None:
+    """A history folder shared by a class is writable by everyone in it: a planted record naming
+    ``/etc/passwd`` (or ``../../.ssh/id_rsa``) as its image must not copy that file into an export, nor have a
+    thumbnail written outside the folder."""
+    secret = tmp_path / "private.txt"
+    secret.write_text("root:x:0:0 NOT YOURS")
+    folder = tmp_path / "history"
+    records = folder / "records"
+    records.mkdir(parents=True)
+    for i, (path, digest) in enumerate([(str(secret), "0" * 64), ("images/../../private.txt", "../../../planted")]):
+        image = {"path": path, "sha256": digest, "content_type": "image/png"}
+        body = f'{{"endpoint": "x/y", "state": "completed", "mode": "local", "images": [{json.dumps(image)}]}}'
+        (records / f"20261202T00000{i}-planted.json").write_text(body)
+    history = fs.history(path=folder)
+    assert len(history) == 2
+    for record in history:
+        assert record.image_paths() == [] and record.thumbnail() is None
+    out = tmp_path / "export"
+    history.export(out)
+    assert all(b"NOT YOURS" not in p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert not list(tmp_path.glob("planted*")) and sorted(p.name for p in tmp_path.iterdir()) == [
+        "export",
+        "history",
+        "private.txt",
+    ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from falstudio._internal import images as _images
 
@@ -18,6 +19,10 @@ State = Literal["submitted", "completed", "failed", "cancelled", "lost"]
 STATES: tuple[str, ...] = get_args(State)
 FILE_REF = "falstudio-history:"  # prefix of a request value that was a data URI, now a file beside the record
 SCHEMA_VERSION = 1
+# What the store writes: ``images/<sha256>.<ext>``. A record is a file anyone sharing the folder can write, so a
+# path of another shape (``../../.ssh/id_rsa``, ``/etc/passwd``) is never followed: the image counts as not saved.
+_IMAGE_PATH = re.compile(r"images/[0-9a-f]{64}\.[a-z0-9]{1,5}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class StoredImage(BaseModel):
@@ -31,6 +36,16 @@ class StoredImage(BaseModel):
     width: int | None = None
     height: int | None = None
     url: str | None = Field(default=None, description="Where the server offered it (None for sync_mode data URIs).")
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _inside_images(cls, value: Any) -> Any:
+        return value if isinstance(value, str) and _IMAGE_PATH.fullmatch(value) else None
+
+    @field_validator("sha256", mode="before")
+    @classmethod
+    def _a_digest(cls, value: Any) -> Any:
+        return value if isinstance(value, str) and _SHA256.fullmatch(value) else None
 
 
 class RunRecord(BaseModel):
