@@ -203,3 +203,14 @@ def test_log_entry_str():
 def test_only_api_origins_receive_the_key(monkeypatch):
     monkeypatch.delenv("FAL_RUN_HOST", raising=False)
     assert Hosts.fal().origins == {"https://queue.fal.run", "https://fal.run", "https://rest.fal.ai"}
+
+
+def test_text_that_merely_starts_with_data_is_still_scrubbed(monkeypatch):
+    from falstudio._internal.redact import scrub_text
+
+    fal_key = "0123abcd-0000-1111-2222-333344445555:0123456789abcdef0123456789abcdef"
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    assert scrub_text("data: my keys are sk-proj-abcdefgh123 and " + fal_key) == "data: my keys are *** and ***"
+    assert scrub_text("data:text/plain," + fal_key) == "data:text/plain,***"
+    image = "data:image/png;base64,iVBORw0KGgo-not-a-key-sk-abcdefgh123"  # base64 payloads are left alone
+    assert scrub_text(image) == image

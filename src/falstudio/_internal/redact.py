@@ -24,6 +24,7 @@ _SECRET_VALUE = re.compile(
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[0-9a-f]{16,}"  # fal key_id:key_secret
     r"|(?i:\b(?:key|bearer)\s+)[A-Za-z0-9_\-.:]{16,}",  # "Authorization: Key ..." echoed in a message
 )
+_BASE64_DATA_URI = re.compile(r"data:[\w.+/-]*(?:;[\w.+-]+=[\w.+-]+)*;base64,")
 _ENV_SECRETS = ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "OPENAI_API_KEY")
 
 
@@ -34,9 +35,8 @@ def is_secret_key(name: str) -> bool:
 
 def scrub_text(text: str) -> str:
     """``text`` with secret-looking substrings and the current credentials replaced by ``***``."""
-    if text.startswith("data:"):
-        return text  # base64 has no '-' and no spaces: no pattern above can match inside it
-    text = _SECRET_VALUE.sub(REDACTED, text)
+    if not _BASE64_DATA_URI.match(text):  # base64 has no '-' and no spaces: no pattern above can match inside it
+        text = _SECRET_VALUE.sub(REDACTED, text)
     for var in _ENV_SECRETS:
         value = os.environ.get(var, "")
         if len(value) >= 8 and value in text:
