@@ -291,3 +291,23 @@ def test_clients_of_one_process_sharing_a_folder_never_pass_the_budget_together(
     finally:
         for client in clients:
             client.close()
+
+
+def test_a_daily_budget_starts_again_when_the_kernel_lives_past_midnight(server: LocalServer) -> None:
+    """``budget_since="today"`` is today's midnight at each check, not the day the client was made."""
+    from falstudio.client._budget import Budget
+
+    client = client_for(server, budget="0.01")
+    try:
+        client.subscribe(T2I, low("yesterday"))  # spent $0.01 "yesterday"
+        day = [dt.date.today()]
+        ledger = client._async._ledger  # the guard, under a clock the test moves
+        ledger.budget = Budget(Decimal("0.01"), ledger, since="today", today=lambda: day[0])
+        with pytest.raises(errors.BudgetExceededError):
+            client.submit(T2I, low("same-day"))
+        day[0] += dt.timedelta(days=1)
+        assert ledger.budget.used() == 0
+        client.subscribe(T2I, low("next-day"))
+        assert arrived(server, "same-day") == 0 and arrived(server, "next-day") == 1
+    finally:
+        client.close()

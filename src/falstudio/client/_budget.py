@@ -11,6 +11,8 @@ What counts as spent (the guard's definition):
   then, by any process: kernels sharing one folder share one budget, and a kernel restart does not reset it.
 * ``FALSTUDIO_BUDGET=2.00`` gives every client created without ``budget=`` that budget with
   ``budget_since="today"``: the classroom setting (one folder per student, or one shared folder for the class).
+  ``"today"`` (and a duration such as ``"2h"``) is read from the clock at each check: a kernel that lives past
+  midnight starts the new day's budget.
 
 Checks and reservations happen under one process-wide lock, so concurrent submits from threads or event loops
 can never together pass the limit. Clients of one process that share a history folder (``budget_since``) also
@@ -21,12 +23,13 @@ just before (processes are not locked against each other).
 from __future__ import annotations
 
 import asyncio
+import datetime
 import math
 import os
 import threading
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal, Protocol, cast
@@ -213,15 +216,23 @@ class Budget:
         limit: Decimal,
         ledger: Ledger,
         *,
-        since: float | None = None,
+        since: object = None,
         allow_unpriced: bool = False,
         source: str = "budget",
+        today: Callable[[], datetime.date] = datetime.date.today,
     ) -> None:
         self.limit = limit
-        self.since = since
+        self.since_spec = since  # as given: "today" stays today's midnight after the kernel lives past one
+        self._today = today
+        since_timestamp(since, name="budget_since", today=today)  # a bad value fails here, not at the first check
         self.allow_unpriced = allow_unpriced
         self.source = source  # "budget" (the argument) or ENV
         self._ledger = ledger
+
+    @property
+    def since(self) -> float | None:
+        """The POSIX time counting starts from, read from the calendar now (None: this client's requests only)."""
+        return since_timestamp(self.since_spec, name="budget_since", today=self._today)
 
     # -- what people ask -----------------------------------------------------------------------------
 
@@ -273,7 +284,8 @@ class Budget:
             return {}  # an unreadable folder: the client's own requests still count
 
     def _used_locked(self, others: Mapping[str, Decimal]) -> Decimal:
-        spent, in_flight, ids = self._ledger.own(self.since, folder_mates=self.since is not None)
+        since = self.since
+        spent, in_flight, ids = self._ledger.own(since, folder_mates=since is not None)
         return spent + in_flight + sum((v for k, v in others.items() if k not in ids), ZERO)
 
     def check_locked(self, requests: Sequence[tuple[str, CostEstimate | None]], others: Mapping[str, Decimal]) -> None:
@@ -300,8 +312,7 @@ def resolve_budget(
             budget_since = ENV_SINCE
     else:
         limit, source = parse_amount(budget, name="budget"), "budget"
-    since = since_timestamp(budget_since, name="budget_since")
-    return Budget(limit, ledger, since=since, allow_unpriced=allow_unpriced, source=source)
+    return Budget(limit, ledger, since=budget_since, allow_unpriced=allow_unpriced, source=source)
 
 
 def _how_to_raise(budget: Budget, needed: Decimal) -> str:
