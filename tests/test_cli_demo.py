@@ -75,7 +75,7 @@ def test_demo_under_a_budget_refuses_the_sweep_before_anything_is_sent(
 ) -> None:
     assert main(["demo", "--out", str(tmp_path), "--latency", "0", "--no-history", "--budget", "0.10"]) == 1
     captured = capsys.readouterr()
-    assert "these 6 requests are estimated at $0.58 in all" in captured.err and "nothing was sent" in captured.err
+    assert "these 6 requests are estimated at ~$0.58 in all" in captured.err and "nothing was sent" in captured.err
     assert " done " not in captured.out and not (tmp_path / "report.html").exists()
 
 

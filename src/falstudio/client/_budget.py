@@ -329,10 +329,13 @@ def _over_error(
     budget: Budget, requests: Sequence[tuple[str, CostEstimate | None]], total: Decimal, used: Decimal
 ) -> BudgetExceededError:
     left = max(ZERO, budget.limit - used)
+    estimates = [cost for _, cost in requests if cost is not None]
+    # The same marks CostEstimate prints: an `auto` priced at its dearest is a bound, an off-table size a guess.
+    mark = "≤ " if any(c.is_upper_bound for c in estimates) else "~" if any(c.is_approximate for c in estimates) else ""
     if len(requests) == 1:
-        what = f"this request is estimated at ${total:.2f}"
+        what = f"this request is estimated at {mark}${total:.2f}"
     else:
-        what = f"these {len(requests)} requests are estimated at ${total:.2f} in all"
+        what = f"these {len(requests)} requests are estimated at {mark}${total:.2f} in all"
     message = (
         f"refused by the budget, nothing was sent: {what}, but ${used:.2f} of the ${budget.limit:.2f} budget is "
         f"already spent or in flight, leaving ${left:.2f} (counting {budget.scope})"
