@@ -218,6 +218,9 @@ def test_falstudio_budget_is_validated_and_counts_since_midnight(
     monkeypatch.setenv(ENV, "-1")
     with pytest.raises(ValueError, match=f"{ENV} must be 0 or more"):
         client_for(server)
+    monkeypatch.setenv(ENV, "nan")
+    with pytest.raises(ValueError, match=f"{ENV} must be a finite amount"):
+        client_for(server)
     monkeypatch.setenv(ENV, "$0.50")
     client = client_for(server)
     try:

@@ -71,7 +71,9 @@ def parse_amount(value: object, *, name: str) -> Decimal:
         amount = Decimal(str(value).strip().removeprefix("$").strip())
     except InvalidOperation:
         raise ValueError(f"{name} must be an amount in USD such as 2.00; got {value!r}. Example: {example}") from None
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite():
+        raise ValueError(f"{name} must be a finite amount in USD such as 2.00; got {value!r}. Example: {example}")
+    if amount < 0:
         raise ValueError(f"{name} must be 0 or more (USD); got {value!r}. Example: {example}")
     return amount
 
