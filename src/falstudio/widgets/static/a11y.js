@@ -1,0 +1,73 @@
+// Keyboard and screen-reader care for a falstudio widget built from ipywidgets' controls (which carry no ARIA).
+// Placed anywhere inside an element with class "fs-root", it
+//  - marks that root data-lm-suppress-shortcuts, so JupyterLab / Notebook 7 command-mode shortcuts (ArrowUp/Down,
+//    letters) do not fire while one of its controls has focus: the keys reach the control;
+//  - names toggle groups after their label (role=group), each toggle "<label>: <option>" with aria-pressed;
+//  - names slider handles and readouts after their label;
+//  - names controls marked "fs-name-from-title" by their tooltip (e.g. "Run again: <prompt> · <endpoint>").
+// It keeps doing so as the root's content changes (a new form, a new history strip).
+
+const NAMED_BY_TITLE = "fs-name-from-title";
+
+function set(node, name, value) {
+  if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+}
+
+function labelOf(widget) {
+  const label = widget.querySelector(":scope > .widget-label");
+  return label ? label.textContent.trim() : "";
+}
+
+function apply(root) {
+  set(root, "data-lm-suppress-shortcuts", "true");
+  for (const group of root.querySelectorAll(".widget-toggle-buttons")) {
+    const name = labelOf(group);
+    set(group, "role", "group");
+    if (name) set(group, "aria-label", name);
+    for (const button of group.querySelectorAll("button")) {
+      set(button, "aria-pressed", String(button.classList.contains("mod-active")));
+      if (name) set(button, "aria-label", `${name}: ${button.textContent.trim()}`);
+    }
+  }
+  for (const slider of root.querySelectorAll(".widget-slider")) {
+    const name = labelOf(slider);
+    if (!name) continue;
+    for (const handle of slider.querySelectorAll(".noUi-handle")) set(handle, "aria-label", name);
+    for (const readout of slider.querySelectorAll(".widget-readout")) set(readout, "aria-label", `${name} value`);
+  }
+  for (const marked of root.querySelectorAll(`.${NAMED_BY_TITLE}`)) {
+    const title = marked.getAttribute("title");
+    const target = marked.matches("button, input, select, textarea")
+      ? marked
+      : marked.querySelector("button, input, select, textarea");
+    if (title && target) set(target, "aria-label", title);
+  }
+}
+
+function render({ el }) {
+  el.style.display = "none";
+  let observer = null;
+  let tries = 0;
+  function attach() {
+    const root = el.closest(".fs-root");
+    if (!root) {
+      if (tries++ < 600) requestAnimationFrame(attach); // not in the page yet
+      return;
+    }
+    apply(root);
+    let queued = false;
+    observer = new MutationObserver(() => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => {
+        queued = false;
+        apply(root);
+      });
+    });
+    observer.observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ["class", "title"] });
+  }
+  attach();
+  return () => observer && observer.disconnect();
+}
+
+export default { render };
