@@ -15,6 +15,7 @@ import ipywidgets
 from .._internal import images as _images
 from .._internal.theme import COLOR, FONT_CODE, FONT_SMALL, esc, style
 
+PROMPT_CHARS = 60  # a prompt shown next to a picture or a job is cut here (whole on hover)
 STATIC_THUMBNAIL_PX = 160  # small enough that a few of them stay well under ~30 KB each
 
 CHECKERBOARD = (
@@ -36,8 +37,18 @@ def caption_html(rows: Iterable[tuple[str, str]]) -> str:
     lines = []
     for label, value in rows:
         head = f'<span style="{muted}">{esc(label)}:</span> ' if label else ""
-        lines.append(f'<div style="overflow-wrap:anywhere">{head}{esc(value)}</div>')
+        if len(value) > PROMPT_CHARS:  # shortened, whole on hover
+            shown = value[: PROMPT_CHARS - 1].rstrip() + "…"
+            lines.append(f'<div style="overflow-wrap:anywhere" title="{esc(value)}">{head}{esc(shown)}</div>')
+        else:
+            lines.append(f'<div style="overflow-wrap:anywhere">{head}{esc(value)}</div>')
     return "".join(lines)
+
+
+def short_prompt(prompt: str, chars: int = PROMPT_CHARS) -> str:
+    """A prompt on one short line (whitespace folded, cut with "…"), to tell runs apart at a glance."""
+    text = " ".join(prompt.split())
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
 
 
 def tile_html(

@@ -87,6 +87,8 @@ function render({ model, el, host }) {
           row.append(key);
         }
         row.append(document.createTextNode(value));
+        row.title = value; // a long prompt is cut to two lines (gallery.css): whole on hover
+        if (label === "Prompt") row.className = "fs-gallery-prompt";
         caption.append(row);
       }
     }
