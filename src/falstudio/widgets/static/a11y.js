@@ -1,7 +1,9 @@
 // Keyboard and screen-reader care for a falstudio widget built from ipywidgets' controls (which carry no ARIA).
 // Placed anywhere inside an element with class "fs-root", it
-//  - marks that root data-lm-suppress-shortcuts, so JupyterLab / Notebook 7 command-mode shortcuts (ArrowUp/Down,
-//    letters) do not fire while one of its controls has focus: the keys reach the control;
+//  - marks the root's controls data-lm-suppress-shortcuts, so JupyterLab / Notebook 7 command-mode shortcuts
+//    (ArrowUp/Down, letters) do not fire while one of them has focus: the keys reach the control. Lumino matches
+//    a shortcut's selector (".jp-Notebook.jp-mod-commandMode :focus") against the focused element itself before
+//    it looks at ancestors, so the mark must be on the control, not only on the root;
 //  - names toggle groups after their label (role=group), each toggle "<label>: <option>" with aria-pressed;
 //  - names slider handles and readouts after their label;
 //  - names controls marked "fs-name-from-title" by their tooltip (e.g. "Run again: <prompt> · <endpoint>").
@@ -18,8 +20,15 @@ function labelOf(widget) {
   return label ? label.textContent.trim() : "";
 }
 
+const FOCUSABLE = "button, input, select, textarea, [tabindex], [contenteditable]";
+
+function keepKeys(node) {
+  set(node, "data-lm-suppress-shortcuts", "true");
+}
+
 function apply(root) {
-  set(root, "data-lm-suppress-shortcuts", "true");
+  keepKeys(root);
+  for (const control of root.querySelectorAll(FOCUSABLE)) keepKeys(control);
   for (const group of root.querySelectorAll(".widget-toggle-buttons")) {
     const name = labelOf(group);
     set(group, "role", "group");
@@ -55,6 +64,7 @@ function render({ el }) {
       return;
     }
     apply(root);
+    root.addEventListener("focusin", (event) => keepKeys(event.target)); // anything focusable added since
     let queued = false;
     observer = new MutationObserver(() => {
       if (queued) return;

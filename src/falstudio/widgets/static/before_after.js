@@ -44,6 +44,8 @@ function render({ model, el: host }) {
 
   root.append(toolbar, stage, range, pair);
   host.append(root);
+  // Keys belong to the focused slider, not to the notebook's command-mode shortcuts (see gallery.js).
+  root.addEventListener("focusin", (event) => event.target.setAttribute("data-lm-suppress-shortcuts", "true"));
 
   function setUrl(which) {
     if (urls[which]) URL.revokeObjectURL(urls[which]);
