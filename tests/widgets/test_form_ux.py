@@ -8,7 +8,7 @@ import pytest
 from falstudio.client import Client, errors
 from falstudio.local import LocalServer
 from falstudio.widgets import RequestForm
-from falstudio.widgets.form._fields import field_specs, human_title
+from falstudio.widgets.form._fields import human_title
 from falstudio.widgets.studio import Studio
 
 BYOK = "fal-ai/gpt-image-1/edit-image/byok"
