@@ -17,7 +17,7 @@ def test_a_webhook_request_is_recorded_as_completed(server: LocalServer) -> None
     received: list[dict[str, object]] = []
 
     class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(200)
             self.end_headers()
