@@ -14,6 +14,9 @@ import ipywidgets
 
 ROOT_CLASS = "fs-root"
 NAME_FROM_TITLE = "fs-name-from-title"  # a control named (for screen readers) by its tooltip
+# A box shown over the page while it has OVERLAY_OPEN (a dialog: focus moves in, Escape presses its OVERLAY_CLOSE
+# button, focus returns to where it was).
+OVERLAY, OVERLAY_OPEN, OVERLAY_CLOSE = "fs-overlay", "fs-overlay-open", "fs-overlay-close"
 _STATIC = pathlib.Path(__file__).parent / "static"
 
 

@@ -37,11 +37,7 @@ def caption_html(rows: Iterable[tuple[str, str]]) -> str:
     lines = []
     for label, value in rows:
         head = f'<span style="{muted}">{esc(label)}:</span> ' if label else ""
-        if len(value) > PROMPT_CHARS:  # shortened, whole on hover
-            shown = value[: PROMPT_CHARS - 1].rstrip() + "…"
-            lines.append(f'<div style="overflow-wrap:anywhere" title="{esc(value)}">{head}{esc(shown)}</div>')
-        else:
-            lines.append(f'<div style="overflow-wrap:anywhere">{head}{esc(value)}</div>')
+        lines.append(f'<div style="overflow-wrap:anywhere">{head}{esc(value)}</div>')
     return "".join(lines)
 
 
@@ -60,16 +56,19 @@ def tile_html(
     title: str | None = None,
     px: int = 192,
     checkerboard: bool | None = None,
+    fluid: bool = False,
 ) -> str:
     """One image with its caption, as a ``<figure>``.
 
     ``thumbnail``: image bytes (already small; see :func:`small_thumbnail`), or None for a placeholder
     box that shows ``alt``. ``caption_rows``: ``(label, value)`` pairs in plain text. ``checkerboard``:
-    draw one behind the image; by default only when the image has transparency.
+    draw one behind the image; by default only when the image has transparency. ``fluid``: as wide as its
+    container (a square picture box) instead of ``px`` (the live Compare grid, whose columns follow the output).
     """
     box = style(
-        width=f"{px}px",
-        height=f"{px}px",
+        width="100%" if fluid else f"{px}px",
+        height="auto" if fluid else f"{px}px",
+        **({"aspect_ratio": "1 / 1"} if fluid else {}),
         display="flex",
         align_items="center",
         justify_content="center",
@@ -99,7 +98,8 @@ def tile_html(
         if caption_rows or title
         else ""
     )
-    return f'<figure style="margin:0;width:{px}px;color:{COLOR["fg"]}">{picture}{caption}</figure>'
+    width = "100%" if fluid else f"{px}px"
+    return f'<figure style="margin:0;width:{width};color:{COLOR["fg"]}">{picture}{caption}</figure>'
 
 
 def grid_html(tiles: Iterable[str], columns: int = 3, *, gap_px: int = 10) -> str:

@@ -53,7 +53,7 @@ class RecentRuns(ipywidgets.HBox):
             thumb = None
         data, mime = thumb if thumb else (None, "image/png")
         endpoint = record.endpoint.removeprefix("fal-ai/")
-        rows = [("", " ".join(record.prompt.split())), ("", record.state), ("", endpoint)]
+        rows = [("", short_prompt(record.prompt, 48)), ("", record.state), ("", endpoint)]  # whole: the image's title
         tile = ipywidgets.HTML(tile_html(data, mime, alt_text(record.prompt), rows, px=TILE_PX))
         known = find(record.endpoint) is not None  # registered, or its fal schema is cached
         again = ipywidgets.Button(

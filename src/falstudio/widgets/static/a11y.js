@@ -6,7 +6,9 @@
 //    it looks at ancestors, so the mark must be on the control, not only on the root;
 //  - names toggle groups after their label (role=group), each toggle "<label>: <option>" with aria-pressed;
 //  - names slider handles and readouts after their label;
-//  - names controls marked "fs-name-from-title" by their tooltip (e.g. "Run again: <prompt> · <endpoint>").
+//  - names controls marked "fs-name-from-title" by their tooltip (e.g. "Run again: <prompt> · <endpoint>");
+//  - makes an "fs-overlay" box a dialog while it is "fs-overlay-open" (drawn over the page by a11y.css): focus
+//    moves to its "fs-overlay-close" button, Escape presses it, and focus returns to where it was.
 // It keeps doing so as the root's content changes (a new form, a new history strip).
 
 const NAMED_BY_TITLE = "fs-name-from-title";
@@ -50,6 +52,38 @@ function apply(root) {
       ? marked
       : marked.querySelector("button, input, select, textarea");
     if (title && target) set(target, "aria-label", title);
+  }
+  for (const overlay of root.querySelectorAll(".fs-overlay")) overlayState(overlay);
+}
+
+const opener = new WeakMap(); // overlay -> the element focused before it opened
+
+function overlayState(overlay) {
+  const open = overlay.classList.contains("fs-overlay-open");
+  if (open && !opener.has(overlay)) {
+    opener.set(overlay, document.activeElement);
+    set(overlay, "role", "dialog");
+    set(overlay, "aria-modal", "true");
+    const close = overlay.querySelector(".fs-overlay-close");
+    if (close) {
+      overlay.setAttribute("aria-label", "Enlarged view");
+      close.focus();
+    }
+    if (!overlay.dataset.fsEscape) {
+      overlay.dataset.fsEscape = "1";
+      overlay.addEventListener("keydown", (event) => {
+        if (event.key === "Escape" && overlay.classList.contains("fs-overlay-open")) {
+          event.stopPropagation();
+          overlay.querySelector(".fs-overlay-close")?.click();
+        }
+      });
+    }
+  } else if (!open && opener.has(overlay)) {
+    const back = opener.get(overlay);
+    opener.delete(overlay);
+    overlay.removeAttribute("role");
+    overlay.removeAttribute("aria-modal");
+    if (back && back.isConnected) back.focus();
   }
 }
 
