@@ -72,3 +72,22 @@ def test_tiles_follow_the_output_width_and_enlarge_opens_over_the_grid(client: C
         assert "fs-overlay-open" not in c.viewer._dom_classes
     finally:
         c.close()
+
+
+def test_the_reports_parameter_table_lists_shared_values_once(client: Client) -> None:
+    import re
+
+    from falstudio.widgets.compare._export import parameter_table
+
+    c = Compare(sweep({"prompt": "a fox " * 10}, endpoint=MINI, quality=["low", "medium"]), client=client)
+    try:
+        c.run()
+        c.wait(120)
+        html = parameter_table(c.sweep, c.jobs, set())
+        shared, table = html.split("</table>", 1)
+        assert "The same in every variation" in shared and "a fox a fox" in shared and ">prompt<" in shared
+        head = re.search(r"<thead>(.*)</thead>", table)
+        assert head is not None
+        assert ">quality<" in head[1] and ">prompt<" not in head[1] and ">endpoint<" not in head[1]
+    finally:
+        c.close()
