@@ -28,12 +28,19 @@ CELLS = [
     "print('second cell')",
     "print('third cell')",
 ]
+COMPARE = "compare-ux.ipynb"
+COMPARE_CELLS = [
+    "import falstudio as fs\n"
+    "cmp = fs.Compare(fs.sweep({'prompt': 'a lighthouse on a cliff at sunset'}, endpoint='openai/gpt-image-2',\n"
+    "                          quality=['low', 'medium', 'high'], image_size=['1024x1024']))\n"
+    "cmp",
+]
 
 
-def _notebook(path: Path) -> Path:
+def _notebook(path: Path, sources: list[str] = CELLS) -> Path:
     cells = [
         {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": source}
-        for i, source in enumerate(CELLS)
+        for i, source in enumerate(sources)
     ]
     kernel = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     path.write_text(
@@ -58,7 +65,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     require_browser()
     home = tmp_path_factory.mktemp("lab")
-    with jupyter_lab(home, [_notebook(home / NOTEBOOK)]) as server:
+    with jupyter_lab(home, [_notebook(home / NOTEBOOK), _notebook(home / COMPARE, COMPARE_CELLS)]) as server:
         yield server
 
 
@@ -206,3 +213,42 @@ def test_the_top_row_fits_820_px_with_the_file_browser_open(lab: Lab, shots: Pat
             box = control.bounding_box()
             assert box is not None and box["x"] + box["width"] <= right + 1, (control, box, right)
         page.screenshot(path=shots / "ux-studio-820px.png")
+
+
+def test_compare_tiles_fill_the_output_and_enlarge_opens_over_the_grid(lab: Lab, shots: Path) -> None:
+    from playwright.sync_api import expect
+
+    for theme, tag in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
+        with chromium_page(1400, 1100) as page:
+            page.goto(lab.notebook_url(COMPARE))
+            _set_theme(page, theme)
+            run_first_cell(page)
+            output = page.locator(".fs-compare")
+            output.get_by_role("button", name="Run").click()
+            enlarge = output.get_by_role("button", name="Enlarge").nth(2)
+            expect(enlarge).to_be_enabled(timeout=MINUTE)
+            expect(output.get_by_text(re.compile(r"3 requests .* · 3 done"))).to_be_visible(timeout=MINUTE)
+            tile = output.locator(".fs-compare-tile").first.bounding_box()
+            assert tile is not None and tile["width"] >= 300, tile  # not ~208 px in a ~1100 px output
+            page.screenshot(path=shots / f"ux-compare-grid-{tag}.png")
+
+            enlarge.focus()
+            page.keyboard.press("Enter")
+            dialog = page.get_by_role("dialog", name="Enlarged view")
+            expect(dialog).to_be_visible()
+            slider = dialog.get_by_role("slider")
+            expect(slider).to_be_visible(timeout=MINUTE)
+            box, viewport = dialog.bounding_box(), page.viewport_size
+            assert box is not None and viewport is not None
+            assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], box  # where the user looks
+            picture = dialog.locator(".fs-ba-after")
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
+            natural, shown = picture.evaluate("img => [img.naturalWidth, img.getBoundingClientRect().width]")
+            assert shown <= natural + 1, (natural, shown)  # never stretched past its own size
+            slider.focus()
+            page.keyboard.press("ArrowLeft")
+            expect(dialog.locator(".fs-ba-readout")).to_have_text(re.compile(r"^left 49%: .* · right 51%: #2$"))
+            page.screenshot(path=shots / f"ux-compare-enlarged-{tag}.png")
+            page.keyboard.press("Escape")
+            expect(dialog).to_have_count(0)
+            assert enlarge.evaluate("el => el === document.activeElement"), "focus did not return to Enlarge"

@@ -53,6 +53,10 @@ function apply(root) {
       : marked.querySelector("button, input, select, textarea");
     if (title && target) set(target, "aria-label", title);
   }
+  for (const group of root.querySelectorAll(".fs-labelled-group[title]")) {
+    set(group, "role", "group");
+    set(group, "aria-label", group.getAttribute("title").split(":")[0]);
+  }
   for (const overlay of root.querySelectorAll(".fs-overlay")) overlayState(overlay);
 }
 
@@ -76,7 +80,7 @@ function overlayState(overlay) {
           event.stopPropagation();
           overlay.querySelector(".fs-overlay-close")?.click();
         }
-      });
+      }, true); // capture: a control inside (the before/after slider) may stop its keys from bubbling
     }
   } else if (!open && opener.has(overlay)) {
     const back = opener.get(overlay);
