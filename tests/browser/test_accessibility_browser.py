@@ -197,8 +197,9 @@ def test_copy_as_code_reaches_the_clipboard(lab: Lab, shots: Path) -> None:
 
 
 def test_the_top_row_fits_820_px_with_the_file_browser_open(lab: Lab, shots: Path) -> None:
-    with chromium_page(820, 1200) as page:
-        studio = _open_studio(page, lab)
+    with chromium_page(1280, 1200) as page:
+        studio = _open_studio(page, lab)  # run at full width: JupyterLab hides the kernel indicator at 820 px
+        page.set_viewport_size({"width": 820, "height": 1200})
         if not page.locator(".jp-FileBrowser").is_visible():
             page.keyboard.press("Control+Shift+F")
         page.locator(".jp-FileBrowser").wait_for(state="visible", timeout=MINUTE)
