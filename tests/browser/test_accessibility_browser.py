@@ -142,7 +142,8 @@ def test_controls_have_names_and_states(lab: Lab, shots: Path) -> None:
         expect(studio.get_by_role("button", name="Quality: auto", exact=True)).to_have_attribute(
             "aria-pressed", "false"
         )
-        expect(studio.get_by_role("img", name=re.compile(r"^Number of images: How many"))).to_be_visible()  # the "?"
+        help_mark = studio.get_by_role("img", name="Help for Number of images")  # the "?", described by the field
+        expect(help_mark).to_have_attribute("aria-description", re.compile("^How many images to generate"))
 
         studio.locator("textarea").first.fill("a red kite over the dunes")
         studio.get_by_role("button", name="Generate").click()

@@ -43,8 +43,8 @@ def help_html(label: str, description: str) -> str:
     )
     text = esc(description)
     return (
-        f'<span class="fs-help" tabindex="0" role="img" aria-label="{esc(label)}: {text}" title="{text}" '
-        f'style="{css}">?</span>'
+        f'<span class="fs-help" tabindex="0" role="img" aria-label="Help for {esc(label)}" aria-description="{text}" '
+        f'title="{text}" style="{css}">?</span>'
     )
 
 
