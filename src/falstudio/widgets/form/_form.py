@@ -98,8 +98,9 @@ class RequestForm(StaticFallback, w.VBox):
         self.code_style = w.ToggleButtons(
             options=list(_code.STYLES),
             value="falstudio",
-            description="code for",
+            description="Code for",
             style={"button_width": "auto"},
+            layout=w.Layout(display="flex", align_items="center"),  # the label beside the buttons, not above
             tooltip="Which client the snippet uses",
             tooltips=["falstudio: fs.Client().subscribe(...)", "fal_client: fal_client.subscribe(...)"],
         )
