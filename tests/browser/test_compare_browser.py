@@ -83,7 +83,7 @@ def test_compare_grid_and_before_after_slider_in_jupyterlab(tmp_path: Path) -> N
         slider.focus()
         for _ in range(5):
             page.keyboard.press("ArrowRight")
-        expect(slider).to_have_attribute("aria-valuetext", "55% #0 baseline")
+        expect(slider).to_have_attribute("aria-valuetext", "left 55%: #0 baseline · right 45%: #1")
         page.screenshot(path=shots / "compare-enlarged.png", full_page=True)
 
         page.locator(".jp-Cell").nth(1).click()

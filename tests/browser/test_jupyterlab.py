@@ -106,9 +106,9 @@ def test_studio_on_gpt_image_2_with_a_custom_size(lab: Lab, page: Page, shots: P
     options = picker.locator("option")  # live endpoints first, the others marked, then "Other endpoint…"
     assert "(retired)" in options.nth(options.count() - 2).inner_text()
     assert "Other" in options.last.inner_text()
-    expect(studio.get_by_label("image_size")).to_have_value("landscape_4_3 (~1024×768)")
+    expect(studio.get_by_label("Image size", exact=True)).to_have_value("landscape_4_3 (~1024×768)")
 
-    studio.get_by_label("image_size").select_option(label="custom width × height")
+    studio.get_by_label("Image size", exact=True).select_option(label="custom width × height")
     width, height = studio.get_by_label("width"), studio.get_by_label("height")
     width.fill("1000")
     height.fill("600")

@@ -156,7 +156,7 @@ def test_the_form_follows_fals_schema(openapi: OpenAPIServer) -> None:
     form = RequestForm(PIXEL_FLOW)
     assert list(form.controls)[:4] == ["prompt", "image_size", "num_inference_steps", "seed"]
     steps = form.controls["num_inference_steps"].spec
-    assert (steps.label, steps.minimum, steps.maximum, steps.default) == ("Num Inference Steps", 1, 50, 28)
+    assert (steps.label, steps.minimum, steps.maximum, steps.default) == ("Number of inference steps", 1, 50, 28)
     assert form.controls["acceleration"].spec.options == (("none", "none"), ("regular", "regular"), ("high", "high"))
     assert form.controls["seed"].spec.nullable and "same seed" in form.controls["seed"].spec.description
     cfg = form.controls["guidance_scale"].input  # the browser snaps to the step grid: the default must sit on it

@@ -130,7 +130,7 @@ def test_errors_appear_under_their_field_and_block_generate(endpoint_id):
     assert not form.is_valid and form.generate_button.disabled
     assert set(form.errors) == {"prompt"}
     assert form.errors["prompt"] == "required" and "Error: required" in form.controls["prompt"].error.value
-    assert "1 problem: prompt" in form.summary.value
+    assert "1 problem: Prompt" in form.summary.value
     assert all(c.error.value == "" for n, c in form.controls.items() if n != "prompt")
     metadata = REGISTRY[endpoint_id].input_model.model_fields["prompt"].metadata
     shortest = next(m.min_length for m in metadata if hasattr(m, "min_length"))
@@ -253,7 +253,7 @@ def test_add_image_takes_urls_data_uris_paths_bytes_pil_and_uploads(tmp_path):
     assert urls[6].startswith("data:image/jpeg;base64,") and _images.decode_data_uri(urls[6])[0] == jpeg
     assert len(editor.rows.children) == 7
     first_row = editor.rows.children[1]
-    assert 'alt="image_urls image 2"' in first_row.children[0].value and "PNG 32×16" in first_row.children[1].value
+    assert 'alt="Image URLs image 2"' in first_row.children[0].value and "PNG 32×16" in first_row.children[1].value
     first_row.children[2].click()  # Remove
     assert len(form.controls["image_urls"].get()) == 6 and form.controls["image_urls"].get()[0] == URL
     form.controls["prompt"].input.value = "combine them"
@@ -331,10 +331,15 @@ def test_copy_as_code_compiles_and_leaves_big_data_uris_out(endpoint_id, style):
         assert 'os.environ["OPENAI_API_KEY"]' in code and "sk-test" not in code
 
 
-def test_code_view_toggles_and_escapes():
+def test_copy_as_code_copies_in_the_browser_then_shows_the_snippet_escaped():
     form = RequestForm("fal-ai/gpt-image-1-mini", value={"prompt": "<b>bold</b> & more"})
     assert form.code_box.layout.display == "none"
-    form.code_toggle.value = True
+    assert form.copy_code.text == form.to_code() and "<b>bold</b> & more" in form.copy_code.text  # what JS copies
+    form.copy_code._on_message(form.copy_code, {"event": "copied", "ok": True}, [])  # the browser copied it
+    assert form.copy_code.copies == 1 and form.code_box.layout.display == "flex"
+    form.hide_code.click()
+    assert form.code_box.layout.display == "none"
+    form.show_code()
     assert form.code_box.layout.display == "flex"
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in form.code_view.value and "<pre" in form.code_view.value
     form.code_style.value = "fal_client"

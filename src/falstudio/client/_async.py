@@ -174,6 +174,10 @@ class AsyncClient:
         ticket.bind(request_id)
         handle = self._handle(prepared, request_id, ticket, billed_units(response.headers, "submit"), reply)
         await self._sender.answered(prepared, request_id, intent, billed=handle.billed)
+        if webhook_url and self._recorder is not None:
+            # The result goes to the webhook, so nobody here may ever ask for it: follow the request anyway
+            # (one status stream), or its history record would stay "submitted" and later read as "lost".
+            handle.track(with_logs=False)
         return handle
 
     async def subscribe(

@@ -70,12 +70,16 @@ class InvalidRequestError(FalError, ValueError):
     leading ``"body"``), ``msg`` and ``type``.
     """
 
-    default_hint = "fix the fields listed above; the endpoint's request model documents each field"
+    default_hint = "check the request against the endpoint's request model, which documents each field"
 
     def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None, **context: Any) -> None:
         self.errors = errors or []
         if self.errors:
             message = f"{message}: " + "; ".join(_describe(e) for e in self.errors)
+            if context.get("hint") is None and self.default_hint == InvalidRequestError.default_hint:
+                named = ", ".join(dict.fromkeys(str(e["loc"][0]) for e in self.errors if e.get("loc")))
+                if named:  # say which fields, rather than "the fields listed above"
+                    context["hint"] = f"fix {named}; the endpoint's request model documents each field"
         super().__init__(message, **context)
 
     @classmethod

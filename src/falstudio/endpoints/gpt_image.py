@@ -49,9 +49,20 @@ def _image_url(value: str) -> str:
 
 ImageUrl = Annotated[str, AfterValidator(_image_url)]
 
+
+def _has_text(value: str) -> str:
+    if value and not value.strip():  # empty is min_length's to say ("required")
+        raise PydanticCustomError("blank_prompt", "the prompt is only spaces: describe the image to make")
+    return value
+
+
 _PROMPT_DOC = "The prompt describing the image to generate, or the edit to make."
-Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, description=_PROMPT_DOC)]
-Prompt2 = Annotated[str, Field(min_length=2, max_length=MAX_PROMPT_CHARS, description=_PROMPT_DOC)]
+Prompt = Annotated[
+    str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, description=_PROMPT_DOC), AfterValidator(_has_text)
+]
+Prompt2 = Annotated[
+    str, Field(min_length=2, max_length=MAX_PROMPT_CHARS, description=_PROMPT_DOC), AfterValidator(_has_text)
+]
 ImageUrls = Annotated[
     list[ImageUrl],
     Field(

@@ -243,8 +243,9 @@ class Runner:
         if not self.backend.settings.allow_remote_fetch:
             raise InputError(
                 loc,
-                "This local server does not fetch remote URLs: upload the file to it first (client upload or "
-                "fal_client.upload_file), pass a data URI, or start it with allow_remote_fetch=True",
+                "the offline server does not fetch http(s) URLs (it works without a network): upload the image "
+                "(the form's Upload, a file path, bytes or a PIL image through the client, or "
+                "fal_client.upload_file), pass a data URI, or start the server with allow_remote_fetch=True",
                 "file_download_error",
             )
         return await self._download(self.backend.http, url, loc)

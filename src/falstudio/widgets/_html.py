@@ -15,6 +15,7 @@ import ipywidgets
 from .._internal import images as _images
 from .._internal.theme import COLOR, FONT_CODE, FONT_SMALL, esc, style
 
+PROMPT_CHARS = 60  # a prompt shown next to a picture or a job is cut here (whole on hover)
 STATIC_THUMBNAIL_PX = 160  # small enough that a few of them stay well under ~30 KB each
 
 CHECKERBOARD = (
@@ -40,6 +41,12 @@ def caption_html(rows: Iterable[tuple[str, str]]) -> str:
     return "".join(lines)
 
 
+def short_prompt(prompt: str, chars: int = PROMPT_CHARS) -> str:
+    """A prompt on one short line (whitespace folded, cut with "…"), to tell runs apart at a glance."""
+    text = " ".join(prompt.split())
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
+
+
 def tile_html(
     thumbnail: bytes | None,
     mime: str,
@@ -49,16 +56,19 @@ def tile_html(
     title: str | None = None,
     px: int = 192,
     checkerboard: bool | None = None,
+    fluid: bool = False,
 ) -> str:
     """One image with its caption, as a ``<figure>``.
 
     ``thumbnail``: image bytes (already small; see :func:`small_thumbnail`), or None for a placeholder
     box that shows ``alt``. ``caption_rows``: ``(label, value)`` pairs in plain text. ``checkerboard``:
-    draw one behind the image; by default only when the image has transparency.
+    draw one behind the image; by default only when the image has transparency. ``fluid``: as wide as its
+    container (a square picture box) instead of ``px`` (the live Compare grid, whose columns follow the output).
     """
     box = style(
-        width=f"{px}px",
-        height=f"{px}px",
+        width="100%" if fluid else f"{px}px",
+        height="auto" if fluid else f"{px}px",
+        **({"aspect_ratio": "1 / 1"} if fluid else {}),
         display="flex",
         align_items="center",
         justify_content="center",
@@ -88,7 +98,8 @@ def tile_html(
         if caption_rows or title
         else ""
     )
-    return f'<figure style="margin:0;width:{px}px;color:{COLOR["fg"]}">{picture}{caption}</figure>'
+    width = "100%" if fluid else f"{px}px"
+    return f'<figure style="margin:0;width:{width};color:{COLOR["fg"]}">{picture}{caption}</figure>'
 
 
 def grid_html(tiles: Iterable[str], columns: int = 3, *, gap_px: int = 10) -> str:

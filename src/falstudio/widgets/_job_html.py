@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._internal.theme import COLOR, FONT_CODE, FONT_SMALL, esc
+from .._internal.theme import COLOR, FONT_CODE, FONT_SMALL, esc, style
 from ..client import LogEntry, Phase
 from ..client.errors import FalError
 
@@ -51,6 +51,16 @@ def status_html(endpoint: str, phase: Phase, position: int | None, detail: str) 
         f'<code style="font-family:{FONT_CODE}">{esc(endpoint)}</code> '
         f"<span {muted}>{esc(detail)}</span></div>"
     )
+
+
+def prompt_html(prompt: str) -> str:
+    """The request's prompt on one line (cut with "…", whole on hover), to tell jobs apart."""
+    if not prompt.strip():
+        return ""
+    css = style(
+        color=COLOR["fg"], font_size=FONT_SMALL, white_space="nowrap", overflow="hidden", text_overflow="ellipsis"
+    )
+    return f'<div title="{esc(prompt)}" style="{css}">“{esc(" ".join(prompt.split()))}”</div>'
 
 
 def log_html(logs: Sequence[LogEntry], total: int) -> str:

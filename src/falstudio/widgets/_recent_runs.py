@@ -1,4 +1,5 @@
-"""The Studio's "Recent history" strip: the newest run records as small tiles, each with "Run again"."""
+"""The Studio's "Recent history" strip: the newest run records as small tiles (picture, prompt, state, endpoint),
+each with "Run again" (named, for screen readers, by its run)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import ipywidgets
 
 from .._internal.theme import message
 from ..endpoints import find
-from ._html import close_tree, tile_html
+from ._a11y import name_by_tooltip
+from ._html import close_tree, short_prompt, tile_html
 from .gallery import alt_text
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ TILE_PX = 112
 
 
 class RecentRuns(ipywidgets.HBox):
-    """The newest ``SHOWN`` records of the run history; ``on_again(record)`` loads one back into a form."""
+    """The newest ``SHOWN`` records of the run history; ``on_again(record)`` runs one again."""
 
     def __init__(self, on_again: Callable[[RunRecord], None]) -> None:
         super().__init__(layout=ipywidgets.Layout(flex_flow="row wrap", grid_gap="8px"))
@@ -50,17 +52,19 @@ class RecentRuns(ipywidgets.HBox):
         except (OSError, ValueError):
             thumb = None
         data, mime = thumb if thumb else (None, "image/png")
-        rows = [("", record.state), ("", record.endpoint.removeprefix("fal-ai/"))]
+        endpoint = record.endpoint.removeprefix("fal-ai/")
+        rows = [("", short_prompt(record.prompt, 48)), ("", record.state), ("", endpoint)]  # whole: the image's title
         tile = ipywidgets.HTML(tile_html(data, mime, alt_text(record.prompt), rows, px=TILE_PX))
         known = find(record.endpoint) is not None  # registered, or its fal schema is cached
         again = ipywidgets.Button(
             description="Run again",
             icon="redo",
             disabled=not known,
-            tooltip=f"Load this request into the form: {record.prompt[:80]}"
+            tooltip=f"Run again: {short_prompt(record.prompt)} · {endpoint}"
             if known
             else f"{record.endpoint} is not registered and its fal schema is not cached: load it with Other endpoint…",
             layout=ipywidgets.Layout(width="auto"),
         )
+        name_by_tooltip(again)
         again.on_click(lambda _b: self._on_again(record))
         return ipywidgets.VBox([tile, again])

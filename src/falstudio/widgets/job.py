@@ -21,9 +21,9 @@ from .._internal.images import to_data_uri
 from .._internal.theme import COLOR, FONT_SMALL, esc
 from ..client import Image, LogEntry, Phase, State
 from ._html import StaticFallback, card, table
-from ._job_html import BAR, error_box, error_text, format_seconds, log_html, status_html
+from ._job_html import BAR, error_box, error_text, format_seconds, log_html, prompt_html, status_html
 from ._pool import Latest, run_in_pool
-from .gallery import request_params
+from .gallery import prompt_of, request_params
 
 if TYPE_CHECKING:
     from ..client import ClientLike, TrackedRequest
@@ -81,8 +81,9 @@ class JobView(StaticFallback, ipywidgets.VBox):
         self._log = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
         self._error = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
         header = ipywidgets.HBox([self._status, self._cancel], layout=ipywidgets.Layout(align_items="center"))
+        prompt = ipywidgets.HTML(prompt_html(prompt_of(request)), layout=ipywidgets.Layout(max_width="100%"))
         super().__init__(
-            children=[header, self._bar, self._preview_box, self._log, self._error],
+            children=[header, prompt, self._bar, self._preview_box, self._log, self._error],
             layout=ipywidgets.Layout(border=f"1px solid {COLOR['border']}", padding="4px 8px", margin="4px 0"),
         )
         self.add_class("fs-job")

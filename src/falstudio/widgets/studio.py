@@ -28,12 +28,13 @@ from ..endpoints import (
     fit_size,
     get,
 )
+from ._a11y import make_accessible
 from ._endpoint_choices import OTHER, edit_endpoint_for, picker_options, request_from_image
-from ._html import StaticFallback, card, close_tree, grid_html
+from ._html import StaticFallback, card, close_tree, grid_html, short_prompt
 from ._recent_runs import RecentRuns
 from ._spend_line import SpendLine
 from .form import RequestForm
-from .gallery import Gallery, alt_text
+from .gallery import Gallery, alt_text, prompt_of
 from .job import JobView
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class Studio(StaticFallback, ipywidgets.VBox):
             value=spec.id,
             description="Endpoint",
             tooltip="The fal endpoint to call; the form below follows it. Other endpoint…: any fal image endpoint",
-            layout=ipywidgets.Layout(width="auto", min_width="28em"),
+            layout=ipywidgets.Layout(flex="1 1 24em", min_width="0", max_width="40em"),  # fits 820 px windows
         )
         self.status_chip = ipywidgets.HTML()
         self.live_previews = ipywidgets.Checkbox(
@@ -161,6 +162,7 @@ class Studio(StaticFallback, ipywidgets.VBox):
             sections += [self._heading("Recent history"), self._history_box]
         super().__init__(sections, layout=ipywidgets.Layout(padding="4px"))
         self.add_class("fs-studio")
+        make_accessible(self)
         self._refresh_jobs()
         if history:
             self.refresh_history()
@@ -272,7 +274,7 @@ class Studio(StaticFallback, ipywidgets.VBox):
     def _new_form(
         self, endpoint_id: str, values: Mapping[str, Any], secrets: Mapping[str, Any] | None = None
     ) -> RequestForm:
-        form = RequestForm(endpoint_id)
+        form = RequestForm(endpoint_id, offline=self.mode == "local")
         accepted: dict[str, Any] = {}
         for name, value in values.items():  # keep what the new endpoint accepts, field by field
             if name not in form.controls or value == REDACTED:
@@ -341,8 +343,8 @@ class Studio(StaticFallback, ipywidgets.VBox):
         self.status_chip.tooltip = spec.note_on() or status
 
     def _forming(self, job: JobView, image: Any, count: int) -> None:
-        prompt = str(getattr(job.request, "prompt", None) or (job.request or {}).get("prompt", ""))
-        caption = [("Forming", f"partial image {count}"), ("Endpoint", job.endpoint)]
+        prompt = prompt_of(job.request)
+        caption = [("Prompt", prompt), ("Forming", f"partial image {count}"), ("Endpoint", job.endpoint)]
         self.gallery.show_forming(job, image, alt=alt_text(prompt), caption=caption)
 
     def _job_done(self, job: JobView) -> None:
@@ -375,10 +377,17 @@ class Studio(StaticFallback, ipywidgets.VBox):
         self._jobs_box.children = [*shown, *extra]
 
     def _run_again(self, record: Any) -> None:
+        """Run a past request again: refill the form with it (so it can be tweaked next), then start it."""
         try:
             self.load(record)
+            request = self.form.value
         except (ValueError, TypeError, KeyError) as exc:  # e.g. a value this endpoint no longer accepts
             self.form.summary.value = message("error", f"could not load that run into the form: {exc}", role="alert")
+            return
+        self.generate(request)
+        self.form.summary.value = message(
+            "success", f"▶ Running again: “{short_prompt(record.prompt)}” (see Jobs below)", role="status"
+        )
 
     @staticmethod
     def _heading(text: str) -> ipywidgets.HTML:

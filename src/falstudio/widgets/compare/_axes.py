@@ -18,6 +18,8 @@ from ...endpoints import ImageSize, get, specs
 from ...endpoints.lifecycle import STATUSES
 from ...endpoints.sizes import custom_dimensions, literal_sizes, takes_custom_sizes
 from ...sweep import ENDPOINT, Sweep, SweepError, sweep
+from .._a11y import LABELLED_GROUP
+from ..form import human_title
 
 _LABEL_WIDTH = "9em"
 # Custom sizes offered for GPT Image 2: GPT Image 1's three, then 16:9 at ~2.4 MP, 1440p and 4K (all valid there).
@@ -79,7 +81,7 @@ class AxisPicker(ipywidgets.VBox):
         if "prompt" in model.model_fields and "prompt" not in start.axes:  # the base's prompt, editable here
             self.prompt = ipywidgets.Textarea(
                 value=str(start.base_fields.get("prompt", "")),
-                description="prompt",
+                description="Prompt",
                 continuous_update=False,
                 tooltip="The prompt every variation shares",
                 style={"description_width": _LABEL_WIDTH},
@@ -109,14 +111,16 @@ class AxisPicker(ipywidgets.VBox):
             self._boxes[name] = boxes
             # right-aligned like the prompt's own ipywidgets label above, so the columns line up
             label = ipywidgets.HTML(
-                f'<div style="color:{COLOR["fg"]};text-align:right;padding-right:8px">{esc(name)}</div>',
+                f'<div style="color:{COLOR["fg"]};text-align:right;padding-right:8px">{esc(human_title(name))}</div>',
                 layout=ipywidgets.Layout(width=_LABEL_WIDTH, flex="0 0 auto"),
             )
             self._notes[name] = ipywidgets.HTML()
             values_box = ipywidgets.HBox(  # wrapped lines start under the first box, not under the label
                 [*boxes.values(), self._notes[name]],
                 layout=ipywidgets.Layout(flex_flow="row wrap", align_items="center", flex="1 1 auto"),
+                tooltip=f"{human_title(name)}: tick the values to compare",
             )
+            values_box.add_class(LABELLED_GROUP)
             rows.append(ipywidgets.HBox([label, values_box], layout=ipywidgets.Layout(align_items="center")))
         fixed = [a for a in start.axes if a not in options]  # e.g. several prompts, given in code
         if fixed:

@@ -22,6 +22,7 @@ import ipywidgets
 from ..._internal.theme import COLOR, FONT_SMALL, esc, message
 from ...endpoints import DEFAULT_ENDPOINT, DEFAULT_PROMPT, CostEstimate, RequestModel
 from ...sweep import Job, Sweep, SweepError, SweepRun, sweep
+from .._a11y import make_accessible
 from .._html import StaticFallback, card, close_tree, small_thumbnail
 from .._spend_line import SpendLine
 from . import _export, _files
@@ -56,7 +57,7 @@ class Compare(StaticFallback, ipywidgets.VBox):
         endpoint: str | None = None,
         confirm_above: float | None = 1.00,
         concurrency: int = 4,
-        thumbnail_px: int = 256,
+        thumbnail_px: int = 384,
         stream: bool | None = None,
     ) -> None:
         if concurrency < 1:
@@ -109,6 +110,7 @@ class Compare(StaticFallback, ipywidgets.VBox):
             layout=ipywidgets.Layout(padding="4px"),
         )
         self.add_class("fs-compare")
+        make_accessible(self)
         self._show_sweep()
 
     # -- what people use ---------------------------------------------------------------------------
@@ -266,15 +268,24 @@ class Compare(StaticFallback, ipywidgets.VBox):
         self._show_sweep()
 
     def _show_sweep(self) -> None:
-        """Before a run: the count, the cost and a preview grid of pending tiles."""
+        """The count and the cost of what the form describes; before any run, a preview grid of pending tiles.
+
+        Once a run has filled the grid, changing the form keeps that grid (and its favourites) until the new
+        variations are run: the summary says what Run would replace.
+        """
         self.confirm_box.layout.display = "none"
         if self._sweep is None:
             self.summary.value = message("error", self._problem or "no variations", role="alert")
             self.run_button.disabled = True
             return
         self.run_button.disabled = not self._finished.is_set()
-        self._set_summary(self._sweep)
-        self._build_grid(self._sweep, [Job(v) for v in self._sweep])
+        if self._run is None:
+            self._set_summary(self._sweep)
+            self._build_grid(self._sweep, [Job(v) for v in self._sweep])
+        elif not _same_requests(self._sweep, self._run.sweep):
+            self._set_summary(self._sweep, " · Run replaces the grid below, which shows the last run")
+        else:
+            self._set_summary(self._sweep, f" · last run: {states_text(self._run.jobs)}")
 
     def _set_summary(self, variations: Sweep, note: str = "") -> None:
         count = f"{len(variations)} request{'s' if len(variations) != 1 else ''}"
@@ -348,6 +359,7 @@ class Compare(StaticFallback, ipywidgets.VBox):
             )
             self._build_grid(variations, list(run.jobs))
             self._run = run
+            self._set_summary(variations, f" · {states_text(run.jobs)}")
             self.picker.disabled = True
             self.run_button.disabled, self.cancel_button.disabled = True, False
         try:
@@ -370,6 +382,8 @@ class Compare(StaticFallback, ipywidgets.VBox):
             jobs = run.jobs if run is not None else ()
             if job.done:
                 self.spend.refresh_soon()
+            if run is not None and not self._finished.is_set():  # the status line counts what is true now
+                self._set_summary(run.sweep, f" · {states_text(jobs)}")
             if jobs and all(j.done for j in jobs):
                 self._done()
 
@@ -386,6 +400,12 @@ class Compare(StaticFallback, ipywidgets.VBox):
 
     def _starred(self, index: int, on: bool) -> None:
         (self.favourites.add if on else self.favourites.discard)(index)
+
+
+def _same_requests(a: Sweep, b: Sweep) -> bool:
+    return len(a) == len(b) and all(
+        x.endpoint == y.endpoint and x.request == y.request for x, y in zip(a, b, strict=True)
+    )
 
 
 def _for(cost: CostEstimate) -> str:

@@ -70,34 +70,47 @@ def grid_table(
 
 
 def parameter_table(variations: Sweep, jobs: Sequence[Job], favourites: Collection[int]) -> str:
-    """Every variation's full request (secrets hidden) and outcome, one row each."""
+    """Every variation's full request (secrets hidden) and outcome: what is the same in every variation once, as a
+    short list, then one row per variation with only the columns that differ (so the table fits a page)."""
     records = [job.record(favourite=job.variation.index in favourites) for job in jobs]
     fields = list(dict.fromkeys(k for r in records for k in r["request"]))
-    columns = ["#", "★", "endpoint", *fields, "state", "request id", "queue s", "inference s", "cost", "error"]
-    head = "".join(f'<th scope="col" style="{_CELL};{_HEAD}">{esc(c)}</th>' for c in columns)
-    body = []
+    rows = []
     for r in records:
-        values = [
-            r["index"],
-            "★" if r["favourite"] else "",
-            r["endpoint"],
-            *(describe(r["request"].get(f, ""), 200) for f in fields),
-            r["state"],
-            r["request_id"] or "",
-            _seconds(r["queue_seconds"]),
-            _seconds(r["inference_seconds"]),
-            r["estimate"],
-            " ".join(x for x in (r["error_type"], r["error"]) if x),
-        ]
-        body.append(
-            "<tr>"
-            + "".join(f'<td style="{_CELL};{_wrap(c)}">{esc(x)}</td>' for c, x in zip(columns, values, strict=True))
-            + "</tr>"
+        rows.append(
+            {
+                "#": r["index"],
+                "★": "★" if r["favourite"] else "",
+                "endpoint": r["endpoint"],
+                **{f: describe(r["request"].get(f, ""), 200) for f in fields},
+                "state": r["state"],
+                "request id": r["request_id"] or "",
+                "queue s": _seconds(r["queue_seconds"]),
+                "inference s": _seconds(r["inference_seconds"]),
+                "cost": r["estimate"],
+                "error": " ".join(x for x in (r["error_type"], r["error"]) if x),
+            }
         )
-    return (
-        f'<table style="border-collapse:collapse;font-size:0.9em;color:{COLOR["fg"]}"><thead><tr>{head}</tr>'
-        f"</thead><tbody>{''.join(body)}</tbody></table>"
+    shared_candidates = ["endpoint", *fields, "state", "error"]
+    same = [c for c in shared_candidates if len(rows) > 1 and len({str(row[c]) for row in rows}) == 1]
+    columns = [c for c in rows[0] if c not in same and (c == "#" or any(str(row[c]) for row in rows))] if rows else []
+    shared = "".join(
+        f'<tr><th scope="row" style="{_CELL};{_HEAD}">{esc(c)}</th><td style="{_CELL}">{esc(rows[0][c])}</td></tr>'
+        for c in same
+        if str(rows[0][c]) != ""
     )
+    head = "".join(f'<th scope="col" style="{_CELL};{_HEAD}">{esc(c)}</th>' for c in columns)
+    body = [
+        "<tr>" + "".join(f'<td style="{_CELL};{_wrap(c)}">{esc(row[c])}</td>' for c in columns) + "</tr>"
+        for row in rows
+    ]
+    table_css = f"border-collapse:collapse;font-size:0.9em;color:{COLOR['fg']}"
+    intro = (
+        f'<p style="margin:0 0 6px">The same in every variation:</p><table style="{table_css};margin-bottom:12px">'
+        f"<tbody>{shared}</tbody></table>"
+        if shared
+        else ""
+    )
+    return f'{intro}<table style="{table_css}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def summary_text(variations: Sweep, jobs: Sequence[Job]) -> str:
@@ -166,7 +179,9 @@ def _shrink(thumbnail: Thumbnail | None, px: int) -> Thumbnail | None:
 
 def _wrap(column: str) -> str:
     """Text columns wrap in a readable width; ids, enums and numbers stay on one line."""
-    return "min-width:14em" if column in ("prompt", "error", "image_urls", "mask_image_url") else "white-space:nowrap"
+    if column in ("prompt", "error", "image_urls", "mask_image_url"):
+        return "min-width:14em"
+    return "overflow-wrap:anywhere" if column == "request id" else "white-space:nowrap"
 
 
 def _seconds(value: float | None) -> str:

@@ -138,11 +138,12 @@ def alt_text(variation: Variation) -> str:
 
 
 def states_text(jobs: Iterable[Job]) -> str:
-    """``3 done, 1 failed``; ``not run`` while every job is pending."""
+    """``3 done, 1 failed``, ``2 done, 4 waiting``; ``not run`` while every job is pending."""
     counts: dict[str, int] = {}
     for job in jobs:
-        counts[job.state] = counts.get(job.state, 0) + 1
-    return "not run" if set(counts) <= {"pending"} else ", ".join(f"{n} {s}" for s, n in counts.items())
+        state = "waiting" if job.state == "pending" else job.state
+        counts[state] = counts.get(state, 0) + 1
+    return "not run" if set(counts) <= {"waiting"} else ", ".join(f"{n} {s}" for s, n in counts.items())
 
 
 def axis_title(variations: Sweep) -> str:
@@ -157,6 +158,7 @@ def tile_markup(
     favourite: bool,
     px: int,
     full_id: bool = False,
+    fluid: bool = False,
 ) -> str:
     """One variation's tile as static HTML: the live grid, the notebook fallback and the export all use it."""
     title = f"#{job.variation.index}" + (" ★ favourite" if favourite else "")
@@ -168,10 +170,11 @@ def tile_markup(
             text = "…"
         else:
             text = _PLACEHOLDER.get(job.state, job.state)
-        html = tile_html(None, "", text, rows, title=title, px=px)
+        html = tile_html(None, "", text, rows, title=title, px=px, fluid=fluid)
     else:
         alt = alt_text(job.variation) + ("" if job.done else " (forming)")
-        html = tile_html(thumbnail[0], thumbnail[1], alt, rows, title=title, px=px)
+        html = tile_html(thumbnail[0], thumbnail[1], alt, rows, title=title, px=px, fluid=fluid)
     if job.state == "failed":  # the reason in words, not only a colour
         html += message("error", job.error or "no reason given")
-    return f'<div style="width:{px}px;overflow-wrap:anywhere">{html}</div>'
+    width = "100%" if fluid else f"{px}px"
+    return f'<div style="width:{width};overflow-wrap:anywhere">{html}</div>'

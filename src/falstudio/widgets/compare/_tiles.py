@@ -19,7 +19,8 @@ from ...sweep import Job, Sweep
 from .._pool import Latest, fetched_then
 from ._layout import grid_layout, tile_markup
 
-TILE_PX = 208
+TILE_PX = 208  # the narrowest a column gets (and the width of the static copy's tiles)
+TILE_MAX_PX = 384  # the widest: columns share the output's width up to this
 # Decoding a full-size PNG for a thumbnail is CPU work. When a whole sweep ends at once, a core is left to the
 # client's loop that brings the other results in (bench/compare_sweep.py: with every core decoding, the last
 # result arrived ~8 % later), and tiles fill in one after another instead of all crawling to the end together.
@@ -54,7 +55,7 @@ class CompareTile(ipywidgets.VBox):
         self.enlarge = ipywidgets.Button(
             description="Enlarge",
             disabled=True,
-            tooltip=f"Show variation #{self.index} at full size below the grid",
+            tooltip=f"Show variation #{self.index} at full size, over the grid",
             layout=ipywidgets.Layout(width="auto"),
         )
         self.star = ipywidgets.ToggleButton(
@@ -66,7 +67,7 @@ class CompareTile(ipywidgets.VBox):
         self.enlarge.on_click(lambda _b: on_enlarge(self.index))
         self.star.observe(lambda change: self._starred(bool(change["new"]), on_star), "value")
         buttons = ipywidgets.HBox([self.enlarge, self.star], layout=ipywidgets.Layout(flex_flow="row wrap"))
-        super().__init__([self._view, buttons], layout=ipywidgets.Layout(width=f"{TILE_PX}px"))
+        super().__init__([self._view, buttons], layout=ipywidgets.Layout(width="100%", min_width="0"))
         self.add_class("fs-compare-tile")
         self.update(job)
 
@@ -78,7 +79,7 @@ class CompareTile(ipywidgets.VBox):
             self._want(("final", images[0]))
         elif not job.done and job.partial is not None:
             self._want(("partial", job.partial))
-        self._view.value = self.html()
+        self._view.value = self.html(fluid=True)
         self.enlarge.disabled = self.thumbnail is None
 
     def reset(self, job: Job) -> None:
@@ -89,14 +90,15 @@ class CompareTile(ipywidgets.VBox):
             self.star.value = False
             self.update(job)
 
-    def html(self, px: int = TILE_PX - 10, thumbnail: tuple[bytes, str] | None = None) -> str:
-        """The tile as static markup (``thumbnail`` replaces the live one, e.g. with a smaller copy).
+    def html(self, px: int = TILE_PX - 10, thumbnail: tuple[bytes, str] | None = None, *, fluid: bool = False) -> str:
+        """The tile as static markup (``thumbnail`` replaces the live one, e.g. with a smaller copy); ``fluid``:
+        as wide as its column (the live grid).
 
         The box is a little narrower than the column so that its border is not clipped, and the line
         height is set because the HTML widget's own (one control tall) would space the caption rows apart.
         """
         picture = thumbnail or self.thumbnail or (self.forming if not self.job.done else None)
-        markup = tile_markup(self.job, self._baseline, picture, favourite=self.star.value, px=px)
+        markup = tile_markup(self.job, self._baseline, picture, favourite=self.star.value, px=px, fluid=fluid)
         return f'<div style="line-height:1.4">{markup}</div>'
 
     def _want(self, picture: tuple[str, Image]) -> None:
@@ -119,7 +121,7 @@ class CompareTile(ipywidgets.VBox):
                     self.thumbnail = (bytes(data), mime)
                 elif self.thumbnail is None and not self.job.done:
                     self.forming = (bytes(data), mime)
-                self._view.value = self.html()
+                self._view.value = self.html(fluid=True)
                 self.enlarge.disabled = self.thumbnail is None
         except Exception as exc:  # e.g. the image could not be fetched or shown: say so in the tile
             with self.lock:
@@ -129,13 +131,13 @@ class CompareTile(ipywidgets.VBox):
                     self.job = dataclasses.replace(
                         shown, state="failed", result=None, error=f"could not show the image: {exc}"
                     )
-                    self._view.value = self.html()
+                    self._view.value = self.html(fluid=True)
                     self.job = shown
 
     def _starred(self, on: bool, on_star: Callable[[int, bool], None]) -> None:
         self.star.description = _STAR[on]
         on_star(self.index, on)
-        self._view.value = self.html()
+        self._view.value = self.html(fluid=True)
 
 
 def grid_box(variations: Sweep, tiles: list[CompareTile]) -> ipywidgets.GridBox:
@@ -151,7 +153,7 @@ def grid_box(variations: Sweep, tiles: list[CompareTile]) -> ipywidgets.GridBox:
         children += ([cell("")] if layout.row_axes else []) + [cell(c) for c in layout.col_labels]
     for label, row in zip(layout.row_labels, layout.cells, strict=True):
         children += ([cell(label)] if layout.row_axes else []) + [tiles[i] for i in row]
-    columns = f"repeat({len(layout.col_labels)}, {TILE_PX}px)"
+    columns = f"repeat({len(layout.col_labels)}, minmax({TILE_PX}px, {TILE_MAX_PX}px))"
     grid = ipywidgets.GridBox(
         children,
         layout=ipywidgets.Layout(

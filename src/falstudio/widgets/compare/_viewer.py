@@ -1,4 +1,5 @@
-"""The enlarged view under the compare grid: one variation at full size, against its reference.
+"""The enlarged view of the compare grid: one variation at full size, against its reference, over the grid
+(a dialog-like overlay in the live view: Close or Escape returns to the tile).
 
 The reference is the edit's input image for edit endpoints, else the baseline variation (#0). Full-size
 bytes are fetched on the widgets' worker pool only when asked for, and dropped again on Close.
@@ -14,6 +15,7 @@ import ipywidgets
 from ..._internal.theme import COLOR, FONT_SMALL, esc, message
 from ...client.results import Image
 from ...sweep import Job
+from .._a11y import OVERLAY, OVERLAY_CLOSE, OVERLAY_OPEN
 from .._html import close_tree
 from .._pool import run_in_pool
 from ..before_after import BeforeAfter
@@ -37,8 +39,12 @@ class Viewer(ipywidgets.VBox):
     def __init__(self) -> None:
         self.header = ipywidgets.HTML()
         self.close_button = ipywidgets.Button(
-            description="Close", tooltip="Close the enlarged view", layout=ipywidgets.Layout(width="auto")
+            description="Close",
+            icon="times",
+            tooltip="Close the enlarged view (Escape)",
+            layout=ipywidgets.Layout(width="auto"),
         )
+        self.close_button.add_class(OVERLAY_CLOSE)
         self.close_button.on_click(lambda _b: self.clear())
         self.body = ipywidgets.Box(layout=ipywidgets.Layout(max_width="1040px"))
         self._bar = ipywidgets.HBox(
@@ -46,6 +52,7 @@ class Viewer(ipywidgets.VBox):
         )
         self._generation = 0
         super().__init__([self._bar, self.body])
+        self.add_class(OVERLAY)
 
     def show(self, job: Job, baseline: Job) -> Future[object]:
         """Load and show ``job``'s full image (in the background); returns the loading job's future."""
@@ -56,6 +63,7 @@ class Viewer(ipywidgets.VBox):
             f"{esc(job.variation.label())} — loading the full image…</span>"
         )
         self._bar.layout.display = "flex"
+        self.add_class(OVERLAY_OPEN)
         generation = self._generation
         return run_in_pool(lambda: self._load(job, baseline, generation))
 
@@ -63,6 +71,7 @@ class Viewer(ipywidgets.VBox):
         self._generation += 1
         self._close_children()
         self._bar.layout.display = "none"
+        self.remove_class(OVERLAY_OPEN)
 
     def _load(self, job: Job, baseline: Job, generation: int) -> None:
         try:

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 import ipywidgets as w
 from pydantic import BaseModel, SecretStr
 
-from ..._internal.theme import message
+from ..._internal.theme import COLOR, FONT_SMALL, esc, message, style
+from .._a11y import name_by_tooltip
 from ._fields import FieldSpec
 from ._image_list import ImageListEditor, to_image_url
 from ._secret import SecretInput
@@ -22,6 +23,29 @@ LABEL = {"description_width": "10em"}
 SLIDER_MAX_STEPS = 50  # wider int ranges get a number box instead of a slider
 TOGGLE_MAX_OPTIONS = 4  # more options get a dropdown
 _UNSET_WHEN_EMPTY = ("image", "images", "secret")  # no "set" checkbox: empty already means unset
+_OWN_HELP = ("image", "images", "secret")  # editors that show their description themselves
+
+
+def help_html(label: str, description: str) -> str:
+    """A small "?" showing ``description`` on hover, and to keyboard and screen-reader users on focus."""
+    css = style(
+        display="inline-block",
+        width="1.3em",
+        height="1.3em",
+        line_height="1.3em",
+        text_align="center",
+        border_radius="50%",
+        border=f"1px solid {COLOR['muted']}",
+        color=COLOR["muted"],
+        font_size=FONT_SMALL,
+        cursor="help",
+        margin="0 0 0 6px",
+    )
+    text = esc(description)
+    return (
+        f'<span class="fs-help" tabindex="0" role="img" aria-label="Help for {esc(label)}" aria-description="{text}" '
+        f'title="{text}" style="{css}">?</span>'
+    )
 
 
 def _nothing() -> None:
@@ -37,24 +61,31 @@ class FieldControl:
 
     watch: ClassVar[str] = "value"  # the trait of ``input`` that changes with the field
 
-    def __init__(self, spec: FieldSpec, on_change: Callable[[], None]) -> None:
+    def __init__(self, spec: FieldSpec, on_change: Callable[[], None], *, offline: bool = False) -> None:
         self.spec = spec
+        self.offline = offline  # requests go to the embedded offline server (no network)
         self._on_change: Callable[[], None] = _nothing  # quiet while the control sets itself up
         self.input = self._build()
         self.error = w.HTML()
         self.use: w.Checkbox | None = None
-        row: w.Widget = self.input
+        parts: list[w.Widget] = [self.input]
         if spec.nullable and spec.kind not in _UNSET_WHEN_EMPTY:
             self.use = w.Checkbox(
                 value=spec.default is not None,
                 description="set",
                 indent=False,
                 layout=w.Layout(width="4.5em"),
-                tooltip=f"Send {spec.name}; leave unchecked to leave it unset",
+                tooltip=f"Send {spec.label}; leave unchecked to leave it unset",
             )
+            name_by_tooltip(self.use)
             self.use.observe(self._on_use, "value")
             self.input.disabled = not self.use.value
-            row = w.HBox([self.use, self.input])
+            parts.insert(0, self.use)
+        if spec.unit and spec.kind != "size":  # a size shows its unit by its custom width and height
+            parts.append(w.HTML(message("muted", spec.unit), layout=w.Layout(margin="0 0 0 4px")))
+        if spec.description and spec.kind not in _OWN_HELP:
+            parts.append(w.HTML(help_html(spec.label, spec.description)))
+        row = parts[0] if len(parts) == 1 else w.HBox(parts, layout=w.Layout(align_items="center"))
         self.box = w.VBox([row, *self._extras(), self.error], layout=w.Layout(margin="0 0 2px 0"))
         self.reset()
         self.input.observe(lambda _: self._changed(), self.watch)
@@ -124,14 +155,14 @@ class FieldControl:
         return ValueError(f"{self.spec.name}: cannot show {value!r}; expected {expected}")
 
     def _common(self) -> dict[str, Any]:
-        return {"description": self.spec.label, "tooltip": self.spec.description or self.spec.name, "style": LABEL}
+        return {"description": self.spec.label, "tooltip": self.spec.description or self.spec.label, "style": LABEL}
 
 
 class ChoiceControl(FieldControl):
     def _build(self) -> w.Widget:
         options = list(self.spec.options)
         if len(options) <= TOGGLE_MAX_OPTIONS:
-            tips = [f"{self.spec.name} = {label}" for label, _ in options]
+            tips = [f"{self.spec.label}: {label}" for label, _ in options]
             common = {**self._common(), "style": {**LABEL, "button_width": "auto"}}
             # ipywidgets renders ToggleButtons as a block, which puts the label above the buttons
             layout = w.Layout(display="flex", align_items="center")
@@ -182,7 +213,7 @@ class NumberControl(FieldControl):
 class BoolControl(FieldControl):
     def _build(self) -> w.Widget:
         return w.Checkbox(
-            value=False, indent=False, description=self.spec.label, tooltip=self.spec.description or self.spec.name
+            value=False, indent=False, description=self.spec.label, tooltip=self.spec.description or self.spec.label
         )
 
     def _coerce(self, value: Any) -> Any:
@@ -196,7 +227,7 @@ class BoolControl(FieldControl):
 
 class TextControl(FieldControl):
     def _build(self) -> w.Widget:
-        placeholder = f"{self.spec.name} (required)" if self.spec.required else self.spec.name
+        placeholder = f"{self.spec.label} (required)" if self.spec.required else self.spec.label
         if self.spec.kind == "long_text":
             self.count = w.HTML()
             return w.Textarea(placeholder=placeholder, rows=4, layout=_wide(), **self._common())
@@ -291,7 +322,7 @@ class ImagesControl(FieldControl):
     def _build(self) -> w.Widget:
         many = self.spec.kind == "images"
         self.editor = ImageListEditor(
-            self.spec.label, self.spec.description, max_items=self.spec.max_length if many else 1
+            self.spec.label, self.spec.description, max_items=self.spec.max_length if many else 1, offline=self.offline
         )
         return self.editor
 
@@ -320,7 +351,9 @@ class SizeControl(FieldControl):
 
     def _build(self) -> w.Widget:
         options = tuple(v for _, v in self.spec.options)
-        self.size = SizeInput(self.spec.label, self.spec.description, options, self.spec.size_rules, LABEL)
+        self.size = SizeInput(
+            self.spec.label, self.spec.description, options, self.spec.size_rules, LABEL, unit=self.spec.unit
+        )
         return self.size
 
     def _coerce(self, value: Any) -> Any:
@@ -372,5 +405,5 @@ CONTROLS: dict[str, type[FieldControl]] = {
 }
 
 
-def make_control(spec: FieldSpec, on_change: Callable[[], None]) -> FieldControl:
-    return CONTROLS[spec.kind](spec, on_change)
+def make_control(spec: FieldSpec, on_change: Callable[[], None], *, offline: bool = False) -> FieldControl:
+    return CONTROLS[spec.kind](spec, on_change, offline=offline)

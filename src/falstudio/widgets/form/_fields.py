@@ -41,6 +41,7 @@ class FieldSpec:
     min_length: int | None = None  # strings: characters; lists: items
     max_length: int | None = None
     size_rules: SizeRules | None = None  # sizes: the limits on a custom width and height, when known
+    unit: str = ""  # what a number or size counts ("px", "images"), shown next to the control
 
     @property
     def env_var(self) -> str:
@@ -84,7 +85,7 @@ def field_spec(name: str, info: FieldInfo) -> FieldSpec:
     return FieldSpec(
         name=name,
         kind=kind,
-        label=info.title or name,
+        label=human_title(name, info.title),
         description=info.description or "",
         required=required,
         default=default,
@@ -95,7 +96,32 @@ def field_spec(name: str, info: FieldInfo) -> FieldSpec:
         min_length=bounds.get("min_length"),
         max_length=bounds.get("max_length"),
         size_rules=rules_of(info) if kind == "size" else None,
+        unit=_unit(name, kind),
     )
+
+
+# Words a field name abbreviates or spells in lower case; the rest are taken as they are.
+_WORDS = {"num": "number of", "url": "URL", "urls": "URLs", "id": "ID", "api": "API", "openai": "OpenAI"}
+_UNITS = {"px": ("size", "width", "height"), "images": ("num_images",), "s": ("_seconds", "duration")}
+
+
+def human_title(name: str, title: str | None = None) -> str:
+    """A label people read: ``num_images`` -> "Number of images", ``mask_url`` -> "Mask URL".
+
+    A schema's own title wins unless it is just the field name title-cased ("Num Images", as fal's schemas say).
+    """
+    if title and title.replace(" ", "_").lower() != name.lower():
+        return title
+    words = [_WORDS.get(w, w) for w in name.split("_") if w]
+    text = " ".join(words) or name
+    return text[0].upper() + text[1:]
+
+
+def _unit(name: str, kind: Kind) -> str:
+    for unit, names in _UNITS.items():
+        if kind in ("int", "float", "size", "choice") and any(name == n or name.endswith(n) for n in names):
+            return unit
+    return ""
 
 
 def _first(*values: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import enum
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,6 +22,8 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from ..._internal.theme import COLOR, esc, message, style
 from ...client import ImageSource
 from ...endpoints import REDACTED, EndpointSpec, get, specs
+from .._a11y import make_accessible
+from .._clipboard import CopyButton
 from .._html import StaticFallback, card, code_block, table
 from . import _code
 from ._controls import FieldControl, make_control
@@ -32,17 +35,16 @@ _EMPTY_ERRORS = ("missing", "string_too_short", "too_short")  # on an empty fiel
 _REPR_STR_CHARS = 60
 
 
-# Live view only (a reopened notebook drops <style>, and the static fallback never needs it): ipywidgets
-# right-aligns the labels of text and slider controls but not of toggle buttons; line them all up.
-_LIVE_CSS = "<style>.fs-form .widget-toggle-buttons .widget-label { text-align: right; margin-right: 8px; }</style>"
-
-
 class RequestForm(StaticFallback, w.VBox):
     """A form for one endpoint's request (or any pydantic model).
 
     ``RequestForm("openai/gpt-image-2")`` or ``RequestForm(model=SomeModel)``. ``form.value`` is the
     typed request (raises pydantic's ValidationError while invalid) and ``form.value = request`` fills
-    the form. ``form.on_submit(fn)`` calls ``fn(request)`` when Generate is clicked.
+    the form. ``form.on_submit(fn)`` calls ``fn(request)`` when Generate is clicked. ``offline=True``: requests
+    go to the embedded offline server, which has no network, so image fields ask for uploads rather than URLs.
+
+    A field's error shows once the user changed it, it was filled from Python, or Generate was pressed; until
+    then the summary lists what is still to fill in, without alarm.
     """
 
     is_valid = traitlets.Bool(False, help="The current input is a valid request (observable, not synced)")
@@ -54,6 +56,7 @@ class RequestForm(StaticFallback, w.VBox):
         *,
         model: type[BaseModel] | None = None,
         value: BaseModel | Mapping[str, Any] | None = None,
+        offline: bool = False,
         **kwargs: Any,
     ) -> None:
         if endpoint_id is None and model is None:
@@ -70,39 +73,48 @@ class RequestForm(StaticFallback, w.VBox):
         self._explicit: set[str] = set()  # fields given by ``form.value = ...``: kept even when equal to the default
         self._quiet = True
         self._submit_handlers: list[Callable[[Any], Any]] = []
+        self._touched: set[str] = set()  # fields whose errors are shown: changed by the user or set from Python
+        self._show_all_errors = False  # after Generate (or submit()) every error shows
         self.controls: dict[str, FieldControl] = {
-            s.name: make_control(s, self._refresh) for s in field_specs(self.model)
+            s.name: make_control(s, functools.partial(self._field_changed, s.name), offline=offline)
+            for s in field_specs(self.model)
         }
 
         note_text = spec.note_on() if spec else ""
         note = message("warn" if spec and spec.kind == "other" else "muted", note_text) if note_text else ""
-        self.header = w.HTML(self._title_html() + note + _LIVE_CSS)
+        self.header = w.HTML(self._title_html() + note)
         self.summary = w.HTML()
         self.cost_label = w.HTML(tooltip="Estimated cost of this request")
         self.generate_button = w.Button(
             description="Generate", icon="play", button_style="primary", tooltip="Send this request", disabled=True
         )
-        self.code_toggle = w.ToggleButton(
+        self.copy_code = CopyButton(
             description="Copy as code",
-            icon="code",
-            value=False,
-            tooltip="Show a runnable snippet for this request (keys are read from the environment)",
+            tooltip="Copy a runnable snippet of this request to the clipboard (keys are read from the environment)",
+            copied_label="Copied: paste it into a cell or a script",
         )
+        self.hide_code = w.Button(description="Hide code", icon="times", tooltip="Hide the snippet")
+        self._code_shown = False
         self.code_style = w.ToggleButtons(
             options=list(_code.STYLES),
             value="falstudio",
-            description="code for",
+            description="Code for",
             style={"button_width": "auto"},
+            layout=w.Layout(display="flex", align_items="center"),  # the label beside the buttons, not above
             tooltip="Which client the snippet uses",
             tooltips=["falstudio: fs.Client().subscribe(...)", "fal_client: fal_client.subscribe(...)"],
         )
         self.code_view = w.HTML()
-        self.code_box = w.VBox([self.code_style, self.code_view], layout=w.Layout(display="none"))
+        self.code_box = w.VBox(
+            [w.HBox([self.code_style, self.hide_code], layout=w.Layout(align_items="center")), self.code_view],
+            layout=w.Layout(display="none"),
+        )
         self.generate_button.on_click(lambda _: self._on_generate())
-        self.code_toggle.observe(lambda _: self._show_code(), "value")
+        self.copy_code.on_copy(lambda _ok: self.show_code(True))
+        self.hide_code.on_click(lambda _: self.show_code(False))
         self.code_style.observe(lambda _: self._show_code(), "value")
         footer = w.HBox(
-            [self.generate_button, self.cost_label, self.code_toggle],
+            [self.generate_button, self.cost_label, self.copy_code],
             layout=w.Layout(align_items="center", flex_flow="row wrap"),
         )
         super().__init__(
@@ -110,6 +122,7 @@ class RequestForm(StaticFallback, w.VBox):
             **kwargs,
         )
         self.add_class("fs-form")
+        make_accessible(self)
         self._quiet = False
         if value is not None:
             self.value = value
@@ -152,6 +165,7 @@ class RequestForm(StaticFallback, w.VBox):
                 elif control.spec.kind != "secret":  # a held key outlives a refill
                     control.reset()
             self._explicit = set(checked)
+            self._touched |= set(checked) | set(keys)
         finally:
             self._quiet = False
         self._refresh()
@@ -177,6 +191,7 @@ class RequestForm(StaticFallback, w.VBox):
             secrets = [n for n, c in self.controls.items() if c.spec.kind == "secret"]
             raise ValueError(f"{field!r} is not a secret field of {self._name()}; secret fields: {secrets or 'none'}")
         control.secret.set(value, source="set from Python")  # type: ignore[attr-defined]
+        self._touched.add(field)
 
     def on_submit(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
         """Call ``callback(request)`` with the typed request whenever Generate is clicked."""
@@ -190,6 +205,9 @@ class RequestForm(StaticFallback, w.VBox):
 
         A callback that raises is named in the form's summary, and the exception propagates.
         """
+        if not self._show_all_errors:
+            self._show_all_errors = True
+            self._refresh()
         request = self.value
         if not self._submit_handlers:
             self.summary.value = message("warn", "nothing is listening: use form.on_submit(fn) or fs.Studio()")
@@ -218,7 +236,17 @@ class RequestForm(StaticFallback, w.VBox):
         ordered = {n: arguments[n] for n in self.controls if n in arguments}
         return _code.to_code(self.endpoint_id, ordered, secrets=secrets, style=style, problems=dict(self.errors))
 
+    def show_code(self, shown: bool = True) -> None:
+        """Show (or hide) the runnable snippet under the form ("Copy as code" shows it as it copies)."""
+        self._code_shown = shown
+        self._show_code()
+
     # -- internals
+    def _field_changed(self, name: str) -> None:
+        if not self._quiet:
+            self._touched.add(name)
+        self._refresh()
+
     def _data(self) -> dict[str, Any]:
         """The input to validate: required fields, fields that differ from their default, fields set by value=."""
         data: dict[str, Any] = {}
@@ -239,17 +267,25 @@ class RequestForm(StaticFallback, w.VBox):
             errors: dict[str, str] = {}
         except ValidationError as exc:
             request, errors = None, self._errors_by_field(exc)
+        shown = {n: e for n, e in errors.items() if self._show_all_errors or n in self._touched or n == FORM_LEVEL}
         for name, control in self.controls.items():
-            control.show_error(errors.get(name))
+            control.show_error(shown.get(name))
         self.errors = errors
         self.is_valid = request is not None
         self.generate_button.disabled = request is None
-        if errors:
-            n = len(errors)
-            text = f"{n} problem{'s' if n > 1 else ''}: {', '.join(errors)}"
-            if FORM_LEVEL in errors:  # no field shows it, so the summary does
-                text += f" ({FORM_LEVEL}: {errors[FORM_LEVEL]})"
+        if shown:
+            n = len(shown)
+            text = f"{n} problem{'s' if n > 1 else ''}: {', '.join(self._label(k) for k in shown)}"
+            if FORM_LEVEL in shown:  # no field shows it, so the summary does
+                text += f" ({FORM_LEVEL}: {shown[FORM_LEVEL]})"
+            others = [self._label(k) for k in errors if k not in shown]
+            if others:
+                text += f"; still needed: {', '.join(others)}"
             self.summary.value = message("error", text, role="status")
+        elif errors:  # nothing touched yet: what to fill in, without alarm
+            self.summary.value = message(
+                "muted", f"To fill in: {', '.join(self._label(k) for k in errors)}", role="status"
+            )
         else:
             self.summary.value = message("success", "✓ ready", role="status")
         self._show_cost(request)
@@ -285,11 +321,14 @@ class RequestForm(StaticFallback, w.VBox):
         self.cost_label.tooltip = estimate.explanation
 
     def _show_code(self) -> None:
-        self.code_box.layout.display = "flex" if self.code_toggle.value else "none"
-        if self.code_toggle.value:
-            self.code_view.value = code_block(self.to_code(self.code_style.value))
+        code = self.to_code(self.code_style.value)
+        self.copy_code.text = code
+        self.code_box.layout.display = "flex" if self._code_shown else "none"
+        if self._code_shown:
+            self.code_view.value = code_block(code)
 
     def _on_generate(self) -> None:
+        self._show_all_errors = True
         self._refresh()
         if self.is_valid:
             with contextlib.suppress(Exception):  # shown in the summary: a click handler's traceback is never seen
@@ -297,6 +336,10 @@ class RequestForm(StaticFallback, w.VBox):
 
     def _name(self) -> str:
         return self.endpoint_id or self.model.__name__
+
+    def _label(self, name: str) -> str:
+        control = self.controls.get(name)
+        return control.spec.label if control is not None else name
 
     # -- text and static views
     def __repr__(self) -> str:

@@ -17,6 +17,7 @@ import traitlets
 
 from ..._internal import images as _images
 from ..._internal.theme import COLOR, esc, message, style
+from ...client import is_loopback_url
 from .._html import CHECKERBOARD, close_tree
 
 THUMB_PX = 64
@@ -117,23 +118,30 @@ class ImageListEditor(w.VBox):
 
     urls = traitlets.List(traitlets.Unicode(), help="http(s) URLs or data:image URIs, in order (not synced)")
 
-    def __init__(self, label: str, description: str, *, max_items: int | None = None) -> None:
+    def __init__(self, label: str, description: str, *, max_items: int | None = None, offline: bool = False) -> None:
         self.label = label
         self.max_items = max_items
+        self.offline = offline  # for the embedded offline server, which cannot fetch http(s) URLs
         noun = "image" if max_items == 1 else "images"
         self.title = w.HTML(f"<b>{esc(label)}</b>", tooltip=description)
         self.help = w.HTML(
             message(
                 "muted",
-                f"{description} Paste a URL or a file path, upload, or call "
-                f"form.add_image(...) with a path, bytes or PIL image.",
+                f"{description} "
+                + (
+                    "The offline preview server has no network: upload the image or type a file path "
+                    "(http(s) URLs work once FAL_KEY is set)."
+                    if offline
+                    else "Paste a URL or a file path, upload, or call form.add_image(...) with a path, bytes or "
+                    "PIL image."
+                ),
             )
         )
         self.rows = w.VBox()
         self.source = w.Text(
             description=f"add {noun}",
-            placeholder="https://…, data:image/…, or a local file path",
-            tooltip=f"An http(s) URL, a data:image URI or a path on the kernel's machine, then press Add ({label})",
+            placeholder=self._placeholder(),
+            tooltip=f"{self._placeholder().capitalize()} on the kernel's machine, then press Add ({label})",
             continuous_update=False,
             style={"description_width": "initial"},
             layout=w.Layout(flex="1 1 auto", width="auto", max_width="40em"),
@@ -176,6 +184,13 @@ class ImageListEditor(w.VBox):
         text = self.source.value.strip()
         if not text:
             self.status.value = message("error", "paste a URL or type a file path first")
+            return
+        if self.offline and text.startswith(("http://", "https://")) and not is_loopback_url(text):
+            self.status.value = message(
+                "error",
+                f"{self.label}: the offline preview server cannot fetch http(s) URLs (it has no network); "
+                "press Upload, or type a file path or a data:image URI",
+            )
             return
         try:
             self.add(text)
@@ -228,8 +243,7 @@ class ImageListEditor(w.VBox):
         full = self.max_items is not None and len(self.urls) >= self.max_items
         for control in (self.source, self.add_button, self.upload):
             control.disabled = full
-        self.source.placeholder = (
-            f"{self.label} is full (at most {self.max_items})"
-            if full
-            else "https://…, data:image/…, or a local file path"
-        )
+        self.source.placeholder = f"{self.label} is full (at most {self.max_items})" if full else self._placeholder()
+
+    def _placeholder(self) -> str:
+        return "a file path or data:image/… (or Upload)" if self.offline else "https://…, data:image/…, or a file path"

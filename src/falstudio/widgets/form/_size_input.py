@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from ..._internal.theme import message
+from ..._internal.theme import esc, message
 from ...endpoints.sizes import PRESET_PIXELS, PRESETS_UNVERIFIED, SizeRules, custom_dimensions
 
 CUSTOM = "custom"
@@ -31,7 +31,14 @@ class SizeInput(w.VBox):
     value = traitlets.Any(None, help="a preset name, 'auto', or {'width': W, 'height': H} (not synced)")
 
     def __init__(
-        self, label: str, description: str, options: tuple[str, ...], rules: SizeRules | None, style: dict[str, str]
+        self,
+        label: str,
+        description: str,
+        options: tuple[str, ...],
+        rules: SizeRules | None,
+        style: dict[str, str],
+        *,
+        unit: str = "px",
     ) -> None:
         self.options = options
         self.rules = rules
@@ -49,7 +56,7 @@ class SizeInput(w.VBox):
         self.height = w.IntText(value=_DEFAULT_CUSTOM[1], description="height", tooltip="Height in pixels", **box)
         self.nearest_button = w.Button(description="", layout=w.Layout(width="auto", display="none"))
         self.custom_row = w.HBox(
-            [self.width, w.HTML("×"), self.height, self.nearest_button],
+            [self.width, w.HTML("×"), self.height, w.HTML(esc(unit)), self.nearest_button],
             layout=w.Layout(align_items="center", margin=f"0 0 0 {style.get('description_width', '0')}"),
         )
         self.hint = w.HTML(layout=w.Layout(margin=f"0 0 0 {style.get('description_width', '0')}"))

@@ -62,6 +62,12 @@ def alt_text(prompt: str, index: int = 0, count: int = 1) -> str:
     return f"{text} (image {index + 1} of {count})" if count > 1 else text
 
 
+def prompt_of(request: Any) -> str:
+    """The prompt of a request (a model or a dict), or ""."""
+    prompt = request.get("prompt") if isinstance(request, Mapping) else getattr(request, "prompt", None)
+    return prompt if isinstance(prompt, str) else ""
+
+
 def request_params(request: Any) -> dict[str, Any]:
     """The settings worth showing next to an image: what the user set, plus size and quality.
 
@@ -98,6 +104,9 @@ def _small_object(value: Any) -> bool:
 def result_caption(result: Any) -> list[tuple[str, str]]:
     """Caption rows for the images of one result: endpoint, parameters, latency, estimated cost."""
     rows = [("Endpoint", str(getattr(result, "endpoint", "") or "unknown"))]
+    prompt = prompt_of(getattr(result, "request", None))
+    if prompt:
+        rows.insert(0, ("Prompt", " ".join(prompt.split())))
     params = request_params(getattr(result, "request", None))
     if params:
         rows.append(("Parameters", ", ".join(f"{k}={v}" for k, v in params.items())))

@@ -44,6 +44,8 @@ function render({ model, el: host }) {
 
   root.append(toolbar, stage, range, pair);
   host.append(root);
+  // Keys belong to the focused slider, not to the notebook's command-mode shortcuts (see gallery.js).
+  root.addEventListener("focusin", (event) => event.target.setAttribute("data-lm-suppress-shortcuts", "true"));
 
   function setUrl(which) {
     if (urls[which]) URL.revokeObjectURL(urls[which]);
@@ -74,7 +76,8 @@ function render({ model, el: host }) {
     before.style.clipPath = `inset(0 ${100 - pos}% 0 0)`;
     divider.style.left = `${pos}%`;
     if (Number(range.value) !== pos) range.value = String(pos);
-    const text = `${Math.round(pos)}% ${model.get("before_label")}`;
+    const shown = Math.round(pos);
+    const text = `left ${shown}%: ${model.get("before_label")} · right ${100 - shown}%: ${model.get("after_label")}`;
     range.setAttribute("aria-valuetext", text);
     readout.textContent = text;
   }

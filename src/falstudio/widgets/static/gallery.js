@@ -45,6 +45,9 @@ function render({ model, el, host }) {
   dialog.append(full, dialogCaption, close);
   root.append(heading, grid, status, dialog);
   el.append(root);
+  // Arrow keys and letters belong to the focused tile, not to the notebook's command-mode shortcuts (Lumino
+  // looks for this mark on the focused element itself).
+  root.addEventListener("focusin", (event) => event.target.setAttribute("data-lm-suppress-shortcuts", "true"));
 
   const tiles = new Map(); // ref -> { figure, open, use, url, tile }
   let fullUrl = null;
@@ -87,6 +90,8 @@ function render({ model, el, host }) {
           row.append(key);
         }
         row.append(document.createTextNode(value));
+        row.title = value; // a long prompt is cut to two lines (gallery.css): whole on hover
+        if (label === "Prompt") row.className = "fs-gallery-prompt";
         caption.append(row);
       }
     }

@@ -1,0 +1,256 @@
+"""What a keyboard and screen-reader user meets in JupyterLab: keys stay in falstudio's controls (no notebook
+shortcut fires), controls have names and states in the accessibility tree, the focus ring shows in both themes,
+"Copy as code" reaches the clipboard, "Run again" runs, and the Studio's top row fits an 820 px window.
+
+Screenshots (``ux-*.png``) and the accessibility snapshot go to ``$FALSTUDIO_SCREENSHOTS`` (default: tmp).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from ._lab import MINUTE, Lab, chromium_page, jupyter_lab, require_browser, run_first_cell, screenshot_dir
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = "a11y.ipynb"
+CELLS = [
+    "import falstudio as fs\nstudio = fs.Studio(endpoint='fal-ai/gpt-image-1-mini')\nstudio",
+    "print('second cell')",
+    "print('third cell')",
+]
+COMPARE = "compare-ux.ipynb"
+COMPARE_CELLS = [
+    "import falstudio as fs\n"
+    "cmp = fs.Compare(fs.sweep({'prompt': 'a lighthouse on a cliff at sunset'}, endpoint='openai/gpt-image-2',\n"
+    "                          quality=['low', 'medium', 'high'], image_size=['1024x1024']))\n"
+    "cmp",
+]
+
+
+def _notebook(path: Path, sources: list[str] = CELLS) -> Path:
+    cells = [
+        {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": source}
+        for i, source in enumerate(sources)
+    ]
+    kernel = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    path.write_text(
+        json.dumps(
+            {
+                "cells": cells,
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {"kernelspec": kernel, "language_info": {"name": "python"}},
+            }
+        )
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return screenshot_dir(tmp_path_factory.mktemp("screenshots"))
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    require_browser()
+    home = tmp_path_factory.mktemp("lab")
+    with jupyter_lab(home, [_notebook(home / NOTEBOOK), _notebook(home / COMPARE, COMPARE_CELLS)]) as server:
+        yield server
+
+
+def _open_studio(page: Page, lab: Lab, theme: str = "JupyterLab Light") -> Locator:
+    from playwright.sync_api import expect
+
+    page.goto(lab.notebook_url(NOTEBOOK))
+    _set_theme(page, theme)
+    run_first_cell(page)
+    studio = page.locator(".fs-studio")
+    expect(studio.get_by_role("button", name="Generate")).to_be_enabled(timeout=MINUTE)
+    studio.locator("[data-lm-suppress-shortcuts]").first.wait_for(state="attached", timeout=MINUTE)
+    studio.locator(".widget-toggle-buttons[role=group]").first.wait_for(state="attached", timeout=MINUTE)
+    return studio
+
+
+def _set_theme(page: Page, theme: str) -> None:
+    body = page.locator("body[data-jp-theme-name]")
+    body.wait_for(state="attached", timeout=MINUTE)
+    if body.get_attribute("data-jp-theme-name") != theme:
+        page.get_by_role("menuitem", name="Settings").click()
+        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
+        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
+    page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached", timeout=MINUTE)
+    page.wait_for_timeout(500)
+
+
+def _cells(page: Page) -> tuple[int, int]:
+    """(number of cells, index of the active cell)."""
+    return page.evaluate(
+        "() => { const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];"
+        " return [cells.length, cells.findIndex(c => c.classList.contains('jp-mod-active'))]; }"
+    )
+
+
+def test_keys_stay_in_the_endpoint_dropdown(lab: Lab) -> None:
+    from playwright.sync_api import expect
+
+    with chromium_page(1280, 1400) as page:
+        studio = _open_studio(page, lab)
+        picker = studio.get_by_label("Endpoint")
+        before_value = picker.input_value()
+        picker.focus()
+        cells_before = _cells(page)
+        page.keyboard.press("ArrowDown")  # in command mode: "select the next cell"
+        expect(picker).not_to_have_value(before_value)
+        after_down = picker.input_value()
+        for key in ("b", "a", "m", "d", "ArrowUp"):  # insert below/above, to markdown, delete (dd), previous cell
+            page.keyboard.press(key)
+        page.wait_for_timeout(300)
+        assert _cells(page) == cells_before, "a notebook shortcut fired while the dropdown had focus"
+        assert picker.evaluate("el => el === document.activeElement"), "focus left the dropdown"
+        assert picker.input_value() != after_down  # ArrowUp (and letters) went to the dropdown
+        texts = page.locator(".jp-Cell .jp-InputArea-editor").all_inner_texts()
+        assert any("second cell" in t for t in texts) and len(texts) == len(CELLS), texts
+
+
+def test_controls_have_names_and_states(lab: Lab, shots: Path) -> None:
+    from playwright.sync_api import expect
+
+    with chromium_page(1280, 1700) as page:
+        studio = _open_studio(page, lab)
+        expect(studio.get_by_role("slider", name="Number of images")).to_be_visible()
+        for group in ("Image size", "Quality", "Background", "Output format"):
+            expect(studio.get_by_role("group", name=group, exact=True)).to_be_visible()
+        autos = [studio.get_by_role("button", name=f"{g}: auto", exact=True) for g in ("Image size", "Quality")]
+        autos.append(studio.get_by_role("button", name="Background: auto", exact=True))
+        for button in autos:
+            expect(button).to_have_count(1)
+        selected = studio.get_by_role("group", name="Quality", exact=True).get_by_role("button", pressed=True)
+        expect(selected).to_have_count(1)
+        studio.get_by_role("button", name="Quality: low", exact=True).click()
+        expect(studio.get_by_role("button", name="Quality: low", exact=True)).to_have_attribute("aria-pressed", "true")
+        expect(studio.get_by_role("button", name="Quality: auto", exact=True)).to_have_attribute(
+            "aria-pressed", "false"
+        )
+        help_mark = studio.get_by_role("img", name="Help for Number of images")  # the "?", described by the field
+        expect(help_mark).to_have_attribute("aria-description", re.compile("^How many images to generate"))
+
+        studio.locator("textarea").first.fill("a red kite over the dunes")
+        studio.get_by_role("button", name="Generate").click()
+        again = studio.get_by_role(
+            "button", name=re.compile(r"^Run again: a red kite over the dunes · gpt-image-1-mini")
+        )
+        expect(again).to_be_visible(timeout=MINUTE)
+        expect(studio.locator(".fs-job").first).to_contain_text("a red kite over the dunes")
+        jobs = studio.locator(".fs-job")
+        count = jobs.count()
+        again.first.click()  # runs it again, even though the form already holds this request
+        expect(studio.get_by_text(re.compile("Running again: “a red kite over the dunes”"))).to_be_visible()
+        expect(jobs).to_have_count(min(count + 1, 4), timeout=MINUTE)
+        expect(studio.locator(".fs-gallery-prompt").first).to_have_text("Prompt: a red kite over the dunes")
+        (shots / "ux-a11y-snapshot.yaml").write_text(studio.aria_snapshot())
+        page.screenshot(path=shots / "ux-studio-history-light.png")
+
+
+def test_focus_ring_shows_in_both_themes(lab: Lab, shots: Path) -> None:
+    for theme, tag in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
+        with chromium_page(1280, 1300) as page:
+            studio = _open_studio(page, lab, theme)
+            generate = studio.get_by_role("button", name="Generate")
+            studio.get_by_role("button", name=re.compile("^Output format: webp")).focus()
+            for _ in range(30):  # Tab to Generate, as a keyboard user gets there
+                if generate.evaluate("el => el === document.activeElement"):
+                    break
+                page.keyboard.press("Tab")
+            assert generate.evaluate("el => el === document.activeElement"), "Tab never reached Generate"
+            ring = generate.evaluate(
+                "el => { const s = getComputedStyle(el); return [s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+            )
+            assert ring[0] != "none" and ring[1] >= 2, ring
+            generate.scroll_into_view_if_needed()
+            studio.screenshot(path=shots / f"ux-focus-generate-{tag}.png")
+            page.keyboard.press("Shift+Tab")
+            studio.screenshot(path=shots / f"ux-focus-previous-{tag}.png")
+
+
+def test_copy_as_code_reaches_the_clipboard(lab: Lab, shots: Path) -> None:
+    from playwright.sync_api import expect
+
+    with chromium_page(1280, 1500) as page:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab.url)
+        studio = _open_studio(page, lab)
+        studio.get_by_role("button", name="Copy as code").click()
+        expect(studio.get_by_role("status").filter(has_text="Copied")).to_be_visible()
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert "fs.Client().subscribe(" in copied and '"fal-ai/gpt-image-1-mini"' in copied
+        expect(studio.locator("pre").filter(has_text="subscribe(")).to_be_visible()  # and the snippet stays shown
+        page.screenshot(path=shots / "ux-copy-as-code.png")
+
+
+def test_the_top_row_fits_820_px_with_the_file_browser_open(lab: Lab, shots: Path) -> None:
+    with chromium_page(1280, 1200) as page:
+        studio = _open_studio(page, lab)  # run at full width: JupyterLab hides the kernel indicator at 820 px
+        page.set_viewport_size({"width": 820, "height": 1200})
+        if not page.locator(".jp-FileBrowser").is_visible():
+            page.keyboard.press("Control+Shift+F")
+        page.locator(".jp-FileBrowser").wait_for(state="visible", timeout=MINUTE)
+        page.wait_for_timeout(500)
+        output = studio.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')]").first
+        right = output.bounding_box()["x"] + output.bounding_box()["width"]  # type: ignore[index]
+        for control in (
+            studio.get_by_label("Endpoint"),
+            studio.locator(".jupyter-widgets.widget-upload").first,
+            studio.get_by_role("button", name="Generate"),
+        ):
+            box = control.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= right + 1, (control, box, right)
+        page.screenshot(path=shots / "ux-studio-820px.png")
+
+
+def test_compare_tiles_fill_the_output_and_enlarge_opens_over_the_grid(lab: Lab, shots: Path) -> None:
+    from playwright.sync_api import expect
+
+    for theme, tag in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
+        with chromium_page(1400, 1100) as page:
+            page.goto(lab.notebook_url(COMPARE))
+            _set_theme(page, theme)
+            run_first_cell(page)
+            output = page.locator(".fs-compare")
+            output.get_by_role("button", name="Run").click()
+            enlarge = output.get_by_role("button", name="Enlarge").nth(2)
+            expect(enlarge).to_be_enabled(timeout=MINUTE)
+            expect(output.get_by_text(re.compile(r"3 requests .* · 3 done"))).to_be_visible(timeout=MINUTE)
+            tile = output.locator(".fs-compare-tile").first.bounding_box()
+            assert tile is not None and tile["width"] >= 300, tile  # not ~208 px in a ~1100 px output
+            page.screenshot(path=shots / f"ux-compare-grid-{tag}.png")
+
+            enlarge.focus()
+            page.keyboard.press("Enter")
+            dialog = page.get_by_role("dialog", name="Enlarged view")
+            expect(dialog).to_be_visible()
+            slider = dialog.get_by_role("slider")
+            expect(slider).to_be_visible(timeout=MINUTE)
+            box, viewport = dialog.bounding_box(), page.viewport_size
+            assert box is not None and viewport is not None
+            assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], box  # where the user looks
+            picture = dialog.locator(".fs-ba-after")
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
+            natural, shown = picture.evaluate("img => [img.naturalWidth, img.getBoundingClientRect().width]")
+            assert shown <= natural + 1, (natural, shown)  # never stretched past its own size
+            slider.focus()
+            page.keyboard.press("ArrowLeft")
+            expect(dialog.locator(".fs-ba-readout")).to_have_text(re.compile(r"^left 49%: .* · right 51%: #2$"))
+            page.screenshot(path=shots / f"ux-compare-enlarged-{tag}.png")
+            page.keyboard.press("Escape")
+            expect(dialog).to_have_count(0)
+            assert enlarge.evaluate("el => el === document.activeElement"), "focus did not return to Enlarge"
