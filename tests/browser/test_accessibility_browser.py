@@ -226,6 +226,9 @@ def test_compare_tiles_fill_the_output_and_enlarge_opens_over_the_grid(lab: Lab,
             _set_theme(page, theme)
             run_first_cell(page)
             output = page.locator(".fs-compare")
+            for axis in ("Endpoint", "Image size", "Quality", "Output format"):  # each axis a named group of boxes
+                expect(output.get_by_role("group", name=axis, exact=True).get_by_role("checkbox").first).to_be_visible()
+            expect(page.get_by_text("Click to show javascript error")).to_have_count(0)
             output.get_by_role("button", name="Run").click()
             enlarge = output.get_by_role("button", name="Enlarge").nth(2)
             expect(enlarge).to_be_enabled(timeout=MINUTE)

@@ -14,7 +14,7 @@ import ipywidgets
 
 ROOT_CLASS = "fs-root"
 NAME_FROM_TITLE = "fs-name-from-title"  # a control named (for screen readers) by its tooltip
-LABELLED_GROUP = "fs-labelled-group"  # a box of related controls: role=group, named by its tooltip's first part
+LABELLED_GROUP = "fs-labelled-group"  # a box of related controls: role=group, named by the label just before it
 # A box shown over the page while it has OVERLAY_OPEN (a dialog: focus moves in, Escape presses its OVERLAY_CLOSE
 # button, focus returns to where it was).
 OVERLAY, OVERLAY_OPEN, OVERLAY_CLOSE = "fs-overlay", "fs-overlay-open", "fs-overlay-close"

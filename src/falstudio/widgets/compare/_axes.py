@@ -118,8 +118,7 @@ class AxisPicker(ipywidgets.VBox):
             values_box = ipywidgets.HBox(  # wrapped lines start under the first box, not under the label
                 [*boxes.values(), self._notes[name]],
                 layout=ipywidgets.Layout(flex_flow="row wrap", align_items="center", flex="1 1 auto"),
-                tooltip=f"{human_title(name)}: tick the values to compare",
-            )
+            )  # no tooltip: ipywidgets 8's box views fail to render with one (updateTooltip reads a description)
             values_box.add_class(LABELLED_GROUP)
             rows.append(ipywidgets.HBox([label, values_box], layout=ipywidgets.Layout(align_items="center")))
         fixed = [a for a in start.axes if a not in options]  # e.g. several prompts, given in code

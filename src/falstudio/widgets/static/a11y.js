@@ -53,9 +53,11 @@ function apply(root) {
       : marked.querySelector("button, input, select, textarea");
     if (title && target) set(target, "aria-label", title);
   }
-  for (const group of root.querySelectorAll(".fs-labelled-group[title]")) {
+  for (const group of root.querySelectorAll(".fs-labelled-group")) {
+    // named by the label beside it (a box cannot carry a tooltip in ipywidgets 8)
+    const name = group.previousElementSibling ? group.previousElementSibling.textContent.trim() : "";
     set(group, "role", "group");
-    set(group, "aria-label", group.getAttribute("title").split(":")[0]);
+    if (name) set(group, "aria-label", name);
   }
   for (const overlay of root.querySelectorAll(".fs-overlay")) overlayState(overlay);
 }
