@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import MINUTE, Lab, chromium_page, jupyter_lab, require_browser, screenshot_dir
+from ._lab import MINUTE, Lab, chromium_page, screenshot_dir
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -27,16 +27,9 @@ ALL_CODE_CELLS_RAN = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    require_browser()
-    home = tmp_path_factory.mktemp("lab")
-    with jupyter_lab(home, [NOTEBOOKS / "01-quickstart.ipynb", NOTEBOOKS / "03-compare.ipynb"]) as server:
-        yield server
-
-
 @pytest.fixture
 def page(lab: Lab) -> Iterator[Page]:
+    lab.add(NOTEBOOKS / "01-quickstart.ipynb", NOTEBOOKS / "03-compare.ipynb")
     with chromium_page() as page:
         yield page
 
