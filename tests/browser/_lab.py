@@ -204,6 +204,30 @@ def run_first_cell(page: Page) -> None:
     raise AssertionError("the notebook's first cell never started running")
 
 
+ALL_CODE_CELLS_RAN = """() => {
+  const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
+  return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+}"""
+IMAGES_SHOWN = """([sel, n]) => [...document.querySelectorAll(sel)]
+  .filter(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0).length >= n"""
+
+
+def run_all(page: Page, lab: Lab, name: str) -> None:
+    """Open ``name`` and Run All Cells (the Run menu: JupyterLab and Notebook 7 alike); every cell must run."""
+    page.goto(lab.notebook_url(name))
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
+    page.wait_for_timeout(500)  # a key or click while the kernel connects is lost
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
+    page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=4 * MINUTE)
+    tracebacks = page.locator(".jp-OutputArea-output").filter(has_text="Traceback")
+    assert tracebacks.count() == 0, tracebacks.first.inner_text()
+
+
+def images_shown(page: Page, selector: str, at_least: int) -> None:
+    page.wait_for_function(IMAGES_SHOWN, arg=[selector, at_least], timeout=MINUTE)
+
+
 # Notebook 7.6 itself throws this while it opens a notebook (no falstudio code involved; seen with an empty notebook)
 NOTEBOOK7_NOISE = ("Cannot read properties of undefined (reading 'schema')",)
 

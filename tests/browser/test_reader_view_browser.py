@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir, set_theme
+from ._lab import MINUTE, Lab, chromium_page, images_shown, run_all, run_first_cell, screenshot_dir, set_theme
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -28,37 +28,11 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 SAVED = "reader-03.ipynb"
-ALL_CODE_CELLS_RAN = """() => {
-  const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
-  return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-}"""
-IMAGES_SHOWN = """([sel, n]) => [...document.querySelectorAll(sel)]
-  .filter(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0).length >= n"""
 
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return screenshot_dir(tmp_path_factory.mktemp("screenshots"))
-
-
-def run_all(page: Page, lab: Lab, name: str) -> None:
-    """Open ``name`` and Run All Cells (the Run menu: JupyterLab and Notebook 7 alike); every cell must run."""
-    page.goto(lab.notebook_url(name))
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
-    page.wait_for_timeout(500)  # a key or click while the kernel connects is lost
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
-    try:
-        page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=4 * MINUTE)
-    except Exception:
-        page.screenshot(path="/tmp/f_exp/runall-fail.png", full_page=True)
-        raise
-    tracebacks = page.locator(".jp-OutputArea-output").filter(has_text="Traceback")
-    assert tracebacks.count() == 0, tracebacks.first.inner_text()
-
-
-def images_shown(page: Page, selector: str, at_least: int) -> None:
-    page.wait_for_function(IMAGES_SHOWN, arg=[selector, at_least], timeout=MINUTE)
 
 
 @pytest.fixture(scope="module")
@@ -153,9 +127,9 @@ def test_reopened_with_no_kernel_shows_the_grid(lab: Lab, saved: Path, shots: Pa
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_nbconvert_html_shows_the_grid_offline(saved: Path, shots: Path, tmp_path: Path, theme: str) -> None:
     """``jupyter nbconvert --to html`` of the saved file (widget state in it), shown with the network refused."""
+    command = [sys.executable, "-m", "nbconvert", "--to", "html", f"--HTMLExporter.theme={theme}"]
     subprocess.run(
-        [sys.executable, "-m", "nbconvert", "--to", "html", f"--HTMLExporter.theme={theme}", str(saved)]
-        + ["--output-dir", str(tmp_path)],
+        [*command, f"--output-dir={tmp_path}", str(saved)],
         check=True,
         capture_output=True,
     )
