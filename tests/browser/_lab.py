@@ -213,13 +213,31 @@ IMAGES_SHOWN = """([sel, n]) => [...document.querySelectorAll(sel)]
 
 
 def run_all(page: Page, lab: Lab, name: str) -> None:
-    """Open ``name`` and Run All Cells (the Run menu: JupyterLab and Notebook 7 alike); every cell must run."""
+    """Open ``name`` and Run All Cells (the Run menu: JupyterLab and Notebook 7 alike); every cell must run.
+
+    A click while the kernel still connects can be lost: the menu is used again until a cell has started.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(lab.notebook_url(name))
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
-    page.wait_for_timeout(500)  # a key or click while the kernel connects is lost
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
-    page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=4 * MINUTE)
+    started = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text=re.compile(r"\[(\*|\d+)\]")).first
+    for _attempt in range(3):
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
+        try:
+            started.wait_for(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    try:
+        page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=4 * MINUTE)
+    except PlaywrightTimeout:
+        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        page.screenshot(path=lab.root.parent / f"run-all-timeout-{name}.png", full_page=True)
+        raise AssertionError(
+            f"not every cell of {name} ran: prompts {prompts} (screenshot in {lab.root.parent})"
+        ) from None
     tracebacks = page.locator(".jp-OutputArea-output").filter(has_text="Traceback")
     assert tracebacks.count() == 0, tracebacks.first.inner_text()
 
