@@ -215,30 +215,30 @@ IMAGES_SHOWN = """([sel, n]) => [...document.querySelectorAll(sel)]
 def run_all(page: Page, lab: Lab, name: str) -> None:
     """Open ``name`` and Run All Cells (the Run menu: JupyterLab and Notebook 7 alike); every cell must run.
 
-    A click while the kernel still connects can be lost: the menu is used again until a cell has started.
+    A click while the kernel still connects can be lost, and on a loaded machine Notebook 7 may ask which kernel
+    to use while a slow one starts: the dialog keeps Python and the menu is used again until every cell ran.
     """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     page.goto(lab.notebook_url(name))
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
-    started = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text=re.compile(r"\[(\*|\d+)\]")).first
-    for _attempt in range(3):
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
-        try:
-            started.wait_for(timeout=15_000)
-            break
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    try:
-        page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=4 * MINUTE)
-    except PlaywrightTimeout:
-        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-        page.screenshot(path=lab.root.parent / f"run-all-timeout-{name}.png", full_page=True)
-        raise AssertionError(
-            f"not every cell of {name} ran: prompts {prompts} (screenshot in {lab.root.parent})"
-        ) from None
+    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    deadline = time.monotonic() + 4 * MINUTE / 1000
+    clicked_at = -1e9
     tracebacks = page.locator(".jp-OutputArea-output").filter(has_text="Traceback")
+    while not page.evaluate(ALL_CODE_CELLS_RAN):
+        assert tracebacks.count() == 0, tracebacks.first.inner_text()  # Run All stops at an error
+        dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
+        if dialog.count():
+            dialog.get_by_role("button", name="Select", exact=True).click()
+            clicked_at = -1e9
+        busy = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text="[*]").count()
+        if idle.count() and not busy and time.monotonic() - clicked_at > 20:  # nothing running or just started
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
+            clicked_at = time.monotonic()
+        if time.monotonic() > deadline:
+            prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+            page.screenshot(path=lab.root.parent / f"run-all-timeout-{name}.png", full_page=True)
+            raise AssertionError(f"not every cell of {name} ran: prompts {prompts} (screenshot in {lab.root.parent})")
+        page.wait_for_timeout(1000)
     assert tracebacks.count() == 0, tracebacks.first.inner_text()
 
 

@@ -206,12 +206,13 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
 
     def _static_html(self) -> str:
         rows = [("state", esc(self.state)), ("elapsed", esc(format_seconds(self.elapsed)))]
-        rows += [(esc(k), esc(v)) for k, v in job_facts(self.endpoint, self.request, self.request_id)]
+        facts = job_facts(self.endpoint, self.request, self.request_id)
+        rows += [(esc(k), esc(v)) for k, v in facts]
         rows += [(esc(k), esc(v)) for k, v in request_params(self.request).items()]
         picture = ""
         shown = self._result_picture or self._preview_data
         if shown is not None:
-            alt = str(dict(job_facts(self.endpoint, self.request, None)).get("prompt", "")) or "the generated image"
+            alt = dict(facts).get("prompt") or "the generated image"
             src = to_data_uri(*shown)
             picture = f'<img src="{esc(src)}" alt="{esc(alt)}" style="max-width:{STATIC_THUMBNAIL_PX}px">'
         error = self._shown.error
