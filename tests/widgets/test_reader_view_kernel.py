@@ -63,7 +63,7 @@ def _reader(cell: nbformat.NotebookNode) -> str:
     reader = outputs[live[0] + 1]
     assert WIDGET_VIEW not in reader["data"]
     html: str = reader["data"]["text/html"]
-    assert 'class="fs-reader"' in html
+    assert 'class="fs-reader tex2jax_ignore mathjax_ignore"' in html  # prices are not LaTeX
     return html
 
 

@@ -40,7 +40,8 @@ __all__ = ["LIVE_CLASS", "READER_CLASS", "ReaderView", "StaticThumbnails", "job_
 
 def reader_bundle(static_html: str, plain: str) -> dict[str, str]:
     """The reader view's output: the widget's static HTML (inline styles only) and its text repr."""
-    html = f'<div class="{READER_CLASS}">{_HIDE_NEXT_TO_LIVE}{static_html}</div>'
+    # tex2jax_ignore / mathjax_ignore: two prices in one line ("$0.16 · today: $3.45") are not LaTeX to MathJax
+    html = f'<div class="{READER_CLASS} tex2jax_ignore mathjax_ignore">{_HIDE_NEXT_TO_LIVE}{static_html}</div>'
     return {"text/html": html, "text/plain": plain}
 
 
