@@ -4,6 +4,7 @@ writing an image or an export; each written file's bytes are searched for the ke
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from falstudio.client import Client
 from falstudio.local import LocalServer
 from falstudio.widgets.compare import Compare
 from falstudio.widgets.gallery import Gallery
+from falstudio.widgets.job import JobView
 
 BYOK = "fal-ai/gpt-image-1/text-to-image/byok"
 OPENAI_KEY = "sk-test-NEVER-IN-A-FILE-0123456789abcdef"
@@ -24,6 +26,13 @@ def needles() -> list[bytes]:
         for encoding in ("utf-8", "utf-16-be", "utf-16-le"):
             out.append(secret.encode(encoding))
     return out
+
+
+def static_view(widget: Any) -> str:
+    """What a saved notebook keeps of a widget beside its state: its static HTML (the reader view) and its text."""
+    bundle = widget._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    return str(data["text/html"]) + str(data["text/plain"])
 
 
 def test_no_secret_reaches_any_written_file(
@@ -41,6 +50,10 @@ def test_no_secret_reaches_any_written_file(
         gallery = Gallery(save_dir=out / "gallery")
         gallery.add_result(result)
         gallery.tiles[0].save()  # the gallery's Save button
+        job = JobView.submit(client, BYOK, request).wait(60)
+        for name, widget in (("gallery", gallery), ("job", job)):
+            (out / f"reader-{name}.html").write_text(static_view(widget))
+        job.close()
         gallery.close()
         assert fs.read_metadata(out / "save.webp").request["openai_api_key"] == "***"  # type: ignore[union-attr]
         fs.history().export(out / "history-export")
@@ -51,6 +64,7 @@ def test_no_secret_reaches_any_written_file(
         compare.export_png(out / "grid.png")
         compare.export_folder(out / "compare-folder")
         compare.export_html(out / "compare.html")
+        (out / "reader-compare.html").write_text(static_view(compare))
         compare.close()
     written = [p for p in [*out.rglob("*"), *history_dir.rglob("*")] if p.is_file()]
     kinds = {p.suffix for p in written}

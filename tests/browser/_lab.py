@@ -1,4 +1,5 @@
-"""Run JupyterLab from this Python in a throwaway home, and drive it with Playwright and Debian's Chromium.
+"""Run JupyterLab (or Notebook 7) from this Python in a throwaway home, and drive it with Playwright and Debian's
+Chromium. ``conftest.py`` keeps one JupyterLab and one Notebook 7 server for the whole session.
 
 Nothing is downloaded: Playwright's driver comes with its wheel and the browser is ``/usr/bin/chromium``.
 """
@@ -18,7 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -36,24 +37,47 @@ TOKEN = "falstudio-browser-test"
 MINUTE = 60_000  # Playwright timeouts are in ms
 SRC = Path(__file__).resolve().parents[2] / "src"
 
-# User settings: no news or update toasts over the notebook.
+# User settings: no news or update toasts over the notebook; saving a notebook saves its widget state too
+# (as a teacher would turn on to share a run: the reader views must hold with and without it).
 SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
         "checkForUpdates": False,
         "doNotDisturbMode": True,
     },
+    "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
 }
 
 
 @dataclass
 class Lab:
+    """A running server: ``app`` is "lab" (JupyterLab) or "notebook" (Notebook 7)."""
+
     url: str
     root: Path
     log: Path
+    app: str = "lab"
 
     def notebook_url(self, name: str) -> str:
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{name}?token={TOKEN}"
         return f"{self.url}/lab/tree/{name}?token={TOKEN}&reset"
+
+    def add(self, *notebooks: Path) -> None:
+        """Copy notebooks into the server's root (a session server serves every test's files)."""
+        for notebook in notebooks:
+            shutil.copy(notebook, self.root / notebook.name)
+
+    def shutdown_kernels(self) -> None:
+        """Shut down every kernel the server runs (after a test: a session server stays lean)."""
+        for kernel in self._api("GET", "/api/kernels"):
+            self._api("DELETE", f"/api/kernels/{kernel['id']}")
+
+    def _api(self, method: str, path: str) -> Any:
+        request = urllib.request.Request(f"{self.url}{path}?token={TOKEN}", method=method)
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            body = reply.read()
+        return json.loads(body) if body else None
 
 
 def require_browser() -> None:
@@ -104,8 +128,9 @@ def lab_env(home: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def jupyter_lab(home: Path, notebooks: list[Path], *, timeout: float = 60.0) -> Iterator[Lab]:
-    """A JupyterLab server on a free loopback port serving copies of ``notebooks``; stopped on exit."""
+def jupyter_lab(home: Path, notebooks: list[Path], *, timeout: float = 60.0, app: str = "lab") -> Iterator[Lab]:
+    """A JupyterLab (``app="notebook"``: Notebook 7) server on a free loopback port serving copies of
+    ``notebooks``; stopped on exit."""
     root = home / "root"
     root.mkdir(parents=True, exist_ok=True)
     for notebook in notebooks:
@@ -115,7 +140,7 @@ def jupyter_lab(home: Path, notebooks: list[Path], *, timeout: float = 60.0) -> 
     cmd = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        {"lab": "jupyterlab", "notebook": "notebook"}[app],
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
@@ -143,7 +168,7 @@ def jupyter_lab(home: Path, notebooks: list[Path], *, timeout: float = 60.0) -> 
             if time.monotonic() > deadline:
                 raise RuntimeError(f"jupyter lab did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
             time.sleep(0.25)
-        yield Lab(url=url, root=root, log=log)
+        yield Lab(url=url, root=root, log=log, app=app)
     finally:
         proc.terminate()
         try:
@@ -179,9 +204,55 @@ def run_first_cell(page: Page) -> None:
     raise AssertionError("the notebook's first cell never started running")
 
 
+ALL_CODE_CELLS_RAN = """() => {
+  const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
+  return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+}"""
+IMAGES_SHOWN = """([sel, n]) => [...document.querySelectorAll(sel)]
+  .filter(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0).length >= n"""
+
+
+def run_all(page: Page, lab: Lab, name: str) -> None:
+    """Open ``name`` and Run All Cells (the Run menu: JupyterLab and Notebook 7 alike); every cell must run.
+
+    A click while the kernel still connects can be lost, and on a loaded machine Notebook 7 may ask which kernel
+    to use while a slow one starts: the dialog keeps Python and the menu is used again until every cell ran.
+    """
+    page.goto(lab.notebook_url(name))
+    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    deadline = time.monotonic() + 4 * MINUTE / 1000
+    clicked_at = -1e9
+    tracebacks = page.locator(".jp-OutputArea-output").filter(has_text="Traceback")
+    while not page.evaluate(ALL_CODE_CELLS_RAN):
+        assert tracebacks.count() == 0, tracebacks.first.inner_text()  # Run All stops at an error
+        dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
+        if dialog.count():
+            dialog.get_by_role("button", name="Select", exact=True).click()
+            clicked_at = -1e9
+        busy = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text="[*]").count()
+        if idle.count() and not busy and time.monotonic() - clicked_at > 20:  # nothing running or just started
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
+            clicked_at = time.monotonic()
+        if time.monotonic() > deadline:
+            prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+            page.screenshot(path=lab.root.parent / f"run-all-timeout-{name}.png", full_page=True)
+            raise AssertionError(f"not every cell of {name} ran: prompts {prompts} (screenshot in {lab.root.parent})")
+        page.wait_for_timeout(1000)
+    assert tracebacks.count() == 0, tracebacks.first.inner_text()
+
+
+def images_shown(page: Page, selector: str, at_least: int) -> None:
+    page.wait_for_function(IMAGES_SHOWN, arg=[selector, at_least], timeout=MINUTE)
+
+
+# Notebook 7.6 itself throws this while it opens a notebook (no falstudio code involved; seen with an empty notebook)
+NOTEBOOK7_NOISE = ("Cannot read properties of undefined (reading 'schema')",)
+
+
 @contextlib.contextmanager
-def chromium_page(width: int = 1280, height: int = 1600) -> Iterator[Page]:
-    """A page in Debian's headless Chromium; JavaScript errors on the page fail the test at the end."""
+def chromium_page(width: int = 1280, height: int = 1600, *, ignore: tuple[str, ...] = ()) -> Iterator[Page]:
+    """A page in Debian's headless Chromium; JavaScript errors on the page (but ``ignore``) fail the test at the end."""
     from playwright.sync_api import sync_playwright
 
     errors: list[str] = []
@@ -193,4 +264,18 @@ def chromium_page(width: int = 1280, height: int = 1600) -> Iterator[Page]:
             yield page
         finally:
             browser.close()
+    errors = [e for e in errors if e not in ignore]
     assert not errors, f"errors in the page: {errors}"
+
+
+def set_theme(page: Page, theme: str) -> None:
+    """Settings menu > Theme > ``theme`` (if not already on): the theme changes in place, widgets stay live.
+    JupyterLab and Notebook 7 alike."""
+    body = page.locator("body[data-jp-theme-name]")
+    body.wait_for(state="attached", timeout=MINUTE)
+    if body.get_attribute("data-jp-theme-name") != theme:
+        page.get_by_role("menuitem", name="Settings").click()
+        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
+        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
+    page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached", timeout=MINUTE)
+    page.wait_for_timeout(500)  # let the theme's CSS settle before a screenshot

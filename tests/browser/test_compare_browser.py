@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ._lab import MINUTE, chromium_page, jupyter_lab, require_browser, run_first_cell, screenshot_dir
+from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
@@ -46,13 +46,13 @@ def _notebook(path: Path) -> Path:
     return path
 
 
-def test_compare_grid_and_before_after_slider_in_jupyterlab(tmp_path: Path) -> None:
-    require_browser()
+def test_compare_grid_and_before_after_slider_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     shots = screenshot_dir(tmp_path / "screenshots")
     notebook = _notebook(tmp_path / "compare.ipynb")
-    with jupyter_lab(tmp_path / "lab", [notebook]) as lab, chromium_page(1280, 1500) as page:
+    lab.add(notebook)
+    with chromium_page(1280, 1500) as page:
         page.goto(lab.notebook_url(notebook.name))
         run_first_cell(page)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ._lab import MINUTE, chromium_page, jupyter_lab, require_browser, run_first_cell, screenshot_dir
+from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
@@ -38,13 +38,13 @@ def _notebook(path: Path) -> Path:
     return path
 
 
-def test_a_job_view_shows_a_partial_image_before_the_final_one(tmp_path: Path) -> None:
-    require_browser()
+def test_a_job_view_shows_a_partial_image_before_the_final_one(lab: Lab, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     shots = screenshot_dir(tmp_path / "screenshots")
     notebook = _notebook(tmp_path / "stream.ipynb")
-    with jupyter_lab(tmp_path / "lab", [notebook]) as lab, chromium_page(1100, 900) as page:
+    lab.add(notebook)
+    with chromium_page(1100, 900) as page:
         page.goto(lab.notebook_url(notebook.name))
         run_first_cell(page)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import MINUTE, Lab, chromium_page, jupyter_lab, require_browser, screenshot_dir
+from ._lab import MINUTE, Lab, chromium_page, images_shown, run_all, screenshot_dir
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -21,52 +21,22 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-ALL_CODE_CELLS_RAN = """() => {
-  const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
-  return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-}"""
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    require_browser()
-    home = tmp_path_factory.mktemp("lab")
-    with jupyter_lab(home, [NOTEBOOKS / "01-quickstart.ipynb", NOTEBOOKS / "03-compare.ipynb"]) as server:
-        yield server
 
 
 @pytest.fixture
 def page(lab: Lab) -> Iterator[Page]:
+    lab.add(NOTEBOOKS / "01-quickstart.ipynb", NOTEBOOKS / "03-compare.ipynb")
     with chromium_page() as page:
         yield page
-
-
-def _run_all(page: Page, lab: Lab, name: str) -> None:
-    page.goto(lab.notebook_url(name))
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
-    page.get_by_text(re.compile(r"\| Idle$")).wait_for(timeout=MINUTE)
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
-    page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=4 * MINUTE)
-    tracebacks = page.locator(".jp-OutputArea-output").filter(has_text="Traceback")
-    assert tracebacks.count() == 0, tracebacks.first.inner_text()
-
-
-def _images_loaded(page: Page, selector: str, at_least: int) -> None:
-    page.wait_for_function(
-        "([sel, n]) => [...document.querySelectorAll(sel)].filter(i => i.complete && i.naturalWidth > 0).length >= n",
-        arg=[selector, at_least],
-        timeout=MINUTE,
-    )
 
 
 def test_quickstart_runs_in_jupyterlab(lab: Lab, page: Page) -> None:
     from playwright.sync_api import expect
 
-    _run_all(page, lab, "01-quickstart.ipynb")
+    run_all(page, lab, "01-quickstart.ipynb")
     studio = page.locator(".fs-studio")
     expect(studio.get_by_text("Done", exact=True).first).to_be_visible(timeout=MINUTE)
-    _images_loaded(page, ".fs-studio img", 1)
+    images_shown(page, ".fs-studio img", 1)
     expect(page.get_by_text("lighthouse.png 1024 x 768")).to_be_visible()  # GPT Image 2: landscape_4_3
     studio.scroll_into_view_if_needed()
     page.screenshot(path=screenshot_dir(lab.root.parent / "shots") / "notebook-01-quickstart.png", full_page=True)
@@ -75,10 +45,10 @@ def test_quickstart_runs_in_jupyterlab(lab: Lab, page: Page) -> None:
 def test_compare_notebook_runs_in_jupyterlab(lab: Lab, page: Page) -> None:
     from playwright.sync_api import expect
 
-    _run_all(page, lab, "03-compare.ipynb")
+    run_all(page, lab, "03-compare.ipynb")
     compare = page.locator(".fs-compare")
     expect(compare.get_by_text(re.compile(r"6 done"))).to_be_visible(timeout=MINUTE)
-    _images_loaded(page, ".fs-compare img", 6)
+    images_shown(page, ".fs-compare img", 6)
     expect(page.get_by_text("comparison.html True")).to_be_visible()
     compare.scroll_into_view_if_needed()
     page.screenshot(path=screenshot_dir(lab.root.parent / "shots") / "notebook-03-compare.png", full_page=True)

@@ -18,6 +18,7 @@ from .._internal import images as _images
 from .._internal.theme import esc
 from ..client import ImageSource, read_image
 from ._html import card, grid_html, small_thumbnail, tile_html
+from ._reader_view import ReaderView
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 _FALLBACK_PX = 240
@@ -51,7 +52,7 @@ class ImageBytes(traitlets.Bytes):
             raise traitlets.TraitError(f"{type(obj).__name__}.{self.name}: {exc}") from None
 
 
-class BeforeAfter(anywidget.AnyWidget):
+class BeforeAfter(ReaderView, anywidget.AnyWidget):
     """Two images compared with a slider (``position``: percent of the width showing ``before``) or side by side.
 
     Keyboard: the slider is a native range input (arrow keys move 1 %, Page Up/Down 10 %, Home/End the ends).
@@ -83,6 +84,10 @@ class BeforeAfter(anywidget.AnyWidget):
             f"BeforeAfter(before={_describe(self.before)}, after={_describe(self.after)}, "
             f"position={self.position:g}, mode={self.mode!r})"
         )
+
+    @traitlets.observe("before", "after", "before_label", "after_label", "alt")
+    def _images_changed(self, _change: Any) -> None:
+        self._reader_changed()
 
     def _static_html(self) -> str:
         tiles = []

@@ -20,9 +20,10 @@ import ipywidgets
 from .._internal.images import to_data_uri
 from .._internal.theme import COLOR, FONT_SMALL, esc
 from ..client import Image, LogEntry, Phase, State
-from ._html import StaticFallback, card, table
+from ._html import STATIC_THUMBNAIL_PX, StaticFallback, card, table
 from ._job_html import BAR, error_box, error_text, format_seconds, log_html, prompt_html, status_html
 from ._pool import Latest, run_in_pool
+from ._reader_view import ReaderView, job_facts
 from .gallery import prompt_of, request_params
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ PREVIEW_PX = 256
 __all__ = ["FINAL_STATES", "JobView", "format_seconds"]
 
 
-class JobView(StaticFallback, ipywidgets.VBox):
+class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
     """A live panel for one request. Start one with :meth:`JobView.submit`.
 
     ``state`` goes ``submitting -> queued -> running -> done | failed | cancelled``. ``future`` resolves
@@ -78,6 +79,7 @@ class JobView(StaticFallback, ipywidgets.VBox):
             [self._preview, self._preview_note], layout=ipywidgets.Layout(display="none", margin="4px 0")
         )
         self._preview_data: tuple[bytes, str] | None = None
+        self._result_picture: tuple[bytes, str] | None = None  # the result's first image, small, for static views
         self._log = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
         self._error = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
         header = ipywidgets.HBox([self._status, self._cancel], layout=ipywidgets.Layout(align_items="center"))
@@ -197,6 +199,7 @@ class JobView(StaticFallback, ipywidgets.VBox):
         """Block until the job has ended and the panel shows it; raises TimeoutError after ``timeout`` s."""
         if not self._finished.wait(timeout):
             raise TimeoutError(f"job on {self.endpoint} still {self.state} after {timeout} s")
+        self._flush_reader()
         return self
 
     def __repr__(self) -> str:
@@ -204,11 +207,15 @@ class JobView(StaticFallback, ipywidgets.VBox):
 
     def _static_html(self) -> str:
         rows = [("state", esc(self.state)), ("elapsed", esc(format_seconds(self.elapsed)))]
+        facts = job_facts(self.endpoint, self.request, self.request_id)
+        rows += [(esc(k), esc(v)) for k, v in facts]
         rows += [(esc(k), esc(v)) for k, v in request_params(self.request).items()]
         picture = ""
-        if self._preview_data is not None:
-            src = to_data_uri(*self._preview_data)
-            picture = f'<img src="{esc(src)}" alt="{esc(self._preview_note.value)}" style="max-width:160px">'
+        shown = self._result_picture or self._preview_data
+        if shown is not None:
+            alt = dict(facts).get("prompt") or "the generated image"
+            src = to_data_uri(*shown)
+            picture = f'<img src="{esc(src)}" alt="{esc(alt)}" style="max-width:{STATIC_THUMBNAIL_PX}px">'
         error = self._shown.error
         extra = error_box(error_text(error), cancelled=self.state == "cancelled") if error is not None else ""
         return card(f"<b>{esc(self.endpoint)}</b>", table(rows) + picture + extra)
@@ -234,6 +241,12 @@ class JobView(StaticFallback, ipywidgets.VBox):
             images = getattr(state.result, "images", None) or []
             if state.partials and images:
                 self._show_preview(images[0], "the final image")
+            if images:
+                try:  # the reader view's picture (a queued run's panel shows none live: the gallery does)
+                    self._result_picture = images[0].thumbnail(STATIC_THUMBNAIL_PX)
+                except Exception:  # an image that cannot be fetched: the static view goes without it
+                    self._result_picture = None
+            self._reader_changed()
             with self._lock:
                 callbacks, self._callbacks, self._callbacks_run = self._callbacks, [], True
             for callback in callbacks:

@@ -31,6 +31,7 @@ from ..endpoints import (
 from ._a11y import make_accessible
 from ._endpoint_choices import OTHER, edit_endpoint_for, picker_options, request_from_image
 from ._html import StaticFallback, card, close_tree, grid_html, short_prompt
+from ._reader_view import ReaderView
 from ._recent_runs import RecentRuns
 from ._spend_line import SpendLine
 from .form import RequestForm
@@ -57,7 +58,7 @@ def _chip_css(color: str) -> str:
     return style(color=color, border=f"1px solid {color}", border_radius="9px", padding="1px 8px", font_size=FONT_SMALL)
 
 
-class Studio(StaticFallback, ipywidgets.VBox):
+class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
     """Everything to generate images in one widget. ``Studio(client=None, endpoint=...)``.
 
     ``studio.jobs`` (newest first), ``studio.gallery``, ``studio.form``; ``studio.click_generate()`` does
@@ -208,6 +209,7 @@ class Studio(StaticFallback, ipywidgets.VBox):
         with self._lock:
             self.jobs.insert(0, job)
             self._refresh_jobs()
+        self._reader_changed()
         return job
 
     def wait(self, timeout: float | None = None) -> list[JobView]:
@@ -215,6 +217,7 @@ class Studio(StaticFallback, ipywidgets.VBox):
         deadline = None if timeout is None else time.monotonic() + timeout
         for job in list(self.jobs):
             job.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        self._flush_reader()
         return list(self.jobs)
 
     def use_as_input(self, image: Any) -> None:
@@ -263,6 +266,7 @@ class Studio(StaticFallback, ipywidgets.VBox):
         if self.jobs:
             done = sum(j.state == "done" for j in self.jobs)
             parts.append(message("muted", f"{len(self.jobs)} job(s), {done} done"))
+            parts += [j._repr_html_() for j in self.jobs[:JOBS_SHOWN]]
         if len(self.gallery):
             tiles = self.gallery.tiles[:4]
             parts.append(grid_html((t.static_html(128) for t in tiles), len(tiles)))
@@ -353,6 +357,7 @@ class Studio(StaticFallback, ipywidgets.VBox):
             self.gallery.add_result(job.result)
         self.spend.refresh()
         self.refresh_history()
+        self._reader_changed()
 
     def _on_upload(self, change: dict[str, Any]) -> None:
         files = change["new"]

@@ -23,7 +23,8 @@ from ..._internal.theme import COLOR, FONT_SMALL, esc, message
 from ...endpoints import DEFAULT_ENDPOINT, DEFAULT_PROMPT, CostEstimate, RequestModel
 from ...sweep import Job, Sweep, SweepError, SweepRun, sweep
 from .._a11y import make_accessible
-from .._html import StaticFallback, card, close_tree, small_thumbnail
+from .._html import StaticFallback, card, close_tree
+from .._reader_view import ReaderView, StaticThumbnails
 from .._spend_line import SpendLine
 from . import _export, _files
 from ._axes import AxisPicker
@@ -42,7 +43,7 @@ class CostConfirmationRequired(RuntimeError):
     """The sweep costs more than ``confirm_above``: confirm in the widget or call ``run(confirm=True)``."""
 
 
-class Compare(StaticFallback, ipywidgets.VBox):
+class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
     """A grid of variations of one request.
 
     ``Compare(fs.sweep(base, quality=[...], image_size=[...]))``, or ``Compare(base)`` and tick values in the
@@ -77,6 +78,7 @@ class Compare(StaticFallback, ipywidgets.VBox):
         self._lock = threading.RLock()
         self._finished = threading.Event()
         self._finished.set()
+        self._static_thumbnails = StaticThumbnails(_STATIC_PX)
 
         self.picker = AxisPicker(start, self._axes_changed)
         self.summary = ipywidgets.HTML()
@@ -159,6 +161,7 @@ class Compare(StaticFallback, ipywidgets.VBox):
         settled = self._run.wait(timeout) and self._finished.wait(left()) and self.spend.idle.wait(left())
         if not settled or not all(tile.settled.wait(left()) for tile in list(self._tiles)):
             raise TimeoutError(f"the sweep has not finished after {timeout} s")
+        self._flush_reader()
         return self.results
 
     @property
@@ -174,6 +177,7 @@ class Compare(StaticFallback, ipywidgets.VBox):
 
     def set_favourite(self, index: int, favourite: bool = True) -> None:
         self._tiles[index].star.value = favourite  # the tile's observer updates ``favourites``
+        self._flush_reader()
 
     def enlarge(self, index: int) -> None:
         """Show variation ``index`` at full size under the grid (against the baseline, or an edit's input)."""
@@ -230,7 +234,7 @@ class Compare(StaticFallback, ipywidgets.VBox):
         if self._sweep is None and self._run is None:
             return card("<b>Compare variations</b>", message("error", self._problem or "no variations"))
         variations = self._shown_sweep()
-        thumbnails = {t.index: small_thumbnail(t.thumbnail[0], _STATIC_PX) for t in self._tiles if t.thumbnail}
+        thumbnails = {t.index: self._static_thumbnails.get(t.index, t.thumbnail[0]) for t in self._tiles if t.thumbnail}
         grid = _export.grid_table(variations, self.jobs, thumbnails, self.favourites, px=_STATIC_PX)
         summary = (
             f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL};margin-bottom:6px">'
@@ -282,6 +286,7 @@ class Compare(StaticFallback, ipywidgets.VBox):
         if self._run is None:
             self._set_summary(self._sweep)
             self._build_grid(self._sweep, [Job(v) for v in self._sweep])
+            self._reader_changed()
         elif not _same_requests(self._sweep, self._run.sweep):
             self._set_summary(self._sweep, " · Run replaces the grid below, which shows the last run")
         else:
@@ -306,7 +311,14 @@ class Compare(StaticFallback, ipywidgets.VBox):
                     tile.reset(job)
                 return
             self._tiles = [
-                CompareTile(j, jobs[0], thumbnail_px=self.thumbnail_px, on_star=self._starred, on_enlarge=self.enlarge)
+                CompareTile(
+                    j,
+                    jobs[0],
+                    thumbnail_px=self.thumbnail_px,
+                    on_star=self._starred,
+                    on_enlarge=self.enlarge,
+                    on_picture=self._reader_changed,
+                )
                 for j in jobs
             ]
             self._grid_sweep = variations
@@ -397,9 +409,11 @@ class Compare(StaticFallback, ipywidgets.VBox):
             if self._run is not None:
                 self._set_summary(self._run.sweep, f" · {states_text(self._run.jobs)}")
             self._finished.set()
+        self._reader_changed()
 
     def _starred(self, index: int, on: bool) -> None:
         (self.favourites.add if on else self.favourites.discard)(index)
+        self._reader_changed()
 
 
 def _same_requests(a: Sweep, b: Sweep) -> bool:

@@ -40,6 +40,7 @@ class CompareTile(ipywidgets.VBox):
         thumbnail_px: int,
         on_star: Callable[[int, bool], None],
         on_enlarge: Callable[[int], None],
+        on_picture: Callable[[], None] | None = None,
     ) -> None:
         self.index = job.variation.index
         self.job = job
@@ -48,6 +49,7 @@ class CompareTile(ipywidgets.VBox):
         self.lock = threading.Lock()  # held while the tile changes (the loop and a worker both update it)
         self._generation = 0  # a reset makes pictures still being made for the old job stale
         self._baseline = baseline.variation
+        self._on_picture = on_picture  # called once a result's picture is shown (the reader view follows)
         self._thumbnail_px = thumbnail_px
         self._pictures: Latest[tuple[int, str, Image]] = Latest(self._make_picture)
         self.settled = self._pictures.idle  # set while no picture is being made
@@ -123,6 +125,8 @@ class CompareTile(ipywidgets.VBox):
                     self.forming = (bytes(data), mime)
                 self._view.value = self.html(fluid=True)
                 self.enlarge.disabled = self.thumbnail is None
+            if kind == "final" and self._on_picture is not None:
+                self._on_picture()
         except Exception as exc:  # e.g. the image could not be fetched or shown: say so in the tile
             with self.lock:
                 if generation == self._generation and kind == "final":

@@ -27,6 +27,7 @@ from ..._internal.theme import COLOR, FONT_SMALL, esc
 from ...client import Image, ImageSource, read_image
 from ...endpoints import REDACTED
 from .._html import card, grid_html, small_thumbnail, tile_html
+from .._reader_view import ReaderView
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
 _ALT_MAX = 200
@@ -192,7 +193,7 @@ class ImageTile(ipywidgets.Widget):
         return tile_html(data, mime, self.alt, [(k, v) for k, v in self.caption], px=px, checkerboard=self.checker)
 
 
-class Gallery(anywidget.AnyWidget):
+class Gallery(ReaderView, anywidget.AnyWidget):
     """Thumbnails of generated images in a grid, newest first; click one to enlarge it.
 
     ``limit`` bounds how many tiles stay on screen (older ones are dropped from the view, not deleted).
@@ -229,6 +230,7 @@ class Gallery(anywidget.AnyWidget):
         self._forming: dict[object, ImageTile] = {}
         self.on_msg(self._on_message)
         self.add_images(list(images))
+        self.observe(lambda _change: self._reader_changed(), "tiles")
 
     # -- adding images ---------------------------------------------------------------------------
 
