@@ -247,12 +247,14 @@ def images_shown(page: Page, selector: str, at_least: int) -> None:
 
 
 # Notebook 7.6 itself throws this while it opens a notebook (no falstudio code involved; seen with an empty notebook)
+WIDGET_FAILED = "Could not create a view for model"
 NOTEBOOK7_NOISE = ("Cannot read properties of undefined (reading 'schema')",)
 
 
 @contextlib.contextmanager
 def chromium_page(width: int = 1280, height: int = 1600, *, ignore: tuple[str, ...] = ()) -> Iterator[Page]:
-    """A page in Debian's headless Chromium; JavaScript errors on the page (but ``ignore``) fail the test at the end."""
+    """A page in Debian's headless Chromium; JavaScript errors on the page and widget views that failed to draw
+    (but ``ignore``) fail the test at the end."""
     from playwright.sync_api import sync_playwright
 
     errors: list[str] = []
@@ -261,6 +263,8 @@ def chromium_page(width: int = 1280, height: int = 1600, *, ignore: tuple[str, .
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # ipywidgets logs a view it could not draw (and shows "Click to show javascript error") without throwing
+            page.on("console", lambda m: errors.append(m.text) if WIDGET_FAILED in m.text else None)
             yield page
         finally:
             browser.close()
@@ -279,3 +283,15 @@ def set_theme(page: Page, theme: str) -> None:
         page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
     page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached", timeout=MINUTE)
     page.wait_for_timeout(500)  # let the theme's CSS settle before a screenshot
+
+
+def write_notebook(path: Path, sources: list[str]) -> Path:
+    """A notebook at ``path`` with one unexecuted code cell per source, for the Python 3 kernel."""
+    cells = [
+        {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": source}
+        for i, source in enumerate(sources)
+    ]
+    kernel = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    metadata = {"kernelspec": kernel, "language_info": {"name": "python"}}
+    path.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5, "metadata": metadata}))
+    return path

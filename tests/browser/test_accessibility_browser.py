@@ -7,15 +7,13 @@ Screenshots (``ux-*.png``) and the accessibility snapshot go to ``$FALSTUDIO_SCR
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import MINUTE, Lab, chromium_page, jupyter_lab, require_browser, run_first_cell, screenshot_dir
+from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir, set_theme, write_notebook
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -37,60 +35,29 @@ COMPARE_CELLS = [
 ]
 
 
-def _notebook(path: Path, sources: list[str] = CELLS) -> Path:
-    cells = [
-        {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": source}
-        for i, source in enumerate(sources)
-    ]
-    kernel = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-    path.write_text(
-        json.dumps(
-            {
-                "cells": cells,
-                "nbformat": 4,
-                "nbformat_minor": 5,
-                "metadata": {"kernelspec": kernel, "language_info": {"name": "python"}},
-            }
-        )
-    )
-    return path
-
-
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return screenshot_dir(tmp_path_factory.mktemp("screenshots"))
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    require_browser()
-    home = tmp_path_factory.mktemp("lab")
-    with jupyter_lab(home, [_notebook(home / NOTEBOOK), _notebook(home / COMPARE, COMPARE_CELLS)]) as server:
-        yield server
+@pytest.fixture(scope="module", autouse=True)
+def notebooks(lab_server: Lab, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """This module's notebooks, in the session's JupyterLab."""
+    folder = tmp_path_factory.mktemp("a11y")
+    lab_server.add(write_notebook(folder / NOTEBOOK, CELLS), write_notebook(folder / COMPARE, COMPARE_CELLS))
 
 
 def _open_studio(page: Page, lab: Lab, theme: str = "JupyterLab Light") -> Locator:
     from playwright.sync_api import expect
 
     page.goto(lab.notebook_url(NOTEBOOK))
-    _set_theme(page, theme)
+    set_theme(page, theme)
     run_first_cell(page)
     studio = page.locator(".fs-studio")
     expect(studio.get_by_role("button", name="Generate")).to_be_enabled(timeout=MINUTE)
     studio.locator("[data-lm-suppress-shortcuts]").first.wait_for(state="attached", timeout=MINUTE)
     studio.locator(".widget-toggle-buttons[role=group]").first.wait_for(state="attached", timeout=MINUTE)
     return studio
-
-
-def _set_theme(page: Page, theme: str) -> None:
-    body = page.locator("body[data-jp-theme-name]")
-    body.wait_for(state="attached", timeout=MINUTE)
-    if body.get_attribute("data-jp-theme-name") != theme:
-        page.get_by_role("menuitem", name="Settings").click()
-        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
-        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
-    page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached", timeout=MINUTE)
-    page.wait_for_timeout(500)
 
 
 def _cells(page: Page) -> tuple[int, int]:
@@ -223,7 +190,7 @@ def test_compare_tiles_fill_the_output_and_enlarge_opens_over_the_grid(lab: Lab,
     for theme, tag in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
         with chromium_page(1400, 1100) as page:
             page.goto(lab.notebook_url(COMPARE))
-            _set_theme(page, theme)
+            set_theme(page, theme)
             run_first_cell(page)
             output = page.locator(".fs-compare")
             for axis in ("Endpoint", "Image size", "Quality", "Output format"):  # each axis a named group of boxes

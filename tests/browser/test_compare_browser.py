@@ -7,12 +7,11 @@ kernel. Screenshots go to ``$FALSTUDIO_SCREENSHOTS`` (default: the test's tmp fo
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir
+from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -25,32 +24,11 @@ CELLS = [
 ]
 
 
-def _notebook(path: Path) -> Path:
-    cells = [
-        {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": source}
-        for i, source in enumerate(CELLS)
-    ]
-    path.write_text(
-        json.dumps(
-            {
-                "cells": cells,
-                "nbformat": 4,
-                "nbformat_minor": 5,
-                "metadata": {
-                    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-                    "language_info": {"name": "python"},
-                },
-            }
-        )
-    )
-    return path
-
-
 def test_compare_grid_and_before_after_slider_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     shots = screenshot_dir(tmp_path / "screenshots")
-    notebook = _notebook(tmp_path / "compare.ipynb")
+    notebook = write_notebook(tmp_path / "compare.ipynb", CELLS)
     lab.add(notebook)
     with chromium_page(1280, 1500) as page:
         page.goto(lab.notebook_url(notebook.name))

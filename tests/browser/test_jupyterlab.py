@@ -46,7 +46,7 @@ def test_studio_generates_an_image(lab: Lab, page: Page, shots: Path) -> None:
     from playwright.sync_api import expect
 
     page.goto(lab.notebook_url(NOTEBOOK.name))
-    _set_theme(page, "JupyterLab Light")
+    set_theme(page, "JupyterLab Light")
     run_first_cell(page)
 
     studio = page.locator(".fs-studio")  # the client may print a line about the offline server first
@@ -82,7 +82,7 @@ def test_studio_generates_an_image(lab: Lab, page: Page, shots: Path) -> None:
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_have_count(0)
 
-    _set_theme(page, "JupyterLab Dark")
+    set_theme(page, "JupyterLab Dark")
     page.screenshot(path=shots / "studio-dark.png")
 
 
@@ -91,7 +91,7 @@ def test_studio_on_gpt_image_2_with_a_custom_size(lab: Lab, page: Page, shots: P
     from playwright.sync_api import expect
 
     page.goto(lab.notebook_url(NOTEBOOK.name))
-    _set_theme(page, "JupyterLab Light")
+    set_theme(page, "JupyterLab Light")
     run_first_cell(page)
 
     studio = page.locator(".fs-studio")
@@ -129,7 +129,7 @@ def test_studio_on_gpt_image_2_with_a_custom_size(lab: Lab, page: Page, shots: P
     expect(studio.get_by_text("openai/gpt-image-2", exact=True).first).to_be_visible()
     page.screenshot(path=shots / "studio-gpt-image-2-custom-size-light.png")
 
-    _set_theme(page, "JupyterLab Dark")
+    set_theme(page, "JupyterLab Dark")
     expect(studio.get_by_label("width")).to_have_value("1536")
     page.screenshot(path=shots / "studio-gpt-image-2-custom-size-dark.png")
 
@@ -138,14 +138,14 @@ def test_reopened_notebook_shows_the_static_fallback(lab: Lab, page: Page, shots
     from playwright.sync_api import expect
 
     page.goto(lab.notebook_url(REOPENED))
-    _set_theme(page, "JupyterLab Light")
+    set_theme(page, "JupyterLab Light")
     outputs = page.locator(".jp-OutputArea-output")
     expect(outputs.get_by_text("Static view of a falstudio Studio")).to_be_visible(timeout=MINUTE)
     image = outputs.locator("img[alt='a lighthouse on a cliff at sunset']").first
     expect(image).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     page.screenshot(path=shots / "studio-static-light.png")
-    _set_theme(page, "JupyterLab Dark")
+    set_theme(page, "JupyterLab Dark")
     page.screenshot(path=shots / "studio-static-dark.png")
     # MathJax has had its time by now: two prices on one line are still text, not LaTeX
     expect(outputs.get_by_text(re.compile(r"This kernel: \$\d+\.\d\d · today: \$"))).to_be_visible()
@@ -187,6 +187,3 @@ def _executed_notebook(path: Path) -> Path:
     ).execute()
     nbformat.write(notebook, path)
     return path
-
-
-_set_theme = set_theme
