@@ -8,13 +8,13 @@ which they were made (the first gives the rows, the second the columns). A size 
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets
 
 from ..._internal.theme import COLOR, FONT_SMALL, esc
-from ...endpoints import ImageSize, get, specs
+from ...endpoints import DEFAULT_ENDPOINT, DEFAULT_PROMPT, ImageSize, RequestModel, get, specs
 from ...endpoints.lifecycle import STATUSES
 from ...endpoints.sizes import custom_dimensions, literal_sizes, takes_custom_sizes
 from ...sweep import ENDPOINT, Sweep, SweepError, sweep
@@ -202,3 +202,19 @@ class AxisPicker(ipywidgets.VBox):
         elif not multi and name in self.order:
             self.order.remove(name)
         self._on_change()
+
+
+def as_sweep(value: Sweep | RequestModel | Mapping[str, Any] | None, endpoint: str | None) -> Sweep:
+    """What ``Compare(...)`` starts from: a sweep as given, or one variation of a request (the default one)."""
+    if isinstance(value, Sweep):
+        return value
+    if value is None:
+        return sweep({"prompt": DEFAULT_PROMPT}, endpoint=endpoint or DEFAULT_ENDPOINT)
+    return sweep(value, endpoint=endpoint) if endpoint else sweep(value)
+
+
+def same_requests(a: Sweep, b: Sweep) -> bool:
+    """Whether two sweeps send the same requests to the same endpoints, in the same order."""
+    return len(a) == len(b) and all(
+        x.endpoint == y.endpoint and x.request == y.request for x, y in zip(a, b, strict=True)
+    )

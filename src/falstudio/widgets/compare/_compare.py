@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets
 
 from ..._internal.theme import COLOR, FONT_SMALL, esc, message
-from ...endpoints import DEFAULT_ENDPOINT, DEFAULT_PROMPT, CostEstimate, RequestModel
-from ...sweep import Job, Sweep, SweepError, SweepRun, sweep
+from ...endpoints import CostEstimate, RequestModel
+from ...sweep import Job, Sweep, SweepError, SweepRun
 from .._a11y import make_accessible
 from .._html import StaticFallback, card, close_tree
 from .._reader_view import ReaderView, StaticThumbnails
 from .._spend_line import SpendLine
 from . import _export, _files
-from ._axes import AxisPicker
+from ._axes import AxisPicker, as_sweep, same_requests
 from ._layout import axis_title, states_text, total_text
 from ._tiles import CompareTile, grid_box
 from ._viewer import Viewer
@@ -63,7 +63,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-        start = _as_sweep(sweep_or_base, endpoint)
+        start = as_sweep(sweep_or_base, endpoint)
         self.client = client
         self.stream = stream
         self.confirm_above = None if confirm_above is None else Decimal(str(confirm_above))
@@ -233,14 +233,8 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
     def _static_html(self) -> str:
         if self._sweep is None and self._run is None:
             return card("<b>Compare variations</b>", message("error", self._problem or "no variations"))
-        variations = self._shown_sweep()
         thumbnails = {t.index: self._static_thumbnails.get(t.index, t.thumbnail[0]) for t in self._tiles if t.thumbnail}
-        grid = _export.grid_table(variations, self.jobs, thumbnails, self.favourites, px=_STATIC_PX)
-        summary = (
-            f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL};margin-bottom:6px">'
-            f"{esc(_export.summary_text(variations, self.jobs))}</div>"
-        )
-        return card("<b>Compare variations</b>", summary + f'<div style="overflow-x:auto">{grid}</div>')
+        return _export.static_card(self._shown_sweep(), self.jobs, thumbnails, self.favourites, px=_STATIC_PX)
 
     def close(self) -> None:
         """Cancel what still runs and close every widget inside (their comms too)."""
@@ -287,7 +281,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             self._set_summary(self._sweep)
             self._build_grid(self._sweep, [Job(v) for v in self._sweep])
             self._reader_changed()
-        elif not _same_requests(self._sweep, self._run.sweep):
+        elif not same_requests(self._sweep, self._run.sweep):
             self._set_summary(self._sweep, " · Run replaces the grid below, which shows the last run")
         else:
             self._set_summary(self._sweep, f" · last run: {states_text(self._run.jobs)}")
@@ -416,19 +410,5 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self._reader_changed()
 
 
-def _same_requests(a: Sweep, b: Sweep) -> bool:
-    return len(a) == len(b) and all(
-        x.endpoint == y.endpoint and x.request == y.request for x, y in zip(a, b, strict=True)
-    )
-
-
 def _for(cost: CostEstimate) -> str:
     return f"for {esc(cost)}" if cost.known else f"({esc(cost)})"
-
-
-def _as_sweep(value: Sweep | RequestModel | Mapping[str, Any] | None, endpoint: str | None) -> Sweep:
-    if isinstance(value, Sweep):
-        return value
-    if value is None:
-        return sweep({"prompt": DEFAULT_PROMPT}, endpoint=endpoint or DEFAULT_ENDPOINT)
-    return sweep(value, endpoint=endpoint) if endpoint else sweep(value)

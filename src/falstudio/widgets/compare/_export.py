@@ -7,10 +7,10 @@ import os
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from ..._internal.theme import COLOR, esc, style
+from ..._internal.theme import COLOR, FONT_SMALL, esc, style
 from ..._internal.version import VERSION
 from ...sweep import Job, Sweep, describe
-from .._html import small_thumbnail
+from .._html import card, small_thumbnail
 from ._layout import axis_title, grid_layout, states_text, tile_markup, total_text
 
 Thumbnail = tuple[bytes, str]  # (bytes, mime)
@@ -119,6 +119,23 @@ def summary_text(variations: Sweep, jobs: Sequence[Job]) -> str:
         f"{len(variations)} {noun} ({axis_title(variations)}) on {', '.join(variations.endpoints)} · "
         f"{total_text(variations.cost)} · {states_text(jobs)}"
     )
+
+
+def static_card(
+    variations: Sweep,
+    jobs: Sequence[Job],
+    thumbnails: Mapping[int, Thumbnail | None],
+    favourites: Collection[int],
+    *,
+    px: int,
+) -> str:
+    """The grid as a card of plain HTML (what a notebook keeps for readers): summary line, then the table."""
+    summary = (
+        f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL};margin-bottom:6px">'
+        f"{esc(summary_text(variations, jobs))}</div>"
+    )
+    grid = grid_table(variations, jobs, thumbnails, favourites, px=px)
+    return card("<b>Compare variations</b>", summary + f'<div style="overflow-x:auto">{grid}</div>')
 
 
 def export_html(
