@@ -362,7 +362,13 @@ def test_repr_is_deterministic_and_the_static_view_is_inline_html():
     html = bundle["text/html"]
     assert html == b._static_html()
     assert "<script" not in html and "<style" not in html and " id=" not in html
-    assert "quality" in html and "low" in html and "(default)" in html and "valid request" in html
+    assert (
+        "Quality" in html
+        and "Number of images" in html
+        and "low" in html
+        and "(default)" in html
+        and "valid request" in html
+    )
     assert "Estimated cost" in html
     for decl in re.findall(r"(?<![-\w])(?:color|background):([^;\"]+)", html):
         assert decl.startswith(("var(--jp-", "transparent", "inherit")), decl

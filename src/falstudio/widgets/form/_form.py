@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import enum
 import functools
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,11 +26,10 @@ from .._html import StaticFallback, card, code_block, table
 from . import _code
 from ._controls import FieldControl, make_control
 from ._fields import field_specs
-from ._image_list import describe, thumb_html
+from ._values import jsonable, short_repr, value_html
 
 FORM_LEVEL = "form"  # key in ``errors`` for problems that belong to no single field
 _EMPTY_ERRORS = ("missing", "string_too_short", "too_short")  # on an empty field these just mean "required"
-_REPR_STR_CHARS = 60
 
 
 class RequestForm(StaticFallback, w.VBox):
@@ -172,7 +169,7 @@ class RequestForm(StaticFallback, w.VBox):
 
     def to_dict(self) -> dict[str, Any]:
         """What the form would send, secrets as ``"***"`` (valid or not)."""
-        return {n: REDACTED if isinstance(v, SecretStr) else _jsonable(v) for n, v in self._data().items()}
+        return {n: REDACTED if isinstance(v, SecretStr) else jsonable(v) for n, v in self._data().items()}
 
     def add_image(self, image: ImageSource, field: str | None = None) -> str:
         """Add an image (URL, data URI, path, bytes or PIL image) to ``field`` (default: the first image field)."""
@@ -228,7 +225,7 @@ class RequestForm(StaticFallback, w.VBox):
         if self.is_valid:
             arguments = self.model.model_validate(data).model_dump(mode="json", exclude_unset=True, exclude_none=True)
         else:
-            arguments = {n: _jsonable(v) for n, v in data.items()}
+            arguments = {n: jsonable(v) for n, v in data.items()}
         secrets = [n for n, c in self.controls.items() if c.spec.kind == "secret"]
         for name in secrets:  # the snippet reads required keys from the environment even when none is held
             if self.controls[name].spec.required:
@@ -346,7 +343,7 @@ class RequestForm(StaticFallback, w.VBox):
         state = "valid" if not self.errors else "invalid: " + ", ".join(self.errors)
         parts = [repr(self._name()), state]
         for name, value in self._data().items():
-            parts.append(f"{name}={_short(value)}")
+            parts.append(f"{name}={short_repr(value)}")
         return f"RequestForm({', '.join(parts)})"
 
     def _static_html(self) -> str:
@@ -354,7 +351,7 @@ class RequestForm(StaticFallback, w.VBox):
         data = self._data()
         for name, control in self.controls.items():
             value = control.get()
-            rows.append((esc(name), _value_html(name, value, control.spec.kind, name in data)))
+            rows.append((esc(control.spec.label), value_html(name, value, control.spec.kind, name in data)))
         if self.errors:
             status = message(
                 "error", f"{len(self.errors)} problem(s): " + "; ".join(f"{k}: {v}" for k, v in self.errors.items())
@@ -390,46 +387,3 @@ def _required(control: FieldControl) -> str:
         n = spec.min_length or 1
         return f"required: add at least {n} image{'s' if n > 1 else ''}"
     return "required"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, BaseModel):  # e.g. an ImageSize or a nested object of a schema-typed endpoint
-        return value.model_dump(mode="json")
-    if isinstance(value, SecretStr):
-        return REDACTED
-    return value
-
-
-def _short(value: Any) -> str:
-    """A deterministic, bounded repr: secrets as ***, data URIs described, long strings cut."""
-    if isinstance(value, SecretStr):
-        return REDACTED
-    if isinstance(value, list):
-        return "[" + ", ".join(_short(v) for v in value) + "]"
-    if isinstance(value, str) and value.startswith("data:"):
-        return f"<{describe(value)}>"
-    if isinstance(value, str) and len(value) > _REPR_STR_CHARS:
-        return repr(value[:_REPR_STR_CHARS] + "…")
-    return repr(_jsonable(value))
-
-
-def _value_html(name: str, value: Any, kind: str, sent: bool) -> str:
-    muted = f'<span style="{style(color=COLOR["muted"])}">'
-    if kind == "secret":
-        return f"{REDACTED} (held in Python)" if value is not None else f"{muted}not set</span>"
-    if value is None or value == [] or value == "":
-        return f"{muted}unset</span>"
-    if kind in ("image", "images"):
-        urls = value if isinstance(value, list) else [value]
-        shown = "".join(
-            f'<div style="margin:2px 0">{thumb_html(u, f"{name} image {i + 1}")} {esc(describe(u))}</div>'
-            for i, u in enumerate(urls[:4])
-        )
-        more = f"{muted}… and {len(urls) - 4} more</span>" if len(urls) > 4 else ""
-        return shown + more
-    text = esc(json.dumps(value) if isinstance(value, Mapping) else _jsonable(value))  # a custom size as sent
-    if isinstance(value, str) and len(value) > 400:
-        text = esc(value[:400]) + "…"
-    return text if sent else f"{text} {muted}(default)</span>"
