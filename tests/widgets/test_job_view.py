@@ -173,7 +173,7 @@ def test_two_jobs_keep_their_own_panels(fake: Any) -> None:
 def test_static_fallback_and_wait_timeout() -> None:
     job = JobView("fal-ai/gpt-image-1-mini", {"prompt": "p", "quality": "low"})
     html = job._repr_mimebundle_()["text/html"]
-    assert "<script" not in html and "quality" in html and "submitting" in html
+    assert "<script" not in html and "Quality" in html and "submitting" in html
     with pytest.raises(TimeoutError, match="still submitting"):
         job.wait(0.01)
 

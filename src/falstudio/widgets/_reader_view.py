@@ -142,13 +142,13 @@ def job_facts(endpoint: str, request: Any, request_id: str | None) -> list[tuple
     prompt = getattr(request, "prompt", None)
     if prompt is None and isinstance(request, Mapping):
         prompt = request.get("prompt")
-    facts = [("prompt", " ".join(str(prompt).split()))] if prompt else []
+    facts = [("Prompt", " ".join(str(prompt).split()))] if prompt else []
     spec = find(endpoint)
     if spec is not None and request is not None:
         try:
-            facts.append(("estimated cost", str(spec.estimate_cost(request))))
+            facts.append(("Estimated cost", str(spec.estimate_cost(request))))
         except Exception:  # a request the endpoint's model refuses has no estimate: the state says why
             pass
     if request_id:
-        facts.append(("request id", request_id))
+        facts.append(("Request ID", request_id))
     return facts

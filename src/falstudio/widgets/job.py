@@ -24,6 +24,7 @@ from ._html import STATIC_THUMBNAIL_PX, StaticFallback, card, table
 from ._job_html import BAR, error_box, error_text, format_seconds, log_html, prompt_html, status_html
 from ._pool import Latest, run_in_pool
 from ._reader_view import ReaderView, job_facts
+from .form import human_title
 from .gallery import prompt_of, request_params
 
 if TYPE_CHECKING:
@@ -206,14 +207,14 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         return f"JobView({self.endpoint!r}, state={self.state!r})"
 
     def _static_html(self) -> str:
-        rows = [("state", esc(self.state)), ("elapsed", esc(format_seconds(self.elapsed)))]
+        rows = [("State", esc(self.state)), ("Elapsed", esc(format_seconds(self.elapsed)))]
         facts = job_facts(self.endpoint, self.request, self.request_id)
         rows += [(esc(k), esc(v)) for k, v in facts]
-        rows += [(esc(k), esc(v)) for k, v in request_params(self.request).items()]
+        rows += [(esc(human_title(k)), esc(v)) for k, v in request_params(self.request).items()]
         picture = ""
         shown = self._result_picture or self._preview_data
         if shown is not None:
-            alt = dict(facts).get("prompt") or "the generated image"
+            alt = dict(facts).get("Prompt") or "the generated image"
             src = to_data_uri(*shown)
             picture = f'<img src="{esc(src)}" alt="{esc(alt)}" style="max-width:{STATIC_THUMBNAIL_PX}px">'
         error = self._shown.error
