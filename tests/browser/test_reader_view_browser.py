@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,7 +38,19 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def saved(lab_server: Lab, shots: Path) -> Path:
-    """Notebook 03 run in JupyterLab, a favourite starred in the browser, saved: the file on disk."""
+    """Notebook 03 run in JupyterLab, a favourite starred in the browser, saved: the file on disk.
+
+    Tried a second time from scratch if the first attempt fails (it did, rarely, with other modules in the same
+    session, for a cause not found yet); the first failure is reported as a warning, the second fails the tests.
+    """
+    try:
+        return _run_star_and_save(lab_server, shots)
+    except Exception as first:
+        warnings.warn(f"notebook 03 run, star and save failed once, trying again: {first!r}", stacklevel=1)
+        return _run_star_and_save(lab_server, shots)
+
+
+def _run_star_and_save(lab_server: Lab, shots: Path) -> Path:
     from playwright.sync_api import expect
 
     lab_server.add(NOTEBOOKS / "03-compare.ipynb")
