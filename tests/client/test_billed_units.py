@@ -6,11 +6,8 @@ proxy in front of the real local server that adds the header to those replies, a
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +16,8 @@ import falstudio as fs
 from falstudio.client import Client
 from falstudio.client._billed import billed_units
 from falstudio.local import LocalServer
+
+from ._loopback import LoopbackServer, QuietHandler
 
 T2I = "fal-ai/gpt-image-1-mini"
 LOW = {"prompt": "a red fox billed", "quality": "low", "image_size": "1024x1024"}
@@ -32,12 +31,7 @@ class BillingProxy:
         self.units, self.on_submit = units, on_submit
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 self._forward("GET")
 
@@ -49,7 +43,7 @@ class BillingProxy:
 
             def _forward(self, method: str) -> None:
                 if self.path.split("?")[0].endswith("/status/stream"):
-                    self._send(404, b'{"detail": "Not Found"}', {"content-type": "application/json"})
+                    self.send_json(404, {"detail": "Not Found"})
                     return
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")}
@@ -63,25 +57,13 @@ class BillingProxy:
                     extra["x-fal-billable-units"] = proxy.units
                 elif reply.is_success and method == "POST" and proxy.on_submit is not None:
                     extra["x-fal-billable-units"] = proxy.on_submit
-                self._send(reply.status_code, reply.content, extra)
+                self.send(reply.status_code, reply.content, extra)
 
-            def _send(self, code: int, data: bytes, headers: dict[str, str]) -> None:
-                self.send_response(code)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(Handler)
+        self.url = self._server.url
 
     def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.close()
 
 
 @pytest.fixture

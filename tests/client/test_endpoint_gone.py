@@ -6,11 +6,8 @@ bodies, 404 ``Application "..." not found``; OpenAI behind fal: "The model ... h
 
 from __future__ import annotations
 
-import json
-import threading
 import warnings
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -19,6 +16,8 @@ import pytest
 from falstudio.client import Client, errors
 from falstudio.client import _sending as sending_module
 from falstudio.local import LocalServer
+
+from ._loopback import LoopbackServer, QuietHandler
 
 MINI = "fal-ai/gpt-image-1-mini"
 EDIT_15 = "fal-ai/gpt-image-1.5/edit"
@@ -34,12 +33,7 @@ class RetiredFal:
         self.result: dict[str, tuple[int, Any]] = {}
         fal = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("content-length") or 0))
                 endpoint = self.path.strip("/")
@@ -51,38 +45,26 @@ class RetiredFal:
                         "response_url": f"{fal.url}/{endpoint}/requests/r1",
                         "cancel_url": f"{fal.url}/{endpoint}/requests/r1/cancel",
                     }
-                self._reply(code, body)
+                self.send_json(code, body)
 
             def do_GET(self) -> None:
                 path = self.path.split("?")[0].strip("/")
                 endpoint, _, rest = path.partition("/requests/")
                 if rest.startswith("r1/status"):
                     if rest.endswith("/stream"):
-                        self._reply(404, {"detail": "Not Found"})
+                        self.send_json(404, {"detail": "Not Found"})
                     else:
-                        self._reply(200, {"status": "COMPLETED", "error": "failed", "error_type": "downstream"})
+                        self.send_json(200, {"status": "COMPLETED", "error": "failed", "error_type": "downstream"})
                 elif rest == "r1":
-                    self._reply(*fal.result.get(endpoint, (404, {"detail": 'Request "r1" not found'})))
+                    self.send_json(*fal.result.get(endpoint, (404, {"detail": 'Request "r1" not found'})))
                 else:
-                    self._reply(404, {"detail": "Not Found"})
+                    self.send_json(404, {"detail": "Not Found"})
 
-            def _reply(self, code: int, payload: Any) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(code)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(Handler)
+        self.url = self._server.url
 
     def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.close()
 
 
 @pytest.fixture
