@@ -7,7 +7,7 @@ in JupyterLab, nbconvert exports and GitHub. Colours come from :mod:`falstudio._
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets
@@ -186,3 +186,9 @@ def close_tree(widget: ipywidgets.Widget) -> None:
     for child in getattr(widget, "children", ()):
         close_tree(child)
     widget.close()
+
+
+def prompt_of(request: Any) -> str:
+    """The prompt of a request (a model or a dict), or ""."""
+    prompt = request.get("prompt") if isinstance(request, Mapping) else getattr(request, "prompt", None)
+    return prompt if isinstance(prompt, str) else ""

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..endpoints import find
-from ._html import small_thumbnail
+from ._html import prompt_of, small_thumbnail
 from ._pool import Latest
 
 LIVE_CLASS = "fs-live"  # on the root of every falstudio widget's live view
@@ -139,10 +138,8 @@ class StaticThumbnails:
 
 def job_facts(endpoint: str, request: Any, request_id: str | None) -> list[tuple[str, str]]:
     """What a static view says about one request beside its state: the prompt, the estimated cost, the id."""
-    prompt = getattr(request, "prompt", None)
-    if prompt is None and isinstance(request, Mapping):
-        prompt = request.get("prompt")
-    facts = [("Prompt", " ".join(str(prompt).split()))] if prompt else []
+    prompt = prompt_of(request)
+    facts = [("Prompt", " ".join(prompt.split()))] if prompt else []
     spec = find(endpoint)
     if spec is not None and request is not None:
         try:

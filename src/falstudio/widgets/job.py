@@ -214,7 +214,7 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         picture = ""
         shown = self._result_picture or self._preview_data
         if shown is not None:
-            alt = dict(facts).get("Prompt") or "the generated image"
+            alt = prompt_of(self.request) or "the generated image"
             src = to_data_uri(*shown)
             picture = f'<img src="{esc(src)}" alt="{esc(alt)}" style="max-width:{STATIC_THUMBNAIL_PX}px">'
         error = self._shown.error

@@ -26,7 +26,7 @@ from ..._internal.redact import is_secret_key
 from ..._internal.theme import COLOR, FONT_SMALL, esc
 from ...client import Image, ImageSource, read_image
 from ...endpoints import REDACTED
-from .._html import card, grid_html, small_thumbnail, tile_html
+from .._html import card, grid_html, prompt_of, small_thumbnail, tile_html
 from .._reader_view import ReaderView
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
@@ -61,12 +61,6 @@ def alt_text(prompt: str, index: int = 0, count: int = 1) -> str:
     if len(text) > _ALT_MAX:
         text = text[: _ALT_MAX - 1] + "…"
     return f"{text} (image {index + 1} of {count})" if count > 1 else text
-
-
-def prompt_of(request: Any) -> str:
-    """The prompt of a request (a model or a dict), or ""."""
-    prompt = request.get("prompt") if isinstance(request, Mapping) else getattr(request, "prompt", None)
-    return prompt if isinstance(prompt, str) else ""
 
 
 def request_params(request: Any) -> dict[str, Any]:
@@ -247,8 +241,7 @@ class Gallery(ReaderView, anywidget.AnyWidget):
     def add_result(self, result: Any) -> list[ImageTile]:
         """Show the images of a client ``Result`` with alt text from its prompt and a caption."""
         request = getattr(result, "request", None)
-        prompt = getattr(request, "prompt", None) or (request.get("prompt") if isinstance(request, Mapping) else "")
-        return self.add_images(list(result.images), prompt=str(prompt or ""), caption=result_caption(result))
+        return self.add_images(list(result.images), prompt=prompt_of(request), caption=result_caption(result))
 
     def show_forming(self, key: object, image: ImageSource, *, alt: str = "", caption: Caption = ()) -> ImageTile:
         """Show an image still forming (a streamed run's newest partial image) in one tile kept for ``key``,
