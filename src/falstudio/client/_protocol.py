@@ -47,10 +47,9 @@ class Hosts:
 
     @classmethod
     def fal(cls) -> Hosts:
-        """fal.ai, honouring ``FAL_RUN_HOST`` / ``FAL_QUEUE_RUN_HOST`` like fal-client does."""
-        run_host = os.environ.get("FAL_RUN_HOST")
-        if not run_host:
-            return cls(FAL_QUEUE_URL, FAL_RUN_URL, FAL_REST_URL, FAL_CDN_URL)
+        """fal.ai, honouring ``FAL_RUN_HOST`` and ``FAL_QUEUE_RUN_HOST`` (each on its own) like fal-client does:
+        the queue on ``FAL_QUEUE_RUN_HOST``, else ``queue.`` + the run host."""
+        run_host = os.environ.get("FAL_RUN_HOST") or "fal.run"
         queue_host = os.environ.get("FAL_QUEUE_RUN_HOST") or f"queue.{run_host}"
         return cls(f"https://{queue_host}", f"https://{run_host}", FAL_REST_URL, FAL_CDN_URL)
 
