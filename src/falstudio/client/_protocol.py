@@ -260,6 +260,36 @@ def json_object(response: httpx.Response, endpoint: str | None) -> dict[str, Any
     return body
 
 
+def request_headers(
+    headers: Mapping[str, str] | None = None,
+    *,
+    hint: str | None = None,
+    priority: str | None = None,
+    start_timeout: float | None = None,
+) -> dict[str, str]:
+    """The headers of a request that makes fal do work, as fal-client builds them: yours (``headers=``) first,
+    then ``X-Fal-Runner-Hint``, ``X-Fal-Queue-Priority`` and ``X-Fal-Request-Timeout`` over them; all checked."""
+    merged = httpx.Headers()
+    for name, value in (headers or {}).items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(f"headers must map strings to strings; {name!r}: {type(value).__name__} is not")
+        merged[name] = value
+    if hint is not None:
+        if not isinstance(hint, str) or not hint:
+            raise ValueError(f"hint must be a non-empty string (a runner hint), got {hint!r}")
+        merged["X-Fal-Runner-Hint"] = hint
+    merged.update(queue_headers(priority, start_timeout))
+    return dict(merged.multi_items())
+
+
+def with_path(endpoint: str, path: str) -> str:
+    """``endpoint`` with fal-client's ``path=`` (a sub-path such as ``"edit"``) appended."""
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a string such as 'edit', not {type(path).__name__}")
+    tail = path.strip("/")
+    return f"{endpoint.rstrip('/')}/{tail}" if tail else endpoint
+
+
 def queue_headers(priority: str | None, start_timeout: float | None) -> dict[str, str]:
     """The submit headers for a queue ``priority`` and a ``start_timeout`` (seconds), both checked."""
     headers = {}
