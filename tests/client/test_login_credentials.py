@@ -129,3 +129,13 @@ def test_a_login_that_cannot_be_renewed_says_so_when_going_offline(
     _write_login(home, "revoked-refresh", _jwt(-10))
     notice = _offline_notice(monkeypatch, capsys)
     assert "renewing it failed" in notice and "fal auth login" in notice and "revoked-refresh" not in notice
+
+
+def test_a_login_token_never_goes_to_a_local_server_nor_leaks_its_refresh_token(
+    home: Path, auth_service: LoopbackServer
+) -> None:
+    _write_login(home, "good-refresh", _jwt(-10))
+    local = resolve(base_url="http://127.0.0.1:9")
+    assert local.key is None and not _AuthService.seen  # not renewed for a loopback server, nor sent to it
+    assert _credentials.has_key() and _credentials.key_from_env() is None  # an expired login counts, unrevealed
+    assert not _AuthService.seen

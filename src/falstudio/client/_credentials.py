@@ -13,7 +13,7 @@ from typing import Literal
 
 import httpx
 
-from ._login import login_token, token_file
+from ._login import has_login, login_token, token_file
 from ._protocol import Hosts, origin_of
 from .errors import InvalidKeyError
 
@@ -95,13 +95,13 @@ class Found:
     scheme: str = "Key"
 
 
-def find_credentials(*, refresh: bool = True) -> tuple[Found | None, list[str]]:
+def find_credentials(*, refresh: bool = True, login: bool = True) -> tuple[Found | None, list[str]]:
     """The credentials fal-client 1.0.3 would use, in its order, and what was checked on the way.
 
     FAL_KEY, else FAL_KEY_ID + FAL_KEY_SECRET, else a Colab secret FAL_KEY (these three are skipped with
     ``FAL_FORCE_AUTH_BY_USER=1``), else the token ``fal auth login`` saved (``$FAL_HOME_DIR/auth0_token``,
     by default ``~/.fal/auth0_token``), refreshed through fal's auth service when it has expired (unless not
-    ``refresh``). Key values are not checked here (:class:`Key` does that).
+    ``refresh``; not looked at unless ``login``). Key values are not checked here (:class:`Key` does that).
     """
     checked: list[str] = []
     if os.environ.get("FAL_FORCE_AUTH_BY_USER") == "1":
@@ -122,6 +122,8 @@ def find_credentials(*, refresh: bool = True) -> tuple[Found | None, list[str]]:
             checked.append("the Colab secret FAL_KEY (not set or not granted)")
         else:
             checked.append("the Colab secret FAL_KEY (not in Colab)")
+    if not login:
+        return None, checked
     token, note = login_token(refresh=refresh)
     if token is not None:
         return Found(token, f"the `fal auth login` token in {token_file()}", "Bearer"), checked
@@ -173,7 +175,9 @@ def resolve(key: str | None = None, base_url: str | None = None) -> Target:
 
     Raises :class:`~falstudio.client.errors.InvalidKeyError` for a malformed key, before anything is sent.
     """
-    found, checked = (Found(key, "key="), []) if key is not None else find_credentials()
+    # A login token is for fal (or a base_url standing in for it), never for a server on this machine.
+    local = base_url is not None and Hosts.single(base_url).is_loopback
+    found, checked = (Found(key, "key="), []) if key is not None else find_credentials(login=not local)
     given = Key(found.value, found.source, found.scheme) if found and found.value else None
     if base_url is not None:
         hosts = Hosts.single(base_url)
@@ -215,7 +219,7 @@ class KeyAuth(httpx.Auth):
 
 def has_key() -> bool:
     """Whether fal credentials are found (FAL_KEY, FAL_KEY_ID + FAL_KEY_SECRET, a Colab secret, a login)."""
-    return key_from_env() is not None
+    return key_from_env() is not None or has_login()
 
 
 def fal_base_url() -> str:

@@ -22,13 +22,21 @@ TOKEN_FILE = "auth0_token"
 LEEWAY_SECONDS = 300
 
 
+def has_login() -> bool:
+    """Whether ``fal auth login`` saved a token (maybe expired: a client renews it)."""
+    try:
+        return bool(token_file().read_text().strip())
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def token_file() -> Path:
     return Path(os.getenv("FAL_HOME_DIR") or Path.home() / ".fal").expanduser() / TOKEN_FILE
 
 
 def login_token(*, refresh: bool = True) -> tuple[str | None, str]:
-    """``(access token, "")`` from ``fal auth login``, or ``(None, why not)``; ``refresh=False`` returns the
-    refresh token itself when the access token needs renewing (enough to say "there are credentials")."""
+    """``(access token, "")`` from ``fal auth login``, or ``(None, why not)``; ``refresh=False`` leaves an expired
+    access token unrenewed (no network)."""
     path = token_file()
     try:
         lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
@@ -42,7 +50,7 @@ def login_token(*, refresh: bool = True) -> tuple[str | None, str]:
     if access and not _expired(access):
         return access, ""
     if not refresh:
-        return refresh_token, ""
+        return None, f"{path}: the login has expired (a client made now renews it)"
     try:
         renewed = _renew(refresh_token)
     except (httpx.HTTPError, ValueError) as exc:
