@@ -47,8 +47,9 @@ Arguments = Mapping[str, Any] | RequestModel
 class AsyncClient:
     """Talks to fal.ai, or to any server that speaks its protocol (``base_url``), with asyncio.
 
-    Credentials: ``key``, else ``FAL_KEY``, else ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``. With none of them and
-    no ``base_url`` it uses falstudio's embedded offline server and says so once.
+    Credentials, in fal-client's order: ``key``, ``FAL_KEY``, ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``, a Colab
+    secret, the token ``fal auth login`` saved. With none and no ``base_url`` it uses falstudio's embedded
+    offline server and says so once, naming the sources it checked.
 
     ``timeout``: seconds to connect and to wait for each reply (None: no limit). :meth:`run` holds its one
     request open until the output is ready, so it waits for that reply without limit unless given its own
