@@ -20,6 +20,7 @@ for _var in ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET"):
 NO_OPENAPI = "http://127.0.0.1:9/api/openapi/queue/openapi.json"
 os.environ["FALSTUDIO_OPENAPI_URL"] = NO_OPENAPI
 os.environ["FALSTUDIO_CACHE_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-cache-")
+os.environ["FAL_HOME_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-fal-home-")  # never the real `fal auth login`
 
 
 @pytest.fixture(autouse=True)

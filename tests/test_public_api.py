@@ -75,6 +75,7 @@ SURFACE = {
         "RetryPolicy",
         "State",
         "Status",
+        "StorageSettings",
         "SyncRequestHandle",
         "TrackedRequest",
         "encode_file",

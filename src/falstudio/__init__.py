@@ -20,7 +20,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Studio": ("falstudio.widgets", "Studio"),
     "client": ("falstudio.client", None),
     "encode_file": ("falstudio._internal.images", "encode_file"),
-    "encode_image": ("falstudio._internal.images", "encode_image"),
+    "encode_image": ("falstudio.client.files", "encode_image"),
     "endpoints": ("falstudio.endpoints", None),
     "errors": ("falstudio.client.errors", None),
     "history": ("falstudio.history", None),  # a module you can call: fs.history(limit=5)
@@ -63,10 +63,10 @@ if TYPE_CHECKING:
     from . import local as local
     from . import widgets as widgets
     from ._internal.images import encode_file as encode_file
-    from ._internal.images import encode_image as encode_image
     from .client import AsyncClient as AsyncClient
     from .client import Client as Client
     from .client import errors as errors
+    from .client.files import encode_image as encode_image
     from .history import history as history  # the module is callable: type checkers see the function
     from .metadata import read_metadata as read_metadata
     from .sweep import sweep as sweep  # likewise

@@ -134,7 +134,8 @@ def test_async_client_every_verb(server):
 def test_uploads_and_file_inputs(client, tmp_path):
     picture = PILImage.new("RGB", (64, 64), "green")
     url = client.upload_image(picture)
-    assert httpx.get(url).content[:4] == b"\x89PNG"
+    assert httpx.get(url).content[:3] == b"\xff\xd8\xff"  # JPEG by default, as fal-client
+    assert httpx.get(client.upload_image(picture, format="png")).content[:4] == b"\x89PNG"
     path = tmp_path / "p.png"
     picture.save(path)
     assert httpx.get(client.upload_file(path)).content == path.read_bytes()
@@ -299,5 +300,5 @@ def test_no_credentials_means_the_embedded_server_announced_once():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["local", "True", "1"]
-    notices = [line for line in done.stderr.splitlines() if line.startswith("falstudio: no FAL_KEY")]
+    notices = [line for line in done.stderr.splitlines() if line.startswith("falstudio: no fal credentials found")]
     assert len(notices) == 1 and "Set FAL_KEY" in notices[0]

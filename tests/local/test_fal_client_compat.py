@@ -142,3 +142,20 @@ def test_async_client(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> N
         return await handle.get()
 
     assert asyncio.run(go())["images"]
+
+
+def test_fal_clients_request_options_and_headers(
+    make_server: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hint=, headers=, priority= and start_timeout= as fal-client sends them; its user 504 read as on fal."""
+    srv = make_server(latency=60, concurrency=1)
+    _point_at(monkeypatch, srv)
+    fal = fal_client.SyncClient(key=srv.key)
+    fal.submit(MINI, {"prompt": "blocker", "quality": "high"}, hint="runner-1", headers={"X-Fal-Store-IO": "0"})
+    low = fal.submit(MINI, {"prompt": "later", "quality": "low"}, priority="low")
+    normal = fal.submit(MINI, {"prompt": "sooner", "quality": "low"}, priority="normal")
+    assert normal.status().position < low.status().position
+    late = fal.submit(MINI, {"prompt": "too late", "quality": "low"}, start_timeout=1.5)
+    with pytest.raises(fal_client.client.FalClientHTTPError) as info:
+        late.get(interval=0.05)
+    assert info.value.status_code == 504 and info.value.response_headers["x-fal-request-timeout-type"] == "user"

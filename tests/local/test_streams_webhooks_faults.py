@@ -98,8 +98,8 @@ def test_webhook_error_envelope_and_retries(
     webhook_sink: tuple[str, queue.Queue[Any], list[int]],
 ) -> None:
     url, received, fail_first = webhook_sink
-    fail_first[0] = 2  # the receiver answers 500 twice; the server tries again
-    srv = make_server(faults=Faults(fail_prompt="nope"))
+    fail_first[0] = 2  # the receiver answers 500 twice; the server tries again (fal's schedule, compressed)
+    srv = make_server(faults=Faults(fail_prompt="nope"), webhook_time_scale=0.001)
     api = client_for(srv)
     sub = api.post(f"/{MINI}", params={"fal_webhook": url}, json={"prompt": "nope"}).json()
     body = received.get(timeout=30)

@@ -56,3 +56,22 @@ def test_fal_client_snippet_runs_against_the_local_server(server, tmp_path, monk
     exec(compile(code, "<snippet>", "exec"), namespace)
     result = namespace["result"]
     assert isinstance(result, dict) and len(result["images"]) == 1
+
+
+@pytest.mark.parametrize("style", ["falstudio", "fal_client"])
+def test_request_options_are_copied_with_fal_clients_names(style, server, monkeypatch):
+    import fal_client.client
+
+    from falstudio.widgets.form._code import to_code
+
+    options = {"hint": "runner-1", "priority": "low", "headers": {"X-Fal-Store-IO": "0"}, "start_timeout": 30.0}
+    code = to_code("fal-ai/gpt-image-1-mini", {"prompt": "a fox", "quality": "low"}, style=style, options=options)
+    assert 'hint="runner-1",' in code and 'headers={"X-Fal-Store-IO": "0"},' in code
+    monkeypatch.setattr(fal_client.client, "QUEUE_URL_FORMAT", server.url.rstrip("/") + "/")
+    monkeypatch.setenv("FAL_KEY", server.key)
+    code = code.replace("fs.Client()", f"fs.Client(key={server.key!r}, base_url={server.url!r}, history=False)")
+    namespace: dict = {}
+    exec(compile(code, "<snippet>", "exec"), namespace)
+    assert namespace["result"]["images"][0]["url"]  # the same reading code for both styles
+    with pytest.raises(ValueError, match="webhook"):
+        to_code("fal-ai/gpt-image-1-mini", {"prompt": "a fox"}, options={"webhook": "x"})

@@ -40,13 +40,14 @@ _LAZY = {
     "RetryPolicy": "._retry",
     "State": "._state",
     "Status": "._status",
+    "StorageSettings": "._storage",
     "SyncRequestHandle": "._handles",
     "TrackedRequest": "._sync_tracking",
     "encode_file": "falstudio._internal.images",
     "fal_base_url": "._credentials",
     "has_key": "._credentials",
     "is_loopback_url": "._credentials",
-    "encode_image": "falstudio._internal.images",
+    "encode_image": ".files",
     "process_spend": "._budget",
     "read_image": ".files",
 }
@@ -70,7 +71,6 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .._internal.images import encode_file as encode_file
-    from .._internal.images import encode_image as encode_image
     from . import errors as errors
     from . import recorder as recorder
     from ._async import AsyncClient as AsyncClient
@@ -92,6 +92,7 @@ if TYPE_CHECKING:
     from ._status import LogEntry as LogEntry
     from ._status import Queued as Queued
     from ._status import Status as Status
+    from ._storage import StorageSettings as StorageSettings
     from ._streaming import EventStream as EventStream
     from ._sync import Client as Client
     from ._sync import ClientLike as ClientLike
@@ -100,6 +101,7 @@ if TYPE_CHECKING:
     from ._tracking import AsyncTrackedRequest as AsyncTrackedRequest
     from .files import INLINE_LIMIT as INLINE_LIMIT
     from .files import ImageSource as ImageSource
+    from .files import encode_image as encode_image
     from .files import read_image as read_image
     from .results import Image as Image
     from .results import Result as Result

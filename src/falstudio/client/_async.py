@@ -22,7 +22,7 @@ from ._billed import billed_units
 from ._budget import Budget, Ledger, resolve_budget, spend_reader
 from ._credentials import Mode, resolve
 from ._handles import AsyncRequestHandle
-from ._protocol import Urls, json_body, json_object, queue_headers, seconds
+from ._protocol import Urls, json_body, json_object, request_headers, seconds, with_path
 from ._recording import record_finished, record_unanswered, resolve_recorder
 from ._retry import RetryPolicy
 from ._sending import Prepared, Sender
@@ -47,8 +47,9 @@ Arguments = Mapping[str, Any] | RequestModel
 class AsyncClient:
     """Talks to fal.ai, or to any server that speaks its protocol (``base_url``), with asyncio.
 
-    Credentials: ``key``, else ``FAL_KEY``, else ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``. With none of them and
-    no ``base_url`` it uses falstudio's embedded offline server and says so once.
+    Credentials, in fal-client's order: ``key``, ``FAL_KEY``, ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``, a Colab
+    secret, the token ``fal auth login`` saved. With none and no ``base_url`` it uses falstudio's embedded
+    offline server and says so once, naming the sources it checked.
 
     ``timeout``: seconds to connect and to wait for each reply (None: no limit). :meth:`run` holds its one
     request open until the output is ready, so it waits for that reply without limit unless given its own
@@ -145,19 +146,31 @@ class AsyncClient:
         endpoint: str,
         arguments: Arguments,
         *,
+        path: str = "",
+        hint: str | None = None,
         webhook_url: str | None = None,
         priority: str | None = None,
+        headers: Mapping[str, str] | None = None,
         start_timeout: float | None = None,
         validate: bool = True,
+        interval: float | None = None,
     ) -> AsyncRequestHandle:
         """Queue a request; returns at once with a handle (``request_id``, ``status()``, ``get()``...).
 
         Arguments are validated against the endpoint's model (hand-written, or typed from fal's schema) before
         anything is sent; ``validate=False`` sends them as given, checked only to be JSON. The request is in
         the run history (durably) before it is sent, and with its request id by the time this returns.
+
+        fal-client's options: ``path`` (a sub-path of the endpoint), ``hint`` (``X-Fal-Runner-Hint``),
+        ``webhook_url``, ``priority`` (``"normal"``/``"low"``), ``headers`` (sent as given, under the ones
+        falstudio sets), ``start_timeout`` (``X-Fal-Request-Timeout``: seconds for the request to start).
+        ``interval``: the handle's polling interval when the status stream is unavailable (see
+        :meth:`AsyncRequestHandle.iter_events`).
         """
+        endpoint = with_path(endpoint, path)
+        headers = request_headers(headers, hint=hint, priority=priority, start_timeout=start_timeout)
+        seconds("interval", interval)
         prepared = await self._sender.prepare(endpoint, arguments, validate)
-        headers = queue_headers(priority, start_timeout)
         params = {"fal_webhook": webhook_url} if webhook_url else None
         ticket = await self._sender.reserve(prepared)  # over the budget: raises, nothing sent
         url = Urls(self._wire.target.hosts, endpoint).submit
@@ -173,6 +186,7 @@ class AsyncClient:
             raise
         ticket.bind(request_id)
         handle = self._handle(prepared, request_id, ticket, billed_units(response.headers, "submit"), reply)
+        handle.interval = interval
         await self._sender.answered(prepared, request_id, intent, billed=handle.billed)
         if webhook_url and self._recorder is not None:
             # The result goes to the webhook, so nobody here may ever ask for it: follow the request anyway
@@ -185,13 +199,17 @@ class AsyncClient:
         endpoint: str,
         arguments: Arguments,
         *,
+        path: str = "",
+        hint: str | None = None,
         with_logs: bool = False,
+        interval: float | None = None,
         on_enqueue: Callable[[str], object] | None = None,
         on_queue_update: StatusHook | None = None,
+        priority: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        start_timeout: float | None = None,
         client_timeout: float | None = None,
         webhook_url: str | None = None,
-        priority: str | None = None,
-        start_timeout: float | None = None,
         validate: bool = True,
     ) -> Result:
         """Submit, wait (status stream, polling as fallback) and return the typed result.
@@ -200,12 +218,17 @@ class AsyncClient:
         (either may be async). Cancelling the call (KeyboardInterrupt in the sync client, task
         cancellation here) or passing ``client_timeout`` cancels the request on the server too;
         the timeout raises :class:`~falstudio.client.errors.FalTimeoutError` with the request id.
-        ``validate=False`` sends the arguments unchecked (see :meth:`submit`).
+        ``validate=False`` sends the arguments unchecked; ``path``, ``hint``, ``priority``, ``headers``,
+        ``start_timeout`` and ``interval`` as in :meth:`submit` (fal-client's names).
         """
         client_timeout = seconds("client_timeout", client_timeout)
         tracked = self.track(
             endpoint,
             arguments,
+            path=path,
+            hint=hint,
+            headers=headers,
+            interval=interval,
             stream=False,
             with_logs=with_logs,
             on_status=on_queue_update,
@@ -238,19 +261,33 @@ class AsyncClient:
         priority: str | None = None,
         start_timeout: float | None = None,
         validate: bool = True,
+        path: str = "",
+        hint: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        interval: float | None = None,
     ) -> AsyncTrackedRequest:
         """Start a request and follow it: returns at once; ``async for state in tracked.watch()``.
 
         ``stream``: run through the endpoint's stream and report partial images (``None``: when the registry
         says the endpoint streams). A streamed run is a sync request on fal: cancelling closes the connection,
         and it cannot be fetched again by request id (no resume after a restart). ``validate=False`` sends the
-        arguments unchecked (see :meth:`submit`). Needs a running loop.
+        arguments unchecked; ``path``, ``hint``, ``headers``, ``priority``, ``start_timeout`` and ``interval`` as in
+        :meth:`submit` (a streamed run sends ``hint`` and ``headers`` too). Needs a running loop.
         """
+        endpoint = with_path(endpoint, path)
         Urls(self._wire.target.hosts, endpoint)  # a malformed endpoint id fails here, at once
-        queue_headers(priority, start_timeout)  # and so do bad options
+        request_headers(headers, hint=hint, priority=priority, start_timeout=start_timeout)  # and so do bad options
+        seconds("interval", interval)
         spec = find(endpoint)
         streaming = (spec is not None and spec.streaming) if stream is None else stream
-        options = {"webhook_url": webhook_url, "priority": priority, "start_timeout": start_timeout}
+        extra = request_headers(headers, hint=hint) or None  # the queue adds priority and start_timeout itself
+        options = {
+            "webhook_url": webhook_url,
+            "priority": priority,
+            "start_timeout": start_timeout,
+            "headers": extra,
+            "interval": interval,
+        }
         tracked = AsyncTrackedRequest(
             self,
             endpoint,
@@ -337,21 +374,34 @@ class AsyncClient:
     # -- sync run and stream --------------------------------------------------------------------------
 
     async def run(
-        self, endpoint: str, arguments: Arguments, *, timeout: float | None = None, validate: bool = True
+        self,
+        endpoint: str,
+        arguments: Arguments,
+        *,
+        path: str = "",
+        timeout: float | None = None,
+        start_timeout: float | None = None,
+        hint: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        validate: bool = True,
     ) -> Result:
         """Call the endpoint synchronously (no queue): one request, held open until the output is ready.
 
         ``timeout``: seconds to wait for the output (default: no limit, like fal-client; connecting still
-        times out after the client's ``timeout``). ``validate=False`` sends the arguments unchecked (see
-        :meth:`submit`).
+        times out after the client's ``timeout``). ``validate=False`` sends the arguments unchecked; ``path``,
+        ``start_timeout``, ``hint`` and ``headers`` as in :meth:`submit` (fal-client's names).
         """
+        endpoint = with_path(endpoint, path)
         read_timeout = seconds("timeout", timeout)
+        sent_headers = request_headers(headers, hint=hint, start_timeout=start_timeout)
         prepared = await self._sender.prepare(endpoint, arguments, validate)
         ticket = await self._sender.reserve(prepared)  # over the budget: raises, nothing sent
         started = time.monotonic()
         url = Urls(self._wire.target.hosts, endpoint).run
         timeouts = httpx.Timeout(self.timeout, read=read_timeout)
-        response, intent = await self._sender.send(prepared, url, ticket=ticket, via="run", timeout=timeouts)
+        response, intent = await self._sender.send(
+            prepared, url, ticket=ticket, via="run", timeout=timeouts, headers=sent_headers
+        )
         request_id = response.headers.get("x-fal-request-id", "")
         ticket.bind(request_id)
         ticket.settle("completed")  # fal answered with the output: it bills it
@@ -368,28 +418,42 @@ class AsyncClient:
             )
         return result
 
-    def stream(self, endpoint: str, arguments: Arguments, *, validate: bool = True) -> EventStream:
+    def stream(
+        self,
+        endpoint: str,
+        arguments: Arguments,
+        *,
+        validate: bool = True,
+        hint: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> EventStream:
         """The events of a streaming endpoint (``POST {run host}/{endpoint}/stream``), each as its JSON.
 
         ``async for event in client.stream(...)``; checked against the budget like any request, but not
         recorded in the history (``track(..., stream=True)`` is the recorded, typed way). Not retried once
-        the request is sent.
+        the request is sent. ``hint`` and ``headers`` as in :meth:`submit`.
         """
-        return EventStream(self._sender, endpoint, arguments, validate=validate)
+        extra = request_headers(headers, hint=hint)
+        return EventStream(self._sender, endpoint, arguments, validate=validate, headers=extra)
 
     # -- storage -------------------------------------------------------------------------------------
 
-    async def upload(self, data: bytes, content_type: str, file_name: str | None = None) -> str:
-        """Store ``data`` with fal's storage and return its URL."""
-        return await self._storage.upload(data, content_type, file_name)
+    async def upload(
+        self, data: bytes | str, content_type: str, file_name: str | None = None, *, lifecycle: Any = None
+    ) -> str:
+        """Store ``data`` with fal's storage and return its URL. ``lifecycle``: how long fal keeps it and who
+        may read it (:class:`~falstudio.client.StorageSettings`, or fal-client's), as in fal-client."""
+        return await self._storage.upload(
+            data.encode() if isinstance(data, str) else data, content_type, file_name, lifecycle=lifecycle
+        )
 
-    async def upload_file(self, path: str | os.PathLike[str]) -> str:
-        """Store a file (its type sniffed from its bytes) and return its URL."""
-        return await self._storage.upload_file(path)
+    async def upload_file(self, path: str | os.PathLike[str], *, lifecycle: Any = None) -> str:
+        """Store a file (its type sniffed from its bytes) and return its URL (``lifecycle`` as in :meth:`upload`)."""
+        return await self._storage.upload_file(path, lifecycle=lifecycle)
 
-    async def upload_image(self, image: PILImage.Image, format: str = "png") -> str:
-        """Store a PIL image, encoded as ``format``, and return its URL."""
-        return await self._storage.upload_image(image, format)
+    async def upload_image(self, image: PILImage.Image, format: str = "jpeg", *, lifecycle: Any = None) -> str:
+        """Store a PIL image, encoded as ``format`` (JPEG by default, as fal-client), and return its URL."""
+        return await self._storage.upload_image(image, format, lifecycle=lifecycle)
 
     async def adownload(self, url: str) -> bytes:
         return await self._wire.adownload(url)

@@ -1,5 +1,6 @@
-"""Which server a client talks to, with which key: ``key=``, FAL_KEY, FAL_KEY_ID + FAL_KEY_SECRET, a Colab
-secret named FAL_KEY, else the embedded local server."""
+"""Which server a client talks to, with which credentials: ``key=``, FAL_KEY, FAL_KEY_ID + FAL_KEY_SECRET, a
+Colab secret named FAL_KEY, the token ``fal auth login`` saved (fal-client 1.0.3's order), else the embedded
+local server, saying which sources it checked."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import os
 import sys
 import threading
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import httpx
 
+from ._login import has_login, login_token, token_file
 from ._protocol import Hosts, origin_of
 from .errors import InvalidKeyError
 
@@ -21,16 +23,18 @@ _announced = threading.Event()
 
 
 class Key:
-    """An API key that never shows itself in a repr, str, log line or pickle.
+    """An API key (or a ``fal auth login`` token) that never shows itself in a repr, str, log line or pickle.
 
     Checked when read: ``source`` (where it came from: ``key=``, ``FAL_KEY``...) is named in the
     :class:`~falstudio.client.errors.InvalidKeyError` a malformed key raises; the key itself never is.
+    ``scheme`` is how it is sent: ``Authorization: Key ...``, or ``Bearer`` for a login token.
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "scheme")
 
-    def __init__(self, value: str, source: str = "key=") -> None:
+    def __init__(self, value: str, source: str = "key=", scheme: str = "Key") -> None:
         self._value = checked_key(value, source)
+        self.scheme = scheme
 
     def reveal(self) -> str:
         return self._value
@@ -82,21 +86,55 @@ def _describe_char(char: str) -> str:
     return "a non-ASCII character"
 
 
-def find_key() -> tuple[str, str] | None:
-    """``(key, where it came from)``: FAL_KEY, else FAL_KEY_ID + FAL_KEY_SECRET, else a Colab secret FAL_KEY.
+@dataclass(frozen=True)
+class Found:
+    """Credentials and where they came from; ``scheme`` is ``Key`` (an API key) or ``Bearer`` (a login token)."""
 
-    The same order as fal-client. Values are not checked here (:class:`Key` does that).
+    value: str = field(repr=False)
+    source: str
+    scheme: str = "Key"
+
+
+def find_credentials(*, refresh: bool = True, login: bool = True) -> tuple[Found | None, list[str]]:
+    """The credentials fal-client 1.0.3 would use, in its order, and what was checked on the way.
+
+    FAL_KEY, else FAL_KEY_ID + FAL_KEY_SECRET, else a Colab secret FAL_KEY (these three are skipped with
+    ``FAL_FORCE_AUTH_BY_USER=1``), else the token ``fal auth login`` saved (``$FAL_HOME_DIR/auth0_token``,
+    by default ``~/.fal/auth0_token``), refreshed through fal's auth service when it has expired (unless not
+    ``refresh``; not looked at unless ``login``). Key values are not checked here (:class:`Key` does that).
     """
-    key = os.environ.get("FAL_KEY", "")
-    if key.strip():
-        return key, "the FAL_KEY environment variable"
-    key_id, secret = os.environ.get("FAL_KEY_ID", "").strip(), os.environ.get("FAL_KEY_SECRET", "").strip()
-    if key_id and secret:
-        return f"{key_id}:{secret}", "the FAL_KEY_ID and FAL_KEY_SECRET environment variables"
-    colab = _colab_secret()
-    if colab is not None and colab.strip():
-        return colab, "the Colab secret FAL_KEY"
-    return None
+    checked: list[str] = []
+    if os.environ.get("FAL_FORCE_AUTH_BY_USER") == "1":
+        checked.append("FAL_KEY, FAL_KEY_ID + FAL_KEY_SECRET and the Colab secret (skipped: FAL_FORCE_AUTH_BY_USER=1)")
+    else:
+        key = os.environ.get("FAL_KEY", "")
+        if key.strip():
+            return Found(key, "the FAL_KEY environment variable"), checked
+        checked.append("FAL_KEY (not set)")
+        key_id, secret = os.environ.get("FAL_KEY_ID", "").strip(), os.environ.get("FAL_KEY_SECRET", "").strip()
+        if key_id and secret:
+            return Found(f"{key_id}:{secret}", "the FAL_KEY_ID and FAL_KEY_SECRET environment variables"), checked
+        checked.append("FAL_KEY_ID + FAL_KEY_SECRET (not set)")
+        if "google.colab" in sys.modules:
+            colab = _colab_secret()
+            if colab is not None and colab.strip():
+                return Found(colab, "the Colab secret FAL_KEY"), checked
+            checked.append("the Colab secret FAL_KEY (not set or not granted)")
+        else:
+            checked.append("the Colab secret FAL_KEY (not in Colab)")
+    if not login:
+        return None, checked
+    token, note = login_token(refresh=refresh)
+    if token is not None:
+        return Found(token, f"the `fal auth login` token in {token_file()}", "Bearer"), checked
+    checked.append(f"`fal auth login` ({note})")
+    return None, checked
+
+
+def find_key() -> tuple[str, str] | None:
+    """``(credentials, where they came from)`` as :func:`find_credentials` finds them, or None."""
+    found = find_credentials()[0]
+    return (found.value, found.source) if found else None
 
 
 def _colab_secret() -> str | None:
@@ -113,9 +151,9 @@ def _colab_secret() -> str | None:
 
 
 def key_from_env() -> str | None:
-    """The key :func:`find_key` finds, or None."""
-    found = find_key()
-    return found[0] if found else None
+    """The credentials :func:`find_credentials` finds (without refreshing a login token), or None."""
+    found = find_credentials(refresh=False)[0]
+    return found.value if found else None
 
 
 @dataclass(frozen=True)
@@ -132,12 +170,15 @@ class Target:
 
 
 def resolve(key: str | None = None, base_url: str | None = None) -> Target:
-    """The target for ``key`` / ``base_url``; with neither (and no env key) the embedded local server.
+    """The target for ``key`` / ``base_url``; with neither (and no credentials found) the embedded local server,
+    announced once with the sources that were checked.
 
     Raises :class:`~falstudio.client.errors.InvalidKeyError` for a malformed key, before anything is sent.
     """
-    found = (key, "key=") if key is not None else find_key()
-    given = Key(*found) if found and found[0] else None
+    # A login token is for fal (or a base_url standing in for it), never for a server on this machine.
+    local = base_url is not None and Hosts.single(base_url).is_loopback
+    found, checked = (Found(key, "key="), []) if key is not None else find_credentials(login=not local)
+    given = Key(found.value, found.source, found.scheme) if found and found.value else None
     if base_url is not None:
         hosts = Hosts.single(base_url)
         return Target(hosts, given, "local" if hosts.is_loopback else "fal")
@@ -148,9 +189,11 @@ def resolve(key: str | None = None, base_url: str | None = None) -> Target:
     server = embedded_server()
     if not _announced.is_set():
         _announced.set()
+        sources = "; ".join(["key= (not given)", *checked])
         print(
-            f"falstudio: no FAL_KEY found — using the embedded offline server at {server.url} "
-            "(offline previews, no cost). Set FAL_KEY to use fal.ai.",
+            f"falstudio: no fal credentials found (checked {sources}) — using the embedded "
+            f"offline server at {server.url} (offline previews, no cost). Set FAL_KEY or run `fal auth login` to "
+            "use fal.ai.",
             # a notice, not an error: Jupyter paints stderr red, so in a kernel it goes to stdout
             file=sys.stdout if "ipykernel" in sys.modules else sys.stderr,
         )
@@ -167,7 +210,7 @@ class KeyAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if "authorization" not in request.headers and origin_of(str(request.url)) in self._origins:
-            request.headers["Authorization"] = f"Key {self._key.reveal()}"
+            request.headers["Authorization"] = f"{self._key.scheme} {self._key.reveal()}"
         yield request
 
     def __repr__(self) -> str:
@@ -175,8 +218,8 @@ class KeyAuth(httpx.Auth):
 
 
 def has_key() -> bool:
-    """Whether fal credentials are set in the environment (FAL_KEY, or FAL_KEY_ID + FAL_KEY_SECRET)."""
-    return key_from_env() is not None
+    """Whether fal credentials are found (FAL_KEY, FAL_KEY_ID + FAL_KEY_SECRET, a Colab secret, a login)."""
+    return key_from_env() is not None or has_login()
 
 
 def fal_base_url() -> str:

@@ -20,7 +20,7 @@ from falstudio.endpoints import CostEstimate, EndpointSpec
 from . import errors
 from ._billed import BilledUnits, billed_units
 from ._loop import LoopThread, blocking
-from ._protocol import Urls, origin_of, sse_events
+from ._protocol import Urls, origin_of, seconds, sse_events
 from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status, parse_status, same_state
 from .results import Result, parse_output
 
@@ -83,6 +83,7 @@ class AsyncRequestHandle:
         self._completed: Completed | None = None
         self._tracked: AsyncTrackedRequest | None = None
         self._cancel_requested = False
+        self.interval: float | None = None  # polling interval (s) when the status stream is unavailable
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, request_id={self.request_id!r})"
@@ -113,13 +114,20 @@ class AsyncRequestHandle:
                 f"unreadable status reply: {exc}", endpoint=self.endpoint, request_id=self.request_id
             ) from None
 
-    async def iter_events(self, *, with_logs: bool = True) -> AsyncGenerator[Status, None]:
-        """Each status change until and including :class:`Completed`; each event holds only new log lines."""
+    async def iter_events(
+        self, *, with_logs: bool = False, interval: float | None = None
+    ) -> AsyncGenerator[Status, None]:
+        """Each status change until and including :class:`Completed`; each event holds only new log lines.
+
+        Follows fal's status stream; when that is unavailable it polls, every ``interval`` seconds if given
+        (fal-client polls every 0.1 s), else from 0.1 s backing off to 1 s. Without logs by default, as fal-client.
+        """
         if self._completed is not None:
             yield self._completed
             return
         last: Status | None = None
-        async with contextlib.aclosing(self._events(with_logs)) as events:
+        fixed = interval if interval is not None else self.interval
+        async with contextlib.aclosing(self._events(with_logs, fixed)) as events:
             async for raw in events:
                 status = self._book.fresh(raw)
                 if same_state(last, status):
@@ -134,7 +142,7 @@ class AsyncRequestHandle:
                 if isinstance(status, Completed):
                     return
 
-    async def _events(self, with_logs: bool) -> AsyncGenerator[Status, None]:
+    async def _events(self, with_logs: bool, interval: float | None) -> AsyncGenerator[Status, None]:
         """Statuses from the SSE status stream; after a failure or drop, from polling."""
         async with contextlib.aclosing(self._stream(with_logs)) as stream:
             try:
@@ -144,14 +152,15 @@ class AsyncRequestHandle:
                         return
             except (httpx.TransportError, ValueError):
                 pass  # the stream broke: fall back to polling
-        delay = POLL_FIRST
+        delay = interval if interval is not None else POLL_FIRST
         while True:
             status = await self.status(with_logs=with_logs)
             yield status
             if isinstance(status, Completed):
                 return
             await asyncio.sleep(delay)
-            delay = min(delay * 1.5, POLL_MAX)
+            if interval is None:
+                delay = min(delay * 1.5, POLL_MAX)
 
     async def _stream(self, with_logs: bool) -> AsyncGenerator[Status, None]:
         http = self.wire.http()
@@ -260,8 +269,10 @@ class AsyncRequestHandle:
         tracked = self.track(with_logs=with_logs, on_status=on_update)
         return await tracked.result(cancel_on_abort=cancel_on_abort)
 
-    async def get(self) -> Result:
-        """The result, waiting for the request to finish if needed."""
+    async def get(self, *, interval: float | None = None) -> Result:
+        """The result, waiting for the request to finish if needed (``interval`` as in :meth:`iter_events`)."""
+        if interval is not None:
+            self.interval = seconds("interval", interval)
         return await self.wait()
 
 
@@ -291,9 +302,9 @@ class SyncRequestHandle:
     get = blocking(AsyncRequestHandle.get)
     cancel = blocking(AsyncRequestHandle.cancel)
 
-    def iter_events(self, *, with_logs: bool = True) -> Iterator[Status]:
-        """Each status change until and including Completed (blocking iterator)."""
-        return self._runner.iterate(self._async.iter_events(with_logs=with_logs))
+    def iter_events(self, *, with_logs: bool = False, interval: float | None = None) -> Iterator[Status]:
+        """Each status change until and including Completed (blocking iterator; see the async handle's)."""
+        return self._runner.iterate(self._async.iter_events(with_logs=with_logs, interval=interval))
 
     def track(self, *, with_logs: bool = True, recorder: Recorder | None = None) -> TrackedRequest:
         """This request's life as :class:`~falstudio.client.State` snapshots (see :meth:`Client.track`)."""

@@ -47,10 +47,9 @@ class Hosts:
 
     @classmethod
     def fal(cls) -> Hosts:
-        """fal.ai, honouring ``FAL_RUN_HOST`` / ``FAL_QUEUE_RUN_HOST`` like fal-client does."""
-        run_host = os.environ.get("FAL_RUN_HOST")
-        if not run_host:
-            return cls(FAL_QUEUE_URL, FAL_RUN_URL, FAL_REST_URL, FAL_CDN_URL)
+        """fal.ai, honouring ``FAL_RUN_HOST`` and ``FAL_QUEUE_RUN_HOST`` (each on its own) like fal-client does:
+        the queue on ``FAL_QUEUE_RUN_HOST``, else ``queue.`` + the run host."""
+        run_host = os.environ.get("FAL_RUN_HOST") or "fal.run"
         queue_host = os.environ.get("FAL_QUEUE_RUN_HOST") or f"queue.{run_host}"
         return cls(f"https://{queue_host}", f"https://{run_host}", FAL_REST_URL, FAL_CDN_URL)
 
@@ -259,6 +258,36 @@ def json_object(response: httpx.Response, endpoint: str | None) -> dict[str, Any
     if not isinstance(body, dict):
         raise errors.ServerError(f"expected a JSON object from {response.request.url.path}", endpoint=endpoint)
     return body
+
+
+def request_headers(
+    headers: Mapping[str, str] | None = None,
+    *,
+    hint: str | None = None,
+    priority: str | None = None,
+    start_timeout: float | None = None,
+) -> dict[str, str]:
+    """The headers of a request that makes fal do work, as fal-client builds them: yours (``headers=``) first,
+    then ``X-Fal-Runner-Hint``, ``X-Fal-Queue-Priority`` and ``X-Fal-Request-Timeout`` over them; all checked."""
+    merged = httpx.Headers()
+    for name, value in (headers or {}).items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(f"headers must map strings to strings; {name!r}: {type(value).__name__} is not")
+        merged[name] = value
+    if hint is not None:
+        if not isinstance(hint, str) or not hint:
+            raise ValueError(f"hint must be a non-empty string (a runner hint), got {hint!r}")
+        merged["X-Fal-Runner-Hint"] = hint
+    merged.update(queue_headers(priority, start_timeout))
+    return dict(merged.multi_items())
+
+
+def with_path(endpoint: str, path: str) -> str:
+    """``endpoint`` with fal-client's ``path=`` (a sub-path such as ``"edit"``) appended."""
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a string such as 'edit', not {type(path).__name__}")
+    tail = path.strip("/")
+    return f"{endpoint.rstrip('/')}/{tail}" if tail else endpoint
 
 
 def queue_headers(priority: str | None, start_timeout: float | None) -> dict[str, str]:

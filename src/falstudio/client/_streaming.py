@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +52,14 @@ class EventStream:
     """
 
     def __init__(
-        self, sender: Sender, endpoint: str, arguments: Arguments, *, validate: bool = True, tracked: bool = False
+        self,
+        sender: Sender,
+        endpoint: str,
+        arguments: Arguments,
+        *,
+        validate: bool = True,
+        tracked: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.wire: Wire = sender.wire
         self.endpoint = endpoint
@@ -65,6 +72,7 @@ class EventStream:
         self._arguments = arguments
         self._validate = validate
         self._tracked = tracked
+        self._headers = dict(headers or {})
         self._ticket: Ticket | None = None
         self._url = ""
         self._response: httpx.Response | None = None
@@ -85,7 +93,7 @@ class EventStream:
             via="stream",
             record=self._tracked,
             stream=True,
-            headers={"Accept": "text/event-stream"},
+            headers={**self._headers, "Accept": "text/event-stream"},
         )
         self._response = response
         self.request_id = response.headers.get("x-fal-request-id", "")

@@ -174,9 +174,18 @@ class Client:
         self._runner.call_soon(start)
         return made.result()
 
-    def stream(self, endpoint: str, arguments: Arguments, *, validate: bool = True) -> Iterator[Any]:
+    def stream(
+        self,
+        endpoint: str,
+        arguments: Arguments,
+        *,
+        validate: bool = True,
+        hint: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[Any]:
         """The events of a streaming endpoint, each as its JSON (blocking iterator; see :meth:`AsyncClient.stream`)."""
-        return self._runner.iterate(self._async.stream(endpoint, arguments, validate=validate))
+        events = self._async.stream(endpoint, arguments, validate=validate, hint=hint, headers=headers)
+        return self._runner.iterate(events)
 
     def get_handle(self, endpoint: str, request_id: str) -> SyncRequestHandle:
         """A handle for a request submitted earlier (maybe by another process)."""

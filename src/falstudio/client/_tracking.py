@@ -231,7 +231,14 @@ class AsyncTrackedRequest:
         :class:`EventStream`), but a streamed run cannot be fetched again: resume reports it lost.
         """
         assert self._sender is not None
-        events = EventStream(self._sender, self.endpoint, self._arguments, validate=self._validate, tracked=True)
+        events = EventStream(
+            self._sender,
+            self.endpoint,
+            self._arguments,
+            validate=self._validate,
+            tracked=True,
+            headers=self._queue_options.get("headers"),
+        )
         try:
             await events.open()
         except errors.FalError as exc:

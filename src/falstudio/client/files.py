@@ -172,6 +172,12 @@ def _read(
     return None
 
 
+def encode_image(image: PILImage.Image, format: str = "jpeg") -> str:
+    """A data URI holding a PIL image, encoded as ``format``: JPEG by default, as fal-client (smaller); pass
+    ``"png"`` to keep transparency and every pixel exactly."""
+    return _images.encode_image(image, format)
+
+
 def read_image(source: ImageSource) -> bytes:
     """The encoded bytes (PNG, JPEG, WebP or GIF) of a local image: bytes, a PIL image, an output Image (fetched
     once), a data URI or a file path. A plain http(s) URL is refused: pass the image itself."""

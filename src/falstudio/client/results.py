@@ -11,7 +11,7 @@ import mimetypes
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import ItemsView, Iterator, KeysView, Sequence, ValuesView
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -216,7 +216,10 @@ def plain_download(url: str, *, auth: httpx.Auth | None = None, timeout: float |
 class Result(ImageOutput):
     """An endpoint's output (``images`` and any other fields) with the request's story.
 
-    ``data`` is the raw output JSON; ``request`` is what was sent (its repr hides secrets).
+    ``data`` is the raw output JSON; ``request`` is what was sent (its repr hides secrets). It also reads like
+    the dict fal-client returns: ``result["images"][0]["url"]``, ``result.get("seed")``, ``"seed" in result``,
+    ``for key in result``, ``dict(result)`` (plain JSON, ready for ``json.dumps``); typed attributes
+    (``result.images[0].save(...)``) work alongside.
     """
 
     # Unregistered endpoints may return no images (pydantic copies the default per instance).
@@ -316,6 +319,41 @@ class Result(ImageOutput):
 
     def redacted_request(self) -> Any:
         return redact(self._request)
+
+    # -- the output as fal-client's dict --------------------------------------------------------------
+
+    def _json(self) -> dict[str, Any]:
+        """The output as JSON: what the server sent, or (a result built without it) the typed fields dumped."""
+        if isinstance(self._data, dict):
+            return self._data
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._json()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._json().get(key, default)
+
+    def keys(self) -> KeysView[str]:
+        return self._json().keys()
+
+    def values(self) -> ValuesView[Any]:
+        return self._json().values()
+
+    def items(self) -> ItemsView[str, Any]:
+        return self._json().items()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._json()
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]  # a dict's keys, as on fal-client's result
+        return iter(self._json())
+
+    def __len__(self) -> int:
+        return len(self._json())
+
+    def __bool__(self) -> bool:
+        return True  # a result is there even when its output is empty
 
     def _summary(self) -> str:
         parts = [self._endpoint or "result", f"request {self._request_id}" if self._request_id else ""]

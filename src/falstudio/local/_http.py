@@ -93,6 +93,18 @@ def validation_detail(exc: ValidationError, prefix: str = "body") -> list[dict[s
     return detail
 
 
-def fal_error(status: int, body: Any, error_type: str | None = None) -> JSONResponse:
-    headers = {"x-fal-error-type": error_type} if error_type else None
-    return JSONResponse(body, status_code=status, headers=headers)
+# fal's model errors say whether trying again may help (X-Fal-Retryable): these types may pass, others will not
+RETRYABLE_TYPES = frozenset(
+    {"internal_server_error", "generation_timeout", "downstream_service_error", "downstream_service_unavailable"}
+)
+
+
+def fal_error(
+    status: int, body: Any, error_type: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A fal-shaped error reply: ``X-Fal-Error-Type`` and, for a model error, ``X-Fal-Retryable``."""
+    sent = dict(headers or {})
+    if error_type:
+        sent["x-fal-error-type"] = error_type
+        sent["x-fal-retryable"] = "true" if error_type in RETRYABLE_TYPES else "false"
+    return JSONResponse(body, status_code=status, headers=sent or None)

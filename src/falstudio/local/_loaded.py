@@ -4,10 +4,18 @@ The engines act on ``prompt``, the size (``image_size`` as a preset, ``WxH`` or 
 ``width`` / ``height`` fields), ``num_images``, ``output_format``, ``quality``, ``sync_mode`` and, for edits, the
 input images (``image_url`` or ``image_urls``) and the mask (``mask_url`` or ``mask_image_url``). Any other field a
 request sets is listed once in the job log as ignored.
+
+Outputs carry every field the endpoint's output schema requires, so code that reads them behaves offline as on
+fal: fields the engines cannot make (a ``seed``, a ``description``...) get typed placeholders, listed in the
+output's ``offline_placeholders`` (strings also say so themselves); a ``seed`` the request set is echoed.
 """
 
 from __future__ import annotations
 
+import enum
+import hashlib
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,12 +88,65 @@ def for_engines(spec: EndpointSpec, request: RequestModel) -> Mapped:
     return Mapped(EngineRequest.model_validate(values), image_field, mask_field, notes, wanted)
 
 
-def output(spec: EndpointSpec, files: list[dict[str, Any]]) -> dict[str, Any]:
-    """The output body: ``{"images": [...]}``, or ``{"image": {...}}`` for an endpoint whose schema returns one."""
+def output(
+    spec: EndpointSpec, files: list[dict[str, Any]], request: Any = None, request_id: str = ""
+) -> dict[str, Any]:
+    """The output body: ``{"images": [...]}`` (or ``{"image": {...}}`` for an endpoint whose schema returns one),
+    plus a typed placeholder for every other field the output schema requires (see the module docstring)."""
     fields = spec.output_model.model_fields
-    if "images" not in fields and "image" in fields and files:
-        return {"image": files[0]}
-    return {"images": files}
+    body: dict[str, Any] = {"image": files[0]} if "images" not in fields and "image" in fields and files else {}
+    body = body or {"images": files}
+    given_seed = getattr(request, "seed", None)
+    seed = given_seed if isinstance(given_seed, int) else _seed(request_id)
+    placeholders = []
+    for name, info in fields.items():
+        if name in body or not info.is_required():
+            continue
+        body[name] = seed if name == "seed" else _placeholder(info.annotation, name, seed)
+        placeholders.append(name)
+    if placeholders:
+        body["offline_placeholders"] = placeholders
+    return body
+
+
+def _seed(request_id: str) -> int:
+    """A seed as fal reports one, the same for a request id (a placeholder: no model drew with it)."""
+    return int.from_bytes(hashlib.sha256(request_id.encode()).digest()[:4], "big") >> 1
+
+
+def _placeholder(annotation: Any, name: str, seed: int, depth: int = 0) -> Any:
+    """A value of ``annotation``'s type that validates: the first choice of an enum or union, a required-fields-only
+    object, the smallest list the schema allows; strings say they are offline placeholders."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if depth > 8:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        arms = [a for a in args if a is not type(None)]
+        return _placeholder(arms[0], name, seed, depth + 1) if arms else None
+    if origin is typing.Annotated:
+        return _placeholder(args[0], name, seed, depth + 1)
+    if origin is typing.Literal:
+        return args[0]
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return next(iter(annotation)).value
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {
+            n: _placeholder(f.annotation, n, seed, depth + 1)
+            for n, f in annotation.model_fields.items()
+            if f.is_required()
+        }
+    if origin in (list, tuple, set, frozenset) or annotation in (list, tuple):
+        return [_placeholder(args[0], name, seed, depth + 1) if args else None]  # one: valid under a minimum
+    if origin is dict or annotation is dict:
+        return {}
+    if annotation is bool:
+        return False
+    if annotation is int:
+        return 0
+    if annotation is float:
+        return 0.0
+    return f"offline preview: no model ran, so no {name.replace('_', ' ')}"
 
 
 def _size(given: dict[str, Any], notes: list[str]) -> tuple[str | ImageSize, tuple[int, int] | None]:

@@ -15,7 +15,7 @@ from falstudio import endpoints
 
 from ._backend import Backend
 from ._http import backend_of, base_url, fal_error, json_body, require_key, validation_detail
-from .jobs import CANCELLED_MESSAGE, Job
+from .jobs import CANCELLED_MESSAGE, PRIORITIES, Job
 
 PING_SECONDS = 15.0
 _TRUE = ("1", "true", "True", "yes")
@@ -80,19 +80,57 @@ async def new_job(request: Request, endpoint_id: str, webhook: str | None = None
         problem = backend.webhook_problem(webhook)
         if problem:
             raise HTTPException(422, [{"loc": ["query", "fal_webhook"], "msg": problem, "type": "value_error"}])
-    job = Job(request.state.fal_request_id, spec.id, model, base_url(request), webhook_url=webhook, stream=stream)
+    job = Job(
+        request.state.fal_request_id,
+        spec.id,
+        model,
+        base_url(request),
+        webhook_url=webhook,
+        stream=stream,
+        priority=_priority(request),
+        start_timeout=_start_timeout(request),
+    )
     backend.queue.submit(job)
     return job
+
+
+def _header_error(name: str, message: str) -> HTTPException:
+    return HTTPException(422, [{"loc": ["header", name], "msg": message, "type": "value_error"}])
+
+
+def _priority(request: Request) -> str:
+    value = request.headers.get("x-fal-queue-priority", "normal").strip().lower()
+    if value not in PRIORITIES:
+        raise _header_error("x-fal-queue-priority", f"must be one of {', '.join(PRIORITIES)}, got {value!r}")
+    return value
+
+
+def _start_timeout(request: Request) -> float | None:
+    """``X-Fal-Request-Timeout``: seconds the request may wait to start (fal's minimum: more than 0.1 s)."""
+    raw = request.headers.get("x-fal-request-timeout")
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0.1 or seconds == float("inf"):
+        raise _header_error("x-fal-request-timeout", f"must be a number of seconds > 0.1, got {raw!r}")
+    return seconds
 
 
 def _result(job: Job, typed_cancellation: bool = True) -> JSONResponse:
     if not job.finished:
         return JSONResponse({"detail": "Request is still in progress"}, status_code=400)
     if job.output is not None:
-        return JSONResponse(job.output)
+        # fal says what it billed, in the endpoint's unit: offline, one unit an image (never a price)
+        images = job.output.get("images")
+        units = len(images) if isinstance(images, list) else 1
+        return JSONResponse(job.output, headers={"x-fal-billable-units": str(units)})
     if job.cancelled and not typed_cancellation:  # like fal: the words say it, no error_type
         return JSONResponse({"detail": CANCELLED_MESSAGE}, status_code=job.error_status or 400)
-    return fal_error(job.error_status or 500, job.error_body, job.error_type)
+    timed_out = {"x-fal-request-timeout-type": job.timeout_type} if job.timeout_type else None
+    return fal_error(job.error_status or 500, job.error_body, job.error_type, timed_out)
 
 
 @api.post("/run/{endpoint_id:path}")

@@ -150,7 +150,10 @@ class Runner:
         remaining = started + total - time.monotonic()
         if remaining > 0:
             await asyncio.sleep(remaining)
-        job.complete(output(spec, files))
+        body = output(spec, files, job.request, job.id)
+        if body.get("offline_placeholders"):
+            job.log(f"Offline placeholders (no model ran): {', '.join(body['offline_placeholders'])}")
+        job.complete(body)
 
     def _generate(self, job: Job, request: Any, inputs: _Inputs | None, log: _LogLines) -> list[dict[str, Any]]:
         """In the engine thread: render, then store the files (or inline them under sync_mode)."""

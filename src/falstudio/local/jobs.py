@@ -23,6 +23,8 @@ logger = logging.getLogger("falstudio.local")
 
 State = Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
 CANCELLED_MESSAGE = "Request was cancelled"
+TIMED_OUT_MESSAGE = "Request timed out"
+PRIORITIES = ("normal", "low")  # X-Fal-Queue-Priority, served in this order
 
 
 class JobCancelled(Exception):
@@ -39,6 +41,9 @@ class Job:
     base_url: str
     webhook_url: str | None = None
     stream: bool = False  # answered as server-sent events, partial images included
+    priority: str = "normal"  # X-Fal-Queue-Priority: "low" waits behind every "normal" request
+    start_timeout: float | None = None  # X-Fal-Request-Timeout: seconds it may wait to start
+    timeout_type: str | None = None  # "user" once start_timeout ended it (fal's X-Fal-Request-Timeout-Type)
     status: State = "IN_QUEUE"
     logs: list[dict[str, Any]] = field(default_factory=list)
     partials: list[dict[str, Any]] = field(default_factory=list)  # stream events with a partial image, in order
@@ -136,6 +141,12 @@ class Job:
         self.log(message, "ERROR")
         self._finish()
 
+    def time_out(self) -> None:
+        """Never started within ``start_timeout``: fal's 504 ``request_timeout``, a timeout the user asked for."""
+        self.timeout_type = "user"
+        body = {"detail": TIMED_OUT_MESSAGE, "error_type": "request_timeout"}
+        self.fail(504, body, f"{TIMED_OUT_MESSAGE}: it did not start within {self.start_timeout} s", "request_timeout")
+
     def cancel(self) -> None:
         self.cancelled = True
         self.cancelled_flag.set()
@@ -178,10 +189,12 @@ class JobQueue:
         self._on_finish = on_finish
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._pending: OrderedDict[str, Job] = OrderedDict()
-        # Tickets of pending jobs, ascending: a job's queue position is a binary search, not a scan, which
-        # matters when hundreds of status streams ask after every move of the queue.
-        self._tickets: list[int] = []
-        self._ticket_of: dict[str, int] = {}
+        # Tickets (priority rank, arrival) of pending jobs, ascending: a job's queue position is a binary search,
+        # not a scan, which matters when hundreds of status streams ask after every move of the queue.
+        self._tickets: list[tuple[int, int]] = []
+        self._ticket_of: dict[str, tuple[int, int]] = {}
+        self._holder: dict[tuple[int, int], Job] = {}
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._next_ticket = 0
         self._has_work = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
@@ -201,13 +214,29 @@ class JobQueue:
         self._workers = []
 
     def submit(self, job: Job) -> None:
+        """Queue ``job`` behind every job of its priority or a higher one; one with a ``start_timeout`` ends
+        with fal's 504 if no worker took it by then."""
         self._jobs[job.id] = job
         self._pending[job.id] = job
-        self._ticket_of[job.id] = self._next_ticket
-        self._tickets.append(self._next_ticket)
+        ticket = (PRIORITIES.index(job.priority), self._next_ticket)
         self._next_ticket += 1
+        self._ticket_of[job.id] = ticket
+        self._holder[ticket] = job
+        bisect.insort(self._tickets, ticket)
+        if ticket != self._tickets[-1]:  # it went ahead of some: their positions moved
+            for waiting in self._pending.values():
+                waiting.notify()
+        if job.start_timeout is not None:
+            loop = asyncio.get_running_loop()
+            self._deadlines[job.id] = loop.call_later(job.start_timeout, self._expire, job)
         self._has_work.set()
         self._forget_old()
+
+    def _expire(self, job: Job) -> None:
+        if job.id in self._pending:
+            self._leave(job)
+            job.time_out()
+            self._on_finish(job)
 
     def get(self, request_id: str) -> Job | None:
         return self._jobs.get(request_id)
@@ -233,7 +262,11 @@ class JobQueue:
         """Take ``job`` out of the waiting line."""
         del self._pending[job.id]
         ticket = self._ticket_of.pop(job.id)
+        del self._holder[ticket]
         del self._tickets[bisect.bisect_left(self._tickets, ticket)]
+        deadline = self._deadlines.pop(job.id, None)
+        if deadline is not None:
+            deadline.cancel()
         for waiting in self._pending.values():  # every position behind it moved
             waiting.notify()
 
@@ -256,7 +289,7 @@ class JobQueue:
             while not self._pending:
                 self._has_work.clear()
                 await self._has_work.wait()
-            job = next(iter(self._pending.values()))
+            job = self._holder[self._tickets[0]]
             self._leave(job)
             job.task = asyncio.create_task(self._execute(job), name=f"falstudio-job-{job.id}")
             try:

@@ -49,6 +49,7 @@ class LocalServer:
         max_storage_bytes: int = 1024**3,
         max_jobs: int = 1000,
         typed_cancellation: bool = True,
+        webhook_time_scale: float = 1.0,
     ) -> None:
         """See :class:`~falstudio.local._backend.Settings` for what each option does."""
         self.host = host
@@ -67,6 +68,7 @@ class LocalServer:
             max_storage_bytes=max_storage_bytes,
             max_jobs=max_jobs,
             typed_cancellation=typed_cancellation,
+            webhook_time_scale=webhook_time_scale,
         )
         self._settings: Settings = self.app.state.settings
         self._server: uvicorn.Server | None = None

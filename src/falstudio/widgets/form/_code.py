@@ -1,7 +1,9 @@
 """ "Copy as code": a runnable snippet for a request, with secrets read from the environment.
 
 Large ``data:`` URIs are not pasted in (they can be megabytes): each becomes an ``encode_file("input-N.png")``
-call with a comment saying which image to save there. Everything else is written as a Python literal.
+call with a comment saying which image to save there. Everything else is written as a Python literal. Request
+options (``hint``, ``priority``, ``headers``...) follow as keyword arguments, named as fal-client names them,
+so both styles take them unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ INLINE_DATA_URI_CHARS = 200  # tiny data URIs stay inline
 PLACEHOLDER_ENDPOINT = "owner/endpoint-id"
 
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+# fal-client's subscribe() options, which falstudio's subscribe() takes under the same names
+OPTIONS = ("path", "hint", "with_logs", "interval", "priority", "headers", "start_timeout", "client_timeout")
 
 
 def to_code(
@@ -28,10 +32,16 @@ def to_code(
     secrets: Collection[str] = (),
     style: Style = "falstudio",
     problems: Mapping[str, str] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> str:
-    """Source for a ``subscribe`` call with ``arguments`` (JSON-like values; secret values are never used)."""
+    """Source for a ``subscribe`` call with ``arguments`` (JSON-like values; secret values are never used) and
+    ``options`` (:data:`OPTIONS`: fal-client's names; None values are left out)."""
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(map(repr, STYLES))}, not {style!r}")
+    unknown = sorted(set(options or ()) - set(OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown subscribe option(s) {', '.join(unknown)}; copy-as-code knows {', '.join(OPTIONS)}")
+    keywords = [f"    {name}={_py(value)}," for name, value in (options or {}).items() if value is not None]
     module = "fs" if style == "falstudio" else "fal_client"
     files: list[str] = []
     entries: list[str] = []
@@ -56,6 +66,7 @@ def to_code(
         "    arguments={",
         *entries,
         "    },",
+        *keywords,
         ")",
     ]
     return "\n".join([*head, *imports, "", *body]) + "\n"
