@@ -6,6 +6,7 @@ that does I/O (a single lazy GET, then a disk cache).
 
 from .._internal.redact import REDACTED
 from ._base import ImageFile, ImageOutput, RequestModel, Usage
+from .catalog import CatalogEntry, search
 from .defaults import DEFAULT_ENDPOINT, DEFAULT_PROMPT, DEMO_PROMPT
 from .gpt_image import (
     GptImage1EditByokRequest,
@@ -24,6 +25,7 @@ from .openapi import BadSchemaError, EndpointSchemaError, spec_from_openapi
 from .pricing import NO_PRICE, CostEstimate, PriceTable, total
 from .registry import REGISTRY, EndpointSpec, UnknownEndpointError, find, get, refresh, specs
 from .sizes import ImageSize, SizeNotAccepted, SizeRules, fit_size
+from .unit_pricing import UnitPrice
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -33,6 +35,7 @@ __all__ = [
     "REDACTED",
     "REGISTRY",
     "BadSchemaError",
+    "CatalogEntry",
     "CostEstimate",
     "EndpointSchemaError",
     "EndpointSpec",
@@ -55,12 +58,14 @@ __all__ = [
     "SchemaUnavailableError",
     "SizeNotAccepted",
     "SizeRules",
+    "UnitPrice",
     "UnknownEndpointError",
     "Usage",
     "find",
     "fit_size",
     "get",
     "refresh",
+    "search",
     "spec_from_openapi",
     "specs",
     "total",
