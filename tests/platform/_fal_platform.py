@@ -110,9 +110,10 @@ PRICES = {
 }
 
 
-def _response_schema(path: str, method: str, status: int) -> dict[str, Any]:
+def check_shape(path: str, method: str, status: int, body: Any) -> None:
+    """Raise (jsonschema's ValidationError) unless ``body`` is what fal's spec says ``method path`` answers."""
     op = SPEC["paths"][path][method]
-    return op["responses"][str(status)]["content"]["application/json"]["schema"]  # type: ignore[no-any-return]
+    Draft202012Validator(op["responses"][str(status)]["content"]["application/json"]["schema"]).validate(body)
 
 
 class FalPlatform:
@@ -150,7 +151,7 @@ class FalPlatform:
         status, reply = self.route(path, query, body, keyed)
         spec_path = path if path in SPEC["paths"] else "/models"
         try:
-            Draft202012Validator(_response_schema(spec_path, method, status)).validate(reply)
+            check_shape(spec_path, method, status, reply)
         except Exception as exc:
             self.problems.append(f"{method.upper()} {path} {status}: {exc}")
         handler.send_json(status, reply)
