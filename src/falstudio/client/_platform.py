@@ -52,20 +52,22 @@ class PlatformEstimate:
         return f"${self.total_cost} {self.currency} ({how}; fal's estimate of {self.fetched_at:%Y-%m-%d %H:%M} UTC)"
 
 
-def _target(key: str | None, base_url: str | None) -> tuple[Target, str]:
+def _key(key: str | Key | None) -> Key | None:
+    if isinstance(key, Key):
+        return key
+    found = (key, "key=") if key is not None else find_key()
+    return Key(*found) if found and found[0] else None
+
+
+def _target(key: str | Key | None, base_url: str | None) -> tuple[Target, str]:
     """Where the Platform API is: ``base_url``, ``$FALSTUDIO_PLATFORM_URL``, fal's with a key, else the offline
     server's ``/v1`` (as ``Client()`` without a key)."""
     explicit = base_url or (catalog.platform_url() if catalog.URL_ENV in os.environ else None)
-    if explicit is None:
-        found = (key, "key=") if key is not None else find_key()
-        if found is not None and found[0]:
-            explicit = catalog.DEFAULT_URL
-    if explicit is None:
-        local = resolve(key, None)  # the embedded offline server
+    given = _key(key)
+    if explicit is None and given is None:
+        local = resolve(None, None)  # the embedded offline server
         return Target(local.hosts, local.key, "local"), f"{local.base_url}/v1"
-    base = explicit.rstrip("/")
-    found = (key, "key=") if key is not None else find_key()
-    given = Key(*found) if found and found[0] else None
+    base = (explicit or catalog.DEFAULT_URL).rstrip("/")
     hosts = Hosts.single(base)
     return Target(hosts, given, "local" if hosts.is_loopback else "fal"), base
 
@@ -104,7 +106,7 @@ class AsyncPlatform(AdminCalls):
 
     def __init__(
         self,
-        key: str | None = None,
+        key: str | Key | None = None,
         *,
         base_url: str | None = None,
         timeout: float | None = 60.0,
@@ -245,12 +247,23 @@ def _fresh(price: UnitPrice) -> bool:
 class Platform:
     """The blocking :class:`AsyncPlatform` (same arguments), run on falstudio's loop thread."""
 
-    def __init__(self, key: str | None = None, **options: Any) -> None:
+    def __init__(self, key: str | Key | None = None, **options: Any) -> None:
         from ._loop import LOOP
 
         self._runner = LOOP
         self._async = AsyncPlatform(key, **options)
         self._runner.close_at_exit(self._async)
+
+    @classmethod
+    def of(cls, client: object) -> Platform:
+        """The Platform API where ``client`` works: its local server's ``/v1`` (with its key), else fal's."""
+        wire = getattr(getattr(client, "_async", client), "_wire", None)
+        target: Target | None = getattr(wire, "target", None)
+        if target is None:
+            return cls()
+        if target.mode == "local":
+            return cls(target.key, base_url=f"{target.base_url}/v1")
+        return cls(target.key)
 
     @property
     def base_url(self) -> str:
