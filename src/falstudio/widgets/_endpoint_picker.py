@@ -62,9 +62,10 @@ class EndpointSearch(ipywidgets.VBox):
             layout=ipywidgets.Layout(flex="1 1 18em", min_width="0", max_width="28em"),
         )
         self.catalog_button = ipywidgets.Button(
-            description="Search fal's catalog",
+            description="Search the catalog",
             icon="search",
-            tooltip="Ask fal's model catalog for these words (schemas come with the results; kept for a day)",
+            tooltip="Ask fal's model catalog for these words (the offline server's own when offline); schemas come "
+            "with the results, which are kept for a day",
             layout=ipywidgets.Layout(width="auto"),
         )
         self.results = ipywidgets.Select(
@@ -72,7 +73,7 @@ class EndpointSearch(ipywidgets.VBox):
             value=None,
             rows=6,
             description="Matches",
-            layout=ipywidgets.Layout(display="none", width="auto", max_width="48em"),
+            layout=ipywidgets.Layout(display="none", width="100%", max_width="52em"),
         )
         self.status = ipywidgets.HTML()
         self.query.observe(lambda _c: self.refresh(), "value")
@@ -99,6 +100,7 @@ class EndpointSearch(ipywidgets.VBox):
         try:
             self.results.options = [(e.label() + (" (no schema)" if e.spec is None else ""), e.id) for e in found]
             self.results.value = None
+            self.results.rows = min(max(len(found), 2), 8)
         finally:
             self.results.observe(self._picked, "value")
         self.results.layout.display = None if found else "none"
