@@ -27,9 +27,10 @@ from falstudio.endpoints import catalog, dated, unit_pricing
 from falstudio.endpoints.catalog import CatalogEntry
 from falstudio.endpoints.unit_pricing import UnitPrice
 
+from . import _platform_admin as admin
 from . import errors
 from ._credentials import Key, Target, find_key, resolve
-from ._platform_admin import AdminCalls, AliasUsage, ApiKey, NewKey
+from ._platform_admin import AliasUsage, ApiKey, NewKey
 from ._protocol import Hosts
 from ._retry import RetryPolicy, send_with_retry
 from ._wire import Wire
@@ -100,7 +101,7 @@ def platform_error(response: httpx.Response, attempts: int = 1) -> errors.FalErr
     return errors.FalError(text, **context)
 
 
-class AsyncPlatform(AdminCalls):
+class AsyncPlatform:
     """fal's Platform API with asyncio. ``key``: else FAL_KEY...; with none (and no ``base_url`` nor
     ``$FALSTUDIO_PLATFORM_URL``) the embedded offline server, which serves the same API."""
 
@@ -229,6 +230,22 @@ class AsyncPlatform(AdminCalls):
         return PlatformEstimate(
             str(data["estimate_type"]), Decimal(str(data["total_cost"])), str(data["currency"]), stored.fetched_at
         )
+
+    async def list_keys(self) -> list[ApiKey]:
+        """The account's API keys (ids, aliases, scope, creation time; never secrets). ADMIN key."""
+        return await admin.list_keys(self)
+
+    async def create_keys(self, aliases: Sequence[str]) -> list[NewKey]:
+        """One new API key per alias (fal shows each secret once: keep what this returns). ADMIN key."""
+        return await admin.create_keys(self, aliases)
+
+    async def revoke(self, alias: str | None = None, *, key_ids: Sequence[str] = ()) -> list[ApiKey]:
+        """Revoke the keys whose alias matches ``alias`` (``'student-*'``) or whose id is in ``key_ids``."""
+        return await admin.revoke(self, alias, key_ids=key_ids)
+
+    async def usage(self, since: object = "24h", *, endpoint_ids: Sequence[str] = ()) -> list[AliasUsage]:
+        """Spend per key alias since ``since`` (``"2h"``, ``"today"``, a date...). ADMIN key."""
+        return await admin.usage(self, since, endpoint_ids=endpoint_ids)
 
     async def aclose(self) -> None:
         await self._wire.aclose()

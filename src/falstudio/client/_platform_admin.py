@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .._internal.since import since_timestamp
 from . import errors
 from ._credentials import Key
+
+if TYPE_CHECKING:
+    from ._platform import AsyncPlatform
 
 MAX_PAGES = 1000
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
@@ -69,18 +72,6 @@ class AliasUsage:
     lines: tuple[UsageLine, ...]
 
 
-class _Caller(Protocol):
-    async def call(
-        self,
-        method: str,
-        path: str,
-        params: Sequence[tuple[str, str]] = (),
-        body: Any = None,
-        *,
-        idempotent: bool = True,
-    ) -> Any: ...
-
-
 def numbered_aliases(aliases: Sequence[str], count: int | None = None) -> list[str]:
     """The aliases to create: ``aliases`` as given, or with ``count``, that many numbered from the one alias
     (``student-01`` and 30: ``student-01`` … ``student-30``; ``student`` and 3: ``student-01`` … ``student-03``)."""
@@ -110,80 +101,84 @@ def write_keys_csv(path: str | os.PathLike[str], keys: Iterable[NewKey]) -> Path
     return target
 
 
-class AdminCalls:
-    """Keys and usage, mixed into :class:`~falstudio.client._platform.AsyncPlatform`."""
+async def pages(platform: AsyncPlatform, path: str, params: Sequence[tuple[str, str]], field: str) -> list[Any]:
+    """Every ``field`` item of a paged reply, following ``next_cursor`` (kept opaque) while ``has_more``."""
+    items: list[Any] = []
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        page = await platform.call("GET", path, [*params, *([("cursor", cursor)] if cursor else [])])
+        if not isinstance(page, Mapping) or not isinstance(page.get(field, []), list):
+            raise errors.ServerError(f"fal's Platform API sent GET {path} a reply without a {field!r} list")
+        items += page.get(field, [])
+        cursor = page.get("next_cursor") if page.get("has_more") else None
+        if not isinstance(cursor, str) or not cursor:
+            break
+    return items
 
-    async def _pages(self: _Caller, path: str, params: Sequence[tuple[str, str]], field: str) -> list[Any]:
-        items: list[Any] = []
-        cursor: str | None = None
-        for _ in range(MAX_PAGES):
-            page = await self.call("GET", path, [*params, *([("cursor", cursor)] if cursor else [])])
-            if not isinstance(page, Mapping) or not isinstance(page.get(field, []), list):
-                raise errors.ServerError(f"fal's Platform API sent GET {path} a reply without a {field!r} list")
-            items += page.get(field, [])
-            cursor = page.get("next_cursor") if page.get("has_more") else None
-            if not isinstance(cursor, str) or not cursor:
-                break
-        return items
 
-    async def list_keys(self) -> list[ApiKey]:
-        """The account's API keys (ids, aliases, scope, creation time; never secrets)."""
-        rows = await self._pages("/keys", [], "keys")  # type: ignore[misc]
-        return [
-            ApiKey(str(r["key_id"]), str(r.get("alias", "")), str(r.get("scope", "")), str(r.get("created_at", "")))
-            for r in rows
-            if isinstance(r, Mapping) and "key_id" in r
-        ]
+async def list_keys(platform: AsyncPlatform) -> list[ApiKey]:
+    """The account's API keys (ids, aliases, scope, creation time; never secrets)."""
+    rows = await pages(platform, "/keys", [], "keys")
+    return [
+        ApiKey(str(r["key_id"]), str(r.get("alias", "")), str(r.get("scope", "")), str(r.get("created_at", "")))
+        for r in rows
+        if isinstance(r, Mapping) and "key_id" in r
+    ]
 
-    async def create_keys(self: _Caller, aliases: Sequence[str]) -> list[NewKey]:
-        """One new API key per alias (fal shows each secret once: keep what this returns)."""
-        made = []
-        for alias in aliases:
-            if not 1 <= len(alias) <= 255:
-                raise ValueError(f"a key alias is 1 to 255 characters, got {alias!r}")
-            reply = await self.call("POST", "/keys", body={"alias": alias}, idempotent=False)
-            if not isinstance(reply, Mapping) or not isinstance(reply.get("key"), str):
-                raise errors.ServerError("fal's Platform API created a key but sent no 'key' back")
-            made.append(NewKey(str(reply.get("key_id", "")), alias, Key(reply["key"], f"the new key {alias!r}")))
-        return made
 
-    async def revoke(self, alias: str | None = None, *, key_ids: Sequence[str] = ()) -> list[ApiKey]:
-        """Revoke the keys whose alias matches ``alias`` (shell pattern: ``'student-*'``) or whose id is in
-        ``key_ids``; returns them. fal revokes at once."""
-        if alias is None and not key_ids:
-            raise ValueError("revoke() needs an alias pattern (e.g. 'student-*') or key_ids")
-        chosen = [
-            k
-            for k in await self.list_keys()
-            if k.key_id in key_ids or (alias is not None and fnmatch.fnmatchcase(k.alias, alias))
-        ]
-        for key in chosen:
-            await self.call("DELETE", f"/keys/{key.key_id}")  # type: ignore[attr-defined]
-        return chosen
+async def create_keys(platform: AsyncPlatform, aliases: Sequence[str]) -> list[NewKey]:
+    """One new API key per alias (fal shows each secret once: keep what this returns)."""
+    made = []
+    for alias in aliases:
+        if not 1 <= len(alias) <= 255:
+            raise ValueError(f"a key alias is 1 to 255 characters, got {alias!r}")
+        reply = await platform.call("POST", "/keys", body={"alias": alias}, idempotent=False)
+        if not isinstance(reply, Mapping) or not isinstance(reply.get("key"), str):
+            raise errors.ServerError("fal's Platform API created a key but sent no 'key' back")
+        made.append(NewKey(str(reply.get("key_id", "")), alias, Key(reply["key"], f"the new key {alias!r}")))
+    return made
 
-    async def usage(self, since: object = "24h", *, endpoint_ids: Sequence[str] = ()) -> list[AliasUsage]:
-        """Spend per key alias since ``since`` (``"2h"``, ``"today"``, a date...), from fal's usage summary."""
-        start = since_timestamp(since, name="since")
-        params = [("expand", "summary"), ("expand", "auth_method"), *(("endpoint_id", e) for e in endpoint_ids)]
-        if start is not None:
-            params.append(("start", datetime.fromtimestamp(start, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
-        rows = await self._pages("/models/usage", params, "summary")  # type: ignore[misc]
-        by_alias: dict[str, list[UsageLine]] = {}
-        for row in rows:
-            if not isinstance(row, Mapping):
-                continue
-            alias = str(row.get("auth_method") or "(no key alias)")
-            cost = row.get("cost_total", row.get("cost", 0))
-            line = UsageLine(
-                alias,
-                str(row.get("endpoint_id", "")),
-                str(row.get("unit", "")),
-                Decimal(str(row.get("quantity", 0))),
-                Decimal(str(cost)),
-                str(row.get("currency", "USD")),
-            )
-            by_alias.setdefault(alias, []).append(line)
-        return [
-            AliasUsage(alias, sum((x.cost for x in lines), Decimal(0)), lines[0].currency, tuple(lines))
-            for alias, lines in sorted(by_alias.items())
-        ]
+
+async def revoke(platform: AsyncPlatform, alias: str | None = None, *, key_ids: Sequence[str] = ()) -> list[ApiKey]:
+    """Revoke the keys whose alias matches ``alias`` (shell pattern: ``'student-*'``) or whose id is in
+    ``key_ids``; returns them. fal revokes at once."""
+    if alias is None and not key_ids:
+        raise ValueError("revoke() needs an alias pattern (e.g. 'student-*') or key_ids")
+    chosen = [
+        k
+        for k in await list_keys(platform)
+        if k.key_id in key_ids or (alias is not None and fnmatch.fnmatchcase(k.alias, alias))
+    ]
+    for key in chosen:
+        await platform.call("DELETE", f"/keys/{key.key_id}")
+    return chosen
+
+
+async def usage(
+    platform: AsyncPlatform, since: object = "24h", *, endpoint_ids: Sequence[str] = ()
+) -> list[AliasUsage]:
+    """Spend per key alias since ``since`` (``"2h"``, ``"today"``, a date...), from fal's usage summary."""
+    start = since_timestamp(since, name="since")
+    params = [("expand", "summary"), ("expand", "auth_method"), *(("endpoint_id", e) for e in endpoint_ids)]
+    if start is not None:
+        params.append(("start", datetime.fromtimestamp(start, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
+    rows = await pages(platform, "/models/usage", params, "summary")
+    by_alias: dict[str, list[UsageLine]] = {}
+    for row in rows:
+        if not isinstance(row, Mapping):
+            continue
+        alias = str(row.get("auth_method") or "(no key alias)")
+        cost = row.get("cost_total", row.get("cost", 0))
+        line = UsageLine(
+            alias,
+            str(row.get("endpoint_id", "")),
+            str(row.get("unit", "")),
+            Decimal(str(row.get("quantity", 0))),
+            Decimal(str(cost)),
+            str(row.get("currency", "USD")),
+        )
+        by_alias.setdefault(alias, []).append(line)
+    return [
+        AliasUsage(alias, sum((x.cost for x in lines), Decimal(0)), lines[0].currency, tuple(lines))
+        for alias, lines in sorted(by_alias.items())
+    ]
