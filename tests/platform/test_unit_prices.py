@@ -6,13 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 from types import SimpleNamespace
 
+import httpx
 import pytest
 
 from falstudio.client import Client, Platform, RetryPolicy, errors
 from falstudio.endpoints import REGISTRY, get
+from falstudio.endpoints.catalog import entries_from
 from falstudio.endpoints.unit_pricing import UnitPrice, estimate_by_unit, remember, units_of
 
-from ._fal_platform import FLUX, KEY, FalPlatform
+from ._fal_platform import FLUX, KEY, MODELS, FalPlatform
 
 
 def _price(unit: str, amount: str = "0.1", currency: str = "USD") -> UnitPrice:
@@ -81,3 +83,27 @@ def test_a_budget_admits_a_unit_priced_endpoint_and_refuses_beyond_it(fal_platfo
         pytest.raises(errors.BudgetExceededError),
     ):
         client.subscribe(FLUX, request)
+
+
+def test_a_fal_client_asks_fal_for_the_unit_price_before_its_budget_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    entries_from([m for m in MODELS if m["endpoint_id"] == FLUX])  # the schema, as a catalog search leaves it
+    asked: list[str] = []
+
+    def fal(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if request.url.path == "/v1/models/pricing" and request.headers.get("authorization") == f"Key {KEY}":
+            row = {"endpoint_id": FLUX, "unit_price": 0.025, "unit": "megapixels", "currency": "USD"}
+            return httpx.Response(200, json={"prices": [row], "next_cursor": None, "has_more": False})
+        return httpx.Response(500, json={"detail": "nothing else should be asked"})
+
+    monkeypatch.setenv("FALSTUDIO_PLATFORM_URL", "https://api.fal.test/v1")
+    request = {"prompt": "a fox", "image_size": {"width": 1024, "height": 1024}}
+    with (
+        Client(
+            KEY, base_url="https://queue.fal.test", transport=httpx.MockTransport(fal), budget=0.02, history=False
+        ) as client,
+        pytest.raises(errors.BudgetExceededError) as refused,
+    ):
+        client.submit(FLUX, request)
+    assert asked == ["/v1/models/pricing"]  # priced, then refused before anything was sent
+    assert refused.value.estimate == Decimal("0.026215")

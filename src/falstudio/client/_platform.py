@@ -32,7 +32,7 @@ from . import errors
 from ._credentials import Key, Target, find_key, resolve
 from ._platform_admin import AliasUsage, ApiKey, NewKey
 from ._protocol import Hosts
-from ._retry import RetryPolicy, send_with_retry
+from ._retry import NO_RETRY, RetryPolicy, send_with_retry
 from ._wire import Wire
 
 T = TypeVar("T")
@@ -255,6 +255,25 @@ class AsyncPlatform:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+_priced_once: set[str] = set()
+
+
+async def price_once(wire: Wire, endpoint_id: str) -> None:
+    """Fetch fal's unit price of an endpoint typed from its schema, once per process (then kept on disk), so its
+    estimate and the budget count it; when fal does not answer, the estimate stays "no price known"."""
+    key = wire.target.key
+    if key is None or endpoint_id in _priced_once or unit_pricing.price_of(endpoint_id) is not None:
+        return
+    _priced_once.add(endpoint_id)
+    platform = AsyncPlatform(key, timeout=wire.timeout, retry=NO_RETRY, transport=wire.transport)
+    try:
+        await platform.prices([endpoint_id])
+    except errors.FalError:
+        pass
+    finally:
+        await platform.aclose()
 
 
 def _fresh(price: UnitPrice) -> bool:
