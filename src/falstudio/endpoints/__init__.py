@@ -1,7 +1,8 @@
 """What an endpoint is: request/response models, prices and the registry.
 
-Endpoints without a hand-written row are typed from fal's OpenAPI schema by :mod:`.loader`, the one module here
-that does I/O (a single lazy GET, then a disk cache).
+Endpoints without a hand-written row are typed from fal's OpenAPI schema by :mod:`.loader`; :mod:`.catalog`
+searches fal's model catalog. Those two do I/O here (lazy anonymous GETs, then a disk cache); :mod:`.unit_pricing`
+prices any endpoint from fal's unit prices once the client has fetched them.
 """
 
 from .._internal.redact import REDACTED
