@@ -114,3 +114,15 @@ def test_the_cli_writes_secrets_only_to_the_file(
     for row in rows:
         assert row["key"].split(":")[1] not in printed.out + printed.err
     assert "student-02" in printed.out and "$0.0200" in printed.out and "revoked 3 keys" in printed.out
+
+
+@pytest.mark.parametrize("quantity", ["Infinity", "NaN", "-1", "0", "1e300", "true"])
+def test_the_offline_estimate_refuses_quantities_that_are_not_one(classroom: LocalServer, quantity: str) -> None:
+    body = '{"estimate_type":"unit_price","endpoints":{"openai/gpt-image-2":{"unit_quantity":' + quantity + "}}}"
+    reply = httpx.post(
+        f"{classroom.url}/v1/models/pricing/estimate",
+        content=body,
+        headers={"Authorization": f"Key {classroom.key}", "content-type": "application/json"},
+    )
+    assert reply.status_code == 400 and "unit_quantity" in reply.json()["error"]["message"]
+    check_shape("/models/pricing/estimate", "post", 400, reply.json())

@@ -26,6 +26,8 @@ from ._http import backend_of, json_body
 router = APIRouter(prefix="/v1")
 DEFAULT_LIMIT = 50
 MAX_IDS = 50
+MAX_QUANTITY = 1e9  # NaN and infinity fail the range check too
+MAX_KEYS = 10_000  # a class, or a school, not an unbounded list in memory
 _CATEGORY = {"text-to-image": "text-to-image", "image-edit": "image-to-image"}
 
 
@@ -206,8 +208,10 @@ async def estimate(request: Request) -> JSONResponse:
     total = Decimal(0)
     for endpoint_id, ask in wanted.items():
         quantity = ask.get(field) if isinstance(ask, Mapping) else None
-        if isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or quantity <= 0:
-            raise PlatformRefusal(400, "validation_error", f"endpoints.{endpoint_id}.{field} must be a positive number")
+        if isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or not 0 < quantity <= MAX_QUANTITY:
+            raise PlatformRefusal(
+                400, "validation_error", f"endpoints.{endpoint_id}.{field} must be a number > 0 and <= {MAX_QUANTITY:g}"
+            )
         if kind == "unit_price":
             row = _price(endpoint_id)
             if row is None:
@@ -232,7 +236,10 @@ async def create_key(request: Request) -> JSONResponse:
     alias = body.get("alias") if isinstance(body, Mapping) else None
     if not isinstance(alias, str) or not 1 <= len(alias) <= 255:
         raise PlatformRefusal(400, "validation_error", "alias is required (1-255 characters)")
-    key = backend_of(request).keys.mint(alias)
+    keys = backend_of(request).keys
+    if len(keys.listed()) >= MAX_KEYS:
+        raise PlatformRefusal(400, "validation_error", f"this local server keeps at most {MAX_KEYS} keys; revoke some")
+    key = keys.mint(alias)
     reply = {"key_id": key.key_id, "key_secret": key.secret, "key": f"{key.key_id}:{key.secret}"}
     return JSONResponse(reply, status_code=201)
 
