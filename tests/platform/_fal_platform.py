@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,14 @@ def _meta(name: str, category: str, status: str = "active", **extra: Any) -> dic
     }
 
 
+def image_model(endpoint_id: str, name: str) -> dict[str, Any]:
+    """A text-to-image catalog entry with its schema (prompt, size, count)."""
+    props = {"prompt": _prompt(), "image_size": _SIZE, "num_images": _num_images()}
+    schema = "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", endpoint_id.split("/", 1)[1]))
+    document = fal_document(endpoint_id, "text-to-image", schema, props, ["prompt"])
+    return {"endpoint_id": endpoint_id, "metadata": _meta(name, "text-to-image"), "openapi": document}
+
+
 def _flare(edit: bool) -> dict[str, Any]:
     props: dict[str, Any] = {"prompt": _prompt(2, 32000)}
     if edit:
@@ -69,17 +78,7 @@ def _flare(edit: bool) -> dict[str, Any]:
 
 
 MODELS: list[dict[str, Any]] = [
-    {
-        "endpoint_id": FLUX,
-        "metadata": _meta("FLUX.1 [dev]", "text-to-image"),
-        "openapi": fal_document(
-            FLUX,
-            "text-to-image",
-            "FluxDev",
-            {"prompt": _prompt(), "image_size": _SIZE, "num_images": _num_images()},
-            ["prompt"],
-        ),
-    },
+    image_model(FLUX, "FLUX.1 [dev]"),
     {
         "endpoint_id": OLD,
         "metadata": _meta("Old Model", "text-to-image", "deprecated"),
@@ -119,7 +118,10 @@ def check_shape(path: str, method: str, status: int, body: Any) -> None:
 class FalPlatform:
     """The fake on a free loopback port; ``url`` is its ``/v1`` base. ``hits`` counts calls by path."""
 
-    def __init__(self) -> None:
+    def __init__(self, models: list[dict[str, Any]] | None = None, page: int = PAGE) -> None:
+        self.catalog = MODELS if models is None else models
+        self.page = page
+        self.prices = dict(PRICES)
         self.hits: Counter[str] = Counter()
         self.queries: list[dict[str, list[str]]] = []
         self.problems: list[str] = []
@@ -164,21 +166,21 @@ class FalPlatform:
         if path == "/models/pricing":
             ids = [i for v in query.get("endpoint_id", []) for i in v.split(",")]
             prices = [
-                {"endpoint_id": i, "unit_price": PRICES[i][0], "unit": PRICES[i][1], "currency": "USD"}
+                {"endpoint_id": i, "unit_price": self.prices[i][0], "unit": self.prices[i][1], "currency": "USD"}
                 for i in ids
-                if i in PRICES
+                if i in self.prices
             ]
             return 200, {"prices": prices, "next_cursor": None, "has_more": False}
         if path == "/models/pricing/estimate":
             if self.hits[path] > 3:
                 return 429, {"error": {"type": "rate_limited", "message": "Rate limit exceeded"}}
-            total = sum(PRICES[e][0] * q["unit_quantity"] for e, q in body["endpoints"].items())
+            total = sum(self.prices[e][0] * q["unit_quantity"] for e, q in body["endpoints"].items())
             return 200, {"estimate_type": body["estimate_type"], "total_cost": round(total, 2), "currency": "USD"}
         return 404, {"error": {"type": "not_found", "message": "Resource not found"}}
 
     def models(self, query: dict[str, list[str]]) -> dict[str, Any]:
         ids = query.get("endpoint_id", [])
-        known = {m["endpoint_id"]: m for m in MODELS}
+        known = {m["endpoint_id"]: m for m in self.catalog}
         if ids:
             rows = [copy.deepcopy(known.get(i, {"endpoint_id": i})) for i in ids]
         else:
@@ -186,7 +188,7 @@ class FalPlatform:
             category = query.get("category", [None])[0]
             rows = [
                 copy.deepcopy(m)
-                for m in MODELS
+                for m in self.catalog
                 if q in json.dumps(m["metadata"]).lower() + m["endpoint_id"]
                 and (category is None or m["metadata"]["category"] == category)
             ]
@@ -194,7 +196,7 @@ class FalPlatform:
             for row in rows:
                 row.pop("openapi", None)
         page = int(base64.b64decode(query["cursor"][0])) if "cursor" in query else 1
-        size = min(PAGE, int(query.get("limit", [PAGE])[0]))
+        size = min(self.page, int(query.get("limit", [self.page])[0]))
         more = len(rows) > page * size
         cursor = base64.b64encode(str(page + 1).encode()).decode() if more else None
         return {"models": rows[(page - 1) * size : page * size], "next_cursor": cursor, "has_more": more}

@@ -11,7 +11,7 @@ import falstudio as fs
 from falstudio.client import Platform, RetryPolicy, errors
 from falstudio.endpoints import unit_pricing
 
-from ._fal_platform import BROKEN, FLARE, FLARE_EDIT, FLUX, KEY, OLD, FalPlatform
+from ._fal_platform import BROKEN, FLARE, FLARE_EDIT, FLUX, KEY, OLD, FalPlatform, image_model
 
 ONCE = RetryPolicy(max_attempts=1)
 
@@ -120,3 +120,19 @@ def test_the_catalog_is_kept_on_disk_and_used_when_fal_cannot_be_reached(
     assert [e.id for e in again] == [FLUX] and again[0].fetched_at == first[0].fetched_at
     with pytest.raises(OSError):  # never fetched, nothing kept: fal's absence is an error, not an empty list
         fs.endpoints.search("never asked")
+
+
+def test_a_picker_of_forty_models_costs_a_few_requests_not_forty(monkeypatch: pytest.MonkeyPatch) -> None:
+    models = [image_model(f"test-org/model-{i:02d}", f"Model {i:02d}") for i in range(40)]
+    fake = FalPlatform(models, page=10)  # fal answers at most 10 a page with schemas (observed)
+    fake.prices.update({m["endpoint_id"]: (0.03, "images") for m in models})
+    monkeypatch.setenv("FALSTUDIO_PLATFORM_URL", fake.url)
+    try:
+        entries = Platform(key=KEY, retry=ONCE).search("model")
+    finally:
+        fake.close()
+    assert len(entries) == 40 and all(e.spec is not None for e in entries)
+    assert (fake.hits["/models"], fake.hits["/models/pricing"]) == (4, 1)  # 5 requests for 40 typed, priced models
+    cost = entries[0].spec.estimate_cost({"prompt": "a fox", "num_images": 2})  # type: ignore[union-attr]
+    assert cost.known and cost.amount == Decimal("0.06")
+    assert not fake.problems, fake.problems
