@@ -9,7 +9,7 @@ import pytest
 
 import falstudio as fs
 from falstudio.client import Platform, RetryPolicy, errors
-from falstudio.endpoints import unit_pricing
+from falstudio.endpoints import catalog, loader, unit_pricing
 
 from ._fal_platform import BROKEN, FLARE, FLARE_EDIT, FLUX, KEY, OLD, FalPlatform, image_model
 
@@ -118,7 +118,7 @@ def test_the_catalog_is_kept_on_disk_and_used_when_fal_cannot_be_reached(
     monkeypatch.setenv("FALSTUDIO_PLATFORM_URL", "http://127.0.0.1:9/v1")
     again = fs.endpoints.search("flux", refresh=True)  # fal unreachable: the dated copy
     assert [e.id for e in again] == [FLUX] and again[0].fetched_at == first[0].fetched_at
-    with pytest.raises(OSError):  # never fetched, nothing kept: fal's absence is an error, not an empty list
+    with pytest.raises(catalog.CatalogUnavailableError, match=r"could not be reached.*Fix: "):  # not an empty list
         fs.endpoints.search("never asked")
 
 
@@ -136,3 +136,13 @@ def test_a_picker_of_forty_models_costs_a_few_requests_not_forty(monkeypatch: py
     cost = entries[0].spec.estimate_cost({"prompt": "a fox", "num_images": 2})  # type: ignore[union-attr]
     assert cost.known and cost.amount == Decimal("0.06")
     assert not fake.problems, fake.problems
+
+
+def test_what_the_catalog_said_holds_in_a_later_process(fal_platform: FalPlatform) -> None:
+    fs.endpoints.search()
+    loader.forget()  # a new kernel: the specs come from the disk cache, typed again
+    old, flare = fs.endpoints.get(OLD), fs.endpoints.get(FLARE)
+    assert old.status_on() == "deprecated" and "deprecated" in old.note
+    assert flare.streaming and flare.title == "GPT Image 2.5 Flare"
+    again = fs.endpoints.search()  # from the dated copy: the same specs, not typed twice
+    assert {e.id: e.spec for e in again}[OLD] is fs.endpoints.get(OLD) and fal_platform.hits["/models"] == 3

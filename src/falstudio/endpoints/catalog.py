@@ -33,6 +33,7 @@ PAGE_LIMIT = 10  # observed: fal answers at most 10 models a page when schemas a
 MAX_PAGES = 100
 TIMEOUT_SECONDS = 30.0
 MAX_BYTES = 64 * 1024 * 1024
+FACTS = "catalog-facts"  # per endpoint id: status, streaming, display name (for later processes)
 
 # (path, query parameters) -> the reply's JSON; raises PlatformReplyError for an error reply
 FetchPage = Callable[[str, Sequence[tuple[str, str]]], Mapping[str, Any]]
@@ -45,6 +46,17 @@ class PlatformReplyError(RuntimeError):
         where = f" ({url})" if url else ""
         super().__init__(f"fal's Platform API answered HTTP {status} {type_}: {message}{where}")
         self.status, self.type, self.error_message = status, type_, message
+
+
+class CatalogUnavailableError(ConnectionError):
+    """fal's catalog could not be reached and no earlier answer to the search is kept."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(
+            f"fal's catalog at {platform_url()} could not be reached ({problem}) and no earlier answer to this search "
+            f"is kept. Fix: retry with a network connection; offline, point ${URL_ENV} at a falstudio local server's "
+            "/v1 (or use falstudio.client.Platform().search(...), which uses it when there is no key)"
+        )
 
 
 def platform_url() -> str:
@@ -128,13 +140,17 @@ def collect(fetch_page: FetchPage, params: Sequence[tuple[str, str]], max_pages:
     return models
 
 
-def entries_from(models: Sequence[Any], fetched_at: datetime | None = None, url: str = "") -> list[CatalogEntry]:
+def entries_from(
+    models: Sequence[Any], fetched_at: datetime | None = None, url: str = "", *, fresh: bool = True
+) -> list[CatalogEntry]:
     """Catalog entries for fal's ``models`` list, each typed from its embedded schema where there is one.
 
-    Schemas that build a spec are cached like :func:`falstudio.endpoints.get`'s. fal's ``deprecated`` marks a
-    spec deprecated; a registered endpoint keeps its own lifecycle (its dates and successor win).
+    Schemas that build a spec are cached like :func:`falstudio.endpoints.get`'s (``fresh=False``: a kept reply,
+    whose specs are loaded or on disk already). fal's ``deprecated`` marks a spec deprecated, here and in later
+    processes; a registered endpoint keeps its own lifecycle (its dates and successor win).
     """
     entries = []
+    facts: dict[str, dict[str, Any]] = {}
     for model in models:
         if not isinstance(model, Mapping) or not isinstance(model.get("endpoint_id"), str):
             continue
@@ -144,7 +160,12 @@ def entries_from(models: Sequence[Any], fetched_at: datetime | None = None, url:
         status = str(meta.get("status") or "")
         streaming = bool(meta.get("stream_url"))
         name = str(meta.get("display_name") or "")
-        spec, problem = _spec_of(endpoint_id, model.get("openapi"), status, streaming, fetched_at, url, name)
+        if meta and endpoint_id not in REGISTRY:
+            facts[endpoint_id] = {"status": status, "streaming": streaming, "display_name": name}
+        spec = None if fresh or endpoint_id in REGISTRY else loader.cached(endpoint_id)
+        problem = ""
+        if spec is None:
+            spec, problem = _spec_of(endpoint_id, model.get("openapi"), status, streaming, fetched_at, url, name)
         if spec is not None and endpoint_id in REGISTRY:
             status = spec.status_on()
         tags = meta.get("tags")
@@ -164,6 +185,8 @@ def entries_from(models: Sequence[Any], fetched_at: datetime | None = None, url:
                 fetched_at,
             )
         )
+    if facts:
+        _remember_facts(facts)
     return entries
 
 
@@ -184,11 +207,30 @@ def _spec_of(
     except BadSchemaError as exc:
         return None, str(exc)
     _schema_cache.write(endpoint_id, dict(document), url or platform_url(), fetched_at)
-    if streaming or name:
-        spec = dataclasses.replace(spec, streaming=spec.streaming or streaming, title=name or spec.title)
-    if status == "deprecated":
+    return loader.put(_apply(spec, {"status": status, "streaming": streaming, "display_name": name})), ""
+
+
+def _apply(spec: EndpointSpec, facts: Mapping[str, Any]) -> EndpointSpec:
+    """``spec`` with what fal's catalog says of it: its display name, streaming, and a deprecation."""
+    streaming = spec.streaming or bool(facts.get("streaming"))
+    spec = dataclasses.replace(spec, streaming=streaming, title=str(facts.get("display_name") or spec.title))
+    if facts.get("status") == "deprecated":
         spec = dataclasses.replace(spec, status="deprecated", note=f"fal's catalog marks it deprecated. {spec.note}")
-    return loader.put(spec), ""
+    return spec
+
+
+def _remember_facts(facts: Mapping[str, Mapping[str, Any]]) -> None:
+    stored = dated.read(FACTS)
+    known = dict(stored.data) if stored is not None and isinstance(stored.data, dict) else {}
+    if any(known.get(i) != f for i, f in facts.items()):
+        dated.write(FACTS, {**known, **facts})
+
+
+def with_catalog_facts(spec: EndpointSpec) -> EndpointSpec:
+    """``spec`` (typed from a cached schema) with what fal's catalog said of it when last searched."""
+    stored = dated.read(FACTS)
+    facts = stored.data.get(spec.id) if stored is not None and isinstance(stored.data, dict) else None
+    return _apply(spec, facts) if isinstance(facts, dict) else spec
 
 
 def ordered(entries: Sequence[CatalogEntry]) -> list[CatalogEntry]:
@@ -214,13 +256,15 @@ def search(
     name = "catalog-" + hashlib.sha256(json.dumps(params).encode()).hexdigest()[:20]
     stored = dated.read(name)
     if stored is not None and not refresh and stored.age_seconds() < max_age.total_seconds():
-        return ordered(entries_from(stored.data, stored.fetched_at))
+        return ordered(entries_from(stored.data, stored.fetched_at, fresh=False))
     try:
         models = collect(fetch_page or _urllib_page, params)
-    except (PlatformReplyError, OSError):
-        if stored is None:
+    except (PlatformReplyError, OSError) as exc:
+        if stored is None and isinstance(exc, PlatformReplyError):
             raise
-        return ordered(entries_from(stored.data, stored.fetched_at))
+        if stored is None:
+            raise CatalogUnavailableError(str(exc).splitlines()[0]) from exc
+        return ordered(entries_from(stored.data, stored.fetched_at, fresh=False))
     kept = dated.write(name, models)
     return ordered(entries_from(models, kept.fetched_at))
 

@@ -157,8 +157,10 @@ def _from_cache(endpoint_id: str) -> EndpointSpec | None:
     entry = cache.read(endpoint_id)
     if entry is None:
         return None
+    from .catalog import with_catalog_facts  # what fal's catalog said of it (deprecated, streaming), if searched
+
     note = _fetched(entry.fetched_at, entry.path) if entry.fetched_at else f"Schema saved by hand as {entry.path}."
-    return spec_from_openapi(entry.document, endpoint_id, note=note)
+    return with_catalog_facts(spec_from_openapi(entry.document, endpoint_id, note=note))
 
 
 def _fetch(endpoint_id: str) -> EndpointSpec:
