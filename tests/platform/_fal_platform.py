@@ -74,7 +74,10 @@ def _flare(edit: bool) -> dict[str, Any]:
     props |= {"image_size": _SIZE, "quality": _QUALITY_25, "num_images": _num_images()}
     endpoint = FLARE_EDIT if edit else FLARE
     category = "image-to-image" if edit else "text-to-image"
-    return fal_document(endpoint, category, "Flare" + ("Edit" if edit else ""), props, ["prompt"])
+    document = fal_document(endpoint, category, "Flare" + ("Edit" if edit else ""), props, ["prompt"])
+    if edit:  # the edit endpoint's catalog entry has no stream_url: its schema lists the stream path
+        document["paths"][f"/{endpoint}/stream"] = {"post": document["paths"][f"/{endpoint}"]["post"]}
+    return document
 
 
 MODELS: list[dict[str, Any]] = [

@@ -126,3 +126,11 @@ def test_the_offline_estimate_refuses_quantities_that_are_not_one(classroom: Loc
     )
     assert reply.status_code == 400 and "unit_quantity" in reply.json()["error"]["message"]
     check_shape("/models/pricing/estimate", "post", 400, reply.json())
+
+
+def test_without_a_key_the_platform_api_is_the_embedded_offline_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FALSTUDIO_PLATFORM_URL")
+    platform = Platform()  # like Client(): no key, so the embedded offline server
+    assert platform.base_url.startswith("http://127.0.0.1:") and platform.base_url.endswith("/v1")
+    found = {e.id: e for e in platform.search("gpt image 2")}
+    assert found["openai/gpt-image-2"].spec is not None and found["openai/gpt-image-2"].status == "active"

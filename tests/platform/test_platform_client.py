@@ -38,6 +38,7 @@ def test_search_follows_pages_types_each_schema_and_orders_live_first(fal_platfo
     assert (
         by_id[OLD].spec is not None and by_id[OLD].spec.status == "deprecated" and "(deprecated)" in by_id[OLD].label()
     )
+    assert not by_id[OLD].streaming and by_id[FLARE].streaming
     assert by_id[BROKEN].spec is None and "schema unavailable" in by_id[BROKEN].problem
     assert by_id["openai/gpt-image-2"].spec is fs.endpoints.REGISTRY["openai/gpt-image-2"]  # the registry wins
     assert fal_platform.hits["/models/pricing"] == 1  # every price of the page in one call
@@ -53,7 +54,7 @@ def test_gpt_image_25_works_like_gpt_image_2_where_its_schema_allows(fal_platfor
     with pytest.raises(ValueError, match="quality"):
         flare.validate({"prompt": "a fox", "quality": "ultra"})
     edit = entries[FLARE_EDIT].spec
-    assert edit is not None and edit.kind == "image-edit" and not edit.streaming
+    assert edit is not None and edit.kind == "image-edit" and edit.streaming  # its schema has /stream
     # fal bills it in token "units": no price, never a guess
     cost = flare.estimate_cost({"prompt": "a fox"})
     assert not cost.known and "'units'" in cost.explanation

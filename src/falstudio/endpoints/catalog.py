@@ -160,12 +160,12 @@ def entries_from(
         status = str(meta.get("status") or "")
         streaming = bool(meta.get("stream_url"))
         name = str(meta.get("display_name") or "")
-        if meta and endpoint_id not in REGISTRY:
-            facts[endpoint_id] = {"status": status, "streaming": streaming, "display_name": name}
         spec = None if fresh or endpoint_id in REGISTRY else loader.cached(endpoint_id)
         problem = ""
         if spec is None:
             spec, problem = _spec_of(endpoint_id, model.get("openapi"), status, streaming, fetched_at, url, name)
+        if meta and spec is not None and endpoint_id not in REGISTRY:
+            facts[endpoint_id] = {"status": status, "streaming": spec.streaming, "display_name": name}
         if spec is not None and endpoint_id in REGISTRY:
             status = spec.status_on()
         tags = meta.get("tags")
@@ -207,6 +207,8 @@ def _spec_of(
     except BadSchemaError as exc:
         return None, str(exc)
     _schema_cache.write(endpoint_id, dict(document), url or platform_url(), fetched_at)
+    paths = document.get("paths")
+    streaming = streaming or (isinstance(paths, Mapping) and f"/{endpoint_id}/stream" in paths)  # the schema says so
     return loader.put(_apply(spec, {"status": status, "streaming": streaming, "display_name": name})), ""
 
 
