@@ -186,11 +186,6 @@ class Backend:
             return "No user found for Key ID and Secret: this local server was started with a different key"
         return None
 
-    def key_alias(self, authorization: str | None) -> str:
-        """The alias of the key a request came with: a minted key's, else the server key's ("Server key")."""
-        value = (authorization or "").strip().partition(" ")[2]
-        return self.keys.alias_of(value.strip()) or "Server key"
-
     def issue_token(self) -> dict[str, Any]:
         token = secrets.token_urlsafe(24)
         expires = time.time() + TOKEN_SECONDS

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -22,9 +23,14 @@ class MintedKey:
         return {"key_id": self.key_id, "alias": self.alias, "scope": "API", "created_at": self.created_at}
 
 
+SERVER_KEY = "Server key"  # the alias of requests made with the server's own key
+MAX_NOTED = 100_000  # request ids remembered with their key's alias (more than the jobs a server keeps)
+
+
 class KeyRing:
     def __init__(self) -> None:
         self._keys: dict[str, MintedKey] = {}
+        self._requests: OrderedDict[str, str] = OrderedDict()  # request id -> alias of the minted key it came with
         self._lock = threading.Lock()
 
     def mint(self, alias: str) -> MintedKey:
@@ -54,3 +60,18 @@ class KeyRing:
         if key is None or not secrets.compare_digest(secret.encode(), key.secret.encode()):
             return None
         return key.alias
+
+    def note(self, request_id: str | None, authorization: str | None) -> None:
+        """Remember which minted key (by alias) a request came with; the first call for a request id counts."""
+        alias = self.alias_of((authorization or "").strip().partition(" ")[2].strip())
+        if request_id is None or alias is None:
+            return
+        with self._lock:
+            self._requests.setdefault(request_id, alias)
+            while len(self._requests) > MAX_NOTED:
+                self._requests.popitem(last=False)
+
+    def alias_for(self, request_id: str) -> str:
+        """The alias of the key ``request_id`` came with (``"Server key"`` for the server's own)."""
+        with self._lock:
+            return self._requests.get(request_id, SERVER_KEY)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -274,15 +275,17 @@ async def usage(request: Request) -> JSONResponse:
     end = _when(request.query_params.get("end"), now)
     ids = set(_ids(request))
     lines: dict[tuple[str, str], dict[str, Any]] = {}
-    for job in backend_of(request).queue.jobs():
-        when = datetime.fromtimestamp(job.submitted_wall, timezone.utc)
+    backend = backend_of(request)
+    wall_minus_monotonic = time.time() - time.monotonic()
+    for job in backend.queue.jobs():
+        when = datetime.fromtimestamp(wall_minus_monotonic + job.submitted_at, timezone.utc)
         if job.output is None or not start <= when < end or (ids and job.endpoint_id not in ids):
             continue
         spec = endpoints.find(job.endpoint_id)
         cost = spec.estimate_cost(job.request) if spec is not None else None
         priced = cost is not None and cost.known
         line = lines.setdefault(
-            (job.key_alias, job.endpoint_id),
+            (backend.keys.alias_for(job.id), job.endpoint_id),
             {
                 "endpoint_id": job.endpoint_id,
                 "unit": "units" if priced else "images",

@@ -81,7 +81,6 @@ async def new_job(request: Request, endpoint_id: str, webhook: str | None = None
         if problem:
             raise HTTPException(422, [{"loc": ["query", "fal_webhook"], "msg": problem, "type": "value_error"}])
     job = Job(request.state.fal_request_id, spec.id, model, base_url(request), webhook_url=webhook, stream=stream)
-    job.key_alias = backend.key_alias(request.headers.get("authorization"))
     backend.queue.submit(job)
     return job
 

@@ -43,8 +43,6 @@ class Job:
     logs: list[dict[str, Any]] = field(default_factory=list)
     partials: list[dict[str, Any]] = field(default_factory=list)  # stream events with a partial image, in order
     submitted_at: float = field(default_factory=time.monotonic)
-    key_alias: str = ""  # the alias of the key it came with (usage per key, /v1/models/usage)
-    submitted_wall: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
     output: dict[str, Any] | None = None
