@@ -72,6 +72,8 @@ SURFACE = {
         "Image",
         "ImageSource",
         "InProgress",
+        "KeysFile",
+        "KeysPartlyCreatedError",
         "LogEntry",
         "NewKey",
         "Phase",

@@ -261,7 +261,7 @@ def _admin_platform(args: argparse.Namespace) -> Platform:
 
 def keys(args: argparse.Namespace) -> int:
     """``falstudio keys create|list|revoke``: a key per student; secrets go only into the --out file."""
-    from falstudio.client import errors, numbered_aliases, write_keys_csv
+    from falstudio.client import KeysFile, KeysPartlyCreatedError, errors, numbered_aliases
 
     platform = _admin_platform(args)
     try:
@@ -271,8 +271,12 @@ def keys(args: argparse.Namespace) -> int:
             if out.exists():
                 print(f"falstudio: {out} exists; keys are written only to a new file (--out)", file=sys.stderr)
                 return 1
-            made = platform.create_keys(aliases)
-            write_keys_csv(out, made)
+            with KeysFile(out) as file:  # each key is written as it is made: fal shows a secret once
+                try:
+                    made = platform.create_keys(aliases, on_created=file.add)
+                except KeysPartlyCreatedError as exc:
+                    print(f"falstudio: {exc}\n  the {file.count} created are in {out}", file=sys.stderr)
+                    return 1
             print(f"created {len(made)} keys ({made[0].alias} … {made[-1].alias}); their secrets are in {out} only")
         elif args.action == "list":
             for key in platform.list_keys():

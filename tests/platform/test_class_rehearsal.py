@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from falstudio.cli import main
-from falstudio.client import Client, Platform, errors, numbered_aliases
+from falstudio.client import Client, KeysFile, KeysPartlyCreatedError, Platform, RetryPolicy, errors, numbered_aliases
 from falstudio.local import LocalServer
 
 from ._fal_platform import check_shape
@@ -134,3 +134,32 @@ def test_without_a_key_the_platform_api_is_the_embedded_offline_servers(monkeypa
     assert platform.base_url.startswith("http://127.0.0.1:") and platform.base_url.endswith("/v1")
     found = {e.id: e for e in platform.search("gpt image 2")}
     assert found["openai/gpt-image-2"].spec is not None and found["openai/gpt-image-2"].status == "active"
+
+
+def test_keys_made_before_a_failure_are_kept(tmp_path: Path) -> None:
+    made = 0
+
+    def fal(request: httpx.Request) -> httpx.Response:  # fal creates two keys, then rate-limits
+        nonlocal made
+        if made == 2:
+            return httpx.Response(429, json={"error": {"type": "rate_limited", "message": "Rate limit exceeded"}})
+        made += 1
+        return httpx.Response(
+            201, json={"key_id": f"id{made}", "key_secret": f"secret{made}", "key": f"id{made}:secret{made}"}
+        )
+
+    platform = Platform(
+        "admin:key",
+        base_url="https://api.fal.test/v1",
+        transport=httpx.MockTransport(fal),
+        retry=RetryPolicy(max_attempts=1),
+    )
+    with (
+        KeysFile(tmp_path / "keys.csv") as file,
+        pytest.raises(KeysPartlyCreatedError, match="created 2 of 3 keys") as caught,
+    ):
+        platform.create_keys(["a", "b", "c"], on_created=file.add)
+    assert [k.alias for k in caught.value.created] == ["a", "b"]
+    rows = list(csv.DictReader((tmp_path / "keys.csv").open()))
+    assert [(r["alias"], r["key"]) for r in rows] == [("a", "id1:secret1"), ("b", "id2:secret2")]
+    assert "secret" not in str(caught.value)

@@ -36,6 +36,8 @@ _LAZY = {
     "Image": ".results",
     "ImageSource": ".files",
     "InProgress": "._status",
+    "KeysFile": "._platform_admin",
+    "KeysPartlyCreatedError": "._platform_admin",
     "LogEntry": "._status",
     "NewKey": "._platform_admin",
     "Platform": "._platform",
@@ -96,6 +98,8 @@ if TYPE_CHECKING:
     from ._platform import PlatformEstimate as PlatformEstimate
     from ._platform_admin import AliasUsage as AliasUsage
     from ._platform_admin import ApiKey as ApiKey
+    from ._platform_admin import KeysFile as KeysFile
+    from ._platform_admin import KeysPartlyCreatedError as KeysPartlyCreatedError
     from ._platform_admin import NewKey as NewKey
     from ._platform_admin import numbered_aliases as numbered_aliases
     from ._platform_admin import write_keys_csv as write_keys_csv

@@ -15,7 +15,7 @@ import asyncio
 import hashlib
 import json
 import os
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -235,9 +235,12 @@ class AsyncPlatform:
         """The account's API keys (ids, aliases, scope, creation time; never secrets). ADMIN key."""
         return await admin.list_keys(self)
 
-    async def create_keys(self, aliases: Sequence[str]) -> list[NewKey]:
-        """One new API key per alias (fal shows each secret once: keep what this returns). ADMIN key."""
-        return await admin.create_keys(self, aliases)
+    async def create_keys(
+        self, aliases: Sequence[str], on_created: Callable[[NewKey], None] | None = None
+    ) -> list[NewKey]:
+        """One new API key per alias, each passed to ``on_created`` as it comes (fal shows a secret once; e.g.
+        :class:`KeysFile`'s ``add``). ADMIN key."""
+        return await admin.create_keys(self, aliases, on_created)
 
     async def revoke(self, alias: str | None = None, *, key_ids: Sequence[str] = ()) -> list[ApiKey]:
         """Revoke the keys whose alias matches ``alias`` (``'student-*'``) or whose id is in ``key_ids``."""
@@ -329,8 +332,8 @@ class Platform:
     def list_keys(self) -> list[ApiKey]:
         return self._run(self._async.list_keys())
 
-    def create_keys(self, aliases: Sequence[str]) -> list[NewKey]:
-        return self._run(self._async.create_keys(aliases))
+    def create_keys(self, aliases: Sequence[str], on_created: Callable[[NewKey], None] | None = None) -> list[NewKey]:
+        return self._run(self._async.create_keys(aliases, on_created))
 
     def revoke(self, alias: str | None = None, *, key_ids: Sequence[str] = ()) -> list[ApiKey]:
         return self._run(self._async.revoke(alias, key_ids=key_ids))

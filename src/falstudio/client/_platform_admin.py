@@ -10,7 +10,7 @@ import csv
 import fnmatch
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -89,16 +89,52 @@ def numbered_aliases(aliases: Sequence[str], count: int | None = None) -> list[s
     return [f"{stem}{n:0{width}d}" for n in range(first, first + count)]
 
 
+class KeysFile:
+    """A new CSV file (``alias,key_id,key``) only its owner can read; each key is on disk once :meth:`add` returns
+    (fal shows a secret once: a failure after it must not lose it). An existing file is never replaced."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._file = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", newline="")
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(["alias", "key_id", "key"])
+        self.count = 0
+
+    def add(self, key: NewKey) -> None:
+        self._writer.writerow([key.alias, key.key_id, key.key.reveal()])
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self.count += 1
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> KeysFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def write_keys_csv(path: str | os.PathLike[str], keys: Iterable[NewKey]) -> Path:
-    """Write ``alias,key_id,key`` rows to a new file only its owner can read (an existing file is never replaced)."""
-    target = Path(path)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["alias", "key_id", "key"])
+    """Write ``keys`` to a new :class:`KeysFile` at ``path``."""
+    with KeysFile(path) as file:
         for key in keys:
-            writer.writerow([key.alias, key.key_id, key.key.reveal()])
-    return target
+            file.add(key)
+    return file.path
+
+
+class KeysPartlyCreatedError(errors.FalError):
+    """Some keys were created before a call failed: ``created`` holds them (their secrets, shown once)."""
+
+    def __init__(self, created: list[NewKey], wanted: int, cause: errors.FalError) -> None:
+        super().__init__(
+            f"created {len(created)} of {wanted} keys, then: {cause.message}",
+            status_code=cause.status_code,
+            error_type=cause.error_type,
+            hint=cause.hint,
+        )
+        self.created = created
 
 
 async def pages(platform: AsyncPlatform, path: str, params: Sequence[tuple[str, str]], field: str) -> list[Any]:
@@ -126,16 +162,28 @@ async def list_keys(platform: AsyncPlatform) -> list[ApiKey]:
     ]
 
 
-async def create_keys(platform: AsyncPlatform, aliases: Sequence[str]) -> list[NewKey]:
-    """One new API key per alias (fal shows each secret once: keep what this returns)."""
-    made = []
+async def create_keys(
+    platform: AsyncPlatform, aliases: Sequence[str], on_created: Callable[[NewKey], None] | None = None
+) -> list[NewKey]:
+    """One new API key per alias, each passed to ``on_created`` as it comes (fal shows a secret once). A failure
+    after the first raises :class:`KeysPartlyCreatedError` holding the keys already made."""
     for alias in aliases:
         if not 1 <= len(alias) <= 255:
             raise ValueError(f"a key alias is 1 to 255 characters, got {alias!r}")
-        reply = await platform.call("POST", "/keys", body={"alias": alias}, idempotent=False)
-        if not isinstance(reply, Mapping) or not isinstance(reply.get("key"), str):
-            raise errors.ServerError("fal's Platform API created a key but sent no 'key' back")
-        made.append(NewKey(str(reply.get("key_id", "")), alias, Key(reply["key"], f"the new key {alias!r}")))
+    made: list[NewKey] = []
+    for alias in aliases:
+        try:
+            reply = await platform.call("POST", "/keys", body={"alias": alias}, idempotent=False)
+            if not isinstance(reply, Mapping) or not isinstance(reply.get("key"), str):
+                raise errors.ServerError("fal's Platform API created a key but sent no 'key' back")
+        except errors.FalError as exc:
+            if made:
+                raise KeysPartlyCreatedError(made, len(aliases), exc) from exc
+            raise
+        key = NewKey(str(reply.get("key_id", "")), alias, Key(reply["key"], f"the new key {alias!r}"))
+        made.append(key)
+        if on_created is not None:
+            on_created(key)
     return made
 
 
