@@ -19,6 +19,8 @@ for _var in ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET"):
 # need them (tests/openapi); anything else meets a closed port. Kernels and servers started by tests inherit this.
 NO_OPENAPI = "http://127.0.0.1:9/api/openapi/queue/openapi.json"
 os.environ["FALSTUDIO_OPENAPI_URL"] = NO_OPENAPI
+NO_PLATFORM = "http://127.0.0.1:9/v1"  # fal's Platform API likewise (tests/platform serves a fal-shaped one)
+os.environ["FALSTUDIO_PLATFORM_URL"] = NO_PLATFORM
 os.environ["FALSTUDIO_CACHE_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-cache-")
 os.environ["FAL_HOME_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-fal-home-")  # never the real `fal auth login`
 
@@ -34,10 +36,14 @@ def _isolated_schemas(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     """Each test starts with an empty schema cache and no endpoint loaded from fal's schema."""
     monkeypatch.setenv("FALSTUDIO_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("FALSTUDIO_OPENAPI_URL", NO_OPENAPI)
+    monkeypatch.setenv("FALSTUDIO_PLATFORM_URL", NO_PLATFORM)
     yield
     loader = sys.modules.get("falstudio.endpoints.loader")
     if loader is not None:
         loader.forget()
+    prices = sys.modules.get("falstudio.endpoints.unit_pricing")
+    if prices is not None:
+        prices.forget()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "AsyncClient": ("falstudio.client", "AsyncClient"),
     "Client": ("falstudio.client", "Client"),
     "Compare": ("falstudio.widgets", "Compare"),
+    "Platform": ("falstudio.client", "Platform"),
     "Studio": ("falstudio.widgets", "Studio"),
     "client": ("falstudio.client", None),
     "encode_file": ("falstudio._internal.images", "encode_file"),
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from ._internal.images import encode_file as encode_file
     from .client import AsyncClient as AsyncClient
     from .client import Client as Client
+    from .client import Platform as Platform
     from .client import errors as errors
     from .client.files import encode_image as encode_image
     from .history import history as history  # the module is callable: type checkers see the function

@@ -7,9 +7,13 @@ import math
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from falstudio.endpoints.defaults import DEFAULT_ENDPOINT, DEMO_PROMPT
+
+if TYPE_CHECKING:
+    from falstudio.client import Platform
 
 Handler = Callable[[argparse.Namespace], int]
 N = TypeVar("N", int, float)
@@ -243,8 +247,112 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.set_defaults(handler=demo)
 
 
+def _admin_platform(args: argparse.Namespace) -> Platform:
+    """The Platform API with the ADMIN key from FAL_KEY (never from the command line: shells keep history)."""
+    from falstudio.client import Platform, has_key
+
+    if not has_key():
+        raise SystemExit(
+            "falstudio: keys and usage need fal's ADMIN key in FAL_KEY (fal dashboard: Keys, scope ADMIN); "
+            "to rehearse offline, FAL_KEY=<a local server's key> FALSTUDIO_PLATFORM_URL=<its URL>/v1"
+        )
+    return Platform(base_url=args.base_url)
+
+
+def keys(args: argparse.Namespace) -> int:
+    """``falstudio keys create|list|revoke``: a key per student; secrets go only into the --out file."""
+    from falstudio.client import KeysFile, KeysPartlyCreatedError, errors, numbered_aliases
+
+    platform = _admin_platform(args)
+    try:
+        if args.action == "create":
+            aliases = numbered_aliases(args.alias or [], args.count)
+            out = Path(args.out)
+            if out.exists():
+                print(f"falstudio: {out} exists; keys are written only to a new file (--out)", file=sys.stderr)
+                return 1
+            with KeysFile(out) as file:  # each key is written as it is made: fal shows a secret once
+                try:
+                    made = platform.create_keys(aliases, on_created=file.add)
+                except KeysPartlyCreatedError as exc:
+                    print(f"falstudio: {exc}\n  the {file.count} created are in {out}", file=sys.stderr)
+                    return 1
+            print(f"created {len(made)} keys ({made[0].alias} … {made[-1].alias}); their secrets are in {out} only")
+        elif args.action == "list":
+            for key in platform.list_keys():
+                print(f"{key.alias:<32} {key.key_id:<24} {key.scope:<6} {key.created_at}")
+        else:
+            if not args.alias and not args.key_id:
+                print("falstudio: keys revoke needs --alias PATTERN (e.g. 'student-*') or --key-id", file=sys.stderr)
+                return 2
+            pattern = args.alias[0] if args.alias else None
+            gone = platform.revoke(pattern, key_ids=args.key_id or [])
+            print(f"revoked {len(gone)} key{'s' if len(gone) != 1 else ''}: {', '.join(k.alias for k in gone) or '-'}")
+    except (errors.FalError, ValueError, OSError) as exc:
+        print(f"falstudio: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def usage(args: argparse.Namespace) -> int:
+    """``falstudio usage --since 2h``: what each key alias spent, by endpoint."""
+    from falstudio.client import errors
+
+    platform = _admin_platform(args)
+    try:
+        found = platform.usage(args.since, endpoint_ids=args.endpoint or [])
+    except (errors.FalError, ValueError) as exc:
+        print(f"falstudio: {exc}", file=sys.stderr)
+        return 1
+    if not found:
+        print(f"no usage since {args.since}")
+    for alias in found:
+        print(f"{alias.alias:<32} ${alias.cost:.4f} {alias.currency}")
+        for line in alias.lines:
+            print(f"    {line.endpoint_id:<44} {line.quantity:g} {line.unit:<10} ${line.cost:.4f}")
+    return 0
+
+
+def _add_keys(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "keys",
+        help="create, list and revoke API keys (a key per student; needs an ADMIN key in FAL_KEY)",
+        description="Manage API keys through fal's Platform API. New keys' secrets are written only to --out "
+        "(fal shows a secret once); nothing else prints them.",
+    )
+    p.add_argument("action", choices=["create", "list", "revoke"])
+    p.add_argument(
+        "--alias",
+        action="append",
+        help="a key alias (repeat it), or with --count the first of a "
+        "numbered series (student-01); for revoke a pattern such as 'student-*'",
+    )
+    p.add_argument("--count", type=_positive_int, default=None, help="create this many keys numbered from --alias")
+    p.add_argument("--key-id", action="append", help="revoke: a key id (repeat it)")
+    p.add_argument("--out", default="keys.csv", help="create: the new CSV file for alias,key_id,key (default keys.csv)")
+    p.add_argument("--base-url", default=None, help="the Platform API (default $FALSTUDIO_PLATFORM_URL, else fal's)")
+    p.set_defaults(handler=keys)
+
+
+def _add_usage(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "usage",
+        help="spend per key alias from fal's usage report (needs an ADMIN key in FAL_KEY)",
+        description="What each key alias spent, by endpoint, from fal's Platform API (/models/usage).",
+    )
+    p.add_argument("--since", default="24h", help="'2h', '30m', 'today', a date... (default 24h)")
+    p.add_argument("--endpoint", action="append", help="only this endpoint id (repeat it)")
+    p.add_argument("--base-url", default=None, help="the Platform API (default $FALSTUDIO_PLATFORM_URL, else fal's)")
+    p.set_defaults(handler=usage)
+
+
 # Sub-commands, in help order. A new one is a function like _add_serve that sets ``handler``.
-COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [_add_serve, _add_demo]
+COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    _add_serve,
+    _add_demo,
+    _add_keys,
+    _add_usage,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

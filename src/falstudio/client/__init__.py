@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any
 _LAZY = {
     "INLINE_LIMIT": ".files",
     "AsyncBatch": "._batch",
+    "AliasUsage": "._platform_admin",
+    "ApiKey": "._platform_admin",
     "AsyncClient": "._async",
+    "AsyncPlatform": "._platform",
     "AsyncRequestHandle": "._handles",
     "AsyncTrackedRequest": "._tracking",
     "Batch": "._sync_tracking",
@@ -33,7 +36,12 @@ _LAZY = {
     "Image": ".results",
     "ImageSource": ".files",
     "InProgress": "._status",
+    "KeysFile": "._platform_admin",
+    "KeysPartlyCreatedError": "._platform_admin",
     "LogEntry": "._status",
+    "NewKey": "._platform_admin",
+    "Platform": "._platform",
+    "PlatformEstimate": "._platform",
     "Phase": "._state",
     "Queued": "._status",
     "Result": ".results",
@@ -49,7 +57,9 @@ _LAZY = {
     "is_loopback_url": "._credentials",
     "encode_image": ".files",
     "process_spend": "._budget",
+    "numbered_aliases": "._platform_admin",
     "read_image": ".files",
+    "write_keys_csv": "._platform_admin",
 }
 
 __all__ = sorted([*_LAZY, "errors", "recorder"])
@@ -83,6 +93,16 @@ if TYPE_CHECKING:
     from ._credentials import is_loopback_url as is_loopback_url
     from ._handles import AsyncRequestHandle as AsyncRequestHandle
     from ._handles import SyncRequestHandle as SyncRequestHandle
+    from ._platform import AsyncPlatform as AsyncPlatform
+    from ._platform import Platform as Platform
+    from ._platform import PlatformEstimate as PlatformEstimate
+    from ._platform_admin import AliasUsage as AliasUsage
+    from ._platform_admin import ApiKey as ApiKey
+    from ._platform_admin import KeysFile as KeysFile
+    from ._platform_admin import KeysPartlyCreatedError as KeysPartlyCreatedError
+    from ._platform_admin import NewKey as NewKey
+    from ._platform_admin import numbered_aliases as numbered_aliases
+    from ._platform_admin import write_keys_csv as write_keys_csv
     from ._retry import RetryPolicy as RetryPolicy
     from ._state import FINAL_PHASES as FINAL_PHASES
     from ._state import Phase as Phase

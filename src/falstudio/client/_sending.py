@@ -19,6 +19,7 @@ from falstudio.endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestMod
 from falstudio.endpoints.loader import SchemaUnavailableError
 
 from . import errors
+from ._platform import price_once
 from ._protocol import JsonBody, Urls
 from ._recording import record_sending, record_submitted, record_unanswered, record_unanswered_now
 from .files import prepare_arguments
@@ -72,6 +73,8 @@ class Sender:
         if spec is not None and status != "active" and self.wire.mode == "fal" and endpoint not in _warned_endpoints:
             _warned_endpoints.add(endpoint)
             warnings.warn(f"{endpoint} is {status}: {spec.note_on()}", errors.EndpointDeprecationWarning, stacklevel=4)
+        if spec is not None and spec.prices is None and self.wire.mode == "fal":  # typed from fal's schema
+            await price_once(self.wire, endpoint)  # fal's unit price, so the estimate and the budget count it
         request = await prepare_arguments(self._storage, spec, arguments, endpoint=endpoint, validate=validate)
         return Prepared(endpoint, spec, request, estimate(spec, request))
 

@@ -46,6 +46,11 @@ class Wire:
     def mode(self) -> Mode:
         return self.target.mode
 
+    @property
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """The transport this wire was given (tests), for other calls on the same connection setup."""
+        return self._transport
+
     def _new_client(self) -> httpx.AsyncClient:
         key = self.target.key
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)

@@ -1,11 +1,13 @@
 """What an endpoint is: request/response models, prices and the registry.
 
-Endpoints without a hand-written row are typed from fal's OpenAPI schema by :mod:`.loader`, the one module here
-that does I/O (a single lazy GET, then a disk cache).
+Endpoints without a hand-written row are typed from fal's OpenAPI schema by :mod:`.loader`; :mod:`.catalog`
+searches fal's model catalog. Those two do I/O here (lazy anonymous GETs, then a disk cache); :mod:`.unit_pricing`
+prices any endpoint from fal's unit prices once the client has fetched them.
 """
 
 from .._internal.redact import REDACTED
 from ._base import ImageFile, ImageOutput, RequestModel, Usage
+from .catalog import CatalogEntry, search
 from .defaults import DEFAULT_ENDPOINT, DEFAULT_PROMPT, DEMO_PROMPT
 from .gpt_image import (
     GptImage1EditByokRequest,
@@ -24,6 +26,7 @@ from .openapi import BadSchemaError, EndpointSchemaError, spec_from_openapi
 from .pricing import NO_PRICE, CostEstimate, PriceTable, total
 from .registry import REGISTRY, EndpointSpec, UnknownEndpointError, find, get, refresh, specs
 from .sizes import ImageSize, SizeNotAccepted, SizeRules, fit_size
+from .unit_pricing import UnitPrice
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -33,6 +36,7 @@ __all__ = [
     "REDACTED",
     "REGISTRY",
     "BadSchemaError",
+    "CatalogEntry",
     "CostEstimate",
     "EndpointSchemaError",
     "EndpointSpec",
@@ -55,12 +59,14 @@ __all__ = [
     "SchemaUnavailableError",
     "SizeNotAccepted",
     "SizeRules",
+    "UnitPrice",
     "UnknownEndpointError",
     "Usage",
     "find",
     "fit_size",
     "get",
     "refresh",
+    "search",
     "spec_from_openapi",
     "specs",
     "total",

@@ -85,15 +85,20 @@ def write(endpoint_id: str, document: dict[str, Any], url: str, fetched_at: date
         "fetched_at": when.isoformat(),
         "document": document,
     }
+    write_json(path, entry)
+    return CachedSchema(document, path, when, url)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` in one step (readers see the old file or the new one, never half)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump(entry, file, ensure_ascii=False)
+            json.dump(data, file, ensure_ascii=False)
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return CachedSchema(document, path, when, url)

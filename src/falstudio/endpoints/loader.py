@@ -92,6 +92,24 @@ def cached(endpoint_id: str) -> EndpointSpec | None:
     return _remember(spec) if spec is not None else None
 
 
+def document(endpoint_id: str) -> dict[str, Any] | None:
+    """fal's OpenAPI document for ``endpoint_id`` as cached on disk, or None."""
+    try:
+        entry = cache.read(endpoint_id) if cache.is_endpoint_id(endpoint_id) else None
+    except ValueError:
+        return None
+    return entry.document if entry is not None else None
+
+
+def cached_ids() -> list[str]:
+    """The endpoint ids whose documents are cached on disk."""
+    root = cache.cache_dir()
+    if not root.is_dir():
+        return []
+    found = (p.relative_to(root).with_suffix("").as_posix() for p in sorted(root.rglob("*.json")))
+    return [i for i in found if cache.is_endpoint_id(i)]
+
+
 def refresh(endpoint_id: str) -> EndpointSpec:
     """Fetch fal's schema again and replace the cached copy (kept as it was when the fetch fails)."""
     _check(endpoint_id)
@@ -116,6 +134,13 @@ def forget(endpoint_id: str | None = None) -> None:
             _memory.pop(endpoint_id, None)
 
 
+def put(spec: EndpointSpec) -> EndpointSpec:
+    """Make ``spec`` the one loaded for its id (the catalog's, which knows its status and streaming)."""
+    with _lock:
+        _memory[spec.id] = spec
+    return spec
+
+
 def _remember(spec: EndpointSpec) -> EndpointSpec:
     with _lock:
         return _memory.setdefault(spec.id, spec)  # two threads loading at once share the first spec
@@ -132,8 +157,10 @@ def _from_cache(endpoint_id: str) -> EndpointSpec | None:
     entry = cache.read(endpoint_id)
     if entry is None:
         return None
+    from .catalog import with_catalog_facts  # what fal's catalog said of it (deprecated, streaming), if searched
+
     note = _fetched(entry.fetched_at, entry.path) if entry.fetched_at else f"Schema saved by hand as {entry.path}."
-    return spec_from_openapi(entry.document, endpoint_id, note=note)
+    return with_catalog_facts(spec_from_openapi(entry.document, endpoint_id, note=note))
 
 
 def _fetch(endpoint_id: str) -> EndpointSpec:

@@ -24,7 +24,6 @@ from .pricing import (
     CostEstimate,
     PriceTable,
     estimate,
-    no_price,
 )
 
 Kind = Literal["text-to-image", "image-edit", "other"]  # "other": typed from fal's schema, not an image endpoint
@@ -94,10 +93,10 @@ class EndpointSpec:
 
     def estimate_cost(self, request: Mapping[str, Any] | RequestModel) -> CostEstimate:
         validated = self.validate(request)
-        if self.prices is None:
-            return no_price(
-                f"falstudio has no price table for {self.id} (typed from fal's schema); see {self.docs_url}"
-            )
+        if self.prices is None:  # typed from fal's schema: fal's unit price, when fetched
+            from .unit_pricing import estimate_by_unit
+
+            return estimate_by_unit(self.id, validated, self.docs_url)
         return estimate(self.prices, validated)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ._keyring import KeyRing
 from ._multipart import MultipartUploads
 from ._runner import Runner
 from ._threads import background_pool
@@ -103,6 +104,7 @@ class Backend:
         )
         self.uploads = MultipartUploads(self.storage, settings.max_upload_bytes)
         self._tokens: dict[str, float] = {}
+        self.keys = KeyRing()  # keys minted through the Platform API (POST /v1/keys)
         self._executor: ThreadPoolExecutor | None = None
         self._http: httpx.AsyncClient | None = None
         self._webhooks: set[asyncio.Task[None]] = set()
@@ -186,6 +188,8 @@ class Backend:
         scheme, _, value = authorization.strip().partition(" ")
         if scheme.lower() != "key" or not value.strip():
             return "Authorization header must be 'Key <key>'"
+        if self.keys.alias_of(value.strip()) is not None:  # a key minted by POST /v1/keys, not revoked
+            return None
         if not secrets.compare_digest(value.strip().encode(), self.settings.key.encode()):
             return "No user found for Key ID and Secret: this local server was started with a different key"
         return None

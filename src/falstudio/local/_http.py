@@ -28,9 +28,12 @@ async def require_key(request: Request) -> None:
     ``async`` although it never awaits: FastAPI runs a plain ``def`` dependency on a worker thread, a thread
     hop on every request.
     """
-    problem = backend_of(request).key_problem(request.headers.get("authorization"))
+    backend = backend_of(request)
+    authorization = request.headers.get("authorization")
+    problem = backend.key_problem(authorization)
     if problem:
         raise HTTPException(401, problem)
+    backend.keys.note(getattr(request.state, "fal_request_id", None), authorization)  # usage per key alias
 
 
 def too_large(limit: int) -> HTTPException:

@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import _queue_routes, _storage_routes, _stream_routes
+from . import _platform_routes, _queue_routes, _storage_routes, _stream_routes
 from ._backend import Backend, Settings
 from .faults import NGINX_503
 
@@ -70,6 +70,8 @@ def create_app(*, key: str | None = None, **options: Any) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(_platform_routes.PlatformRefusal, _platform_routes.refusal_response)
+    app.include_router(_platform_routes.router)  # /v1: fal's Platform API, before the queue's /{endpoint_id}
     app.include_router(_storage_routes.router)
     app.include_router(_stream_routes.router)  # before the queue routes, whose /run/{id} would take /stream
     app.include_router(_queue_routes.router)

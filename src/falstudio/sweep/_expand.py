@@ -175,8 +175,11 @@ def sweep(base: RequestModel | Mapping[str, Any], /, **axes: Any) -> Sweep:
     """Expand ``base`` over ``axes`` (field name -> list of values) into validated variations.
 
     ``endpoint=[...]`` is an axis over endpoints; ``endpoint="..."`` names the endpoint of a dict base (a typed
-    base knows its own). Raises :class:`SweepError` naming each bad field, endpoint and variation.
+    base knows its own). Raises :class:`SweepError` naming each bad field, endpoint and variation. An endpoint may
+    be given as anything whose ``str()`` is its id (a catalog entry from ``falstudio.endpoints.search``).
     """
+    if ENDPOINT in axes and not isinstance(axes[ENDPOINT], (str, Sequence)):
+        axes[ENDPOINT] = str(axes[ENDPOINT])  # one catalog entry names the base's endpoint
     endpoint_arg = axes.get(ENDPOINT)
     base_endpoint, base_fields = _base(base, endpoint_arg)
     multi = endpoint_arg is not None and not isinstance(endpoint_arg, str)

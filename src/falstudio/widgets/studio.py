@@ -30,6 +30,7 @@ from ..endpoints import (
 )
 from ._a11y import make_accessible
 from ._endpoint_choices import OTHER, edit_endpoint_for, picker_options, request_from_image
+from ._endpoint_picker import EndpointSearch
 from ._html import StaticFallback, card, close_tree, grid_html, short_prompt
 from ._reader_view import ReaderView
 from ._recent_runs import RecentRuns
@@ -104,6 +105,7 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             tooltip="The fal endpoint to call; the form below follows it. Other endpoint…: any fal image endpoint",
             layout=ipywidgets.Layout(flex="1 1 24em", min_width="0", max_width="40em"),  # fits 820 px windows
         )
+        self.search = EndpointSearch(lambda endpoint_id: setattr(self, "endpoint", endpoint_id), client=client)
         self.status_chip = ipywidgets.HTML()
         self.live_previews = ipywidgets.Checkbox(
             value=stream is not False,
@@ -153,6 +155,7 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
                 [self.picker, self.status_chip, self.live_previews, self.upload],
                 layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap", grid_gap="8px"),
             ),
+            self.search,
             self.other_box,
             self._form_box,
             self._heading("Jobs"),
