@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["read_regular"]
+__all__ = ["opened_regular", "read_open", "read_regular"]
 
 
-def read_regular(path: str | os.PathLike[str], max_bytes: int) -> bytes:
-    """The bytes of ``path``; ValueError when it is not a regular file or is larger than ``max_bytes``.
+@contextmanager
+def opened_regular(path: str | os.PathLike[str], max_bytes: int) -> Iterator[tuple[int, os.stat_result]]:
+    """``(file descriptor, its stat)`` of ``path``, checked to be a regular file of at most ``max_bytes``.
 
-    FileNotFoundError (an OSError) when it is not there. Opened without blocking, so a FIFO never hangs.
+    ValueError when it is not; FileNotFoundError (an OSError) when it is not there. Opened without blocking,
+    so a FIFO never hangs; the descriptor is closed on leaving.
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
@@ -25,10 +28,27 @@ def read_regular(path: str | os.PathLike[str], max_bytes: int) -> bytes:
             raise ValueError(f"{path} is not a regular file")
         if info.st_size > max_bytes:
             raise ValueError(f"{path} is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit")
-        with os.fdopen(fd, "rb", closefd=False) as file:
-            data = file.read(max_bytes + 1)
+        yield fd, info
     finally:
         os.close(fd)
-    if len(data) > max_bytes:  # it grew while we read
-        raise ValueError(f"{Path(path)} grew past the {max_bytes:,}-byte limit while being read")
-    return data
+
+
+def read_open(fd: int, path: str | os.PathLike[str], max_bytes: int) -> bytes:
+    """The rest of an opened file, at most ``max_bytes`` (ValueError if it grew past that while being read)."""
+    chunks = []
+    size = 0
+    while size <= max_bytes:
+        chunk = os.read(fd, max_bytes + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > max_bytes:
+        raise ValueError(f"{path} grew past the {max_bytes:,}-byte limit while being read")
+    return b"".join(chunks)
+
+
+def read_regular(path: str | os.PathLike[str], max_bytes: int) -> bytes:
+    """The bytes of ``path``; ValueError when it is not a regular file or is larger than ``max_bytes``."""
+    with opened_regular(path, max_bytes) as (fd, _info):
+        return read_open(fd, path, max_bytes)

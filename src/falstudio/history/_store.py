@@ -29,16 +29,18 @@ from pydantic import ValidationError
 from falstudio._internal import images as _images
 from falstudio._internal.images import THUMBNAIL_PX
 from falstudio._internal.redact import redact, scrub_text
-from falstudio._internal.regular_files import read_regular
+from falstudio._internal.regular_files import opened_regular, read_open
 from falstudio.client.recorder import Finished, Sending, Submitted, Unanswered
 
 from ._files import atomic_write, extension, intent_name, pixel_size, record_file_name, safe_name, store_blob
 from ._paths import history_dir
-from ._record import FILE_REF, RunRecord, StoredImage
+from ._record import FILE_REF, MAX_DEPTH, RunRecord, StoredImage
 
 # A record is a few KB (input images live in images/); anything far larger is not one falstudio wrote.
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 _WARNED: set[Path] = set()
+_PARSED: dict[str, tuple[tuple[int, int, int], RunRecord]] = {}  # path -> (inode, mtime, size), its record
+_PARSED_MAX = 100_000
 _WARNED_LOCK = threading.Lock()
 
 
@@ -219,18 +221,28 @@ class HistoryStore:
 
     def record_files(self) -> list[Path]:
         """Record files, newest first (names start with the submission time)."""
-        if not self.records_dir.is_dir():
+        folder = self.records_dir
+        try:
+            names = [n for n in os.listdir(folder) if n.endswith(".json") and not n.startswith(".")]
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        files = [p for p in self.records_dir.glob("*.json") if not p.name.startswith(".")]
-        return sorted(files, key=lambda p: p.name, reverse=True)
+        return [folder / name for name in sorted(names, reverse=True)]
 
     def load(self, path: Path) -> RunRecord:
         """One record file; raises ValueError naming the file when it is not a readable record.
 
         Only a regular file of at most :data:`MAX_RECORD_BYTES` is read (never a FIFO, a device or a folder).
+        A file read before and unchanged since (same inode, size and modification time) is not parsed again.
         """
         try:
-            record = RunRecord.model_validate(json.loads(read_regular(path, MAX_RECORD_BYTES)))
+            record = _unchanged(path)
+            if record is None:
+                with opened_regular(path, MAX_RECORD_BYTES) as (fd, info):
+                    record = _parse(read_open(fd, path, MAX_RECORD_BYTES))
+                    with self._lock:
+                        if len(_PARSED) >= _PARSED_MAX:
+                            _PARSED.clear()
+                        _PARSED[str(path)] = ((info.st_ino, info.st_mtime_ns, info.st_size), record)
         except (ValueError, ValidationError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError too
             if isinstance(exc, ValidationError):
                 first = exc.errors()[0]
@@ -390,6 +402,23 @@ class HistoryStore:
                 )
             )
         return stored
+
+
+def _unchanged(path: Path) -> RunRecord | None:
+    """The record parsed from ``path`` before, if the file is the same one, unchanged (one ``stat``, no open)."""
+    known = _PARSED.get(str(path))
+    if known is None:
+        return None
+    info = os.stat(path)
+    return known[1] if known[0] == (info.st_ino, info.st_mtime_ns, info.st_size) else None
+
+
+def _parse(data: bytes) -> RunRecord:
+    """A record from its file's bytes. Only text with enough brackets to nest too deeply is parsed in Python
+    first (to say so clearly); the rest goes straight to pydantic's JSON parser."""
+    if data.count(b"[") + data.count(b"{") < MAX_DEPTH:
+        return RunRecord.model_validate_json(data)
+    return RunRecord.model_validate(json.loads(data))
 
 
 def _spend_update(base: RunRecord, event: Finished) -> dict[str, Any]:
