@@ -53,3 +53,22 @@ def run_bounded(
     result: dict[str, Any] = json.loads(lines[-1])
     result["stderr"] = done.stderr
     return result
+
+
+def start_bounded(
+    code: str, *, env: dict[str, str] | None = None, memory: int = MEMORY_BYTES, files: int | None = None
+) -> subprocess.Popen[str]:
+    """A long-running child under the memory limit (and an open-file limit, when given); the caller stops it."""
+    script = _PRELUDE.format(memory=memory)
+    if files is not None:
+        script += f"resource.setrlimit(resource.RLIMIT_NOFILE, ({files}, {files}))\n"
+    script += textwrap.dedent(code)
+    child_env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", **(env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env,
+    )

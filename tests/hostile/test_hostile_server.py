@@ -1,0 +1,61 @@
+"""The local server under slow and surplus clients, in a child process with few file descriptors and bounded
+memory: it keeps answering new clients, drops the slow ones, and logs one line per kind of trouble."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import httpx
+
+from ._bounded import start_bounded
+
+_SERVER = """
+import sys
+from falstudio.local import LocalServer, _guard
+_guard.HEADER_SECONDS = 3.0
+_guard.BODY_SECONDS = 3.0
+server = LocalServer(latency=0).start()
+report(url=server.url, limit=_guard.max_connections())
+sys.stdout.flush()
+sys.stdin.read()  # until the test closes it
+server.stop()
+"""
+
+
+def test_slow_clients_do_not_lock_out_new_ones_nor_flood_the_log() -> None:
+    child = start_bounded(_SERVER, files=256)
+    held: list[socket.socket] = []
+    try:
+        assert child.stdout is not None
+        import json
+
+        info = json.loads(child.stdout.readline())
+        url, limit = info["url"], info["limit"]
+        assert limit < 256 // 2
+        host, port = url.removeprefix("http://").split(":")
+        for i in range(limit + 150):  # more slow clients than the server keeps, dripping their headers
+            s = socket.create_connection((host, int(port)), timeout=5)
+            s.sendall(b"POST /fal-ai/gpt-image-1-mini HTTP/1.1\r\nHost: x\r\n" if i % 2 else b"")
+            held.append(s)
+        start = time.monotonic()
+        reply = httpx.get(f"{url}/", timeout=30)  # a new client while they last
+        assert reply.status_code == 200
+        assert time.monotonic() - start < 15
+        time.sleep(5)  # past the header time: the slow ones are dropped
+        dropped = 0
+        for s in held:
+            s.settimeout(0.5)
+            try:
+                dropped += s.recv(1) == b""
+            except (TimeoutError, ConnectionError):
+                dropped += isinstance(s, socket.socket) and False
+        assert dropped >= len(held) // 2, dropped
+        assert httpx.get(f"{url}/", timeout=30).status_code == 200
+    finally:
+        for s in held:
+            s.close()
+        _, stderr = child.communicate("", timeout=60)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert len(stderr) < 5_000 and len(lines) <= 8, stderr[-3000:]
