@@ -45,19 +45,28 @@ class TroubleLog:
         self._seen: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
 
-    def note(self, kind: str, message: str, exc_info: BaseException | None = None) -> bool:
-        """Log ``message`` unless ``kind`` was logged less than an interval ago; whether it was logged."""
+    def admit(self, kind: str) -> int | None:
+        """None when ``kind`` was let through less than an interval ago (it is counted), else how many of it
+        were held back since it last was."""
         now = time.monotonic()
         with self._lock:
             since, count = self._seen.get(kind, (-self.interval, 0))
             if now - since < self.interval:
                 self._seen[kind] = (since, count + 1)
-                return False
+                return None
             self._seen[kind] = (now, 0)
-        if count:
-            message += f" ({count} more like it in the previous {self.interval:g} s not logged)"
-        self.log.warning(message, exc_info=exc_info)
+        return count
+
+    def note(self, kind: str, message: str) -> bool:
+        """Log ``message`` unless ``kind`` was logged less than an interval ago; whether it was logged."""
+        held = self.admit(kind)
+        if held is None:
+            return False
+        self.log.warning(message + self.held_text(held))
         return True
+
+    def held_text(self, held: int) -> str:
+        return f" ({held} more like it in the previous {self.interval:g} s not logged)" if held else ""
 
 
 TROUBLE = TroubleLog(logger)
@@ -68,7 +77,7 @@ def loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, A
     exc = context.get("exception")
     text = str(context.get("message") or "asyncio error")
     kind = f"{text}:{type(exc).__name__}"
-    TROUBLE.note(kind, f"{text}: {type(exc).__name__}: {exc}" if exc else text, exc_info=None)
+    TROUBLE.note(kind, f"{text}: {type(exc).__name__}: {exc}" if exc else text)
 
 
 class RepeatFilter(logging.Filter):
@@ -79,15 +88,11 @@ class RepeatFilter(logging.Filter):
         self._log = TroubleLog(logger, interval)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        now = time.monotonic()
-        with self._log._lock:
-            since, count = self._log._seen.get(str(record.msg), (-self._log.interval, 0))
-            if now - since < self._log.interval:
-                self._log._seen[str(record.msg)] = (since, count + 1)
-                return False
-            self._log._seen[str(record.msg)] = (now, 0)
-        if count:
-            record.msg = f"{record.msg} ({count} more like it in the previous {self._log.interval:g} s not logged)"
+        held = self._log.admit(str(record.msg))
+        if held is None:
+            return False
+        if held:
+            record.msg = f"{record.msg}{self._log.held_text(held)}"
         return True
 
 
@@ -95,12 +100,12 @@ def guarded(protocol: type[asyncio.Protocol], limit: int) -> type[asyncio.Protoc
     """uvicorn's HTTP protocol with the time limits and the connection limit above."""
 
     class Guarded(protocol):  # type: ignore[valid-type, misc]
-        _guard_state: tuple[int, bool, bool] | None = None
-        _guard_since = 0.0
+        guard_state: tuple[int, bool, bool] | None = None
+        guard_since = 0.0
 
         def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
-            self._guard_since = self.loop.time()
+            self.guard_since = self.loop.time()
             if len(self.connections) > limit:
                 self._make_room()
             if not transport.is_closing():
@@ -108,7 +113,7 @@ def guarded(protocol: type[asyncio.Protocol], limit: int) -> type[asyncio.Protoc
 
         def _make_room(self) -> None:
             waiting = [c for c in self.connections if c is not self and _phase(c) in ("idle", "headers", "kept")]
-            victim = min(waiting, key=lambda c: c._guard_since, default=self)
+            victim = min(waiting, key=lambda c: c.guard_since, default=self)
             victim.transport.close()
             TROUBLE.note(
                 "connections",
@@ -121,11 +126,11 @@ def guarded(protocol: type[asyncio.Protocol], limit: int) -> type[asyncio.Protoc
             now = self.loop.time()
             cycle = self.cycle
             state = (id(cycle), bool(cycle and cycle.response_complete), bool(cycle and cycle.more_body))
-            if state != self._guard_state:
-                self._guard_state, self._guard_since = state, now
+            if state != self.guard_state:
+                self.guard_state, self.guard_since = state, now
             phase = _phase(self)
             allowed = {"idle": HEADER_SECONDS, "headers": HEADER_SECONDS, "body": BODY_SECONDS}.get(phase)
-            if allowed is not None and now - self._guard_since > allowed:
+            if allowed is not None and now - self.guard_since > allowed:
                 self.transport.close()
                 what = "sent no request" if phase == "idle" else f"took longer to send its request {phase}"
                 TROUBLE.note(phase, f"closed a connection from {_who(self)} that {what} within {allowed:g} s")
