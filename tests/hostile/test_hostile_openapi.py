@@ -212,3 +212,40 @@ def test_the_local_server_and_subscribe_refuse_a_deep_document_clearly(service: 
     assert result["status"] == 404 and "nested too deeply" in result["detail"]
     assert result["raised"].startswith("EndpointNotFoundError") and "nested too deeply" in result["raised"]
     assert "Traceback" not in result["stderr"]
+
+
+_OFFLINE_CAPS = """
+import httpx
+from falstudio.local import LocalServer
+server = LocalServer(latency=0, key="test-key").start()
+headers = {"authorization": "Key test-key"}
+replies = {}
+for name, body in {
+    "huge": {"prompt": "x", "image_size": {"width": 14142, "height": 14142}},
+    "many": {"prompt": "x", "num_images": 50},
+    "fine": {"prompt": "x", "image_size": {"width": 512, "height": 512}, "num_images": 2},
+}.items():
+    reply = httpx.post(f"{server.url}/run/test-org/wide", json=body, headers=headers, timeout=120)
+    replies[name] = [reply.status_code, reply.json()]
+server.stop()
+report(**replies)
+"""
+
+
+def test_loaded_endpoints_are_drawn_no_larger_than_registered_ones(service: Loopback) -> None:
+    size = {
+        "type": "object",
+        "properties": {"width": {"type": "integer", "maximum": 14142}, "height": {"type": "integer", "maximum": 14142}},
+    }
+    fields = {"image_size": {"$ref": f"{REF}ImageSize"}, "num_images": {"type": "integer", "maximum": 100}}
+    service.routes[PATH] = document_route(document("test-org/wide", {"ImageSize": size}, fields))
+    result = run_bounded(_OFFLINE_CAPS, env={"FALSTUDIO_OPENAPI_URL": service.url(PATH)})
+    status, body = result["huge"]
+    assert status == 422 and body["detail"][0]["loc"] == ["body", "image_size"]
+    assert "14142x14142" in body["detail"][0]["msg"] and "3840" in body["detail"][0]["msg"]
+    status, body = result["many"]
+    assert (
+        status == 422 and body["detail"][0]["loc"] == ["body", "num_images"] and "at most 4" in body["detail"][0]["msg"]
+    )
+    status, body = result["fine"]
+    assert status == 200 and len(body["images"]) == 2

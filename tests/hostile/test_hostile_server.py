@@ -59,3 +59,12 @@ def test_slow_clients_do_not_lock_out_new_ones_nor_flood_the_log() -> None:
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert "Traceback" not in stderr, stderr[-3000:]
     assert len(stderr) < 5_000 and len(lines) <= 8, stderr[-3000:]
+
+
+def test_a_full_connection_pool_is_reported_as_such() -> None:
+    from falstudio.client.errors import network_error
+
+    error = network_error(httpx.PoolTimeout("no connection"), "http://127.0.0.1:9/fal-ai/x?token=abc", timeout=5.0)
+    text = str(error)
+    assert "connection pool was full" in text and "nothing was sent" in text
+    assert "could not reach" not in text and "check the network" not in text and "token=abc" not in text
