@@ -249,3 +249,13 @@ def test_loaded_endpoints_are_drawn_no_larger_than_registered_ones(service: Loop
     )
     status, body = result["fine"]
     assert status == 200 and len(body["images"]) == 2
+
+
+@pytest.mark.parametrize(("count", "said"), [(1_000, "more than 200 object schemas"), (3_000, "defines 3,001 schemas")])
+def test_too_many_object_schemas_are_refused(service: Loopback, count: int, said: str) -> None:
+    schemas = {f"O{i}": {"type": "object", "properties": {"v": {"type": "string"}}} for i in range(count)}
+    fields = {f"f{i}": {"$ref": f"{REF}O{i}"} for i in range(count)}
+    service.routes[PATH] = document_route(document("test-org/many", schemas, fields))
+    result = _run(service, "test-org/many")
+    assert result["outcome"].startswith("BadSchemaError") and said in result["outcome"], result["outcome"][:300]
+    assert result["seconds"] < 10 and not result["cached"]

@@ -45,7 +45,8 @@ _V1_NAMES = {
 # Work allowed for one document: a hostile one whose ``$ref``\ s fan out or nest would otherwise take minutes and
 # gigabytes. fal's real documents use a few dozen schemas, nested a few levels.
 MAX_NODES = 20_000  # schemas visited
-MAX_MODELS = 400  # object schemas turned into classes
+MAX_MODELS = 200  # object schemas turned into classes
+MAX_SCHEMAS = 2_000  # schemas the document defines (counted before any work)
 MAX_DEPTH = 48  # schemas nested inside each other
 MAX_ENUM = 1_000  # values of one enum
 _RESERVED = frozenset(n for n in dir(RequestModel) if not n.startswith("_") and n not in _V1_NAMES and "parse" not in n)
@@ -100,6 +101,8 @@ def spec_from_openapi(document: Mapping[str, Any], endpoint_id: str | None = Non
         raise BadSchemaError(endpoint_id, f"it has no request schema (no POST /{endpoint_id} with a JSON body)")
     category = str(meta.get("category") or "")
     kind = KINDS.get(category, "other")
+    if len(schemas) > MAX_SCHEMAS:
+        raise BadSchemaError(endpoint_id, f"it defines {len(schemas):,} schemas, over the limit of {MAX_SCHEMAS:,}")
     builder = _Builder(endpoint_id, schemas)
     try:
         input_model = builder.model(input_ref, RequestModel, f"``{endpoint_id}``: typed from fal's OpenAPI schema.")
