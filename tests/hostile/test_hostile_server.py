@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import httpx
 
-from ._bounded import start_bounded
+from ._bounded import run_bounded, start_bounded
 
 _SERVER = """
 import sys
@@ -68,3 +69,43 @@ def test_a_full_connection_pool_is_reported_as_such() -> None:
     text = str(error)
     assert "connection pool was full" in text and "nothing was sent" in text
     assert "could not reach" not in text and "check the network" not in text and "token=abc" not in text
+
+
+_UP = """
+from falstudio.local import LocalServer
+server = LocalServer(latency=0).start()
+print("up", flush=True)
+import time
+time.sleep(120)
+"""
+
+
+def test_folders_of_killed_servers_are_swept_even_before_they_are_reaped(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    killed = [
+        subprocess.Popen([sys.executable, "-c", _UP], env=env, stdout=subprocess.PIPE, text=True) for _ in range(3)
+    ]
+    for child in killed:  # all three up at once (each start sweeps only folders of ended processes)
+        assert child.stdout is not None and child.stdout.readline().strip() == "up"
+    for child in killed:
+        os.kill(child.pid, signal.SIGKILL)  # not waited for: a zombie until reaped; os.kill(pid, 0) still works
+    time.sleep(0.5)
+    assert len(list(tmp_path.glob("falstudio-files-*"))) == 3
+    result = run_bounded(
+        """
+        import os
+        from falstudio.local import LocalServer
+        server = LocalServer(latency=0).start()
+        report(left=sorted(os.listdir(os.environ["TMPDIR"])), pid=os.getpid())
+        server.stop()
+        """,
+        env={"TMPDIR": str(tmp_path)},
+    )
+    assert [name.split("-")[2] for name in result["left"]] == [str(result["pid"])]
+    for child in killed:
+        child.wait(10)
