@@ -17,7 +17,7 @@ from falstudio.local import LocalServer, _guard
 _guard.HEADER_SECONDS = 3.0
 _guard.BODY_SECONDS = 3.0
 server = LocalServer(latency=0).start()
-report(url=server.url, limit=_guard.max_connections())
+report(url=server.url, limit=_guard.max_connections(), key=server.key)
 sys.stdout.flush()
 sys.stdin.read()  # until the test closes it
 server.stop()
@@ -109,3 +109,33 @@ def test_folders_of_killed_servers_are_swept_even_before_they_are_reaped(tmp_pat
     assert [name.split("-")[2] for name in result["left"]] == [str(result["pid"])]
     for child in killed:
         child.wait(10)
+
+
+def test_a_body_sent_too_slowly_is_dropped_and_said_once() -> None:
+    import json
+
+    child = start_bounded(_SERVER)
+    try:
+        assert child.stdout is not None
+        info = json.loads(child.stdout.readline())
+        url = info["url"]
+        host, port = url.removeprefix("http://").split(":")
+        slow = []
+        for _ in range(3):
+            s = socket.create_connection((host, int(port)), timeout=10)
+            s.sendall(
+                b"POST /fal-ai/gpt-image-1-mini HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + f"Authorization: Key {info['key']}\r\n".encode()
+                + b'Content-Length: 1000\r\n\r\n{"prompt": '
+            )
+            slow.append(s)
+        for s in slow:  # closed past the body time (3 s here), without an answer
+            s.settimeout(20)
+            assert s.recv(100) == b""
+            s.close()
+        assert httpx.get(f"{url}/", timeout=30).status_code == 200
+    finally:
+        _, stderr = child.communicate("", timeout=60)
+    said = [line for line in stderr.splitlines() if "request body" in line]
+    assert len(said) == 1, stderr[-2000:]
+    assert "Traceback" not in stderr
