@@ -282,7 +282,7 @@ def _payload(data: bytes) -> str | None:
     """The ``falstudio`` JSON text in the file, or None."""
     mime = sniff_mime(data)
     if mime == "image/png":
-        return _image_chunks.png_text(data).get(KEY)
+        return _image_chunks.png_text(data, (KEY,)).get(KEY)
     if mime == "image/jpeg":
         xmp = _image_chunks.jpeg_get(data)[1]
     elif mime == "image/webp":

@@ -180,9 +180,12 @@ def test_studio_loads_other_endpoints_and_shows_errors(server: LocalServer, open
         assert studio.other_box.layout.display == "flex" and studio.endpoint == MINI  # the form stays until one loads
         studio.other_id.value = "test-org/nope"
         studio.other_button.click()
+        assert studio.other_loading.wait(60)  # loaded off the kernel's thread
         assert "fal does not know it" in studio.other_status.value and studio.endpoint == MINI
+        assert studio.picker.value == MINI  # the picker is back on the form's endpoint
         studio.other_id.value = f" {PIXEL_FLOW} "
         studio.other_button.click()
+        assert studio.other_loading.wait(60)
         assert studio.endpoint == PIXEL_FLOW and studio.form.endpoint_id == PIXEL_FLOW
         assert studio.other_box.layout.display == "none" and "fal schema" in studio.status_chip.value
         assert studio.form.controls["prompt"].get() == "a lighthouse on a cliff at sunset"  # carried over

@@ -10,11 +10,14 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 __all__ = [
     "EXIF_HEADER",
     "JPEG_SEGMENT_MAX",
+    "MAX_TEXT_BYTES",
+    "MAX_TEXT_CHUNKS",
+    "MAX_TEXT_TOTAL",
     "PNG_SIGNATURE",
     "XMP_HEADER",
     "ContainerError",
@@ -31,6 +34,10 @@ XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 EXIF_HEADER = b"Exif\x00\x00"
 JPEG_SEGMENT_MAX = 65533  # payload bytes of one APPn segment
 _TEXT_CHUNKS = (b"tEXt", b"iTXt", b"zTXt")
+# What png_text reads at most: falstudio writes two chunks of a few KB (a long prompt stays well under 1 MiB).
+MAX_TEXT_CHUNKS = 64
+MAX_TEXT_BYTES = 4 * 1024 * 1024
+MAX_TEXT_TOTAL = 8 * 1024 * 1024
 _VP8X_EXIF, _VP8X_XMP, _VP8X_ALPHA = 0x08, 0x04, 0x10
 
 
@@ -81,40 +88,61 @@ def png_set_text(data: bytes, entries: dict[str, str]) -> bytes:
     return b"".join(out)
 
 
-def png_text(data: bytes) -> dict[str, str]:
-    """Every ``tEXt``, ``iTXt`` and ``zTXt`` chunk as keyword -> text (the first of each keyword wins)."""
+def png_text(data: bytes, keywords: Collection[str] | None = None) -> dict[str, str]:
+    """Every ``tEXt``, ``iTXt`` and ``zTXt`` chunk as keyword -> text (the first of each keyword wins).
+
+    ``keywords``: only these are decoded (the others are never decompressed). A crafted file cannot make this
+    slow or large: past :data:`MAX_TEXT_CHUNKS` text chunks, :data:`MAX_TEXT_BYTES` of text in one chunk or
+    :data:`MAX_TEXT_TOTAL` in all, :class:`ContainerError` says which limit.
+    """
     found: dict[str, str] = {}
+    chunks = total = 0
     for kind, payload, _start, _end in _png_chunks(data):
         if kind not in _TEXT_CHUNKS:
             continue
+        chunks += 1
+        if chunks > MAX_TEXT_CHUNKS:
+            raise ContainerError(f"the PNG file has more than {MAX_TEXT_CHUNKS} text chunks (the limit read)")
         keyword, _, rest = payload.partition(b"\x00")
-        try:
-            text = _png_text_value(kind, rest)
-        except (ValueError, zlib.error):
+        name = keyword.decode("latin-1")
+        if name in found or (keywords is not None and name not in keywords):
             continue
-        found.setdefault(keyword.decode("latin-1"), text)
+        try:
+            text = _png_text_value(kind, rest, MAX_TEXT_TOTAL - total)
+        except ContainerError:
+            raise
+        except (ValueError, zlib.error):  # a damaged chunk: as if it were not there
+            continue
+        total += len(text)
+        found[name] = text
     return found
 
 
-def _png_text_value(kind: bytes, rest: bytes) -> str:
+def _png_text_value(kind: bytes, rest: bytes, room: int) -> str:
     if kind == b"tEXt":
-        return rest.decode("latin-1")
+        return _bounded(rest, room).decode("latin-1")
     if kind == b"zTXt":
-        return _inflate(rest[1:]).decode("latin-1")
+        return _inflate(rest[1:], room).decode("latin-1")
     if len(rest) < 2:
         raise ValueError("truncated iTXt chunk")
     compressed, _method, tail = rest[0], rest[1], rest[2:]
     _language, _, tail = tail.partition(b"\x00")
     _translated, _, text = tail.partition(b"\x00")
-    return (_inflate(text) if compressed else text).decode("utf-8")
+    return (_inflate(text, room) if compressed else _bounded(text, room)).decode("utf-8")
 
 
-def _inflate(data: bytes, limit: int = 16 * 1024 * 1024) -> bytes:
+def _bounded(text: bytes, room: int) -> bytes:
+    if len(text) > MAX_TEXT_BYTES:
+        raise ContainerError(f"a PNG text chunk holds over {MAX_TEXT_BYTES // 1024 // 1024} MiB of text (the limit)")
+    if len(text) > room:
+        raise ContainerError(f"the PNG text chunks hold over {MAX_TEXT_TOTAL // 1024 // 1024} MiB (the limit)")
+    return text
+
+
+def _inflate(data: bytes, room: int) -> bytes:
     inflater = zlib.decompressobj()
-    out = inflater.decompress(data, limit)
-    if inflater.unconsumed_tail:
-        raise ValueError("compressed text chunk too large")
-    return out
+    out = inflater.decompress(data, min(MAX_TEXT_BYTES, room) + 1)
+    return _bounded(out, room)
 
 
 # -- JPEG --------------------------------------------------------------------------------------------------------

@@ -146,6 +146,27 @@ def open_image(data: bytes) -> PILImage.Image:
     return image
 
 
+def pixel_size(data: bytes) -> tuple[int, int] | None:
+    """The width and height an image file's header says (nothing decoded); None when Pillow cannot read it.
+
+    A file declaring billions of pixels has a size too: Pillow refuses to open it (DecompressionBombError), so
+    that size is read from the header here.
+    """
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as image:  # reads the header only
+                return int(image.size[0]), int(image.size[1])
+        except Image.DecompressionBombError:
+            return _header_size(data) if data.startswith(b"\x89PNG") else None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):  # SyntaxError: some plugins' "bad file"
+            return None
+
+
 def _header_size(data: bytes) -> tuple[int, int]:
     """Width and height from a PNG header (the one format whose size is trivial to read), else 0×0."""
     if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:

@@ -4,7 +4,8 @@ Used by the client (requests in records and error messages), the history (defenc
 written) and the widgets (parameters shown next to images). A value is secret when its key is named like a
 secret (key, secret, token, password, authorization, credential; token *counts* such as ``input_tokens`` are
 not), or when the text itself looks like a key (OpenAI ``sk-...``, fal ``key_id:key_secret``, ``Key ...`` /
-``Bearer ...`` headers echoed in a message) or holds one of the current credentials from the environment.
+``Bearer ...`` headers echoed in a message), is the credential of a presigned URL (``X-Amz-Signature=``,
+``X-Goog-Signature=``, ``sig=``, ``token=``...), or holds one of the current credentials from the environment.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ _SECRET_VALUE = re.compile(
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[0-9a-f]{16,}"  # fal key_id:key_secret
     r"|(?i:\b(?:key|bearer)\s+)[A-Za-z0-9_\-.:]{16,}",  # "Authorization: Key ..." echoed in a message
 )
+# Query parameters that carry a credential in presigned URLs (S3, GCS, Azure SAS, CloudFront, generic tokens):
+# the value goes, the parameter's name stays so the URL still says what it was.
+_URL_CREDENTIAL = re.compile(
+    r"(?i)([?&](?:x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential"
+    r"|signature|sig|token|access_token|auth|key-pair-id|policy|googleaccessid)=)[^&#\s\"'<>]+"
+)
 _BASE64_DATA_URI = re.compile(r"data:[\w.+/-]*(?:;[\w.+-]+=[\w.+-]+)*;base64,")
 _ENV_SECRETS = ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "OPENAI_API_KEY")
 
@@ -37,6 +44,8 @@ def scrub_text(text: str) -> str:
     """``text`` with secret-looking substrings and the current credentials replaced by ``***``."""
     if not _BASE64_DATA_URI.match(text):  # base64 has no '-' and no spaces: no pattern above can match inside it
         text = _SECRET_VALUE.sub(REDACTED, text)
+        if "=" in text:
+            text = _URL_CREDENTIAL.sub(rf"\1{REDACTED}", text)
     for var in _ENV_SECRETS:
         value = os.environ.get(var, "")
         if len(value) >= 8 and value in text:

@@ -257,6 +257,15 @@ def network_error(
         hint = LOST_REPLY_HINT
     elif request_id and endpoint:
         hint = _still_running_hint(endpoint, request_id)
+    if isinstance(exc, httpx.PoolTimeout):  # the network is fine: this client had no free connection to use
+        return NetworkError(
+            f"the client's connection pool was full: no free connection for {where} within timeout={timeout} s "
+            f"(PoolTimeout{_tries(attempts)}); nothing was sent",
+            endpoint=endpoint,
+            request_id=request_id,
+            hint="fewer requests at once (a smaller batch or sweep), or a larger timeout=; each client keeps at most "
+            "64 connections",
+        )
     if isinstance(exc, httpx.TimeoutException) and sent:
         advice = "pass a larger timeout=, or use subscribe()/submit() (the queue) for long jobs"
         if may_have_run:

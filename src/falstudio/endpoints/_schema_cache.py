@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from .._internal.dirs import user_cache_dir
+from .._internal.regular_files import read_regular
 
 CACHE_ENV = "FALSTUDIO_CACHE_DIR"
 FORMAT = "falstudio-openapi-cache/1"
+MAX_BYTES = 8 * 1024 * 1024 + 64 * 1024  # the largest reply fetched, plus the wrapper
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -53,15 +55,19 @@ def read(endpoint_id: str) -> CachedSchema | None:
     """The cached document, None when there is none; ValueError when the file is there but unusable."""
     path = schema_path(endpoint_id)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, MAX_BYTES).decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read {path}: {exc}") from None
+    except ValueError as exc:  # not a regular file (a FIFO, /dev/zero), or too large
+        raise ValueError(f"cannot use {path}: {exc}") from None
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise ValueError(f"{path} is not JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"{path} is JSON nested too deeply to be an OpenAPI document") from None
     if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("document"), dict):
         fetched = data.get("fetched_at")
         try:

@@ -3,7 +3,8 @@
 The document comes from ``https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=<id>`` (public, no key; the base
 is ``$FALSTUDIO_OPENAPI_URL`` when set), is kept on disk (:mod:`._schema_cache`) and is then used offline and by
 later processes; :func:`refresh` fetches it again. This is the one place in ``endpoints`` that does I/O: a single
-GET with the standard library (``urllib``, imported on first use), so importing falstudio stays cheap.
+GET with the standard library (``urllib``, imported on first use), so importing falstudio stays cheap; it has one
+overall deadline, and follows no redirect to another host.
 """
 
 from __future__ import annotations
@@ -166,15 +167,10 @@ def _from_cache(endpoint_id: str) -> EndpointSpec | None:
 def _fetch(endpoint_id: str) -> EndpointSpec:
     """GET the document, build the spec from it, and only then cache it (a broken document is never kept)."""
     import urllib.error
-    import urllib.request
-
-    from .._internal.version import VERSION
 
     url = openapi_url(endpoint_id)
-    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": f"falstudio/{VERSION}"})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as reply:
-            body = reply.read(MAX_BYTES + 1)
+        body = _download(url)
     except urllib.error.HTTPError as exc:
         if exc.code in (404, 410):
             raise UnknownEndpointError(
@@ -193,10 +189,79 @@ def _fetch(endpoint_id: str) -> EndpointSpec:
         document: Any = json.loads(body)
     except ValueError as exc:
         raise BadSchemaError(endpoint_id, f"the reply from {url} is not JSON ({exc})") from None
+    except RecursionError:
+        raise BadSchemaError(endpoint_id, f"the reply from {url} is JSON nested too deeply") from None
     fetched_at = clock()
     spec = spec_from_openapi(document, endpoint_id, note=_fetched(fetched_at, cache.schema_path(endpoint_id)))
     cache.write(endpoint_id, document, url, fetched_at)  # only a document that built a spec is kept
     return spec
+
+
+def _download(url: str) -> bytes:
+    """The body at ``url`` (at most MAX_BYTES + 1 bytes), all of it within TIMEOUT_SECONDS.
+
+    urllib's timeout bounds each socket operation, so a reply dripping a byte at a time would never time out;
+    the GET runs on a worker thread that the caller stops waiting for at the deadline (the worker stops reading
+    there too). A redirect to another host (or scheme) is not followed.
+    """
+    import time
+    import urllib.request
+
+    from .._internal.version import VERSION
+
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    outcome: list[bytes | BaseException] = []
+    abandoned = threading.Event()
+
+    def get() -> None:
+        request = urllib.request.Request(
+            url, headers={"Accept": "application/json", "User-Agent": f"falstudio/{VERSION}"}
+        )
+        try:
+            opener = urllib.request.build_opener(_same_host_redirects())
+            with opener.open(request, timeout=TIMEOUT_SECONDS) as reply:
+                chunks: list[bytes] = []
+                size = 0
+                while size <= MAX_BYTES and not abandoned.is_set() and time.monotonic() < deadline:
+                    chunk = reply.read1(64 * 1024)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+            outcome.append(b"".join(chunks))
+        except BaseException as exc:  # handed to the caller
+            outcome.append(exc)
+
+    worker = threading.Thread(target=get, name="falstudio-openapi-fetch", daemon=True)
+    worker.start()
+    worker.join(TIMEOUT_SECONDS)
+    if worker.is_alive() or not outcome or time.monotonic() >= deadline:
+        abandoned.set()
+        raise TimeoutError(f"no complete reply within {TIMEOUT_SECONDS:g} s")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _same_host_redirects() -> Any:
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    class SameHostRedirects(urllib.request.HTTPRedirectHandler):
+        """Follow a redirect on fal's own host only: a schema from elsewhere would be cached under fal's URL."""
+
+        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+            asked, told = urlsplit(req.full_url), urlsplit(newurl)
+            if (told.scheme, told.netloc) != (asked.scheme, asked.netloc):
+                where = f"{told.scheme}://{told.netloc}" if told.netloc else newurl[:80]
+                raise urllib.error.HTTPError(
+                    req.full_url, code, f"redirect to another host ({where}) not followed", headers, fp
+                )
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return SameHostRedirects()
 
 
 def _fetched(when: datetime, path: Path) -> str:

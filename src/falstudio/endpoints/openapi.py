@@ -42,6 +42,13 @@ _V1_NAMES = {
     "from_orm",
     "update_forward_refs",
 }
+# Work allowed for one document: a hostile one whose ``$ref``\ s fan out or nest would otherwise take minutes and
+# gigabytes. fal's real documents use a few dozen schemas, nested a few levels.
+MAX_NODES = 20_000  # schemas visited
+MAX_MODELS = 200  # object schemas turned into classes
+MAX_SCHEMAS = 2_000  # schemas the document defines (counted before any work)
+MAX_DEPTH = 48  # schemas nested inside each other
+MAX_ENUM = 1_000  # values of one enum
 _RESERVED = frozenset(n for n in dir(RequestModel) if not n.startswith("_") and n not in _V1_NAMES and "parse" not in n)
 
 
@@ -94,6 +101,8 @@ def spec_from_openapi(document: Mapping[str, Any], endpoint_id: str | None = Non
         raise BadSchemaError(endpoint_id, f"it has no request schema (no POST /{endpoint_id} with a JSON body)")
     category = str(meta.get("category") or "")
     kind = KINDS.get(category, "other")
+    if len(schemas) > MAX_SCHEMAS:
+        raise BadSchemaError(endpoint_id, f"it defines {len(schemas):,} schemas, over the limit of {MAX_SCHEMAS:,}")
     builder = _Builder(endpoint_id, schemas)
     try:
         input_model = builder.model(input_ref, RequestModel, f"``{endpoint_id}``: typed from fal's OpenAPI schema.")
@@ -176,11 +185,30 @@ class _Builder:
         self.endpoint_id = endpoint_id
         self.schemas = schemas
         self.built: dict[tuple[str, type[BaseModel]], Any] = {}
+        self.named: dict[tuple[str, type[BaseModel]], tuple[Any, dict[str, Any], bool]] = {}  # each $ref once
+        # How many schema nodes each typed $ref stands for once pydantic expands it: a $ref to a non-object schema
+        # is inlined into every type using it (only models are shared), so refs that fan out grow exponentially.
+        self.weights: dict[tuple[str, type[BaseModel]], int] = {}
+        self.sizes: list[int] = [0]  # the expanded size of each type being built, innermost last
         self.building: set[str] = set()
         self.aliasing: set[str] = set()  # non-object schemas being resolved (a $ref cycle among them stops there)
+        self.nodes = self.models = self.depth = 0
 
     def fail(self, problem: str) -> BadSchemaError:
         return BadSchemaError(self.endpoint_id, problem)
+
+    def visit(self, where: str) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(f"it has more than {MAX_NODES:,} schemas to type (the limit), reached at {where}")
+
+    def grow(self, where: str, size: int) -> None:
+        """Count ``size`` expanded nodes into the type being built; refuse a type that would be too large."""
+        self.sizes[-1] += size
+        if self.sizes[-1] > MAX_NODES:
+            raise self.fail(f"its $refs fan out: {where} would expand to more than {MAX_NODES:,} schemas (the limit)")
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"its schemas nest more than {MAX_DEPTH} levels deep (the limit), reached at {where}")
 
     def resolve(self, ref: str, where: str) -> tuple[str, Mapping[str, Any]]:
         name = ref.rsplit("/", 1)[-1]
@@ -200,16 +228,28 @@ class _Builder:
         properties = schema.get("properties")
         if not isinstance(properties, Mapping):
             return dict[str, Any]
+        self.models += 1
+        if self.models > MAX_MODELS:
+            raise self.fail(f"it has more than {MAX_MODELS} object schemas (the limit), reached at {name}")
         required = {r for r in schema.get("required") or () if isinstance(r, str)}
         order = [p for p in schema.get("x-fal-order-properties") or () if p in properties]
         order += [p for p in properties if p not in order]
         fields: dict[str, Any] = {}
-        for field in order:
-            if not isinstance(field, str) or not field.isidentifier() or keyword.iskeyword(field) or field[0] == "_":
-                raise self.fail(f"{name}.{field} is not a field name falstudio can type")
-            if field in _RESERVED:
-                raise self.fail(f"{name}.{field} clashes with a method of falstudio's request models")
-            fields[field] = self._field(f"{name}.{field}", properties[field], field in required, base)
+        self.sizes.append(0)  # the model's fields: built once, the model is what types using it refer to
+        try:
+            for field in order:
+                if (
+                    not isinstance(field, str)
+                    or not field.isidentifier()
+                    or keyword.iskeyword(field)
+                    or field[0] == "_"
+                ):
+                    raise self.fail(f"{name}.{field} is not a field name falstudio can type")
+                if field in _RESERVED:
+                    raise self.fail(f"{name}.{field} clashes with a method of falstudio's request models")
+                fields[field] = self._field(f"{name}.{field}", properties[field], field in required, base)
+        finally:
+            self.sizes.pop()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydantic warns when a field shadows a BaseModel attribute
             return create_model(
@@ -232,7 +272,7 @@ class _Builder:
         if required:
             default: Any = ...
         elif "default" in schema:
-            default = _convert_default(annotation, schema["default"])
+            default = self._default(where, annotation, schema["default"], nullable)
             nullable = nullable or schema["default"] is None
         else:
             default, nullable = None, True  # optional without a default: unset unless given
@@ -240,8 +280,38 @@ class _Builder:
             annotation = Union[annotation, None]  # noqa: UP007 - built at run time from a variable
         return annotation, Field(default, **info)
 
+    def _default(self, where: str, annotation: Any, value: Any, nullable: bool) -> Any:
+        """The default as the field holds it; an error naming the field when it is not a value of the field's type."""
+        converted = _convert_default(annotation, value)
+        if value is None:
+            return converted
+        try:
+            TypeAdapter(annotation).validate_python(converted)
+        except (ValidationError, TypeError) as exc:
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            if getattr(annotation, "__origin__", None) is Literal:
+                count = len(annotation.__args__)
+                expected = f"one of its {count} allowed value{'s' * (count != 1)}"
+            else:
+                expected = str(exc.errors()[0]["msg"])[:120] if isinstance(exc, ValidationError) else str(exc)[:120]
+            raise self.fail(f"the default of {where}, {shown}, is not a value of the field ({expected})") from None
+        return converted
+
     def _type(self, where: str, schema: Mapping[str, Any], base: type[BaseModel]) -> tuple[Any, dict[str, Any], bool]:
         """``(annotation, field limits, nullable)`` for one schema; limits go on the field (or in Annotated)."""
+        self.visit(where)
+        self.depth += 1
+        self.sizes.append(1)
+        try:
+            return self._inner_type(where, schema, base)
+        finally:
+            self.depth -= 1
+            size = self.sizes.pop()
+            self.grow(where, size)
+
+    def _inner_type(
+        self, where: str, schema: Mapping[str, Any], base: type[BaseModel]
+    ) -> tuple[Any, dict[str, Any], bool]:
         nullable = bool(schema.get("nullable"))
         if "$ref" in schema:
             name, target = self.resolve(str(schema["$ref"]), where)
@@ -254,6 +324,8 @@ class _Builder:
         if "const" in schema:
             return Literal[schema["const"]], {}, nullable
         if isinstance(schema.get("enum"), list) and schema["enum"]:
+            if len(schema["enum"]) > MAX_ENUM:
+                raise self.fail(f"{where} lists {len(schema['enum']):,} allowed values, over the limit of {MAX_ENUM:,}")
             values = tuple(v for v in schema["enum"] if v is not None)
             nullable = nullable or None in schema["enum"]
             return (Literal[values] if values else type(None)), {}, nullable
@@ -274,6 +346,25 @@ class _Builder:
         return Any, {}, nullable
 
     def _named(
+        self, name: str, schema: Mapping[str, Any], where: str, base: type[BaseModel]
+    ) -> tuple[Any, dict[str, Any], bool]:
+        key = (name, _nested_base(base))
+        if key in self.named:
+            self.grow(where, self.weights[key])
+            return self.named[key]
+        self.sizes.append(0)
+        try:
+            typed = self._resolve_named(name, schema, where, base)
+        finally:
+            size = self.sizes.pop()
+        if isinstance(typed[0], type) and issubclass(typed[0], BaseModel):
+            size = 1  # a model is built once and referred to
+        self.grow(where, size)
+        if name not in self.aliasing and name not in self.building:  # inside its own cycle it is not final yet
+            self.named[key], self.weights[key] = typed, size
+        return typed
+
+    def _resolve_named(
         self, name: str, schema: Mapping[str, Any], where: str, base: type[BaseModel]
     ) -> tuple[Any, dict[str, Any], bool]:
         props = schema.get("properties")

@@ -61,16 +61,9 @@ def store_blob(folder: Path, data: bytes, content_type: str) -> tuple[str, str]:
 
 def pixel_size(data: bytes) -> tuple[int | None, int | None]:
     """The width and height an image file's header says; ``(None, None)`` when it is not an image."""
-    import io
+    from falstudio._internal.images import pixel_size as header_size
 
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:  # reads the header only
-            width, height = image.size
-            return int(width), int(height)
-    except (UnidentifiedImageError, OSError):
-        return None, None
+    return header_size(data) or (None, None)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")

@@ -19,10 +19,12 @@ State = Literal["submitted", "completed", "failed", "cancelled", "lost"]
 STATES: tuple[str, ...] = get_args(State)
 FILE_REF = "falstudio-history:"  # prefix of a request value that was a data URI, now a file beside the record
 SCHEMA_VERSION = 1
+MAX_DEPTH = 64  # of a record's request and output (fal's are a few levels deep)
 # What the store writes: ``images/<sha256>.<ext>``. A record is a file anyone sharing the folder can write, so a
 # path of another shape (``../../.ssh/id_rsa``, ``/etc/passwd``) is never followed: the image counts as not saved.
 _IMAGE_PATH = re.compile(r"images/[0-9a-f]{64}\.[a-z0-9]{1,5}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_AMOUNT = re.compile(r"[-+]?[0-9]{1,24}(?:\.[0-9]{0,24})?(?:[eE][-+]?[0-9]{1,2})?")  # exponent: 2 digits at most
 
 
 class StoredImage(BaseModel):
@@ -80,6 +82,24 @@ class RunRecord(BaseModel):
     writer: str | None = Field(default=None, description="'<host>:<pid>' of the process that sent it.")
 
     _store: HistoryStore | None = PrivateAttr(None)
+
+    @field_validator("stored_request", "output_extra", mode="before")
+    @classmethod
+    def _not_too_deep(cls, value: Any) -> Any:
+        """Nested at most MAX_DEPTH levels: every reader of a record walks it recursively."""
+        if not _depth_within(value, MAX_DEPTH):
+            raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+        return value
+
+    @field_validator("cost_amount", "billed_units", mode="before")
+    @classmethod
+    def _an_amount(cls, value: Any) -> Any:
+        """A decimal of sane size: ``1E+400000`` in a hand-edited file would stall every sum and display."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
+            raise ValueError(f"{str(value)[:40]!r} is not a decimal amount such as '0.04'")
+        return value
 
     # -- what people ask of a record -------------------------------------------------------------
 
@@ -195,3 +215,15 @@ class RunRecord(BaseModel):
                 data = path.read_bytes()
                 return _images.to_data_uri(data)
         return value
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    """Whether ``value``'s dicts and lists nest at most ``limit`` levels (walked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth >= limit:
+                return False
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return True

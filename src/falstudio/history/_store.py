@@ -29,11 +29,19 @@ from pydantic import ValidationError
 from falstudio._internal import images as _images
 from falstudio._internal.images import THUMBNAIL_PX
 from falstudio._internal.redact import redact, scrub_text
+from falstudio._internal.regular_files import opened_regular, read_open
 from falstudio.client.recorder import Finished, Sending, Submitted, Unanswered
 
 from ._files import atomic_write, extension, intent_name, pixel_size, record_file_name, safe_name, store_blob
 from ._paths import history_dir
-from ._record import FILE_REF, RunRecord, StoredImage
+from ._record import FILE_REF, MAX_DEPTH, RunRecord, StoredImage
+
+# A record is a few KB (input images live in images/); anything far larger is not one falstudio wrote.
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+_WARNED: set[Path] = set()
+_PARSED: dict[str, tuple[tuple[int, int, int], RunRecord]] = {}  # path -> (inode, mtime, size), its record
+_PARSED_MAX = 100_000
+_WARNED_LOCK = threading.Lock()
 
 
 class HistoryWarning(UserWarning):
@@ -152,14 +160,15 @@ class HistoryStore:
             base = RunRecord(endpoint=event.endpoint, request_id=event.request_id, state="submitted")
         images = self._store_images(event.output, event.images, event.thumbnails)
         output = event.output or {}
+        too_large = _too_large(images) if event.error is None else None
         record = base.model_copy(
             update={
                 "state": event.state,
                 "finished_at": event.finished_at,
                 "queue_seconds": event.queue_seconds,
                 "inference_seconds": event.inference_seconds,
-                "error": event.error,
-                "error_type": event.error_type,
+                "error": too_large or event.error,
+                "error_type": "image_too_large" if too_large else event.error_type,
                 "images": images or base.images,
                 "output_extra": {k: v for k, v in output.items() if k != "images"},
                 **_spend_update(base, event),
@@ -212,19 +221,34 @@ class HistoryStore:
 
     def record_files(self) -> list[Path]:
         """Record files, newest first (names start with the submission time)."""
-        if not self.records_dir.is_dir():
+        folder = self.records_dir
+        try:
+            names = [n for n in os.listdir(folder) if n.endswith(".json") and not n.startswith(".")]
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        files = [p for p in self.records_dir.glob("*.json") if not p.name.startswith(".")]
-        return sorted(files, key=lambda p: p.name, reverse=True)
+        return [folder / name for name in sorted(names, reverse=True)]
 
     def load(self, path: Path) -> RunRecord:
-        """One record file; raises ValueError naming the file when it is not a readable record."""
+        """One record file; raises ValueError naming the file when it is not a readable record.
+
+        Only a regular file of at most :data:`MAX_RECORD_BYTES` is read (never a FIFO, a device or a folder).
+        A file read before and unchanged since (same inode, size and modification time) is not parsed again.
+        """
         try:
-            record = RunRecord.model_validate(json.loads(path.read_bytes()))
-        except (ValueError, ValidationError) as exc:  # JSONDecodeError and UnicodeDecodeError included
+            record = _unchanged(path)
+            if record is None:
+                with opened_regular(path, MAX_RECORD_BYTES) as (fd, info):
+                    record = _parse(read_open(fd, path, MAX_RECORD_BYTES))
+                    with self._lock:
+                        if len(_PARSED) >= _PARSED_MAX:
+                            _PARSED.clear()
+                        _PARSED[str(path)] = ((info.st_ino, info.st_mtime_ns, info.st_size), record)
+        except (ValueError, ValidationError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError too
             if isinstance(exc, ValidationError):
                 first = exc.errors()[0]
                 reason = f"{'.'.join(str(p) for p in first['loc']) or 'record'}: {first['msg']}"
+            elif isinstance(exc, RecursionError):
+                reason = "its JSON is nested too deeply"
             else:
                 reason = str(exc)
             raise ValueError(f"{path} is not a readable run record ({type(exc).__name__}: {reason})") from None
@@ -250,7 +274,15 @@ class HistoryStore:
             except FileNotFoundError:
                 continue  # removed while we listed
             except (OSError, ValueError) as exc:
-                _warn(f"skipping {exc}")
+                self._warn_once(path, f"skipping {exc}")
+
+    def _warn_once(self, path: Path, message: str) -> None:
+        """One HistoryWarning per unreadable file and process (a folder read again does not repeat it)."""
+        with _WARNED_LOCK:
+            if path in _WARNED:
+                return
+            _WARNED.add(path)
+        _warn(message, stacklevel=5)
 
     def find(self, endpoint: str, request_id: str, *, submitted_at: float | None = None) -> RunRecord | None:
         """The record of one request, or None (``submitted_at`` names its file: no folder scan)."""
@@ -372,6 +404,23 @@ class HistoryStore:
         return stored
 
 
+def _unchanged(path: Path) -> RunRecord | None:
+    """The record parsed from ``path`` before, if the file is the same one, unchanged (one ``stat``, no open)."""
+    known = _PARSED.get(str(path))
+    if known is None:
+        return None
+    info = os.stat(path)
+    return known[1] if known[0] == (info.st_ino, info.st_mtime_ns, info.st_size) else None
+
+
+def _parse(data: bytes) -> RunRecord:
+    """A record from its file's bytes. Only text with enough brackets to nest too deeply is parsed in Python
+    first (to say so clearly); the rest goes straight to pydantic's JSON parser."""
+    if data.count(b"[") + data.count(b"{") < MAX_DEPTH:
+        return RunRecord.model_validate_json(data)
+    return RunRecord.model_validate(json.loads(data))
+
+
 def _spend_update(base: RunRecord, event: Finished) -> dict[str, Any]:
     """The estimate if the submission did not record one; fal's billed figure when this reply carried it."""
     update: dict[str, Any] = {}
@@ -380,6 +429,14 @@ def _spend_update(base: RunRecord, event: Finished) -> dict[str, Any]:
     if event.billed_units is not None:
         update.update(billed_units=event.billed_units, billed_unit=event.billed_unit)
     return update
+
+
+def _too_large(images: list[StoredImage]) -> str | None:
+    """What to say about output images too large to decode (kept on disk as they came, never previewed)."""
+    for number, image in enumerate(images, 1):
+        if image.width and image.height and image.width * image.height > _images.MAX_PIXELS:
+            return f"output image {number}: {_images.ImageTooLarge(image.width, image.height)}; its file is kept"
+    return None
 
 
 def _key(record: RunRecord) -> tuple[str, str]:

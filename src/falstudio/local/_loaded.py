@@ -25,6 +25,11 @@ from falstudio.endpoints import REGISTRY, EndpointSpec, RequestModel
 from falstudio.endpoints.sizes import ImageSize, dimensions
 
 FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "webp": "webp"}
+# The offline engines draw a loaded endpoint no larger than a registered one (GPT Image 2's largest, 3840×2160),
+# nor more images per request: fal's schema may allow far more, which would cost gigabytes per job here.
+MAX_SIDE = 3840
+MAX_PIXELS = 3840 * 2160
+MAX_IMAGES = 4
 QUALITIES = ("auto", "low", "medium", "high")
 _HANDLED = {"prompt", "image_size", "width", "height", "num_images", "output_format", "quality", "sync_mode"}
 _IMAGES = ("image_urls", "image_url")
@@ -65,7 +70,7 @@ def for_engines(spec: EndpointSpec, request: RequestModel) -> Mapped:
     size, wanted = _size(given, notes)
     values["image_size"] = size
     if isinstance(given.get("num_images"), int):
-        values["num_images"] = max(1, given["num_images"])
+        values["num_images"] = min(max(1, given["num_images"]), MAX_IMAGES)
     fmt = given.get("output_format")
     if fmt is not None:
         values["output_format"] = FORMATS.get(str(fmt).lower(), "png")
@@ -86,6 +91,49 @@ def for_engines(spec: EndpointSpec, request: RequestModel) -> Mapped:
     if ignored:
         notes.append(f"Ignored offline (the engine cannot act on them): {', '.join(ignored)}")
     return Mapped(EngineRequest.model_validate(values), image_field, mask_field, notes, wanted)
+
+
+def offline_limits(spec: EndpointSpec, request: RequestModel) -> list[dict[str, Any]]:
+    """fal-shaped 422 details for what the offline engines will not draw for a loaded endpoint (none if fine)."""
+    if spec.id in REGISTRY:
+        return []  # their own models hold the limits
+    problems: list[dict[str, Any]] = []
+    given = {name: getattr(request, name) for name in type(request).model_fields}
+    _size_problem(given, problems)
+    count = given.get("num_images")
+    if isinstance(count, int) and count > MAX_IMAGES:
+        problems.append(
+            {
+                "loc": ["body", "num_images"],
+                "msg": f"The offline server draws at most {MAX_IMAGES} images per request; ask for {MAX_IMAGES} "
+                "or fewer (send several requests for more)",
+                "type": "less_than_equal",
+                "ctx": {"le": MAX_IMAGES},
+            }
+        )
+    return problems
+
+
+def _size_problem(given: dict[str, Any], problems: list[dict[str, Any]]) -> None:
+    value = given.get("image_size")
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    field, pixels = "image_size", dimensions(value) if value not in (None, "auto") else None
+    width, height = given.get("width"), given.get("height")
+    if pixels is None and isinstance(width, int) and isinstance(height, int):
+        field, pixels = "width", (width, height)
+    if pixels is None:
+        return
+    w, h = pixels
+    if max(w, h) > MAX_SIDE or w * h > MAX_PIXELS:
+        problems.append(
+            {
+                "loc": ["body", field],
+                "msg": f"{w}x{h} is larger than the offline server draws (at most {MAX_SIDE} px a side and "
+                f"{MAX_PIXELS:,} pixels, 3840x2160); ask for a smaller size",
+                "type": "value_error",
+            }
+        )
 
 
 def output(

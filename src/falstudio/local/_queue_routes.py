@@ -15,6 +15,7 @@ from falstudio import endpoints
 
 from ._backend import Backend
 from ._http import backend_of, base_url, fal_error, json_body, require_key, validation_detail
+from ._loaded import offline_limits
 from .jobs import CANCELLED_MESSAGE, PRIORITIES, Job
 
 PING_SECONDS = 15.0
@@ -76,6 +77,9 @@ async def new_job(request: Request, endpoint_id: str, webhook: str | None = None
         model = spec.validate(body) if isinstance(body, dict) else spec.input_model.model_validate(body)
     except ValidationError as exc:
         raise HTTPException(422, validation_detail(exc)) from None
+    too_much = offline_limits(spec, model)
+    if too_much:
+        raise HTTPException(422, too_much)
     if webhook is not None:
         problem = backend.webhook_problem(webhook)
         if problem:

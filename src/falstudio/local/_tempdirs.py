@@ -3,7 +3,8 @@
 A server without ``storage_dir`` keeps its files in ``<tmp>/falstudio-files-<pid>-<random>``, removed when it
 stops, at interpreter exit, and on SIGTERM / SIGHUP (after which the signal does what it did before: the
 previous handler runs, or the process ends as it would have). A process killed outright (SIGKILL, a crash)
-cleans nothing, so each new folder first sweeps those whose process is gone.
+cleans nothing, so each new folder first sweeps those whose process is gone (a zombie not yet reaped, or an id
+now used by a newer process, counts as gone).
 """
 
 from __future__ import annotations
@@ -65,11 +66,13 @@ def sweep_stale(folder: str | os.PathLike[str] | None = None) -> list[Path]:
     removed = []
     for entry in Path(folder or tempfile.gettempdir()).glob(f"{PREFIX}*"):
         pid = _pid_of(entry.name)
-        if pid is None or pid == os.getpid() or _alive(pid):
+        if pid is None or pid == os.getpid():
             continue
         try:
             info = entry.lstat()
         except OSError:
+            continue
+        if _alive(pid, info.st_mtime):
             continue
         if entry.is_dir() and not entry.is_symlink() and info.st_uid == os.getuid():  # only our own folders
             shutil.rmtree(entry, ignore_errors=True)
@@ -82,14 +85,34 @@ def _pid_of(name: str) -> int | None:
     return int(pid) if dash and pid.isdigit() else None
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, made_at: float) -> bool:
+    """Whether the process that made a folder at ``made_at`` still runs: not a zombie (killed, not yet reaped by
+    its parent), and not a newer process that was given the same id."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's process
         return True
-    return True
+    started = _linux_start(pid)
+    if started is None:
+        return True  # no /proc: trust the id
+    state, start_time = started
+    return state != "Z" and start_time <= made_at + 1.0
+
+
+def _linux_start(pid: int) -> tuple[str, float] | None:
+    """``(state, start time as a POSIX time)`` of a process from /proc, or None where there is no /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+    except (OSError, StopIteration):
+        return None
+    fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+    try:
+        return fields[0], int(boot.split()[1]) + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (IndexError, ValueError, OSError):
+        return None
 
 
 def _hook_signals() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from ._backend import Settings
+from ._guard import RepeatFilter, guarded, loop_exception_handler, max_connections
 from .app import create_app
 from .faults import Faults
 
@@ -146,8 +147,9 @@ class LocalServer:
                 lifespan="on",
                 timeout_graceful_shutdown=2,
                 timeout_keep_alive=30,
+                http="h11",  # the protocol the slow-client guard knows (httptools, if installed, is not)
             )
-            server = uvicorn.Server(config)
+            server = _GuardedServer(config)
             thread = threading.Thread(
                 target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"falstudio-local-{self._port}"
             )
@@ -212,7 +214,19 @@ class _QuietConfig(uvicorn.Config):
         """As uvicorn's, with an HTTP protocol that never writes access lines (uvicorn decides that from the
         handlers its logger inherits, which are the user's once nothing configures uvicorn's own)."""
         super().load()
-        self.http_protocol_class = _without_access_log(self.http_protocol_class)
+        self.http_protocol_class = guarded(_without_access_log(self.http_protocol_class), max_connections())
+
+
+class _GuardedServer(uvicorn.Server):
+    """uvicorn's server whose loop logs asyncio's errors (accept failing for lack of descriptors...) as one
+    line per kind and interval, and whose own log says a repeated message once per interval."""
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(loop_exception_handler)
+        uvicorn_logger = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, RepeatFilter) for f in uvicorn_logger.filters):
+            uvicorn_logger.addFilter(RepeatFilter())
+        await super().serve(sockets)
 
 
 def _without_access_log(protocol: type[asyncio.Protocol]) -> type[asyncio.Protocol]:

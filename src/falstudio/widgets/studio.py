@@ -30,6 +30,7 @@ from ..endpoints import (
 )
 from ._a11y import make_accessible
 from ._endpoint_choices import OTHER, edit_endpoint_for, picker_options, request_from_image
+from ._endpoint_loading import EndpointLoading, short_reason
 from ._endpoint_picker import EndpointSearch
 from ._html import StaticFallback, card, close_tree, grid_html, short_prompt
 from ._reader_view import ReaderView
@@ -135,9 +136,10 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             description="Load", icon="download", tooltip="Load this endpoint's schema from fal and show its form"
         )
         self.other_status = ipywidgets.HTML()
-        self.other_button.on_click(lambda _b: self._load_clicked())
+        self.other_loading = EndpointLoading(self.other_status, self.other_button, self._other_loaded, self._back)
+        self.other_button.on_click(lambda _b: self.other_loading.start(self.other_id.value))
         self.other_box = ipywidgets.HBox(
-            [self.other_id, self.other_button, self.other_status],
+            [self.other_id, self.other_button, self.other_loading.cancel_button, self.other_status],
             layout=ipywidgets.Layout(display="none", align_items="center", flex_flow="row wrap"),
         )
         self._form_box = ipywidgets.VBox()
@@ -320,17 +322,20 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         self._show_status_chip(get(change["new"]))
         close_tree(old)
 
-    def _load_clicked(self) -> None:
-        text = self.other_id.value.strip()
-        if not text:
-            self.other_status.value = message("warn", "type an endpoint id first, e.g. fal-ai/flux/dev")
-            return
-        self.other_status.value = message("muted", f"loading fal's schema for {text}…", role="status")
+    def _other_loaded(self, endpoint_id: str) -> None:
         try:
-            self.load_endpoint(text)
+            self.endpoint = endpoint_id  # typed already: the loader keeps it
         except Exception as exc:  # a click handler's traceback is never seen: say it here
-            text = str(exc) if isinstance(exc, LookupError) else f"{type(exc).__name__}: {exc}"
-            self.other_status.value = message("error", text, role="alert")
+            self.other_status.value = message("error", short_reason(endpoint_id, exc), role="alert")
+            self._back()
+
+    def _back(self) -> None:
+        """The picker back on the form's endpoint (the row stays open, showing why)."""
+        keep, self._picker_quiet = self._picker_quiet, True
+        try:
+            self.picker.value = self._current
+        finally:
+            self._picker_quiet = keep
 
     def _show_status_chip(self, spec: EndpointSpec) -> None:
         self.live_previews.layout.display = None if spec.streaming and self._stream is None else "none"
