@@ -15,9 +15,9 @@ import pytest
 
 import falstudio as fs
 from falstudio.endpoints import BadSchemaError, SchemaUnavailableError, UnknownEndpointError, loader
+from falstudio.testing import OpenAPIServer
 
 from ._documents import CLIP_FLOW, PIXEL_FLOW, PIXEL_FLOW_EDIT
-from ._server import OpenAPIServer
 
 
 def cache_file(endpoint_id: str) -> Path:

@@ -12,6 +12,8 @@ import struct
 import zlib
 from collections.abc import Iterator
 
+from .errors import FalstudioError
+
 __all__ = [
     "EXIF_HEADER",
     "JPEG_SEGMENT_MAX",
@@ -34,7 +36,7 @@ _TEXT_CHUNKS = (b"tEXt", b"iTXt", b"zTXt")
 _VP8X_EXIF, _VP8X_XMP, _VP8X_ALPHA = 0x08, 0x04, 0x10
 
 
-class ContainerError(ValueError):
+class ContainerError(FalstudioError, ValueError):
     """The bytes are not a well-formed PNG, JPEG or WebP file."""
 
 

@@ -31,12 +31,13 @@ from falstudio._internal.images import THUMBNAIL_PX
 from falstudio._internal.redact import redact, scrub_text
 from falstudio.client.recorder import Finished, Sending, Submitted, Unanswered
 
+from .._internal.errors import FalstudioWarning
 from ._files import atomic_write, extension, intent_name, pixel_size, record_file_name, safe_name, store_blob
 from ._paths import history_dir
 from ._record import FILE_REF, RunRecord, StoredImage
 
 
-class HistoryWarning(UserWarning):
+class HistoryWarning(FalstudioWarning, UserWarning):
     """A record that could not be read or written; the rest of the history is unaffected."""
 
 

@@ -19,13 +19,15 @@ from typing import Any, Literal
 
 from falstudio.endpoints import RequestModel
 
+from .._internal.errors import FalstudioError
+
 logger = logging.getLogger("falstudio.local")
 
 State = Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
 CANCELLED_MESSAGE = "Request was cancelled"
 
 
-class JobCancelled(Exception):
+class JobCancelled(FalstudioError):
     """Raised inside the engine thread when its job was cancelled."""
 
 
