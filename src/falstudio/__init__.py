@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from . import widgets as widgets
     from ._internal.images import encode_file as encode_file
     from ._internal.images import encode_image as encode_image
-    from ._internal.version import VERSION as __version__
+    from ._internal.version import __version__ as __version__
     from .client import AsyncClient as AsyncClient
     from .client import Client as Client
     from .history import history as history  # the module is callable: type checkers see the function

@@ -246,6 +246,20 @@ def images_shown(page: Page, selector: str, at_least: int) -> None:
     page.wait_for_function(IMAGES_SHOWN, arg=[selector, at_least], timeout=MINUTE)
 
 
+# Looked up again at every poll: each update_display re-renders a reader view's HTML, so its `.fs-reader` element
+# is a new one. A handle taken before a late update (a Compare's "run finished" one, coalesced on the widgets'
+# pool, lags on a loaded machine) points at a detached element that never changes: the wait timed out.
+READER_SHOWS = """([title, needle, n]) => {
+  const reader = [...document.querySelectorAll('.fs-reader')].find(el => el.textContent.includes(title));
+  return !!reader && reader.innerHTML.split(needle).length - 1 === n;
+}"""
+
+
+def reader_shows(page: Page, title: str, needle: str, times: int) -> None:
+    """Wait until the first reader view containing ``title`` has ``needle`` exactly ``times`` times in its HTML."""
+    page.wait_for_function(READER_SHOWS, arg=[title, needle, times], timeout=MINUTE)
+
+
 # Notebook 7.6 itself throws this while it opens a notebook (no falstudio code involved; seen with an empty notebook)
 WIDGET_FAILED = "Could not create a view for model"
 NOTEBOOK7_NOISE = ("Cannot read properties of undefined (reading 'schema')",)

@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from falstudio.endpoints import RequestModel
@@ -116,7 +116,7 @@ class Job:
         await self._done.wait()
 
     def log(self, message: str, level: str = "INFO") -> None:
-        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         self.logs.append({"message": message, "level": level, "source": "USER", "timestamp": stamp})
         self.notify()
 
