@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated environment per test, and one real local server per session."""
+"""Shared fixtures: an isolated environment per test, and one real local server per session; each test's tier."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +21,43 @@ for _var in ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET"):
 NO_OPENAPI = "http://127.0.0.1:9/api/openapi/queue/openapi.json"
 os.environ["FALSTUDIO_OPENAPI_URL"] = NO_OPENAPI
 os.environ["FALSTUDIO_CACHE_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-cache-")
+
+
+# Each test's tier and its time limit in seconds (pytest-timeout; generous: the machine may be loaded). A test module
+# may name its tier (``pytestmark = pytest.mark.kernel``); else it follows from where the test lives.
+TIERS = {"unit": 60, "loopback": 180, "kernel": 300, "browser": 900}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tier_of(item: pytest.Item) -> str:
+    """browser: tests/browser; kernel: the notebooks (nbval) and modules named *kernel* or *nbclient*; loopback:
+    tests in a folder of tests/ (they talk to servers on loopback); unit: tests/*.py."""
+    named = [tier for tier in TIERS if item.get_closest_marker(tier)]
+    if named:
+        return named[0]
+    path = Path(item.path).resolve()
+    parts = path.relative_to(ROOT).parts if path.is_relative_to(ROOT) else path.parts
+    if "browser" in parts:
+        return "browser"
+    if parts[0] == "notebooks" or "kernel" in path.stem or "nbclient" in path.stem:
+        return "kernel"
+    return "loopback" if len(parts) > 2 else "unit"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each test its tier's marker and time limit; keep what must share a process together under
+    ``pytest -n`` with ``--dist loadgroup``: the browser tests (one JupyterLab per session) and each notebook's
+    cells (one kernel per notebook)."""
+    for item in items:
+        tier = tier_of(item)
+        if not item.get_closest_marker(tier):
+            item.add_marker(getattr(pytest.mark, tier))
+        if not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(TIERS[tier]))
+        if tier == "browser":
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif Path(item.path).suffix == ".ipynb":
+            item.add_marker(pytest.mark.xdist_group(Path(item.path).stem))
 
 
 @pytest.fixture(autouse=True)
