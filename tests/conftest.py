@@ -45,19 +45,14 @@ def tier_of(item: pytest.Item) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give each test its tier's marker and time limit; keep what must share a process together under
-    ``pytest -n`` with ``--dist loadgroup``: the browser tests (one JupyterLab per session) and each notebook's
-    cells (one kernel per notebook)."""
+    """Give each test its tier's marker and time limit (README's command runs them with ``pytest -n 2 --dist
+    loadfile``: a module's tests, and a notebook's cells, share one process)."""
     for item in items:
         tier = tier_of(item)
         if not item.get_closest_marker(tier):
             item.add_marker(getattr(pytest.mark, tier))
         if not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(TIERS[tier]))
-        if tier == "browser":
-            item.add_marker(pytest.mark.xdist_group("browser"))
-        elif Path(item.path).suffix == ".ipynb":
-            item.add_marker(pytest.mark.xdist_group(Path(item.path).stem))
 
 
 @pytest.fixture(autouse=True)

@@ -218,6 +218,8 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
     A click while the kernel still connects can be lost, and on a loaded machine Notebook 7 may ask which kernel
     to use while a slow one starts: the dialog keeps Python and the menu is used again until every cell ran.
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(lab.notebook_url(name))
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
     deadline = time.monotonic() + 4 * MINUTE / 1000
@@ -227,7 +229,10 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
         assert tracebacks.count() == 0, tracebacks.first.inner_text()  # Run All stops at an error
         dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
         if dialog.count():
-            dialog.get_by_role("button", name="Select", exact=True).click()
+            try:  # the dialog may close by itself meanwhile (the kernel connected): then there is nothing to click
+                dialog.get_by_role("button", name="Select", exact=True).click(timeout=5000)
+            except PlaywrightTimeout:
+                pass
             clicked_at = -1e9
         busy = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text="[*]").count()
         if idle.count() and not busy and time.monotonic() - clicked_at > 20:  # nothing running or just started

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html.parser
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,9 +81,7 @@ def test_cancel_stops_what_has_not_finished(server: LocalServer, client: Client)
             sweep({"prompt": "a red fox"}, endpoint=MINI, quality=["low", "medium", "high"]), client, concurrency=1
         )
         run.start()
-        deadline = time.monotonic() + 60
-        while run.jobs[0].state not in ("queued", "running") and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: run.jobs[0].state in ("queued", "running"), timeout=60)
         run.cancel()
         assert run.wait(60)
     finally:
