@@ -176,7 +176,15 @@ SURFACE = {
         "SweepError",
         "UnknownEndpointError",
     ],
-    "falstudio.testing": ["OPENAPI_PATH", "FakeClock", "LoopbackServer", "OpenAPIServer", "QuietHandler", "wait_for"],
+    "falstudio.testing": [
+        "OPENAPI_PATH",
+        "FakeClock",
+        "FakeFal",
+        "LoopbackServer",
+        "OpenAPIServer",
+        "QuietHandler",
+        "wait_for",
+    ],
 }
 SRC = pathlib.Path(falstudio.__file__).parent
 
