@@ -53,7 +53,7 @@ def test_metadata_round_trips_without_touching_the_pixels(client: Client, tmp_pa
         "output_format": output_format,
     }
     assert info.model == "gpt-image-1-mini" and info.falstudio == fs.__version__
-    assert info.created is not None and info.created.startswith(dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"))
+    assert info.created is not None and info.created.startswith(dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"))
     assert (info.index, info.count, info.cost_estimate) == (0, 1, str(result.cost))
     assert pixels(path) == pixels(image.bytes())  # written into the container, never re-encoded
     assert len(path.read_bytes()) - len(image.bytes()) < 8_000  # only the metadata was added
@@ -164,7 +164,7 @@ def test_the_studio_refills_its_form_from_a_saved_image(server: LocalServer, cli
             "type": "image/png",
             "size": path.stat().st_size,
             "content": memoryview(path.read_bytes()),
-            "last_modified": dt.datetime.now(dt.timezone.utc),
+            "last_modified": dt.datetime.now(dt.UTC),
         }
         studio.upload.value = (upload,)  # what dropping the file on the upload control does
         assert studio.endpoint == T2I and studio.form.value.quality == "high"

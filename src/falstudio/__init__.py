@@ -6,32 +6,10 @@ it wires falstudio's history in as the client's default recorder (the client nev
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ._internal.version import VERSION as __version__
+from ._internal.modules import lazy_exports
 from .client import recorder as _recorder
-
-# public name -> (module, attribute or None for the module itself)
-_LAZY: dict[str, tuple[str, str | None]] = {
-    "AsyncClient": ("falstudio.client", "AsyncClient"),
-    "Client": ("falstudio.client", "Client"),
-    "Compare": ("falstudio.widgets", "Compare"),
-    "Platform": ("falstudio.client", "Platform"),
-    "Studio": ("falstudio.widgets", "Studio"),
-    "client": ("falstudio.client", None),
-    "encode_file": ("falstudio._internal.images", "encode_file"),
-    "encode_image": ("falstudio.client.files", "encode_image"),
-    "endpoints": ("falstudio.endpoints", None),
-    "errors": ("falstudio.client.errors", None),
-    "history": ("falstudio.history", None),  # a module you can call: fs.history(limit=5)
-    "local": ("falstudio.local", None),
-    "read_metadata": ("falstudio.metadata", "read_metadata"),
-    "sweep": ("falstudio.sweep", None),  # a module you can call: fs.sweep(base, quality=[...])
-    "widgets": ("falstudio.widgets", None),
-}
-
-__all__ = ["__version__", *_LAZY]
 
 
 def _history_recorder() -> _recorder.Recorder | None:
@@ -42,32 +20,20 @@ def _history_recorder() -> _recorder.Recorder | None:
 
 _recorder.set_default_factory(_history_recorder)
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module_name, attr = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'falstudio' has no attribute {name!r}") from None
-    module = importlib.import_module(module_name)
-    value = module if attr is None else getattr(module, attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+# The public names are the imports below, each loaded on first use; `history` and `sweep` are modules you can call.
+__all__, __getattr__, __dir__ = lazy_exports(__name__, modules=frozenset({"history", "sweep"}))
 
 if TYPE_CHECKING:
     from . import client as client
     from . import endpoints as endpoints
+    from . import errors as errors
     from . import local as local
     from . import widgets as widgets
     from ._internal.images import encode_file as encode_file
+    from ._internal.version import __version__ as __version__
     from .client import AsyncClient as AsyncClient
     from .client import Client as Client
     from .client import Platform as Platform
-    from .client import errors as errors
     from .client.files import encode_image as encode_image
     from .history import history as history  # the module is callable: type checkers see the function
     from .metadata import read_metadata as read_metadata

@@ -99,7 +99,7 @@ def build(
     **grid: Any,
 ) -> ImageMetadata:
     """Metadata for one image; ``request`` is scrubbed of secrets and input images here, whatever it holds."""
-    when = dt.datetime.fromtimestamp(created if created is not None else _now(), dt.timezone.utc)
+    when = dt.datetime.fromtimestamp(created if created is not None else _now(), dt.UTC)
     body = request.redacted() if hasattr(request, "redacted") else request
     return ImageMetadata(
         endpoint=endpoint,
@@ -199,7 +199,7 @@ def parameters_text(metadata: ImageMetadata) -> str:
 
 
 def _now() -> float:
-    return dt.datetime.now(dt.timezone.utc).timestamp()
+    return dt.datetime.now(dt.UTC).timestamp()
 
 
 def _model(endpoint: str | None) -> str | None:

@@ -218,6 +218,8 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
     A click while the kernel still connects can be lost, and on a loaded machine Notebook 7 may ask which kernel
     to use while a slow one starts: the dialog keeps Python and the menu is used again until every cell ran.
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(lab.notebook_url(name))
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
     deadline = time.monotonic() + 4 * MINUTE / 1000
@@ -227,7 +229,10 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
         assert tracebacks.count() == 0, tracebacks.first.inner_text()  # Run All stops at an error
         dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
         if dialog.count():
-            dialog.get_by_role("button", name="Select", exact=True).click()
+            try:  # the dialog may close by itself meanwhile (the kernel connected): then there is nothing to click
+                dialog.get_by_role("button", name="Select", exact=True).click(timeout=5000)
+            except PlaywrightTimeout:
+                pass
             clicked_at = -1e9
         busy = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text="[*]").count()
         if idle.count() and not busy and time.monotonic() - clicked_at > 20:  # nothing running or just started
@@ -244,6 +249,20 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
 
 def images_shown(page: Page, selector: str, at_least: int) -> None:
     page.wait_for_function(IMAGES_SHOWN, arg=[selector, at_least], timeout=MINUTE)
+
+
+# Looked up again at every poll: each update_display re-renders a reader view's HTML, so its `.fs-reader` element
+# is a new one. A handle taken before a late update (a Compare's "run finished" one, coalesced on the widgets'
+# pool, lags on a loaded machine) points at a detached element that never changes: the wait timed out.
+READER_SHOWS = """([title, needle, n]) => {
+  const reader = [...document.querySelectorAll('.fs-reader')].find(el => el.textContent.includes(title));
+  return !!reader && reader.innerHTML.split(needle).length - 1 === n;
+}"""
+
+
+def reader_shows(page: Page, title: str, needle: str, times: int) -> None:
+    """Wait until the first reader view containing ``title`` has ``needle`` exactly ``times`` times in its HTML."""
+    page.wait_for_function(READER_SHOWS, arg=[title, needle, times], timeout=MINUTE)
 
 
 # Notebook 7.6 itself throws this while it opens a notebook (no falstudio code involved; seen with an empty notebook)

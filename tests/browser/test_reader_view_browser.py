@@ -14,13 +14,22 @@ import json
 import re
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import MINUTE, Lab, chromium_page, images_shown, run_all, run_first_cell, screenshot_dir, set_theme
+from ._lab import (
+    MINUTE,
+    Lab,
+    chromium_page,
+    images_shown,
+    reader_shows,
+    run_all,
+    run_first_cell,
+    screenshot_dir,
+    set_theme,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -38,16 +47,8 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def saved(lab_server: Lab, shots: Path) -> Path:
-    """Notebook 03 run in JupyterLab, a favourite starred in the browser, saved: the file on disk.
-
-    Tried a second time from scratch if the first attempt fails (it did, rarely, with other modules in the same
-    session, for a cause not found yet); the first failure is reported as a warning, the second fails the tests.
-    """
-    try:
-        return _run_star_and_save(lab_server, shots)
-    except Exception as first:
-        warnings.warn(f"notebook 03 run, star and save failed once, trying again: {first!r}", stacklevel=1)
-        return _run_star_and_save(lab_server, shots)
+    """Notebook 03 run in JupyterLab, a favourite starred in the browser, saved: the file on disk."""
+    return _run_star_and_save(lab_server, shots)
 
 
 def _run_star_and_save(lab_server: Lab, shots: Path) -> Path:
@@ -70,12 +71,7 @@ def _run_star_and_save(lab_server: Lab, shots: Path) -> Path:
             star = compare.get_by_role("button", name="☆ Favourite").nth(1)
             star.scroll_into_view_if_needed()
             star.click()
-            compare_reader = readers.filter(has_text="Compare variations").first
-            page.wait_for_function(
-                "el => (el.innerHTML.match(/★ favourite/g) || []).length === 3",  # 0 and 5 from Python, and 2
-                arg=compare_reader.element_handle(),
-                timeout=MINUTE,
-            )
+            reader_shows(page, "Compare variations", "★ favourite", 3)  # 0 and 5 from Python, and 2
             focused = page.evaluate("document.activeElement && document.activeElement.textContent")
             assert focused is not None and "★ Favourite" in focused, focused
             compare.scroll_into_view_if_needed()
@@ -211,7 +207,7 @@ def test_a_job_ending_keeps_the_page_and_the_live_panel(lab: Lab, tmp_path: Path
         before = page.evaluate("sel => document.querySelector(sel).scrollTop", scroller)
         expect(panel.get_by_role("status")).to_contain_text("Done", timeout=MINUTE)
         reader = page.locator(".fs-reader").first
-        page.wait_for_function("el => el.textContent.includes('done')", arg=reader.element_handle(), timeout=MINUTE)
+        expect(reader).to_contain_text("done", timeout=MINUTE)  # a locator: found again after each update
         assert page.evaluate("sel => document.querySelector(sel).scrollTop", scroller) == before
         assert page.evaluate("() => document.querySelector('.fs-job').dataset.mark") == "before"
         expect(reader).to_be_hidden()

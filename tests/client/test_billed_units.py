@@ -16,8 +16,7 @@ import falstudio as fs
 from falstudio.client import Client
 from falstudio.client._billed import billed_units
 from falstudio.local import LocalServer
-
-from ._loopback import LoopbackServer, QuietHandler
+from falstudio.testing import LoopbackServer, QuietHandler
 
 T2I = "fal-ai/gpt-image-1-mini"
 LOW = {"prompt": "a red fox billed", "quality": "low", "image_size": "1024x1024"}

@@ -13,11 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from falstudio.client import Client, errors
+from falstudio.client import Client, RetryPolicy, errors
 from falstudio.client import _sending as sending_module
 from falstudio.local import LocalServer
-
-from ._loopback import LoopbackServer, QuietHandler
+from falstudio.testing import FakeClock, LoopbackServer, QuietHandler
 
 MINI = "fal-ai/gpt-image-1-mini"
 EDIT_15 = "fal-ai/gpt-image-1.5/edit"
@@ -75,8 +74,15 @@ def fal() -> Iterator[RetiredFal]:
 
 
 @pytest.fixture
-def client(fal: RetiredFal) -> Iterator[Client]:
-    with Client("key-id:secret", base_url=fal.url, history=False) as c:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def client(fal: RetiredFal, clock: FakeClock) -> Iterator[Client]:
+    """The default retry policy on a fake clock: a gateway error's back-off is counted, not waited out."""
+    retry = RetryPolicy(clock=clock.now, sleep=clock.sleep)
+    with Client("key-id:secret", base_url=fal.url, history=False, retry=retry) as c:
         yield c
 
 
@@ -105,12 +111,17 @@ def test_410_is_gone_whatever_the_registry_says(fal: RetiredFal, client: Client)
         (502, "The model `gpt-image-1.5` does not exist or you do not have access to it."),
     ],
 )
-def test_a_failed_result_saying_the_model_is_gone(fal: RetiredFal, client: Client, code: int, detail: str) -> None:
+def test_a_failed_result_saying_the_model_is_gone(
+    fal: RetiredFal, client: Client, clock: FakeClock, code: int, detail: str
+) -> None:
     fal.result[EDIT_15] = (code, {"detail": detail})
     with pytest.raises(errors.EndpointGoneError) as caught:
         client.subscribe(EDIT_15, {"prompt": "sepia", "image_urls": ["https://x.test/a.png"]})
     assert caught.value.successor == "openai/gpt-image-2/edit" and caught.value.request_id == "r1"
     assert caught.value.status_code == code and detail[:30] in str(caught.value)
+    # a gateway 502 is retried with growing back-off (5 waits before the 6th and last try); the others are not
+    assert len(clock.slept) == (5 if code == 502 else 0)
+    assert code != 502 or 3.1 <= sum(clock.slept) <= 9.3  # 0.2 s doubling, times 0.5 to 1.5
 
 
 def test_other_errors_stay_what_they_are(fal: RetiredFal, client: Client) -> None:

@@ -17,8 +17,7 @@ import pytest
 
 from falstudio.client import _credentials, _login
 from falstudio.client._credentials import KeyAuth, resolve
-
-from ._loopback import LoopbackServer, QuietHandler
+from falstudio.testing import LoopbackServer, QuietHandler
 
 fal_auth = pytest.importorskip("fal_client.auth")
 

@@ -4,8 +4,7 @@ request id, and encoded so that secrets never sit in a frame's locals."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 
 from falstudio.client import Client, errors
 from falstudio.local import LocalServer
+from falstudio.testing import wait_for
 
 GPT2 = "openai/gpt-image-2"
 
@@ -25,13 +25,6 @@ def server() -> Iterator[LocalServer]:
 
 def arrived(server: LocalServer, tag: str) -> int:
     return sum(tag in str(getattr(job.request, "prompt", "")) for job in server.app.state.backend.queue.jobs())
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.01)
 
 
 def low(tag: str) -> dict[str, str]:

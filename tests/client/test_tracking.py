@@ -18,6 +18,7 @@ from falstudio.client import Client, RetryPolicy, State, errors
 from falstudio.client import _batch as batch_module
 from falstudio.endpoints import registry
 from falstudio.local import LocalServer
+from falstudio.testing import wait_for
 
 UNTYPED = "acme/thing"
 MINI = "fal-ai/gpt-image-1-mini"
@@ -38,7 +39,8 @@ def track(client: Client, *args: Any, **options: Any) -> tuple[Any, list[tuple[f
 
 def states_of(tracked: Any, seen: list[tuple[float, State]]) -> list[State]:
     tracked.wait(10)
-    time.sleep(0.05)  # the final state reaches the callback on the loop, right after wait() returns
+    # the final state reaches the callback on the loop, right after wait() returns
+    wait_for(lambda: seen and seen[-1][1].done, timeout=10, what="the final state reaching on_change")
     return [s for _, s in seen]
 
 
@@ -128,9 +130,7 @@ def test_cancelling_a_queued_request_ends_it_cancelled_and_records_it(server: Lo
     try:
         with Client(server.key, base_url=server.url, history=store) as client:
             tracked = client.track(MINI, {"prompt": "a fox", "quality": "low"})
-            deadline = time.monotonic() + 20
-            while tracked.state.phase != "queued" and time.monotonic() < deadline:
-                time.sleep(0.02)
+            wait_for(lambda: tracked.state.phase == "queued", timeout=20)
             assert tracked.cancel().result(10) is True
             state = tracked.wait(20)
     finally:
@@ -208,8 +208,9 @@ def test_a_streamed_run_on_the_local_server_shows_partials_before_the_result(str
         states = states_of(tracked, seen)
     final = states[-1]
     assert final.phase == "done" and final.streaming and final.partials == 3
-    first_partial = next(at for at, s in seen if s.partials)
-    assert first_partial < seen[-1][0] - 0.1  # it arrived well before the result
+    # partials were published (and seen) before the result, in order; not timed: a loaded machine may bunch them
+    first_partial = next(i for i, (_at, s) in enumerate(seen) if s.partials)
+    assert first_partial < len(seen) - 1 and not seen[first_partial][1].done
     widths = [s.partial.width for s in states if s.partial is not None and not s.done]
     assert widths and widths[0] == 512  # half size, coarse to fine
     assert final.result is not None and final.result.images[0].width == 1024
@@ -218,17 +219,12 @@ def test_a_streamed_run_on_the_local_server_shows_partials_before_the_result(str
 def test_cancelling_a_streamed_run_closes_it_and_the_server_stops(streaming_mini: str) -> None:
     with LocalServer(port=0, latency=4.0) as server, Client(server.key, base_url=server.url, history=False) as c:
         tracked = c.track(streaming_mini, {"prompt": "a red barn", "quality": "high"})
-        deadline = time.monotonic() + 30
-        while not tracked.state.partials and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert tracked.state.partials >= 1
+        wait_for(lambda: tracked.state.partials >= 1, timeout=30)
         assert tracked.cancel().result(10) is True
         state = tracked.wait(10)
         assert state.phase == "cancelled" and isinstance(state.error, errors.RequestCancelledError)
         job = server.app.state.backend.queue.get(state.request_id)
-        deadline = time.monotonic() + 10
-        while not job.finished and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: job.finished, timeout=10)
         assert job.cancelled
 
 
@@ -276,9 +272,7 @@ def test_cancelling_a_batch_stops_what_runs_and_starts_nothing_more(server: Loca
         with Client(server.key, base_url=server.url, history=False) as client:
             items = [(MINI, {"prompt": f"a fox {i}", "quality": "low"}) for i in range(3)]
             batch = client.track_many(items, concurrency=1)
-            deadline = time.monotonic() + 20
-            while not (batch.states[0] and batch.states[0].request_id) and time.monotonic() < deadline:
-                time.sleep(0.02)
+            wait_for(lambda: batch.states[0] and batch.states[0].request_id, timeout=20)
             batch.cancel()
             assert batch.wait(30)
     finally:

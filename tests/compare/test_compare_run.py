@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import html.parser
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import ipywidgets
@@ -15,6 +14,7 @@ from falstudio.client import Client, Result
 from falstudio.local import LocalServer
 from falstudio.local.faults import Faults
 from falstudio.sweep import Job, SweepRun, sweep
+from falstudio.testing import wait_for
 from falstudio.widgets import BeforeAfter, Compare
 
 MINI = "fal-ai/gpt-image-1-mini"
@@ -81,22 +81,13 @@ def test_cancel_stops_what_has_not_finished(server: LocalServer, client: Client)
             sweep({"prompt": "a red fox"}, endpoint=MINI, quality=["low", "medium", "high"]), client, concurrency=1
         )
         run.start()
-        deadline = time.monotonic() + 60
-        while run.jobs[0].state not in ("queued", "running") and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: run.jobs[0].state in ("queued", "running"), timeout=60)
         run.cancel()
         assert run.wait(60)
     finally:
         server.faults.slow_start = 0.0
     assert [j.state for j in run.jobs] == ["cancelled"] * 3
     assert run.jobs[0].request_id and run.jobs[1].request_id is None  # the others never started
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 class _Page(html.parser.HTMLParser):
@@ -142,13 +133,13 @@ def test_compare_fills_the_grid_keeps_failures_in_their_tiles_and_exports(client
         assert "#1 ★ favourite" in c._tiles[1]._view.value
 
         c._tiles[1].enlarge.click()  # against the baseline, at full size, fetched in the background
-        _wait_for(lambda: bool(c.viewer.body.children))
+        wait_for(lambda: bool(c.viewer.body.children))
         [view] = c.viewer.body.children
         assert isinstance(view, BeforeAfter) and view.before_label == "#0 baseline" and view.after_label == "#1"
         assert view.before == results[0]["result"].images[0].bytes()
         assert view.after == results[1]["result"].images[0].bytes()
         c.enlarge(0)  # the baseline itself: just the image
-        _wait_for(lambda: isinstance(c.viewer.body.children[0], ipywidgets.Image))
+        wait_for(lambda: isinstance(c.viewer.body.children[0], ipywidgets.Image))
         with pytest.raises(ValueError, match="no image"):
             c.enlarge(2)
         c.viewer.close_button.click()
@@ -208,7 +199,7 @@ def test_enlarging_an_edit_compares_the_output_with_its_input(client: Client) ->
         c.run()
         assert [r["state"] for r in c.wait(120)] == ["done", "done"]
         c.enlarge(0)
-        _wait_for(lambda: bool(c.viewer.body.children))
+        wait_for(lambda: bool(c.viewer.body.children))
         [view] = c.viewer.body.children
         assert isinstance(view, BeforeAfter) and view.before_label == "input" and view.after_label == "#0"
         assert pixel_size(view.before) == (256, 256) and view.after == c.results[0]["result"].images[0].bytes()
@@ -254,7 +245,7 @@ def test_a_finished_tile_shows_its_caption_while_its_thumbnail_waits_for_a_decod
     try:
         c.run()
         tile = c._tiles[0]
-        _wait_for(lambda: "Loading the image…" in tile._view.value)
+        wait_for(lambda: "Loading the image…" in tile._view.value)
         assert tile.thumbnail is None and tile.job.request_id[:8] in tile._view.value and "<img" not in tile._view.value
         slots.release()
         [record] = c.wait(120)
@@ -306,7 +297,7 @@ def test_tiles_show_the_picture_forming_then_the_result(monkeypatch: pytest.Monk
         try:
             c.run()
             tile = c._tiles[1]
-            _wait_for(lambda: "forming… (partial image" in tile._view.value and "<img" in tile._view.value)
+            wait_for(lambda: "forming… (partial image" in tile._view.value and "<img" in tile._view.value)
             assert not c.jobs[1].done and tile.thumbnail is None and tile.forming is not None
             records = c.wait(60)
             assert [r["state"] for r in records] == ["done", "done"]

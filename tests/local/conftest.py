@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from falstudio.local import LocalServer
+from falstudio.testing import wait_for
 
 TIMEOUT = 30.0
 
@@ -61,18 +62,7 @@ def client_for() -> Iterator[Callable[[LocalServer], httpx.Client]]:
 @pytest.fixture
 def wait_until() -> Callable[..., Any]:
     """``wait_until(fn)``: poll ``fn`` until it returns something truthy (and return it), or fail."""
-
-    def wait(fn: Callable[[], Any], timeout: float = TIMEOUT, interval: float = 0.02) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = fn()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                pytest.fail(f"condition not met within {timeout} s (last value {value!r})")
-            time.sleep(interval)
-
-    return wait
+    return functools.partial(wait_for, timeout=TIMEOUT, interval=0.02)
 
 
 class _Sink(BaseHTTPRequestHandler):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -23,7 +23,7 @@ def test_cdn_token_then_upload(api: httpx.Client, server: LocalServer, png: Call
     token = r.json()
     assert set(token) == {"token", "token_type", "base_url", "expires_at"}
     assert token["base_url"] == server.url
-    assert datetime.fromisoformat(token["expires_at"]) > datetime.now(timezone.utc)
+    assert datetime.fromisoformat(token["expires_at"]) > datetime.now(UTC)
     data = png()
     with httpx.Client(timeout=30) as cdn:
         up = cdn.post(

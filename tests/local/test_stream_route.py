@@ -17,6 +17,7 @@ from PIL import Image
 
 from falstudio.endpoints import registry
 from falstudio.local import Faults, LocalServer
+from falstudio.testing import wait_for
 
 MINI = "fal-ai/gpt-image-1-mini"
 
@@ -70,9 +71,7 @@ def test_closing_the_stream_cancels_the_run(
         request_id = reply.headers["x-fal-request-id"]
         next(sse(reply.iter_lines()))  # the first partial, then hang up
     job = server.app.state.backend.queue.get(request_id)
-    deadline = time.monotonic() + 10
-    while not job.finished and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: job.finished, timeout=10)
     assert job.cancelled and job.output is None
 
 

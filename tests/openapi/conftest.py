@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from falstudio.testing import OpenAPIServer
+
 from ._documents import documents
-from ._server import OpenAPIServer
 
 
 @pytest.fixture

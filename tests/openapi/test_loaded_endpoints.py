@@ -17,10 +17,10 @@ import falstudio as fs
 from falstudio.client import Client, errors
 from falstudio.endpoints import loader
 from falstudio.local import LocalServer
+from falstudio.testing import OpenAPIServer
 from falstudio.widgets import Compare, RequestForm, Studio
 
 from ._documents import CLIP_FLOW, PIXEL_FLOW, PIXEL_FLOW_EDIT
-from ._server import OpenAPIServer
 
 MINI = "fal-ai/gpt-image-1-mini"
 

@@ -10,9 +10,9 @@ import pytest
 
 from falstudio.client import Client
 from falstudio.local import LocalServer
+from falstudio.testing import OpenAPIServer
 
 from ._documents import REF, _prompt, fal_document
-from ._server import OpenAPIServer
 
 SEEDISH = "test-org/seedish"
 OUTPUT: dict[str, Any] = {

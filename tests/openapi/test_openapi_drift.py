@@ -10,9 +10,9 @@ import pytest
 
 from falstudio.endpoints import REGISTRY, UnknownEndpointError, get, refresh, spec_from_openapi
 from falstudio.endpoints.drift import differences, drift
+from falstudio.testing import OpenAPIServer
 
 from ._documents import GPT_IMAGE
-from ._server import OpenAPIServer
 
 # (field, fact, hand-written value, fal's value) -> why the hand-written row is deliberately stricter.
 INTENDED = {

@@ -8,16 +8,16 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import falstudio as fs
 from falstudio.endpoints import BadSchemaError, SchemaUnavailableError, UnknownEndpointError, loader
+from falstudio.testing import OpenAPIServer
 
 from ._documents import CLIP_FLOW, PIXEL_FLOW, PIXEL_FLOW_EDIT
-from ._server import OpenAPIServer
 
 
 def cache_file(endpoint_id: str) -> Path:
@@ -27,7 +27,7 @@ def cache_file(endpoint_id: str) -> Path:
 def test_load_types_the_endpoint_and_caches_its_document(
     openapi: OpenAPIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loader, "clock", lambda: datetime(2026, 12, 2, 9, 30, tzinfo=timezone.utc))
+    monkeypatch.setattr(loader, "clock", lambda: datetime(2026, 12, 2, 9, 30, tzinfo=UTC))
     spec = fs.endpoints.get(PIXEL_FLOW)
     assert spec.id == PIXEL_FLOW and spec.kind == "text-to-image" and spec.prices is None
     assert "Schema fetched 2026-12-02 09:30 UTC" in spec.note

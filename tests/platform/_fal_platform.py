@@ -20,7 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from jsonschema import Draft202012Validator
 
-from ..client._loopback import LoopbackServer, QuietHandler
+from falstudio.testing import LoopbackServer, QuietHandler
+
 from ..openapi._documents import PRESETS, REF, _enum, _image_urls, _num_images, _prompt, fal_document
 
 # fal's spec (https://api.fal.ai/v1/openapi.json), the paths falstudio uses, copied from the shared docs

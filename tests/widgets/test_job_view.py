@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ from falstudio.client import Client, Result, State
 from falstudio.client.errors import ContentPolicyError, NetworkError, RequestCancelledError
 from falstudio.local import LocalServer
 from falstudio.local.faults import Faults
+from falstudio.testing import wait_for
 from falstudio.widgets.job import JobView, format_seconds
 
 UNTYPED = "acme/thing"
@@ -32,13 +33,6 @@ def queued_server() -> Iterator[LocalServer]:
     """Every job waits IN_QUEUE for 30 s: long enough to see the queue and to cancel."""
     with LocalServer(port=0, latency=0, faults=Faults(slow_start=30.0)) as srv:
         yield srv
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.01)
 
 
 def logged(messages: list[tuple[str, str | None]]) -> list[dict[str, Any]]:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from PIL import Image as PILImage
@@ -14,6 +13,7 @@ from falstudio.client.errors import ContentPolicyError
 from falstudio.endpoints import get
 from falstudio.local import LocalServer
 from falstudio.local.faults import Faults
+from falstudio.testing import wait_for
 from falstudio.widgets.job import JobView
 from falstudio.widgets.studio import DEFAULT_PROMPT, Studio, edit_endpoint_for
 
@@ -29,13 +29,6 @@ def slow_server() -> Iterator[LocalServer]:
 
 def studio_for(srv: LocalServer, **options: object) -> Studio:
     return Studio(Client(base_url=srv.url, key=srv.key), **options)  # type: ignore[arg-type]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
 
 
 def test_generate_completes_and_a_thumbnail_appears(server: LocalServer) -> None:

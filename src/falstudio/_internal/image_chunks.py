@@ -12,6 +12,8 @@ import struct
 import zlib
 from collections.abc import Collection, Iterator
 
+from .errors import FalstudioError
+
 __all__ = [
     "EXIF_HEADER",
     "JPEG_SEGMENT_MAX",
@@ -41,7 +43,7 @@ MAX_TEXT_TOTAL = 8 * 1024 * 1024
 _VP8X_EXIF, _VP8X_XMP, _VP8X_ALPHA = 0x08, 0x04, 0x10
 
 
-class ContainerError(ValueError):
+class ContainerError(FalstudioError, ValueError):
     """The bytes are not a well-formed PNG, JPEG or WebP file."""
 
 

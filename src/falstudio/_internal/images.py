@@ -11,6 +11,8 @@ import mimetypes
 import os
 from typing import TYPE_CHECKING
 
+from .errors import FalstudioError
+
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
@@ -65,7 +67,7 @@ def encode_file(path: str | os.PathLike[str]) -> str:
     return to_data_uri(data, sniff_mime(data, guessed))
 
 
-class ImageTooLarge(ValueError):
+class ImageTooLarge(FalstudioError, ValueError):
     """An image with more than :data:`MAX_PIXELS` pixels, refused before it is decoded."""
 
     def __init__(self, width: int, height: int) -> None:

@@ -12,72 +12,11 @@ stays light).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-# public name -> module that defines it
-_LAZY = {
-    "INLINE_LIMIT": ".files",
-    "AsyncBatch": "._batch",
-    "AliasUsage": "._platform_admin",
-    "ApiKey": "._platform_admin",
-    "AsyncClient": "._async",
-    "AsyncPlatform": "._platform",
-    "AsyncRequestHandle": "._handles",
-    "AsyncTrackedRequest": "._tracking",
-    "Batch": "._sync_tracking",
-    "BilledUnits": "._billed",
-    "Budget": "._budget",
-    "Client": "._sync",
-    "ClientLike": "._sync",
-    "Completed": "._status",
-    "EventStream": "._streaming",
-    "FINAL_PHASES": "._state",
-    "Image": ".results",
-    "ImageSource": ".files",
-    "InProgress": "._status",
-    "KeysFile": "._platform_admin",
-    "KeysPartlyCreatedError": "._platform_admin",
-    "LogEntry": "._status",
-    "NewKey": "._platform_admin",
-    "Platform": "._platform",
-    "PlatformEstimate": "._platform",
-    "Phase": "._state",
-    "Queued": "._status",
-    "Result": ".results",
-    "RetryPolicy": "._retry",
-    "State": "._state",
-    "Status": "._status",
-    "StorageSettings": "._storage",
-    "SyncRequestHandle": "._handles",
-    "TrackedRequest": "._sync_tracking",
-    "encode_file": "falstudio._internal.images",
-    "fal_base_url": "._credentials",
-    "has_key": "._credentials",
-    "is_loopback_url": "._credentials",
-    "encode_image": ".files",
-    "process_spend": "._budget",
-    "numbered_aliases": "._platform_admin",
-    "read_image": ".files",
-    "write_keys_csv": "._platform_admin",
-}
+from .._internal.modules import lazy_exports
 
-__all__ = sorted([*_LAZY, "errors", "recorder"])
-
-
-def __getattr__(name: str) -> Any:
-    if name in ("errors", "recorder"):
-        return importlib.import_module(f".{name}", __name__)
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__all__, __getattr__, __dir__ = lazy_exports(__name__)  # the public names: the imports below
 
 if TYPE_CHECKING:
     from .._internal.images import encode_file as encode_file

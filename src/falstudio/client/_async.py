@@ -240,7 +240,7 @@ class AsyncClient:
         )
         try:
             return await asyncio.wait_for(tracked.result(cancel_on_abort=True), client_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             request_id = tracked.state.request_id
             what = "the request was cancelled" if request_id else "nothing was queued"
             raise errors.FalTimeoutError(

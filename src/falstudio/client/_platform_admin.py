@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -209,7 +209,7 @@ async def usage(
     start = since_timestamp(since, name="since")
     params = [("expand", "summary"), ("expand", "auth_method"), *(("endpoint_id", e) for e in endpoint_ids)]
     if start is not None:
-        params.append(("start", datetime.fromtimestamp(start, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
+        params.append(("start", datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
     rows = await pages(platform, "/models/usage", params, "summary")
     by_alias: dict[str, list[UsageLine]] = {}
     for row in rows:

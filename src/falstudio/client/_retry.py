@@ -6,7 +6,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -21,13 +21,15 @@ class RetryPolicy:
     """How hard to try. Delay before retry ``n`` (1-based) is ``base * 2**(n-1)``, capped, times U(0.5, 1.5).
 
     A ``Retry-After`` header (seconds) is honoured up to ``max_delay``. No retry starts after
-    ``max_elapsed`` seconds.
+    ``max_elapsed`` seconds. ``clock`` and ``sleep`` tell and spend that time (tests pass a fake clock's).
     """
 
     max_attempts: int = 6
     base_delay: float = 0.2
     max_delay: float = 5.0
     max_elapsed: float = 60.0
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    sleep: Callable[[float], Awaitable[object]] = field(default=asyncio.sleep, repr=False, compare=False)
 
     def delay(self, retry: int, response: httpx.Response | None = None) -> float:
         after = _retry_after(response)
@@ -76,7 +78,7 @@ async def send_with_retry(
     Returns the last response (which may be an error for the caller to raise); re-raises the last
     transport error.
     """
-    started = time.monotonic()
+    started = policy.clock()
     attempt = 0
     while True:
         attempt += 1
@@ -90,8 +92,8 @@ async def send_with_retry(
             if not should_retry_response(response) or not _may_retry(policy, attempt, started):
                 return response
             await response.aclose()
-        await asyncio.sleep(policy.delay(attempt, response))
+        await policy.sleep(policy.delay(attempt, response))
 
 
 def _may_retry(policy: RetryPolicy, attempt: int, started: float) -> bool:
-    return attempt < policy.max_attempts and time.monotonic() - started < policy.max_elapsed
+    return attempt < policy.max_attempts and policy.clock() - started < policy.max_elapsed

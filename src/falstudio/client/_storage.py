@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -247,7 +247,7 @@ def _expiry(value: Any) -> float:
     if isinstance(value, str):
         try:
             stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).timestamp()
+            return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
         except ValueError:
             pass
     return time.time() + 600

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from falstudio.endpoints import find
 
+from .._internal.errors import FalstudioError, FalstudioWarning
+
 if TYPE_CHECKING:
     import httpx
     from pydantic import ValidationError
 
 
-class FalError(Exception):
+class FalError(FalstudioError):
     """Base class of every error the falstudio client raises about a request."""
 
     default_hint: str | None = None
@@ -185,7 +187,7 @@ class BudgetExceededError(FalError):
         self.requests = requests
 
 
-class EndpointDeprecationWarning(FutureWarning):
+class EndpointDeprecationWarning(FalstudioWarning, FutureWarning):
     """An endpoint the registry marks as deprecated or retired is being called on fal.ai (said once per endpoint)."""
 
 

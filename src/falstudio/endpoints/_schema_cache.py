@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ def read(endpoint_id: str) -> CachedSchema | None:
 def write(endpoint_id: str, document: dict[str, Any], url: str, fetched_at: datetime | None = None) -> CachedSchema:
     """Store ``document`` (replacing any earlier copy in one step: readers see the old file or the new one)."""
     path = schema_path(endpoint_id)
-    when = fetched_at or datetime.now(timezone.utc)
+    when = fetched_at or datetime.now(UTC)
     entry = {
         "format": FORMAT,
         "endpoint_id": endpoint_id,

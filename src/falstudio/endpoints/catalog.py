@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .._internal.errors import FalstudioError
 from . import _schema_cache, dated, loader
 from .lifecycle import STATUSES
 from .openapi import BadSchemaError, spec_from_openapi
@@ -39,7 +40,7 @@ FACTS = "catalog-facts"  # per endpoint id: status, streaming, display name (for
 FetchPage = Callable[[str, Sequence[tuple[str, str]]], Mapping[str, Any]]
 
 
-class PlatformReplyError(RuntimeError):
+class PlatformReplyError(FalstudioError, RuntimeError):
     """fal's Platform API refused or failed a call; ``type`` is the ``error.type`` of fal's error envelope."""
 
     def __init__(self, status: int, type_: str, message: str, url: str = "") -> None:
@@ -48,7 +49,7 @@ class PlatformReplyError(RuntimeError):
         self.status, self.type, self.error_message = status, type_, message
 
 
-class CatalogUnavailableError(ConnectionError):
+class CatalogUnavailableError(FalstudioError, ConnectionError):
     """fal's catalog could not be reached and no earlier answer to the search is kept."""
 
     def __init__(self, problem: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,11 @@ class Dated:
     fetched_at: datetime
 
     def age_seconds(self, now: datetime | None = None) -> float:
-        return ((now or datetime.now(timezone.utc)) - self.fetched_at).total_seconds()
+        return ((now or datetime.now(UTC)) - self.fetched_at).total_seconds()
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def path_of(name: str) -> Path:
@@ -43,6 +43,6 @@ def read(name: str) -> Dated | None:
 
 
 def write(name: str, data: Any, fetched_at: datetime | None = None) -> Dated:
-    when = fetched_at or datetime.now(timezone.utc)
+    when = fetched_at or datetime.now(UTC)
     write_json(path_of(name), {"format": FORMAT, "fetched_at": when.isoformat(), "data": data})
     return Dated(data, when)

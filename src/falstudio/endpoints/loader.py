@@ -13,7 +13,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ MAX_BYTES = 8 * 1024 * 1024
 
 _memory: dict[str, EndpointSpec] = {}
 _lock = threading.Lock()
-clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # noqa: E731 - replaceable in tests
+clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731 - replaceable in tests
 
 
 class SchemaUnavailableError(EndpointSchemaError):
@@ -265,4 +265,4 @@ def _same_host_redirects() -> Any:
 
 
 def _fetched(when: datetime, path: Path) -> str:
-    return f"Schema fetched {when.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC (cached in {path})."
+    return f"Schema fetched {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC (cached in {path})."

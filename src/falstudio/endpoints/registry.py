@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .._internal.errors import FalstudioError
 from . import gpt_image as m
 from . import lifecycle as life
 from ._base import ImageOutput, RequestModel
@@ -29,7 +30,7 @@ from .pricing import (
 Kind = Literal["text-to-image", "image-edit", "other"]  # "other": typed from fal's schema, not an image endpoint
 
 
-class UnknownEndpointError(LookupError):
+class UnknownEndpointError(FalstudioError, LookupError):
     """An endpoint id falstudio cannot type: not in the registry, and (``reason``) not loadable from fal's schema."""
 
     def __init__(self, endpoint_id: str, known: list[str], reason: str | None = None) -> None:

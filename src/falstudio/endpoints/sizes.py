@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
+from .._internal.errors import FalstudioError
+
 AUTO = "auto"
 # fal's usual pixel sizes for its preset names (the FLUX convention). How fal sizes a preset for a given model
 # is fal's business (UNVERIFIED for GPT Image 2): use these for previews and estimates, and say so.
@@ -215,7 +217,7 @@ def _flatten(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-class SizeNotAccepted(ValueError):
+class SizeNotAccepted(FalstudioError, ValueError):
     """A size value a field cannot take: ``why`` in words, ``nearest`` the closest value it takes (or None)."""
 
     def __init__(self, value: Any, nearest: Any, why: str) -> None:

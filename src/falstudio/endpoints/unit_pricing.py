@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
@@ -80,7 +80,7 @@ def remember(prices: Iterable[UnitPrice]) -> None:
         rows: dict[str, Any] = dict(stored.data) if stored is not None and isinstance(stored.data, dict) else {}
         for price in prices:
             _memory[price.endpoint_id] = price
-            when = (price.fetched_at or datetime.now(timezone.utc)).isoformat()
+            when = (price.fetched_at or datetime.now(UTC)).isoformat()
             rows[price.endpoint_id] = {**price.as_json(), "unit_price": str(price.unit_price), "fetched_at": when}
         dated.write(PRICES, rows)
 

@@ -51,7 +51,7 @@ def write_export(folder: str | os.PathLike[str], items: Sequence[ExportItem], *,
             atomic_write(target / name, embed(data, metadata) if metadata is not None else data)
             names.append(name)
         rows.append(redact({**item.row, "files": names}))  # defence in depth: rows come redacted
-    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     manifest = {"falstudio": VERSION, "kind": kind, "created": created, "items": rows}
     atomic_write(target / MANIFEST_JSON, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
     atomic_write(target / MANIFEST_CSV, _csv(rows).encode("utf-8"))
@@ -111,7 +111,7 @@ def _record_row(record: RunRecord) -> dict[str, Any]:
 def _iso(when: float | None) -> str | None:
     if when is None:
         return None
-    return dt.datetime.fromtimestamp(when, dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return dt.datetime.fromtimestamp(when, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

@@ -78,7 +78,7 @@ def safe_name(request_id: str) -> str:
 
 
 def record_file_name(request_id: str, when: float) -> str:
-    stamp = dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     return f"{stamp}-{safe_name(request_id)}.json"
 
 

@@ -239,4 +239,4 @@ def _decimal(text: str | None) -> Decimal | None:
 def _stamp(when: float) -> str:
     import datetime as dt
 
-    return dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    return dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")

@@ -32,6 +32,7 @@ from falstudio._internal.redact import redact, scrub_text
 from falstudio._internal.regular_files import opened_regular, read_open
 from falstudio.client.recorder import Finished, Sending, Submitted, Unanswered
 
+from .._internal.errors import FalstudioWarning
 from ._files import atomic_write, extension, intent_name, pixel_size, record_file_name, safe_name, store_blob
 from ._paths import history_dir
 from ._record import FILE_REF, MAX_DEPTH, RunRecord, StoredImage
@@ -44,7 +45,7 @@ _PARSED_MAX = 100_000
 _WARNED_LOCK = threading.Lock()
 
 
-class HistoryWarning(UserWarning):
+class HistoryWarning(FalstudioWarning, UserWarning):
     """A record that could not be read or written; the rest of the history is unaffected."""
 
 

@@ -7,24 +7,15 @@ The server parts (FastAPI, uvicorn) load on first use, so ``falstudio.local.engi
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .faults import Faults
+from .._internal.modules import lazy_exports
 
-_LAZY = {"LocalServer": ".server", "embedded_server": ".server", "find_server": ".server", "create_app": ".app"}
-
-__all__ = ["Faults", "LocalServer", "create_app", "embedded_server", "find_server"]
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'falstudio.local' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
+__all__, __getattr__, __dir__ = lazy_exports(__name__)  # the public names: the imports below
 
 if TYPE_CHECKING:
-    from .app import create_app
-    from .server import LocalServer, embedded_server, find_server
+    from .app import create_app as create_app
+    from .faults import Faults as Faults
+    from .server import LocalServer as LocalServer
+    from .server import embedded_server as embedded_server
+    from .server import find_server as find_server

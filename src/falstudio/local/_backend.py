@@ -10,7 +10,7 @@ import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -199,7 +199,7 @@ class Backend:
         expires = time.time() + TOKEN_SECONDS
         self._tokens = {t: e for t, e in self._tokens.items() if e > time.time()}
         self._tokens[token] = expires
-        expires_at = datetime.now(timezone.utc) + timedelta(seconds=TOKEN_SECONDS)
+        expires_at = datetime.now(UTC) + timedelta(seconds=TOKEN_SECONDS)
         return {"token": token, "token_type": "Bearer", "expires_at": expires_at.isoformat()}
 
     def upload_auth_problem(self, authorization: str | None) -> str | None:

@@ -8,7 +8,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class KeyRing:
         key = MintedKey(
             secrets.token_hex(8),
             alias,
-            datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             secrets.token_urlsafe(24),
         )
         with self._lock:

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._internal.errors import FalstudioError
 from .storage import Storage, StoredFile
 
 MAX_PART_NUMBER = 10_000
@@ -21,7 +22,7 @@ MAX_OPEN = 64  # sessions at once; the oldest is dropped beyond it
 STALE_SECONDS = 3600.0  # a session not completed within this is dropped
 
 
-class UploadError(Exception):
+class UploadError(FalstudioError):
     """A multipart request that cannot be served: ``status`` and a fal-shaped ``detail``."""
 
     def __init__(self, status: int, detail: str) -> None:

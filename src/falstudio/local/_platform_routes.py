@@ -12,7 +12,7 @@ import base64
 import binascii
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from .. import endpoints
+from .._internal.errors import FalstudioError
 from ..endpoints import loader, unit_pricing
 from ..endpoints.registry import EndpointSpec
 from ._http import backend_of, json_body
@@ -32,7 +33,7 @@ MAX_KEYS = 10_000  # a class, or a school, not an unbounded list in memory
 _CATEGORY = {"text-to-image": "text-to-image", "image-edit": "image-to-image"}
 
 
-class PlatformRefusal(Exception):
+class PlatformRefusal(FalstudioError):
     """An error answered in fal's Platform API envelope."""
 
     def __init__(self, status: int, type_: str, message: str) -> None:
@@ -259,7 +260,7 @@ def _when(value: str | None, default: datetime) -> datetime:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise PlatformRefusal(400, "validation_error", f"not an ISO 8601 date: {value!r}") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @router.get("/models/usage")
@@ -270,7 +271,7 @@ async def usage(request: Request) -> JSONResponse:
     expand = set(request.query_params.getlist("expand")) or {"time_series"}
     if not expand & {"summary", "time_series"}:
         raise PlatformRefusal(400, "validation_error", "At least one of 'time_series' or 'summary' is required.")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     start = _when(request.query_params.get("start"), now - timedelta(hours=24))
     end = _when(request.query_params.get("end"), now)
     ids = set(_ids(request))
@@ -278,7 +279,7 @@ async def usage(request: Request) -> JSONResponse:
     backend = backend_of(request)
     wall_minus_monotonic = time.time() - time.monotonic()
     for job in backend.queue.jobs():
-        when = datetime.fromtimestamp(wall_minus_monotonic + job.submitted_at, timezone.utc)
+        when = datetime.fromtimestamp(wall_minus_monotonic + job.submitted_at, UTC)
         if job.output is None or not start <= when < end or (ids and job.endpoint_id not in ids):
             continue
         spec = endpoints.find(job.endpoint_id)

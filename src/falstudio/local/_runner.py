@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from falstudio import endpoints
 from falstudio._internal.images import MAX_PIXELS, ImageTooLarge, decode_data_uri, open_image, to_data_uri
 
+from .._internal.errors import FalstudioError
 from . import engines
 from ._loaded import Mapped, for_engines, output
 from .jobs import Job, JobCancelled
@@ -44,7 +45,7 @@ def simulated_seconds(request: Any, kind: str) -> float:
     return seconds
 
 
-class InputError(Exception):
+class InputError(FalstudioError):
     """An input image that cannot be used; becomes a 422 with fal's error ``type``."""
 
     def __init__(self, loc: list[str | int], message: str, error_type: str) -> None:

@@ -14,10 +14,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from falstudio.endpoints import RequestModel
+
+from .._internal.errors import FalstudioError
 
 logger = logging.getLogger("falstudio.local")
 
@@ -27,7 +29,7 @@ TIMED_OUT_MESSAGE = "Request timed out"
 PRIORITIES = ("normal", "low")  # X-Fal-Queue-Priority, served in this order
 
 
-class JobCancelled(Exception):
+class JobCancelled(FalstudioError):
     """Raised inside the engine thread when its job was cancelled."""
 
 
@@ -119,7 +121,7 @@ class Job:
         await self._done.wait()
 
     def log(self, message: str, level: str = "INFO") -> None:
-        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         self.logs.append({"message": message, "level": level, "source": "USER", "timestamp": stamp})
         self.notify()
 

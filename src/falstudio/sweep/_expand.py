@@ -23,6 +23,7 @@ from typing import Any, overload
 
 from pydantic import ValidationError
 
+from .._internal.errors import FalstudioError
 from ..endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, SizeNotAccepted, fit_size, get, specs, total
 from ..endpoints.sizes import show
 
@@ -34,7 +35,7 @@ _MAX_PROBLEMS = 12
 _MISSING = object()
 
 
-class SweepError(ValueError):
+class SweepError(FalstudioError, ValueError):
     """A sweep that cannot run: every problem names the variation, the field and the fix."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-_LAZY = {
-    "RequestForm": "form",
-    "JobView": "job",
-    "Gallery": "gallery",
-    "Studio": "studio",
-    "Compare": "compare",
-    "BeforeAfter": "before_after",
-}
+from .._internal.modules import lazy_exports
 
-__all__ = list(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'falstudio.widgets' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
-
+__all__, __getattr__, __dir__ = lazy_exports(__name__)  # the public names: the imports below
 
 if TYPE_CHECKING:
     from .before_after import BeforeAfter as BeforeAfter

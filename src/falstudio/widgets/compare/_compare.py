@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
+from ..._internal.errors import FalstudioError
 from ..._internal.theme import COLOR, FONT_SMALL, esc, message
 from ...endpoints import CostEstimate, RequestModel
 from ...sweep import Job, Sweep, SweepError, SweepRun
@@ -39,7 +40,7 @@ MAX_HZ = 10.0  # tile updates per second and variation, at most
 _STATIC_PX = 128
 
 
-class CostConfirmationRequired(RuntimeError):
+class CostConfirmationRequired(FalstudioError, RuntimeError):
     """The sweep costs more than ``confirm_above``: confirm in the widget or call ``run(confirm=True)``."""
 
 

@@ -161,7 +161,7 @@ def export_html(
         if prompt and "prompt" not in variations.axes
         else ""
     )
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     where = f" · {_MODES.get(mode, mode)}" if mode else ""
     muted = style(color="#59636e", margin="0 0 12px")
     body = (

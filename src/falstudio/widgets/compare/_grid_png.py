@@ -140,7 +140,7 @@ def render_grid(
         for col, index in enumerate(cells):
             left = grid_left + col * (tile_px + GAP)
             _tile(draw, picture, jobs[index], images.get(index), (left, top), tile_px, index in favourites)
-    when = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    when = (now or datetime.datetime.now(datetime.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     footer = f"Made with falstudio {VERSION} on {when}" + (f" · {_MODES.get(mode, mode)}" if mode else "")
     _lines(draw, picture, "footer", f_small, [drawable(footer, f_small)], PAD, height - PAD - line_small, MUTED)
     return picture
