@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ._internal.errors import FalstudioWarning as FalstudioWarning
     from ._internal.image_chunks import ContainerError as ContainerError
     from ._internal.images import ImageTooLarge as ImageTooLarge
-    from .client._platform_admin import KeysPartlyCreatedError as KeysPartlyCreatedError
+    from .client import KeysPartlyCreatedError as KeysPartlyCreatedError
     from .client.errors import AuthError as AuthError
     from .client.errors import BudgetExceededError as BudgetExceededError
     from .client.errors import ContentPolicyError as ContentPolicyError
