@@ -100,6 +100,31 @@ def test_bad_axes(axes: dict[str, object], fragment: str) -> None:
         sweep({"prompt": "a fox"}, endpoint=MINI, **axes)
 
 
+def test_repeated_objects_are_found_whatever_their_key_order() -> None:
+    size = {"width": 1024, "height": 1024}
+    with pytest.raises(SweepError, match="axis 'image_size' repeats a value"):
+        sweep({"prompt": "a fox"}, endpoint=V15, image_size=[size, {"height": 1024, "width": 1024}])
+    assert len(sweep({"prompt": "a fox"}, endpoint=V15, image_size=[size, {"width": 1536, "height": 1024}])) == 2
+
+
+class _CountedPrompt(str):
+    compared = 0
+
+    def __eq__(self, other: object) -> bool:
+        _CountedPrompt.compared += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def test_duplicate_check_is_linear() -> None:
+    """Each value is compared with a few others, not with every earlier one (n²/2 = 2 million here)."""
+    prompts = [_CountedPrompt(f"a fox, take {i}") for i in range(2000)]
+    _CountedPrompt.compared = 0
+    assert len(sweep({"quality": "low"}, endpoint=MINI, prompt=prompts)) == 2000
+    assert _CountedPrompt.compared < 20_000
+
+
 def test_secret_fields_cannot_be_axes() -> None:
     byok = "fal-ai/gpt-image-1/text-to-image/byok"
     with pytest.raises(SweepError, match="secret") as info:

@@ -9,10 +9,12 @@ server accepting it and the reply being recorded still leaves a trace; :class:`S
 record with the request id, or :class:`Unanswered` says what became of it. ``sending`` and ``unanswered`` are
 optional for a recorder: one without them just does not see those events.
 
-Every call reaches the recorder on one background thread (:data:`WRITER`), in order: ``sending`` and
-``submitted`` are waited for (the record is durable before the request leaves, and before ``submit``
-returns), ``finished`` is not (fetching the images and writing them stays off the path that shows the result).
-:func:`flush` waits for what is queued; it runs at exit. This module stays light: no httpx, no pydantic.
+The records resume depends on have a thread of their own (:data:`WRITER`), in order: ``sending``,
+``submitted`` and ``unanswered`` are small, and ``sending`` and ``submitted`` are waited for (the record is
+durable before the request leaves, and before ``submit`` returns). ``finished`` is not waited for: it reaches
+the recorder on a second thread (:data:`MEDIA`), once everything queued on :data:`WRITER` before it is written,
+so fetching and storing images never delays another request's records. :func:`flush` waits for both; it runs
+at exit. This module stays light: no httpx, no pydantic.
 """
 
 from __future__ import annotations
@@ -174,12 +176,19 @@ class Writer:
             done.set_result(None)
 
 
-WRITER = Writer()
+WRITER = Writer()  # the records resume depends on: before sending, the request id, what became of it
+MEDIA = Writer("falstudio-history-images")  # how requests ended: their images fetched and stored, then the record
 
 
 def flush(timeout: float | None = 30.0) -> bool:
     """Wait for the run history to catch up with every request this process has finished."""
-    return WRITER.flush(timeout)
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    # MEDIA first: its work waits for WRITER, never the other way, so WRITER is then flushed of all it queued.
+    if not MEDIA.flush(timeout):
+        return False
+    return WRITER.flush(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
 
 atexit.register(flush, 10.0)

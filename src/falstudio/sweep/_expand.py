@@ -239,9 +239,33 @@ def _check_axes(axes: Mapping[str, Any]) -> list[str]:
             problems.append(f"axis {name!r} needs a list of values, e.g. {name}=[{values!r}]")
         elif not values:
             problems.append(f"axis {name!r} is empty; give at least one value or leave the axis out")
-        elif any(values[i] in values[:i] for i in range(len(values))):
+        elif _repeats(values):
             problems.append(f"axis {name!r} repeats a value ({list(values)!r}); list each value once")
     return problems
+
+
+def _repeats(values: Sequence[Any]) -> bool:
+    """Whether a value occurs twice (``==``, as ``in`` compares), in linear time: hashable values by hash,
+    others (dicts, lists) bucketed by their JSON form and then compared."""
+    seen: set[Any] = set()
+    buckets: dict[str, list[Any]] = {}
+    for value in values:
+        try:
+            if value in seen:
+                return True
+            seen.add(value)
+            continue
+        except TypeError:  # unhashable
+            pass
+        try:
+            key = json.dumps(value, sort_keys=True, default=repr)
+        except (TypeError, ValueError):  # keys of mixed types: one shared bucket
+            key = ""
+        bucket = buckets.setdefault(key, [])
+        if value in bucket:
+            return True
+        bucket.append(value)
+    return False
 
 
 def _check_fields(
