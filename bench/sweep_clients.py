@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -218,8 +217,13 @@ def main() -> None:
                 if set(rows) == set(CLIENTS):
                     table(latency, jobs, args.concurrency, rows)
                 else:
+                    print(f"\n{jobs} jobs at concurrency {args.concurrency}, server latency x{latency:g}")
                     for name, f in rows.items():
-                        print(name, {k: v for k, v in f.items() if k != "waits"}, statistics.median(f["waits"]))
+                        print(
+                            f"{name:26} wall {f['wall']:.2f} s, CPU {f['cpu'] / jobs * 1000:.2f} ms/job, request-id "
+                            f"wait p50 {percentile(f['waits'], 0.5) * 1000:.1f} / p90 "
+                            f"{percentile(f['waits'], 0.9) * 1000:.1f} ms, {f['rss'] / jobs / 1024:.1f} KB/job"
+                        )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -57,6 +58,8 @@ def test_image_work_never_holds_up_the_records_of_other_requests() -> None:
     order: list[str] = []
 
     class SlowImages:
+        thread_safe = True
+
         def sending(self, event: Any) -> None:
             order.append("sending")
 
@@ -76,6 +79,26 @@ def test_image_work_never_holds_up_the_records_of_other_requests() -> None:
         release.set()
         assert recorder.flush()
     assert order.index(f"submitted {first.request_id}") < order.index(f"finished {first.request_id}")
+
+
+def test_a_recorder_not_thread_safe_is_called_one_call_at_a_time(server: LocalServer) -> None:
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    class Plain:
+        def _call(self, event: Any) -> None:
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            threading.Event().wait(0.01)
+            with lock:
+                inside[0] -= 1
+
+        sending = submitted = finished = _call
+
+    with Client(server.key, base_url=server.url, history=Plain()) as client, ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: client.subscribe(ENDPOINT, {"prompt": f"kite {i}", "quality": "low"}), range(8)))
+    assert recorder.flush() and most[0] == 1
 
 
 def test_flush_waits_for_images_stored_after_the_records() -> None:

@@ -129,8 +129,8 @@ class AsyncClient:
     async def aclose(self) -> None:
         """Close the connections, after the run history has taken everything this client finished."""
         if self._recorder is not None and not self._wire.closed:
-            for writer in (MEDIA, WRITER):  # each runs in order; images first (they wait for records, never back)
-                await asyncio.wrap_future(writer.submit(lambda: None))
+            for writer in (MEDIA, WRITER):  # images first: they wait for records, never the other way
+                await asyncio.wrap_future(writer.barrier())
         await self._wire.aclose()
 
     async def __aenter__(self) -> AsyncClient:

@@ -24,6 +24,7 @@ from .recorder import (
     Submitted,
     Unanswered,
     Via,
+    calling,
     default_recorder,
 )
 
@@ -60,7 +61,8 @@ def _deliver(recorder: Recorder, event: Event) -> bool:
     if method is None:
         return False
     try:
-        method(event)
+        with calling(recorder):
+            method(event)
     except Exception as exc:
         what = f"request {event.request_id}" if isinstance(event, Submitted | Finished) else "a request"
         warnings.warn(
@@ -221,7 +223,7 @@ def record_finished(
     finished_at = time.time()
     estimate, amount = _cost_text(cost)
     units, unit = _billed_text(billed if state == "completed" else None)
-    records_before = WRITER.submit(lambda: None)  # this request's submission is among them
+    records_before = WRITER.barrier()  # this request's submission is among them
 
     def work() -> None:
         images: list[bytes] = []
