@@ -69,7 +69,7 @@ class LocalServer:
             typed_cancellation=typed_cancellation,
         )
         self._settings: Settings = self.app.state.settings
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
         self._lock = threading.Lock()
@@ -145,7 +145,7 @@ class LocalServer:
                 timeout_graceful_shutdown=2,
                 timeout_keep_alive=30,
             )
-            server = uvicorn.Server(config)
+            server = _Server(config)
             thread = threading.Thread(
                 target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"falstudio-local-{self._port}"
             )
@@ -177,6 +177,7 @@ class LocalServer:
                 except RuntimeError:  # the loop closed in the meantime
                     pass
             server.should_exit = True
+            server.wake()
             thread.join(STOP_TIMEOUT)
             if thread.is_alive():
                 server.force_exit = True
@@ -193,6 +194,56 @@ class LocalServer:
     def __repr__(self) -> str:
         where = self.url if self._port is not None and self.running else "stopped"
         return f"<LocalServer {where} latency={self.latency} concurrency={self.concurrency}>"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopped at once: :meth:`wake` ends its main loop (uvicorn looks every 0.1 s), and its
+    shutdown waits for connections and tasks to end in 5 ms steps (uvicorn's: a fixed 0.1 s, then 0.1 s steps).
+    Stopping went from ~0.2 s to a few ms; the test suite stops ~70 servers."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _wake: asyncio.Event | None = None
+
+    def wake(self) -> None:
+        """Have the serving loop look at ``should_exit`` now (from any thread)."""
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:  # the loop has closed: it is stopped
+                pass
+
+    async def main_loop(self) -> None:
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):  # every 10th tick refreshes the Date header: keep it each second
+            counter = (counter + 10) % 864000
+            try:
+                await asyncio.wait_for(self._wake.wait(), 1.0)
+            except TimeoutError:
+                pass
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """As uvicorn's (stop accepting, ask open connections to end, wait up to ``timeout_graceful_shutdown``,
+        then cancel; the app's lifespan shutdown), without its pauses."""
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        state = self.server_state
+        for connection in list(state.connections):
+            connection.shutdown()
+        loop = asyncio.get_running_loop()
+        limit = self.config.timeout_graceful_shutdown
+        deadline = loop.time() + limit if limit is not None else float("inf")
+        while (state.connections or state.tasks) and not self.force_exit and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+        for task in state.tasks if not self.force_exit else ():
+            task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
 
 
 class _QuietConfig(uvicorn.Config):
