@@ -125,6 +125,21 @@ def test_duplicate_check_is_linear() -> None:
     assert _CountedPrompt.compared < 20_000
 
 
+def test_each_size_is_fitted_once_per_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    import falstudio.sweep._expand as expand
+
+    calls: list[object] = []
+    fit = expand.fit_size
+
+    def counted(model: object, name: str, value: object) -> object:
+        calls.append(value)
+        return fit(model, name, value)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(expand, "fit_size", counted)
+    s = sweep({"quality": "low"}, endpoint=[MINI, V15], prompt=[f"a fox {i}" for i in range(50)], image_size=SIZES)
+    assert len(s) == 200 and len(calls) == 4
+
+
 def test_secret_fields_cannot_be_axes() -> None:
     byok = "fal-ai/gpt-image-1/text-to-image/byok"
     with pytest.raises(SweepError, match="secret") as info:
