@@ -18,7 +18,7 @@ Goals (issue 29): 8,192 variations build in <= 30 ms; history on: CPU per job <=
 wait p90 <= 50 ms; 1,024 one-second jobs at concurrency 32 within 1.05x fal-client's time (threads); <= 40 KB
 per job. The machine's other work moves wall times; CPU times and the side-by-side ratios move less.
 
-    .venv/bin/python bench/sweep_clients.py [--jobs 256 1024] [--latency 0 1] [--concurrency 32]
+    .venv/bin/python bench/sweep_clients.py [--jobs 256 1024] [--latency 0 1] [--concurrency 32] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -173,6 +174,13 @@ def spawn(name: str, url: str, key: str, jobs: int, concurrency: int) -> dict[st
     return figures
 
 
+def merged(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several rounds of one configuration: the median of each figure, every request-id wait."""
+    figures: dict[str, Any] = {k: statistics.median(run[k] for run in runs) for k in ("wall", "cpu", "rss")}
+    figures["waits"] = [wait for run in runs for wait in run["waits"]]
+    return figures
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -227,12 +235,18 @@ def main() -> None:
     parser.add_argument("--latency", type=float, nargs="+", default=[0.0, 1.0])
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--clients", nargs="+", default=list(CLIENTS), choices=CLIENTS)
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each configuration (medians printed)")
     args = parser.parse_args()
     build_time()
     for latency in args.latency:
         with served("--latency", str(latency), "--concurrency", str(args.concurrency)) as server:
             for jobs in args.jobs:
-                rows = {name: spawn(name, server.url, server.key, jobs, args.concurrency) for name in args.clients}
+                runs: dict[str, list[dict[str, Any]]] = {name: [] for name in args.clients}
+                for round_ in range(args.rounds):  # each round in another order: the machine's load drifts
+                    order = args.clients[round_ % len(args.clients) :] + args.clients[: round_ % len(args.clients)]
+                    for name in order:
+                        runs[name].append(spawn(name, server.url, server.key, jobs, args.concurrency))
+                rows = {name: merged(runs[name]) for name in args.clients}
                 if set(rows) == set(CLIENTS):
                     table(latency, jobs, args.concurrency, rows)
                 else:
