@@ -10,7 +10,8 @@ pool and the main thread; no thread per variation).
 
 The local server renders with Pillow in its own process (as fal runs on its own machines) but on this
 machine's cores, so its CPU work competes with the client's. Every round uses new prompts, so nothing a
-round measures was computed by an earlier one. Several rounds; medians are printed.
+round measures was computed by an earlier one. Several rounds; medians are printed. The simulated latency
+hides what each variation costs the client: ``bench/sweep_clients.py`` measures that, beside fal-client.
 
     /work/venv/bin/python bench/compare_sweep.py [--latency 0.5] [--variations 16] [--rounds 5]
 """

@@ -100,6 +100,46 @@ def test_bad_axes(axes: dict[str, object], fragment: str) -> None:
         sweep({"prompt": "a fox"}, endpoint=MINI, **axes)
 
 
+def test_repeated_objects_are_found_whatever_their_key_order() -> None:
+    size = {"width": 1024, "height": 1024}
+    with pytest.raises(SweepError, match="axis 'image_size' repeats a value"):
+        sweep({"prompt": "a fox"}, endpoint=V15, image_size=[size, {"height": 1024, "width": 1024}])
+    assert len(sweep({"prompt": "a fox"}, endpoint=V15, image_size=[size, {"width": 1536, "height": 1024}])) == 2
+
+
+class _CountedPrompt(str):
+    compared = 0
+
+    def __eq__(self, other: object) -> bool:
+        _CountedPrompt.compared += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def test_duplicate_check_is_linear() -> None:
+    """Each value is compared with a few others, not with every earlier one (n²/2 = 2 million here)."""
+    prompts = [_CountedPrompt(f"a fox, take {i}") for i in range(2000)]
+    _CountedPrompt.compared = 0
+    assert len(sweep({"quality": "low"}, endpoint=MINI, prompt=prompts)) == 2000
+    assert _CountedPrompt.compared < 20_000
+
+
+def test_each_size_is_fitted_once_per_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    import falstudio.sweep._expand as expand
+
+    calls: list[object] = []
+    fit = expand.fit_size
+
+    def counted(model: object, name: str, value: object) -> object:
+        calls.append(value)
+        return fit(model, name, value)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(expand, "fit_size", counted)
+    s = sweep({"quality": "low"}, endpoint=[MINI, V15], prompt=[f"a fox {i}" for i in range(50)], image_size=SIZES)
+    assert len(s) == 200 and len(calls) == 4
+
+
 def test_secret_fields_cannot_be_axes() -> None:
     byok = "fal-ai/gpt-image-1/text-to-image/byok"
     with pytest.raises(SweepError, match="secret") as info:

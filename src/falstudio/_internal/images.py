@@ -130,8 +130,11 @@ def encode_image(image: PILImage.Image, format: str = "png") -> str:
     return to_data_uri(image_bytes(image, fmt), f"image/{fmt}")
 
 
-def open_image(data: bytes) -> PILImage.Image:
-    """Decode image bytes; :class:`ImageTooLarge` (a ValueError) before decoding more than MAX_PIXELS pixels."""
+def open_image(data: bytes, *, load: bool = True) -> PILImage.Image:
+    """Decode image bytes; :class:`ImageTooLarge` (a ValueError) before decoding more than MAX_PIXELS pixels.
+
+    ``load=False``: checked but not decoded yet, so that the caller can ask for a reduced decode (``draft``).
+    """
     import warnings
 
     from PIL import Image
@@ -144,7 +147,8 @@ def open_image(data: bytes) -> PILImage.Image:
             raise ImageTooLarge(*_header_size(data)) from None
     if image.width * image.height > MAX_PIXELS:
         raise ImageTooLarge(image.width, image.height)
-    image.load()
+    if load:
+        image.load()
     return image
 
 
@@ -181,8 +185,15 @@ def has_alpha(image: PILImage.Image) -> bool:
 
 
 def thumbnail(source: bytes | PILImage.Image, max_px: int = THUMBNAIL_PX, quality: int = 80) -> tuple[bytes, str]:
-    """A small preview: ``(bytes, content_type)``; JPEG, or WebP when the image has transparency."""
-    image = open_image(source) if isinstance(source, bytes) else source.copy()
+    """A small preview: ``(bytes, content_type)``; JPEG, or WebP when the image has transparency.
+
+    A JPEG is decoded at the smallest scale (1/2, 1/4 or 1/8) still as large as the preview (Pillow's ``draft``).
+    """
+    if isinstance(source, bytes):
+        image = open_image(source, load=False)
+        image.draft(None, (max_px, max_px))  # only JPEG has one; thumbnail's own asks 1.5x: no gain at 1024 px
+    else:
+        image = source.copy()
     image.thumbnail((max_px, max_px), reducing_gap=1.5)  # ~30% faster than 2.0, within 0.3/255 of exact
     if has_alpha(image):
         return image_bytes(image.convert("RGBA"), "webp", quality=quality), "image/webp"

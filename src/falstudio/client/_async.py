@@ -31,7 +31,7 @@ from ._storage import Storage
 from ._streaming import EventStream
 from ._tracking import AsyncTrackedRequest, StatusHook
 from ._wire import Wire
-from .recorder import WRITER, Recorder
+from .recorder import MEDIA, WRITER, Recorder
 from .results import Result
 
 if TYPE_CHECKING:
@@ -130,7 +130,8 @@ class AsyncClient:
     async def aclose(self) -> None:
         """Close the connections, after the run history has taken everything this client finished."""
         if self._recorder is not None and not self._wire.closed:
-            await asyncio.wrap_future(WRITER.submit(lambda: None))  # the writer runs in order: all before are done
+            for writer in (MEDIA, WRITER):  # images first: they wait for records, never the other way
+                await asyncio.wrap_future(writer.barrier())
         await self._wire.aclose()
 
     async def __aenter__(self) -> AsyncClient:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .._internal.redact import redact
 from . import errors
 from .recorder import (
+    MEDIA,
     WRITER,
     FinalState,
     Finished,
@@ -23,6 +24,7 @@ from .recorder import (
     Submitted,
     Unanswered,
     Via,
+    calling,
     default_recorder,
 )
 
@@ -59,7 +61,8 @@ def _deliver(recorder: Recorder, event: Event) -> bool:
     if method is None:
         return False
     try:
-        method(event)
+        with calling(recorder):
+            method(event)
     except Exception as exc:
         what = f"request {event.request_id}" if isinstance(event, Submitted | Finished) else "a request"
         warnings.warn(
@@ -211,28 +214,25 @@ def record_finished(
     cost: CostEstimate | None = None,
     billed: BilledUnits | None = None,
 ) -> concurrent.futures.Future[None] | None:
-    """Queue how a request ended; the writer thread fetches the images (once: the result keeps them) and their
-    shared thumbnails, then tells the recorder. Returns at once. ``billed`` counts only for a completed one."""
+    """Queue how a request ended; returns at once. On the history's media thread, once the records queued before
+    it are written, the images are fetched (not kept by the result: the history stores them and lets them go)
+    and the recorder told, with the thumbnails a view already made (the history makes the others when shown).
+    ``billed`` counts only for a completed one."""
     if recorder is None:
         return None
     finished_at = time.time()
     estimate, amount = _cost_text(cost)
     units, unit = _billed_text(billed if state == "completed" else None)
+    records_before = WRITER.barrier()  # this request's submission is among them
 
     def work() -> None:
         images: list[bytes] = []
-        thumbnails: list[tuple[bytes, str] | None] = []
         if result is not None:
             try:
-                images = [image.bytes() for image in result.images]
+                images = [image.bytes(keep=False) for image in result.images]
             except errors.FalError as exc:
                 warnings.warn(f"falstudio: images of {request_id} not recorded: {exc}", RuntimeWarning, stacklevel=1)
                 images = []
-            for image in result.images[: len(images)]:
-                try:
-                    thumbnails.append(image.thumbnail())
-                except (OSError, ValueError):  # not an image Pillow reads: the history shows it without a preview
-                    thumbnails.append(None)
         event = Finished(
             endpoint=endpoint,
             request_id=request_id,
@@ -240,7 +240,7 @@ def record_finished(
             finished_at=finished_at,
             output=result.data if result is not None else None,
             images=images,
-            thumbnails=thumbnails,
+            thumbnails=[image.shared_thumbnail for image in result.images[: len(images)]] if result else [],
             error=error,
             error_type=error_type,
             queue_seconds=result.queue_seconds if result else None,
@@ -250,6 +250,7 @@ def record_finished(
             billed_units=units,
             billed_unit=unit,
         )
+        records_before.result()
         _deliver(recorder, event)
 
-    return WRITER.submit(work)
+    return MEDIA.submit(work)

@@ -9,15 +9,20 @@ server accepting it and the reply being recorded still leaves a trace; :class:`S
 record with the request id, or :class:`Unanswered` says what became of it. ``sending`` and ``unanswered`` are
 optional for a recorder: one without them just does not see those events.
 
-Every call reaches the recorder on one background thread (:data:`WRITER`), in order: ``sending`` and
-``submitted`` are waited for (the record is durable before the request leaves, and before ``submit``
-returns), ``finished`` is not (fetching the images and writing them stays off the path that shows the result).
-:func:`flush` waits for what is queued; it runs at exit. This module stays light: no httpx, no pydantic.
+The records resume depends on have threads of their own (:data:`WRITER`): ``sending``, ``submitted`` and
+``unanswered`` are small, and ``sending`` and ``submitted`` are waited for (the record is durable before the
+request leaves, and before ``submit`` returns), so one request's records arrive in order while several
+requests' are written at once. ``finished`` is not waited for: it reaches the recorder on another thread
+(:data:`MEDIA`), once everything queued on :data:`WRITER` before it is written, so fetching and storing images
+never delays another request's records. A recorder is called by one thread at a time unless it says
+``thread_safe = True`` (falstudio's history does). :func:`flush` waits for all of it; it runs at exit. This
+module stays light: no httpx, no pydantic.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import queue
 import threading
 import warnings
@@ -103,6 +108,14 @@ class Recorder(Protocol):
         """Record how a request ended."""
 
 
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def calling(recorder: object) -> contextlib.AbstractContextManager[object]:
+    """Held while ``recorder`` is called: a lock shared by recorders that are not ``thread_safe``."""
+    return contextlib.nullcontext() if getattr(recorder, "thread_safe", False) is True else _ONE_AT_A_TIME
+
+
 RecorderFactory = Callable[[], "Recorder | None"]
 _factory: RecorderFactory | None = None
 
@@ -125,25 +138,55 @@ def default_recorder() -> Recorder | None:
 
 
 class Writer:
-    """One daemon thread that runs recording work in order; started on first use, restarted after a fork."""
+    """Daemon threads that run recording work (``workers`` at once; one: in order); started on first use,
+    restarted after a fork."""
 
-    def __init__(self, name: str = "falstudio-history") -> None:
+    def __init__(self, name: str = "falstudio-history", workers: int = 1) -> None:
         self._name = name
+        self._workers = workers
         self._lock = threading.Lock()
         self._queue: queue.Queue[tuple[Callable[[], object], concurrent.futures.Future[None]] | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._pending: set[concurrent.futures.Future[None]] = set()
 
     def submit(self, work: Callable[[], object]) -> concurrent.futures.Future[None]:
-        """Run ``work()`` on the writer thread; exceptions become warnings, never errors."""
+        """Run ``work()`` on a writer thread; exceptions become warnings, never errors."""
         import concurrent.futures
 
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._queue = queue.Queue()
-                self._thread = threading.Thread(target=self._loop, args=(self._queue,), name=self._name, daemon=True)
-                self._thread.start()
+            self._threads = [thread for thread in self._threads if thread.is_alive()]
+            if not self._threads:  # first use, or a forked child (which has none of its parent's threads)
+                self._queue, self._pending = queue.Queue(), set()
+            while len(self._threads) < self._workers:
+                thread = threading.Thread(target=self._loop, args=(self._queue,), name=self._name, daemon=True)
+                thread.start()
+                self._threads.append(thread)
+            self._pending.add(done)
             self._queue.put((work, done))
+        return done
+
+    def barrier(self) -> concurrent.futures.Future[None]:
+        """A future done once everything submitted so far has run."""
+        import concurrent.futures
+
+        with self._lock:
+            pending = list(self._pending)
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        left = [len(pending)]
+        count = threading.Lock()
+
+        def one_less(_: object) -> None:
+            with count:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                done.set_result(None)
+
+        if not pending:
+            done.set_result(None)
+        for future in pending:
+            future.add_done_callback(one_less)
         return done
 
     def flush(self, timeout: float | None = 30.0) -> bool:
@@ -151,17 +194,15 @@ class Writer:
         import concurrent.futures
 
         with self._lock:
-            thread = self._thread
-        if thread is None or not thread.is_alive() or thread is threading.current_thread():
-            return True
+            if threading.current_thread() in self._threads:
+                return True  # called by recording work itself: waiting would wait for itself
         try:
-            self.submit(lambda: None).result(timeout)
+            self.barrier().result(timeout)
         except concurrent.futures.TimeoutError:
             return False
         return True
 
-    @staticmethod
-    def _loop(jobs: queue.Queue[tuple[Callable[[], object], concurrent.futures.Future[None]] | None]) -> None:
+    def _loop(self, jobs: queue.Queue[tuple[Callable[[], object], concurrent.futures.Future[None]] | None]) -> None:
         while True:
             job = jobs.get()
             if job is None:
@@ -171,15 +212,26 @@ class Writer:
                 work()
             except Exception as exc:  # a recorder must never break the client
                 warnings.warn(f"falstudio: run history: {type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=1)
+            with self._lock:
+                self._pending.discard(done)
             done.set_result(None)
 
 
-WRITER = Writer()
+# The records resume depends on (before sending, the request id, what became of it): each is waited for by its
+# own request, so several are written at once (their fsyncs overlap); one request's are in order by then.
+WRITER = Writer(workers=4)
+MEDIA = Writer("falstudio-history-images")  # how requests ended: their images fetched and stored, then the record
 
 
 def flush(timeout: float | None = 30.0) -> bool:
     """Wait for the run history to catch up with every request this process has finished."""
-    return WRITER.flush(timeout)
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    # MEDIA first: its work waits for WRITER, never the other way, so WRITER is then flushed of all it queued.
+    if not MEDIA.flush(timeout):
+        return False
+    return WRITER.flush(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
 
 atexit.register(flush, 10.0)

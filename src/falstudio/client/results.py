@@ -67,11 +67,18 @@ class Image(ImageFile):
             self._downloader = context.get("downloader")
             self._origin = context.get("origin")
 
-    def bytes(self) -> builtins.bytes:
+    def bytes(self, *, keep: bool = True) -> builtins.bytes:
         """The image file's bytes (a data URI is decoded locally; a URL is downloaded once, even when several
-        threads ask at once: the others wait for that download)."""
+        threads ask at once: the others wait for that download).
+
+        ``keep=False``: bytes not kept already are fetched for this call only (the run history stores them on
+        disk and lets them go, so a long sweep does not hold every image in memory).
+        """
         if self._data is None and _images.is_data_uri(self.url):
-            self._data = _images.decode_data_uri(self.url)[0]
+            data = _images.decode_data_uri(self.url)[0]
+            if not keep:
+                return data
+            self._data = data
         if self._data is not None:
             return self._data
         fetch, mine = self._claim()
@@ -83,7 +90,12 @@ class Image(ImageFile):
         except BaseException as exc:
             self._release(fetch, exc)
             raise
-        return self._deliver(fetch, data)
+        if keep:
+            return self._deliver(fetch, data)
+        with self._lock:
+            self._fetching = None  # whoever waited has them; a later call fetches again
+        fetch.set_result(data)
+        return data
 
     async def abytes(self) -> builtins.bytes:
         """:meth:`bytes` for async code: downloads (or waits for another's download) without blocking the loop."""
@@ -167,6 +179,11 @@ class Image(ImageFile):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         return target
+
+    @property
+    def shared_thumbnail(self) -> tuple[builtins.bytes, str] | None:
+        """The :data:`~falstudio._internal.images.THUMBNAIL_PX` preview if a view already made it, else None."""
+        return self._thumbnail
 
     def thumbnail(self, max_px: int = _images.THUMBNAIL_PX) -> tuple[builtins.bytes, str]:
         """A small preview ``(bytes, content_type)``: JPEG, or WebP when the image has transparency.

@@ -56,6 +56,8 @@ class HistoryStore:
     disk until the first record is written.
     """
 
+    thread_safe = True  # the client may record several requests at once: each record has its own file
+
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.root = history_dir(path)
         self._paths: dict[tuple[str, str], Path] = {}

@@ -115,12 +115,9 @@ class Backend:
     # --- lifecycle (on the server's loop) ---
 
     async def start(self) -> None:
-        import httpx
-
         # Engine work is CPU-bound: more threads than cores only make every job late (and starve the loop);
         # and it yields to request handling (and, embedded, to the notebook's own code).
         self._executor = background_pool(os.cpu_count() or 2, "falstudio-engine")
-        self._http = httpx.AsyncClient(timeout=15.0)
         self._queue = JobQueue(
             self.settings.concurrency,
             Runner(self, self._executor),
@@ -159,6 +156,7 @@ class Backend:
         await asyncio.gather(*self._webhooks, return_exceptions=True)
         if self._http is not None:
             await self._http.aclose()
+            self._http = None
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
         self.uploads.close()
@@ -172,8 +170,13 @@ class Backend:
 
     @property
     def http(self) -> httpx.AsyncClient:
+        """For remote images and webhooks: made on first use (its TLS context takes ~0.1 s to load)."""
         if self._http is None:
-            raise RuntimeError("the local server has not started")
+            if self._queue is None or self.closing:
+                raise RuntimeError("the local server is not running")
+            import httpx
+
+            self._http = httpx.AsyncClient(timeout=15.0)
         return self._http
 
     # --- auth ---

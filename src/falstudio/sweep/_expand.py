@@ -192,18 +192,28 @@ def sweep(base: RequestModel | Mapping[str, Any], /, **axes: Any) -> Sweep:
         raise SweepError(problems)
 
     names = list(axes)
+    models = {str(e): get(str(e)).input_model for e in endpoints}
     variations: list[Variation] = []
+    fitted: dict[tuple[str, int], Any] = {}  # (endpoint, id of a size value) -> its form there, or the refusal
     for index, values in enumerate(itertools.product(*(axes[n] for n in names))):
         params = dict(zip(names, values, strict=True))
-        endpoint = str(params.get(ENDPOINT, base_endpoint))
-        arguments = {**base_fields, **{k: v for k, v in params.items() if k != ENDPOINT}}
-        model = get(endpoint).input_model
-        if SIZE_FIELD in arguments and SIZE_FIELD in model.model_fields:
-            try:
-                arguments[SIZE_FIELD] = fit_size(model, SIZE_FIELD, arguments[SIZE_FIELD])
-            except SizeNotAccepted as exc:
-                problems.append(_size_problem(index, endpoint, params, exc, multi_endpoint=multi))
+        arguments = base_fields.copy()
+        arguments.update(params)
+        endpoint = str(arguments.pop(ENDPOINT)) if multi else base_endpoint
+        model = models[endpoint]
+        size = arguments.get(SIZE_FIELD, _MISSING)
+        if size is not _MISSING and SIZE_FIELD in model.model_fields:
+            fit = fitted.get((endpoint, id(size)), _MISSING)  # each value is fitted once per endpoint
+            if fit is _MISSING:
+                try:
+                    fit = fit_size(model, SIZE_FIELD, size)
+                except SizeNotAccepted as exc:
+                    fit = exc
+                fitted[endpoint, id(size)] = fit
+            if isinstance(fit, SizeNotAccepted):
+                problems.append(_size_problem(index, endpoint, params, fit, multi_endpoint=multi))
                 continue
+            arguments[SIZE_FIELD] = fit
         try:
             request = model.model_validate(arguments)
         except ValidationError as exc:
@@ -243,9 +253,33 @@ def _check_axes(axes: Mapping[str, Any]) -> list[str]:
             problems.append(f"axis {name!r} needs a list of values, e.g. {name}=[{values!r}]")
         elif not values:
             problems.append(f"axis {name!r} is empty; give at least one value or leave the axis out")
-        elif any(values[i] in values[:i] for i in range(len(values))):
+        elif _repeats(values):
             problems.append(f"axis {name!r} repeats a value ({list(values)!r}); list each value once")
     return problems
+
+
+def _repeats(values: Sequence[Any]) -> bool:
+    """Whether a value occurs twice (``==``, as ``in`` compares), in linear time: hashable values by hash,
+    others (dicts, lists) bucketed by their JSON form and then compared."""
+    seen: set[Any] = set()
+    buckets: dict[str, list[Any]] = {}
+    for value in values:
+        try:
+            if value in seen:
+                return True
+            seen.add(value)
+            continue
+        except TypeError:  # unhashable
+            pass
+        try:
+            key = json.dumps(value, sort_keys=True, default=repr)
+        except (TypeError, ValueError):  # keys of mixed types: one shared bucket
+            key = ""
+        bucket = buckets.setdefault(key, [])
+        if value in bucket:
+            return True
+        bucket.append(value)
+    return False
 
 
 def _check_fields(

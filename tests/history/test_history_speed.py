@@ -1,0 +1,132 @@
+"""The history off the request's path: records first, images after on their own thread, thumbnails when shown
+(from a reduced decode), image bytes not kept by the result once stored."""
+
+from __future__ import annotations
+
+import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from PIL import Image, JpegImagePlugin
+
+import falstudio as fs
+from falstudio._internal import images
+from falstudio.client import Client, recorder
+from falstudio.local import LocalServer
+
+ENDPOINT = "fal-ai/gpt-image-1-mini"
+
+
+def test_a_recorded_result_keeps_no_image_bytes_and_makes_no_thumbnail(server: LocalServer) -> None:
+    with Client(server.key, base_url=server.url) as client:
+        result = client.subscribe(ENDPOINT, {"prompt": "a kite over a beach", "quality": "low"})
+        assert recorder.flush()
+    [record] = fs.history()
+    stored = fs.history().store.root / str(record.images[0].path)
+    assert stored.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.images[0]._data is None  # fetched for the history, stored, let go
+    assert result.images[0].shared_thumbnail is None  # nobody looked at it: no decoding
+    thumbs = fs.history().store.thumbs_dir
+    assert not thumbs.exists() or not any(thumbs.iterdir())
+
+    data, content_type = record.thumbnail(0, 96) or (b"", "")
+    assert content_type == "image/jpeg" and max(Image.open(io.BytesIO(data)).size) == 96
+    assert any(thumbs.iterdir())  # made when shown, and kept
+    assert result.images[0].bytes() == stored.read_bytes()  # asked for: fetched again, now kept
+    assert result.images[0]._data is not None
+
+
+def test_a_preview_a_view_made_is_shared_with_the_history(server: LocalServer) -> None:
+    busy = threading.Event()
+    recorder.MEDIA.submit(lambda: busy.wait(10))  # the history stores this result only once the view made one
+    with Client(server.key, base_url=server.url) as client:
+        result = client.subscribe(ENDPOINT, {"prompt": "a kite over a field", "quality": "low"})
+        shown = result.images[0].thumbnail()
+        assert result.images[0].shared_thumbnail == shown
+        busy.set()
+    assert recorder.flush()
+    store = fs.history().store
+    [cached] = store.thumbs_dir.iterdir()
+    assert cached.read_bytes() == shown[0]
+
+
+def test_image_work_never_holds_up_the_records_of_other_requests() -> None:
+    """While a result's images are being stored, another request's durable records are written."""
+    release = threading.Event()
+    order: list[str] = []
+
+    class SlowImages:
+        thread_safe = True
+
+        def sending(self, event: Any) -> None:
+            order.append("sending")
+
+        def submitted(self, event: Any) -> None:
+            order.append(f"submitted {event.request_id}")
+
+        def finished(self, event: Any) -> None:
+            release.wait(10)
+            order.append(f"finished {event.request_id}")
+
+    with LocalServer(port=0, latency=0) as srv, Client(srv.key, base_url=srv.url, history=SlowImages()) as client:
+        first = client.submit(ENDPOINT, {"prompt": "one", "quality": "low"})
+        first.get()
+        second = client.submit(ENDPOINT, {"prompt": "two", "quality": "low"})  # returns while "finished" waits
+        assert order[-1] == f"submitted {second.request_id}"
+        assert f"finished {first.request_id}" not in order
+        release.set()
+        assert recorder.flush()
+    assert order.index(f"submitted {first.request_id}") < order.index(f"finished {first.request_id}")
+
+
+def test_a_recorder_not_thread_safe_is_called_one_call_at_a_time(server: LocalServer) -> None:
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    class Plain:
+        def _call(self, event: Any) -> None:
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            threading.Event().wait(0.01)
+            with lock:
+                inside[0] -= 1
+
+        sending = submitted = finished = _call
+
+    with Client(server.key, base_url=server.url, history=Plain()) as client, ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: client.subscribe(ENDPOINT, {"prompt": f"kite {i}", "quality": "low"}), range(8)))
+    assert recorder.flush() and most[0] == 1
+
+
+def test_flush_waits_for_images_stored_after_the_records() -> None:
+    stored = threading.Event()
+
+    def slow() -> None:
+        stored.wait(0.2)
+        stored.set()
+
+    recorder.MEDIA.submit(slow)
+    assert recorder.flush(10) and stored.is_set()
+
+
+@pytest.mark.parametrize("size", [(1024, 1024), (1536, 1024), (4000, 3000)])
+def test_a_jpeg_preview_decodes_the_image_at_a_reduced_scale(
+    size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize(size).convert("RGB").save(buffer, "JPEG")
+    decoded: list[tuple[int, int]] = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def spy(self: JpegImagePlugin.JpegImageFile) -> Any:
+        decoded.append(self.size)
+        return load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
+    data, content_type = images.thumbnail(buffer.getvalue(), max_px=384)
+    assert content_type == "image/jpeg"
+    assert max(Image.open(io.BytesIO(data)).size) == 384
+    assert decoded[0][0] < size[0] and min(decoded[0]) >= 384  # 1/2, 1/4 or 1/8 of it, still as large
