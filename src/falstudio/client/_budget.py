@@ -16,8 +16,9 @@ What counts as spent (the guard's definition):
 
 Checks and reservations happen under one process-wide lock, so concurrent submits from threads or event loops
 can never together pass the limit. Clients of one process that share a history folder (``budget_since``) also
-see each other's reservations before they reach the folder; what other processes spend is read from the folder
-just before (processes are not locked against each other).
+see each other's reservations before they reach the folder. Processes sharing a folder reserve through its
+spend journal (:mod:`._journal`), under a lock file, so of several racing for the last room exactly one gets
+through. A request whose reply was lost keeps its reservation (it may have run and been billed).
 """
 
 from __future__ import annotations
@@ -28,15 +29,20 @@ import math
 import os
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Literal, Protocol, cast
+
+import filelock
 
 from falstudio.endpoints import CostEstimate
 
 from .._internal.since import describe_since, since_timestamp
+from ._journal import LOCK_SECONDS, Journal, SeedEntry, journal_for
 from .errors import BudgetExceededError
 
 ENV = "FALSTUDIO_BUDGET"
@@ -51,15 +57,17 @@ _LEDGERS: weakref.WeakSet[Ledger] = weakref.WeakSet()
 
 
 class SpendReader(Protocol):
-    """What the history offers the guard: per request, the estimate of each counted record since a time (keyed by
-    request id, or ``intent:<intent id>`` for a request still being sent)."""
+    """What the history offers the guard: its folder, and (to seed a new spend journal) every counted record
+    as ``(request id or intent:<id>, mode, estimate, time)``."""
 
-    def spend_by_request(self, since: float | None, mode: str) -> Mapping[str, Decimal]: ...
+    root: os.PathLike[str] | str
+
+    def spend_entries(self) -> list[SeedEntry]: ...
 
 
 def spend_reader(recorder: object) -> SpendReader | None:
     """The recorder (a history folder) as the guard's view of other processes' spend, if it offers one."""
-    return cast(SpendReader, recorder) if callable(getattr(recorder, "spend_by_request", None)) else None
+    return cast(SpendReader, recorder) if callable(getattr(recorder, "spend_entries", None)) else None
 
 
 def parse_amount(value: object, *, name: str) -> Decimal:
@@ -89,6 +97,7 @@ class Ticket:
     request_id: str | None = None
     intent_id: str | None = None  # its record in the history while it is being sent (see SpendReader)
     state: TicketState = "reserved"
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)  # its lines in the folder's spend journal
 
     def bind(self, request_id: str) -> None:
         """The request was queued (or answered) as ``request_id``."""
@@ -129,6 +138,9 @@ class Ledger:
     def __init__(self, mode: str, reader: SpendReader | None = None) -> None:
         self.mode = mode
         self.reader = reader
+        self.journal: Journal | None = (
+            journal_for(Path(reader.root), reader.spend_entries) if reader is not None else None
+        )
         self.budget: Budget | None = None
         self.lock = _LOCK  # held by the ledger and its Budget while they read or change tickets
         self.tickets: list[Ticket] = []
@@ -137,13 +149,47 @@ class Ledger:
     # -- the request lifecycle -----------------------------------------------------------------------
 
     async def reserve(self, endpoint: str, cost: CostEstimate | None) -> Ticket:
-        """Reserve ``cost`` for a request about to be sent; raises BudgetExceededError (nothing sent) if over."""
-        budget = self.budget
-        others = await asyncio.to_thread(budget.others) if budget is not None and budget.since is not None else {}
+        """Reserve ``cost`` for a request about to be sent; raises BudgetExceededError (nothing sent) if over.
+
+        With a history folder, the check and the reservation happen under the folder's lock, in its journal.
+        """
+        journal = self.journal
+        if journal is None:
+            return self._reserve(endpoint, cost, {})
+        # One thread does lock, check and release: the default executor is small, and a holder waiting for a
+        # second worker behind others waiting for the lock would deadlock.
+        reserving = asyncio.ensure_future(asyncio.to_thread(self._reserve_in, journal, endpoint, cost))
+        try:
+            return await asyncio.shield(reserving)
+        except asyncio.CancelledError:  # the reservation may still be made: then give it back
+            reserving.add_done_callback(_release_if_made)
+            raise
+
+    def _reserve_in(self, journal: Journal, endpoint: str, cost: CostEstimate | None) -> Ticket:
+        try:
+            journal.acquire()
+        except filelock.Timeout:
+            raise _locked_error(self.budget, journal.lock.lock_file) from None
+        try:
+            journal.ensure()
+            budget = self.budget
+            since = budget.since if budget is not None else None
+            others = journal.counted(since, self.mode) if budget is not None and since is not None else {}
+            ticket = self._reserve(endpoint, cost, others)
+            try:
+                journal.reserve(ticket.key, self.mode, ticket.amount, ticket.at)
+            except BaseException:
+                self.settle(ticket, "failed")
+                raise
+            return ticket
+        finally:
+            journal.release()
+
+    def _reserve(self, endpoint: str, cost: CostEstimate | None, others: Mapping[str, Decimal]) -> Ticket:
         amount = cost.amount if cost is not None and cost.known else ZERO
         with self.lock:
-            if budget is not None:
-                budget.check_locked([(endpoint, cost)], others)
+            if self.budget is not None:
+                self.budget.check_locked([(endpoint, cost)], others)
             ticket = Ticket(endpoint, amount, time.time(), self)
             self.tickets.append(ticket)
         return ticket
@@ -162,6 +208,8 @@ class Ledger:
                 self.tickets.remove(ticket)
         if ticket.state == "spent":
             PROCESS.add(self.mode, ticket.amount)
+        if self.journal is not None:
+            self.journal.settle(ticket.key, ticket.state)
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -175,6 +223,7 @@ class Ledger:
         ids: set[str] = set()
         ledgers = self._folder_mates() if folder_mates else [self]
         for ticket in (t for ledger in ledgers for t in ledger.tickets):  # callers hold self.lock
+            ids.add(ticket.key)
             if ticket.request_id:
                 ids.add(ticket.request_id)
             if ticket.intent_id:
@@ -276,12 +325,12 @@ class Budget:
     # -- internals -----------------------------------------------------------------------------------
 
     def others(self) -> Mapping[str, Decimal]:
-        """Per request id, what the history folder records since ``since`` (empty without ``since``)."""
-        reader = self._ledger.reader
-        if self.since is None or reader is None:
+        """Per request, what the history folder's spend journal counts since ``since`` (empty without ``since``)."""
+        journal = self._ledger.journal
+        if self.since is None or journal is None:
             return {}
         try:
-            return reader.spend_by_request(self.since, self._ledger.mode)
+            return journal.counted(self.since, self._ledger.mode)
         except OSError:
             return {}  # an unreadable folder: the client's own requests still count
 
@@ -298,6 +347,23 @@ class Budget:
         used = self._used_locked(others)
         if used + total > self.limit:
             raise _over_error(self, requests, total, used)
+
+
+def _release_if_made(reserving: asyncio.Future[Ticket]) -> None:
+    if not reserving.cancelled() and reserving.exception() is None:
+        reserving.result().settle("cancelled")
+
+
+def _locked_error(budget: Budget | None, path: str) -> BudgetExceededError:
+    return BudgetExceededError(
+        f"nothing was sent: another kernel has held {path} for {LOCK_SECONDS:.0f} s, so what the shared history "
+        "folder has spent cannot be checked",
+        estimate=None,
+        spent=None,
+        budget=budget.limit if budget is not None else ZERO,
+        hint="try again in a moment; if it persists, find the kernel that is stuck (or delete the lock file when "
+        "no kernel uses this history folder)",
+    )
 
 
 def resolve_budget(

@@ -323,7 +323,8 @@ class AsyncTrackedRequest:
         """
         if self._state.done:
             return
-        self._publish(phase=phase, error=error, result=result, queue_position=None, ended=time.monotonic())
+        # Counted first (the budget, the process's spend, the history's queue), then shown: whoever reads the
+        # spend when the final state arrives sees this request in it.
         request_id = self._state.request_id
         state = _RECORDED_AS[phase]
         events, handle = self._events, self.handle
@@ -347,6 +348,7 @@ class AsyncTrackedRequest:
                 cost=cost,
                 billed=billed,
             )
+        self._publish(phase=phase, error=error, result=result, queue_position=None, ended=time.monotonic())
         self._finished.set()
 
     def _finish(self, ending: Ending) -> None:

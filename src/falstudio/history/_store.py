@@ -271,11 +271,11 @@ class HistoryStore:
                 return record
         return None
 
-    def spend_by_request(self, since: float | None, mode: str) -> dict[str, Decimal]:
-        """For a client's budget: per request id, the estimate of each succeeded or in-flight ``mode`` request."""
-        from ._spend import spend_by_request
+    def spend_entries(self) -> list[tuple[str, str, Decimal, float]]:
+        """For a client's budget (seeding the folder's spend journal): each request that counts as spent."""
+        from ._spend import spend_entries
 
-        return spend_by_request(self, since, mode)
+        return spend_entries(self)
 
     def thumbnail(self, image: StoredImage, max_px: int = 160) -> tuple[bytes, str] | None:
         """A cached preview of a stored image: ``(bytes, content_type)``, or None if its file is gone.
