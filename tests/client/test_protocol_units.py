@@ -171,8 +171,8 @@ def test_credentials_order(monkeypatch):
     monkeypatch.setenv("FAL_KEY_ID", "id")
     monkeypatch.setenv("FAL_KEY_SECRET", "secret")
     assert key_from_env() == "id:secret"
-    monkeypatch.setenv("FAL_KEY", "whole")
-    assert key_from_env() == "whole"
+    monkeypatch.setenv("FAL_KEY", "whole-id:whole-secret")
+    assert key_from_env() == "whole-id:whole-secret"
     target = resolve()
     assert target.mode == "fal" and target.key is not None and target.base_url == "https://queue.fal.run"
     assert resolve("k", "http://127.0.0.1:8000").mode == "local"
