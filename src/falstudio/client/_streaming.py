@@ -106,7 +106,8 @@ class EventStream:
             await response.aread()  # a plain JSON answer is the whole output in one event
             yield json_body(response, self.endpoint)
             return
-        async for data in sse_events(response.aiter_lines()):
+        idle = self.wire.timeout  # only pings for the client's whole timeout: the run is not coming
+        async for data in sse_events(response.aiter_bytes(), idle_seconds=idle, endpoint=self.endpoint):
             yield data
 
     def __aiter__(self) -> EventStream:
@@ -121,13 +122,17 @@ class EventStream:
             if not self._tracked:  # read to its end: fal ran it, and bills it
                 self.settle("completed")
             raise
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            await self.aclose()
             raise errors.ServerError(
                 f"unreadable stream event: {exc}", endpoint=self.endpoint, request_id=self.request_id
             ) from None
         except Exception as exc:
             import httpx
 
+            if isinstance(exc, errors.FalError):  # too large, or only pings: nothing more is read
+                await self.aclose()
+                raise
             if isinstance(exc, httpx.TransportError):
                 raise errors.network_error(
                     exc, self._url, timeout=self.wire.timeout, endpoint=self.endpoint, request_id=self.request_id
