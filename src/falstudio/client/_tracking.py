@@ -259,7 +259,8 @@ class AsyncTrackedRequest:
         finally:
             self._closing_stream = None
             await events.aclose()
-        self._finish(stream_ending(events, reader, started, self._state.logs))
+        recorded = self._recorder is not None
+        self._finish(stream_ending(events, reader, started, self._state.logs, recorded=recorded))
         return True
 
     # -- cancelling -----------------------------------------------------------------------------------
@@ -312,6 +313,7 @@ class AsyncTrackedRequest:
         result: Result | None = None,
         record: bool = True,
         details: tuple[str | None, str | None] | None = None,
+        kept: Result | None = None,
     ) -> None:
         """Publish the final state, then (off the path that shows it) record the outcome and settle its estimate
         with the budget (fal bills only successful outputs).
@@ -319,7 +321,7 @@ class AsyncTrackedRequest:
         ``record=False`` for outcomes the server did not confirm (the request may still be running there: its
         record stays in flight, to be resumed, and its estimate stays reserved; a streamed run cannot be
         resumed, so its estimate is released). ``details``: the recorded error and error type (default: the
-        error's own).
+        error's own); ``kept``: what a failed run sent, recorded with it.
         """
         if self._state.done:
             return
@@ -342,7 +344,7 @@ class AsyncTrackedRequest:
                 self.endpoint,
                 request_id,
                 state,
-                result=result,
+                result=result or kept,
                 error=details[0],
                 error_type=details[1],
                 cost=cost,
@@ -352,7 +354,14 @@ class AsyncTrackedRequest:
         self._finished.set()
 
     def _finish(self, ending: Ending) -> None:
-        self._end(ending.phase, ending.error, result=ending.result, record=ending.record, details=ending.details)
+        self._end(
+            ending.phase,
+            ending.error,
+            result=ending.result,
+            record=ending.record,
+            details=ending.details,
+            kept=ending.kept,
+        )
 
 
 def _note(message: str) -> LogEntry:

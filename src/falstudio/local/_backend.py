@@ -30,6 +30,9 @@ WEBHOOK_ATTEMPTS = 3
 PRUNE_SECONDS = 60.0  # how often old jobs and files are looked for
 
 
+STREAM_DIALECTS = ("fal", "image", "completed", "openai")  # shapes of stream events: see _stream_routes
+
+
 @dataclass
 class Settings:
     """What a server was started with. ``latency`` and ``faults`` may change while it runs."""
@@ -54,6 +57,9 @@ class Settings:
     typed_cancellation: bool = True
     """A cancelled request's status and result carry ``error_type: request_cancelled`` (falstudio's convention);
     False answers like fal: COMPLETED with no error fields, and a result whose ``detail`` says it was cancelled."""
+    stream_dialect: str = "fal"
+    """The shape of a streamed run's events (``/run/{id}/stream``): one of ``STREAM_DIALECTS`` (see
+    :mod:`._stream_routes`), so clients can be tried against each shape seen in the wild."""
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -68,6 +74,8 @@ class Settings:
             raise ValueError(f"max_upload_bytes must be positive, got {self.max_upload_bytes!r}")
         if not self.retention_seconds > 0:  # NaN too
             raise ValueError(f"retention_seconds must be > 0, got {self.retention_seconds!r}")
+        if self.stream_dialect not in STREAM_DIALECTS:
+            raise ValueError(f"stream_dialect must be one of {', '.join(STREAM_DIALECTS)}; got {self.stream_dialect!r}")
         if self.max_storage_bytes < 1 or self.max_jobs < 1:
             raise ValueError(
                 f"max_storage_bytes and max_jobs must be positive, got {self.max_storage_bytes!r}, {self.max_jobs!r}"

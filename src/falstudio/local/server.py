@@ -49,6 +49,7 @@ class LocalServer:
         max_storage_bytes: int = 1024**3,
         max_jobs: int = 1000,
         typed_cancellation: bool = True,
+        stream_dialect: str = "fal",
     ) -> None:
         """See :class:`~falstudio.local._backend.Settings` for what each option does."""
         self.host = host
@@ -67,6 +68,7 @@ class LocalServer:
             max_storage_bytes=max_storage_bytes,
             max_jobs=max_jobs,
             typed_cancellation=typed_cancellation,
+            stream_dialect=stream_dialect,
         )
         self._settings: Settings = self.app.state.settings
         self._server: uvicorn.Server | None = None
