@@ -16,7 +16,7 @@ import base64
 import binascii
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,11 +54,19 @@ class EventStream:
     spent once the stream has ended (closed early: released).
 
     ``tracked``: followed by a tracked request, which has it recorded in the run history (before it is sent,
-    then with its request id) and says how it ended (:meth:`settle`).
+    then with its request id) and says how it ended (:meth:`settle`). ``on_sent``: called once the request's
+    body has left (the server has it while the client waits for the first event).
     """
 
     def __init__(
-        self, sender: Sender, endpoint: str, arguments: Arguments, *, validate: bool = True, tracked: bool = False
+        self,
+        sender: Sender,
+        endpoint: str,
+        arguments: Arguments,
+        *,
+        validate: bool = True,
+        tracked: bool = False,
+        on_sent: Callable[[], object] | None = None,
     ) -> None:
         self.wire: Wire = sender.wire
         self.endpoint = endpoint
@@ -71,6 +79,7 @@ class EventStream:
         self._arguments = arguments
         self._validate = validate
         self._tracked = tracked
+        self._on_sent = on_sent
         self._ticket: Ticket | None = None
         self._url = ""
         self._response: httpx.Response | None = None
@@ -92,6 +101,7 @@ class EventStream:
             record=self._tracked,
             stream=True,
             headers={"Accept": "text/event-stream"},
+            extensions={"trace": self._trace} if self._on_sent is not None else {},
         )
         self._response = response
         self.request_id = response.headers.get("x-fal-request-id", "")
@@ -100,6 +110,15 @@ class EventStream:
             self._ticket.bind(self.request_id)
         self._events = self._read(response)
         await sender.answered(prepared, self.request_id, intent, via="stream", billed=self.billed, record=self._tracked)
+
+    @property
+    def intent_id(self) -> str | None:
+        """Its record in the run history while it has no request id (None: not recorded)."""
+        return self._ticket.intent_id if self._ticket is not None else None
+
+    async def _trace(self, name: str, info: Any) -> None:
+        if name.endswith("send_request_body.complete") and self._on_sent is not None:
+            self._on_sent()
 
     def settle(self, state: str) -> None:
         """How the run ended, for the budget: ``completed`` counts its estimate as spent, anything else releases it

@@ -112,6 +112,9 @@ class HistoryStore:
         intent = self.find_intent(event.intent_id)
         if intent is None:
             return None
+        if event.cancelled:
+            update = {"state": "cancelled", "error": event.reason, "error_type": "request_cancelled"}
+            return self.save(intent.model_copy(update={**update, "finished_at": time.time()}))
         if not event.may_have_run:
             self._forget_intent(event.intent_id)
             return None

@@ -31,6 +31,7 @@ from ._queue_routes import new_job
 from .jobs import Job
 
 PING_SECONDS = 15.0
+WATCH_SECONDS = 0.2  # how often a request still waiting for its first event checks that its client is there
 
 router = APIRouter(dependencies=[Depends(require_key)])
 
@@ -46,7 +47,10 @@ async def stream(request: Request, endpoint_id: str) -> Response:
     job = await new_job(request, endpoint_id, stream=True)  # unknown endpoints: 404, bad input: 422
     backend = backend_of(request)
     while not job.partials and not job.finished:  # an error before the first event is an HTTP error
-        await job.wait_changed(job.version, PING_SECONDS)
+        await job.wait_changed(job.version, WATCH_SECONDS)
+        if await request.is_disconnected():  # the client hung up while it waited: queued or running, dropped
+            backend.queue.cancel(job)
+            return Response(status_code=499)
     if job.finished and job.output is None and not job.partials:
         return fal_error(job.error_status or 500, job.error_body, job.error_type)
     return StreamingResponse(
