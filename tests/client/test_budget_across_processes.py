@@ -85,3 +85,59 @@ def test_a_damaged_amount_in_the_folder_is_ignored_with_one_warning(server: Loca
                 guarded.submit(T2I, {"prompt": "a third fox", "quality": "low", "image_size": "1024x1024"})
     named = [str(w.message) for w in caught if "bad" in str(w.message) and "cost_amount" in str(w.message)]
     assert len(named) == 5 and all("ignored for spend" in m for m in named)
+
+
+@pytest.fixture
+def reply_lost() -> Iterator[str]:
+    """A server that reads each request whole, then hangs up without a reply (it may have queued the job)."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ),
+                    0,
+                )
+                while len(body) < length:
+                    body += conn.recv(65536)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def test_a_request_whose_reply_was_lost_keeps_its_reservation(reply_lost: str, tmp_path: Path) -> None:
+    """It may have run and been billed: a one-request budget must not let a second one through, in this kernel
+    or in another sharing the folder."""
+    store = HistoryStore(tmp_path)
+    request = {"prompt": "a red fox", "quality": "low", "image_size": "1024x1024"}
+    with Client(base_url=reply_lost, key="id:secret", history=store, budget="0.015", budget_since="today") as client:
+        with pytest.raises(errors.NetworkError):
+            client.submit(T2I, request)
+        assert client.budget is not None and client.budget.used() == Decimal("0.01")
+        with pytest.raises(errors.BudgetExceededError):
+            client.submit(T2I, request)
+    with Client(base_url=reply_lost, key="id:secret", history=store, budget="0.015", budget_since="today") as other:
+        with pytest.raises(errors.BudgetExceededError):
+            other.submit(T2I, request)
