@@ -141,3 +141,20 @@ def test_a_request_whose_reply_was_lost_keeps_its_reservation(reply_lost: str, t
     other = Client(base_url=reply_lost, key="id:secret", history=store, budget="0.015", budget_since="today")
     with other, pytest.raises(errors.BudgetExceededError):
         other.submit(T2I, request)
+
+
+def test_a_history_folder_that_cannot_be_written_warns_and_the_request_still_goes(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    where = tmp_path / "a-file"
+    where.write_text("not a folder")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        client = Client(
+            base_url=server.url, key=server.key, history=HistoryStore(where), budget="1", budget_since="today"
+        )
+        with client:
+            client.subscribe(T2I, {"prompt": "a red fox", "quality": "low", "image_size": "1024x1024"})
+            assert client.spent == Decimal("0.01")
+    said = [str(w.message) for w in caught if "spend journal" in str(w.message)]
+    assert len(said) == 1 and "budgets count only this kernel's requests" in said[0]

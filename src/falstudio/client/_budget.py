@@ -170,17 +170,23 @@ class Ledger:
             journal.acquire()
         except filelock.Timeout:
             raise _locked_error(self.budget, journal.lock.lock_file) from None
+        except OSError as exc:  # a folder we cannot write: the history warns too; this client's own count holds
+            journal.unusable(exc)
+            return self._reserve(endpoint, cost, {})
         try:
-            journal.ensure()
             budget = self.budget
             since = budget.since if budget is not None else None
-            others = journal.counted(since, self.mode) if budget is not None and since is not None else {}
+            try:
+                journal.ensure()
+                others = journal.counted(since, self.mode) if budget is not None and since is not None else {}
+            except OSError as exc:
+                journal.unusable(exc)
+                return self._reserve(endpoint, cost, {})
             ticket = self._reserve(endpoint, cost, others)
             try:
                 journal.reserve(ticket.key, self.mode, ticket.amount, ticket.at)
-            except BaseException:
-                self.settle(ticket, "failed")
-                raise
+            except OSError as exc:
+                journal.unusable(exc)
             return ticket
         finally:
             journal.release()

@@ -48,6 +48,7 @@ class Journal:
         self._tail = b""
         self._counted: dict[str, tuple[str, Decimal, float]] = {}  # key -> (mode, amount, time)
         self._warned = False
+        self._unusable = False
 
     # -- writing (reserve: under ``lock``) --------------------------------------------------------------
 
@@ -84,7 +85,18 @@ class Journal:
         try:
             self._append(_line(key, state))
         except OSError as exc:
-            warnings.warn(f"falstudio: could not write to {self.path}: {exc}", RuntimeWarning, stacklevel=3)
+            self.unusable(exc)
+
+    def unusable(self, exc: OSError) -> None:
+        """Say once that the journal cannot be used: other kernels' spend is not seen, nor this one's by them."""
+        if not self._unusable:
+            self._unusable = True
+            warnings.warn(
+                f"falstudio: the spend journal {self.path} cannot be used ({type(exc).__name__}: {exc}); budgets "
+                "count only this kernel's requests until it can",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     def _append(self, line: bytes) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
