@@ -329,7 +329,7 @@ class AsyncTrackedRequest:
     async def _abandon(self) -> None:
         """The caller gave up waiting: cancel on the server, and record that the client cancelled it."""
         handle = self.handle
-        if self._closing_stream is not None:
+        if self._stream and handle is None:  # a streamed run, being sent, waiting or running: hang up
             await self.cancel()
         elif handle is not None and await handle.cancel():
             self._end("cancelled", errors.RequestCancelledError("cancelled by the client"))
