@@ -40,6 +40,7 @@ from typing import Literal, Protocol, cast
 import filelock
 
 from falstudio.endpoints import CostEstimate
+from falstudio.endpoints.pricing import usd
 
 from .._internal.since import describe_since, since_timestamp
 from ._journal import LOCK_SECONDS, Journal, SeedEntry, journal_for
@@ -324,8 +325,8 @@ class Budget:
     def __repr__(self) -> str:
         used = self.used()
         return (
-            f"Budget(${self.limit:.2f} from {self.source}: ${used:.2f} spent or in flight, "
-            f"${max(ZERO, self.limit - used):.2f} left; counts {self.scope})"
+            f"Budget({usd(self.limit)} from {self.source}: {usd(used)} spent or in flight, "
+            f"{usd(max(ZERO, self.limit - used))} left; counts {self.scope})"
         )
 
     # -- internals -----------------------------------------------------------------------------------
@@ -407,12 +408,12 @@ def _over_error(
     # The same marks CostEstimate prints: an `auto` priced at its dearest is a bound, an off-table size a guess.
     mark = "≤ " if any(c.is_upper_bound for c in estimates) else "~" if any(c.is_approximate for c in estimates) else ""
     if len(requests) == 1:
-        what = f"this request is estimated at {mark}${total:.2f}"
+        what = f"this request is estimated at {mark}{usd(total)}"
     else:
-        what = f"these {len(requests)} requests are estimated at {mark}${total:.2f} in all"
+        what = f"these {len(requests)} requests are estimated at {mark}{usd(total)} in all"
     message = (
-        f"refused by the budget, nothing was sent: {what}, but ${used:.2f} of the ${budget.limit:.2f} budget is "
-        f"already spent or in flight, leaving ${left:.2f} (counting {budget.scope})"
+        f"refused by the budget, nothing was sent: {what}, but {usd(used)} of the {usd(budget.limit)} budget is "
+        f"already spent or in flight, leaving {usd(left)} (counting {budget.scope})"
     )
     hint = _how_to_raise(budget, used + total) + "; or make it cheaper (lower quality, a smaller size, fewer images)"
     endpoints = {endpoint for endpoint, _ in requests}
@@ -432,7 +433,7 @@ def _unpriced_error(budget: Budget, endpoints: list[str], count: int) -> BudgetE
     what = "this request" if count == 1 else f"{len(endpoints)} of these {count} requests"
     return BudgetExceededError(
         f"refused by the budget, nothing was sent: falstudio knows no price for {names}, so the "
-        f"${budget.limit:.2f} budget cannot guard {what}",
+        f"{usd(budget.limit)} budget cannot guard {what}",
         estimate=None,
         spent=None,
         budget=budget.limit,

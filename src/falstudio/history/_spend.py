@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from falstudio._internal.since import describe_since
-from falstudio.endpoints.pricing import sane_amount
+from falstudio.endpoints.pricing import sane_amount, usd
 
 from ._record import RunRecord
 from ._store import HistoryWarning
@@ -106,14 +106,14 @@ class Spend:
             rows = [r for r in self.rows if r.mode == mode]
             if rows:
                 noun = "estimated on fal.ai" if mode == "fal" else f"{MODES[mode]} (priced as fal would bill)"
-                parts.append(f"${self.estimated(mode):.2f} {noun}")
+                parts.append(f"{usd(self.estimated(mode))} {noun}")
         return "; ".join(parts) or "nothing"
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{h}</th>" for h in ("server", "endpoint", "requests", "estimated", "in flight", "billed"))
         body = "".join(
             f"<tr><td>{MODES.get(r.mode, r.mode)}</td><td><code>{html.escape(r.endpoint)}</code></td>"
-            f"<td>{r.requests}</td><td>${r.estimated:.2f}</td><td>{r.in_flight}</td>"
+            f"<td>{r.requests}</td><td>{usd(r.estimated)}</td><td>{r.in_flight}</td>"
             f"<td>{html.escape(_billed_text(r))}</td></tr>"
             for r in self.rows
         )
@@ -212,11 +212,11 @@ def _row(endpoint: str, mode: str, records: list[RunRecord]) -> EndpointSpend:
 
 
 def _row_text(r: EndpointSpend) -> str:
-    text = f"{r.requests} request{'s' * (r.requests != 1)}, ${r.estimated:.2f} estimated"
+    text = f"{r.requests} request{'s' * (r.requests != 1)}, {usd(r.estimated)} estimated"
     if r.unpriced:
         text += f" (+{r.unpriced} with no known price)"
     if r.in_flight:
-        text += f"; {r.in_flight} in flight (${r.in_flight_estimated:.2f})"
+        text += f"; {r.in_flight} in flight ({usd(r.in_flight_estimated)})"
     if r.billed_units is not None:
         text += f"; {_billed_text(r)}"
     return text
