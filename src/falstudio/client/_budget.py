@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import math
 import os
 import threading
 import time
@@ -43,12 +42,10 @@ from falstudio.endpoints import CostEstimate
 from falstudio.endpoints.pricing import usd
 
 from .._internal.since import describe_since, since_timestamp
-from ._journal import LOCK_SECONDS, Journal, SeedEntry, journal_for
-from .errors import BudgetExceededError
+from ._journal import Journal, SeedEntry, journal_for
+from ._refusals import ENV, ZERO, locked_error, over_error, unpriced_error
 
-ENV = "FALSTUDIO_BUDGET"
 ENV_SINCE = "today"
-ZERO = Decimal(0)
 TicketState = Literal["reserved", "spent", "released"]
 _MODE_WORDS = {"local": "offline", "fal": "fal.ai"}
 # One lock for every ledger of the process: a check must see the reservations of every client that shares its
@@ -170,7 +167,7 @@ class Ledger:
         try:
             journal.acquire()
         except filelock.Timeout:
-            raise _locked_error(self.budget, journal.lock.lock_file) from None
+            raise locked_error(self.budget, journal.lock.lock_file) from None
         except OSError as exc:  # a folder we cannot write: the history warns too; this client's own count holds
             journal.unusable(exc)
             return self._reserve(endpoint, cost, {})
@@ -349,28 +346,16 @@ class Budget:
     def check_locked(self, requests: Sequence[tuple[str, CostEstimate | None]], others: Mapping[str, Decimal]) -> None:
         unpriced = [endpoint for endpoint, cost in requests if cost is None or not cost.known]
         if unpriced and not self.allow_unpriced:
-            raise _unpriced_error(self, unpriced, len(requests))
+            raise unpriced_error(self, unpriced, len(requests))
         total = sum((cost.amount for _, cost in requests if cost is not None and cost.known), ZERO)
         used = self._used_locked(others)
         if used + total > self.limit:
-            raise _over_error(self, requests, total, used)
+            raise over_error(self, requests, total, used)
 
 
 def _release_if_made(reserving: asyncio.Future[Ticket]) -> None:
     if not reserving.cancelled() and reserving.exception() is None:
         reserving.result().settle("cancelled")
-
-
-def _locked_error(budget: Budget | None, path: str) -> BudgetExceededError:
-    return BudgetExceededError(
-        f"nothing was sent: another kernel has held {path} for {LOCK_SECONDS:.0f} s, so what the shared history "
-        "folder has spent cannot be checked",
-        estimate=None,
-        spent=None,
-        budget=budget.limit if budget is not None else ZERO,
-        hint="try again in a moment; if it persists, find the kernel that is stuck (or delete the lock file when "
-        "no kernel uses this history folder)",
-    )
 
 
 def resolve_budget(
@@ -388,57 +373,3 @@ def resolve_budget(
     else:
         limit, source = parse_amount(budget, name="budget"), "budget"
     return Budget(limit, ledger, since=budget_since, allow_unpriced=allow_unpriced, source=source)
-
-
-def _how_to_raise(budget: Budget, needed: Decimal) -> str:
-    amount = f"{math.ceil(needed * 100) / 100:.2f}"
-    if budget.source == ENV:
-        return (
-            f"to allow it the budget must be at least ${amount}: ask whoever set {ENV}={budget.limit} to raise it "
-            f"(or pass Client(budget={amount}))"
-        )
-    return f"to allow it the budget must be at least ${amount}: Client(budget={amount})"
-
-
-def _over_error(
-    budget: Budget, requests: Sequence[tuple[str, CostEstimate | None]], total: Decimal, used: Decimal
-) -> BudgetExceededError:
-    left = max(ZERO, budget.limit - used)
-    estimates = [cost for _, cost in requests if cost is not None]
-    # The same marks CostEstimate prints: an `auto` priced at its dearest is a bound, an off-table size a guess.
-    mark = "≤ " if any(c.is_upper_bound for c in estimates) else "~" if any(c.is_approximate for c in estimates) else ""
-    if len(requests) == 1:
-        what = f"this request is estimated at {mark}{usd(total)}"
-    else:
-        what = f"these {len(requests)} requests are estimated at {mark}{usd(total)} in all"
-    message = (
-        f"refused by the budget, nothing was sent: {what}, but {usd(used)} of the {usd(budget.limit)} budget is "
-        f"already spent or in flight, leaving {usd(left)} (counting {budget.scope})"
-    )
-    hint = _how_to_raise(budget, used + total) + "; or make it cheaper (lower quality, a smaller size, fewer images)"
-    endpoints = {endpoint for endpoint, _ in requests}
-    return BudgetExceededError(
-        message,
-        estimate=total,
-        spent=used,
-        budget=budget.limit,
-        requests=len(requests),
-        endpoint=endpoints.pop() if len(endpoints) == 1 else None,
-        hint=hint,
-    )
-
-
-def _unpriced_error(budget: Budget, endpoints: list[str], count: int) -> BudgetExceededError:
-    names = ", ".join(sorted(set(endpoints)))
-    what = "this request" if count == 1 else f"{len(endpoints)} of these {count} requests"
-    return BudgetExceededError(
-        f"refused by the budget, nothing was sent: falstudio knows no price for {names}, so the "
-        f"{usd(budget.limit)} budget cannot guard {what}",
-        estimate=None,
-        spent=None,
-        budget=budget.limit,
-        requests=count,
-        endpoint=endpoints[0] if len(set(endpoints)) == 1 else None,
-        hint="pass allow_unpriced=True to the client to send requests with no known price under a budget "
-        "(they count as $0)",
-    )
