@@ -29,7 +29,7 @@ def test_demo_writes_a_report_with_every_variation(tmp_path: Path, capsys: pytes
     out = capsys.readouterr().out
     report = tmp_path / "report.html"
     assert f"report: {report}" in out
-    assert "would cost ~$0.58" in out and out.count("  done ") == 6  # GPT Image 2, quality x size
+    assert "would cost ~$0.5217" in out and out.count("  done ") == 6  # GPT Image 2, quality x size
     parser = _Images()
     parser.feed(report.read_text(encoding="utf-8"))
     assert len(parser.sources) == 6
@@ -75,7 +75,7 @@ def test_demo_under_a_budget_refuses_the_sweep_before_anything_is_sent(
 ) -> None:
     assert main(["demo", "--out", str(tmp_path), "--latency", "0", "--no-history", "--budget", "0.10"]) == 1
     captured = capsys.readouterr()
-    assert "these 6 requests are estimated at ~$0.58 in all" in captured.err and "nothing was sent" in captured.err
+    assert "these 6 requests are estimated at ~$0.5217 in all" in captured.err and "nothing was sent" in captured.err
     assert " done " not in captured.out and not (tmp_path / "report.html").exists()
 
 

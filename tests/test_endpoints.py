@@ -12,7 +12,7 @@ from pydantic import SecretStr, ValidationError
 
 import falstudio as fs
 from falstudio.endpoints import REGISTRY, ImageOutput, get
-from falstudio.endpoints.pricing import ceil_cent, total
+from falstudio.endpoints.pricing import ceil_cent, total, usd
 
 EDIT_IMAGE = "https://example.test/in.png"
 DATA_URI = "data:image/png;base64,iVBORw0KGgo="
@@ -329,12 +329,32 @@ def test_price_table_cells(endpoint_id: str, quality: str, size: str, list_price
     assert spec.prices.image_price(quality, size) == Decimal(list_price)
     request = spec.validate(minimal(endpoint_id) | {"quality": quality, "image_size": size, "num_images": 1})
     estimate = spec.estimate_cost(request)
-    assert estimate.amount == ceil_cent(estimate.breakdown["unrounded"])
+    unrounded = estimate.breakdown["unrounded"]
+    rounds = spec.prices.rounds_to_cent and spec.prices.billed_by == "fal"
+    assert estimate.amount == (ceil_cent(unrounded) if rounds else unrounded)
     assert estimate.breakdown["images"] == Decimal(list_price)
     inputs = estimate.breakdown["input_image_tokens"] * spec.prices.image_in_per_token
     assert Decimal(list_price) + inputs <= estimate.amount <= Decimal(list_price) + inputs + Decimal("0.01")
     assert not estimate.is_upper_bound
-    assert f"{estimate.amount:.2f}" in estimate.explanation
+    assert usd(estimate.amount) in estimate.explanation
+
+
+def test_gpt_image_2_keeps_fractional_cents() -> None:
+    # fal's GPT Image 2 table: 1024x768 low is $0.01; a prompt adds a fraction of a cent, never a whole one
+    spec = get("openai/gpt-image-2")
+    prompt = " ".join(["fox"] * 20)  # 80 prompt tokens: $0.0004
+    estimate = spec.estimate_cost({"prompt": prompt, "quality": "low", "image_size": "1024x768"})
+    assert Decimal("0.01") < estimate.amount < Decimal("0.011")
+    assert str(estimate) == "$0.0104" and "rounded" not in estimate.explanation
+    two_hundred = total([estimate] * 200)  # a class's $2 budget: about 192 of these, not 100
+    assert Decimal("2.0") < two_hundred.amount < Decimal("2.1")
+
+
+def test_usd_shows_enough_digits() -> None:
+    assert usd(Decimal("0.0104")) == "$0.0104"
+    assert usd(Decimal("0.01004")) == "$0.0101"  # rounded up at the last digit shown, never down
+    assert usd(Decimal("0.42")) == "$0.42" and usd(Decimal("0.4")) == "$0.40" and usd(Decimal(0)) == "$0.00"
+    assert usd(Decimal("0.0100")) == "$0.01" and usd(Decimal("-0.5")) == "-$0.50"
 
 
 def test_cent_rounding_is_per_request() -> None:
@@ -349,7 +369,7 @@ def test_cent_rounding_is_per_request() -> None:
     ]
     assert [e.amount for e in estimates[:3]] == [Decimal("0.01")] * 3
     assert total(estimates).amount == Decimal("0.25")
-    assert "rounded up to the cent" in total(estimates).explanation
+    assert all("rounded up to the cent" in e.explanation for e in estimates)
 
 
 def test_batching_and_upper_bound() -> None:

@@ -4,6 +4,8 @@ the primary hosts refuse connections, the backup hosts (and rest.fal.ai) reach t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
@@ -54,6 +56,13 @@ def _fal_client(server: LocalServer, router: Router, **options: object) -> Clien
     client = Client(server.key, transport=router, history=False, **options)  # type: ignore[arg-type]
     assert client.mode == "fal" and client.base_url == "https://queue.fal.run"
     return client
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    """A local server whose key has fal's key_id:key_secret form: keys for fal's hosts are checked for it."""
+    with LocalServer(port=0, latency=0, concurrency=4, key="backup-test-id:backup-test-secret") as srv:
+        yield srv
 
 
 @pytest.fixture(autouse=True)

@@ -168,3 +168,27 @@ def test_outside_colab_no_colab_secret_is_looked_up(
     fake = colab(GOOD)
     monkeypatch.delitem(sys.modules, "google.colab")  # importable maybe, but not running in Colab
     assert find_key() is None and fake.calls == []
+
+
+@pytest.mark.parametrize("key", ["abc", "abc:", ":abc", "0123456789abcdef"])
+def test_a_key_not_in_fals_form_is_refused_before_any_connection(monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    """``FAL_KEY=abc`` is not a fal key: refused when the client is made, never sent to queue.fal.run."""
+    import httpx
+
+    sent: list[str] = []
+    monkeypatch.setattr(httpx.AsyncClient, "send", lambda self, request, **_: sent.append(str(request.url)))
+    monkeypatch.setenv("FAL_KEY", key)
+    with pytest.raises(errors.InvalidKeyError) as info:
+        fs.Client()
+    text = f"{info.value} {info.value.hint}"
+    assert "FAL_KEY" in text and "key_id:key_secret" in text and "base_url" not in text
+    assert key.strip(":") not in str(info.value)
+    assert sent == []
+    fs.Client(key="id-1:secret-2").close()  # fal's form is taken
+
+
+def test_a_network_error_hint_never_names_a_base_url_nobody_set() -> None:
+    import httpx
+
+    error = errors.network_error(httpx.ConnectError("refused"), "https://queue.fal.run/x", timeout=5.0)
+    assert "base_url" not in f"{error} {error.hint}" and "queue.fal.run" in str(error)

@@ -85,14 +85,18 @@ def test_log_book_drops_lines_already_seen_and_same_state_detects_no_news():
 
 
 def test_sse_framing_skips_comments_and_joins_data_lines():
-    async def lines():
-        for line in [": ping", "", 'data: {"status":', 'data: "IN_QUEUE"}', "", 'data: {"a": 1}', ""]:
-            yield line
+    text = ': ping\r\n\r\ndata: {"status":\ndata: "IN_QUEUE"}\n\ndata: {"a": 1}\n\ndata: [DONE]\n\n'
 
-    async def collect():
-        return [event async for event in sse_events(lines())]
+    async def chunks(size: int):
+        data = text.encode()
+        for start in range(0, len(data), size):  # events and lines cut anywhere between chunks
+            yield data[start : start + size]
 
-    assert asyncio.run(collect()) == [{"status": "IN_QUEUE"}, {"a": 1}]
+    async def collect(size: int):
+        return [event async for event in sse_events(chunks(size))]
+
+    for size in (1, 3, 7, len(text)):
+        assert asyncio.run(collect(size)) == [{"status": "IN_QUEUE"}, {"a": 1}]
 
 
 def _response(code: int, body: object = None, headers: dict[str, str] | None = None, text: str | None = None):
@@ -171,8 +175,8 @@ def test_credentials_order(monkeypatch):
     monkeypatch.setenv("FAL_KEY_ID", "id")
     monkeypatch.setenv("FAL_KEY_SECRET", "secret")
     assert key_from_env() == "id:secret"
-    monkeypatch.setenv("FAL_KEY", "whole")
-    assert key_from_env() == "whole"
+    monkeypatch.setenv("FAL_KEY", "whole-id:whole-secret")
+    assert key_from_env() == "whole-id:whole-secret"
     target = resolve()
     assert target.mode == "fal" and target.key is not None and target.base_url == "https://queue.fal.run"
     assert resolve("k", "http://127.0.0.1:8000").mode == "local"

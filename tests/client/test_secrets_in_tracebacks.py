@@ -68,6 +68,7 @@ def _assert_no_plain_secret(exc: BaseException) -> None:
 REQUESTS: dict[str, Callable[[], Any]] = {
     "SecretStr in a dict": lambda: {"prompt": "a fox", "openai_api_key": SecretStr(OPENAI_KEY)},
     "typed request": lambda: fs.endpoints.get(BYOK).validate({"prompt": "a fox", "openai_api_key": OPENAI_KEY}),
+    "plain dict": lambda: {"prompt": "a fox", "openai_api_key": OPENAI_KEY},  # wrapped by the blocking client
 }
 
 

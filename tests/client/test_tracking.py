@@ -184,14 +184,16 @@ def test_an_endpoint_without_a_stream_falls_back_to_the_queue(fake: Any) -> None
     assert fake.paths()[:2] == ["POST /run/acme/thing/stream", "POST /acme/thing"]
 
 
-def test_a_stream_that_ends_without_a_result_fails_and_stays_in_flight(fake: Any, recorder: Any) -> None:
+def test_a_stream_that_ends_without_a_result_fails_and_keeps_what_it_sent(fake: Any, recorder: Any) -> None:
     fake.stream_events = [{"type": "image.partial", "image": {"b64_json": b64_png()}}]  # then the connection ends
     with make_client(fake, history=recorder) as client:
         state = client.track(UNTYPED, {}, stream=True, validate=False).wait(10)
-    assert state.phase == "failed" and isinstance(state.error, errors.NetworkError) and state.partials == 1
-    assert "cannot be fetched again" in state.error.message
+    assert state.phase == "failed" and isinstance(state.error, errors.ServerError) and state.partials == 1
+    assert "without a result" in state.error.message and "kept with its run history record" in state.error.message
     assert [e.via for e in recorder.submitted_events] == ["stream"]
-    assert recorder.finished_events == []  # the outcome is unknown: the record stays in flight
+    [finished] = recorder.finished_events  # a billed result is never thrown away: the partial image is recorded
+    assert finished.state == "failed" and len(finished.images) == 1 and finished.images[0].startswith(b"\x89PNG")
+    assert finished.output["stream_events"][0]["type"] == "image.partial"
 
 
 def test_an_error_event_fails_the_run_and_is_recorded(fake: Any, recorder: Any) -> None:

@@ -206,7 +206,7 @@ def test_static_fallback_and_unknown_endpoint(server: LocalServer) -> None:
 def test_badge_says_fal_when_a_key_is_set_and_keys_carry_across_byok_endpoints() -> None:
     png = io.BytesIO()
     PILImage.new("RGB", (64, 64), (10, 200, 30)).save(png, "PNG")
-    with Client(key="test-key-not-real") as client:
+    with Client(key="test-id:not-real") as client:
         studio = Studio(client, endpoint="fal-ai/gpt-image-1/text-to-image/byok")
         try:
             assert "fal.ai" in studio.badge.value and "offline" not in studio.badge.value

@@ -16,32 +16,36 @@ What counts as spent (the guard's definition):
 
 Checks and reservations happen under one process-wide lock, so concurrent submits from threads or event loops
 can never together pass the limit. Clients of one process that share a history folder (``budget_since``) also
-see each other's reservations before they reach the folder; what other processes spend is read from the folder
-just before (processes are not locked against each other).
+see each other's reservations before they reach the folder. Processes sharing a folder reserve through its
+spend journal (:mod:`._journal`), under a lock file, so of several racing for the last room exactly one gets
+through. A request whose reply was lost keeps its reservation (it may have run and been billed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
-import math
 import os
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Literal, Protocol, cast
 
+import filelock
+
 from falstudio.endpoints import CostEstimate
+from falstudio.endpoints.pricing import usd
 
 from .._internal.since import describe_since, since_timestamp
-from .errors import BudgetExceededError
+from ._journal import Journal, SeedEntry, journal_for
+from ._refusals import ENV, ZERO, locked_error, over_error, unpriced_error
 
-ENV = "FALSTUDIO_BUDGET"
 ENV_SINCE = "today"
-ZERO = Decimal(0)
 TicketState = Literal["reserved", "spent", "released"]
 _MODE_WORDS = {"local": "offline", "fal": "fal.ai"}
 # One lock for every ledger of the process: a check must see the reservations of every client that shares its
@@ -51,15 +55,17 @@ _LEDGERS: weakref.WeakSet[Ledger] = weakref.WeakSet()
 
 
 class SpendReader(Protocol):
-    """What the history offers the guard: per request, the estimate of each counted record since a time (keyed by
-    request id, or ``intent:<intent id>`` for a request still being sent)."""
+    """What the history offers the guard: its folder, and (to seed a new spend journal) every counted record
+    as ``(request id or intent:<id>, mode, estimate, time)``."""
 
-    def spend_by_request(self, since: float | None, mode: str) -> Mapping[str, Decimal]: ...
+    root: os.PathLike[str] | str
+
+    def spend_entries(self) -> list[SeedEntry]: ...
 
 
 def spend_reader(recorder: object) -> SpendReader | None:
     """The recorder (a history folder) as the guard's view of other processes' spend, if it offers one."""
-    return cast(SpendReader, recorder) if callable(getattr(recorder, "spend_by_request", None)) else None
+    return cast(SpendReader, recorder) if callable(getattr(recorder, "spend_entries", None)) else None
 
 
 def parse_amount(value: object, *, name: str) -> Decimal:
@@ -89,6 +95,7 @@ class Ticket:
     request_id: str | None = None
     intent_id: str | None = None  # its record in the history while it is being sent (see SpendReader)
     state: TicketState = "reserved"
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)  # its lines in the folder's spend journal
 
     def bind(self, request_id: str) -> None:
         """The request was queued (or answered) as ``request_id``."""
@@ -129,6 +136,9 @@ class Ledger:
     def __init__(self, mode: str, reader: SpendReader | None = None) -> None:
         self.mode = mode
         self.reader = reader
+        self.journal: Journal | None = (
+            journal_for(Path(reader.root), reader.spend_entries) if reader is not None else None
+        )
         self.budget: Budget | None = None
         self.lock = _LOCK  # held by the ledger and its Budget while they read or change tickets
         self.tickets: list[Ticket] = []
@@ -137,13 +147,53 @@ class Ledger:
     # -- the request lifecycle -----------------------------------------------------------------------
 
     async def reserve(self, endpoint: str, cost: CostEstimate | None) -> Ticket:
-        """Reserve ``cost`` for a request about to be sent; raises BudgetExceededError (nothing sent) if over."""
-        budget = self.budget
-        others = await asyncio.to_thread(budget.others) if budget is not None and budget.since is not None else {}
+        """Reserve ``cost`` for a request about to be sent; raises BudgetExceededError (nothing sent) if over.
+
+        With a history folder, the check and the reservation happen under the folder's lock, in its journal.
+        """
+        journal = self.journal
+        if journal is None:
+            return self._reserve(endpoint, cost, {})
+        # One thread does lock, check and release: the default executor is small, and a holder waiting for a
+        # second worker behind others waiting for the lock would deadlock.
+        reserving = asyncio.ensure_future(asyncio.to_thread(self._reserve_in, journal, endpoint, cost))
+        try:
+            return await asyncio.shield(reserving)
+        except asyncio.CancelledError:  # the reservation may still be made: then give it back
+            reserving.add_done_callback(_release_if_made)
+            raise
+
+    def _reserve_in(self, journal: Journal, endpoint: str, cost: CostEstimate | None) -> Ticket:
+        try:
+            journal.acquire()
+        except filelock.Timeout:
+            raise locked_error(self.budget, journal.lock.lock_file) from None
+        except OSError as exc:  # a folder we cannot write: the history warns too; this client's own count holds
+            journal.unusable(exc)
+            return self._reserve(endpoint, cost, {})
+        try:
+            budget = self.budget
+            since = budget.since if budget is not None else None
+            try:
+                journal.ensure()
+                others = journal.counted(since, self.mode) if budget is not None and since is not None else {}
+            except OSError as exc:
+                journal.unusable(exc)
+                return self._reserve(endpoint, cost, {})
+            ticket = self._reserve(endpoint, cost, others)
+            try:
+                journal.reserve(ticket.key, self.mode, ticket.amount, ticket.at)
+            except OSError as exc:
+                journal.unusable(exc)
+            return ticket
+        finally:
+            journal.release()
+
+    def _reserve(self, endpoint: str, cost: CostEstimate | None, others: Mapping[str, Decimal]) -> Ticket:
         amount = cost.amount if cost is not None and cost.known else ZERO
         with self.lock:
-            if budget is not None:
-                budget.check_locked([(endpoint, cost)], others)
+            if self.budget is not None:
+                self.budget.check_locked([(endpoint, cost)], others)
             ticket = Ticket(endpoint, amount, time.time(), self)
             self.tickets.append(ticket)
         return ticket
@@ -162,6 +212,8 @@ class Ledger:
                 self.tickets.remove(ticket)
         if ticket.state == "spent":
             PROCESS.add(self.mode, ticket.amount)
+        if self.journal is not None:
+            self.journal.settle(ticket.key, ticket.state)
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -175,6 +227,7 @@ class Ledger:
         ids: set[str] = set()
         ledgers = self._folder_mates() if folder_mates else [self]
         for ticket in (t for ledger in ledgers for t in ledger.tickets):  # callers hold self.lock
+            ids.add(ticket.key)
             if ticket.request_id:
                 ids.add(ticket.request_id)
             if ticket.intent_id:
@@ -269,19 +322,19 @@ class Budget:
     def __repr__(self) -> str:
         used = self.used()
         return (
-            f"Budget(${self.limit:.2f} from {self.source}: ${used:.2f} spent or in flight, "
-            f"${max(ZERO, self.limit - used):.2f} left; counts {self.scope})"
+            f"Budget({usd(self.limit)} from {self.source}: {usd(used)} spent or in flight, "
+            f"{usd(max(ZERO, self.limit - used))} left; counts {self.scope})"
         )
 
     # -- internals -----------------------------------------------------------------------------------
 
     def others(self) -> Mapping[str, Decimal]:
-        """Per request id, what the history folder records since ``since`` (empty without ``since``)."""
-        reader = self._ledger.reader
-        if self.since is None or reader is None:
+        """Per request, what the history folder's spend journal counts since ``since`` (empty without ``since``)."""
+        journal = self._ledger.journal
+        if self.since is None or journal is None:
             return {}
         try:
-            return reader.spend_by_request(self.since, self._ledger.mode)
+            return journal.counted(self.since, self._ledger.mode)
         except OSError:
             return {}  # an unreadable folder: the client's own requests still count
 
@@ -293,11 +346,16 @@ class Budget:
     def check_locked(self, requests: Sequence[tuple[str, CostEstimate | None]], others: Mapping[str, Decimal]) -> None:
         unpriced = [endpoint for endpoint, cost in requests if cost is None or not cost.known]
         if unpriced and not self.allow_unpriced:
-            raise _unpriced_error(self, unpriced, len(requests))
+            raise unpriced_error(self, unpriced, len(requests))
         total = sum((cost.amount for _, cost in requests if cost is not None and cost.known), ZERO)
         used = self._used_locked(others)
         if used + total > self.limit:
-            raise _over_error(self, requests, total, used)
+            raise over_error(self, requests, total, used)
+
+
+def _release_if_made(reserving: asyncio.Future[Ticket]) -> None:
+    if not reserving.cancelled() and reserving.exception() is None:
+        reserving.result().settle("cancelled")
 
 
 def resolve_budget(
@@ -315,57 +373,3 @@ def resolve_budget(
     else:
         limit, source = parse_amount(budget, name="budget"), "budget"
     return Budget(limit, ledger, since=budget_since, allow_unpriced=allow_unpriced, source=source)
-
-
-def _how_to_raise(budget: Budget, needed: Decimal) -> str:
-    amount = f"{math.ceil(needed * 100) / 100:.2f}"
-    if budget.source == ENV:
-        return (
-            f"to allow it the budget must be at least ${amount}: ask whoever set {ENV}={budget.limit} to raise it "
-            f"(or pass Client(budget={amount}))"
-        )
-    return f"to allow it the budget must be at least ${amount}: Client(budget={amount})"
-
-
-def _over_error(
-    budget: Budget, requests: Sequence[tuple[str, CostEstimate | None]], total: Decimal, used: Decimal
-) -> BudgetExceededError:
-    left = max(ZERO, budget.limit - used)
-    estimates = [cost for _, cost in requests if cost is not None]
-    # The same marks CostEstimate prints: an `auto` priced at its dearest is a bound, an off-table size a guess.
-    mark = "≤ " if any(c.is_upper_bound for c in estimates) else "~" if any(c.is_approximate for c in estimates) else ""
-    if len(requests) == 1:
-        what = f"this request is estimated at {mark}${total:.2f}"
-    else:
-        what = f"these {len(requests)} requests are estimated at {mark}${total:.2f} in all"
-    message = (
-        f"refused by the budget, nothing was sent: {what}, but ${used:.2f} of the ${budget.limit:.2f} budget is "
-        f"already spent or in flight, leaving ${left:.2f} (counting {budget.scope})"
-    )
-    hint = _how_to_raise(budget, used + total) + "; or make it cheaper (lower quality, a smaller size, fewer images)"
-    endpoints = {endpoint for endpoint, _ in requests}
-    return BudgetExceededError(
-        message,
-        estimate=total,
-        spent=used,
-        budget=budget.limit,
-        requests=len(requests),
-        endpoint=endpoints.pop() if len(endpoints) == 1 else None,
-        hint=hint,
-    )
-
-
-def _unpriced_error(budget: Budget, endpoints: list[str], count: int) -> BudgetExceededError:
-    names = ", ".join(sorted(set(endpoints)))
-    what = "this request" if count == 1 else f"{len(endpoints)} of these {count} requests"
-    return BudgetExceededError(
-        f"refused by the budget, nothing was sent: falstudio knows no price for {names}, so the "
-        f"${budget.limit:.2f} budget cannot guard {what}",
-        estimate=None,
-        spent=None,
-        budget=budget.limit,
-        requests=count,
-        endpoint=endpoints[0] if len(set(endpoints)) == 1 else None,
-        hint="pass allow_unpriced=True to the client to send requests with no known price under a budget "
-        "(they count as $0)",
-    )

@@ -72,6 +72,19 @@ def checked_key(value: object, source: str) -> str:
     return key
 
 
+def _fal_shaped(key: str, source: str) -> None:
+    """A key for fal's own hosts has fal's ``key_id:key_secret`` form; else InvalidKeyError (nothing sent)."""
+    key_id, colon, secret = key.partition(":")
+    if colon and key_id.strip() and secret.strip():
+        return
+    raise InvalidKeyError(
+        f"the fal key from {source} is not in fal's key_id:key_secret form ({len(key)} characters, "
+        "no colon between an id and a secret), so it was not sent to fal.ai",
+        hint="copy the whole key from https://fal.ai/dashboard/keys (an id, a colon, then the secret), or set "
+        "FAL_KEY_ID and FAL_KEY_SECRET",
+    )
+
+
 def _describe_char(char: str) -> str:
     if char in "\r\n":
         return "a line break"
@@ -183,6 +196,8 @@ def resolve(key: str | None = None, base_url: str | None = None) -> Target:
         hosts = Hosts.single(base_url)
         return Target(hosts, given, "local" if hosts.is_loopback else "fal")
     if given is not None:
+        if found is not None and given.scheme == "Key":  # a login token (Bearer) has its own shape
+            _fal_shaped(given.reveal(), found.source)  # never sent to fal's hosts otherwise
         return Target(Hosts.fal(), given, "fal")
     from falstudio.local import embedded_server  # the client's only tie to the local package
 

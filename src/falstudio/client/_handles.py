@@ -172,7 +172,7 @@ class AsyncRequestHandle:
         ) as response:
             if response.status_code != 200 or "text/event-stream" not in response.headers.get("content-type", ""):
                 return
-            async for data in sse_events(response.aiter_lines()):
+            async for data in sse_events(response.aiter_bytes(), endpoint=self.endpoint):
                 yield parse_status(data)
 
     async def output(self, completed: Completed) -> Any:

@@ -32,6 +32,7 @@ class Ending:
     result: Result | None = None
     record: bool = True
     details: tuple[str | None, str | None] | None = None
+    kept: Result | None = None  # what a run that ended without a result sent (recorded with it, never shown)
 
 
 async def queued_ending(handle: AsyncRequestHandle, completed: Completed) -> Ending:
@@ -71,27 +72,43 @@ def failure_ending(exc: Exception, handle: AsyncRequestHandle | None, endpoint: 
     return Ending("failed", as_fal_error(exc, endpoint, request_id), record=False)
 
 
-def stream_ending(events: EventStream, reader: StreamReader, started: float, logs: tuple[LogEntry, ...]) -> Ending:
-    """A stream that ended: its last ``images`` payload is the result; without one, it dropped."""
-    if reader.output is None:
-        raise errors.NetworkError(
-            "the stream ended before the result arrived; a streamed run cannot be fetched again",
-            endpoint=events.endpoint,
-            request_id=events.request_id or None,
-            hint="run it again, or pass stream=False to use the queue (resumable after a restart)",
+def stream_ending(
+    events: EventStream, reader: StreamReader, started: float, logs: tuple[LogEntry, ...], *, recorded: bool
+) -> Ending:
+    """A stream that ended: its last final-shaped output is the result. Without one, the run failed, and its
+    last events (and the images in them) are kept with its history record (``recorded``: there is one)."""
+    facts = {
+        "endpoint": events.endpoint,
+        "request_id": events.request_id,
+        "request": events.request,
+        "downloader": events.wire,
+        "inference_seconds": time.monotonic() - started,
+        "cost": events.cost,
+        "billed": events.billed,
+        "logs": logs,
+    }
+    if reader.output is not None:
+        return Ending("done", result=Result.build(reader.output, **facts))
+    images = reader.kept_images
+    count = len(reader.kept)
+    if not count:
+        where = "it sent no event"
+    elif recorded and events.request_id:
+        found = f" and the {len(images)} image(s) found in them" if images else ""
+        where = (
+            f"its last {count} event(s){found} are kept with its run history record "
+            f"(falstudio.history(state='failed'), request id {events.request_id})"
         )
-    result = Result.build(
-        reader.output,
+    else:
+        where = f"its last {count} event(s) could not be kept (run history off)"
+    error = errors.ServerError(
+        f"the stream ended without a result in any shape falstudio reads; {where}",
         endpoint=events.endpoint,
-        request_id=events.request_id,
-        request=events.request,
-        downloader=events.wire,
-        inference_seconds=time.monotonic() - started,
-        cost=events.cost,
-        billed=events.billed,
-        logs=logs,
+        request_id=events.request_id or None,
+        hint="run it again, or pass stream=False to use the queue (resumable after a restart)",
     )
-    return Ending("done", result=result)
+    output = {"images": [image.model_dump(exclude_none=True) for image in images], "stream_events": [*reader.kept]}
+    return Ending("failed", error, kept=Result.build(output, **facts) if count else None)
 
 
 def as_fal_error(exc: BaseException, endpoint: str, request_id: str | None) -> errors.FalError:

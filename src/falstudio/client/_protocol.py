@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ import httpx
 from pydantic import SecretStr
 
 from falstudio.endpoints import RequestModel
+from falstudio.endpoints.openapi import is_secret_field
 
 from . import errors
 
@@ -212,6 +214,15 @@ class JsonBody(httpx.AsyncByteStream):
         return f"<JSON body, {len(self._data)} bytes>"
 
 
+def sealed(value: Any) -> Any:
+    """Plain arguments (a dict) with each secret's string (``openai_api_key``, ``*_token``... as for loaded
+    endpoints) wrapped in ``SecretStr`` from the moment the blocking client gets them: no falstudio frame's
+    locals hold it in plain text while the call waits. Anything else is returned as it is."""
+    if not isinstance(value, Mapping) or isinstance(value, RequestModel):
+        return value
+    return {k: SecretStr(v) if isinstance(v, str) and is_secret_field(str(k), {}) else v for k, v in value.items()}
+
+
 def _encode(request: RequestModel | Mapping[str, Any]) -> bytes:
     body = request.payload() if isinstance(request, RequestModel) else request
     return json.dumps(body, default=_reveal, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
@@ -223,22 +234,82 @@ def _reveal(value: object) -> object:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[Any]:
-    """The JSON ``data`` of each server-sent event in ``lines``; comments (``: ping``) are skipped."""
-    data: list[str] = []
-    async for line in lines:
-        if not line:
-            if data:
-                yield json.loads("\n".join(data))
-                data = []
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        if name == "data":
-            data.append(value[1:] if value.startswith(" ") else value)
+MAX_EVENT_MB_ENV = "FALSTUDIO_MAX_EVENT_MB"
+MAX_EVENT_MB = 32  # one event (a line, or an event's data) larger than this ends the stream with an error
+
+
+def max_event_bytes() -> int:
+    """The cap on one incoming event: ``$FALSTUDIO_MAX_EVENT_MB`` MiB (default 32; a bad value: the default)."""
+    raw = os.environ.get(MAX_EVENT_MB_ENV, "").strip()
+    try:
+        megabytes = float(raw) if raw else MAX_EVENT_MB
+    except ValueError:
+        megabytes = MAX_EVENT_MB
+    return int(megabytes * 2**20) if math.isfinite(megabytes) and megabytes > 0 else MAX_EVENT_MB * 2**20
+
+
+async def sse_events(
+    chunks: AsyncIterator[bytes],
+    *,
+    limit: int | None = None,
+    idle_seconds: float | None = None,
+    endpoint: str | None = None,
+) -> AsyncIterator[Any]:
+    """The JSON ``data`` of each server-sent event in the bytes ``chunks``; comments (``: ping``) and a closing
+    ``data: [DONE]`` are skipped.
+
+    Bounded: a line or an event's data over ``limit`` bytes (default :func:`max_event_bytes`) raises a
+    ServerError at once (never buffered further); with ``idle_seconds``, a stream that sends no event for that
+    long (only pings) raises FalTimeoutError.
+    """
+    cap = max_event_bytes() if limit is None else limit
+    data: list[bytes] = []
+    size = 0
+    partial = bytearray()  # the line being received (scanned once: chunks are searched, never the whole line)
+    last_event = time.monotonic()
+    async for chunk in chunks:
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            partial += chunk[start:end]
+            start = end + 1
+            line = bytes(partial).removesuffix(b"\r")
+            partial.clear()
+            if not line:
+                if data:
+                    last_event = time.monotonic()
+                    text = b"\n".join(data).decode("utf-8")
+                    data, size = [], 0
+                    if text.strip() != "[DONE]":
+                        yield json.loads(text)
+            elif not line.startswith(b":") and line.partition(b":")[0] == b"data":
+                value = line[5:].removeprefix(b" ")
+                size += len(value)
+                if size > cap:
+                    raise _too_large(cap, endpoint)
+                data.append(value)
+        partial += chunk[start:]
+        if len(partial) > cap:
+            raise _too_large(cap, endpoint)
+        if idle_seconds is not None and time.monotonic() - last_event > idle_seconds:
+            raise errors.FalTimeoutError(
+                f"the stream sent no event for {idle_seconds:g} s (only keep-alive pings); it was closed",
+                endpoint=endpoint,
+                hint="raise the client's timeout= for runs that take longer between events",
+            )
+    if partial.startswith(b"data:"):
+        data.append(bytes(partial[5:]).removeprefix(b" "))
     if data:
-        yield json.loads("\n".join(data))
+        text = b"\n".join(data).decode("utf-8")
+        if text.strip() != "[DONE]":
+            yield json.loads(text)
+
+
+def _too_large(cap: int, endpoint: str | None) -> errors.ServerError:
+    return errors.ServerError(
+        f"a stream event passed {cap / 2**20:g} MiB without ending; the stream was closed (nothing more was read)",
+        endpoint=endpoint,
+        hint=f"if the server really sends events this large, raise {MAX_EVENT_MB_ENV} (MiB)",
+    )
 
 
 def json_body(response: httpx.Response, endpoint: str | None) -> Any:

@@ -143,6 +143,15 @@ def record_unanswered_now(
         WRITER.submit(lambda: _deliver(recorder, event))
 
 
+def record_cancelled_unanswered(recorder: Recorder | None, endpoint: str, intent_id: str | None) -> None:
+    """A streamed run whose connection the client closed before any reply: recorded ``cancelled`` (queued after
+    whatever the interrupted send recorded)."""
+    if recorder is not None and intent_id is not None:
+        reason = "cancelled: the connection was closed before the server answered (fal cancels such a run)"
+        event = Unanswered(endpoint, intent_id, may_have_run=False, reason=reason, cancelled=True)
+        WRITER.submit(lambda: _deliver(recorder, event))
+
+
 def _unanswered(endpoint: str, intent_id: str, failure: BaseException) -> Unanswered:
     if isinstance(failure, errors.FalError):
         reason = f"{type(failure).__name__}: {failure.message}"

@@ -21,7 +21,7 @@ from falstudio.endpoints.loader import SchemaUnavailableError
 from . import errors
 from ._platform import price_once
 from ._protocol import JsonBody, Urls
-from ._recording import record_sending, record_submitted, record_unanswered, record_unanswered_now
+from ._recording import may_have_run, record_sending, record_submitted, record_unanswered, record_unanswered_now
 from .files import prepare_arguments
 
 if TYPE_CHECKING:
@@ -95,8 +95,9 @@ class Sender:
     ) -> tuple[httpx.Response, str | None]:
         """POST the request, recorded in the history first (unless ``record=False``): ``(reply, intent id)``.
 
-        ``ticket``: its reservation (:meth:`reserve`), released when no usable reply comes. That failure is
-        recorded too (what may have become of the request), then raised.
+        ``ticket``: its reservation (:meth:`reserve`), released when the server certainly did not take the
+        request; kept when the reply was lost (it may have run and been billed: the history says so until
+        resume settles it). That failure is recorded too, then raised.
         """
         endpoint, recorder = prepared.endpoint, self.recorder if record else None
         try:
@@ -128,6 +129,10 @@ class Sender:
             except asyncio.CancelledError as exc:  # interrupted: no awaiting now, but say what may have happened
                 record_unanswered_now(recorder, endpoint, intent, exc)
                 raise
+        except errors.FalError as exc:
+            if not may_have_run(exc):  # otherwise it may have run and been billed: the reservation stays
+                ticket.settle("failed")  # refused, or never reached the server: nothing to bill
+            raise
         except BaseException:
             ticket.settle("failed")  # not taken (an interrupted send is released too)
             raise

@@ -2,9 +2,12 @@
 
 :class:`EventStream` opens the stream (sent like any request: validated, within the budget, see
 :mod:`._sending`) and yields each event's JSON (what ``client.stream()`` gives);
-:class:`StreamReader` reads events defensively for a tracked request: any event carrying an image (a URL, a
-data URI or base64, in the shapes third-party readers of GPT Image streams accept) is a partial image, the
-last ``images`` payload is the result, an error body ends the run, anything else is kept as a log line.
+:class:`StreamReader` reads events the way fal's own clients do (fal-js's ``stream.done()`` is the *last*
+event), defensively, since no fal source documents GPT Image 2's event shapes: the result is the last event
+carrying images in a final shape (``images: [...]``, ``image: {...}``, ``*.completed`` with ``b64_json`` or
+``url``, OpenAI's ``image_generation.completed``); any other event carrying an image (a URL, a data URI or
+base64) is a partial image; an error body ends the run; anything else is a log line. The last events are
+kept (bounded) so a stream that ends without a result loses nothing it sent.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +41,8 @@ _B64_KEYS = ("b64_json", "partial_image_b64", "b64", "base64")
 _IMAGE_KEYS = ("image", "partial_image", "images", "data", "output")
 _FORMAT_KEYS = ("content_type", "mime_type", "output_format")
 _MAX_DEPTH = 4
+KEPT_EVENTS = 8  # the last events a stream that ends without a result keeps with its history record
+_KEPT_TEXT = 2000  # longer strings in a kept event are shortened (their images are kept decoded beside it)
 
 
 class EventStream:
@@ -48,7 +54,8 @@ class EventStream:
     spent once the stream has ended (closed early: released).
 
     ``tracked``: followed by a tracked request, which has it recorded in the run history (before it is sent,
-    then with its request id) and says how it ended (:meth:`settle`).
+    then with its request id) and says how it ended (:meth:`settle`). ``on_sent``: called once the request's
+    body has left (the server has it while the client waits for the first event).
     """
 
     def __init__(
@@ -60,6 +67,7 @@ class EventStream:
         validate: bool = True,
         tracked: bool = False,
         headers: Mapping[str, str] | None = None,
+        on_sent: Callable[[], object] | None = None,
     ) -> None:
         self.wire: Wire = sender.wire
         self.endpoint = endpoint
@@ -73,6 +81,7 @@ class EventStream:
         self._validate = validate
         self._tracked = tracked
         self._headers = dict(headers or {})
+        self._on_sent = on_sent
         self._ticket: Ticket | None = None
         self._url = ""
         self._response: httpx.Response | None = None
@@ -94,6 +103,7 @@ class EventStream:
             record=self._tracked,
             stream=True,
             headers={**self._headers, "Accept": "text/event-stream"},
+            extensions={"trace": self._trace} if self._on_sent is not None else {},
         )
         self._response = response
         self.request_id = response.headers.get("x-fal-request-id", "")
@@ -102,6 +112,15 @@ class EventStream:
             self._ticket.bind(self.request_id)
         self._events = self._read(response)
         await sender.answered(prepared, self.request_id, intent, via="stream", billed=self.billed, record=self._tracked)
+
+    @property
+    def intent_id(self) -> str | None:
+        """Its record in the run history while it has no request id (None: not recorded)."""
+        return self._ticket.intent_id if self._ticket is not None else None
+
+    async def _trace(self, name: str, info: Any) -> None:
+        if name.endswith("send_request_body.complete") and self._on_sent is not None:
+            self._on_sent()
 
     def settle(self, state: str) -> None:
         """How the run ended, for the budget: ``completed`` counts its estimate as spent, anything else releases it
@@ -114,7 +133,8 @@ class EventStream:
             await response.aread()  # a plain JSON answer is the whole output in one event
             yield json_body(response, self.endpoint)
             return
-        async for data in sse_events(response.aiter_lines()):
+        idle = self.wire.timeout  # only pings for the client's whole timeout: the run is not coming
+        async for data in sse_events(response.aiter_bytes(), idle_seconds=idle, endpoint=self.endpoint):
             yield data
 
     def __aiter__(self) -> EventStream:
@@ -129,13 +149,17 @@ class EventStream:
             if not self._tracked:  # read to its end: fal ran it, and bills it
                 self.settle("completed")
             raise
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            await self.aclose()
             raise errors.ServerError(
                 f"unreadable stream event: {exc}", endpoint=self.endpoint, request_id=self.request_id
             ) from None
         except Exception as exc:
             import httpx
 
+            if isinstance(exc, errors.FalError):  # too large, or only pings: nothing more is read
+                await self.aclose()
+                raise
             if isinstance(exc, httpx.TransportError):
                 raise errors.network_error(
                     exc, self._url, timeout=self.wire.timeout, endpoint=self.endpoint, request_id=self.request_id
@@ -161,21 +185,34 @@ class StreamUpdate:
 
 
 class StreamReader:
-    """Reads a stream's events in order; ``output`` is the last ``images`` payload (the result) so far."""
+    """Reads a stream's events in order; ``output`` is the last final-shaped output (the result) so far,
+    ``kept`` the last events (shortened) and ``kept_images`` the images found in them."""
 
     def __init__(self, endpoint: str, request_id: str) -> None:
         self.endpoint = endpoint
         self.request_id = request_id
         self.output: dict[str, Any] | None = None
+        self.kept: deque[Any] = deque(maxlen=KEPT_EVENTS)
+        self._images: deque[list[Image]] = deque(maxlen=KEPT_EVENTS)
+        self._completed = False  # the output so far is made of ``*.completed`` events (one image each)
+
+    @property
+    def kept_images(self) -> list[Image]:
+        return [image for images in self._images for image in images]
 
     def read(self, event: Any) -> StreamUpdate:
         update = StreamUpdate()
-        if isinstance(event, dict) and isinstance(event.get("images"), list):
-            if self.output is not None:  # an earlier full output turned out not to be the last: it was a partial
-                update.partials += _images_of(self.output)
-            self.output = event
-            return update
+        self.kept.append(_shortened(event, 0))
         found = _images_in(event, 0)
+        self._images.append(found)
+        final, completed = _final_output(event)
+        if final is not None:
+            if completed and self._completed and self.output is not None:  # one image per completed event
+                final = {**final, "images": [*self.output["images"], *final["images"]]}
+            elif self.output is not None:  # an earlier output turned out not to be the last: it was a partial
+                update.partials += _images_of(self.output)
+            self.output, self._completed = final, completed
+            return update
         if found:
             update.partials = found
             return update
@@ -186,6 +223,37 @@ class StreamReader:
         text = json.dumps(event, default=str)
         update.log = LogEntry(f"stream event: {text[:300]}{'…' if len(text) > 300 else ''}", level="DEBUG")
         return update
+
+
+def _final_output(event: Any) -> tuple[dict[str, Any] | None, bool]:
+    """``(output, is a *.completed event)`` when ``event`` is a result in a known shape, else ``(None, False)``."""
+    if not isinstance(event, dict):
+        return None, False
+    kind = str(event.get("type") or "")
+    if "partial" in kind:
+        return None, False
+    if isinstance(event.get("images"), list) and event["images"]:
+        return event, False
+    if isinstance(event.get("image"), dict) and (image := _image(event["image"])) is not None:
+        rest = {k: v for k, v in event.items() if k not in ("image", "type")}
+        return {**rest, "images": [image.model_dump(exclude_none=True)]}, False
+    if kind.endswith("completed") and (image := _image(event)) is not None:
+        facts = {k: event[k] for k in ("usage", "size", "quality", "background") if event.get(k) is not None}
+        return {**facts, "images": [image.model_dump(exclude_none=True)]}, True
+    return None, False
+
+
+def _shortened(value: Any, depth: int) -> Any:
+    """``value`` for the history record: long strings (base64 images) shortened, nesting bounded."""
+    if depth > _MAX_DEPTH:
+        return "…"
+    if isinstance(value, dict):
+        return {str(k): _shortened(v, depth + 1) for k, v in list(value.items())[:50]}
+    if isinstance(value, list):
+        return [_shortened(v, depth + 1) for v in value[:50]]
+    if isinstance(value, str) and len(value) > _KEPT_TEXT:
+        return f"{value[:80]}… ({len(value)} characters; any image in it is kept decoded with the record)"
+    return value
 
 
 def _images_of(output: dict[str, Any]) -> list[Image]:

@@ -10,7 +10,7 @@ import concurrent.futures
 import functools
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Concatenate, ParamSpec, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import httpx
 
@@ -22,12 +22,14 @@ from ._budget import Budget
 from ._credentials import Mode
 from ._handles import AsyncRequestHandle, SyncRequestHandle
 from ._loop import LOOP, LoopThread, blocking
+from ._protocol import sealed
 from ._retry import RetryPolicy
 from ._state import State
 from ._sync_tracking import Batch, TrackedRequest
 from .recorder import Recorder
 
 P = ParamSpec("P")
+T = TypeVar("T")
 Arguments = Mapping[str, Any] | RequestModel
 
 
@@ -35,10 +37,26 @@ def _handle_returning(
     method: Callable[Concatenate[AsyncClient, P], Coroutine[Any, Any, AsyncRequestHandle]],
 ) -> Callable[Concatenate[Client, P], SyncRequestHandle]:
     def call(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> SyncRequestHandle:
+        args, kwargs = _sealed_call(args, kwargs)  # type: ignore[assignment]
         return SyncRequestHandle(self._runner.run(method(self._async, *args, **kwargs)), self._runner)
 
     functools.update_wrapper(call, method)
     return call
+
+
+def _sealing(method: Callable[Concatenate[Client, P], T]) -> Callable[Concatenate[Client, P], T]:
+    """``method`` with plain arguments sealed on entry (see :func:`._protocol.sealed`)."""
+
+    def call(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        args, kwargs = _sealed_call(args, kwargs)  # type: ignore[assignment]
+        return method(self, *args, **kwargs)
+
+    functools.update_wrapper(call, method)
+    return call
+
+
+def _sealed_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    return tuple(sealed(a) for a in args), {k: sealed(v) for k, v in kwargs.items()}
 
 
 class Client:
@@ -103,11 +121,11 @@ class Client:
         return repr(self._async).replace("AsyncClient", "Client", 1)
 
     submit = _handle_returning(AsyncClient.submit)
-    subscribe = blocking(AsyncClient.subscribe)
+    subscribe = _sealing(blocking(AsyncClient.subscribe))
     status = blocking(AsyncClient.status)
     result = blocking(AsyncClient.result)
     cancel = blocking(AsyncClient.cancel)
-    run = blocking(AsyncClient.run)
+    run = _sealing(blocking(AsyncClient.run))
     upload = blocking(AsyncClient.upload)
     upload_file = blocking(AsyncClient.upload_file)
     upload_image = blocking(AsyncClient.upload_image)
@@ -128,6 +146,7 @@ class Client:
         ``result()`` and ``cancel()``. ``on_change`` given here sees every state from the first (on the loop,
         at most ``max_hz`` a second). ``stream`` and ``validate`` as in :meth:`AsyncClient.track`.
         """
+        arguments = sealed(arguments)
         made: concurrent.futures.Future[TrackedRequest] = concurrent.futures.Future()
 
         def start() -> None:
@@ -154,6 +173,7 @@ class Client:
         validate: bool = True,
     ) -> Batch:
         """Start many requests, at most ``concurrency`` at once; returns at once (see ``AsyncClient.track_many``)."""
+        items = [(endpoint, sealed(arguments)) for endpoint, arguments in items]
         made: concurrent.futures.Future[Batch] = concurrent.futures.Future()
 
         def start() -> None:
@@ -184,7 +204,7 @@ class Client:
         headers: Mapping[str, str] | None = None,
     ) -> Iterator[Any]:
         """The events of a streaming endpoint, each as its JSON (blocking iterator; see :meth:`AsyncClient.stream`)."""
-        events = self._async.stream(endpoint, arguments, validate=validate, hint=hint, headers=headers)
+        events = self._async.stream(endpoint, sealed(arguments), validate=validate, hint=hint, headers=headers)
         return self._runner.iterate(events)
 
     def get_handle(self, endpoint: str, request_id: str) -> SyncRequestHandle:

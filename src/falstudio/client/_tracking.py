@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from ._outcome import Ending, failure_ending, queued_ending, stream_ending
-from ._recording import record_finished
+from ._recording import record_cancelled_unanswered, record_finished
 from ._state import Phase, State
 from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status
 from ._streaming import EventStream, StreamReader
@@ -80,6 +80,8 @@ class AsyncTrackedRequest:
         self._finished = threading.Event()
         self._task: asyncio.Task[None] | None = None
         self._cancel_wanted = False
+        self._cancel_answer: asyncio.Future[bool] | None = None  # cancel() while a queued request is submitted
+        self._reader: StreamReader | None = None  # a streamed run's reader, once its events are read
         self._closing_stream: Callable[[], Awaitable[None]] | None = None
 
     def __repr__(self) -> str:
@@ -151,19 +153,37 @@ class AsyncTrackedRequest:
         return state.result
 
     async def cancel(self) -> bool:
-        """Ask for the request to end: cancelled on the server (queued), or its stream closed (streamed).
+        """Ask for the request to end: cancelled on the server (queued), or its connection closed (streamed:
+        while it is being sent, waits or runs; fal and the offline server cancel a run whose client hangs up).
 
-        False when it could not be cancelled (it had already ended, or the server refused; said in the log).
+        True only when the request will not complete; False when it had already ended or its result had
+        arrived, or the server refused (said in the log). A queued request still being submitted is cancelled
+        as soon as it has a request id, and the answer waits for that.
         """
         if self._state.done:
             return False
+        if self._stream and self.handle is None:
+            if self._reader is not None and self._reader.output is not None:
+                self._publish(logs=self._logs_with([LogEntry("could not cancel: its result had arrived", "WARN")]))
+                return False
+            self._cancel_wanted = True
+            await self._close_stream()
+            return True
         self._cancel_wanted = True
+        if self.handle is None:
+            if self._cancel_answer is None:
+                self._cancel_answer = asyncio.get_running_loop().create_future()
+            return await asyncio.shield(self._cancel_answer)
+        return await self._send_cancel(self.handle)
+
+    async def _close_stream(self) -> None:
+        """Close a streamed run's connection (being sent, or open) and wait until its end is published."""
         if self._closing_stream is not None:
             await self._closing_stream()
-            return True
-        if self.handle is None:
-            return True  # still submitting: cancelled as soon as it has a request id
-        return await self._send_cancel(self.handle)
+        elif self._task is not None and not self._task.done():
+            self._task.cancel()
+        if self._task is not None and self._task is not asyncio.current_task():
+            await asyncio.wait([self._task], timeout=ABANDON_SECONDS)
 
     def close(self) -> None:
         """Stop following (the request itself goes on, on the server)."""
@@ -190,6 +210,9 @@ class AsyncTrackedRequest:
             raise
         except Exception as exc:  # the request may still run on the server: not recorded as ended (as a rule)
             self._finish(failure_ending(exc, self.handle, self.endpoint, self._state.request_id))
+        finally:
+            if self._cancel_answer is not None and not self._cancel_answer.done():
+                self._cancel_answer.set_result(self._state.phase == "cancelled")
 
     async def _submit(self) -> AsyncRequestHandle | None:
         if self._cancel_wanted:
@@ -203,7 +226,9 @@ class AsyncTrackedRequest:
         if self._on_queued is not None:
             await _call(self._on_queued, handle.request_id)
         if self._cancel_wanted:
-            await self._send_cancel(handle)
+            accepted = await self._send_cancel(handle)
+            if self._cancel_answer is not None and not self._cancel_answer.done():
+                self._cancel_answer.set_result(accepted)
         return handle
 
     async def _follow(self, handle: AsyncRequestHandle) -> None:
@@ -238,19 +263,25 @@ class AsyncTrackedRequest:
             validate=self._validate,
             tracked=True,
             headers=self._queue_options.get("headers"),
+            on_sent=self._sent,
         )
+        self._events = events  # settled with the budget however it ends, even while it opens
         try:
             await events.open()
         except errors.FalError as exc:
             if exc.status_code not in (404, 405):
                 raise
-            self._publish(streaming=False, logs=self._logs_with([_note(f"no stream here ({exc.status_code}): queued")]))
+            self._events, self._stream = None, False
+            self._publish(
+                phase="submitting",
+                streaming=False,
+                logs=self._logs_with([_note(f"no stream here ({exc.status_code}): queued")]),
+            )
             return False
-        self._events = events
         self._closing_stream = self._closer(events.aclose)
         try:
             self._publish(phase="running", request_id=events.request_id or None)
-            reader = StreamReader(self.endpoint, events.request_id)
+            self._reader = reader = StreamReader(self.endpoint, events.request_id)
             started = time.monotonic()
             async for event in events:
                 update = reader.read(event)
@@ -266,8 +297,14 @@ class AsyncTrackedRequest:
         finally:
             self._closing_stream = None
             await events.aclose()
-        self._finish(stream_ending(events, reader, started, self._state.logs))
+        recorded = self._recorder is not None
+        self._finish(stream_ending(events, reader, started, self._state.logs, recorded=recorded))
         return True
+
+    def _sent(self) -> None:
+        """A streamed run's request is on the server: it waits there (or runs) until its events come."""
+        if self._state.phase == "submitting":
+            self._publish(phase="queued")
 
     # -- cancelling -----------------------------------------------------------------------------------
 
@@ -293,7 +330,7 @@ class AsyncTrackedRequest:
     async def _abandon(self) -> None:
         """The caller gave up waiting: cancel on the server, and record that the client cancelled it."""
         handle = self.handle
-        if self._closing_stream is not None:
+        if self._stream and handle is None:  # a streamed run, being sent, waiting or running: hang up
             await self.cancel()
         elif handle is not None and await handle.cancel():
             self._end("cancelled", errors.RequestCancelledError("cancelled by the client"))
@@ -319,6 +356,7 @@ class AsyncTrackedRequest:
         result: Result | None = None,
         record: bool = True,
         details: tuple[str | None, str | None] | None = None,
+        kept: Result | None = None,
     ) -> None:
         """Publish the final state, then (off the path that shows it) record the outcome and settle its estimate
         with the budget (fal bills only successful outputs).
@@ -326,16 +364,19 @@ class AsyncTrackedRequest:
         ``record=False`` for outcomes the server did not confirm (the request may still be running there: its
         record stays in flight, to be resumed, and its estimate stays reserved; a streamed run cannot be
         resumed, so its estimate is released). ``details``: the recorded error and error type (default: the
-        error's own).
+        error's own); ``kept``: what a failed run sent, recorded with it.
         """
         if self._state.done:
             return
-        self._publish(phase=phase, error=error, result=result, queue_position=None, ended=time.monotonic())
+        # Counted first (the budget, the process's spend, the history's queue), then shown: whoever reads the
+        # spend when the final state arrives sees this request in it.
         request_id = self._state.request_id
         state = _RECORDED_AS[phase]
         events, handle = self._events, self.handle
         if events is not None:  # a streamed run cannot be resumed: its estimate is settled whatever happened
             events.settle(state)
+            if state == "cancelled" and not request_id:  # closed before the server answered
+                record_cancelled_unanswered(self._recorder, self.endpoint, events.intent_id)
         elif record and handle is not None and handle.ticket is not None:
             handle.ticket.settle(state)
         source = events or handle
@@ -348,16 +389,24 @@ class AsyncTrackedRequest:
                 self.endpoint,
                 request_id,
                 state,
-                result=result,
+                result=result or kept,
                 error=details[0],
                 error_type=details[1],
                 cost=cost,
                 billed=billed,
             )
+        self._publish(phase=phase, error=error, result=result, queue_position=None, ended=time.monotonic())
         self._finished.set()
 
     def _finish(self, ending: Ending) -> None:
-        self._end(ending.phase, ending.error, result=ending.result, record=ending.record, details=ending.details)
+        self._end(
+            ending.phase,
+            ending.error,
+            result=ending.result,
+            record=ending.record,
+            details=ending.details,
+            kept=ending.kept,
+        )
 
 
 def _note(message: str) -> LogEntry:

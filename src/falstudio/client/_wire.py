@@ -136,7 +136,7 @@ class Wire:
                 await response.aread()
                 await response.aclose()
             raise errors.from_response(
-                response,
+                self._without_key(response),
                 endpoint=endpoint,
                 request_id=request_id,
                 endpoint_note=endpoint_note,
@@ -145,6 +145,25 @@ class Wire:
                 may_have_run=may_have_run,
             )
         return response
+
+    def _without_key(self, response: httpx.Response) -> httpx.Response:
+        """An error reply with this client's key (whole, or its id or secret) taken out of its body: a server that
+        echoes it must not put it in an error's text, a traceback or a saved notebook."""
+        key = self.target.key
+        if key is None:
+            return response
+        body = response.content
+        secret = key.reveal()
+        parts = sorted({secret, *secret.split(":")}, key=len, reverse=True)
+        found = [part.encode() for part in parts if len(part) >= 6 and part.encode() in body]
+        if not found:
+            return response
+        for part in found:
+            body = body.replace(part, b"***")
+        headers = [
+            (k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-length", "content-encoding")
+        ]
+        return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 
     async def adownload(self, url: str) -> bytes:
         if is_data_uri(url):

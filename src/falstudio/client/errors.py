@@ -150,7 +150,7 @@ class ServerError(FalError):
 class NetworkError(FalError, ConnectionError):
     """The server could not be reached, after every retry."""
 
-    default_hint = "check the network, or that the server at base_url is running"
+    default_hint = "check the network, or that the server named above is running"
 
 
 class FalTimeoutError(FalError, TimeoutError):

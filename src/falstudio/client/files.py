@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from falstudio.endpoints import EndpointSpec, ImageFile, RequestModel
+from falstudio.endpoints import REDACTED, EndpointSpec, ImageFile, RequestModel
 
 from .._internal import images as _images
 from .errors import InvalidRequestError
@@ -108,6 +108,12 @@ def _validate(spec: EndpointSpec, arguments: Any, endpoint: str) -> RequestModel
     raise error
 
 
+def _secret_as_json(value: object) -> object:
+    if isinstance(value, SecretStr):  # sent revealed, in the body's encoding only
+        return REDACTED
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def _json_only(arguments: dict[str, Any], endpoint: str) -> dict[str, Any]:
     """``arguments`` unchanged, if JSON can carry them (validate=False sends them as given)."""
     for name, value in arguments.items():
@@ -116,7 +122,7 @@ def _json_only(arguments: dict[str, Any], endpoint: str) -> dict[str, Any]:
             problem = f"the field name {name!r} is not a string"
         else:
             try:
-                json.dumps(value, allow_nan=False)
+                json.dumps(value, allow_nan=False, default=_secret_as_json)
             except (TypeError, ValueError) as exc:
                 problem = f"not JSON ({exc})"
         if problem is not None:

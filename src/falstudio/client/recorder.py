@@ -56,12 +56,14 @@ class Sending:
 @dataclass(frozen=True)
 class Unanswered:
     """The request recorded by ``Sending`` got no usable reply. ``may_have_run``: the server may have queued it
-    anyway (a lost reply, a gateway error); otherwise it certainly did not (refused, never sent)."""
+    anyway (a lost reply, a gateway error); otherwise it certainly did not (refused, never sent).
+    ``cancelled``: the client hung up on a streamed run on purpose (fal cancels a run whose client hangs up)."""
 
     endpoint: str
     intent_id: str
     may_have_run: bool
     reason: str
+    cancelled: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, create_model
 
 from ._base import ImageFile, ImageOutput, RequestModel
 from .registry import REGISTRY, EndpointSpec, Kind, UnknownEndpointError
@@ -263,6 +263,8 @@ class _Builder:
     def _field(self, where: str, schema: Any, required: bool, base: type[BaseModel]) -> tuple[Any, Any]:
         schema = schema if isinstance(schema, Mapping) else {}
         annotation, limits, nullable = self._type(where, schema, base)
+        if annotation is str and is_secret_field(where.rsplit(".", 1)[-1], schema):
+            annotation = SecretStr  # like the seed BYOK key: never shown, recorded or exported
         info: dict[str, Any] = dict(limits)
         for key, target in (("title", "title"), ("description", "description")):
             if isinstance(schema.get(key), str):
@@ -458,6 +460,15 @@ def _convert_default(annotation: Any, value: Any) -> Any:
         return TypeAdapter(annotation).validate_python(value)
     except (ValidationError, TypeError):
         return value
+
+
+_SECRET_NAME = re.compile(r"(?:^|_)(?:api_key|token)$|secret|^password$", re.I)
+
+
+def is_secret_field(name: str, schema: Mapping[str, Any]) -> bool:
+    """Whether a string property is a secret: named ``*_api_key``, ``*_token``, ``*secret*`` or ``password``,
+    or marked ``format: password`` or ``writeOnly``."""
+    return bool(_SECRET_NAME.search(name)) or schema.get("format") == "password" or schema.get("writeOnly") is True
 
 
 def _class_name(name: str) -> str:

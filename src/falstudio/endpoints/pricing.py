@@ -1,10 +1,15 @@
-"""Price tables and per-request cost estimates, billed the way fal bills: rounded up to the cent."""
+"""Price tables and per-request cost estimates, as fal's tables say (fractional cents kept).
+
+Only the models whose fal page says "total request price rounded up to the nearest cent" (gpt-image-1 and
+mini) are rounded up per request; for the others no source says so, so estimates and budgets keep fractions
+of a cent (GPT Image 2 at 1024x768 low is ~$0.0101, not $0.02). :func:`usd` rounds for display only.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from . import sizes
@@ -28,6 +33,7 @@ class PriceTable:
     as_of: str
     billed_by: str = "fal"  # "fal" or "OpenAI" (bring-your-own-key endpoints)
     input_fidelity: str = "low"  # fidelity input images are priced at when a request does not say
+    rounds_to_cent: bool = False  # fal's page says "total request price rounded up to the nearest cent"
 
     def image_price(self, quality: str, size: str) -> Decimal:
         return self.per_image[quality][size]
@@ -59,7 +65,7 @@ class CostEstimate:
     def __str__(self) -> str:
         if not self.priced and self.unpriced:
             return NO_PRICE
-        text = f"{'≤ ' if self.is_upper_bound else '~' if self.is_approximate else ''}${self.amount:.2f}"
+        text = f"{'≤ ' if self.is_upper_bound else '~' if self.is_approximate else ''}{usd(self.amount)}"
         if self.unpriced:
             text += f" + {NO_PRICE} for {self.unpriced} request{'s' if self.unpriced > 1 else ''}"
         return text
@@ -84,8 +90,43 @@ def ceil_cent(amount: Decimal) -> Decimal:
     return (amount / CENT).to_integral_value(rounding=ROUND_CEILING) * CENT
 
 
+def usd(amount: Decimal | float | int) -> str:
+    """An amount for people: ``$0.42`` to the cent when that is exact, else to a hundredth of a cent
+    (``$0.0104``, never ``$0.02`` nor ``$0.01`` for it), rounded up as the last digit."""
+    value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
+    if not value.is_finite():
+        return f"${value}"
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    if value == value.quantize(CENT):
+        return f"{sign}${value.quantize(CENT)}"
+    fine = value.quantize(Decimal("0.0001"), rounding=ROUND_CEILING)
+    return f"{sign}${fine.normalize():f}" if fine.quantize(CENT) != fine else f"{sign}${fine.quantize(CENT)}"
+
+
+MAX_AMOUNT = Decimal(10_000)  # no one request costs this much: a bigger recorded amount is damage
+
+
+def sane_amount(text: object) -> Decimal | None:
+    """``text`` as a USD amount a request can cost (0 to ``MAX_AMOUNT``, finite), else None."""
+    if isinstance(text, bool) or not isinstance(text, (str, int, float, Decimal)):
+        return None
+    if isinstance(text, str) and len(text) > 40:
+        return None
+    try:
+        value = Decimal(str(text))
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() and 0 <= value <= MAX_AMOUNT else None
+
+
 def _table(
-    model: str, rows: dict[str, tuple[str, str, str]], text_per_1k: str, image_per_1k: str, source: str
+    model: str,
+    rows: dict[str, tuple[str, str, str]],
+    text_per_1k: str,
+    image_per_1k: str,
+    source: str,
+    *,
+    rounds_to_cent: bool = False,
 ) -> PriceTable:
     per_image = {q: dict(zip(SIZES, (Decimal(v) for v in row), strict=True)) for q, row in rows.items()}
     return PriceTable(
@@ -95,6 +136,7 @@ def _table(
         image_in_per_token=Decimal(image_per_1k) / 1000,
         source=source,
         as_of="2026-11-22",
+        rounds_to_cent=rounds_to_cent,
     )
 
 
@@ -105,6 +147,7 @@ GPT_IMAGE_1 = _table(
     "0.002",
     "0.005",
     "fal.ai/models/fal-ai/gpt-image-1/text-to-image (pricing); OpenAI model page",
+    rounds_to_cent=True,
 )
 GPT_IMAGE_1_MINI = _table(
     "gpt-image-1-mini",
@@ -112,6 +155,7 @@ GPT_IMAGE_1_MINI = _table(
     "0.002",
     "0.0025",
     "fal.ai/models/fal-ai/gpt-image-1-mini (pricing); OpenAI model page",
+    rounds_to_cent=True,
 )
 GPT_IMAGE_15 = _table(
     "gpt-image-1.5",
@@ -177,7 +221,8 @@ def estimate(table: PriceTable, request: Any) -> CostEstimate:
     fidelity = str(getattr(request, "input_fidelity", table.input_fidelity))
     image_tokens = inputs * INPUT_IMAGE_TOKENS.get(fidelity, INPUT_IMAGE_TOKENS["low"])
     image_in = image_tokens * table.image_in_per_token
-    amount = ceil_cent(images + text + image_in)
+    unrounded = images + text + image_in
+    amount = ceil_cent(unrounded) if table.rounds_to_cent and table.billed_by == "fal" else unrounded
 
     parts = [f"{n} × {quality} {size} at ${_shown(price)}"]
     if text_tokens:
@@ -185,7 +230,9 @@ def estimate(table: PriceTable, request: Any) -> CostEstimate:
     if image_tokens:
         parts.append(f"~{image_tokens} input-image tokens")
     total_text = "at most " if assumed else ("about " if approximations else "")
-    explanation = " + ".join(parts) + f" = {total_text}${amount:.2f}, rounded up to the cent"
+    explanation = " + ".join(parts) + f" = {total_text}{usd(amount)}"
+    if amount != unrounded:
+        explanation += ", rounded up to the cent as fal's page for this model says"
     if assumed or approximations or remarks:
         explanation += f" ({'; '.join(assumed + approximations + remarks)})"
     if table.billed_by != "fal":
@@ -202,7 +249,7 @@ def estimate(table: PriceTable, request: Any) -> CostEstimate:
             "images": images,
             "text_tokens": text_tokens,
             "input_image_tokens": image_tokens,
-            "unrounded": images + text + image_in,
+            "unrounded": unrounded,
         },
         is_approximate=bool(approximations) and not assumed,
     )
@@ -261,16 +308,16 @@ def _join(*parts: str) -> str:
 
 
 def total(estimates: list[CostEstimate]) -> CostEstimate:
-    """The sum of several requests' estimates (each already rounded up to the cent, as billed)."""
+    """The sum of several requests' estimates."""
     amount = sum((e.amount for e in estimates), Decimal(0))
     bound = any(e.is_upper_bound for e in estimates)
     approximate = not bound and any(e.is_approximate for e in estimates)
     how = "at most " if bound else "about " if approximate else ""
     priced, unpriced = sum(e.priced for e in estimates), sum(e.unpriced for e in estimates)
-    explanation = f"{len(estimates)} requests, each rounded up to the cent: {how}${amount:.2f}"
+    explanation = f"{len(estimates)} requests: {how}{usd(amount)}"
     if unpriced:
         explanation = f"{unpriced} of {priced + unpriced} requests have {NO_PRICE}, so the total is unknown" + (
-            f"; the {priced} priced ones come to {how}${amount:.2f}" if priced else ""
+            f"; the {priced} priced ones come to {how}{usd(amount)}" if priced else ""
         )
     return CostEstimate(
         amount=amount,

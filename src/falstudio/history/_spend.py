@@ -12,6 +12,7 @@ import html
 import os
 import re
 import threading
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -19,8 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from falstudio._internal.since import describe_since
+from falstudio.endpoints.pricing import sane_amount, usd
 
 from ._record import RunRecord
+from ._store import HistoryWarning
 
 if TYPE_CHECKING:
     from ._store import HistoryStore
@@ -103,14 +106,14 @@ class Spend:
             rows = [r for r in self.rows if r.mode == mode]
             if rows:
                 noun = "estimated on fal.ai" if mode == "fal" else f"{MODES[mode]} (priced as fal would bill)"
-                parts.append(f"${self.estimated(mode):.2f} {noun}")
+                parts.append(f"{usd(self.estimated(mode))} {noun}")
         return "; ".join(parts) or "nothing"
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{h}</th>" for h in ("server", "endpoint", "requests", "estimated", "in flight", "billed"))
         body = "".join(
             f"<tr><td>{MODES.get(r.mode, r.mode)}</td><td><code>{html.escape(r.endpoint)}</code></td>"
-            f"<td>{r.requests}</td><td>${r.estimated:.2f}</td><td>{r.in_flight}</td>"
+            f"<td>{r.requests}</td><td>{usd(r.estimated)}</td><td>{r.in_flight}</td>"
             f"<td>{html.escape(_billed_text(r))}</td></tr>"
             for r in self.rows
         )
@@ -128,15 +131,20 @@ def summarize(records: Iterable[RunRecord], since: float | None = None) -> Spend
     return Spend((_row(endpoint, mode, rows) for (mode, endpoint), rows in groups.items()), since)
 
 
-def spend_by_request(store: HistoryStore, since: float | None, mode: str) -> dict[str, Decimal]:
-    """For the budget guard: per request id, the estimate of each succeeded or in-flight ``mode`` request (one
-    still being sent, with no request id yet, as ``intent:<intent id>``)."""
-    found: dict[str, Decimal] = {}
-    for record in records_since(store, since):
-        if record.mode == mode and record.state in ("completed", "submitted"):
+def spend_entries(store: HistoryStore) -> list[tuple[str, str, Decimal, float]]:
+    """For the budget guard's spend journal: ``(request id or intent:<id>, mode, estimate, time)`` of each request
+    that counts: succeeded, in flight, or whose reply was lost (it may have run and been billed)."""
+    found: list[tuple[str, str, Decimal, float]] = []
+    for record in records_since(store, None):
+        if counts(record):
             key = record.request_id or f"intent:{record.intent_id}"
-            found[key] = _amount(record) or ZERO
+            found.append((key, record.mode or "unknown", _amount(record) or ZERO, _when(record) or 0.0))
     return found
+
+
+def counts(record: RunRecord) -> bool:
+    """Whether a record counts against a budget: succeeded, in flight, or unconfirmed (a lost reply)."""
+    return record.state in ("completed", "submitted") or (record.state == "lost" and record.error_type == "unconfirmed")
 
 
 def records_since(store: HistoryStore, since: float | None) -> Iterator[RunRecord]:
@@ -148,6 +156,8 @@ def records_since(store: HistoryStore, since: float | None) -> Iterator[RunRecor
             break
         record = _CACHE.load(store, path)
         if record is not None and (since is None or (_when(record) or 0.0) >= since):
+            if record.cost_amount is not None and _amount(record) is None:
+                _warn_bad_amount(path, record.cost_amount)
             yield record
 
 
@@ -202,11 +212,11 @@ def _row(endpoint: str, mode: str, records: list[RunRecord]) -> EndpointSpend:
 
 
 def _row_text(r: EndpointSpend) -> str:
-    text = f"{r.requests} request{'s' * (r.requests != 1)}, ${r.estimated:.2f} estimated"
+    text = f"{r.requests} request{'s' * (r.requests != 1)}, {usd(r.estimated)} estimated"
     if r.unpriced:
         text += f" (+{r.unpriced} with no known price)"
     if r.in_flight:
-        text += f"; {r.in_flight} in flight (${r.in_flight_estimated:.2f})"
+        text += f"; {r.in_flight} in flight ({usd(r.in_flight_estimated)})"
     if r.billed_units is not None:
         text += f"; {_billed_text(r)}"
     return text
@@ -223,7 +233,22 @@ def _when(record: RunRecord) -> float | None:
 
 
 def _amount(record: RunRecord) -> Decimal | None:
-    return _decimal(record.cost_amount)
+    """The record's estimate; None when it has none, or one no request can cost (negative, not finite, huge)."""
+    return sane_amount(record.cost_amount) if record.cost_amount is not None else None
+
+
+_warned_bad: set[Path] = set()
+
+
+def _warn_bad_amount(path: Path, text: str) -> None:
+    if path not in _warned_bad:
+        _warned_bad.add(path)
+        shown = text if len(text) <= 40 else f"{text[:40]}…"
+        warnings.warn(
+            f"{path}: cost_amount {shown!r} is not an amount a request can cost; ignored for spend",
+            HistoryWarning,
+            stacklevel=3,
+        )
 
 
 def _decimal(text: str | None) -> Decimal | None:

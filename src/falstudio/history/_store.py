@@ -123,6 +123,9 @@ class HistoryStore:
         intent = self.find_intent(event.intent_id)
         if intent is None:
             return None
+        if event.cancelled:
+            update = {"state": "cancelled", "error": event.reason, "error_type": "request_cancelled"}
+            return self.save(intent.model_copy(update={**update, "finished_at": time.time()}))
         if not event.may_have_run:
             self._forget_intent(event.intent_id)
             return None
@@ -306,11 +309,11 @@ class HistoryStore:
                 return record
         return None
 
-    def spend_by_request(self, since: float | None, mode: str) -> dict[str, Decimal]:
-        """For a client's budget: per request id, the estimate of each succeeded or in-flight ``mode`` request."""
-        from ._spend import spend_by_request
+    def spend_entries(self) -> list[tuple[str, str, Decimal, float]]:
+        """For a client's budget (seeding the folder's spend journal): each request that counts as spent."""
+        from ._spend import spend_entries
 
-        return spend_by_request(self, since, mode)
+        return spend_entries(self)
 
     def thumbnail(self, image: StoredImage, max_px: int = 160) -> tuple[bytes, str] | None:
         """A cached preview of a stored image: ``(bytes, content_type)``, or None if its file is gone.

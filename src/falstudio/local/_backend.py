@@ -35,6 +35,9 @@ WEBHOOK_DELAYS = tuple(WEBHOOK_RETRY_SPAN / (2**WEBHOOK_RETRIES - 1) * 2**n for 
 PRUNE_SECONDS = 60.0  # how often old jobs and files are looked for
 
 
+STREAM_DIALECTS = ("fal", "image", "completed", "openai")  # shapes of stream events: see _stream_routes
+
+
 @dataclass
 class Settings:
     """What a server was started with. ``latency`` and ``faults`` may change while it runs."""
@@ -61,6 +64,9 @@ class Settings:
     False answers like fal: COMPLETED with no error fields, and a result whose ``detail`` says it was cancelled."""
     webhook_time_scale: float = 1.0
     """Multiplies the waits of fal's webhook retry schedule (10 retries over 2 hours): 0.001 runs it in ~7 s."""
+    stream_dialect: str = "fal"
+    """The shape of a streamed run's events (``/run/{id}/stream``): one of ``STREAM_DIALECTS`` (see
+    :mod:`._stream_routes`), so clients can be tried against each shape seen in the wild."""
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -77,6 +83,8 @@ class Settings:
             raise ValueError(f"retention_seconds must be > 0, got {self.retention_seconds!r}")
         if not self.webhook_time_scale > 0:
             raise ValueError(f"webhook_time_scale must be > 0, got {self.webhook_time_scale!r}")
+        if self.stream_dialect not in STREAM_DIALECTS:
+            raise ValueError(f"stream_dialect must be one of {', '.join(STREAM_DIALECTS)}; got {self.stream_dialect!r}")
         if self.max_storage_bytes < 1 or self.max_jobs < 1:
             raise ValueError(
                 f"max_storage_bytes and max_jobs must be positive, got {self.max_storage_bytes!r}, {self.max_jobs!r}"

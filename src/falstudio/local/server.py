@@ -51,6 +51,7 @@ class LocalServer:
         max_jobs: int = 1000,
         typed_cancellation: bool = True,
         webhook_time_scale: float = 1.0,
+        stream_dialect: str = "fal",
     ) -> None:
         """See :class:`~falstudio.local._backend.Settings` for what each option does."""
         self.host = host
@@ -70,6 +71,7 @@ class LocalServer:
             max_jobs=max_jobs,
             typed_cancellation=typed_cancellation,
             webhook_time_scale=webhook_time_scale,
+            stream_dialect=stream_dialect,
         )
         self._settings: Settings = self.app.state.settings
         self._server: _Server | None = None

@@ -136,8 +136,8 @@ class Sweep(Sequence[Variation]):
 
     @property
     def cost(self) -> CostEstimate:
-        """The total estimate, each request rounded up to the cent as fal bills it (requests with no known
-        price are counted, never guessed: see ``cost.unpriced``)."""
+        """The total estimate, each request as fal's table prices it (requests with no known price are
+        counted, never guessed: see ``cost.unpriced``)."""
         return total([v.cost for v in self._variations])
 
     def run(self, client: Any = None, *, concurrency: int = 4, timeout: float | None = None) -> list[dict[str, Any]]:

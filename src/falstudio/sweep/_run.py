@@ -82,7 +82,7 @@ class Job:
             "queue_seconds": getattr(result, "queue_seconds", None),
             "inference_seconds": getattr(result, "inference_seconds", None),
             "estimate": str(estimate),
-            # fal bills only successful requests, each rounded up to the cent
+            # fal bills only successful requests
             "cost_usd": (float(estimate.amount) if estimate.known else None)
             if self.state == "done"
             else (0.0 if self.done else None),

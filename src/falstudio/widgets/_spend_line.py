@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -9,7 +10,10 @@ from typing import TYPE_CHECKING
 import ipywidgets
 
 from .._internal.theme import COLOR, FONT_SMALL, esc, style
+from ..endpoints.pricing import usd
 from ._pool import Latest
+
+FLUSH_SECONDS = 5.0
 
 if TYPE_CHECKING:
     from ..client import ClientLike
@@ -17,19 +21,21 @@ if TYPE_CHECKING:
 
 def spend_text(client: ClientLike) -> str:
     """``This kernel: $0.05 · today: $0.21 (offline runs, priced as fal would bill them) · budget ...``."""
-    from ..client import process_spend
+    from ..client import process_spend, recorder
     from ..history import default_recorder, history
 
     mode = client.mode
-    parts = [f"This kernel: ${process_spend(mode):.2f}"]
+    parts = [f"This kernel: {usd(process_spend(mode))}"]
     billed = ""
     if default_recorder() is not None:
+        if not _on_a_loop():  # the jobs that just ended are counted: their records were queued first
+            recorder.flush(FLUSH_SECONDS)
         try:
             spend = history(since="today").spent()
         except Exception:  # a broken history folder must not break the widget
             parts.append("today: unknown (history unreadable)")
         else:
-            parts.append(f"today: ${spend.estimated(mode):.2f}")
+            parts.append(f"today: {usd(spend.estimated(mode))}")
             units = [u for (u, _unit) in spend.billed_units().values()] if mode == "fal" else []
             if units:
                 billed = f" · fal reported {sum(units, Decimal(0))} billable units today"
@@ -40,10 +46,18 @@ def spend_text(client: ClientLike) -> str:
     budget = client.budget
     if budget is not None:
         try:
-            text += f" · budget ${budget.limit:.2f}: ${budget.left():.2f} left"
+            text += f" · budget {usd(budget.limit)}: {usd(budget.left())} left"
         except Exception:
-            text += f" · budget ${budget.limit:.2f}"
+            text += f" · budget {usd(budget.limit)}"
     return text
+
+
+def _on_a_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True  # never block a loop: the history writer may need it
 
 
 class SpendLine(ipywidgets.HTML):

@@ -284,6 +284,7 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         self, endpoint_id: str, values: Mapping[str, Any], secrets: Mapping[str, Any] | None = None
     ) -> RequestForm:
         form = RequestForm(endpoint_id, offline=self.mode == "local")
+        form.budget_client = self.client
         accepted: dict[str, Any] = {}
         for name, value in values.items():  # keep what the new endpoint accepts, field by field
             if name not in form.controls or value == REDACTED:
@@ -364,6 +365,7 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         if job.state == "done" and job.result is not None:
             self.gallery.add_result(job.result)
         self.spend.refresh()
+        self.form.recheck()  # what the budget has left changed
         self.refresh_history()
         self._reader_changed()
 

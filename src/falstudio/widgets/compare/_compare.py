@@ -24,6 +24,7 @@ from ..._internal.theme import COLOR, FONT_SMALL, esc, message
 from ...endpoints import CostEstimate, RequestModel
 from ...sweep import Job, Sweep, SweepError, SweepRun
 from .._a11y import make_accessible
+from .._budget_gate import budget_gate
 from .._html import StaticFallback, card, close_tree
 from .._reader_view import ReaderView, StaticThumbnails
 from .._spend_line import SpendLine
@@ -277,13 +278,16 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             self.summary.value = message("error", self._problem or "no variations", role="alert")
             self.run_button.disabled = True
             return
-        self.run_button.disabled = not self._finished.is_set()
+        gate = budget_gate(self.client, [(v.endpoint, v.cost) for v in self._sweep])
+        self.run_button.disabled = not self._finished.is_set() or gate.refusal is not None
+        self.run_button.tooltip = gate.refusal or "Run every variation"
+        budget = f" · {gate.refusal or gate.text}" if gate.text else ""
         if self._run is None:
-            self._set_summary(self._sweep)
+            self._set_summary(self._sweep, budget)
             self._build_grid(self._sweep, [Job(v) for v in self._sweep])
             self._reader_changed()
         elif not same_requests(self._sweep, self._run.sweep):
-            self._set_summary(self._sweep, " · Run replaces the grid below, which shows the last run")
+            self._set_summary(self._sweep, f" · Run replaces the grid below, which shows the last run{budget}")
         else:
             self._set_summary(self._sweep, f" · last run: {states_text(self._run.jobs)}")
 
@@ -400,7 +404,9 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
                 return
             self.picker.disabled = False
             self.cancel_button.disabled = True
-            self.run_button.disabled = self._sweep is None
+            sweep = self._sweep
+            refusal = budget_gate(self.client, [(v.endpoint, v.cost) for v in sweep]).refusal if sweep else None
+            self.run_button.disabled = sweep is None or refusal is not None
             if self._run is not None:
                 self._set_summary(self._run.sweep, f" · {states_text(self._run.jobs)}")
             self._finished.set()

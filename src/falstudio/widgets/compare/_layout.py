@@ -91,7 +91,7 @@ def cost_text(job: Job) -> str:
 def total_text(cost: CostEstimate) -> str:
     """A sweep's total in words: never a guess when some prices are unknown."""
     if cost.known:
-        return f"estimated {cost} in all (each request rounded up to the cent)"
+        return f"estimated {cost} in all"
     if not cost.priced:
         return f"{cost} (falstudio has no price table for these endpoints)"
     return f"estimated {cost}: the total is unknown"

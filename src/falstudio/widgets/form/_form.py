@@ -11,7 +11,7 @@ import contextlib
 import difflib
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import traitlets
@@ -21,12 +21,16 @@ from ..._internal.theme import COLOR, esc, message, style
 from ...client import ImageSource
 from ...endpoints import REDACTED, EndpointSpec, get, specs
 from .._a11y import make_accessible
+from .._budget_gate import Gate, budget_gate
 from .._clipboard import CopyButton
 from .._html import StaticFallback, card, code_block, table
 from . import _code
 from ._controls import FieldControl, make_control
 from ._fields import field_specs
 from ._values import jsonable, short_repr, value_html
+
+if TYPE_CHECKING:
+    from ...client import ClientLike
 
 FORM_LEVEL = "form"  # key in ``errors`` for problems that belong to no single field
 _EMPTY_ERRORS = ("missing", "string_too_short", "too_short")  # on an empty field these just mean "required"
@@ -82,6 +86,7 @@ class RequestForm(StaticFallback, w.VBox):
         self.header = w.HTML(self._title_html() + note)
         self.summary = w.HTML()
         self.cost_label = w.HTML(tooltip="Estimated cost of this request")
+        self.budget_client: ClientLike | None = None  # its budget is shown beside the estimate, and guards Generate
         self.generate_button = w.Button(
             description="Generate", icon="play", button_style="primary", tooltip="Send this request", disabled=True
         )
@@ -269,7 +274,8 @@ class RequestForm(StaticFallback, w.VBox):
             control.show_error(shown.get(name))
         self.errors = errors
         self.is_valid = request is not None
-        self.generate_button.disabled = request is None
+        gate = self._gate(request)
+        self.generate_button.disabled = request is None or gate.refusal is not None
         if shown:
             n = len(shown)
             text = f"{n} problem{'s' if n > 1 else ''}: {', '.join(self._label(k) for k in shown)}"
@@ -283,9 +289,11 @@ class RequestForm(StaticFallback, w.VBox):
             self.summary.value = message(
                 "muted", f"To fill in: {', '.join(self._label(k) for k in errors)}", role="status"
             )
+        elif gate.refusal is not None:
+            self.summary.value = message("error", gate.refusal, role="status")
         else:
             self.summary.value = message("success", "✓ ready", role="status")
-        self._show_cost(request)
+        self._show_cost(request, gate.text)
         self._show_code()
 
     def _errors_by_field(self, exc: ValidationError) -> dict[str, str]:
@@ -304,7 +312,16 @@ class RequestForm(StaticFallback, w.VBox):
             found.setdefault(name, []).append(text)
         return {name: "; ".join(texts) for name, texts in found.items()}
 
-    def _show_cost(self, request: BaseModel | None) -> None:
+    def recheck(self) -> None:
+        """Check the request again (the budget's room changes as jobs end)."""
+        self._refresh()
+
+    def _gate(self, request: BaseModel | None) -> Gate:
+        if request is None or self.spec is None or self.budget_client is None:
+            return Gate()
+        return budget_gate(self.budget_client, [(self.spec.id, self.spec.estimate_cost(request))])  # type: ignore[arg-type]
+
+    def _show_cost(self, request: BaseModel | None, budget: str | None = None) -> None:
         if self.spec is None:
             self.cost_label.layout.display = "none"
             return
@@ -314,7 +331,8 @@ class RequestForm(StaticFallback, w.VBox):
             return
         estimate = self.spec.estimate_cost(request)  # type: ignore[arg-type]
         what = "Estimated cost" if estimate.known else "Cost"  # never a guess: "no price known"
-        self.cost_label.value = f'<span style="{style(padding="0 8px")}">{what}: <b>{esc(estimate)}</b></span>'
+        against = f" · {esc(budget)}" if budget else ""
+        self.cost_label.value = f'<span style="{style(padding="0 8px")}">{what}: <b>{esc(estimate)}</b>{against}</span>'
         self.cost_label.tooltip = estimate.explanation
 
     def _show_code(self) -> None:
@@ -327,7 +345,7 @@ class RequestForm(StaticFallback, w.VBox):
     def _on_generate(self) -> None:
         self._show_all_errors = True
         self._refresh()
-        if self.is_valid:
+        if self.is_valid and not self.generate_button.disabled:  # disabled: over the budget, said in the summary
             with contextlib.suppress(Exception):  # shown in the summary: a click handler's traceback is never seen
                 self.submit()
 

@@ -1,0 +1,174 @@
+"""A history folder's spend journal: one line per reservation and per settlement, so kernels sharing the folder
+hold one budget.
+
+A reservation is checked and appended under the folder's lock file (``spend.lock``, via ``filelock``), so of
+several processes racing for the last room exactly one gets through. Settlements are single ``O_APPEND``
+writes. Each process reads only what was appended since its last look: a check costs the same with 20,000
+records in the folder as with none. A folder without a journal yet is seeded once from its records.
+
+Each line: ``{"k": key, "s": "reserved" | "spent" | "released", "m": mode, "a": "0.02", "t": time}``. A
+reserved or spent request counts; a released one does not (fal bills only successful outputs). A line that is
+not readable, or whose amount is negative, not finite or huge, is ignored with one warning naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+
+import filelock
+
+from falstudio.endpoints.pricing import sane_amount
+
+JOURNAL_NAME = "spend.jsonl"
+LOCK_NAME = "spend.lock"
+LOCK_SECONDS = 30.0  # another kernel holds the folder's lock longer than this: refuse, saying so
+SeedEntry = tuple[str, str, Decimal, float]  # key, mode, amount, time
+_JOURNALS: dict[Path, Journal] = {}
+_JOURNALS_LOCK = threading.Lock()
+
+
+class Journal:
+    """One history folder's journal, shared by every ledger of the process recording there."""
+
+    def __init__(self, root: Path, seed: Callable[[], Iterable[SeedEntry]]) -> None:
+        self.path = root / JOURNAL_NAME
+        self.lock = filelock.FileLock(str(root / LOCK_NAME), timeout=LOCK_SECONDS, thread_local=False)
+        self._seed = seed
+        self._mutex = threading.Lock()  # guards the reading state below
+        self._turn = threading.Lock()  # one thread of this process at a time holds ``lock`` (it is reentrant)
+        self._inode: int | None = None
+        self._offset = 0
+        self._tail = b""
+        self._counted: dict[str, tuple[str, Decimal, float]] = {}  # key -> (mode, amount, time)
+        self._warned = False
+        self._unusable = False
+
+    # -- writing (reserve: under ``lock``) --------------------------------------------------------------
+
+    def acquire(self) -> None:
+        """Take the folder's lock (blocking; raises ``filelock.Timeout`` after ``LOCK_SECONDS``)."""
+        if not self._turn.acquire(timeout=LOCK_SECONDS):
+            raise filelock.Timeout(self.lock.lock_file)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.lock.acquire()
+        except BaseException:
+            self._turn.release()
+            raise
+
+    def release(self) -> None:
+        self.lock.release()
+        self._turn.release()
+
+    def ensure(self) -> None:
+        """Create the journal, seeded from the folder's records, if there is none (hold ``lock``)."""
+        if self.path.exists():
+            return
+        lines = [_line(key, "reserved", mode, amount, at) for key, mode, amount, at in self._seed()]
+        temporary = self.path.with_name(f".{JOURNAL_NAME}.{os.getpid()}.tmp")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(b"".join(lines))
+        os.replace(temporary, self.path)
+
+    def reserve(self, key: str, mode: str, amount: Decimal, at: float) -> None:
+        self._append(_line(key, "reserved", mode, amount, at))
+
+    def settle(self, key: str, state: str) -> None:
+        """``spent`` keeps the reservation counted, ``released`` ends it."""
+        try:
+            self._append(_line(key, state))
+        except OSError as exc:
+            self.unusable(exc)
+
+    def unusable(self, exc: OSError) -> None:
+        """Say once that the journal cannot be used: other kernels' spend is not seen, nor this one's by them."""
+        if not self._unusable:
+            self._unusable = True
+            warnings.warn(
+                f"falstudio: the spend journal {self.path} cannot be used ({type(exc).__name__}: {exc}); budgets "
+                "count only this kernel's requests until it can",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+
+    def _append(self, line: bytes) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)  # one write of one short line: never interleaved with another process's
+        finally:
+            os.close(fd)
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def counted(self, since: float | None, mode: str) -> Mapping[str, Decimal]:
+        """Per key, the amount of each ``mode`` request reserved or spent at or after ``since``."""
+        with self._mutex:
+            self._catch_up()
+            return {
+                key: amount
+                for key, (m, amount, at) in self._counted.items()
+                if m == mode and (since is None or at >= since)
+            }
+
+    def _catch_up(self) -> None:
+        try:
+            with open(self.path, "rb") as file:
+                inode = os.fstat(file.fileno()).st_ino
+                if inode != self._inode:  # new (or replaced) journal: read it from the start
+                    self._inode, self._offset, self._tail, self._counted = inode, 0, b"", {}
+                file.seek(self._offset)
+                data = file.read()
+        except FileNotFoundError:
+            return
+        self._offset += len(data)
+        *lines, self._tail = (self._tail + data).split(b"\n")
+        for line in lines:
+            if line.strip():
+                self._fold(line)
+
+    def _fold(self, line: bytes) -> None:
+        try:
+            entry = json.loads(line)
+            key, state = str(entry["k"]), entry["s"]
+        except (ValueError, KeyError, TypeError):
+            self._warn(f"an unreadable line ({line[:80]!r})")
+            return
+        if state == "released":
+            self._counted.pop(key, None)
+        elif state == "reserved":
+            amount, at = sane_amount(entry.get("a")), entry.get("t")
+            if amount is None or not isinstance(at, (int, float)) or not math.isfinite(at):
+                self._warn(f"a line with a bad amount or time ({line[:80]!r}), not counted")
+                return
+            self._counted[key] = (str(entry.get("m")), amount, float(at))
+
+    def _warn(self, what: str) -> None:
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"falstudio: {self.path} has {what}; such lines are ignored for spend", RuntimeWarning, stacklevel=5
+            )
+
+
+def journal_for(root: Path, seed: Callable[[], Iterable[SeedEntry]]) -> Journal:
+    """The process's one :class:`Journal` of the history folder ``root``."""
+    key = Path(os.path.abspath(root))
+    with _JOURNALS_LOCK:
+        journal = _JOURNALS.get(key)
+        if journal is None:
+            journal = _JOURNALS[key] = Journal(key, seed)
+        return journal
+
+
+def _line(key: str, state: str, mode: str | None = None, amount: Decimal | None = None, at: float = 0.0) -> bytes:
+    entry: dict[str, object] = {"k": key, "s": state}
+    if mode is not None:
+        entry.update(m=mode, a=str(amount if amount is not None else 0), t=at)
+    return (json.dumps(entry, separators=(",", ":")) + "\n").encode()
