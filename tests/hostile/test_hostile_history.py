@@ -34,7 +34,7 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     records = fs.history()
     again = fs.history()  # read twice: the bad file is warned about once
-    spend = HistoryStore().spend_by_request(None, "local")
+    spend = {key: amount for key, mode, amount, _ in HistoryStore().spend_entries() if mode == "local"}
 report(
     ids=[r.request_id for r in records],
     again=len(again),

@@ -77,8 +77,13 @@ def _deliver(recorder: Recorder, event: Event) -> bool:
 async def _durably(recorder: Recorder, event: Event) -> bool:
     """Deliver ``event`` on the writer thread (after everything queued before it) and wait until it is done."""
     recorded: list[bool] = []
-    await asyncio.wrap_future(WRITER.submit(lambda: recorded.append(_deliver(recorder, event))))
+    await asyncio.wrap_future(WRITER.submit(lambda: recorded.append(_deliver(recorder, event)), _key(event)))
     return bool(recorded and recorded[0])
+
+
+def _key(event: Event) -> str | None:
+    """What keeps one request's records in order on the writer threads: the intent they share."""
+    return getattr(event, "intent_id", None) or None
 
 
 def _sync_mode(request: Any) -> bool:
@@ -140,7 +145,7 @@ def record_unanswered_now(
     """:func:`record_unanswered` without waiting (the task is being cancelled): queued in order, written soon."""
     if recorder is not None and intent_id is not None:
         event = _unanswered(endpoint, intent_id, failure)
-        WRITER.submit(lambda: _deliver(recorder, event))
+        WRITER.submit(lambda: _deliver(recorder, event), intent_id)
 
 
 def record_cancelled_unanswered(recorder: Recorder | None, endpoint: str, intent_id: str | None) -> None:
@@ -149,7 +154,7 @@ def record_cancelled_unanswered(recorder: Recorder | None, endpoint: str, intent
     if recorder is not None and intent_id is not None:
         reason = "cancelled: the connection was closed before the server answered (fal cancels such a run)"
         event = Unanswered(endpoint, intent_id, may_have_run=False, reason=reason, cancelled=True)
-        WRITER.submit(lambda: _deliver(recorder, event))
+        WRITER.submit(lambda: _deliver(recorder, event), intent_id)
 
 
 def _unanswered(endpoint: str, intent_id: str, failure: BaseException) -> Unanswered:

@@ -139,6 +139,12 @@ def default_recorder() -> Recorder | None:
         return None
 
 
+# work, its future, the future of the same key's work before it, the key
+_Job = tuple[
+    Callable[[], object], "concurrent.futures.Future[None]", "concurrent.futures.Future[None] | None", str | None
+]
+
+
 class Writer:
     """Daemon threads that run recording work (``workers`` at once; one: in order); started on first use,
     restarted after a fork."""
@@ -147,25 +153,30 @@ class Writer:
         self._name = name
         self._workers = workers
         self._lock = threading.Lock()
-        self._queue: queue.Queue[tuple[Callable[[], object], concurrent.futures.Future[None]] | None] = queue.Queue()
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._pending: set[concurrent.futures.Future[None]] = set()
+        self._last: dict[str, concurrent.futures.Future[None]] = {}  # per key, the newest work submitted
 
-    def submit(self, work: Callable[[], object]) -> concurrent.futures.Future[None]:
-        """Run ``work()`` on a writer thread; exceptions become warnings, never errors."""
+    def submit(self, work: Callable[[], object], key: str | None = None) -> concurrent.futures.Future[None]:
+        """Run ``work()`` on a writer thread; exceptions become warnings, never errors. Work with the same ``key``
+        (one request's events) runs in the order it was submitted, even with several threads."""
         import concurrent.futures
 
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
         with self._lock:
             self._threads = [thread for thread in self._threads if thread.is_alive()]
             if not self._threads:  # first use, or a forked child (which has none of its parent's threads)
-                self._queue, self._pending = queue.Queue(), set()
+                self._queue, self._pending, self._last = queue.Queue(), set(), {}
             while len(self._threads) < self._workers:
                 thread = threading.Thread(target=self._loop, args=(self._queue,), name=self._name, daemon=True)
                 thread.start()
                 self._threads.append(thread)
             self._pending.add(done)
-            self._queue.put((work, done))
+            before = self._last.get(key) if key is not None else None
+            if key is not None:
+                self._last[key] = done
+            self._queue.put((work, done, before, key))
         return done
 
     def barrier(self) -> concurrent.futures.Future[None]:
@@ -204,18 +215,22 @@ class Writer:
             return False
         return True
 
-    def _loop(self, jobs: queue.Queue[tuple[Callable[[], object], concurrent.futures.Future[None]] | None]) -> None:
+    def _loop(self, jobs: queue.Queue[_Job | None]) -> None:
         while True:
             job = jobs.get()
             if job is None:
                 return
-            work, done = job
+            work, done, before, key = job
+            if before is not None:
+                before.result()  # queued earlier, so already taken by another thread: never a wait on itself
             try:
                 work()
             except Exception as exc:  # a recorder must never break the client
                 warnings.warn(f"falstudio: run history: {type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=1)
             with self._lock:
                 self._pending.discard(done)
+                if key is not None and self._last.get(key) is done:
+                    del self._last[key]
             done.set_result(None)
 
 

@@ -9,9 +9,7 @@ dollars. Offline runs are priced as fal would bill them and reported apart.
 from __future__ import annotations
 
 import html
-import os
 import re
-import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,7 +29,6 @@ if TYPE_CHECKING:
 ZERO = Decimal(0)
 MODES = {"local": "offline", "fal": "fal.ai", "unknown": "unknown server"}
 _STAMP = re.compile(r"^(\d{8}T\d{6}\.\d{6}Z)-")
-_CACHE_MAX = 20_000
 
 
 @dataclass(frozen=True)
@@ -148,48 +145,19 @@ def counts(record: RunRecord) -> bool:
 
 
 def records_since(store: HistoryStore, since: float | None) -> Iterator[RunRecord]:
-    """The records made at or after ``since``, reading only the files whose name says they may be (cached)."""
+    """The records made at or after ``since``, reading only the files whose name says they may be (the store keeps
+    parsed records while their files are unchanged; an unreadable one is skipped with one warning)."""
     cutoff = _stamp(since - 1.0) if since is not None else None  # a second of slack for clock rounding
+
     for path in store.record_files():  # newest first
         match = _STAMP.match(path.name)
         if cutoff is not None and match and match[1] < cutoff:
-            break
-        record = _CACHE.load(store, path)
-        if record is not None and (since is None or (_when(record) or 0.0) >= since):
-            if record.cost_amount is not None and _amount(record) is None:
-                _warn_bad_amount(path, record.cost_amount)
-            yield record
-
-
-class _RecordCache:
-    """Parsed record files by path, reused while the file is unchanged (size and modification time)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[Path, tuple[tuple[int, int], RunRecord]] = {}
-
-    def load(self, store: HistoryStore, path: Path) -> RunRecord | None:
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None
-        key = (stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            cached = self._entries.get(path)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        try:
-            record = store.load(path)
-        except (OSError, ValueError):
-            return None
-        with self._lock:
-            if len(self._entries) >= _CACHE_MAX:
-                self._entries.clear()
-            self._entries[path] = (key, record)
-        return record
-
-
-_CACHE = _RecordCache()
+            return
+        for record in store.readable([path]):
+            if since is None or (_when(record) or 0.0) >= since:
+                if record.cost_amount is not None and _amount(record) is None:
+                    _warn_bad_amount(path, record.cost_amount)
+                yield record
 
 
 def _row(endpoint: str, mode: str, records: list[RunRecord]) -> EndpointSpend:

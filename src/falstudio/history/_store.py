@@ -269,11 +269,12 @@ class HistoryStore:
         writing one and removing the other; both carry the same time) is left out.
         """
         for _, same_time in itertools.groupby(self.record_files(), key=lambda p: p.name.partition("-")[0]):
-            records = list(self._readable(same_time))
+            records = list(self.readable(same_time))
             answered = {r.intent_id for r in records if r.intent_id and r.request_id is not None}
             yield from (r for r in records if r.request_id is not None or r.intent_id not in answered)
 
-    def _readable(self, paths: Iterable[Path]) -> Iterator[RunRecord]:
+    def readable(self, paths: Iterable[Path]) -> Iterator[RunRecord]:
+        """The records of ``paths`` that read; an unreadable file is skipped with one HistoryWarning naming it."""
         for path in paths:
             try:
                 yield self.load(path)
