@@ -297,6 +297,7 @@ def keys(args: argparse.Namespace) -> int:
 def usage(args: argparse.Namespace) -> int:
     """``falstudio usage --since 2h``: what each key alias spent, by endpoint."""
     from falstudio.client import errors
+    from falstudio.endpoints.pricing import usd
 
     platform = _admin_platform(args)
     try:
@@ -307,9 +308,9 @@ def usage(args: argparse.Namespace) -> int:
     if not found:
         print(f"no usage since {args.since}")
     for alias in found:
-        print(f"{alias.alias:<32} ${alias.cost:.4f} {alias.currency}")
+        print(f"{alias.alias:<32} {usd(alias.cost)} {alias.currency}")
         for line in alias.lines:
-            print(f"    {line.endpoint_id:<44} {line.quantity:g} {line.unit:<10} ${line.cost:.4f}")
+            print(f"    {line.endpoint_id:<44} {line.quantity:g} {line.unit:<10} {usd(line.cost)}")
     return 0
 
 
