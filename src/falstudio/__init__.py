@@ -14,6 +14,7 @@ from .client import recorder as _recorder
 
 # public name -> (module, attribute or None for the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {
+    "Arena": ("falstudio.widgets", "Arena"),
     "AsyncClient": ("falstudio.client", "AsyncClient"),
     "Client": ("falstudio.client", "Client"),
     "Compare": ("falstudio.widgets", "Compare"),
@@ -70,5 +71,6 @@ if TYPE_CHECKING:
     from .history import history as history  # the module is callable: type checkers see the function
     from .metadata import read_metadata as read_metadata
     from .sweep import sweep as sweep  # likewise
+    from .widgets import Arena as Arena
     from .widgets import Compare as Compare
     from .widgets import Studio as Studio

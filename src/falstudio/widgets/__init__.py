@@ -1,4 +1,4 @@
-"""What people see: forms, job panels, galleries, the Studio and Compare. Loaded on first use."""
+"""What people see: forms, job panels, galleries, the Studio, Compare and Arena. Loaded on first use."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ _LAZY = {
     "Gallery": "gallery",
     "Studio": "studio",
     "Compare": "compare",
+    "Arena": "compare",
     "BeforeAfter": "before_after",
 }
 
@@ -27,6 +28,7 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from .before_after import BeforeAfter as BeforeAfter
+    from .compare import Arena as Arena
     from .compare import Compare as Compare
     from .form import RequestForm as RequestForm
     from .gallery import Gallery as Gallery

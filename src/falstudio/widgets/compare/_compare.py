@@ -77,6 +77,8 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self._tiles: list[CompareTile] = []
         self._grid_sweep: Sweep | None = None  # the variations the tiles were built for
         self._settled_upto = 0  # tiles before this one have the picture they will show (after a run)
+        self._counts: dict[str, int] = {}  # the run's jobs by state, counted as they change
+        self._ended = 0  # how many of the run's jobs have ended
         self._lock = threading.RLock()
         self._finished = threading.Event()
         self._finished.set()
@@ -368,6 +370,8 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             )
             self._build_grid(variations, list(run.jobs))
             self._run = run
+            self._counts = dict.fromkeys(_STATES, 0) | {"waiting": len(variations)}
+            self._ended = 0
             self._set_summary(variations, f" · {states_text(run.jobs)}")
             self.picker.disabled = True
             self.run_button.disabled, self.cancel_button.disabled = True, False
@@ -378,23 +382,38 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             raise
 
     def _job_changed(self, job: Job) -> None:
-        """Called on the client's loop with each new job snapshot (at most ``MAX_HZ`` a second per tile)."""
+        """Called on the client's loop with each new job snapshot (at most ``MAX_HZ`` a second per tile).
+
+        O(1) whatever the number of tiles: the states are counted as they change, not recounted.
+        """
         index = job.variation.index
         with self._lock:
             run = self._run
-            tile = self._tiles[index] if run is not None else None
+            tile = self._tiles[index] if run is not None and index < len(self._tiles) else None
         try:
             if run is not None and tile is not None:
-                with tile.lock:  # always show the run's newest snapshot of this variation
-                    tile.update(run.jobs[index])
+                with tile.lock:
+                    old = tile.job
+                    if old.done and not job.done:  # a slower thread's older snapshot: the tile shows the newest
+                        return
+                    if old.state != job.state:
+                        with self._lock:
+                            self._counts[_waiting(old.state)] -= 1
+                            self._counts[_waiting(job.state)] += 1
+                            self._ended += job.done - old.done
+                    tile.update(job)
         finally:  # whatever a tile did, the run's end must end the widget's run (wait() depends on it)
-            jobs = run.jobs if run is not None else ()
             if job.done:
                 self.spend.refresh_soon()
             if run is not None and not self._finished.is_set():  # the status line counts what is true now
-                self._set_summary(run.sweep, f" · {states_text(jobs)}")
-            if jobs and all(j.done for j in jobs):
+                self._set_summary(run.sweep, f" · {self._counts_text()}")
+            if run is not None and self._ended >= len(self._tiles):
                 self._done()
+
+    def _counts_text(self) -> str:
+        with self._lock:
+            counts = [(s, n) for s, n in self._counts.items() if n]
+        return "not run" if {s for s, _n in counts} <= {"waiting"} else ", ".join(f"{n} {s}" for s, n in counts)
 
     def _done(self) -> None:
         with self._lock:
@@ -448,6 +467,13 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         (self.favourites.add if on else self.favourites.discard)(index)
         self.grid.changed(tile)
         self.grid.sync()
+
+
+_STATES = ("done", "failed", "cancelled", "running", "queued", "submitting", "waiting")
+
+
+def _waiting(state: str) -> str:
+    return "waiting" if state == "pending" else state
 
 
 def _awaits_picture(tile: CompareTile) -> bool:

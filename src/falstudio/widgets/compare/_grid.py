@@ -76,7 +76,7 @@ class CompareGrid(anywidget.AnyWidget):
     def changed(self, tile: CompareTile) -> None:
         """``tile``'s state changed (any thread): sent soon, with the other changes of that moment."""
         with self._lock:
-            if tile not in self._cells:
+            if tile.index >= len(self._cells) or self._cells[tile.index] is not tile:
                 return
             self._dirty.add(tile.index)
         self._sends.push(None)
