@@ -186,7 +186,8 @@ function render({ model, el: host }) {
       const ys = yi >= 0 ? axes[yi].values : [""];
       const current = allPages[page] || [];
       shown = shown.filter((t) => current.every(([name, v]) => t.v[axisIndex(name)] === v));
-      grid.style.gridTemplateColumns = `${yi >= 0 ? "minmax(5em, max-content) " : ""}repeat(${xs.length}, minmax(var(--fs-tile), 1fr))`;
+      const widest = model.get("compact") ? "var(--fs-tile)" : "384px"; // a few columns never stretch tiles
+      grid.style.gridTemplateColumns = `${yi >= 0 ? "minmax(5em, max-content) " : ""}repeat(${xs.length}, minmax(var(--fs-tile), ${widest}))`;
       if (yi >= 0) children.push(el("div", "fs-cgrid-head"));
       xs.forEach((v) => {
         const head = el("div", "fs-cgrid-head", `${x}: ${v}`);
