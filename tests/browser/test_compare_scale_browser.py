@@ -58,7 +58,7 @@ def _grid_and_arena(page, lab: Lab, name: str, shots: Path, app: str) -> None:  
     grid = page.locator(".fs-cgrid").first
     paint = grid.get_attribute("data-first-paint-ms")
     assert paint is not None and int(paint) >= 0
-    print(f"\n{app}: 256 tiles, time to first paint {paint} ms")  # noqa: T201  (a figure, not a timed assertion)
+    print(f"\n{app}: 256 tiles, time to first paint {paint} ms")
     expect(grid.get_by_text(re.compile(r"256 done"))).to_be_visible(timeout=MINUTE)
     assert "fs-cgrid-compact" in (grid.get_attribute("class") or "")  # more than 16 tiles: compact
     grid.get_by_label("Sort").select_option("index")  # every tile in one grid, as many columns as fit
@@ -77,7 +77,7 @@ def _grid_and_arena(page, lab: Lab, name: str, shots: Path, app: str) -> None:  
         page.mouse.wheel(0, 600)
         page.wait_for_timeout(50)
     gaps = page.evaluate("() => window.__frames.slice(1).map((t, i) => t - window.__frames[i])")
-    print(f"{app}: scrolling, {len(gaps)} frames, slowest {max(gaps):.0f} ms")  # noqa: T201
+    print(f"{app}: scrolling, {len(gaps)} frames, slowest {max(gaps):.0f} ms")
     loaded = grid.locator("img").evaluate_all("imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length")
     assert loaded > 0
 

@@ -54,5 +54,7 @@ def test_a_few_votes_leave_the_leader_not_separated() -> None:
     fit = _ratings.fit(4, [*votes, (2, 1, "left"), (2, 0, "right"), (3, 1, "tie")], seed=4)
     assert fit.leader() == 3 and not fit.separated()
     assert fit.high[2] >= fit.low[3]  # item 2 (1 win in 3 against the leader) overlaps it
+    one = _ratings.fit(3, [(0, 1, "left")])  # resampling one vote gives it back each time: no certainty from it
+    assert one.leader() == 0 and not one.separated() and np.all(one.high - one.low > 1)
     empty = _ratings.fit(3, [])
     assert not empty.separated() and np.all(empty.mean == 0)

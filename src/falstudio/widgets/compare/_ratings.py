@@ -84,7 +84,8 @@ class Strengths:
 def fit(
     n: int, votes: Sequence[Comparison], *, prior: float = 0.5, rounds: int = BOOTSTRAP, seed: int = 0
 ) -> Strengths:
-    """Strengths of ``n`` items and their 95 % intervals from ``rounds`` bootstrap resamples of the votes."""
+    """Strengths of ``n`` items and their 95 % intervals: the percentiles of ``rounds`` bootstrap resamples of
+    the votes, widened where needed to the normal interval of :func:`standard_errors`."""
     a, b, left = _arrays(votes)
     mean = bradley_terry(_wins(n, a, b, left), prior)
     if not votes or rounds < 1:
@@ -97,7 +98,21 @@ def fit(
     np.add.at(stack, (rows, b[picked].ravel(), a[picked].ravel()), 1 - left[picked].ravel())
     samples = bradley_terry(stack, prior, tol=1e-7)  # far below what the table prints
     low, high = np.percentile(samples, [2.5, 97.5], axis=0)
-    return Strengths(mean, np.asarray(low), np.asarray(high))
+    # A handful of votes resamples into the same few votes (one vote: a zero-width interval), so the interval is
+    # at least as wide as the normal one from the Fisher information, whose prior comparisons keep it honest.
+    spread = 1.96 * standard_errors(_wins(n, a, b, left), mean, prior)
+    return Strengths(mean, np.minimum(low, mean - spread), np.maximum(high, mean + spread))
+
+
+def standard_errors(wins: np.ndarray, logs: np.ndarray, prior: float = 0.5) -> np.ndarray:
+    """Standard errors of mean-centred log-strengths ``logs`` fitted to ``wins`` (the inverse Fisher information)."""
+    n = len(logs)
+    games = wins + wins.T + prior * (1 - np.eye(n))
+    p = 1 / (1 + np.exp(logs[None, :] - logs[:, None]))  # p[i, j]: the chance i beats j
+    weight = games * p * p.T
+    information = np.diag(weight.sum(axis=1)) - weight
+    covariance = np.linalg.pinv(information)  # singular along the common shift: the centred parameters' inverse
+    return np.asarray(np.sqrt(np.maximum(np.diag(covariance), 0)))
 
 
 def elo(value: float) -> float:
