@@ -81,7 +81,7 @@ def test_votes_rank_the_variations_and_the_next_pair_is_the_least_compared(compa
                 [],
             )
         assert len(seen) == 3 and len(arena.votes) == 3
-        for _ in range(27):
+        for _ in range(57):  # 20 votes a pair, the better one always chosen
             pair = arena.pair
             assert pair is not None
             better = max(pair.left.item, pair.right.item, key=arena.items.index)
@@ -89,7 +89,7 @@ def test_votes_rank_the_variations_and_the_next_pair_is_the_least_compared(compa
         rows = arena.ratings()
         assert [r["variation"] for r in rows] == ["quality=high", "quality=medium", "quality=low"]
         top = rows[0]
-        assert top["wins"] == top["votes"] == 20 and top["losses"] == 0 and top["win_rate"] == 1.0
+        assert top["wins"] == top["votes"] == 40 and top["losses"] == 0 and top["win_rate"] == 1.0
         assert top["quality"] == "high" and top["endpoint"] == MINI and top["size"]
         assert top["cost_per_image"] is not None and top["latency_s"] is not None
         assert top["low"] <= top["strength"] <= top["high"]
@@ -98,7 +98,7 @@ def test_votes_rank_the_variations_and_the_next_pair_is_the_least_compared(compa
         html = arena._static_html()
         assert "Strength (95 % interval)" in html and "quality=high" in html and "separated" in html
         rows_csv = arena.export_csv(tmp_path / "votes.csv").read_text(encoding="utf-8").splitlines()
-        assert len(rows_csv) == 31 and rows_csv[0].startswith("arena,judge,prompt,left,right,outcome")
+        assert len(rows_csv) == 61 and rows_csv[0].startswith("arena,judge,prompt,left,right,outcome")
     finally:
         arena.close()
 
