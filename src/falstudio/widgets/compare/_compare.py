@@ -79,6 +79,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self._settled_upto = 0  # tiles before this one have the picture they will show (after a run)
         self._counts: dict[str, int] = {}  # the run's jobs by state, counted as they change
         self._ended = 0  # how many of the run's jobs have ended
+        self._sweep_text: tuple[Sweep, str] | None = None  # the summary's count and cost, of that sweep
         self._lock = threading.RLock()
         self._finished = threading.Event()
         self._finished.set()
@@ -297,8 +298,11 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             self._set_summary(self._sweep, f" · last run: {states_text(self._run.jobs)}")
 
     def _set_summary(self, variations: Sweep, note: str = "") -> None:
-        count = f"{len(variations)} request{'s' if len(variations) != 1 else ''}"
-        text = f"{count} · {total_text(variations.cost)}"
+        cached = self._sweep_text
+        if cached is None or cached[0] is not variations:  # a sweep's cost sums every variation: once a sweep
+            count = f"{len(variations)} request{'s' if len(variations) != 1 else ''}"
+            cached = self._sweep_text = (variations, f"{count} · {total_text(variations.cost)}")
+        text = cached[1]
         self.summary.value = (
             f'<span role="status" style="color:{COLOR["fg"]};font-size:{FONT_SMALL};'
             f'margin-left:8px">{esc(text + note)}</span>'
