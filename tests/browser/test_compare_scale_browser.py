@@ -63,7 +63,7 @@ def _grid_and_arena(page, lab: Lab, name: str, shots: Path, app: str) -> None:  
     paint = grid.get_attribute("data-first-paint-ms")
     assert paint is not None and int(paint) >= 0
     print(f"\n{app}: 256 tiles, time to first paint {paint} ms")
-    expect(grid.get_by_text(re.compile(r"256 done"))).to_be_visible(timeout=MINUTE)
+    expect(page.locator(".fs-compare").get_by_text(re.compile(r"256 done"))).to_be_visible(timeout=MINUTE)
     assert "fs-cgrid-compact" in (grid.get_attribute("class") or "")  # more than 16 tiles: compact
     grid.get_by_label("Sort").select_option("index")  # every tile in one grid, as many columns as fit
     tiles = grid.locator(".fs-cgrid-tile")

@@ -223,9 +223,8 @@ function render({ model, el: host }) {
     const ids = shown.map((t) => t.i);
     const keep = ids.includes(focused) ? focused : ids[0];
     for (const [i, entry] of tiles) entry.node.tabIndex = i === keep ? 0 : -1;
-    const done = states.filter((t) => t.s === "done").length;
-    const favs = states.filter((t) => t.fav).length;
-    status.textContent = `${shown.length} of ${states.length} shown · ${done} done · ${favs} favourite${favs === 1 ? "" : "s"}`;
+    const favs = states.filter((t) => t.fav).length; // the states are counted in the line above the grid
+    status.textContent = `${shown.length} of ${states.length} shown · ${favs} favourite${favs === 1 ? "" : "s"}`;
     drawToolbar(allPages);
     if (!painted) {
       painted = true;
