@@ -8,6 +8,7 @@ const SORTS = [
   ["state", "State"], ["favourites", "Favourites first"],
 ];
 const SHOWS = [["all", "All"], ["favourites", "Favourites"], ["failed", "Failed"], ["done", "Done"]];
+const LAZY_ABOVE = 48; // larger grids load a picture once it nears the viewport
 const STATE_ORDER = { failed: 0, cancelled: 1, running: 2, queued: 3, submitting: 4, pending: 5, done: 6 };
 
 function el(tag, className, text) {
@@ -63,7 +64,7 @@ function render({ model, el: host }) {
     node.dataset.variation = String(i);
     const frameBox = el("div", "fs-cgrid-frame");
     const img = document.createElement("img");
-    img.loading = "lazy";
+    img.loading = states.length > LAZY_ABOVE ? "lazy" : "eager";
     img.decoding = "async";
     frameBox.append(img);
     const placeholder = el("div", "fs-cgrid-placeholder");
