@@ -302,10 +302,11 @@ def _summary(rows: list[dict[str, Any]], fit: _ratings.Strengths, items: list[st
     if not votes:
         return "No votes yet: judge a few pairs."
     leader = items[fit.leader()]
+    count = f"{votes} vote{'s' * (votes != 1)}"
     if fit.separated():
-        return f"{leader} leads and is separated: its 95 % interval lies above every other's ({votes} votes)."
+        return f"{leader} leads and is separated: its 95 % interval lies above every other's ({count})."
     close = [r["variation"] for r in rows[1:] if r["high"] >= rows[0]["low"]]
-    return f"{leader} leads, not yet separated from {', '.join(close)} ({votes} votes): keep voting."
+    return f"{leader} leads, not yet separated from {', '.join(close)} ({count}): keep voting."
 
 
 def _what_ran(job: Job) -> dict[str, str]:
