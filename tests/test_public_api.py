@@ -25,6 +25,7 @@ PACKAGES = [
 ]
 SURFACE = {
     "falstudio": [
+        "Arena",
         "AsyncClient",
         "Client",
         "Compare",
@@ -153,13 +154,15 @@ SURFACE = {
         "RunRecord",
         "Spend",
         "StoredImage",
+        "Vote",
+        "VoteBook",
         "default_recorder",
         "history",
         "history_dir",
         "recording_enabled",
         "write_export",
     ],
-    "falstudio.widgets": ["BeforeAfter", "Compare", "Gallery", "JobView", "RequestForm", "Studio"],
+    "falstudio.widgets": ["Arena", "BeforeAfter", "Compare", "Gallery", "JobView", "RequestForm", "Studio"],
     "falstudio.local": ["Faults", "LocalServer", "create_app", "embedded_server", "find_server"],
     "falstudio.errors": [
         "AuthError",

@@ -38,5 +38,6 @@ if TYPE_CHECKING:
     from .history import history as history  # the module is callable: type checkers see the function
     from .metadata import read_metadata as read_metadata
     from .sweep import sweep as sweep  # likewise
+    from .widgets import Arena as Arena
     from .widgets import Compare as Compare
     from .widgets import Studio as Studio

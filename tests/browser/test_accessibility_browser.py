@@ -200,7 +200,7 @@ def test_compare_tiles_fill_the_output_and_enlarge_opens_over_the_grid(lab: Lab,
             enlarge = output.get_by_role("button", name="Enlarge").nth(2)
             expect(enlarge).to_be_enabled(timeout=MINUTE)
             expect(output.get_by_text(re.compile(r"3 requests .* · 3 done"))).to_be_visible(timeout=MINUTE)
-            tile = output.locator(".fs-compare-tile").first.bounding_box()
+            tile = output.locator(".fs-cgrid-tile").first.bounding_box()
             assert tile is not None and tile["width"] >= 300, tile  # not ~208 px in a ~1100 px output
             page.screenshot(path=shots / f"ux-compare-grid-{tag}.png")
 

@@ -42,7 +42,7 @@ def test_compare_grid_and_before_after_slider_in_jupyterlab(lab: Lab, tmp_path: 
         expect(output.get_by_text("quality: medium", exact=True)).to_be_visible()  # a row header
         run.click()
 
-        images = output.locator(".fs-compare-grid img")
+        images = output.locator(".fs-cgrid-grid img")
         expect(images).to_have_count(4, timeout=2 * MINUTE)
         for i in range(4):
             page.wait_for_function(

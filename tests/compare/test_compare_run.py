@@ -118,8 +118,8 @@ def test_compare_fills_the_grid_keeps_failures_in_their_tiles_and_exports(client
         assert [r["state"] for r in results] == ["done", "done", "failed", "failed"]
         tiles = c._tiles
         assert all(t.thumbnail is not None for t in tiles[:2]) and all(t.thumbnail is None for t in tiles[2:])
-        assert [t.enlarge.disabled for t in tiles] == [False, False, True, True]
-        views = [t._view.value for t in tiles]
+        assert [t.state()["pic"] != 2 for t in tiles] == [False, False, True, True]  # Enlarge is disabled
+        views = [t.html() for t in tiles]
         assert "failed (content_policy_violation)" in views[2] and "Error: content policy violation" in views[2]
         assert "Differs:</span> image_size: 1536x1024" in views[1] and "Differs:</span> baseline" in views[0]
         assert "queue" in views[0] and "inference" in views[0] and 'src="data:image/jpeg' in views[0]
@@ -130,9 +130,9 @@ def test_compare_fills_the_grid_keeps_failures_in_their_tiles_and_exports(client
 
         c.set_favourite(1)
         assert c.results[1]["favourite"] and not c.results[0]["favourite"]
-        assert "#1 ★ favourite" in c._tiles[1]._view.value
+        assert "#1 ★ favourite" in c._tiles[1].html()
 
-        c._tiles[1].enlarge.click()  # against the baseline, at full size, fetched in the background
+        c.grid._message(c.grid, {"event": "enlarge", "i": 1}, [])  # the browser asks: against the baseline
         wait_for(lambda: bool(c.viewer.body.children))
         [view] = c.viewer.body.children
         assert isinstance(view, BeforeAfter) and view.before_label == "#0 baseline" and view.after_label == "#1"
@@ -224,11 +224,11 @@ def test_running_the_shown_sweep_again_reuses_its_tiles_with_fresh_state(client:
         assert c._tiles == preview and all(t.thumbnail is not None for t in preview)  # the preview's widgets
         c.set_favourite(1)
         c.run()
-        assert c.favourites == set() and not preview[1].star.value
+        assert c.favourites == set() and not preview[1].favourite
         second = c.wait(120)
         assert c._tiles == preview and all(t.thumbnail is not None for t in preview)
         assert {r["request_id"] for r in first}.isdisjoint(r["request_id"] for r in second)
-        assert all(r["request_id"][:8] in t._view.value for r, t in zip(second, preview, strict=True))
+        assert all(r["request_id"][:8] in t.html() for r, t in zip(second, preview, strict=True))
     finally:
         c.close()
 
@@ -245,12 +245,12 @@ def test_a_finished_tile_shows_its_caption_while_its_thumbnail_waits_for_a_decod
     try:
         c.run()
         tile = c._tiles[0]
-        wait_for(lambda: "Loading the image…" in tile._view.value)
-        assert tile.thumbnail is None and tile.job.request_id[:8] in tile._view.value and "<img" not in tile._view.value
+        wait_for(lambda: "Loading the image…" in tile.html())
+        assert tile.thumbnail is None and tile.job.request_id[:8] in tile.html() and "<img" not in tile.html()
         slots.release()
         [record] = c.wait(120)
-        assert record["state"] == "done" and 'src="data:image/jpeg' in tile._view.value
-        assert "Loading the image…" not in tile._view.value
+        assert record["state"] == "done" and 'src="data:image/jpeg' in tile.html()
+        assert "Loading the image…" not in tile.html()
     finally:
         c.close()
 
@@ -260,7 +260,6 @@ def test_a_tile_that_cannot_show_its_image_says_so_and_the_run_still_ends(
     client: Client, monkeypatch: pytest.MonkeyPatch, breaks: str
 ) -> None:
     from falstudio.client.results import Image
-    from falstudio.widgets.compare import _tiles as _compare_tiles
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError(f"no {breaks}")
@@ -268,18 +267,15 @@ def test_a_tile_that_cannot_show_its_image_says_so_and_the_run_still_ends(
     if breaks == "fetching the image":
         monkeypatch.setattr(Image, "thumbnail", broken)
     else:
-        markup = _compare_tiles.tile_markup
+        from falstudio.widgets.compare._grid import CompareGrid
 
-        def tile_markup(job: Job, baseline: object, thumbnail: object, **kw: object) -> str:
-            return broken() if thumbnail is not None else markup(job, baseline, thumbnail, **kw)  # type: ignore
-
-        monkeypatch.setattr(_compare_tiles, "tile_markup", tile_markup)
+        monkeypatch.setattr(CompareGrid, "picture", broken)  # sending the thumbnail to the browser fails
     c = Compare(sweep({"prompt": "a red fox", "quality": "low"}, endpoint=MINI), client=client)
     try:
         c.run()
         [record] = c.wait(60)  # before the fix a tile that failed twice left wait() hanging
         assert record["state"] == "done"
-        view = c._tiles[0]._view.value
+        view = c._tiles[0].html()
         assert f"could not show the image: no {breaks}" in view and c._tiles[0].thumbnail is None
         assert "1 done" in c.summary.value and not c.run_button.disabled
     finally:
@@ -297,12 +293,12 @@ def test_tiles_show_the_picture_forming_then_the_result(monkeypatch: pytest.Monk
         try:
             c.run()
             tile = c._tiles[1]
-            wait_for(lambda: "forming… (partial image" in tile._view.value and "<img" in tile._view.value)
+            wait_for(lambda: "forming… (partial image" in tile.html() and "<img" in tile.html())
             assert not c.jobs[1].done and tile.thumbnail is None and tile.forming is not None
             records = c.wait(60)
             assert [r["state"] for r in records] == ["done", "done"]
-            assert tile.thumbnail is not None and "forming" not in tile._view.value
-            assert 'src="data:image/jpeg' in tile._view.value
+            assert tile.thumbnail is not None and "forming" not in tile.html()
+            assert 'src="data:image/jpeg' in tile.html()
         finally:
             c.close()
 

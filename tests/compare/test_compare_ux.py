@@ -7,7 +7,6 @@ from falstudio.client import Client
 from falstudio.sweep import sweep
 from falstudio.widgets import Compare
 from falstudio.widgets.compare._layout import states_text
-from falstudio.widgets.compare._tiles import TILE_MAX_PX, TILE_PX
 
 MINI = "fal-ai/gpt-image-1-mini"
 
@@ -19,9 +18,9 @@ def test_a_new_tick_keeps_the_finished_grid_and_favourites_until_it_runs(client:
         c.wait(120)
         assert "2 done" in c.summary.value
         c.set_favourite(1)
-        grid = c._grid_box.children[0]
+        tiles = c._tiles
         c.picker.set_checked("quality", ["low", "medium", "high"])  # one more value: not run yet
-        assert c._grid_box.children[0] is grid and c.favourites == {1}
+        assert c._tiles is tiles and len(c.grid.tiles) == 2 and c.favourites == {1} and c.grid.tiles[1]["fav"]
         assert [j.state for j in c.jobs] == ["done", "done"]
         assert "3 requests" in c.summary.value and "Run replaces the grid below" in c.summary.value
         assert "2 done" not in c.summary.value
@@ -57,12 +56,12 @@ def test_states_text_counts_waiting_jobs_in_words() -> None:
     assert states_text([Job(v) for v in s]) == "not run"
 
 
-def test_tiles_follow_the_output_width_and_enlarge_opens_over_the_grid(client: Client) -> None:
+def test_the_grid_lays_the_axis_out_as_columns_and_enlarge_opens_over_the_grid(client: Client) -> None:
     c = Compare(sweep({"prompt": "a fox"}, endpoint=MINI, quality=["low", "medium"]), client=client)
     try:
-        grid = c._grid_box.children[0]
-        assert grid.layout.grid_template_columns == f"repeat(2, minmax({TILE_PX}px, {TILE_MAX_PX}px))"
-        assert "width:100%" in c._tiles[0]._view.value  # the live tile fills its column
+        grid = c.grid
+        assert (grid.x_axis, grid.y_axis, grid.sort, grid.columns) == ("quality", "", "grid", 0)
+        assert grid.axes == [{"name": "quality", "values": ["low", "medium"]}] and not grid.compact
         assert "fs-overlay" in c.viewer._dom_classes and "fs-overlay-open" not in c.viewer._dom_classes
         c.run()
         c.wait(120)

@@ -20,8 +20,8 @@ def test_a_stale_snapshot_arriving_late_leaves_the_tile_showing_the_newest_state
         compare.run()
         compare.wait(120)
         tile, done = compare._tiles[1], compare.jobs[1]
-        assert done.state == "done" and "State:</span> done" in tile._view.value
+        assert done.state == "done" and "State:</span> done" in tile.html()
         compare._job_changed(dataclasses.replace(done, state="running", result=None))  # a slower thread's snapshot
-        assert tile.job.state == "done" and "State:</span> done" in tile._view.value
+        assert tile.job.state == "done" and "State:</span> done" in tile.html()
     finally:
         compare.close()

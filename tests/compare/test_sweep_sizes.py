@@ -77,8 +77,8 @@ def test_the_axis_picker_offers_gpt_image_2_sizes() -> None:
 def test_tiles_say_what_was_sent_when_the_baseline_was_translated_too() -> None:
     c = Compare(sweep({"prompt": "a fox"}, endpoint=GPT2, quality=["low", "high"], image_size=["1024x1024"]))
     try:
-        views = [t._view.value.replace("&quot;", '"') for t in c._tiles]
-        assert all('Sent:</span> image_size: {"width": 1024, "height": 1024}' in v for v in views)
+        views = [t.html().replace("&quot;", '"') for t in c._tiles]
+        assert all("Sent:</span> image_size: 1024x1024 as {width, height}" in v for v in views)
         assert "Differs:</span> baseline" in views[0] and "Differs:</span> quality: high" in views[1]
     finally:
         c.close()
@@ -105,9 +105,10 @@ def test_the_grid_export_and_results_show_what_was_sent(client: Client, tmp_path
         assert results[3]["sent"] == {"image_size": {"width": 1536, "height": 1024}}
         assert results[1]["sent"] == {"image_size": "1536x1024"} and results[3]["image_size"] == "1536x1024"
         assert results[3]["request"]["image_size"] == {"width": 1536, "height": 1024}
-        view = c._tiles[3]._view.value.replace("&quot;", '"')
-        assert 'Differs:</span> endpoint: openai/gpt-image-2 · image_size: {"width": 1536, "height": 1024}' in view
+        view = c._tiles[3].html().replace("&quot;", '"')
+        assert "Differs:</span> endpoint: openai/gpt-image-2 · image_size: 1536x1024" in view  # sizes as WxH
         page = c.export_html(tmp_path / "sizes").read_text(encoding="utf-8").replace("&quot;", '"')
-        assert page.count('{"width": 1536, "height": 1024}') >= 2  # the tile and the parameter table
+        assert "image_size: 1536x1024 as {width, height}" not in page  # a size the endpoint took as given
+        assert page.count('{"width": 1536, "height": 1024}') >= 1  # the parameter table: the request as sent
     finally:
         c.close()

@@ -21,6 +21,7 @@ from ._paths import history_dir, recording_enabled
 from ._record import RunRecord, StoredImage
 from ._spend import EndpointSpend, Spend
 from ._store import HistoryStore, HistoryWarning
+from ._votes import Vote, VoteBook
 
 if TYPE_CHECKING:
     from ._export import ExportItem, write_export
@@ -34,6 +35,8 @@ __all__ = [
     "RunRecord",
     "Spend",
     "StoredImage",
+    "Vote",
+    "VoteBook",
     "default_recorder",
     "history",
     "history_dir",

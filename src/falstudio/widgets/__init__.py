@@ -1,4 +1,4 @@
-"""What people see: forms, job panels, galleries, the Studio and Compare. Loaded on first use."""
+"""What people see: forms, job panels, galleries, the Studio, Compare and Arena. Loaded on first use."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__)  # the public names: the 
 
 if TYPE_CHECKING:
     from .before_after import BeforeAfter as BeforeAfter
+    from .compare import Arena as Arena
     from .compare import Compare as Compare
     from .form import RequestForm as RequestForm
     from .gallery import Gallery as Gallery

@@ -92,7 +92,8 @@ class ReaderView:
         # The live view's own output keeps only its text repr: the reader view below it is the static one.
         _publish({**data, "text/html": ""}, metadata)
         with self._reader_lock:
-            _publish(self._reader_data(), {}, display_id=self._reader_id)
+            self._reader_sent = self._reader_data()
+            _publish(self._reader_sent, {}, display_id=self._reader_id)
 
     def _reader_changed(self) -> None:
         """The widget changed in a way a reader should see: publish its reader view soon (any thread)."""
@@ -116,7 +117,11 @@ class ReaderView:
     def _publish_reader(self) -> None:
         try:
             with self._reader_lock:  # render and send together: an older copy never lands after a newer one
-                _publish(self._reader_data(), {}, display_id=self._reader_id, update=True)
+                data = self._reader_data()
+                if data == getattr(self, "_reader_sent", None):  # e.g. a run's end, then wait(): sent once
+                    return
+                _publish(data, {}, display_id=self._reader_id, update=True)
+                self._reader_sent = data
         except Exception as exc:  # the live widget goes on; the saved copy stays at its last state
             self.reader_error = exc
 

@@ -1,6 +1,8 @@
-"""Compare: variations of one request side by side, run as a sweep, exported as one HTML file."""
+"""Compare: variations of one request side by side, run as a sweep, exported as one HTML file; Arena: blind
+votes between them, ranked with Bradley–Terry statistics."""
 
+from ._arena import Arena
 from ._compare import Compare, CostConfirmationRequired
 from ._export import export_html
 
-__all__ = ["Compare", "CostConfirmationRequired", "export_html"]
+__all__ = ["Arena", "Compare", "CostConfirmationRequired", "export_html"]

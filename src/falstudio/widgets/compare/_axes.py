@@ -190,8 +190,18 @@ class AxisPicker(ipywidgets.VBox):
 
     def _show_notes(self) -> None:
         for name, note in self._notes.items():
-            text = "default of each endpoint" if self._is_default(name) else ""
+            text = self._default_text(name) if self._is_default(name) else ""
             note.value = f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">{text}</span>'
+
+    def _default_text(self, name: str) -> str:
+        """What each ticked endpoint really runs when ``name`` is left at its default, e.g. ``high on
+        openai/gpt-image-2``: a default is the endpoint's own, not the first box."""
+        runs = []
+        for endpoint in self.checked(ENDPOINT):
+            field = get(endpoint).input_model.model_fields.get(name)
+            if field is not None:
+                runs.append(f"{_option(field.default)} on {endpoint}")
+        return "default of each endpoint: " + ", ".join(runs) if runs else "default of each endpoint"
 
     def _changed(self, name: str) -> None:
         self._touched.add(name)

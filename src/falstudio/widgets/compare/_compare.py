@@ -30,8 +30,9 @@ from .._reader_view import ReaderView, StaticThumbnails
 from .._spend_line import SpendLine
 from . import _export, _files
 from ._axes import AxisPicker, as_sweep, same_requests
+from ._grid import CompareGrid
 from ._layout import axis_title, states_text, total_text
-from ._tiles import CompareTile, grid_box
+from ._tiles import CompareTile
 from ._viewer import Viewer
 
 if TYPE_CHECKING:
@@ -77,6 +78,10 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self._run: SweepRun | None = None
         self._tiles: list[CompareTile] = []
         self._grid_sweep: Sweep | None = None  # the variations the tiles were built for
+        self._settled_upto = 0  # tiles before this one have the picture they will show (after a run)
+        self._counts: dict[str, int] = {}  # the run's jobs by state, counted as they change
+        self._ended = 0  # how many of the run's jobs have ended
+        self._sweep_text: tuple[Sweep, str] | None = None  # the summary's count and cost, of that sweep
         self._lock = threading.RLock()
         self._finished = threading.Event()
         self._finished.set()
@@ -101,7 +106,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self.cancel_button.on_click(lambda _b: self.cancel())
         self.yes_button.on_click(lambda _b: self._confirmed(True))
         self.no_button.on_click(lambda _b: self._confirmed(False))
-        self._grid_box = ipywidgets.VBox()
+        self.grid = CompareGrid(on_favourite=self._favourite_from_view, on_enlarge=self._enlarge_from_view)
         self.viewer = Viewer()
         self.spend = SpendLine(client)  # empty until there is a client (made on the first run)
         title = ipywidgets.HTML(f'<b style="font-size:1.15em;color:{COLOR["fg"]}">Compare variations</b>')
@@ -110,7 +115,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap"),
         )
         super().__init__(
-            [title, self.picker, controls, self.spend, self.confirm_box, self._grid_box, self.viewer],
+            [title, self.picker, controls, self.spend, self.confirm_box, self.grid, self.viewer],
             layout=ipywidgets.Layout(padding="4px"),
         )
         self.add_class("fs-compare")
@@ -163,6 +168,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         settled = self._run.wait(timeout) and self._finished.wait(left()) and self.spend.idle.wait(left())
         if not settled or not all(tile.settled.wait(left()) for tile in list(self._tiles)):
             raise TimeoutError(f"the sweep has not finished after {timeout} s")
+        self.grid.sync()
         self._flush_reader()
         return self.results
 
@@ -178,15 +184,18 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         return [job.record(favourite=job.variation.index in self.favourites) for job in self.jobs]
 
     def set_favourite(self, index: int, favourite: bool = True) -> None:
-        self._tiles[index].star.value = favourite  # the tile's observer updates ``favourites``
+        """Mark variation ``index`` as a favourite (or not): starred in the grid, its record and the exports."""
+        self._starred(index, favourite)
         self._flush_reader()
 
     def enlarge(self, index: int) -> None:
-        """Show variation ``index`` at full size under the grid (against the baseline, or an edit's input)."""
+        """Show variation ``index`` at full size over the grid (against the baseline, or an edit's input);
+        the view's Previous and Next go through the other variations that have an image."""
         jobs = self.jobs
         if jobs[index].state != "done":
             raise ValueError(f"variation #{index} has no image to enlarge (it is {jobs[index].state})")
-        self.viewer.show(jobs[index], jobs[0])
+        shown = [j.variation.index for j in jobs if j.state == "done" and getattr(j.result, "images", None)]
+        self.viewer.show(jobs[index], jobs[0], others=shown, go=self.enlarge)
 
     def export_html(self, path: str | os.PathLike[str], *, title: str = "falstudio comparison") -> Path:
         """Write the grid, every tile's parameters and the full parameter table to one HTML file."""
@@ -236,13 +245,15 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         if self._sweep is None and self._run is None:
             return card("<b>Compare variations</b>", message("error", self._problem or "no variations"))
         thumbnails = {t.index: self._static_thumbnails.get(t.index, t.thumbnail[0]) for t in self._tiles if t.thumbnail}
-        return _export.static_card(self._shown_sweep(), self.jobs, thumbnails, self.favourites, px=_STATIC_PX)
+        jobs = [t.shown_job() for t in self._tiles] if len(self._tiles) == len(self.jobs) else list(self.jobs)
+        return _export.static_card(self._shown_sweep(), jobs, thumbnails, self.favourites, px=_STATIC_PX)
 
     def close(self) -> None:
         """Cancel what still runs and close every widget inside (their comms too)."""
         self.cancel()
         if self.children:  # empty when __init__ failed part way (ipywidgets closes widgets on garbage collection)
             self.viewer.clear()
+            self.grid.close()
         for child in self.children:
             close_tree(child)
         super().close()
@@ -292,8 +303,11 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             self._set_summary(self._sweep, f" · last run: {states_text(self._run.jobs)}")
 
     def _set_summary(self, variations: Sweep, note: str = "") -> None:
-        count = f"{len(variations)} request{'s' if len(variations) != 1 else ''}"
-        text = f"{count} · {total_text(variations.cost)}"
+        cached = self._sweep_text
+        if cached is None or cached[0] is not variations:  # a sweep's cost sums every variation: once a sweep
+            count = f"{len(variations)} request{'s' if len(variations) != 1 else ''}"
+            cached = self._sweep_text = (variations, f"{count} · {total_text(variations.cost)}")
+        text = cached[1]
         self.summary.value = (
             f'<span role="status" style="color:{COLOR["fg"]};font-size:{FONT_SMALL};'
             f'margin-left:8px">{esc(text + note)}</span>'
@@ -303,27 +317,22 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         with self._lock:
             self.favourites.clear()
             self.viewer.clear()
+            self._settled_upto = 0
             if variations is self._grid_sweep:
                 # The grid already shows these variations (the preview before a run, or the last run):
-                # reset its tiles rather than build new ones, which takes ~50 ms for 16 tiles.
+                # reset its tiles rather than build new ones.
                 for tile, job in zip(self._tiles, jobs, strict=True):
                     tile.reset(job)
+                self.grid.sync()
                 return
             self._tiles = [
                 CompareTile(
-                    j,
-                    jobs[0],
-                    thumbnail_px=self.thumbnail_px,
-                    on_star=self._starred,
-                    on_enlarge=self.enlarge,
-                    on_picture=self._reader_changed,
+                    j, jobs[0], thumbnail_px=self.thumbnail_px, on_change=self._tile_changed, on_picture=self._picture
                 )
                 for j in jobs
             ]
             self._grid_sweep = variations
-            old, self._grid_box.children = self._grid_box.children, [grid_box(variations, self._tiles)]
-        for grid in old:
-            close_tree(grid)
+            self.grid.show_tiles(variations, self._tiles)
 
     def _clicked_run(self) -> None:
         if self._sweep is None:
@@ -370,6 +379,8 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             )
             self._build_grid(variations, list(run.jobs))
             self._run = run
+            self._counts = dict.fromkeys(_STATES, 0) | {"waiting": len(variations)}
+            self._ended = 0
             self._set_summary(variations, f" · {states_text(run.jobs)}")
             self.picker.disabled = True
             self.run_button.disabled, self.cancel_button.disabled = True, False
@@ -380,23 +391,38 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             raise
 
     def _job_changed(self, job: Job) -> None:
-        """Called on the client's loop with each new job snapshot (at most ``MAX_HZ`` a second per tile)."""
+        """Called on the client's loop with each new job snapshot (at most ``MAX_HZ`` a second per tile).
+
+        O(1) whatever the number of tiles: the states are counted as they change, not recounted.
+        """
         index = job.variation.index
         with self._lock:
             run = self._run
-            tile = self._tiles[index] if run is not None else None
+            tile = self._tiles[index] if run is not None and index < len(self._tiles) else None
         try:
             if run is not None and tile is not None:
-                with tile.lock:  # always show the run's newest snapshot of this variation
-                    tile.update(run.jobs[index])
+                with tile.lock:
+                    old = tile.job
+                    if old.done and not job.done:  # a slower thread's older snapshot: the tile shows the newest
+                        return
+                    if old.state != job.state:
+                        with self._lock:
+                            self._counts[_waiting(old.state)] -= 1
+                            self._counts[_waiting(job.state)] += 1
+                            self._ended += job.done - old.done
+                    tile.update(job)
         finally:  # whatever a tile did, the run's end must end the widget's run (wait() depends on it)
-            jobs = run.jobs if run is not None else ()
             if job.done:
                 self.spend.refresh_soon()
             if run is not None and not self._finished.is_set():  # the status line counts what is true now
-                self._set_summary(run.sweep, f" · {states_text(jobs)}")
-            if jobs and all(j.done for j in jobs):
+                self._set_summary(run.sweep, f" · {self._counts_text()}")
+            if run is not None and self._ended >= len(self._tiles):
                 self._done()
+
+    def _counts_text(self) -> str:
+        with self._lock:
+            counts = [(s, n) for s, n in self._counts.items() if n]
+        return "not run" if {s for s, _n in counts} <= {"waiting"} else ", ".join(f"{n} {s}" for s, n in counts)
 
     def _done(self) -> None:
         with self._lock:
@@ -410,11 +436,66 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             if self._run is not None:
                 self._set_summary(self._run.sweep, f" · {states_text(self._run.jobs)}")
             self._finished.set()
+        self.grid.sync()
+        self._republish_when_settled()
+
+    def _tile_changed(self, tile: CompareTile) -> None:
+        self.grid.changed(tile)
+        if self._finished.is_set() and self._run is not None:
+            self._republish_when_settled()
+
+    def _picture(self, tile: CompareTile, final: bool) -> None:
+        self.grid.picture(tile, final)
+
+    def _republish_when_settled(self) -> None:
+        """After a run, once every tile shows the picture it will show: the reader view, once (the scan
+        resumes where it stopped, so a run's pictures cost one pass over the tiles in all)."""
+        with self._lock:
+            tiles = self._tiles
+            if self._settled_upto > len(tiles):
+                return
+            while self._settled_upto < len(tiles) and not _awaits_picture(tiles[self._settled_upto]):
+                self._settled_upto += 1
+            if self._settled_upto < len(tiles):
+                return
+            self._settled_upto += 1  # past the end: published once for this run
+        self.grid.sync()
         self._reader_changed()
 
-    def _starred(self, index: int, on: bool) -> None:
-        (self.favourites.add if on else self.favourites.discard)(index)
+    def _favourite_from_view(self, index: int, on: bool) -> None:
+        self._starred(index, on)
         self._reader_changed()
+
+    def _enlarge_from_view(self, index: int) -> None:
+        try:
+            self.enlarge(index)
+        except ValueError as exc:
+            self.viewer.header.value = message("error", str(exc))
+
+    def _starred(self, index: int, on: bool) -> None:
+        tile = self._tiles[index]
+        tile.favourite = on
+        (self.favourites.add if on else self.favourites.discard)(index)
+        self.grid.changed(tile)
+        self.grid.sync()
+
+
+_STATES = ("done", "failed", "cancelled", "running", "queued", "submitting", "waiting")
+
+
+def _waiting(state: str) -> str:
+    return "waiting" if state == "pending" else state
+
+
+def _awaits_picture(tile: CompareTile) -> bool:
+    """Whether ``tile``'s result is in but its picture (or the reason it has none) is not yet."""
+    job = tile.job
+    return not job.done or (
+        job.state == "done"
+        and bool(getattr(job.result, "images", None))
+        and tile.thumbnail is None
+        and tile.problem is None
+    )
 
 
 def _for(cost: CostEstimate) -> str:

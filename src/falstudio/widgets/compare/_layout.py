@@ -5,7 +5,7 @@ Rows come from the first axis, columns from the second; a third or later axis mu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..._internal.theme import message
@@ -60,13 +60,23 @@ def grid_layout(variations: Sweep) -> GridLayout:
 
 
 def _header(axis: str | None, value: object) -> str:
-    return f"{axis}: {describe(value, 40)}" if axis else ""
+    return f"{axis}: {value_text(value)}" if axis else ""
+
+
+def value_text(value: object, width: int = 40) -> str:
+    """An axis value in words: a size object as ``1536x1024``, anything else as :func:`describe` says it."""
+    if isinstance(value, Mapping) and set(value) == {"width", "height"}:
+        return f"{value['width']}x{value['height']}"
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and {"width", "height"} <= set(getattr(value, "model_fields", {})):
+        return value_text(dump(), width)
+    return describe(value, width)
 
 
 def differs_text(variation: Variation, baseline: Variation) -> str:
     """What this variation changes against the baseline, e.g. ``quality: high · image_size: 1536x1024``."""
     changed = variation.differences(baseline)
-    return " · ".join(f"{k}: {describe(v, 40)}" for k, v in changed.items()) or BASELINE
+    return " · ".join(f"{k}: {value_text(v)}" for k, v in changed.items()) or BASELINE
 
 
 def latency_text(job: Job) -> str:
@@ -116,7 +126,7 @@ def caption_rows(job: Job, baseline: Variation, *, full_id: bool = False) -> lis
     differs = job.variation.differences(baseline)
     translated = {k: v for k, v in job.variation.translated().items() if k not in differs}
     if translated:  # an axis value this endpoint takes in another form, e.g. a size sent as {width, height}
-        rows.append(("Sent", " · ".join(f"{k}: {describe(v, 60)}" for k, v in translated.items())))
+        rows.append(("Sent", " · ".join(f"{k}: {_sent_text(v)}" for k, v in translated.items())))
     rows.append(("State", state_text(job)))
     latency = latency_text(job)
     if latency:
@@ -125,6 +135,11 @@ def caption_rows(job: Job, baseline: Variation, *, full_id: bool = False) -> lis
     if job.request_id:
         rows.append(("Request", job.request_id if full_id else short_id(job.request_id)))
     return rows
+
+
+def _sent_text(value: object) -> str:
+    text = value_text(value, 60)
+    return f"{text} as {{{', '.join(value)}}}" if isinstance(value, Mapping) else text
 
 
 def short_id(request_id: str) -> str:

@@ -1,5 +1,6 @@
 """The enlarged view of the compare grid: one variation at full size, against its reference, over the grid
-(a dialog-like overlay in the live view: Close or Escape returns to the tile).
+(a dialog-like overlay in the live view: Close or Escape returns to the tile). Previous and Next step through
+the other variations with an image; Download saves the full image from the browser.
 
 The reference is the edit's input image for edit endpoints, else the baseline variation (#0). Full-size
 bytes are fetched on the widgets' worker pool only when asked for, and dropped again on Close.
@@ -7,11 +8,14 @@ bytes are fetched on the widgets' worker pool only when asked for, and dropped a
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
 import ipywidgets
 
+from ..._internal.images import sniff_mime
 from ..._internal.theme import COLOR, FONT_SMALL, esc, message
 from ...client.results import Image
 from ...sweep import Job
@@ -46,17 +50,38 @@ class Viewer(ipywidgets.VBox):
         )
         self.close_button.add_class(OVERLAY_CLOSE)
         self.close_button.on_click(lambda _b: self.clear())
+        self.previous_button = ipywidgets.Button(
+            description="Previous", icon="chevron-left", tooltip="The previous variation with an image"
+        )
+        self.next_button = ipywidgets.Button(description="Next", icon="chevron-right", tooltip="The next one")
+        for b in (self.previous_button, self.next_button):
+            b.layout = ipywidgets.Layout(width="auto")
+        self.previous_button.on_click(lambda _b: self._step(-1))
+        self.next_button.on_click(lambda _b: self._step(1))
+        self.download = ipywidgets.HTML()  # a link to the full image, once it is loaded
+        self._shown: int | None = None
+        self._others: Sequence[int] = ()
+        self._go: Callable[[int], None] | None = None
         self.body = ipywidgets.Box(layout=ipywidgets.Layout(max_width="1040px"))
         self._bar = ipywidgets.HBox(
-            [self.header, self.close_button], layout=ipywidgets.Layout(align_items="center", display="none")
+            [self.header, self.previous_button, self.next_button, self.download, self.close_button],
+            layout=ipywidgets.Layout(align_items="center", display="none", flex_flow="row wrap"),
         )
         self._generation = 0
         super().__init__([self._bar, self.body])
         self.add_class(OVERLAY)
 
-    def show(self, job: Job, baseline: Job) -> Future[object]:
-        """Load and show ``job``'s full image (in the background); returns the loading job's future."""
+    def show(
+        self, job: Job, baseline: Job, *, others: Sequence[int] = (), go: Callable[[int], None] | None = None
+    ) -> Future[object]:
+        """Load and show ``job``'s full image (in the background); returns the loading job's future.
+        ``others``: the variations Previous and Next step through, each shown by ``go(index)``."""
         self._generation += 1
+        self._shown, self._others, self._go = job.variation.index, tuple(others), go
+        place = self._others.index(self._shown) if self._shown in self._others else -1
+        self.previous_button.disabled = go is None or place <= 0
+        self.next_button.disabled = go is None or place < 0 or place >= len(self._others) - 1
+        self.download.value = ""
         self.header.value = (
             f'<b style="color:{COLOR["fg"]}">#{job.variation.index}</b> '
             f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">'
@@ -69,6 +94,8 @@ class Viewer(ipywidgets.VBox):
 
     def clear(self) -> None:
         self._generation += 1
+        self._shown = None
+        self.download.value = ""
         self._close_children()
         self._bar.layout.display = "none"
         self.remove_class(OVERLAY_OPEN)
@@ -98,13 +125,32 @@ class Viewer(ipywidgets.VBox):
             return
         self._close_children()
         self.body.children = [view]
+        self.download.value = _download_link(after, job.variation.index)
         self.header.value = (
             f'<b style="color:{COLOR["fg"]}">#{job.variation.index}</b> '
             f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">'
             f"{esc(job.variation.label())} — {esc(note)}</span>"
         )
 
+    def _step(self, by: int) -> None:
+        if self._shown is None or self._go is None or self._shown not in self._others:
+            return
+        place = self._others.index(self._shown) + by
+        if 0 <= place < len(self._others):
+            self._go(self._others[place])
+
     def _close_children(self) -> None:
         old, self.body.children = self.body.children, ()
         for child in old:
             close_tree(child)
+
+
+def _download_link(data: bytes, index: int) -> str:
+    """A link that saves the full image from the browser (the bytes leave the page again on Close)."""
+    mime = sniff_mime(data, "image/png")
+    ext = mime.split("/")[-1].replace("jpeg", "jpg")
+    href = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    return (
+        f'<a download="falstudio-variation-{index}.{ext}" href="{href}" '
+        f'style="color:{COLOR["accent"]};margin:0 8px">Download</a>'
+    )
