@@ -20,7 +20,7 @@ import ipywidgets
 from .._internal.images import to_data_uri
 from .._internal.theme import COLOR, FONT_SMALL, esc
 from ..client import Image, LogEntry, Phase, State
-from ._html import STATIC_THUMBNAIL_PX, StaticFallback, card, table
+from ._html import STATIC_THUMBNAIL_PX, StaticFallback, card, close_tree, table
 from ._job_html import BAR, error_box, error_text, format_seconds, log_html, prompt_html, status_html
 from ._pool import Latest, run_in_pool
 from ._reader_view import ReaderView, job_facts
@@ -45,7 +45,9 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
     have run. ``stream`` (see ``Client.track``): streamed runs show their partial images as they arrive.
     """
 
-    def __init__(self, endpoint: str, request: Any = None, *, log_lines: int = 200, max_hz: float = 10.0) -> None:
+    def __init__(
+        self, endpoint: str, request: Any = None, *, log_lines: int = 200, max_hz: float = 10.0, picture: bool = True
+    ) -> None:
         if log_lines < 1 or max_hz <= 0:
             raise ValueError("log_lines must be at least 1 and max_hz positive")
         self.endpoint = endpoint
@@ -54,6 +56,7 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         self.tracked: TrackedRequest | None = None
         self._log_lines = log_lines
         self._max_hz = max_hz
+        self._picture = picture  # False: the picture is shown elsewhere (the Studio's stage)
         self._lock = threading.Lock()
         self._shown = State(endpoint)
         self._finished = threading.Event()
@@ -74,7 +77,10 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         )
         self._cancel.on_click(lambda _button: self.cancel())
         self._bar = ipywidgets.HTML()
-        self._preview = ipywidgets.Image(format="jpeg", layout=ipywidgets.Layout(max_width=f"{PREVIEW_PX}px"))
+        alt = prompt_of(request) or "the generated image"
+        self._preview = ipywidgets.Image(
+            format="jpeg", tooltip=alt, layout=ipywidgets.Layout(max_width=f"{PREVIEW_PX}px")
+        )  # a11y.js gives an image its tooltip as alt text
         self._preview_note = ipywidgets.HTML()
         self._preview_box = ipywidgets.VBox(
             [self._preview, self._preview_note], layout=ipywidgets.Layout(display="none", margin="4px 0")
@@ -85,8 +91,9 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         self._error = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
         header = ipywidgets.HBox([self._status, self._cancel], layout=ipywidgets.Layout(align_items="center"))
         prompt = ipywidgets.HTML(prompt_html(prompt_of(request)), layout=ipywidgets.Layout(max_width="100%"))
+        pictured = [self._preview_box] if picture else []
         super().__init__(
-            children=[header, prompt, self._bar, self._preview_box, self._log, self._error],
+            children=[header, prompt, self._bar, *pictured, self._log, self._error],
             layout=ipywidgets.Layout(border=f"1px solid {COLOR['border']}", padding="4px 8px", margin="4px 0"),
         )
         self.add_class("fs-job")
@@ -203,6 +210,11 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         self._flush_reader()
         return self
 
+    def close(self) -> None:
+        if not self._picture:  # not among the children: close_tree would not reach it
+            close_tree(self._preview_box)
+        super().close()
+
     def __repr__(self) -> str:
         return f"JobView({self.endpoint!r}, state={self.state!r})"
 
@@ -263,7 +275,8 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         image, count = item
         if self._final and self._shown.phase == "done":
             return  # the final image is on its way
-        if self._show_preview(image, f"forming: partial image {count}"):
+        if self._show_preview(image, f"forming: partial image {count}") and not self._final:
+            # a run that ended (cancelled, failed) keeps its last partial here, never as a result elsewhere
             for callback in self._partial_callbacks:
                 self._call_partial(callback, image, count)
 
@@ -274,6 +287,8 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
             self._preview_note.value = f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">{esc(exc)}</span>'
             return False
         self._preview_data = (data, mime)
+        if not self._picture:
+            return True
         with self._preview.hold_sync():
             self._preview.format = mime.split("/")[-1]
             self._preview.value = data

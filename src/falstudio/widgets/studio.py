@@ -1,5 +1,10 @@
 """``fs.Studio()``: endpoint picker, request form, cost, Generate, job panels, gallery and recent history.
 
+A workbench: the form on the left and the current job on the right (its live picture, then the final image
+large), one column when the output is narrow (CSS flex-wrap decides, not Python). Earlier images are a row of
+thumbnails under it; earlier jobs and the run history are lists one click away. A finished job that leaves the
+right pane becomes a row of one HTML view and its widgets are closed, so a long session stays light.
+
 With no FAL_KEY the client starts falstudio's embedded offline server, so the Studio works out of the
 box; a badge says which backend answers. Jobs run in the background (see :mod:`.job`): the kernel stays
 free, and several jobs can run at once. For endpoints that stream (GPT Image 2), "Live previews" runs the
@@ -31,17 +36,22 @@ from ..endpoints import (
 from ._a11y import make_accessible
 from ._endpoint_choices import OTHER, edit_endpoint_for, picker_options, request_from_image
 from ._html import StaticFallback, card, close_tree, grid_html, short_prompt
+from ._job_html import error_text, format_seconds, job_row_html
 from ._reader_view import ReaderView
 from ._recent_runs import RecentRuns
 from ._spend_line import SpendLine
 from .form import RequestForm
 from .gallery import Gallery, alt_text, prompt_of
-from .job import JobView
+from .job import FINAL_STATES, JobView
 
 if TYPE_CHECKING:
     from ..client import ClientLike
 
-JOBS_SHOWN = 4
+JOBS_SHOWN = 4  # jobs in the Studio's static (reader) view
+JOB_ROWS = 12  # finished jobs listed under "Jobs" (all are in ``studio.jobs``)
+STRIP_LIMIT = 12  # images kept in the Studio's gallery: the current result and the earlier ones
+STAGE_PX = 640  # thumbnail size of the Studio's images (the current one is shown large; Enlarge: full size)
+PANE = "1 1 26em"  # each pane's flex: two side by side from about 52em of output width, one column below
 
 _BADGE = {
     "local": (
@@ -138,29 +148,46 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             [self.other_id, self.other_button, self.other_status],
             layout=ipywidgets.Layout(display="none", align_items="center", flex_flow="row wrap"),
         )
-        self._form_box = ipywidgets.VBox()
-        self._jobs_box = ipywidgets.VBox()
+        self._form_box = ipywidgets.VBox(layout=ipywidgets.Layout(flex=PANE, min_width="0"))
+        self._stage = ipywidgets.VBox()  # the current job's panel
+        self._no_job = ipywidgets.HTML(message("muted", "Press Generate: the job and its picture appear here."))
+        self._retired: set[int] = set()  # ids of jobs whose widgets are closed (shown as rows)
+        self._job_rows = ipywidgets.HTML()
+        self._jobs_box = ipywidgets.VBox([self._job_rows], layout=ipywidgets.Layout(display="none"))
         self._history_box = RecentRuns(self._run_again)
-        self.gallery = Gallery(columns=columns, title="Images")
+        self.jobs_toggle = self._toggle("Jobs", "Show the list of jobs of this Studio", self._jobs_box)
+        self.gallery = Gallery(
+            columns=columns, title="Earlier images", limit=STRIP_LIMIT, thumbnail_px=STAGE_PX, compact=True
+        )
         self.gallery.on_use(self.use_as_input)
         self.form: RequestForm = self._new_form(spec.id, {"prompt": prompt})
         self._show_status_chip(spec)
         self.picker.observe(self._on_endpoint, "value")
+        right = ipywidgets.VBox([self._stage, self.gallery], layout=ipywidgets.Layout(flex=PANE, min_width="0"))
+        right.add_class("fs-studio-stage")
+        bench = ipywidgets.HBox(
+            [self._form_box, right], layout=ipywidgets.Layout(flex_flow="row wrap", align_items="flex-start")
+        )
+        bench.add_class("fs-studio-bench")
+        lists: list[ipywidgets.Widget] = [self.jobs_toggle]
+        history_box = ipywidgets.VBox([self._history_box], layout=ipywidgets.Layout(display="none"))
+        if history:
+            self.history_toggle = self._toggle("Recent history", "Show the newest runs, to run again", history_box)
+            lists.append(self.history_toggle)
         sections = [
             ipywidgets.HBox([title, self.badge], layout=ipywidgets.Layout(align_items="center", grid_gap="12px")),
             self.spend,
             ipywidgets.HBox(
+                # the endpoint picker's one place: whatever picks the endpoint sits first in this row
                 [self.picker, self.status_chip, self.live_previews, self.upload],
                 layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap", grid_gap="8px"),
             ),
             self.other_box,
-            self._form_box,
-            self._heading("Jobs"),
+            bench,
+            ipywidgets.HBox(lists, layout=ipywidgets.Layout(align_items="center", grid_gap="8px", margin="6px 0 0")),
             self._jobs_box,
-            self.gallery,
+            *([history_box] if history else []),
         ]
-        if history:
-            sections += [self._heading("Recent history"), self._history_box]
         super().__init__(sections, layout=ipywidgets.Layout(padding="4px"))
         self.add_class("fs-studio")
         make_accessible(self)
@@ -203,12 +230,13 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         """Start a job for ``request`` (default: the form's value) on the current endpoint."""
         request = self.form.value if request is None else request
         stream = self._stream if self._stream is not None else (None if self.live_previews.value else False)
-        job = JobView.submit(self.client, self.endpoint, request, stream=stream)
+        job = JobView.submit(self.client, self.endpoint, request, stream=stream, picture=False)
         job.on_partial(lambda image, count: self._forming(job, image, count))
-        job.on_done(self._job_done)
         with self._lock:
+            self.gallery.demote()  # the last result joins the earlier images: this job takes the stage
             self.jobs.insert(0, job)
             self._refresh_jobs()
+        job.on_done(self._job_done)
         self._reader_changed()
         return job
 
@@ -346,15 +374,21 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         self.status_chip.value = f'<span style="{_chip_css(color)};margin-left:8px">{esc(status)}</span>'
         self.status_chip.tooltip = spec.note_on() or status
 
+    def _is_current(self, job: JobView) -> bool:
+        with self._lock:
+            return bool(self.jobs) and self.jobs[0] is job
+
     def _forming(self, job: JobView, image: Any, count: int) -> None:
         prompt = prompt_of(job.request)
         caption = [("Prompt", prompt), ("Forming", f"partial image {count}"), ("Endpoint", job.endpoint)]
-        self.gallery.show_forming(job, image, alt=alt_text(prompt), caption=caption)
+        self.gallery.show_forming(job, image, alt=alt_text(prompt), caption=caption, lead=self._is_current(job))
 
     def _job_done(self, job: JobView) -> None:
         self.gallery.end_forming(job)
         if job.state == "done" and job.result is not None:
-            self.gallery.add_result(job.result)
+            self.gallery.add_result(job.result, lead=self._is_current(job))
+        with self._lock:
+            self._refresh_jobs()
         self.spend.refresh()
         self.refresh_history()
         self._reader_changed()
@@ -374,12 +408,29 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             self.upload.value = ()
 
     def _refresh_jobs(self) -> None:
-        shown = self.jobs[:JOBS_SHOWN]
-        more = len(self.jobs) - len(shown)
-        extra = [ipywidgets.HTML(message("muted", f"and {more} earlier job(s): see studio.jobs"))] if more else []
+        """The current job on the stage; earlier running jobs live under "Jobs", finished ones as rows (their
+        widgets closed). Called with the lock held."""
         if not self.jobs:
-            extra = [ipywidgets.HTML(message("muted", "No jobs yet: press Generate."))]
-        self._jobs_box.children = [*shown, *extra]
+            self._stage.children = [self._no_job]
+            self._job_rows.value = message("muted", "No jobs yet.")
+            self.jobs_toggle.description = "Jobs (0)"
+            return
+        current, earlier = self.jobs[0], self.jobs[1:]
+        running = [j for j in earlier if j.state not in FINAL_STATES]  # (``done`` waits for the callbacks)
+        finished = [j for j in earlier if j.state in FINAL_STATES]
+        self._stage.children = [current]
+        rows = "".join(_row(j) for j in finished[:JOB_ROWS])
+        more = len(finished) - JOB_ROWS
+        if more > 0:
+            rows += message("muted", f"and {more} earlier finished job{'s' if more != 1 else ''}")
+        self._job_rows.value = f'<div role="list" aria-label="Earlier jobs">{rows}</div>'
+        self._jobs_box.children = [*running, self._job_rows]
+        for job in finished:  # a finished job off the stage is a row now: its widgets go
+            if id(job) not in self._retired:
+                self._retired.add(id(job))
+                close_tree(job)
+        live = len(running) + (current.state not in FINAL_STATES)
+        self.jobs_toggle.description = f"Jobs ({len(self.jobs)}{f', {live} running' if live else ''})"
 
     def _run_again(self, record: Any) -> None:
         """Run a past request again: refill the form with it (so it can be tweaked next), then start it."""
@@ -391,9 +442,26 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             return
         self.generate(request)
         self.form.summary.value = message(
-            "success", f"▶ Running again: “{short_prompt(record.prompt)}” (see Jobs below)", role="status"
+            "success", f"Running again: “{short_prompt(record.prompt)}” (see the job panel)", role="status"
         )
 
     @staticmethod
-    def _heading(text: str) -> ipywidgets.HTML:
-        return ipywidgets.HTML(f'<div style="font-weight:600;margin-top:8px;color:{COLOR["fg"]}">{esc(text)}</div>')
+    def _toggle(label: str, tooltip: str, box: ipywidgets.Box) -> ipywidgets.ToggleButton:
+        """A button that shows and hides ``box`` (a list kept out of the way until asked for)."""
+        toggle = ipywidgets.ToggleButton(
+            value=False, description=label, tooltip=tooltip, layout=ipywidgets.Layout(width="auto")
+        )
+
+        def shown(change: dict[str, Any]) -> None:
+            box.layout.display = "flex" if change["new"] else "none"
+
+        toggle.observe(shown, "value")
+        return toggle
+
+
+def _row(job: JobView) -> str:
+    """A finished job as one row of the job list."""
+    images = len(getattr(job.result, "images", ()) or ())
+    detail = format_seconds(job.elapsed) + (f" · {images} image{'s' if images != 1 else ''}" if images else "")
+    problem = error_text(job.error) if job.error is not None else ""
+    return job_row_html(job.endpoint, job.state, prompt_of(job.request), detail, problem)
