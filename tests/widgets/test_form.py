@@ -233,21 +233,10 @@ def test_add_image_takes_urls_data_uris_paths_bytes_pil_and_uploads(tmp_path):
     editor.add_button.click()
     assert editor.source.value == "" and editor.status.value == ""
     jpeg = _images.image_bytes(Image.new("RGB", (8, 8), "blue"), "jpeg")
-    # what the browser sends after a file is picked (ipywidgets deserializes it into upload.value)
-    editor.upload.set_state(
-        {
-            "value": [
-                {
-                    "name": "up.jpg",
-                    "type": "image/jpeg",
-                    "size": len(jpeg),
-                    "content": memoryview(jpeg),
-                    "last_modified": 1_700_000_000_000,
-                }
-            ]
-        }
-    )
-    assert editor.upload.value == (), "uploaded bytes are not kept in the widget"
+    # what the browser sends after a file is picked, dropped or pasted: names and bytes in one message
+    editor.upload._handle_custom_msg({"event": "files", "names": ["up.jpg"]}, [memoryview(jpeg)])
+    assert "up.jpg" not in str(editor.upload.get_state()), "uploaded files are not kept in the widget"
+    assert "up.jpg · JPEG 8×8" in editor.rows.children[-1].children[1].value  # the row names the file
     urls = form.controls["image_urls"].get()
     assert len(urls) == 7 and urls[0] == URL and urls[4] == uri
     assert urls[6].startswith("data:image/jpeg;base64,") and _images.decode_data_uri(urls[6])[0] == jpeg
@@ -436,3 +425,26 @@ def test_a_plain_pydantic_model_works_too():
     assert "1 problem: form (form: Value error, style e allows at most 40 steps)" in form.summary.value
     with pytest.raises(TypeError, match="needs an endpoint id"):
         RequestForm()
+
+
+def test_dropped_images_show_their_names_and_can_be_reordered() -> None:
+    form = RequestForm("openai/gpt-image-2/edit", offline=True)
+    editor = form.controls["image_urls"].input
+    assert (
+        "fs-image-field" in editor._dom_classes and editor.upload.target == "fs-image-field"
+    )  # drop/paste: whole field
+    red, blue = (_images.image_bytes(Image.new("RGB", (16, 8), c), "png") for c in ("red", "blue"))
+    editor.upload._handle_custom_msg({"event": "files", "names": ["red.png", ""]}, [red, blue])  # "": a pasted image
+    urls = list(editor.urls)
+    assert len(urls) == 2 and _images.decode_data_uri(urls[0])[0] == red
+    first, second = editor.rows.children
+    assert "1. red.png · PNG 16×8" in first.children[1].value and "2. pasted image" in second.children[1].value
+    assert [b.description for b in first.children if isinstance(b, w.Button)] == ["Remove"]  # no Move up
+    up = second.children[-1]
+    assert up.description == "Move up" and up.tooltip.startswith("Move image 2 up in Image URLs")
+    up.click()
+    assert list(editor.urls) == [urls[1], urls[0]] and form.to_dict()["image_urls"] == [urls[1], urls[0]]
+    assert "1. pasted image" in editor.rows.children[0].children[1].value
+    editor.upload.disabled = True  # a full field takes no more
+    editor.upload.receive([("more.png", red)])
+    assert len(editor.urls) == 2

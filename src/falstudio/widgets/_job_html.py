@@ -43,7 +43,8 @@ def status_html(endpoint: str, phase: Phase, position: int | None, detail: str) 
         chip = chip.replace(esc(_LABEL[phase]), esc(f"{_LABEL[phase]} #{position + 1} in line"))
     muted = f'style="color:{COLOR["muted"]};font-size:{FONT_SMALL}"'
     return (
-        f'<div role="status" aria-live="polite" style="color:{COLOR["fg"]}">{chip} '
+        f'<div role="status" aria-live="polite" style="color:{COLOR["fg"]};white-space:nowrap;overflow:hidden;'
+        f'text-overflow:ellipsis">{chip} '
         f'<code style="font-family:{FONT_CODE}">{esc(endpoint)}</code> '
         f"<span {muted}>{esc(detail)}</span></div>"
     )

@@ -88,8 +88,19 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         self._preview_data: tuple[bytes, str] | None = None
         self._result_picture: tuple[bytes, str] | None = None  # the result's first image, small, for static views
         self._log = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
+        self._log_toggle = ipywidgets.ToggleButton(  # the Studio keeps the log folded: the picture comes first
+            value=picture,
+            description="Log",
+            tooltip="Show or hide the request's log",
+            layout=ipywidgets.Layout(width="auto", flex="0 0 auto", display="none"),
+        )
+        self._log_toggle.add_class("fs-disclosure")
+        self._log_toggle.observe(lambda _change: self._show_log(), "value")
         self._error = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
-        header = ipywidgets.HBox([self._status, self._cancel], layout=ipywidgets.Layout(align_items="center"))
+        header = ipywidgets.HBox(
+            [self._status, self._log_toggle, self._cancel],
+            layout=ipywidgets.Layout(align_items="center", grid_gap="6px"),
+        )
         prompt = ipywidgets.HTML(prompt_html(prompt_of(request)), layout=ipywidgets.Layout(max_width="100%"))
         pictured = [self._preview_box] if picture else []
         super().__init__(
@@ -298,6 +309,9 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         self._preview_box.layout.display = None
         return True
 
+    def _show_log(self) -> None:
+        self._log.layout.display = None if self._log_toggle.value and self._log.value else "none"
+
     def _call(self, callback: Callable[[JobView], None]) -> None:
         try:
             callback(self)
@@ -329,8 +343,11 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         if not running:
             self._cancel.layout.display = "none"  # nothing left to cancel
         if state.logs:
-            self._log.layout.display = None
             self._log.value = log_html(state.logs[-self._log_lines :], len(state.logs))
+            count = len(state.logs)
+            self._log_toggle.description = f"Log ({count} line{'s' if count != 1 else ''})"
+            self._log_toggle.layout.display = None
+            self._show_log()
         if state.error is not None:
             self._error.layout.display = None
             self._error.value = error_box(error_text(state.error), cancelled=state.phase == "cancelled")

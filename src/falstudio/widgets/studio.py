@@ -34,6 +34,7 @@ from ..endpoints import (
     get,
 )
 from ._a11y import make_accessible
+from ._drop_zone import DropZone
 from ._endpoint_choices import OTHER, edit_endpoint_for, picker_options, request_from_image
 from ._html import StaticFallback, card, close_tree, grid_html, short_prompt
 from ._job_html import error_text, format_seconds, job_row_html
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 JOBS_SHOWN = 4  # jobs in the Studio's static (reader) view
 JOB_ROWS = 12  # finished jobs listed under "Jobs" (all are in ``studio.jobs``)
 STRIP_LIMIT = 12  # images kept in the Studio's gallery: the current result and the earlier ones
-STAGE_PX = 640  # thumbnail size of the Studio's images (the current one is shown large; Enlarge: full size)
 PANE = "1 1 26em"  # each pane's flex: two side by side from about 52em of output width, one column below
 
 _BADGE = {
@@ -62,6 +62,20 @@ _BADGE = {
     ),
     "fal": ("fal.ai", "success", "Requests go to fal.ai and are billed to your fal account."),
 }
+
+
+_PLACEHOLDER_CSS = style(
+    border=f"1px dashed {COLOR['border']}",
+    border_radius="4px",
+    min_height="300px",
+    display="flex",
+    align_items="center",
+    justify_content="center",
+    color=COLOR["muted"],
+    padding="8px",
+)
+# where the picture will be: the Studio does not jump when the first one comes
+_PLACEHOLDER = f'<div style="{_PLACEHOLDER_CSS}">Press Generate: the job and its picture appear here.</div>'
 
 
 def _chip_css(color: str) -> str:
@@ -124,15 +138,14 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             layout=ipywidgets.Layout(width="auto", margin="0 0 0 12px"),
         )
         self.spend = SpendLine(client)
-        self.upload = ipywidgets.FileUpload(
-            accept=".png,.jpg,.jpeg,.webp,image/png,image/jpeg,image/webp",
+        self.upload = DropZone(
+            "Load from image…",
+            button_tooltip="Pick, drop or paste an image falstudio saved: its endpoint and request fill the form "
+            "(never a key)",
+            hint="or drop one here",
             multiple=False,
-            description="Load from image",
-            icon="upload",
-            tooltip="Drop or pick an image falstudio saved: its endpoint and request fill the form (never a key)",
-            layout=ipywidgets.Layout(width="auto"),
         )
-        self.upload.observe(self._on_upload, "value")
+        self.upload.on_files(self._on_upload)
         self.other_id = ipywidgets.Text(
             placeholder="owner/model or owner/model/path, e.g. fal-ai/flux/dev",
             description="Other id",
@@ -150,15 +163,13 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         )
         self._form_box = ipywidgets.VBox(layout=ipywidgets.Layout(flex=PANE, min_width="0"))
         self._stage = ipywidgets.VBox()  # the current job's panel
-        self._no_job = ipywidgets.HTML(message("muted", "Press Generate: the job and its picture appear here."))
+        self._no_job = ipywidgets.HTML(_PLACEHOLDER)
         self._retired: set[int] = set()  # ids of jobs whose widgets are closed (shown as rows)
         self._job_rows = ipywidgets.HTML()
         self._jobs_box = ipywidgets.VBox([self._job_rows], layout=ipywidgets.Layout(display="none"))
         self._history_box = RecentRuns(self._run_again)
         self.jobs_toggle = self._toggle("Jobs", "Show the list of jobs of this Studio", self._jobs_box)
-        self.gallery = Gallery(
-            columns=columns, title="Earlier images", limit=STRIP_LIMIT, thumbnail_px=STAGE_PX, compact=True
-        )
+        self.gallery = Gallery(columns=columns, title="Earlier images", limit=STRIP_LIMIT, compact=True)
         self.gallery.on_use(self.use_as_input)
         self.form: RequestForm = self._new_form(spec.id, {"prompt": prompt})
         self._show_status_chip(spec)
@@ -175,8 +186,10 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             self.history_toggle = self._toggle("Recent history", "Show the newest runs, to run again", history_box)
             lists.append(self.history_toggle)
         sections = [
-            ipywidgets.HBox([title, self.badge], layout=ipywidgets.Layout(align_items="center", grid_gap="12px")),
-            self.spend,
+            ipywidgets.HBox(
+                [title, self.badge, self.spend],
+                layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap", grid_gap="4px 12px"),
+            ),
             ipywidgets.HBox(
                 # the endpoint picker's one place: whatever picks the endpoint sits first in this row
                 [self.picker, self.status_chip, self.live_previews, self.upload],
@@ -393,19 +406,14 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         self.refresh_history()
         self._reader_changed()
 
-    def _on_upload(self, change: dict[str, Any]) -> None:
-        files = change["new"]
-        if not files:
-            return
-        upload = files[0]
-        try:
-            self.load(bytes(upload["content"]))
-        except (ValueError, TypeError, KeyError) as exc:
-            self.form.summary.value = message("error", f"could not load {upload.get('name', 'that file')}: {exc}")
-        else:
-            self.form.summary.value = message("success", f"Loaded the request of {upload.get('name', 'the image')}")
-        finally:
-            self.upload.value = ()
+    def _on_upload(self, files: list[tuple[str, bytes]]) -> None:
+        for name, data in files[:1]:
+            try:
+                self.load(data)
+            except (ValueError, TypeError, KeyError) as exc:
+                self.form.summary.value = message("error", f"could not load {name}: {exc}")
+            else:
+                self.form.summary.value = message("success", f"Loaded the request of {name}")
 
     def _refresh_jobs(self) -> None:
         """The current job on the stage; earlier running jobs live under "Jobs", finished ones as rows (their

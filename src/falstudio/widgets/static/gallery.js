@@ -102,6 +102,7 @@ function render({ model, el, host }) {
         }
         row.append(document.createTextNode(value));
         row.title = value; // a long prompt is cut to two lines (gallery.css): whole on hover
+        row.dataset.label = label;
         if (label === "Prompt") row.className = "fs-gallery-prompt";
         caption.append(row);
       }
