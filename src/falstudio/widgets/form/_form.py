@@ -23,6 +23,7 @@ from ...endpoints import REDACTED, EndpointSpec, get, specs
 from .._a11y import make_accessible
 from .._clipboard import CopyButton
 from .._html import StaticFallback, card, code_block, table
+from .._reader_view import ReaderView
 from . import _code
 from ._controls import FieldControl, make_control
 from ._fields import field_specs
@@ -32,7 +33,7 @@ FORM_LEVEL = "form"  # key in ``errors`` for problems that belong to no single f
 _EMPTY_ERRORS = ("missing", "string_too_short", "too_short")  # on an empty field these just mean "required"
 
 
-class RequestForm(StaticFallback, w.VBox):
+class RequestForm(ReaderView, StaticFallback, w.VBox):
     """A form for one endpoint's request (or any pydantic model).
 
     ``RequestForm("openai/gpt-image-2")`` or ``RequestForm(model=SomeModel)``. ``form.value`` is the
@@ -287,6 +288,7 @@ class RequestForm(StaticFallback, w.VBox):
             self.summary.value = message("success", "✓ ready", role="status")
         self._show_cost(request)
         self._show_code()
+        self._reader_changed()  # a form shown on its own: its reader view follows (coalesced, off this thread)
 
     def _errors_by_field(self, exc: ValidationError) -> dict[str, str]:
         found: dict[str, list[str]] = {}

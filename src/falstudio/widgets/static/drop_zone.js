@@ -45,7 +45,7 @@ function render({ model, el }) {
     }
     status.textContent = "";
     const buffers = await Promise.all(files.map((f) => f.arrayBuffer()));
-    model.send({ event: "files", names: files.map((f) => f.name || "") }, buffers);
+    model.send({ event: "files", names: files.map((f) => f.name || "") }, undefined, buffers); // (content, callbacks, buffers)
     return true;
   }
 
@@ -55,10 +55,7 @@ function render({ model, el }) {
     input.value = "";
   });
 
-  const targets = [zone];
-  const around = model.get("target") ? el.closest(`.${model.get("target")}`) : null;
-  if (around) targets.push(around);
-  const host = around || zone;
+  let host = zone; // the element that takes drops and pastes: the field around the zone once it is in the page
   function over(event) {
     if (!event.dataTransfer || !Array.from(event.dataTransfer.types || []).includes("Files")) return;
     event.preventDefault();
@@ -86,19 +83,30 @@ function render({ model, el }) {
     event.stopPropagation();
     await send(files);
   }
-  const target = around || zone;
-  target.addEventListener("dragenter", over);
-  target.addEventListener("dragover", over);
-  target.addEventListener("dragleave", leave);
-  target.addEventListener("drop", drop);
-  target.addEventListener("paste", paste);
-  if (around) around.classList.add("fs-drop-target");
+  const handlers = [["dragenter", over], ["dragover", over], ["dragleave", leave], ["drop", drop], ["paste", paste]];
+  function listen(target) {
+    host = target;
+    for (const [name, fn] of handlers) target.addEventListener(name, fn);
+  }
+  listen(zone);
+  let tries = 0;
+  let frame = 0;
+  function findField() { // the view is put in the page after render(): look for the field then
+    const around = model.get("target") ? el.closest(`.${model.get("target")}`) : null;
+    if (around) {
+      for (const [name, fn] of handlers) zone.removeEventListener(name, fn);
+      around.classList.add("fs-drop-target");
+      listen(around);
+    } else if (model.get("target") && tries++ < 600) {
+      frame = requestAnimationFrame(findField);
+    }
+  }
+  findField();
   paint();
   model.on("change", paint);
   return () => {
-    for (const [name, fn] of [["dragenter", over], ["dragover", over], ["dragleave", leave], ["drop", drop], ["paste", paste]]) {
-      target.removeEventListener(name, fn);
-    }
+    cancelAnimationFrame(frame);
+    for (const [name, fn] of handlers) host.removeEventListener(name, fn);
   };
 }
 
