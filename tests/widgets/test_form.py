@@ -82,8 +82,12 @@ def test_fields_in_model_order_with_the_expected_widgets(endpoint_id):
     form = RequestForm(endpoint_id)
     model = REGISTRY[endpoint_id].input_model
     assert list(form.controls) == list(model.model_fields)
-    boxes = [c.box for c in form.controls.values()]
-    assert [c for c in form.children if c in boxes] == boxes, "the boxes are shown in model order"
+    masks = [n for n in form.controls if n in ("mask_url", "mask_image_url")]  # shown right after the images
+    names = [n for n in form.controls if n not in masks]
+    for mask in masks:
+        names.insert(names.index("image_urls") + 1, mask)
+    boxes = [form.controls[n].box for n in names]
+    assert [c for c in form.children if c in boxes] == boxes, "the boxes are shown in model order, a mask by its images"
     for name, info in model.model_fields.items():
         assert isinstance(form.controls[name].input, expected_widget(name, info)), name
 
@@ -243,7 +247,7 @@ def test_add_image_takes_urls_data_uris_paths_bytes_pil_and_uploads(tmp_path):
     assert len(editor.rows.children) == 7
     first_row = editor.rows.children[1]
     assert 'alt="Image URLs image 2"' in first_row.children[0].value and "PNG 32×16" in first_row.children[1].value
-    first_row.children[2].click()  # Remove
+    first_row.children[-1].click()  # Remove (last in its row, under the others)
     assert len(form.controls["image_urls"].get()) == 6 and form.controls["image_urls"].get()[0] == URL
     form.controls["prompt"].input.value = "combine them"
     assert form.is_valid and len(form.value.image_urls) == 6
@@ -440,7 +444,7 @@ def test_dropped_images_show_their_names_and_can_be_reordered() -> None:
     first, second = editor.rows.children
     assert "1. red.png · PNG 16×8" in first.children[1].value and "2. pasted image" in second.children[1].value
     assert [b.description for b in first.children if isinstance(b, w.Button)] == ["Remove"]  # no Move up
-    up = second.children[-1]
+    up = second.children[-2]
     assert up.description == "Move up" and up.tooltip.startswith("Move image 2 up in Image URLs")
     up.click()
     assert list(editor.urls) == [urls[1], urls[0]] and form.to_dict()["image_urls"] == [urls[1], urls[0]]
@@ -448,3 +452,11 @@ def test_dropped_images_show_their_names_and_can_be_reordered() -> None:
     editor.upload.disabled = True  # a full field takes no more
     editor.upload.receive([("more.png", red)])
     assert len(editor.urls) == 2
+
+
+def test_the_mask_sits_with_the_images() -> None:
+    form = RequestForm("openai/gpt-image-2/edit")
+    boxes = list(form.children)
+    images, mask = form.controls["image_urls"].box, form.controls["mask_url"].box
+    assert boxes.index(mask) == boxes.index(images) + 1
+    assert list(form.controls).index("mask_url") > list(form.controls).index("sync_mode")  # the model's order kept

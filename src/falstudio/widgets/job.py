@@ -54,6 +54,8 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         self.request = request
         self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         self.tracked: TrackedRequest | None = None
+        self._client: ClientLike | None = None
+        self._server_logs: tuple[LogEntry, ...] = ()  # what the offline server said of a streamed run
         self._log_lines = log_lines
         self._max_hz = max_hz
         self._picture = picture  # False: the picture is shown elsewhere (the Studio's stage)
@@ -133,6 +135,7 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         """Start the request on ``client`` and show it here."""
         if self.tracked is not None or self._final:
             raise RuntimeError("this JobView has already been started")
+        self._client = client
         try:
             tracked = client.track(self.endpoint, arguments, stream=stream, validate=validate)
         except Exception as exc:  # e.g. a malformed endpoint id: it ends in the panel, not as a traceback
@@ -186,7 +189,7 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
     @property
     def logs(self) -> tuple[LogEntry, ...]:
         """The log lines kept (the newest ``log_lines``)."""
-        return self._shown.logs[-self._log_lines :]
+        return (self._shown.logs + self._server_logs)[-self._log_lines :]
 
     def cancel(self) -> None:
         """Ask for the request to end (no-op once it has ended)."""
@@ -262,6 +265,7 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
     def _finish(self, state: State) -> None:
         """On a worker thread, once the end is drawn: the final picture, the callbacks, then the waiters."""
         try:
+            self._offline_stream_logs(state)
             images = getattr(state.result, "images", None) or []
             if state.partials and images:
                 self._show_preview(images[0], "the final image")
@@ -281,6 +285,24 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
                 self.future.set_result(state.result)
             else:
                 self.future.set_exception(state.error)
+
+    def _offline_stream_logs(self, state: State) -> None:
+        """A stream carries no log lines; the offline server keeps them (what it drew, and which words it could
+        not, "Not drawn offline: ..."): read them once the run has ended, so the panel says it too."""
+        client = self._client
+        if not (state.streaming and state.request_id and getattr(client, "mode", None) == "local"):
+            return
+        try:
+            status = client.status(self.endpoint, state.request_id, with_logs=True)  # type: ignore[union-attr]
+        except Exception:  # the panel goes without them
+            return
+        seen = {entry.message for entry in state.logs}
+        self._server_logs = tuple(e for e in getattr(status, "logs", ()) or () if e.message not in seen)
+        if self._server_logs:
+            logs = state.logs + self._server_logs
+            self._log.value = log_html(logs[-self._log_lines :], len(logs))
+            count = len(logs)
+            self._log_toggle.description = f"Log ({count} line{'s' if count != 1 else ''})"
 
     def _make_preview(self, item: tuple[Image, int]) -> None:
         image, count = item

@@ -116,7 +116,7 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
             layout=w.Layout(align_items="center", flex_flow="row wrap"),
         )
         super().__init__(
-            [self.header, *(c.box for c in self.controls.values()), self.summary, footer, self.code_box],
+            [self.header, *(c.box for c in _shown_order(self.controls)), self.summary, footer, self.code_box],
             **kwargs,
         )
         self.add_class("fs-form")
@@ -371,6 +371,18 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
         if self.endpoint_id:
             title += f' <code style="{style(color=COLOR["muted"])}">{esc(self.endpoint_id)}</code>'
         return title
+
+
+def _shown_order(controls: Mapping[str, FieldControl]) -> list[FieldControl]:
+    """The fields in the model's order, but a mask right after the images it masks."""
+    shown = list(controls.values())
+    masks = [c for c in shown if c.spec.kind == "image" and "mask" in c.spec.name]
+    images = [i for i, c in enumerate(shown) if c.spec.kind == "images"]
+    if not masks or not images:
+        return shown
+    rest = [c for c in shown if c not in masks]
+    at = rest.index(shown[images[0]]) + 1
+    return rest[:at] + masks + rest[at:]
 
 
 def _spec_for(endpoint_id: str | None, model: type[BaseModel] | None) -> EndpointSpec | None:

@@ -254,7 +254,7 @@ class ImageListEditor(w.VBox):
             layout=w.Layout(flex="1 1 auto", min_width="0"),
         )
         thumb = w.HTML(thumb_html(url, f"{self.label} image {i + 1}" + (f": {name}" if name else "")))
-        parts = [thumb, info, remove]
+        parts = [thumb, info]
         if i > 0:
             up = w.Button(
                 description="Move up",
@@ -264,7 +264,7 @@ class ImageListEditor(w.VBox):
             name_by_tooltip(up)
             up.on_click(lambda _: self.move_up(i))
             parts.append(up)
-        return w.HBox(parts, layout=w.Layout(align_items="center"))
+        return w.HBox([*parts, remove], layout=w.Layout(align_items="center", grid_gap="4px"))
 
     def _redraw(self) -> None:
         stale, kept = self._row_cache, {}
