@@ -460,3 +460,27 @@ def test_the_mask_sits_with_the_images() -> None:
     images, mask = form.controls["image_urls"].box, form.controls["mask_url"].box
     assert boxes.index(mask) == boxes.index(images) + 1
     assert list(form.controls).index("mask_url") > list(form.controls).index("sync_mode")  # the model's order kept
+
+
+def test_a_painted_mask_has_the_first_images_size_and_another_size_is_flagged() -> None:
+    form = RequestForm("openai/gpt-image-2/edit", offline=True)
+    mask_editor = form.controls["mask_url"].editor
+    toggle = next(c for c in mask_editor.children if getattr(c, "description", "") == "Paint a mask…")
+    toggle.value = True  # no image yet: said, and the painter stays closed
+    assert not toggle.value and "add an image to edit first" in mask_editor.status.value
+    form.add_image(Image.new("RGB", (640, 480), "teal"))
+    toggle.value = True
+    painter = toggle.value and mask_editor.children[-1].children[0]
+    assert (painter.image_width, painter.image_height) == (640, 480)
+    assert max(Image.open(__import__("io").BytesIO(painter.background)).size) <= 512  # a small copy goes to the page
+    mask = Image.new("RGBA", (640, 480), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (100, 100, 300, 200))  # transparent: the edit applies there
+    painter._handle_custom_msg({"event": "mask"}, [_images.image_bytes(mask, "png")])  # "Use as mask"
+    url = form.controls["mask_url"].get()
+    assert (
+        url.startswith("data:image/png")
+        and "painted mask · PNG 640×480" in mask_editor.rows.children[0].children[1].value
+    )
+    assert "fal expects a mask" not in mask_editor.status.value
+    form.controls["mask_url"].set(_images.image_bytes(Image.new("RGBA", (256, 256)), "png"))  # another size
+    assert "the mask is 256×256 but image 1 is 640×480" in mask_editor.status.value

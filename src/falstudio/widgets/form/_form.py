@@ -24,7 +24,7 @@ from .._a11y import make_accessible
 from .._clipboard import CopyButton
 from .._html import StaticFallback, card, code_block, table
 from .._reader_view import ReaderView
-from . import _code
+from . import _code, _mask_painter
 from ._controls import FieldControl, make_control
 from ._fields import field_specs
 from ._values import jsonable, short_repr, value_html
@@ -45,6 +45,7 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
     then the summary lists what is still to fill in, without alarm.
     """
 
+    _mask: tuple[FieldControl, FieldControl] | None = None
     is_valid = traitlets.Bool(False, help="The current input is a valid request (observable, not synced)")
     errors = traitlets.Dict(help="field name -> error message; 'form' for problems of the whole request")
 
@@ -120,6 +121,7 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
             **kwargs,
         )
         self.add_class("fs-form")
+        self._mask = self._mask_painter()
         make_accessible(self)
         self._quiet = False
         if value is not None:
@@ -240,6 +242,28 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
         self._show_code()
 
     # -- internals
+    def _mask_painter(self) -> tuple[FieldControl, FieldControl] | None:
+        """A mask field next to an images field gets "Paint a mask…"; returns the two (images, mask)."""
+        shown = _shown_order(self.controls)
+        masks = [c for c in shown if c.spec.kind == "image" and "mask" in c.spec.name]
+        images = [c for c in shown if c.spec.kind == "images"]
+        if not masks or not images:
+            return None
+        first = images[0]
+        _mask_painter.attach(masks[0].editor, lambda: (first.get() or [None])[0])  # type: ignore[attr-defined]
+        return first, masks[0]
+
+    def _check_mask(self) -> None:
+        if self._mask is None:
+            return
+        images, mask = self._mask
+        problem = _mask_painter.size_problem(mask.get(), (images.get() or [None])[0])
+        status = mask.editor.status  # type: ignore[attr-defined]
+        if problem:
+            status.value = message("warn", problem)
+        elif "fal expects a mask the size" in status.value:
+            status.value = ""
+
     def _field_changed(self, name: str) -> None:
         if not self._quiet:
             self._touched.add(name)
@@ -288,6 +312,7 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
             self.summary.value = message("success", "✓ ready", role="status")
         self._show_cost(request)
         self._show_code()
+        self._check_mask()
         self._reader_changed()  # a form shown on its own: its reader view follows (coalesced, off this thread)
 
     def _errors_by_field(self, exc: ValidationError) -> dict[str, str]:
