@@ -188,6 +188,33 @@ def _drop_and_paste(page: Page, studio: Locator) -> None:
     expect(field.get_by_text(re.compile(r"1\. pasted\.png"))).to_be_visible()
 
 
+def _paint_a_mask_and_use_it(page: Page, studio: Locator) -> None:
+    """Paint over the first image, use it as the mask (the image's size), generate: the offline engine used it."""
+    from playwright.sync_api import expect
+
+    studio.get_by_role("button", name="Paint a mask…").click()
+    canvas = studio.locator(".fs-mask-canvas")
+    expect(canvas).to_be_visible(timeout=MINUTE)
+    expect(studio.get_by_text("Mask size: 48×32 (the image's)")).to_be_visible(timeout=MINUTE)
+    box = canvas.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5, steps=8)
+    page.mouse.up()
+    studio.get_by_role("button", name="Use as mask").click()
+    expect(studio.get_by_text(re.compile(r"1\. painted mask · PNG 48×32"))).to_be_visible(timeout=MINUTE)
+    studio.locator(".fs-form textarea").first.fill("make it pixel-art style")
+    studio.get_by_role("button", name="Generate", exact=True).click()
+    stage = studio.locator(".fs-studio-stage")
+    expect(stage.get_by_text("“make it pixel-art style”")).to_be_visible(timeout=MINUTE)  # this job, not the last
+    expect(stage.get_by_text("Done", exact=True)).to_be_visible(timeout=2 * MINUTE)
+    stage.get_by_role("button", name=re.compile(r"^Log \(")).click()
+    expect(stage.get_by_text(re.compile(r"Mask: the edit is confined to \d+% of the picture"))).to_be_visible(
+        timeout=MINUTE
+    )
+
+
 def _twenty_jobs_stay_level(page: Page, studio: Locator, first_height: float) -> str:
     from playwright.sync_api import expect
 
@@ -225,8 +252,10 @@ def test_the_studio_is_a_workbench_in_jupyterlab(lab: Lab, shots: Path, width: i
         page.screenshot(path=shots / f"workbench-{width}-20-jobs-light.png")
         _drop_and_paste(page, studio)
         page.screenshot(path=shots / f"workbench-{width}-dropped-light.png")
+        _paint_a_mask_and_use_it(page, studio)
+        page.screenshot(path=shots / f"workbench-{width}-masked-light.png")
         set_theme(page, "JupyterLab Dark")
-        page.screenshot(path=shots / f"workbench-{width}-dropped-dark.png")
+        page.screenshot(path=shots / f"workbench-{width}-masked-dark.png")
         print(summary)
 
 

@@ -95,7 +95,7 @@ def attach(mask_editor: Any, first_image: Callable[[], str | None]) -> Any:
         value=False,
         description="Paint a mask…",
         tooltip="Paint the mask with a brush over the first input image",
-        layout=w.Layout(width="auto"),
+        layout=w.Layout(width="auto", align_self="flex-start"),
     )
     toggle.add_class("fs-disclosure")
     box = w.VBox(layout=w.Layout(display="none"))
