@@ -176,7 +176,7 @@ def test_the_top_row_fits_820_px_with_the_file_browser_open(lab: Lab, shots: Pat
         right = output.bounding_box()["x"] + output.bounding_box()["width"]  # type: ignore[index]
         for control in (
             studio.get_by_label("Endpoint"),
-            studio.locator(".jupyter-widgets.widget-upload").first,
+            studio.locator(".fs-drop-button").first,  # Load from image
             studio.get_by_role("button", name="Generate"),
         ):
             box = control.bounding_box()
