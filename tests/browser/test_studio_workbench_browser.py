@@ -125,6 +125,8 @@ def _generate_and_see_the_result(page: Page, studio: Locator) -> None:
     expect(picture).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
     assert "lighthouse" in (picture.get_attribute("alt") or "")
+    save = stage.get_by_role("button", name=re.compile(r"^Save image 1: a lighthouse"))  # buttons named apart
+    expect(save).to_have_count(1)
     after = studio.bounding_box()
     assert before is not None and after is not None and abs(after["y"] - before["y"]) < 1, "the page scrolled"
     box, viewport = picture.bounding_box(), page.viewport_size

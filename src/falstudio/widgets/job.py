@@ -20,6 +20,7 @@ import ipywidgets
 from .._internal.images import to_data_uri
 from .._internal.theme import COLOR, FONT_SMALL, esc
 from ..client import Image, LogEntry, Phase, State
+from ._a11y import make_accessible
 from ._html import STATIC_THUMBNAIL_PX, StaticFallback, card, close_tree, table
 from ._job_html import BAR, error_box, error_text, format_seconds, log_html, prompt_html, status_html
 from ._pool import Latest, run_in_pool
@@ -110,6 +111,8 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
             layout=ipywidgets.Layout(border=f"1px solid {COLOR['border']}", padding="4px 8px", margin="4px 0"),
         )
         self.add_class("fs-job")
+        if picture:  # shown on its own: names, alt text (from the image's tooltip) and focus rings of its own
+            make_accessible(self)
         self._render(self._shown)
 
     # -- starting ----------------------------------------------------------------------------------
