@@ -285,7 +285,7 @@ def test_the_current_job_leads_and_finished_jobs_become_rows_with_their_widgets_
         assert [t.alt for t in studio.gallery.tiles] == ["a blue whale", "a red kite"]
         assert first.comm is None and first._status.comm is None and first._status.layout.comm is None
         assert first.state == "done" and first.result.images  # still readable from Python
-        rows = studio._job_rows.value
+        rows = studio._jobs_box.rows.value
         assert "a red kite" in rows and "Done" in rows and "a blue whale" not in rows
         assert "studio.jobs" not in rows and studio.jobs_toggle.description == "Jobs (2)"
         assert studio._jobs_box.layout.display == "none"
@@ -306,8 +306,8 @@ def test_a_long_session_keeps_widgets_and_state_flat(server: LocalServer) -> Non
                 counts.append(live_widgets())
         assert counts[0] == counts[1], counts  # flat once the gallery's strip is full (12 images)
         assert len(studio.jobs) == 20 and len(studio.gallery) == 12
-        assert studio._job_rows.value.count('role="listitem"') == 12 and "and 7 earlier finished jobs" in (
-            studio._job_rows.value
+        assert studio._jobs_box.rows.value.count('role="listitem"') == 12 and "and 7 earlier finished jobs" in (
+            studio._jobs_box.rows.value
         )
     finally:
         studio.close()

@@ -37,19 +37,18 @@ from ._a11y import make_accessible
 from ._drop_zone import DropZone
 from ._endpoint_choices import OTHER, edit_endpoint_for, picker_options, request_from_image
 from ._html import StaticFallback, card, close_tree, grid_html, short_prompt
-from ._job_html import error_text, format_seconds, job_row_html
+from ._job_list import NO_JOB, JobList, toggle
 from ._reader_view import ReaderView
 from ._recent_runs import RecentRuns
 from ._spend_line import SpendLine
 from .form import RequestForm
 from .gallery import Gallery, alt_text, prompt_of
-from .job import FINAL_STATES, JobView
+from .job import JobView
 
 if TYPE_CHECKING:
     from ..client import ClientLike
 
 JOBS_SHOWN = 4  # jobs in the Studio's static (reader) view
-JOB_ROWS = 12  # finished jobs listed under "Jobs" (all are in ``studio.jobs``)
 STRIP_LIMIT = 12  # images kept in the Studio's gallery: the current result and the earlier ones
 PANE = "1 1 26em"  # each pane's flex: two side by side from about 52em of output width, one column below
 
@@ -62,20 +61,6 @@ _BADGE = {
     ),
     "fal": ("fal.ai", "success", "Requests go to fal.ai and are billed to your fal account."),
 }
-
-
-_PLACEHOLDER_CSS = style(
-    border=f"1px dashed {COLOR['border']}",
-    border_radius="4px",
-    min_height="380px",  # about a job panel and a picture
-    display="flex",
-    align_items="center",
-    justify_content="center",
-    color=COLOR["muted"],
-    padding="8px",
-)
-# where the picture will be: the Studio does not jump when the first one comes
-_PLACEHOLDER = f'<div style="{_PLACEHOLDER_CSS}">Press Generate: the job and its picture appear here.</div>'
 
 
 def _chip_css(color: str) -> str:
@@ -163,12 +148,10 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         )
         self._form_box = ipywidgets.VBox(layout=ipywidgets.Layout(flex=PANE, min_width="0"))
         self._stage = ipywidgets.VBox()  # the current job's panel
-        self._no_job = ipywidgets.HTML(_PLACEHOLDER)
-        self._retired: set[int] = set()  # ids of jobs whose widgets are closed (shown as rows)
-        self._job_rows = ipywidgets.HTML()
-        self._jobs_box = ipywidgets.VBox([self._job_rows], layout=ipywidgets.Layout(display="none"))
+        self._no_job = ipywidgets.HTML(NO_JOB)
+        self._jobs_box = JobList()
         self._history_box = RecentRuns(self._run_again)
-        self.jobs_toggle = self._toggle("Jobs", "Show the list of jobs of this Studio", self._jobs_box)
+        self.jobs_toggle = self._jobs_box.toggle
         self.gallery = Gallery(columns=columns, title="Earlier images", limit=STRIP_LIMIT, compact=True)
         self.gallery.on_use(self.use_as_input)
         self.form: RequestForm = self._new_form(spec.id, {"prompt": prompt})
@@ -183,7 +166,7 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         lists: list[ipywidgets.Widget] = [self.jobs_toggle]
         history_box = ipywidgets.VBox([self._history_box], layout=ipywidgets.Layout(display="none"))
         if history:
-            self.history_toggle = self._toggle("Recent history", "Show the newest runs, to run again", history_box)
+            self.history_toggle = toggle("Recent history", "Show the newest runs, to run again", history_box)
             lists.append(self.history_toggle)
         sections = [
             ipywidgets.HBox(
@@ -416,29 +399,9 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
                 self.form.summary.value = message("success", f"Loaded the request of {name}")
 
     def _refresh_jobs(self) -> None:
-        """The current job on the stage; earlier running jobs live under "Jobs", finished ones as rows (their
-        widgets closed). Called with the lock held."""
-        if not self.jobs:
-            self._stage.children = [self._no_job]
-            self._job_rows.value = message("muted", "No jobs yet.")
-            self.jobs_toggle.description = "Jobs (0)"
-            return
-        current, earlier = self.jobs[0], self.jobs[1:]
-        running = [j for j in earlier if j.state not in FINAL_STATES]  # (``done`` waits for the callbacks)
-        finished = [j for j in earlier if j.state in FINAL_STATES]
-        self._stage.children = [current]
-        rows = "".join(_row(j) for j in finished[:JOB_ROWS])
-        more = len(finished) - JOB_ROWS
-        if more > 0:
-            rows += message("muted", f"and {more} earlier finished job{'s' if more != 1 else ''}")
-        self._job_rows.value = f'<div role="list" aria-label="Earlier jobs">{rows}</div>'
-        self._jobs_box.children = [*running, self._job_rows]
-        for job in finished:  # a finished job off the stage is a row now: its widgets go
-            if id(job) not in self._retired:
-                self._retired.add(id(job))
-                close_tree(job)
-        live = len(running) + (current.state not in FINAL_STATES)
-        self.jobs_toggle.description = f"Jobs ({len(self.jobs)}{f', {live} running' if live else ''})"
+        """The current job on the stage, the others in the job list. Called with the lock held."""
+        self._stage.children = [self.jobs[0] if self.jobs else self._no_job]
+        self._jobs_box.show(self.jobs)
 
     def _run_again(self, record: Any) -> None:
         """Run a past request again: refill the form with it (so it can be tweaked next), then start it."""
@@ -452,24 +415,3 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         self.form.summary.value = message(
             "success", f"Running again: “{short_prompt(record.prompt)}” (see the job panel)", role="status"
         )
-
-    @staticmethod
-    def _toggle(label: str, tooltip: str, box: ipywidgets.Box) -> ipywidgets.ToggleButton:
-        """A button that shows and hides ``box`` (a list kept out of the way until asked for)."""
-        toggle = ipywidgets.ToggleButton(
-            value=False, description=label, tooltip=tooltip, layout=ipywidgets.Layout(width="auto")
-        )
-
-        def shown(change: dict[str, Any]) -> None:
-            box.layout.display = "flex" if change["new"] else "none"
-
-        toggle.observe(shown, "value")
-        return toggle
-
-
-def _row(job: JobView) -> str:
-    """A finished job as one row of the job list."""
-    images = len(getattr(job.result, "images", ()) or ())
-    detail = format_seconds(job.elapsed) + (f" · {images} image{'s' if images != 1 else ''}" if images else "")
-    problem = error_text(job.error) if job.error is not None else ""
-    return job_row_html(job.endpoint, job.state, prompt_of(job.request), detail, problem)
