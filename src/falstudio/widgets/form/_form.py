@@ -45,7 +45,7 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
     then the summary lists what is still to fill in, without alarm.
     """
 
-    _mask: tuple[FieldControl, FieldControl] | None = None
+    _mask: _mask_painter.Pair | None = None
     is_valid = traitlets.Bool(False, help="The current input is a valid request (observable, not synced)")
     errors = traitlets.Dict(help="field name -> error message; 'form' for problems of the whole request")
 
@@ -117,11 +117,17 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
             layout=w.Layout(align_items="center", flex_flow="row wrap"),
         )
         super().__init__(
-            [self.header, *(c.box for c in _shown_order(self.controls)), self.summary, footer, self.code_box],
+            [
+                self.header,
+                *(c.box for c in _mask_painter.shown_order(self.controls)),
+                self.summary,
+                footer,
+                self.code_box,
+            ],
             **kwargs,
         )
         self.add_class("fs-form")
-        self._mask = self._mask_painter()
+        self._mask = _mask_painter.attach_to(self.controls)
         make_accessible(self)
         self._quiet = False
         if value is not None:
@@ -242,28 +248,6 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
         self._show_code()
 
     # -- internals
-    def _mask_painter(self) -> tuple[FieldControl, FieldControl] | None:
-        """A mask field next to an images field gets "Paint a mask…"; returns the two (images, mask)."""
-        shown = _shown_order(self.controls)
-        masks = [c for c in shown if c.spec.kind == "image" and "mask" in c.spec.name]
-        images = [c for c in shown if c.spec.kind == "images"]
-        if not masks or not images:
-            return None
-        first = images[0]
-        _mask_painter.attach(masks[0].editor, lambda: (first.get() or [None])[0])  # type: ignore[attr-defined]
-        return first, masks[0]
-
-    def _check_mask(self) -> None:
-        if self._mask is None:
-            return
-        images, mask = self._mask
-        problem = _mask_painter.size_problem(mask.get(), (images.get() or [None])[0])
-        status = mask.editor.status  # type: ignore[attr-defined]
-        if problem:
-            status.value = message("warn", problem)
-        elif "fal expects a mask the size" in status.value:
-            status.value = ""
-
     def _field_changed(self, name: str) -> None:
         if not self._quiet:
             self._touched.add(name)
@@ -312,7 +296,7 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
             self.summary.value = message("success", "✓ ready", role="status")
         self._show_cost(request)
         self._show_code()
-        self._check_mask()
+        _mask_painter.check(self._mask)
         self._reader_changed()  # a form shown on its own: its reader view follows (coalesced, off this thread)
 
     def _errors_by_field(self, exc: ValidationError) -> dict[str, str]:
@@ -396,18 +380,6 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
         if self.endpoint_id:
             title += f' <code style="{style(color=COLOR["muted"])}">{esc(self.endpoint_id)}</code>'
         return title
-
-
-def _shown_order(controls: Mapping[str, FieldControl]) -> list[FieldControl]:
-    """The fields in the model's order, but a mask right after the images it masks."""
-    shown = list(controls.values())
-    masks = [c for c in shown if c.spec.kind == "image" and "mask" in c.spec.name]
-    images = [i for i, c in enumerate(shown) if c.spec.kind == "images"]
-    if not masks or not images:
-        return shown
-    rest = [c for c in shown if c not in masks]
-    at = rest.index(shown[images[0]]) + 1
-    return rest[:at] + masks + rest[at:]
 
 
 def _spec_for(endpoint_id: str | None, model: type[BaseModel] | None) -> EndpointSpec | None:

@@ -8,13 +8,14 @@ small copy goes to the browser; the mask comes back in one message and becomes t
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import anywidget
 import traitlets
 
 from ..._internal import images as _images
+from ..._internal.theme import message as _message
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
 BACKGROUND_PX = 512
@@ -89,8 +90,6 @@ def attach(mask_editor: Any, first_image: Callable[[], str | None]) -> Any:
     """Give a mask field "Paint a mask…": a painter over ``first_image()`` (made when first asked for)."""
     import ipywidgets as w
 
-    from ..._internal.theme import message
-
     toggle = w.ToggleButton(
         value=False,
         description="Paint a mask…",
@@ -114,7 +113,7 @@ def attach(mask_editor: Any, first_image: Callable[[], str | None]) -> Any:
                 box.children = [painter]
             box.children[0].show(url)
         except ValueError as exc:
-            mask_editor.status.value = message("warn", f"Paint a mask: {exc}")
+            mask_editor.status.value = _message("warn", f"Paint a mask: {exc}")
             toggle.value = False
             return
         box.layout.display = "flex"
@@ -127,3 +126,42 @@ def attach(mask_editor: Any, first_image: Callable[[], str | None]) -> Any:
 def _use(mask_editor: Any, png: bytes) -> None:
     mask_editor.urls = []
     mask_editor.add(png, name="painted mask")
+
+
+Pair = tuple[Any, Any]  # (the images field's control, the mask field's control)
+
+
+def shown_order(controls: Mapping[str, Any]) -> list[Any]:
+    """The fields in the model's order, but a mask right after the images it masks."""
+    shown = list(controls.values())
+    masks = [c for c in shown if c.spec.kind == "image" and "mask" in c.spec.name]
+    images = [c for c in shown if c.spec.kind == "images"]
+    if not masks or not images:
+        return shown
+    rest = [c for c in shown if c not in masks]
+    at = rest.index(images[0]) + 1
+    return rest[:at] + masks + rest[at:]
+
+
+def attach_to(controls: Mapping[str, Any]) -> Pair | None:
+    """A mask field beside an images field gets "Paint a mask…"; returns the two, for :func:`check`."""
+    masks = [c for c in controls.values() if c.spec.kind == "image" and "mask" in c.spec.name]
+    images = [c for c in controls.values() if c.spec.kind == "images"]
+    if not masks or not images:
+        return None
+    first = images[0]
+    attach(masks[0].editor, lambda: (first.get() or [None])[0])
+    return first, masks[0]
+
+
+def check(pair: Pair | None) -> None:
+    """Say under the mask field when the mask is not the first image's size (and stop saying it once it is)."""
+    if pair is None:
+        return
+    images, mask = pair
+    problem = size_problem(mask.get(), (images.get() or [None])[0])
+    status = mask.editor.status
+    if problem:
+        status.value = _message("warn", problem)
+    elif "fal expects a mask the size" in status.value:
+        status.value = ""
