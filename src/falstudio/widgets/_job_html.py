@@ -84,7 +84,9 @@ def prompt_html(prompt: str) -> str:
     css = style(
         color=COLOR["fg"], font_size=FONT_SMALL, white_space="nowrap", overflow="hidden", text_overflow="ellipsis"
     )
-    return f'<div title="{esc(prompt)}" style="{css}">“{esc(" ".join(prompt.split()))}”</div>'
+    return (
+        f'<div title="{esc(prompt)}" data-fs-alt="{esc(prompt)}" style="{css}">“{esc(" ".join(prompt.split()))}”</div>'
+    )
 
 
 def log_html(logs: Sequence[LogEntry], total: int) -> str:

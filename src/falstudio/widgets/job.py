@@ -80,10 +80,9 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         )
         self._cancel.on_click(lambda _button: self.cancel())
         self._bar = ipywidgets.HTML()
-        alt = prompt_of(request) or "the generated image"
-        self._preview = ipywidgets.Image(
-            format="jpeg", tooltip=alt, layout=ipywidgets.Layout(max_width=f"{PREVIEW_PX}px")
-        )  # a11y.js gives an image its tooltip as alt text
+        # no tooltip: ipywidgets' Image view fails on one (it has no description); a11y.js gives the picture the
+        # prompt as alt text (from the prompt line's data-fs-alt)
+        self._preview = ipywidgets.Image(format="jpeg", layout=ipywidgets.Layout(max_width=f"{PREVIEW_PX}px"))
         self._preview_note = ipywidgets.HTML()
         self._preview_box = ipywidgets.VBox(
             [self._preview, self._preview_note], layout=ipywidgets.Layout(display="none", margin="4px 0")

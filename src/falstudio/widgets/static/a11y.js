@@ -8,7 +8,7 @@
 //  - names slider handles and readouts after their label;
 //  - names controls marked "fs-name-from-title" by their tooltip (e.g. "Run again: <prompt> · <endpoint>");
 //  - keeps icon glyphs (Font Awesome <i>) out of accessible names: "Generate", not "\uf04b Generate";
-//  - gives an image its title as alt text when it has none (ipywidgets' Image takes a tooltip, not an alt);
+//  - gives an image its title as alt text when it has none, and a job panel's picture its prompt (data-fs-alt);
 //  - says whether a toggle button is pressed, and a disclosure toggle ("fs-disclosure") whether it is expanded;
 //  - opens a help mark's toggletip ("fs-help") with Enter or Space, and closes it with Escape;
 //  - makes an "fs-overlay" box a dialog while it is "fs-overlay-open" (drawn over the page by a11y.css): focus
@@ -67,6 +67,10 @@ function apply(root) {
     set(icon, "aria-hidden", "true");
   }
   for (const img of root.querySelectorAll("img[title]:not([alt])")) set(img, "alt", img.getAttribute("title"));
+  for (const img of root.querySelectorAll(".fs-job img:not([alt])")) {
+    const source = img.closest(".fs-job").querySelector("[data-fs-alt]");
+    set(img, "alt", source ? source.dataset.fsAlt : "The generated image");
+  }
   for (const toggle of root.querySelectorAll(".widget-toggle-button")) {
     const pressed = String(toggle.classList.contains("mod-active"));
     set(toggle, toggle.closest(".fs-disclosure") || toggle.classList.contains("fs-disclosure")
