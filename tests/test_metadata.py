@@ -159,21 +159,15 @@ def test_the_studio_refills_its_form_from_a_saved_image(server: LocalServer, cli
             "1536x1024",
         )
         studio.endpoint = "fal-ai/gpt-image-1.5"
-        upload = {
-            "name": "made.png",
-            "type": "image/png",
-            "size": path.stat().st_size,
-            "content": memoryview(path.read_bytes()),
-            "last_modified": dt.datetime.now(dt.UTC),
-        }
-        studio.upload.value = (upload,)  # what dropping the file on the upload control does
+        # what dropping the file on "Load from image" sends: its name and bytes, in one message
+        studio.upload._handle_custom_msg({"event": "files", "names": ["made.png"]}, [memoryview(path.read_bytes())])
         assert studio.endpoint == T2I and studio.form.value.quality == "high"
-        assert "Loaded the request of made.png" in studio.form.summary.value and studio.upload.value == ()
+        assert "Loaded the request of made.png" in studio.form.summary.value
         plain = tmp_path / "plain.png"
         PILImage.new("RGB", (8, 8)).save(plain)
         with pytest.raises(ValueError, match="has no falstudio metadata"):
             studio.load(plain)
-        studio.upload.value = ({**upload, "name": "plain.png", "content": memoryview(plain.read_bytes())},)
+        studio.upload._handle_custom_msg({"event": "files", "names": ["plain.png"]}, [plain.read_bytes()])
         assert "could not load plain.png" in studio.form.summary.value
     finally:
         studio.close()

@@ -39,6 +39,7 @@ def test_a_job_view_shows_a_partial_image_before_the_final_one(lab: Lab, tmp_pat
         preview = panel.locator("img").first
         expect(panel.get_by_text("Forming: partial image")).to_be_visible(timeout=MINUTE)
         expect(preview).to_be_visible()
+        expect(preview).to_have_attribute("alt", "a lighthouse on a cliff at sunset")  # alt text: the prompt
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=preview.element_handle())
         expect(panel.get_by_role("status")).to_contain_text("Running")  # still running: the picture is forming
         page.screenshot(path=shots / "jobview-partial.png")

@@ -82,8 +82,12 @@ def test_fields_in_model_order_with_the_expected_widgets(endpoint_id):
     form = RequestForm(endpoint_id)
     model = REGISTRY[endpoint_id].input_model
     assert list(form.controls) == list(model.model_fields)
-    boxes = [c.box for c in form.controls.values()]
-    assert [c for c in form.children if c in boxes] == boxes, "the boxes are shown in model order"
+    masks = [n for n in form.controls if n in ("mask_url", "mask_image_url")]  # shown right after the images
+    names = [n for n in form.controls if n not in masks]
+    for mask in masks:
+        names.insert(names.index("image_urls") + 1, mask)
+    boxes = [form.controls[n].box for n in names]
+    assert [c for c in form.children if c in boxes] == boxes, "the boxes are shown in model order, a mask by its images"
     for name, info in model.model_fields.items():
         assert isinstance(form.controls[name].input, expected_widget(name, info)), name
 
@@ -233,28 +237,17 @@ def test_add_image_takes_urls_data_uris_paths_bytes_pil_and_uploads(tmp_path):
     editor.add_button.click()
     assert editor.source.value == "" and editor.status.value == ""
     jpeg = _images.image_bytes(Image.new("RGB", (8, 8), "blue"), "jpeg")
-    # what the browser sends after a file is picked (ipywidgets deserializes it into upload.value)
-    editor.upload.set_state(
-        {
-            "value": [
-                {
-                    "name": "up.jpg",
-                    "type": "image/jpeg",
-                    "size": len(jpeg),
-                    "content": memoryview(jpeg),
-                    "last_modified": 1_700_000_000_000,
-                }
-            ]
-        }
-    )
-    assert editor.upload.value == (), "uploaded bytes are not kept in the widget"
+    # what the browser sends after a file is picked, dropped or pasted: names and bytes in one message
+    editor.upload._handle_custom_msg({"event": "files", "names": ["up.jpg"]}, [memoryview(jpeg)])
+    assert "up.jpg" not in str(editor.upload.get_state()), "uploaded files are not kept in the widget"
+    assert "up.jpg · JPEG 8×8" in editor.rows.children[-1].children[1].value  # the row names the file
     urls = form.controls["image_urls"].get()
     assert len(urls) == 7 and urls[0] == URL and urls[4] == uri
     assert urls[6].startswith("data:image/jpeg;base64,") and _images.decode_data_uri(urls[6])[0] == jpeg
     assert len(editor.rows.children) == 7
     first_row = editor.rows.children[1]
     assert 'alt="Image URLs image 2"' in first_row.children[0].value and "PNG 32×16" in first_row.children[1].value
-    first_row.children[2].click()  # Remove
+    first_row.children[-1].click()  # Remove (last in its row, under the others)
     assert len(form.controls["image_urls"].get()) == 6 and form.controls["image_urls"].get()[0] == URL
     form.controls["prompt"].input.value = "combine them"
     assert form.is_valid and len(form.value.image_urls) == 6
@@ -436,3 +429,58 @@ def test_a_plain_pydantic_model_works_too():
     assert "1 problem: form (form: Value error, style e allows at most 40 steps)" in form.summary.value
     with pytest.raises(TypeError, match="needs an endpoint id"):
         RequestForm()
+
+
+def test_dropped_images_show_their_names_and_can_be_reordered() -> None:
+    form = RequestForm("openai/gpt-image-2/edit", offline=True)
+    editor = form.controls["image_urls"].input
+    assert (
+        "fs-image-field" in editor._dom_classes and editor.upload.target == "fs-image-field"
+    )  # drop/paste: whole field
+    red, blue = (_images.image_bytes(Image.new("RGB", (16, 8), c), "png") for c in ("red", "blue"))
+    editor.upload._handle_custom_msg({"event": "files", "names": ["red.png", ""]}, [red, blue])  # "": a pasted image
+    urls = list(editor.urls)
+    assert len(urls) == 2 and _images.decode_data_uri(urls[0])[0] == red
+    first, second = editor.rows.children
+    assert "1. red.png · PNG 16×8" in first.children[1].value and "2. pasted image" in second.children[1].value
+    assert [b.description for b in first.children if isinstance(b, w.Button)] == ["Remove"]  # no Move up
+    up = second.children[-2]
+    assert up.description == "Move up" and up.tooltip.startswith("Move image 2 up in Image URLs")
+    up.click()
+    assert list(editor.urls) == [urls[1], urls[0]] and form.to_dict()["image_urls"] == [urls[1], urls[0]]
+    assert "1. pasted image" in editor.rows.children[0].children[1].value
+    editor.upload.disabled = True  # a full field takes no more
+    editor.upload.receive([("more.png", red)])
+    assert len(editor.urls) == 2
+
+
+def test_the_mask_sits_with_the_images() -> None:
+    form = RequestForm("openai/gpt-image-2/edit")
+    boxes = list(form.children)
+    images, mask = form.controls["image_urls"].box, form.controls["mask_url"].box
+    assert boxes.index(mask) == boxes.index(images) + 1
+    assert list(form.controls).index("mask_url") > list(form.controls).index("sync_mode")  # the model's order kept
+
+
+def test_a_painted_mask_has_the_first_images_size_and_another_size_is_flagged() -> None:
+    form = RequestForm("openai/gpt-image-2/edit", offline=True)
+    mask_editor = form.controls["mask_url"].editor
+    toggle = next(c for c in mask_editor.children if getattr(c, "description", "") == "Paint a mask…")
+    toggle.value = True  # no image yet: said, and the painter stays closed
+    assert not toggle.value and "add an image to edit first" in mask_editor.status.value
+    form.add_image(Image.new("RGB", (640, 480), "teal"))
+    toggle.value = True
+    painter = toggle.value and mask_editor.children[-1].children[0]
+    assert (painter.image_width, painter.image_height) == (640, 480)
+    assert max(Image.open(__import__("io").BytesIO(painter.background)).size) <= 512  # a small copy goes to the page
+    mask = Image.new("RGBA", (640, 480), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (100, 100, 300, 200))  # transparent: the edit applies there
+    painter._handle_custom_msg({"event": "mask"}, [_images.image_bytes(mask, "png")])  # "Use as mask"
+    url = form.controls["mask_url"].get()
+    assert (
+        url.startswith("data:image/png")
+        and "painted mask · PNG 640×480" in mask_editor.rows.children[0].children[1].value
+    )
+    assert "fal expects a mask" not in mask_editor.status.value
+    form.controls["mask_url"].set(_images.image_bytes(Image.new("RGBA", (256, 256)), "png"))  # another size
+    assert "the mask is 256×256 but image 1 is 640×480" in mask_editor.status.value

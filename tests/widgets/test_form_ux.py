@@ -22,9 +22,12 @@ def test_labels_are_human_with_units_and_help_from_the_descriptions() -> None:
     form = RequestForm("fal-ai/gpt-image-1-mini")
     slider = form.controls["num_images"]
     assert slider.input.description == "Number of images" and slider.spec.unit == "images"
-    row = slider.box.children[0].children
-    assert any("images" in str(getattr(w, "value", "")) for w in row)  # the unit, next to the slider
-    assert any("How many images to generate" in str(getattr(w, "value", "")) for w in row)  # the "?" with the help
+    field, mark = slider.box.children[0].children  # the field (its unit beside it), then its "?" in one column
+    assert slider.unit in field.children and ">image<" in slider.unit.value  # "1 image", not "1 images"
+    slider.input.value = 3
+    assert ">images<" in slider.unit.value
+    assert "How many images to generate" in mark.value and 'role="tooltip"' in mark.value  # the "?" with the help
+    assert field.layout.flex == "0 1 34em"  # every field with help is as wide: the marks line up
     assert (
         form.controls["image_size"].input.description == "Image size" and form.controls["image_size"].spec.unit == "px"
     )

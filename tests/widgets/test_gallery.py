@@ -223,3 +223,32 @@ def test_an_output_image_shares_its_one_thumbnail() -> None:
     assert image.thumbnail() is image.thumbnail()  # made once, kept
     assert tile.thumbnail == image.thumbnail()[0]
     assert max(PILImage.open(io.BytesIO(image.thumbnail(128)[0])).size) == 128  # smaller ones come from it
+
+
+def test_a_forming_tile_is_not_a_result_it_cannot_be_saved_and_a_late_partial_is_dropped(tmp_path: Path) -> None:
+    gallery = Gallery(save_dir=tmp_path)
+    tile = gallery.show_forming("job", png((512, 384), color=80), alt="a fox")
+    assert tile is not None and tile.forming
+    click(gallery, "save", tile)  # a Save that reached Python anyway writes nothing
+    assert list(tmp_path.iterdir()) == [] and "still forming" in gallery.status
+    with pytest.raises(ValueError, match="still forming"):
+        tile.save(tmp_path)
+    gallery.end_forming("job")  # the run was cancelled
+    assert gallery.show_forming("job", png(color=90)) is None  # its last partial, decoded late: not shown
+    assert len(gallery) == 0
+
+
+def test_the_lead_tiles_are_the_current_result_and_join_the_others_when_demoted() -> None:
+    gallery = Gallery(compact=True)
+    old = gallery.add_result(result(prompt="an old fox"))
+    assert gallery.lead == 0 and gallery.compact
+    forming = gallery.show_forming("job", png(color=3), alt="a new fox", lead=True)
+    assert gallery.lead == 1 and gallery.tiles[0] is forming
+    gallery.end_forming("job")
+    assert gallery.lead == 0 and gallery.tiles == old
+    new = gallery.add_result(result(prompt="a new fox"), lead=True)
+    assert gallery.lead == 2 and gallery.tiles[:2] == new
+    late = gallery.add_result(result(prompt="a slower fox"))  # another run ended: among the earlier ones
+    assert gallery.tiles[:2] == new and gallery.tiles[2:4] == late and gallery.lead == 2
+    gallery.demote()
+    assert gallery.lead == 0 and len(gallery) == 6

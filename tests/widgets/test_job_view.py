@@ -219,3 +219,15 @@ def test_a_streamed_run_shows_its_partial_images_then_the_final_one(monkeypatch:
     assert job._preview_box.layout.display is None and "The final image" in job._preview_note.value
     assert job._preview.value not in shown and "partial image 3 received" in job._log.value
     assert 'src="data:image/jpeg' in job._repr_mimebundle_()["text/html"]
+
+
+def test_the_panel_picture_has_alt_text_and_the_studio_panel_has_none_of_its_own() -> None:
+    alone = JobView("openai/gpt-image-2", {"prompt": "a fox in the snow"})
+    assert not alone._preview.tooltip  # (ipywidgets' Image view fails on a tooltip)
+    assert 'data-fs-alt="a fox in the snow"' in alone.children[1].value  # a11y.js: the <img>'s alt text
+    assert "fs-root" in alone._dom_classes and alone._preview_box in alone.children
+    inside = JobView("openai/gpt-image-2", {"prompt": "a fox"}, picture=False)  # the Studio shows the picture
+    assert inside._preview_box not in inside.children and "fs-root" not in inside._dom_classes
+    assert not inside._log_toggle.value and alone._log_toggle.value  # the Studio folds the log
+    alone.close()
+    inside.close()

@@ -250,3 +250,70 @@ def test_live_previews_show_the_picture_forming_in_the_gallery(monkeypatch: pyte
             assert second is not None and second.tracked is not None and not second.tracked.state.streaming
         finally:
             studio.close()
+
+
+def live_widgets() -> int:
+    import gc
+
+    from ipywidgets.widgets.widget import _instances
+
+    gc.collect()
+    return sum(w.comm is not None for w in list(_instances.values()))
+
+
+def test_the_current_job_leads_and_finished_jobs_become_rows_with_their_widgets_closed(server: LocalServer) -> None:
+    studio = studio_for(server, stream=False)
+    try:
+        assert studio._stage.children == (studio._no_job,) and studio.jobs_toggle.description == "Jobs (0)"
+        studio.form.value = {"prompt": "a red kite", "quality": "low"}
+        first = studio.click_generate()
+        studio.wait(60)
+        assert first is not None and studio._stage.children == (first,)  # on the right, still live
+        assert studio.gallery.lead == 1 and studio.gallery.tiles[0].alt == "a red kite"
+        assert first._picture is False and first._preview_box not in first.children  # the picture: once, large
+        studio.form.value = {"prompt": "a blue whale", "quality": "low"}
+        second = studio.click_generate()
+        studio.wait(60)
+        assert studio._stage.children == (second,) and studio.gallery.lead == 1
+        assert [t.alt for t in studio.gallery.tiles] == ["a blue whale", "a red kite"]
+        assert first.comm is None and first._status.comm is None and first._status.layout.comm is None
+        assert first.state == "done" and first.result.images  # still readable from Python
+        rows = studio._jobs_box.rows.value
+        assert "a red kite" in rows and "Done" in rows and "a blue whale" not in rows
+        assert "studio.jobs" not in rows and studio.jobs_toggle.description == "Jobs (2)"
+        assert studio._jobs_box.layout.display == "none"
+        studio.jobs_toggle.value = True
+        assert studio._jobs_box.layout.display == "flex"
+    finally:
+        studio.close()
+
+
+def test_a_long_session_keeps_widgets_and_state_flat(server: LocalServer) -> None:
+    studio = studio_for(server, stream=False)
+    try:
+        counts = []
+        for n in range(1, 21):
+            studio.generate({"prompt": f"a fox number {n}", "quality": "low"})
+            studio.wait(60)
+            if n in (14, 20):
+                counts.append(live_widgets())
+        assert counts[0] == counts[1], counts  # flat once the gallery's strip is full (12 images)
+        assert len(studio.jobs) == 20 and len(studio.gallery) == 12
+        assert studio._jobs_box.rows.value.count('role="listitem"') == 12 and "and 7 earlier finished jobs" in (
+            studio._jobs_box.rows.value
+        )
+    finally:
+        studio.close()
+
+
+def test_a_streamed_offline_run_says_what_was_not_drawn(server: LocalServer) -> None:
+    studio = studio_for(server, history=False)
+    try:
+        job = studio.click_generate()  # GPT Image 2 streams; the default prompt's lighthouse is not drawn offline
+        studio.wait(60)
+        assert job is not None and job.tracked is not None and job.tracked.state.streaming
+        assert "Not drawn offline (no picture for these words): lighthouse, cliff" in job._log.value
+        assert any(e.message.startswith("Not drawn offline") for e in job.logs)
+        assert sum("partial image 1 received" in e.message for e in job.logs) == 1  # nothing twice
+    finally:
+        studio.close()

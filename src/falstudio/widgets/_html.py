@@ -182,9 +182,13 @@ class StaticFallback:
 
 
 def close_tree(widget: ipywidgets.Widget) -> None:
-    """Close a widget and everything inside it (their comms), e.g. rows being replaced."""
+    """Close a widget and everything inside it (their comms, their layout and style models too), e.g. rows
+    being replaced."""
     for child in getattr(widget, "children", ()):
         close_tree(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if isinstance(part, ipywidgets.Widget):
+            part.close()
     widget.close()
 
 

@@ -1,4 +1,5 @@
-"""The markup of a job panel (:mod:`.job`): its status line, progress bar, log box and error box."""
+"""The markup of a job panel (:mod:`.job`): its status line, progress bar, log box and error box; and a finished
+job as one row (the Studio's job list)."""
 
 from __future__ import annotations
 
@@ -37,20 +38,43 @@ def format_seconds(seconds: float) -> str:
 
 def status_html(endpoint: str, phase: Phase, position: int | None, detail: str) -> str:
     """The state chip (in words and colour), the endpoint and ``detail`` (elapsed time, image count)."""
-    label = _LABEL[phase]
+    chip = _chip(phase)
     if phase == "queued" and position is not None:
-        label += f" #{position + 1} in line"
-    color = COLOR[_STATE_COLOR.get(phase, "accent")]
-    chip = (
-        f'<span style="display:inline-block;padding:0 8px;border:1px solid {color};border-radius:9px;'
-        f'color:{color};font-weight:600">{esc(label)}</span>'
-    )
+        chip = chip.replace(esc(_LABEL[phase]), esc(f"{_LABEL[phase]} #{position + 1} in line"))
     muted = f'style="color:{COLOR["muted"]};font-size:{FONT_SMALL}"'
     return (
-        f'<div role="status" aria-live="polite" style="color:{COLOR["fg"]}">{chip} '
+        f'<div role="status" aria-live="polite" style="color:{COLOR["fg"]};white-space:nowrap;overflow:hidden;'
+        f'text-overflow:ellipsis">{chip} '
         f'<code style="font-family:{FONT_CODE}">{esc(endpoint)}</code> '
         f"<span {muted}>{esc(detail)}</span></div>"
     )
+
+
+def _chip(phase: Phase) -> str:
+    color = COLOR[_STATE_COLOR.get(phase, "accent")]
+    return (
+        f'<span style="display:inline-block;padding:0 8px;border:1px solid {color};border-radius:9px;'
+        f'color:{color};font-weight:600">{esc(_LABEL[phase])}</span>'
+    )
+
+
+def job_row_html(endpoint: str, phase: Phase, prompt: str, detail: str, problem: str = "") -> str:
+    """A job on one line: its state, prompt (whole on hover), endpoint and ``detail``; ``problem``: why it
+    failed or was cancelled (its first line)."""
+    muted = style(color=COLOR["muted"], font_size=FONT_SMALL)
+    text = " ".join(prompt.split())
+    why = problem.strip().splitlines()[0] if problem.strip() else ""
+    cut = style(flex="1 1 12em", min_width="0", overflow="hidden", white_space="nowrap", text_overflow="ellipsis")
+    cells = [
+        _chip(phase),
+        f'<span title="{esc(text)}" style="{cut}">“{esc(text)}”</span>',
+        f'<code style="font-family:{FONT_CODE};{muted}">{esc(endpoint)}</code>',
+        f'<span style="{muted}">{esc(detail)}</span>',
+    ]
+    if why:
+        cells.append(f'<span title="{esc(problem)}" style="{muted}">{esc(why[:80])}</span>')
+    row = style(display="flex", align_items="center", gap="8px", padding="2px 0", color=COLOR["fg"])
+    return f'<div role="listitem" style="{row}">{"".join(cells)}</div>'
 
 
 def prompt_html(prompt: str) -> str:
@@ -60,7 +84,9 @@ def prompt_html(prompt: str) -> str:
     css = style(
         color=COLOR["fg"], font_size=FONT_SMALL, white_space="nowrap", overflow="hidden", text_overflow="ellipsis"
     )
-    return f'<div title="{esc(prompt)}" style="{css}">“{esc(" ".join(prompt.split()))}”</div>'
+    return (
+        f'<div title="{esc(prompt)}" data-fs-alt="{esc(prompt)}" style="{css}">“{esc(" ".join(prompt.split()))}”</div>'
+    )
 
 
 def log_html(logs: Sequence[LogEntry], total: int) -> str:
@@ -74,14 +100,15 @@ def log_html(logs: Sequence[LogEntry], total: int) -> str:
         tag = f'<span style="color:{color};font-weight:600">[{esc(level)}]</span>'
         lines.append(f"<div>{when}{tag} {esc(entry.message)}</div>")
     kept = f", newest {len(logs)} shown" if total > len(logs) else ""
+    lines_word = "line" if total == 1 else "lines"
     # column-reverse keeps the box scrolled to its end, so the newest line is visible without JS.
     box = (
-        f"display:flex;flex-direction:column-reverse;max-height:9em;overflow:auto;font-family:{FONT_CODE};"
+        f"display:flex;flex-direction:column-reverse;max-height:6em;overflow:auto;font-family:{FONT_CODE};"
         f"font-size:{FONT_SMALL};line-height:1.4;white-space:pre-wrap;overflow-wrap:anywhere;padding:2px 6px;"
         f"background:{COLOR['bg2']};border-radius:3px;color:{COLOR['fg']}"
     )
     return (
-        f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">Log ({total} lines{kept})</div>'
+        f'<div style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">Log ({total} {lines_word}{kept})</div>'
         f'<div role="log" aria-label="Log of the request" tabindex="0" style="{box}">'
         f"<div>{''.join(lines)}</div></div>"
     )

@@ -26,11 +26,16 @@ LIVE_CLASS = "fs-live"  # on the root of every falstudio widget's live view
 READER_CLASS = "fs-reader"
 
 # The reader view next to a rendered live view is hidden: JupyterLab, Notebook 7 and nbconvert's lab template
-# (.jp-OutputArea-child), the classic template (.output_area).
+# (.jp-OutputArea-child), the classic template (.output_area). And the other way round: a live view that has not
+# drawn (still "Loading widget...", or never: a reopened notebook without its widget state) is hidden while the
+# reader view stands in for it.
 _HIDE_NEXT_TO_LIVE = (
     "<style>"
     f".jp-OutputArea-child:has(.{LIVE_CLASS})+.jp-OutputArea-child:has(.{READER_CLASS}),"
     f".output_area:has(.{LIVE_CLASS})+.output_area:has(.{READER_CLASS})"
+    "{display:none}"
+    f".jp-OutputArea-child:not(:has(.{LIVE_CLASS})):has(+.jp-OutputArea-child .{READER_CLASS}),"
+    f".output_area:not(:has(.{LIVE_CLASS})):has(+.output_area .{READER_CLASS})"
     "{display:none}</style>"
 )
 

@@ -39,10 +39,11 @@ class RecentRuns(ipywidgets.HBox):
         except Exception as exc:  # a broken history folder must not break the Studio
             self.children = [ipywidgets.HTML(message("warn", f"history unavailable: {exc}"))]
             return
-        rows = [self._item(r) for r in records]
-        empty = ipywidgets.HTML(message("muted", "No runs yet: they appear here, and can be run again."))
+        rows = [self._item(r) for r in records] or [
+            ipywidgets.HTML(message("muted", "No runs yet: they appear here, and can be run again."))
+        ]
         with self._lock:
-            old, self.children = self.children, rows or [empty]
+            old, self.children = self.children, rows
         for widget in old:
             close_tree(widget)
 

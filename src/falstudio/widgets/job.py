@@ -20,7 +20,8 @@ import ipywidgets
 from .._internal.images import to_data_uri
 from .._internal.theme import COLOR, FONT_SMALL, esc
 from ..client import Image, LogEntry, Phase, State
-from ._html import STATIC_THUMBNAIL_PX, StaticFallback, card, table
+from ._a11y import make_accessible
+from ._html import STATIC_THUMBNAIL_PX, StaticFallback, card, close_tree, table
 from ._job_html import BAR, error_box, error_text, format_seconds, log_html, prompt_html, status_html
 from ._pool import Latest, run_in_pool
 from ._reader_view import ReaderView, job_facts
@@ -45,15 +46,20 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
     have run. ``stream`` (see ``Client.track``): streamed runs show their partial images as they arrive.
     """
 
-    def __init__(self, endpoint: str, request: Any = None, *, log_lines: int = 200, max_hz: float = 10.0) -> None:
+    def __init__(
+        self, endpoint: str, request: Any = None, *, log_lines: int = 200, max_hz: float = 10.0, picture: bool = True
+    ) -> None:
         if log_lines < 1 or max_hz <= 0:
             raise ValueError("log_lines must be at least 1 and max_hz positive")
         self.endpoint = endpoint
         self.request = request
         self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         self.tracked: TrackedRequest | None = None
+        self._client: ClientLike | None = None
+        self._server_logs: tuple[LogEntry, ...] = ()  # what the offline server said of a streamed run
         self._log_lines = log_lines
         self._max_hz = max_hz
+        self._picture = picture  # False: the picture is shown elsewhere (the Studio's stage)
         self._lock = threading.Lock()
         self._shown = State(endpoint)
         self._finished = threading.Event()
@@ -74,6 +80,8 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         )
         self._cancel.on_click(lambda _button: self.cancel())
         self._bar = ipywidgets.HTML()
+        # no tooltip: ipywidgets' Image view fails on one (it has no description); a11y.js gives the picture the
+        # prompt as alt text (from the prompt line's data-fs-alt)
         self._preview = ipywidgets.Image(format="jpeg", layout=ipywidgets.Layout(max_width=f"{PREVIEW_PX}px"))
         self._preview_note = ipywidgets.HTML()
         self._preview_box = ipywidgets.VBox(
@@ -82,14 +90,28 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         self._preview_data: tuple[bytes, str] | None = None
         self._result_picture: tuple[bytes, str] | None = None  # the result's first image, small, for static views
         self._log = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
+        self._log_toggle = ipywidgets.ToggleButton(  # the Studio keeps the log folded: the picture comes first
+            value=picture,
+            description="Log",
+            tooltip="Show or hide the request's log",
+            layout=ipywidgets.Layout(width="auto", flex="0 0 auto", display="none"),
+        )
+        self._log_toggle.add_class("fs-disclosure")
+        self._log_toggle.observe(lambda _change: self._show_log(), "value")
         self._error = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
-        header = ipywidgets.HBox([self._status, self._cancel], layout=ipywidgets.Layout(align_items="center"))
+        header = ipywidgets.HBox(
+            [self._status, self._log_toggle, self._cancel],
+            layout=ipywidgets.Layout(align_items="center", grid_gap="6px"),
+        )
         prompt = ipywidgets.HTML(prompt_html(prompt_of(request)), layout=ipywidgets.Layout(max_width="100%"))
+        pictured = [self._preview_box] if picture else []
         super().__init__(
-            children=[header, prompt, self._bar, self._preview_box, self._log, self._error],
+            children=[header, prompt, self._bar, *pictured, self._log, self._error],
             layout=ipywidgets.Layout(border=f"1px solid {COLOR['border']}", padding="4px 8px", margin="4px 0"),
         )
         self.add_class("fs-job")
+        if picture:  # shown on its own: names, alt text (from the image's tooltip) and focus rings of its own
+            make_accessible(self)
         self._render(self._shown)
 
     # -- starting ----------------------------------------------------------------------------------
@@ -115,6 +137,7 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         """Start the request on ``client`` and show it here."""
         if self.tracked is not None or self._final:
             raise RuntimeError("this JobView has already been started")
+        self._client = client
         try:
             tracked = client.track(self.endpoint, arguments, stream=stream, validate=validate)
         except Exception as exc:  # e.g. a malformed endpoint id: it ends in the panel, not as a traceback
@@ -168,7 +191,7 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
     @property
     def logs(self) -> tuple[LogEntry, ...]:
         """The log lines kept (the newest ``log_lines``)."""
-        return self._shown.logs[-self._log_lines :]
+        return (self._shown.logs + self._server_logs)[-self._log_lines :]
 
     def cancel(self) -> None:
         """Ask for the request to end (no-op once it has ended)."""
@@ -202,6 +225,11 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
             raise TimeoutError(f"job on {self.endpoint} still {self.state} after {timeout} s")
         self._flush_reader()
         return self
+
+    def close(self) -> None:
+        if not self._picture:  # not among the children: close_tree would not reach it
+            close_tree(self._preview_box)
+        super().close()
 
     def __repr__(self) -> str:
         return f"JobView({self.endpoint!r}, state={self.state!r})"
@@ -239,6 +267,7 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
     def _finish(self, state: State) -> None:
         """On a worker thread, once the end is drawn: the final picture, the callbacks, then the waiters."""
         try:
+            self._offline_stream_logs(state)
             images = getattr(state.result, "images", None) or []
             if state.partials and images:
                 self._show_preview(images[0], "the final image")
@@ -259,11 +288,30 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
             else:
                 self.future.set_exception(state.error)
 
+    def _offline_stream_logs(self, state: State) -> None:
+        """A stream carries no log lines; the offline server keeps them (what it drew, and which words it could
+        not, "Not drawn offline: ..."): read them once the run has ended, so the panel says it too."""
+        client = self._client
+        if not (state.streaming and state.request_id and getattr(client, "mode", None) == "local"):
+            return
+        try:
+            status = client.status(self.endpoint, state.request_id, with_logs=True)  # type: ignore[union-attr]
+        except Exception:  # the panel goes without them
+            return
+        seen = {entry.message for entry in state.logs}
+        self._server_logs = tuple(e for e in getattr(status, "logs", ()) or () if e.message not in seen)
+        if self._server_logs:
+            logs = state.logs + self._server_logs
+            self._log.value = log_html(logs[-self._log_lines :], len(logs))
+            count = len(logs)
+            self._log_toggle.description = f"Log ({count} line{'s' if count != 1 else ''})"
+
     def _make_preview(self, item: tuple[Image, int]) -> None:
         image, count = item
         if self._final and self._shown.phase == "done":
             return  # the final image is on its way
-        if self._show_preview(image, f"forming: partial image {count}"):
+        if self._show_preview(image, f"forming: partial image {count}") and not self._final:
+            # a run that ended (cancelled, failed) keeps its last partial here, never as a result elsewhere
             for callback in self._partial_callbacks:
                 self._call_partial(callback, image, count)
 
@@ -274,6 +322,8 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
             self._preview_note.value = f'<span style="color:{COLOR["muted"]};font-size:{FONT_SMALL}">{esc(exc)}</span>'
             return False
         self._preview_data = (data, mime)
+        if not self._picture:
+            return True
         with self._preview.hold_sync():
             self._preview.format = mime.split("/")[-1]
             self._preview.value = data
@@ -282,6 +332,9 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         )
         self._preview_box.layout.display = None
         return True
+
+    def _show_log(self) -> None:
+        self._log.layout.display = None if self._log_toggle.value and self._log.value else "none"
 
     def _call(self, callback: Callable[[JobView], None]) -> None:
         try:
@@ -314,8 +367,11 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
         if not running:
             self._cancel.layout.display = "none"  # nothing left to cancel
         if state.logs:
-            self._log.layout.display = None
             self._log.value = log_html(state.logs[-self._log_lines :], len(state.logs))
+            count = len(state.logs)
+            self._log_toggle.description = f"Log ({count} line{'s' if count != 1 else ''})"
+            self._log_toggle.layout.display = None
+            self._show_log()
         if state.error is not None:
             self._error.layout.display = None
             self._error.value = error_box(error_text(state.error), cancelled=state.phase == "cancelled")

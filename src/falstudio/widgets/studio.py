@@ -1,5 +1,10 @@
 """``fs.Studio()``: endpoint picker, request form, cost, Generate, job panels, gallery and recent history.
 
+A workbench: the form on the left and the current job on the right (its live picture, then the final image
+large), one column when the output is narrow (CSS flex-wrap decides, not Python). Earlier images are a row of
+thumbnails under it; earlier jobs and the run history are lists one click away. A finished job that leaves the
+right pane becomes a row of one HTML view and its widgets are closed, so a long session stays light.
+
 With no FAL_KEY the client starts falstudio's embedded offline server, so the Studio works out of the
 box; a badge says which backend answers. Jobs run in the background (see :mod:`.job`): the kernel stays
 free, and several jobs can run at once. For endpoints that stream (GPT Image 2), "Live previews" runs the
@@ -29,10 +34,12 @@ from ..endpoints import (
     get,
 )
 from ._a11y import make_accessible
+from ._drop_zone import DropZone
 from ._endpoint_choices import OTHER, edit_endpoint_for, picker_options, request_from_image
 from ._endpoint_loading import EndpointLoading, short_reason
 from ._endpoint_picker import EndpointSearch
 from ._html import StaticFallback, card, close_tree, grid_html, short_prompt
+from ._job_list import NO_JOB, JobList, toggle
 from ._reader_view import ReaderView
 from ._recent_runs import RecentRuns
 from ._spend_line import SpendLine
@@ -43,7 +50,9 @@ from .job import JobView
 if TYPE_CHECKING:
     from ..client import ClientLike
 
-JOBS_SHOWN = 4
+JOBS_SHOWN = 4  # jobs in the Studio's static (reader) view
+STRIP_LIMIT = 12  # images kept in the Studio's gallery: the current result and the earlier ones
+PANE = "1 1 26em"  # each pane's flex: two side by side from about 52em of output width, one column below
 
 _BADGE = {
     "local": (
@@ -117,15 +126,14 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             layout=ipywidgets.Layout(width="auto", margin="0 0 0 12px"),
         )
         self.spend = SpendLine(client)
-        self.upload = ipywidgets.FileUpload(
-            accept=".png,.jpg,.jpeg,.webp,image/png,image/jpeg,image/webp",
+        self.upload = DropZone(
+            "Load from image…",
+            button_tooltip="Pick, drop or paste an image falstudio saved: its endpoint and request fill the form "
+            "(never a key)",
+            hint="or drop one here",
             multiple=False,
-            description="Load from image",
-            icon="upload",
-            tooltip="Drop or pick an image falstudio saved: its endpoint and request fill the form (never a key)",
-            layout=ipywidgets.Layout(width="auto"),
         )
-        self.upload.observe(self._on_upload, "value")
+        self.upload.on_files(self._on_upload)
         self.other_id = ipywidgets.Text(
             placeholder="owner/model or owner/model/path, e.g. fal-ai/flux/dev",
             description="Other id",
@@ -142,30 +150,45 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             [self.other_id, self.other_button, self.other_loading.cancel_button, self.other_status],
             layout=ipywidgets.Layout(display="none", align_items="center", flex_flow="row wrap"),
         )
-        self._form_box = ipywidgets.VBox()
-        self._jobs_box = ipywidgets.VBox()
+        self._form_box = ipywidgets.VBox(layout=ipywidgets.Layout(flex=PANE, min_width="0"))
+        self._stage = ipywidgets.VBox()  # the current job's panel
+        self._no_job = ipywidgets.HTML(NO_JOB)
+        self._jobs_box = JobList()
         self._history_box = RecentRuns(self._run_again)
-        self.gallery = Gallery(columns=columns, title="Images")
+        self.jobs_toggle = self._jobs_box.toggle
+        self.gallery = Gallery(columns=columns, title="Earlier images", limit=STRIP_LIMIT, compact=True)
         self.gallery.on_use(self.use_as_input)
         self.form: RequestForm = self._new_form(spec.id, {"prompt": prompt})
         self._show_status_chip(spec)
         self.picker.observe(self._on_endpoint, "value")
+        right = ipywidgets.VBox([self._stage, self.gallery], layout=ipywidgets.Layout(flex=PANE, min_width="0"))
+        right.add_class("fs-studio-stage")
+        bench = ipywidgets.HBox(
+            [self._form_box, right], layout=ipywidgets.Layout(flex_flow="row wrap", align_items="flex-start")
+        )
+        bench.add_class("fs-studio-bench")
+        lists: list[ipywidgets.Widget] = [self.jobs_toggle]
+        history_box = ipywidgets.VBox([self._history_box], layout=ipywidgets.Layout(display="none"))
+        if history:
+            self.history_toggle = toggle("Recent history", "Show the newest runs, to run again", history_box)
+            lists.append(self.history_toggle)
         sections = [
-            ipywidgets.HBox([title, self.badge], layout=ipywidgets.Layout(align_items="center", grid_gap="12px")),
-            self.spend,
             ipywidgets.HBox(
+                [title, self.badge, self.spend],
+                layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap", grid_gap="4px 12px"),
+            ),
+            ipywidgets.HBox(
+                # the endpoint picker's one place: whatever picks the endpoint sits first in this row
                 [self.picker, self.status_chip, self.live_previews, self.upload],
                 layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap", grid_gap="8px"),
             ),
             self.search,
             self.other_box,
-            self._form_box,
-            self._heading("Jobs"),
+            bench,
+            ipywidgets.HBox(lists, layout=ipywidgets.Layout(align_items="center", grid_gap="8px", margin="6px 0 0")),
             self._jobs_box,
-            self.gallery,
+            *([history_box] if history else []),
         ]
-        if history:
-            sections += [self._heading("Recent history"), self._history_box]
         super().__init__(sections, layout=ipywidgets.Layout(padding="4px"))
         self.add_class("fs-studio")
         make_accessible(self)
@@ -208,12 +231,13 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         """Start a job for ``request`` (default: the form's value) on the current endpoint."""
         request = self.form.value if request is None else request
         stream = self._stream if self._stream is not None else (None if self.live_previews.value else False)
-        job = JobView.submit(self.client, self.endpoint, request, stream=stream)
+        job = JobView.submit(self.client, self.endpoint, request, stream=stream, picture=False)
         job.on_partial(lambda image, count: self._forming(job, image, count))
-        job.on_done(self._job_done)
         with self._lock:
+            self.gallery.demote()  # the last result joins the earlier images: this job takes the stage
             self.jobs.insert(0, job)
             self._refresh_jobs()
+        job.on_done(self._job_done)
         self._reader_changed()
         return job
 
@@ -355,41 +379,39 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         self.status_chip.value = f'<span style="{_chip_css(color)};margin-left:8px">{esc(status)}</span>'
         self.status_chip.tooltip = spec.note_on() or status
 
+    def _is_current(self, job: JobView) -> bool:
+        with self._lock:
+            return bool(self.jobs) and self.jobs[0] is job
+
     def _forming(self, job: JobView, image: Any, count: int) -> None:
         prompt = prompt_of(job.request)
         caption = [("Prompt", prompt), ("Forming", f"partial image {count}"), ("Endpoint", job.endpoint)]
-        self.gallery.show_forming(job, image, alt=alt_text(prompt), caption=caption)
+        self.gallery.show_forming(job, image, alt=alt_text(prompt), caption=caption, lead=self._is_current(job))
 
     def _job_done(self, job: JobView) -> None:
         self.gallery.end_forming(job)
         if job.state == "done" and job.result is not None:
-            self.gallery.add_result(job.result)
+            self.gallery.add_result(job.result, lead=self._is_current(job))
+        with self._lock:
+            self._refresh_jobs()
         self.spend.refresh()
         self.form.recheck()  # what the budget has left changed
         self.refresh_history()
         self._reader_changed()
 
-    def _on_upload(self, change: dict[str, Any]) -> None:
-        files = change["new"]
-        if not files:
-            return
-        upload = files[0]
-        try:
-            self.load(bytes(upload["content"]))
-        except (ValueError, TypeError, KeyError) as exc:
-            self.form.summary.value = message("error", f"could not load {upload.get('name', 'that file')}: {exc}")
-        else:
-            self.form.summary.value = message("success", f"Loaded the request of {upload.get('name', 'the image')}")
-        finally:
-            self.upload.value = ()
+    def _on_upload(self, files: list[tuple[str, bytes]]) -> None:
+        for name, data in files[:1]:
+            try:
+                self.load(data)
+            except (ValueError, TypeError, KeyError) as exc:
+                self.form.summary.value = message("error", f"could not load {name}: {exc}")
+            else:
+                self.form.summary.value = message("success", f"Loaded the request of {name}")
 
     def _refresh_jobs(self) -> None:
-        shown = self.jobs[:JOBS_SHOWN]
-        more = len(self.jobs) - len(shown)
-        extra = [ipywidgets.HTML(message("muted", f"and {more} earlier job(s): see studio.jobs"))] if more else []
-        if not self.jobs:
-            extra = [ipywidgets.HTML(message("muted", "No jobs yet: press Generate."))]
-        self._jobs_box.children = [*shown, *extra]
+        """The current job on the stage, the others in the job list. Called with the lock held."""
+        self._stage.children = [self.jobs[0] if self.jobs else self._no_job]
+        self._jobs_box.show(self.jobs)
 
     def _run_again(self, record: Any) -> None:
         """Run a past request again: refill the form with it (so it can be tweaked next), then start it."""
@@ -401,9 +423,5 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             return
         self.generate(request)
         self.form.summary.value = message(
-            "success", f"▶ Running again: “{short_prompt(record.prompt)}” (see Jobs below)", role="status"
+            "success", f"Running again: “{short_prompt(record.prompt)}” (see the job panel)", role="status"
         )
-
-    @staticmethod
-    def _heading(text: str) -> ipywidgets.HTML:
-        return ipywidgets.HTML(f'<div style="font-weight:600;margin-top:8px;color:{COLOR["fg"]}">{esc(text)}</div>')

@@ -20,6 +20,7 @@ from ._secret import SecretInput
 from ._size_input import SizeInput
 
 LABEL = {"description_width": "10em"}
+FIELD_WIDTH = "34em"  # a field with help: its "?" sits at this width, the same for every field
 SLIDER_MAX_STEPS = 50  # wider int ranges get a number box instead of a slider
 TOGGLE_MAX_OPTIONS = 4  # more options get a dropdown
 _UNSET_WHEN_EMPTY = ("image", "images", "secret")  # no "set" checkbox: empty already means unset
@@ -27,7 +28,8 @@ _OWN_HELP = ("image", "images", "secret")  # editors that show their description
 
 
 def help_html(label: str, description: str) -> str:
-    """A small "?" showing ``description`` on hover, and to keyboard and screen-reader users on focus."""
+    """A small "?" that shows ``description`` on hover and on keyboard focus (a toggletip drawn by a11y.css;
+    Escape hides it), and gives it to screen readers as the mark's description."""
     css = style(
         display="inline-block",
         width="1.3em",
@@ -42,9 +44,10 @@ def help_html(label: str, description: str) -> str:
         margin="0 0 0 6px",
     )
     text = esc(description)
+    tip = '<span class="fs-help-text" role="tooltip" style="display:none">' + text + "</span>"
     return (
-        f'<span class="fs-help" tabindex="0" role="img" aria-label="Help for {esc(label)}" aria-description="{text}" '
-        f'title="{text}" style="{css}">?</span>'
+        f'<span class="fs-help" tabindex="0" role="button" aria-label="Help for {esc(label)}" '
+        f'aria-description="{text}" style="{css};position:relative"><span aria-hidden="true">?</span>{tip}</span>'
     )
 
 
@@ -81,13 +84,20 @@ class FieldControl:
             self.use.observe(self._on_use, "value")
             self.input.disabled = not self.use.value
             parts.insert(0, self.use)
+        self.unit: w.HTML | None = None
         if spec.unit and spec.kind != "size":  # a size shows its unit by its custom width and height
-            parts.append(w.HTML(message("muted", spec.unit), layout=w.Layout(margin="0 0 0 4px")))
-        if spec.description and spec.kind not in _OWN_HELP:
-            parts.append(w.HTML(help_html(spec.label, spec.description)))
-        row = parts[0] if len(parts) == 1 else w.HBox(parts, layout=w.Layout(align_items="center"))
+            self.unit = w.HTML(layout=w.Layout(margin="0 0 0 4px"))
+            parts.append(self.unit)
+        row: w.Widget = parts[0] if len(parts) == 1 else w.HBox(parts, layout=w.Layout(align_items="center"))
+        if spec.description and spec.kind not in _OWN_HELP:  # the help marks line up in one column
+            row.layout.flex, row.layout.min_width = f"0 1 {FIELD_WIDTH}", "0"
+            if row is self.input:
+                row.layout.width = FIELD_WIDTH
+            mark = w.HTML(help_html(spec.label, spec.description), layout=w.Layout(flex="0 0 auto"))
+            row = w.HBox([row, mark], layout=w.Layout(align_items="center"))
         self.box = w.VBox([row, *self._extras(), self.error], layout=w.Layout(margin="0 0 2px 0"))
         self.reset()
+        self._show_unit()
         self.input.observe(lambda _: self._changed(), self.watch)
         if self.use is not None:
             self.use.observe(lambda _: self._changed(), "value")
@@ -115,7 +125,17 @@ class FieldControl:
         return []
 
     def _changed(self) -> None:
+        self._show_unit()
         self._on_change()
+
+    def _show_unit(self) -> None:
+        """The unit next to the value, singular for one ("1 image", "2 images")."""
+        if self.unit is None:
+            return
+        unit = self.spec.unit
+        if unit.endswith("s") and len(unit) > 2 and self.get() == 1:
+            unit = unit[:-1]
+        self.unit.value = message("muted", unit)
 
     # -- the same for every kind
     def get(self) -> Any:

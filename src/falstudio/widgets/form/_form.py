@@ -24,7 +24,8 @@ from .._a11y import make_accessible
 from .._budget_gate import Gate, budget_gate
 from .._clipboard import CopyButton
 from .._html import StaticFallback, card, code_block, table
-from . import _code
+from .._reader_view import ReaderView
+from . import _code, _mask_painter
 from ._controls import FieldControl, make_control
 from ._fields import field_specs
 from ._values import jsonable, short_repr, value_html
@@ -36,7 +37,7 @@ FORM_LEVEL = "form"  # key in ``errors`` for problems that belong to no single f
 _EMPTY_ERRORS = ("missing", "string_too_short", "too_short")  # on an empty field these just mean "required"
 
 
-class RequestForm(StaticFallback, w.VBox):
+class RequestForm(ReaderView, StaticFallback, w.VBox):
     """A form for one endpoint's request (or any pydantic model).
 
     ``RequestForm("openai/gpt-image-2")`` or ``RequestForm(model=SomeModel)``. ``form.value`` is the
@@ -48,6 +49,7 @@ class RequestForm(StaticFallback, w.VBox):
     then the summary lists what is still to fill in, without alarm.
     """
 
+    _mask: _mask_painter.Pair | None = None
     is_valid = traitlets.Bool(False, help="The current input is a valid request (observable, not synced)")
     errors = traitlets.Dict(help="field name -> error message; 'form' for problems of the whole request")
 
@@ -120,10 +122,17 @@ class RequestForm(StaticFallback, w.VBox):
             layout=w.Layout(align_items="center", flex_flow="row wrap"),
         )
         super().__init__(
-            [self.header, *(c.box for c in self.controls.values()), self.summary, footer, self.code_box],
+            [
+                self.header,
+                *(c.box for c in _mask_painter.shown_order(self.controls)),
+                self.summary,
+                footer,
+                self.code_box,
+            ],
             **kwargs,
         )
         self.add_class("fs-form")
+        self._mask = _mask_painter.attach_to(self.controls)
         make_accessible(self)
         self._quiet = False
         if value is not None:
@@ -295,6 +304,8 @@ class RequestForm(StaticFallback, w.VBox):
             self.summary.value = message("success", "✓ ready", role="status")
         self._show_cost(request, gate.text)
         self._show_code()
+        _mask_painter.check(self._mask)
+        self._reader_changed()  # a form shown on its own: its reader view follows (coalesced, off this thread)
 
     def _errors_by_field(self, exc: ValidationError) -> dict[str, str]:
         found: dict[str, list[str]] = {}

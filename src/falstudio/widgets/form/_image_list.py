@@ -1,4 +1,5 @@
-"""The editor for image-URL fields: rows with a thumbnail and Remove, plus paste / path / upload / Python.
+"""The editor for image-URL fields: rows with a thumbnail, the file's name, Move up and Remove, plus a path or URL,
+Upload, drag-and-drop and paste (anywhere on the field), and ``form.add_image`` from Python.
 
 Images stay in the kernel: the list is a plain (unsynced) trait, and only small thumbnails travel to the
 browser. Local things (paths, bytes, uploads, PIL images) become ``data:`` URIs the endpoint accepts.
@@ -18,6 +19,8 @@ import traitlets
 from ..._internal import images as _images
 from ..._internal.theme import COLOR, esc, message, style
 from ...client import is_loopback_url
+from .._a11y import name_by_tooltip
+from .._drop_zone import DropZone
 from .._html import CHECKERBOARD, close_tree
 
 THUMB_PX = 64
@@ -152,33 +155,54 @@ class ImageListEditor(w.VBox):
             tooltip=f"Add this image to {label}",
             layout=w.Layout(width="auto", flex="0 0 auto"),
         )
-        self.upload = w.FileUpload(
-            accept="image/*",
+        self.upload = DropZone(
+            "Upload…",
+            button_tooltip=f"Upload image files into {label} (up to about 10 MB at a time); or drop or paste them here",
+            hint="or drop or paste images on this field" if max_items != 1 else "or drop or paste an image here",
             multiple=max_items != 1,
-            description="Upload",
-            tooltip=f"Upload image files into {label} (up to about 10 MB at a time)",
-            layout=w.Layout(width="auto", flex="0 0 auto"),
+            target="fs-image-field",
         )
         self.status = w.HTML()
+        self.names: dict[str, str] = {}  # url -> the file name it came from (shown in its row)
         self._row_cache: dict[tuple[int, str], w.HBox] = {}
         self.add_button.on_click(lambda _: self._add_from_text())
-        self.upload.observe(self._on_upload, "value")
+        self.upload.on_files(self._on_files)
         super().__init__(
-            [self.title, self.rows, w.HBox([self.source, self.add_button, self.upload]), self.status, self.help],
+            [
+                self.title,
+                self.rows,
+                w.HBox([self.source, self.add_button], layout=w.Layout(align_items="center")),
+                self.upload,
+                self.status,
+                self.help,
+            ],
             layout=w.Layout(margin="2px 0"),
         )
+        self.add_class("fs-image-field")
         self._redraw()
 
-    def add(self, item: Any) -> str:
-        """Append an image (URL, data URI, path, bytes or PIL image); returns the URL as stored."""
+    def add(self, item: Any, name: str | None = None) -> str:
+        """Append an image (URL, data URI, path, bytes or PIL image); returns the URL as stored. ``name``: what
+        its row calls it (default: a path's file name)."""
         if self.max_items is not None and len(self.urls) >= self.max_items:
             raise ValueError(f"{self.label} holds at most {self.max_items} image(s); remove one first")
         url = to_image_url(item)
+        if name is None and isinstance(item, (str, os.PathLike)) and not str(item).startswith(("data:", "http")):
+            name = Path(item).name
+        if name:
+            self.names[url] = name
         self.urls = [*self.urls, url]
         return url
 
     def remove(self, index: int) -> None:
         self.urls = [u for i, u in enumerate(self.urls) if i != index]
+
+    def move_up(self, index: int) -> None:
+        """Swap image ``index`` with the one before it (the order is the order sent)."""
+        if 0 < index < len(self.urls):
+            urls = list(self.urls)
+            urls[index - 1], urls[index] = urls[index], urls[index - 1]
+            self.urls = urls
 
     def _add_from_text(self) -> None:
         text = self.source.value.strip()
@@ -200,21 +224,18 @@ class ImageListEditor(w.VBox):
         self.source.value = ""
         self.status.value = ""
 
-    def _on_upload(self, change: dict[str, Any]) -> None:
-        files = change["new"]
-        if not files:
-            return
+    def _on_files(self, files: list[tuple[str, bytes]]) -> None:
         problems = []
-        for f in files:
+        for name, data in files:
             try:
-                self.add(bytes(f["content"]))
+                self.add(data, name=name)
             except (ValueError, OSError) as exc:
-                problems.append(f"{f.get('name', 'file')}: {exc}")
-        self.upload.value = ()  # keep uploaded bytes out of the saved widget state
+                problems.append(f"{name}: {exc}")
         self.status.value = message("error", "; ".join(problems)) if problems else ""
 
     @traitlets.observe("urls")
-    def _on_urls(self, _change: dict[str, Any]) -> None:
+    def _on_urls(self, change: dict[str, Any]) -> None:
+        self.names = {u: n for u, n in self.names.items() if u in change["new"]}
         self._redraw()
 
     def _row(self, i: int, url: str) -> w.HBox:
@@ -225,12 +246,25 @@ class ImageListEditor(w.VBox):
             layout=w.Layout(width="auto", flex="0 0 auto"),
         )
         remove.on_click(lambda _: self.remove(i))
+        name = self.names.get(url)
+        shown = f"{name} · {describe(url)}" if name else describe(url)
         info = w.HTML(
-            f'<span style="{style(font_size="0.9em", padding="0 8px")}" title="{esc(url[:200])}">'
-            f"{i + 1}. {esc(describe(url))}</span>"
+            f'<span style="{style(font_size="0.9em", padding="0 8px")}" title="{esc((name or url)[:200])}">'
+            f"{i + 1}. {esc(shown)}</span>",
+            layout=w.Layout(flex="1 1 auto", min_width="0"),
         )
-        thumb = w.HTML(thumb_html(url, f"{self.label} image {i + 1}"))
-        return w.HBox([thumb, info, remove], layout=w.Layout(align_items="center"))
+        thumb = w.HTML(thumb_html(url, f"{self.label} image {i + 1}" + (f": {name}" if name else "")))
+        parts = [thumb, info]
+        if i > 0:
+            up = w.Button(
+                description="Move up",
+                tooltip=f"Move image {i + 1} up in {self.label} (the order is the order sent)",
+                layout=w.Layout(width="auto", flex="0 0 auto"),
+            )
+            name_by_tooltip(up)
+            up.on_click(lambda _: self.move_up(i))
+            parts.append(up)
+        return w.HBox([*parts, remove], layout=w.Layout(align_items="center", grid_gap="4px"))
 
     def _redraw(self) -> None:
         stale, kept = self._row_cache, {}

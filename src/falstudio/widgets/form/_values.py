@@ -55,7 +55,10 @@ def value_html(name: str, value: Any, kind: str, sent: bool) -> str:
         )
         more = f"{muted}… and {len(urls) - 4} more</span>" if len(urls) > 4 else ""
         return shown + more
-    text = esc(json.dumps(value) if isinstance(value, Mapping) else jsonable(value))  # a custom size as sent
+    if isinstance(value, bool):  # words, not Python's False
+        text = "yes" if value else "no"
+    else:
+        text = esc(json.dumps(value) if isinstance(value, Mapping) else jsonable(value))  # a custom size as sent
     if isinstance(value, str) and len(value) > 400:
         text = esc(value[:400]) + "…"
     return text if sent else f"{text} {muted}(default)</span>"

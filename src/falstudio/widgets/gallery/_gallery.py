@@ -31,6 +31,7 @@ from .._reader_view import ReaderView
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
 _ALT_MAX = 200
+_ENDED_KEPT = 256  # a partial image arrives at most moments after its run ended: recent runs are enough
 _SKIP_PARAMS = {"prompt", "sync_mode"}
 _ALWAYS_SHOWN = ("image_size", "quality")  # they shape the picture and the price, even at their defaults
 
@@ -130,6 +131,7 @@ class ImageTile(ipywidgets.Widget):
     alt = traitlets.Unicode("").tag(sync=True)
     caption = traitlets.List(traitlets.List(traitlets.Unicode())).tag(sync=True)
     checker = traitlets.Bool(False).tag(sync=True)
+    forming = traitlets.Bool(False).tag(sync=True)  # a partial image of a run still going: not a result
 
     def __init__(
         self,
@@ -139,11 +141,17 @@ class ImageTile(ipywidgets.Widget):
         caption: Caption = (),
         thumbnail_px: int = _images.THUMBNAIL_PX,
         save_dir: str | pathlib.Path | None = None,
+        forming: bool = False,
     ) -> None:
         data, mime = _thumbnail(image, thumbnail_px)
         checker = mime != "image/jpeg"  # thumbnails are JPEG unless the image has transparency
         super().__init__(
-            thumbnail=data, mime=mime, alt=alt or "generated image", caption=[list(r) for r in caption], checker=checker
+            thumbnail=data,
+            mime=mime,
+            alt=alt or "generated image",
+            caption=[list(r) for r in caption],
+            checker=checker,
+            forming=forming,
         )
         self.image = image
         self._thumbnail_px = thumbnail_px
@@ -167,7 +175,10 @@ class ImageTile(ipywidgets.Widget):
 
     def save(self, directory: str | pathlib.Path | None = None) -> pathlib.Path:
         """Write the full image to ``directory`` (default: the tile's ``save_dir``, else the cwd), with how it
-        was made written into the file when the image came from a request (see :mod:`falstudio.metadata`)."""
+        was made written into the file when the image came from a request (see :mod:`falstudio.metadata`).
+        A tile still forming (a streamed run's partial image) is not a result: saving it raises ValueError."""
+        if self.forming:
+            raise ValueError("this image is still forming (a partial image): save it once the final image is in")
         data = self.full_bytes()
         ext = _images.sniff_mime(data, "image/png").split("/")[-1].replace("jpeg", "jpg")
         folder = pathlib.Path(directory or self.save_dir or pathlib.Path.cwd())
@@ -202,6 +213,8 @@ class Gallery(ReaderView, anywidget.AnyWidget):
     title = traitlets.Unicode("Images").tag(sync=True)
     can_use = traitlets.Bool(False).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
+    lead = traitlets.Int(0).tag(sync=True)  # the first ``lead`` tiles are shown large (the current result)
+    compact = traitlets.Bool(False).tag(sync=True)  # the other tiles as one row of small thumbnails
 
     def __init__(
         self,
@@ -212,16 +225,18 @@ class Gallery(ReaderView, anywidget.AnyWidget):
         save_dir: str | pathlib.Path | None = None,
         thumbnail_px: int = _images.THUMBNAIL_PX,
         title: str = "Images",
+        compact: bool = False,
     ) -> None:
         if columns < 1 or limit < 1:
             raise ValueError("columns and limit must be at least 1")
-        super().__init__(columns=columns, title=title)
+        super().__init__(columns=columns, title=title, compact=compact)
         self.limit = limit
         self.save_dir = save_dir
         self.thumbnail_px = thumbnail_px
         self._lock = threading.RLock()
         self._on_use: Callable[[ImageSource], None] | None = None
         self._forming: dict[object, ImageTile] = {}
+        self._ended: dict[object, None] = {}  # runs whose forming tile is gone for good (the newest _ENDED_KEPT)
         self.on_msg(self._on_message)
         self.add_images(list(images))
         self.observe(lambda _change: self._reader_changed(), "tiles")
@@ -232,38 +247,60 @@ class Gallery(ReaderView, anywidget.AnyWidget):
         """Show one image first in the grid; returns its tile."""
         return self._prepend([self._tile(image, alt, caption)])[0]
 
-    def add_images(self, images: Sequence[ImageSource], *, prompt: str = "", caption: Caption = ()) -> list[ImageTile]:
-        """Show several images (kept in their order) ahead of the existing ones."""
+    def add_images(
+        self, images: Sequence[ImageSource], *, prompt: str = "", caption: Caption = (), lead: bool = False
+    ) -> list[ImageTile]:
+        """Show several images (kept in their order) ahead of the existing ones; ``lead``: shown large, as the
+        current result (the previous lead joins the others)."""
         return self._prepend(
-            [self._tile(img, alt_text(prompt, i, len(images)), caption) for i, img in enumerate(images)]
+            [self._tile(img, alt_text(prompt, i, len(images)), caption) for i, img in enumerate(images)], lead=lead
         )
 
-    def add_result(self, result: Any) -> list[ImageTile]:
+    def add_result(self, result: Any, *, lead: bool = False) -> list[ImageTile]:
         """Show the images of a client ``Result`` with alt text from its prompt and a caption."""
         request = getattr(result, "request", None)
-        return self.add_images(list(result.images), prompt=prompt_of(request), caption=result_caption(result))
+        return self.add_images(
+            list(result.images), prompt=prompt_of(request), caption=result_caption(result), lead=lead
+        )
 
-    def show_forming(self, key: object, image: ImageSource, *, alt: str = "", caption: Caption = ()) -> ImageTile:
+    def show_forming(
+        self, key: object, image: ImageSource, *, alt: str = "", caption: Caption = (), lead: bool = False
+    ) -> ImageTile | None:
         """Show an image still forming (a streamed run's newest partial image) in one tile kept for ``key``,
-        first in the grid; later calls with the same key update that tile."""
+        first in the grid; later calls with the same key update that tile. Once :meth:`end_forming` was called
+        for ``key`` nothing more is shown for it (a late partial of a cancelled run is not a result): None."""
         with self._lock:
+            if key in self._ended:
+                return None
             tile = self._forming.get(key)
         if tile is not None:
             tile.show(image, caption)
             return tile
         tile = self._tile(image, alt, caption)
+        tile.forming = True
         with self._lock:
             self._forming[key] = tile
-        return self._prepend([tile])[0]
+        return self._prepend([tile], lead=lead)[0]
 
     def end_forming(self, key: object) -> None:
         """Remove the forming tile of ``key`` (its run ended: the final images replace it, or nothing does)."""
         with self._lock:
+            self._ended[key] = None
+            if len(self._ended) > _ENDED_KEPT:
+                del self._ended[next(iter(self._ended))]
             tile = self._forming.pop(key, None)
             if tile is None:
                 return
-            self.tiles = [t for t in self.tiles if t is not tile]
+            tiles = list(self.tiles)
+            with self.hold_sync():
+                if tile in tiles[: self.lead]:
+                    self.lead -= 1
+                self.tiles = [t for t in tiles if t is not tile]
         tile.close()
+
+    def demote(self) -> None:
+        """The large (current) images join the others: a new run is about to take their place."""
+        self.lead = 0
 
     def on_use(self, callback: Callable[[ImageSource], None] | None) -> None:
         """Call ``callback(image)`` when someone clicks "Use as edit input" (None hides the button)."""
@@ -314,10 +351,14 @@ class Gallery(ReaderView, anywidget.AnyWidget):
     def _tile(self, image: ImageSource, alt: str, caption: Caption) -> ImageTile:
         return ImageTile(image, alt=alt, caption=caption, thumbnail_px=self.thumbnail_px, save_dir=self.save_dir)
 
-    def _prepend(self, tiles: list[ImageTile]) -> list[ImageTile]:
+    def _prepend(self, tiles: list[ImageTile], *, lead: bool = False) -> list[ImageTile]:
         with self._lock:
-            ordered = tiles + list(self.tiles)
-            self.tiles, dropped = ordered[: self.limit], ordered[self.limit :]
+            current, shown = list(self.tiles), self.lead
+            ordered = tiles + current if lead else current[:shown] + tiles + current[shown:]
+            kept, dropped = ordered[: self.limit], ordered[self.limit :]
+            with self.hold_sync():
+                self.tiles = kept
+                self.lead = min(len(tiles) if lead else shown, len(kept))
         for tile in dropped:
             tile.close()
         return tiles

@@ -7,6 +7,10 @@
 //  - names toggle groups after their label (role=group), each toggle "<label>: <option>" with aria-pressed;
 //  - names slider handles and readouts after their label;
 //  - names controls marked "fs-name-from-title" by their tooltip (e.g. "Run again: <prompt> · <endpoint>");
+//  - keeps icon glyphs (Font Awesome <i>) out of accessible names: "Generate", not "\uf04b Generate";
+//  - gives an image its title as alt text when it has none, and a job panel's picture its prompt (data-fs-alt);
+//  - says whether a toggle button is pressed, and a disclosure toggle ("fs-disclosure") whether it is expanded;
+//  - opens a help mark's toggletip ("fs-help") with Enter or Space, and closes it with Escape;
 //  - makes an "fs-overlay" box a dialog while it is "fs-overlay-open" (drawn over the page by a11y.css): focus
 //    moves to its "fs-overlay-close" button, Escape presses it, and focus returns to where it was.
 // It keeps doing so as the root's content changes (a new form, a new history strip).
@@ -59,7 +63,46 @@ function apply(root) {
     set(group, "role", "group");
     if (name) set(group, "aria-label", name);
   }
+  for (const icon of root.querySelectorAll("button i, .jupyter-button i, .widget-upload i")) {
+    set(icon, "aria-hidden", "true");
+  }
+  for (const img of root.querySelectorAll("img[title]:not([alt])")) set(img, "alt", img.getAttribute("title"));
+  for (const img of root.querySelectorAll(".fs-job img:not([alt])")) {
+    const source = img.closest(".fs-job").querySelector("[data-fs-alt]");
+    set(img, "alt", source ? source.dataset.fsAlt : "The generated image");
+  }
+  for (const toggle of root.querySelectorAll(".widget-toggle-button")) {
+    const pressed = String(toggle.classList.contains("mod-active"));
+    set(toggle, toggle.closest(".fs-disclosure") || toggle.classList.contains("fs-disclosure")
+      ? "aria-expanded" : "aria-pressed", pressed);
+  }
+  for (const help of root.querySelectorAll(".fs-help")) helpMark(help);
   for (const overlay of root.querySelectorAll(".fs-overlay")) overlayState(overlay);
+}
+
+function helpMark(help) {
+  if (help.dataset.fsHelp) return;
+  help.dataset.fsHelp = "1";
+  help.setAttribute("aria-expanded", "false");
+  const toggle = (open) => {
+    help.classList.toggle("fs-help-open", open);
+    help.classList.toggle("fs-help-closed", !open);
+    help.setAttribute("aria-expanded", String(open));
+  };
+  help.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") {
+      toggle(!help.classList.contains("fs-help-open"));
+      event.preventDefault();
+    } else if (event.key === "Escape") {
+      toggle(false);
+      event.stopPropagation();
+    }
+  });
+  help.addEventListener("click", () => toggle(!help.classList.contains("fs-help-open")));
+  help.addEventListener("focusout", () => {
+    help.classList.remove("fs-help-open", "fs-help-closed");
+    help.setAttribute("aria-expanded", "false");
+  });
 }
 
 const opener = new WeakMap(); // overlay -> the element focused before it opened

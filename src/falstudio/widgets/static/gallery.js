@@ -1,6 +1,9 @@
 // The gallery: a grid of thumbnail buttons with captions. Each tile is a separate data model (its
 // thumbnail travels once, when it is added); this module is sent once per gallery. The full image is
 // never in any state: Enlarge asks Python, which answers with one message carrying the bytes.
+// The first `lead` tiles (the Studio's current result) are shown large, above the others; `compact` shows the
+// others as one row of small thumbnails, the prompt on hover. A tile still `forming` (a partial image) has no
+// Save or "Use as edit input": it is not a result.
 
 const PREFIX = "anywidget:";
 
@@ -27,6 +30,9 @@ function render({ model, el, host }) {
   root.className = "fs-gallery";
   const heading = document.createElement("div");
   heading.className = "fs-gallery-heading";
+  const stage = document.createElement("div");
+  stage.className = "fs-gallery-stage";
+  stage.setAttribute("role", "list");
   const grid = document.createElement("div");
   grid.className = "fs-gallery-grid";
   grid.setAttribute("role", "list");
@@ -43,7 +49,7 @@ function render({ model, el, host }) {
   close.addEventListener("click", () => dialog.close());
   dialog.addEventListener("keydown", (event) => event.stopPropagation()); // keep Lab's shortcuts out
   dialog.append(full, dialogCaption, close);
-  root.append(heading, grid, status, dialog);
+  root.append(stage, heading, grid, status, dialog);
   el.append(root);
   // Arrow keys and letters belong to the focused tile, not to the notebook's command-mode shortcuts (Lumino
   // looks for this mark on the focused element itself).
@@ -69,7 +75,11 @@ function render({ model, el, host }) {
     actions.append(save, use);
     figure.append(open, caption, actions);
 
-    const entry = { figure, open, use, url: null };
+    const badge = document.createElement("div");
+    badge.className = "fs-gallery-forming";
+    badge.textContent = "Forming… (a partial image)";
+    figure.insertBefore(badge, caption);
+    const entry = { figure, open, save, use, badge, tile, url: null };
     // A tile's picture can change while it is shown (an image still forming, then the final one).
     function paint() {
       const alt = tile.get("alt");
@@ -78,8 +88,9 @@ function render({ model, el, host }) {
       img.src = entry.url;
       img.alt = alt;
       img.classList.toggle("fs-checker", tile.get("checker"));
-      open.title = `Enlarge: ${alt}`;
-      open.setAttribute("aria-label", `Enlarge image: ${alt}`);
+      open.title = alt; // the prompt on hover (compact tiles have no caption)
+      badge.hidden = !tile.get("forming");
+      save.hidden = tile.get("forming");
       caption.replaceChildren();
       for (const [label, value] of tile.get("caption")) {
         const row = document.createElement("div");
@@ -91,6 +102,7 @@ function render({ model, el, host }) {
         }
         row.append(document.createTextNode(value));
         row.title = value; // a long prompt is cut to two lines (gallery.css): whole on hover
+        row.dataset.label = label;
         if (label === "Prompt") row.className = "fs-gallery-prompt";
         caption.append(row);
       }
@@ -98,6 +110,7 @@ function render({ model, el, host }) {
     paint();
     tile.on("change:thumbnail", paint);
     tile.on("change:caption", paint);
+    tile.on("change:forming", () => { paint(); updateLabels(); });
     open.addEventListener("click", () => {
       // Show the thumbnail at once; the full image replaces it when it arrives.
       full.src = entry.url;
@@ -118,7 +131,7 @@ function render({ model, el, host }) {
     const columns = Math.max(1, model.get("columns"));
     const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns }[event.key];
     if (step === undefined) return;
-    const all = Array.from(grid.querySelectorAll(".fs-gallery-open"));
+    const all = Array.from(root.querySelectorAll(".fs-gallery-open"));
     const next = all[all.indexOf(from) + step];
     if (next) next.focus();
     event.preventDefault();
@@ -142,18 +155,39 @@ function render({ model, el, host }) {
       if (mine !== generation) return; // a newer update took over
       if (!tiles.has(ref)) tiles.set(ref, figureFor(ref, tile));
     }
-    grid.replaceChildren(...refs.filter((r) => tiles.has(r)).map((r) => tiles.get(r).figure));
+    const shown = refs.filter((r) => tiles.has(r));
+    const lead = Math.max(0, model.get("lead"));
+    stage.replaceChildren(...shown.slice(0, lead).map((r) => tiles.get(r).figure));
+    grid.replaceChildren(...shown.slice(lead).map((r) => tiles.get(r).figure));
     updateLabels();
   }
 
   function updateLabels() {
     const count = model.get("tiles").length;
-    heading.textContent = count ? `${model.get("title")} (${count})` : model.get("title");
-    grid.style.gridTemplateColumns = `repeat(${Math.max(1, model.get("columns"))}, minmax(0, 1fr))`;
-    if (!count) grid.replaceChildren(Object.assign(document.createElement("div"), {
-      className: "fs-gallery-empty", textContent: "No images yet.",
+    const lead = Math.min(count, Math.max(0, model.get("lead")));
+    const rest = count - lead;
+    root.classList.toggle("fs-gallery-compact", model.get("compact"));
+    stage.hidden = lead === 0;
+    heading.textContent = rest ? `${model.get("title")} (${rest})` : model.get("title");
+    const columns = Math.max(1, model.get("columns"));
+    grid.style.gridTemplateColumns = model.get("compact") ? "" : `repeat(${columns}, minmax(0, 1fr))`;
+    stage.style.gridTemplateColumns = `repeat(${Math.min(Math.max(1, lead), columns)}, minmax(0, 1fr))`;
+    if (!rest) grid.replaceChildren(Object.assign(document.createElement("div"), {
+      className: "fs-gallery-empty", textContent: lead ? "Earlier images appear here." : "No images yet.",
     }));
-    for (const entry of tiles.values()) entry.use.hidden = !model.get("can_use");
+    // Repeated buttons are told apart by number and prompt ("Save image 3: a red fox").
+    let index = 0;
+    for (const ref of model.get("tiles")) {
+      const entry = tiles.get(ref);
+      if (!entry) continue;
+      index += 1;
+      const alt = entry.tile.get("alt");
+      const forming = entry.tile.get("forming");
+      entry.open.setAttribute("aria-label", `Enlarge image ${index}: ${alt}`);
+      entry.save.setAttribute("aria-label", `Save image ${index}: ${alt}`);
+      entry.use.setAttribute("aria-label", `Use image ${index} as edit input: ${alt}`);
+      entry.use.hidden = forming || !model.get("can_use");
+    }
     status.textContent = model.get("status");
   }
 
@@ -172,6 +206,8 @@ function render({ model, el, host }) {
   model.on("change:title", updateLabels);
   model.on("change:can_use", updateLabels);
   model.on("change:status", updateLabels);
+  model.on("change:lead", update);
+  model.on("change:compact", updateLabels);
   update();
   return () => {
     generation++;
