@@ -62,6 +62,7 @@ def test_the_studio_picker_searches_and_switches_light_and_dark(
 
     studio = page.locator(".fs-studio")
     expect(studio.get_by_role("button", name="Generate")).to_be_enabled(timeout=MINUTE)
+    studio.get_by_role("button", name="Search endpoints…").click()
     find = studio.get_by_label("Find")
     find.fill("image-to-image")
     matches = studio.get_by_label("Matches")

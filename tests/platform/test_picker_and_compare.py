@@ -34,6 +34,9 @@ def test_the_studio_picks_from_its_search_and_from_fals_catalog(fal_platform: Fa
     studio = Studio(Client(base_url=server.url, key=server.key), history=False)  # type: ignore[arg-type]
     try:
         studio.search._platform = _platform  # fal's catalog, fal-shaped on loopback
+        assert studio.search.layout.display == "none"  # one click away
+        studio.search_toggle.value = True
+        assert studio.search.layout.display == "flex"
         studio.search.query.value = "gpt image 1.5 edit"
         studio.search.results.value = "fal-ai/gpt-image-1.5/edit"
         assert studio.endpoint == "fal-ai/gpt-image-1.5/edit" and "now on" in studio.search.status.value

@@ -116,6 +116,10 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             layout=ipywidgets.Layout(flex="1 1 24em", min_width="0", max_width="40em"),  # fits 820 px windows
         )
         self.search = EndpointSearch(lambda endpoint_id: setattr(self, "endpoint", endpoint_id), client=client)
+        self.search.layout.display = "none"  # one click away: the form keeps its place on a laptop screen
+        self.search_toggle = toggle(
+            "Search endpoints…", "Find an endpoint by name or category, here or in fal's catalog", self.search
+        )
         self.status_chip = ipywidgets.HTML()
         self.live_previews = ipywidgets.Checkbox(
             value=stream is not False,
@@ -179,7 +183,7 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             ),
             ipywidgets.HBox(
                 # the endpoint picker's one place: whatever picks the endpoint sits first in this row
-                [self.picker, self.status_chip, self.live_previews, self.upload],
+                [self.picker, self.search_toggle, self.status_chip, self.live_previews, self.upload],
                 layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap", grid_gap="8px"),
             ),
             self.search,
