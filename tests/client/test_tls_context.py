@@ -7,8 +7,7 @@ import ssl
 
 import httpx
 
-from falstudio.client import Client
-from falstudio.client import _tls
+from falstudio.client import Client, _tls
 
 
 def test_plain_http_to_the_local_server_never_loads_certificates(server, monkeypatch):
