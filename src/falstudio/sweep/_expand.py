@@ -25,6 +25,7 @@ from typing import Any, overload
 from pydantic import TypeAdapter, ValidationError
 
 from .._internal.errors import FalstudioError
+from .._internal.gc_pause import gc_paused
 from ..endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, SizeNotAccepted, fit_size, get, specs, total
 from ..endpoints.sizes import show
 
@@ -193,10 +194,11 @@ def sweep(base: RequestModel | Mapping[str, Any], /, **axes: Any) -> Sweep:
         raise SweepError(problems)
 
     names = list(axes)
-    combinations = [dict(zip(names, values, strict=True)) for values in itertools.product(*(axes[n] for n in names))]
     models = {str(e): get(str(e)).input_model for e in endpoints}
     built = _Builder(models, base_endpoint, base_fields, multi)
-    variations = built.together(combinations)
+    with gc_paused():  # thousands of acyclic requests: no collections while they are made
+        combinations = [dict(zip(names, v, strict=True)) for v in itertools.product(*(axes[n] for n in names))]
+        variations = built.together(combinations)
     if variations is None:  # some variation is refused: validate one by one, to name each problem
         variations = built.one_by_one(combinations, problems)
     if problems:
@@ -311,6 +313,10 @@ def _check_axes(axes: Mapping[str, Any]) -> list[str]:
 def _repeats(values: Sequence[Any]) -> bool:
     """Whether a value occurs twice (``==``, as ``in`` compares), in linear time: hashable values by hash,
     others (dicts, lists) bucketed by their JSON form and then compared."""
+    try:
+        return len(set(values)) < len(values)  # all hashable: one C-level pass
+    except TypeError:
+        pass
     seen: set[Any] = set()
     buckets: dict[str, list[Any]] = {}
     for value in values:
