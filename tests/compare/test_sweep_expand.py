@@ -246,3 +246,22 @@ def test_a_refused_value_among_many_is_named_with_its_variation() -> None:
         "output_format 'png' or 'webp', not 'jpeg'; change output_format or set background to 'auto' or 'opaque'; "
         "remove that value from the 'output_format' axis"
     ]
+
+
+def test_variations_are_built_with_the_collector_paused_and_it_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from falstudio.sweep import _expand
+
+    seen = []
+    together = _expand._Builder.together
+    monkeypatch.setattr(_expand._Builder, "together", lambda self, c: seen.append(gc.isenabled()) or together(self, c))
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        assert len(sweep({"prompt": "a fox"}, endpoint=MINI, quality=["low", "high"])) == 2
+        assert seen == [False]
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()
