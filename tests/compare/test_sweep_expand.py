@@ -218,3 +218,50 @@ def test_problems_quote_text_values_but_not_numbers() -> None:
     with pytest.raises(SweepError) as info:
         sweep({"prompt": "a red fox"}, endpoint="fal-ai/gpt-image-1-mini", num_images=[1, 9], quality=["high"])
     assert "variation 1 (num_images=9, quality='high')" in str(info.value)  # 9 is a number, not '9'
+
+
+def test_valid_variations_are_validated_in_one_call_per_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 29: a sweep's requests go to pydantic together; one by one only to explain a refusal."""
+
+    def one_by_one(*_: object, **__: object) -> None:
+        raise AssertionError("validated one by one")
+
+    monkeypatch.setattr(GptImage1MiniRequest, "model_validate", classmethod(one_by_one))
+    monkeypatch.setattr(GptImage15Request, "model_validate", classmethod(one_by_one))
+    s = sweep({"prompt": "a fox"}, endpoint=[MINI, V15], quality=["low", "high"], image_size=SIZES)
+    assert [(v.endpoint, v.request.quality, v.request.image_size) for v in s][:3] == [
+        (MINI, "low", "1024x1024"),
+        (MINI, "low", "1536x1024"),
+        (MINI, "high", "1024x1024"),
+    ]
+    assert [v.index for v in s] == list(range(8))
+    assert all(type(v.request) is (GptImage1MiniRequest if v.endpoint == MINI else GptImage15Request) for v in s)
+
+
+def test_a_refused_value_among_many_is_named_with_its_variation() -> None:
+    with pytest.raises(SweepError) as caught:
+        sweep({"prompt": "a fox", "background": "transparent"}, endpoint=MINI, output_format=["webp", "jpeg", "png"])
+    assert caught.value.problems == [
+        "variation 1 (output_format='jpeg') on fal-ai/gpt-image-1-mini: output_format: background='transparent' needs "
+        "output_format 'png' or 'webp', not 'jpeg'; change output_format or set background to 'auto' or 'opaque'; "
+        "remove that value from the 'output_format' axis"
+    ]
+
+
+def test_variations_are_built_with_the_collector_paused_and_it_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from falstudio.sweep import _expand
+
+    seen = []
+    together = _expand._Builder.together
+    monkeypatch.setattr(_expand._Builder, "together", lambda self, c: seen.append(gc.isenabled()) or together(self, c))
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        assert len(sweep({"prompt": "a fox"}, endpoint=MINI, quality=["low", "high"])) == 2
+        assert seen == [False]
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()

@@ -17,6 +17,7 @@ from . import errors
 from ._credentials import KeyAuth, Mode, Target
 from ._protocol import BackupHostTransport, has_backup_hosts
 from ._retry import RetryPolicy, send_with_retry
+from ._tls import LazyTLSContext
 from .results import plain_download
 
 if TYPE_CHECKING:
@@ -55,9 +56,11 @@ class Wire:
         key = self.target.key
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
         transport = self._transport
+        tls = LazyTLSContext()  # certificates load on the first https connection (none to the loopback server)
         if has_backup_hosts(self.target.hosts):  # fal.ai: fall back to fal's backup domains, as fal-client does
-            transport = BackupHostTransport(httpx.AsyncClient(transport=transport, limits=limits))
+            transport = BackupHostTransport(httpx.AsyncClient(transport=transport, limits=limits, verify=tls))
         return httpx.AsyncClient(
+            verify=tls,
             auth=KeyAuth(key, self.target.hosts) if key else None,
             timeout=httpx.Timeout(self.timeout),
             headers={"User-Agent": f"falstudio/{VERSION}"},

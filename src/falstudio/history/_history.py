@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from falstudio._internal.gc_pause import gc_paused
 from falstudio._internal.since import since_timestamp
 
 from ._record import STATES, RunRecord
@@ -133,10 +134,12 @@ def history(
     match = _matcher(endpoint, text, state)
     when = since_timestamp(since)
     if when is None:
-        return History(_take((r for r in store if match(r)), limit), store)
+        with gc_paused():
+            return History(_take((r for r in store if match(r)), limit), store)
     from ._spend import records_since
 
-    return History(_take((r for r in records_since(store, when) if match(r)), limit), store, when)
+    with gc_paused():
+        return History(_take((r for r in records_since(store, when) if match(r)), limit), store, when)
 
 
 def _matcher(endpoint: str | None, text: str | None, state: str | Iterable[str] | None) -> Any:

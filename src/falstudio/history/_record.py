@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 from falstudio._internal import images as _images
 
@@ -85,9 +85,10 @@ class RunRecord(BaseModel):
 
     @field_validator("stored_request", "output_extra", mode="before")
     @classmethod
-    def _not_too_deep(cls, value: Any) -> Any:
-        """Nested at most MAX_DEPTH levels: every reader of a record walks it recursively."""
-        if not _depth_within(value, MAX_DEPTH):
+    def _not_too_deep(cls, value: Any, info: ValidationInfo) -> Any:
+        """Nested at most MAX_DEPTH levels: every reader of a record walks it recursively. (A record file with
+        fewer brackets than that cannot nest so deep: its reader says so in the context, to skip the walk.)"""
+        if not (info.context or {}).get(SHALLOW) and not _depth_within(value, MAX_DEPTH):
             raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
         return value
 
@@ -217,6 +218,9 @@ class RunRecord(BaseModel):
         return value
 
 
+SHALLOW = "shallow"  # validation context key: the source text cannot nest MAX_DEPTH levels
+
+
 def _depth_within(value: Any, limit: int) -> bool:
     """Whether ``value``'s dicts and lists nest at most ``limit`` levels (walked without recursion)."""
     stack = [(value, 0)]
@@ -225,5 +229,6 @@ def _depth_within(value: Any, limit: int) -> bool:
         if isinstance(item, (dict, list)):
             if depth >= limit:
                 return False
-            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((v, depth + 1) for v in children if isinstance(v, (dict, list)))
     return True

@@ -35,7 +35,7 @@ from falstudio.client.recorder import Finished, Sending, Submitted, Unanswered
 from .._internal.errors import FalstudioWarning
 from ._files import atomic_write, extension, intent_name, pixel_size, record_file_name, safe_name, store_blob
 from ._paths import history_dir
-from ._record import FILE_REF, MAX_DEPTH, RunRecord, StoredImage
+from ._record import FILE_REF, MAX_DEPTH, SHALLOW, RunRecord, StoredImage
 
 # A record is a few KB (input images live in images/); anything far larger is not one falstudio wrote.
 MAX_RECORD_BYTES = 16 * 1024 * 1024
@@ -424,7 +424,7 @@ def _parse(data: bytes) -> RunRecord:
     """A record from its file's bytes. Only text with enough brackets to nest too deeply is parsed in Python
     first (to say so clearly); the rest goes straight to pydantic's JSON parser."""
     if data.count(b"[") + data.count(b"{") < MAX_DEPTH:
-        return RunRecord.model_validate_json(data)
+        return RunRecord.model_validate_json(data, context={SHALLOW: True})
     return RunRecord.model_validate(json.loads(data))
 
 

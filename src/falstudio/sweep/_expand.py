@@ -15,15 +15,17 @@ An ``image_size`` is translated to each endpoint's own size form (``"1024x1024"`
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from .._internal.errors import FalstudioError
+from .._internal.gc_pause import gc_paused
 from ..endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, SizeNotAccepted, fit_size, get, specs, total
 from ..endpoints.sizes import show
 
@@ -193,36 +195,86 @@ def sweep(base: RequestModel | Mapping[str, Any], /, **axes: Any) -> Sweep:
 
     names = list(axes)
     models = {str(e): get(str(e)).input_model for e in endpoints}
-    variations: list[Variation] = []
-    fitted: dict[tuple[str, int], Any] = {}  # (endpoint, id of a size value) -> its form there, or the refusal
-    for index, values in enumerate(itertools.product(*(axes[n] for n in names))):
-        params = dict(zip(names, values, strict=True))
-        arguments = base_fields.copy()
-        arguments.update(params)
-        endpoint = str(arguments.pop(ENDPOINT)) if multi else base_endpoint
-        model = models[endpoint]
-        size = arguments.get(SIZE_FIELD, _MISSING)
-        if size is not _MISSING and SIZE_FIELD in model.model_fields:
-            fit = fitted.get((endpoint, id(size)), _MISSING)  # each value is fitted once per endpoint
-            if fit is _MISSING:
-                try:
-                    fit = fit_size(model, SIZE_FIELD, size)
-                except SizeNotAccepted as exc:
-                    fit = exc
-                fitted[endpoint, id(size)] = fit
-            if isinstance(fit, SizeNotAccepted):
-                problems.append(_size_problem(index, endpoint, params, fit, multi_endpoint=multi))
-                continue
-            arguments[SIZE_FIELD] = fit
-        try:
-            request = model.model_validate(arguments)
-        except ValidationError as exc:
-            problems += _explain(index, endpoint, params, exc, multi_endpoint=multi)
-            continue
-        variations.append(Variation(index, endpoint, request, params))
+    built = _Builder(models, base_endpoint, base_fields, multi)
+    with gc_paused():  # thousands of acyclic requests: no collections while they are made
+        combinations = [dict(zip(names, v, strict=True)) for v in itertools.product(*(axes[n] for n in names))]
+        variations = built.together(combinations)
+    if variations is None:  # some variation is refused: validate one by one, to name each problem
+        variations = built.one_by_one(combinations, problems)
     if problems:
         raise SweepError(problems)
     return Sweep(variations, axes, base_endpoint, base_fields)
+
+
+class _Builder:
+    """Turns axis values into variations: each size value is fitted once per endpoint; the requests of an
+    endpoint are validated together (one call into pydantic) and, when that fails, one by one to explain."""
+
+    def __init__(
+        self, models: dict[str, type[RequestModel]], base_endpoint: str, base_fields: dict[str, Any], multi: bool
+    ) -> None:
+        self.models, self.base_endpoint, self.base_fields, self.multi = models, base_endpoint, base_fields, multi
+        self.sized = {e for e, model in models.items() if SIZE_FIELD in model.model_fields}
+        self.fitted: dict[tuple[str, int], Any] = {}  # (endpoint, id of a size value) -> its form there, or refusal
+
+    def arguments(self, params: dict[str, Any]) -> tuple[str, dict[str, Any] | SizeNotAccepted]:
+        """The endpoint and the fields of one variation (its size in the endpoint's form), or the size's refusal."""
+        arguments = {**self.base_fields, **params}
+        endpoint = str(arguments.pop(ENDPOINT)) if self.multi else self.base_endpoint
+        size = arguments.get(SIZE_FIELD, _MISSING)
+        if size is not _MISSING and endpoint in self.sized:
+            fit = self.fitted.get((endpoint, id(size)), _MISSING)
+            if fit is _MISSING:
+                try:
+                    fit = fit_size(self.models[endpoint], SIZE_FIELD, size)
+                except SizeNotAccepted as exc:
+                    fit = exc
+                self.fitted[endpoint, id(size)] = fit
+            if isinstance(fit, SizeNotAccepted):
+                return endpoint, fit
+            arguments[SIZE_FIELD] = fit
+        return endpoint, arguments
+
+    def together(self, combinations: list[dict[str, Any]]) -> list[Variation] | None:
+        """Every variation, or None when one is refused."""
+        endpoints: list[str] = []
+        batches: dict[str, list[dict[str, Any]]] = {e: [] for e in self.models}
+        for params in combinations:
+            endpoint, arguments = self.arguments(params)
+            if isinstance(arguments, SizeNotAccepted):
+                return None
+            endpoints.append(endpoint)
+            batches[endpoint].append(arguments)
+        try:
+            requests = {e: iter(_many(self.models[e]).validate_python(b)) for e, b in batches.items() if b}
+        except ValidationError:
+            return None
+        return [
+            Variation(i, endpoint, next(requests[endpoint]), params)
+            for i, (endpoint, params) in enumerate(zip(endpoints, combinations, strict=True))
+        ]
+
+    def one_by_one(self, combinations: list[dict[str, Any]], problems: list[str]) -> list[Variation]:
+        """The variations that validate; each refused one adds its problems (in variation order)."""
+        variations = []
+        for index, params in enumerate(combinations):
+            endpoint, arguments = self.arguments(params)
+            if isinstance(arguments, SizeNotAccepted):
+                problems.append(_size_problem(index, endpoint, params, arguments, multi_endpoint=self.multi))
+                continue
+            try:
+                request = self.models[endpoint].model_validate(arguments)
+            except ValidationError as exc:
+                problems += _explain(index, endpoint, params, exc, multi_endpoint=self.multi)
+                continue
+            variations.append(Variation(index, endpoint, request, params))
+        return variations
+
+
+@functools.cache
+def _many(model: type[RequestModel]) -> TypeAdapter[list[RequestModel]]:
+    """Validates a list of ``model`` requests in one call."""
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 def _base(base: RequestModel | Mapping[str, Any], endpoint: Any) -> tuple[str, dict[str, Any]]:
@@ -261,6 +313,10 @@ def _check_axes(axes: Mapping[str, Any]) -> list[str]:
 def _repeats(values: Sequence[Any]) -> bool:
     """Whether a value occurs twice (``==``, as ``in`` compares), in linear time: hashable values by hash,
     others (dicts, lists) bucketed by their JSON form and then compared."""
+    try:
+        return len(set(values)) < len(values)  # all hashable: one C-level pass
+    except TypeError:
+        pass
     seen: set[Any] = set()
     buckets: dict[str, list[Any]] = {}
     for value in values:
