@@ -236,13 +236,19 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
             clicked_at = -1e9
         busy = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text="[*]").count()
         if idle.count() and not busy and time.monotonic() - clicked_at > 20:  # nothing running or just started
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
-            clicked_at = time.monotonic()
+            try:  # a dialog that opens after the check above (Select Kernel) takes the click: handled next pass
+                page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5000)
+                page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click(timeout=5000)
+                clicked_at = time.monotonic()
+            except PlaywrightTimeout:
+                pass
         if time.monotonic() > deadline:
             prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
             page.screenshot(path=lab.root.parent / f"run-all-timeout-{name}.png", full_page=True)
-            raise AssertionError(f"not every cell of {name} ran: prompts {prompts} (screenshot in {lab.root.parent})")
+            dialogs = page.locator(".jp-Dialog").all_inner_texts()
+            raise AssertionError(
+                f"not every cell of {name} ran: prompts {prompts}, dialogs {dialogs} (screenshot in {lab.root.parent})"
+            )
         page.wait_for_timeout(1000)
     assert tracebacks.count() == 0, tracebacks.first.inner_text()
 
