@@ -37,6 +37,7 @@ from ._wire import Wire
 
 T = TypeVar("T")
 IDS_PER_CALL = 50  # fal's limit for endpoint_id lists
+MAX_REPLY_BYTES = 32 * 1024 * 1024  # a page of models, keys or usage is KBs: a bigger reply is refused unread
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,11 @@ class AsyncPlatform:
         async def attempt() -> httpx.Response:
             nonlocal attempts
             attempts += 1
-            return await http.request(method, url, params=list(params), json=body)
+            response = await http.send(http.build_request(method, url, params=list(params), json=body), stream=True)
+            try:
+                return await _read_capped(response, f"{method} {path}")
+            finally:
+                await response.aclose()
 
         try:
             response = await send_with_retry(attempt, self._wire.retry, idempotent=idempotent)
@@ -261,6 +266,28 @@ class AsyncPlatform:
 
 
 _priced_once: set[str] = set()
+
+
+async def _read_capped(response: httpx.Response, what: str) -> httpx.Response:
+    """``response`` read whole (decoded), refused in bounded memory once it passes ``MAX_REPLY_BYTES``."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
+        raise _too_big(what)
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():  # decoded: a small gzip reply that inflates is counted inflated
+        size += len(chunk)
+        if size > MAX_REPLY_BYTES:
+            raise _too_big(what)
+        chunks.append(chunk)
+    headers = [(k, v) for k, v in response.headers.multi_items() if k not in ("content-encoding", "content-length")]
+    return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=response.request)
+
+
+def _too_big(what: str) -> errors.ServerError:
+    return errors.ServerError(
+        f"fal's Platform API sent {what} a reply of more than {MAX_REPLY_BYTES // 2**20} MiB; refused unread "
+        "(check base_url points at fal's Platform API, https://api.fal.ai/v1)"
+    )
 
 
 async def price_once(wire: Wire, endpoint_id: str) -> None:
