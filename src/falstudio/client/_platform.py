@@ -54,10 +54,10 @@ class PlatformEstimate:
         return f"${self.total_cost} {self.currency} ({how}; fal's estimate of {self.fetched_at:%Y-%m-%d %H:%M} UTC)"
 
 
-def _key(key: str | Key | None) -> Key | None:
+def _key(key: str | Key | None, *, login: bool = True) -> Key | None:
     if isinstance(key, Key):
         return key
-    found = (key, "key=") if key is not None else find_key()
+    found = (key, "key=") if key is not None else find_key(login=login)
     return Key(*found) if found and found[0] else None
 
 
@@ -65,7 +65,7 @@ def _target(key: str | Key | None, base_url: str | None) -> tuple[Target, str]:
     """Where the Platform API is: ``base_url``, ``$FALSTUDIO_PLATFORM_URL``, fal's with a key, else the offline
     server's ``/v1`` (as ``Client()`` without a key)."""
     explicit = base_url or (catalog.platform_url() if catalog.URL_ENV in os.environ else None)
-    given = _key(key)
+    given = _key(key, login=explicit is None or Hosts.single(explicit).is_fal)  # a login token: fal's hosts only
     if explicit is None and given is None:
         local = resolve(None, None)  # the embedded offline server
         return Target(local.hosts, local.key, "local"), f"{local.base_url}/v1"

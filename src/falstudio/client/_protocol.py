@@ -69,6 +69,14 @@ class Hosts:
         return frozenset(origin_of(u) for u in (self.queue, self.run, self.rest))
 
     @property
+    def is_fal(self) -> bool:
+        """Whether these are fal's own hosts (``*.fal.run``, ``*.fal.ai``, ``FAL_RUN_HOST``'s): where a
+        ``fal auth login`` token may go."""
+        host = (urlsplit(self.queue).hostname or "").lower()
+        own = {urlsplit(origin).hostname for origin in Hosts.fal().origins}
+        return host in own or host in ("fal.run", "fal.ai") or host.endswith((".fal.run", ".fal.ai"))
+
+    @property
     def is_loopback(self) -> bool:
         host = urlsplit(self.queue).hostname or ""
         return host.startswith(_LOOPBACK) or host == "::1"
