@@ -67,6 +67,8 @@ def service() -> Iterator[Loopback]:
             "/huge/keys": _huge,
             "/bomb/keys": gzip_bomb,
             "/endless/keys": document_route(json.dumps({**endless, "next_cursor": "Mg=="}).encode()),
+            "/nested/keys": document_route(b"[" * 100_000),
+            "/nested/models": document_route(b"[" * 100_000),
         }
     )
     yield loopback
@@ -84,3 +86,20 @@ def test_a_cursor_that_never_ends_is_an_error_not_a_list_cut_short(service: Loop
     result = run_bounded(f"URL = {service.url('/endless')!r}\n" + _LIST)
     assert result["outcome"] == "ServerError", result
     assert "more than 1000 pages" in result["message"]
+
+
+def test_a_reply_nested_too_deeply_is_a_clear_error(service: Loopback) -> None:
+    """It used to raise RecursionError out of the Platform client and the catalog search."""
+    result = run_bounded(f"URL = {service.url('/nested')!r}\n" + _LIST)
+    assert result["outcome"] == "ServerError" and "not JSON" in result["message"], result
+    search = """
+import falstudio as fs
+try:
+    fs.endpoints.search("fox", refresh=True)
+    report(outcome="found")
+except Exception as exc:
+    report(outcome=type(exc).__name__, message=str(exc))
+"""
+    env = {"FALSTUDIO_PLATFORM_URL": service.url("/nested"), "FAL_KEY": "", "FAL_HOME_DIR": "/nonexistent"}
+    result = run_bounded(search, env=env)
+    assert result["outcome"] != "RecursionError" and "nested too deeply" in result["message"], result

@@ -78,7 +78,7 @@ def platform_error(response: httpx.Response, attempts: int = 1) -> errors.FalErr
     """The typed error for a non-2xx Platform API reply, from fal's error envelope."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: ``[[[[...``
         body = None
     type_, message = catalog.error_of(response.status_code, body, response.reason_phrase)
     code = response.status_code
@@ -159,7 +159,7 @@ class AsyncPlatform:
             return None
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise errors.ServerError(f"fal's Platform API sent a reply that is not JSON ({method} {path})") from None
 
     async def search(
