@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ._bounded import run_bounded
+from ._bounded import not_a_file, run_bounded
 
 _RUN = """
 import warnings
@@ -47,11 +47,7 @@ def test_a_journal_that_is_not_a_file_is_refused_and_the_kernels_own_count_still
     tmp_path: Path, kind: str
 ) -> None:
     """A FIFO used to block the reservation forever (holding the folder's lock); /dev/zero to fill the memory."""
-    journal = tmp_path / "spend.jsonl"
-    if kind == "fifo":
-        os.mkfifo(journal)
-    else:
-        journal.symlink_to("/dev/zero")
+    not_a_file(tmp_path / "spend.jsonl", kind)
     result = _run(tmp_path)
     assert result["outcomes"] == ["sent", "refused"]
     said = result["warnings"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ._bounded import run_bounded
+from ._bounded import not_a_file, run_bounded
 
 _GOOD = {"arena": "a1", "judge": "ana", "prompt": "a fox", "left": "quality=low", "right": "quality=high"}
 _READ = """
@@ -67,11 +67,7 @@ def test_many_bad_lines_and_deep_nesting_make_one_warning(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("kind", ["fifo", "device"])
 def test_a_votes_file_that_is_not_a_file_is_refused_not_waited_on(tmp_path: Path, kind: str) -> None:
-    votes = tmp_path / "votes.jsonl"
-    if kind == "fifo":
-        os.mkfifo(votes)
-    else:
-        votes.symlink_to("/dev/zero")
+    not_a_file(tmp_path / "votes.jsonl", kind)
     result = _read(tmp_path)
     assert result["judges"] == [] and "is not a regular file: move it away" in str(result["added"])
     said = _one_warning(result)
