@@ -138,3 +138,21 @@ def test_a_login_token_never_goes_to_a_local_server_nor_leaks_its_refresh_token(
     assert local.key is None and not _AuthService.seen  # not renewed for a loopback server, nor sent to it
     assert _credentials.has_key() and _credentials.key_from_env() is None  # an expired login counts, unrevealed
     assert not _AuthService.seen
+
+
+def test_a_login_token_goes_only_to_fal_s_own_hosts(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A base_url that is not fal's (a proxy, a typo, a look-alike) used to get the user's session token."""
+    from falstudio.client import Platform
+
+    access = _jwt(3600)
+    _write_login(home, "refresh-1", access)
+    for elsewhere in ("https://proxy.example.com", "https://fal.run.example.com", "https://notfal.ai"):
+        assert resolve(base_url=elsewhere).key is None, elsewhere
+        assert not Platform(base_url=f"{elsewhere}/v1").has_key, elsewhere
+    for fal in ("https://queue.fal.run", "https://fal.run"):
+        assert _authorization(resolve(base_url=fal)) == f"Bearer {access}"
+    assert Platform(base_url="https://api.fal.ai/v1").has_key
+    monkeypatch.setenv("FAL_RUN_HOST", "fal.staging.example")  # fal-client's own override names fal's host
+    assert resolve(base_url="https://queue.fal.staging.example").key is not None
+    monkeypatch.setenv("FAL_KEY", "id:secret")  # an API key the user set goes where they point it
+    assert resolve(base_url="https://proxy.example.com").key is not None

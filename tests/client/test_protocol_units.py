@@ -218,3 +218,18 @@ def test_text_that_merely_starts_with_data_is_still_scrubbed(monkeypatch):
     assert scrub_text("data:text/plain," + fal_key) == "data:text/plain,***"
     image = "data:image/png;base64,iVBORw0KGgo-not-a-key-sk-abcdefgh123"  # base64 payloads are left alone
     assert scrub_text(image) == image
+
+
+def test_an_sse_event_that_is_not_json_is_a_server_error_naming_it():
+    """A deeply nested, cut or non-UTF-8 event used to raise RecursionError or a bare ValueError out of a stream."""
+
+    async def collect(text: bytes):
+        async def chunks():
+            yield text
+
+        return [event async for event in sse_events(chunks(), endpoint="openai/gpt-image-2")]
+
+    for bad in (b"data: " + b"[" * 100_000 + b"\n\n", b'data: {"a": \n\n', b"data: \xff\xfe\n\n"):
+        with pytest.raises(errors.ServerError, match="a stream event is not JSON") as caught:
+            asyncio.run(collect(bad))
+        assert caught.value.endpoint == "openai/gpt-image-2"

@@ -4,13 +4,16 @@ request id, and encoded so that secrets never sit in a frame's locals."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from falstudio.client import Client, errors
+from falstudio.client import Client, errors, recorder
+from falstudio.history import HistoryStore
 from falstudio.local import LocalServer
 from falstudio.testing import wait_for
 
@@ -107,3 +110,25 @@ def test_a_plain_stream_is_not_recorded(server: LocalServer) -> None:
     with Client(base_url=server.url, key=server.key, history=recorder) as client:  # type: ignore[arg-type]
         assert list(client.stream(GPT2, low("plain-unrecorded")))
     assert recorder.events == []
+
+
+def test_a_streamed_run_cancelled_before_it_was_sent_is_not_counted_once_it_says_cancelled(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """With a history folder the reservation is made on a worker thread (under the folder's lock); a cancel
+    that came first used to publish 'cancelled' while the reservation was still counted, released a moment later."""
+    with Client(
+        base_url=server.url, key=server.key, history=HistoryStore(tmp_path), budget="1", budget_since="today"
+    ) as client:
+        budget = client.budget
+        assert budget is not None
+        counted = []
+        for i in range(12):
+            going = client.track(GPT2, {**low(f"cancel-first-{i}"), "quality": "high"})
+            assert going.cancel().result(10)
+            assert going.wait(10).phase == "cancelled"
+            counted.append(budget.used())
+        assert counted == [0] * 12 and client.spent == 0
+    recorder.flush()
+    states = {json.loads(p.read_text())["state"] for p in HistoryStore(tmp_path).record_files()}
+    assert states <= {"cancelled"}

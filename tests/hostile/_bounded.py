@@ -72,3 +72,12 @@ def start_bounded(
         text=True,
         env=child_env,
     )
+
+
+def not_a_file(path: Path, kind: str) -> None:
+    """Put at ``path`` what a shared folder may hold instead of a file: ``fifo`` (a read would block forever)
+    or ``device`` (a symlink to /dev/zero: a read never ends)."""
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")

@@ -46,6 +46,7 @@ from ._journal import Journal, SeedEntry, journal_for
 from ._refusals import ENV, ZERO, locked_error, over_error, unpriced_error
 
 ENV_SINCE = "today"
+RELEASE_WAIT_SECONDS = 2.0  # a cancelled request waits this long for its reservation to be given back
 TicketState = Literal["reserved", "spent", "released"]
 _MODE_WORDS = {"local": "offline", "fal": "fal.ai"}
 # One lock for every ledger of the process: a check must see the reservations of every client that shares its
@@ -161,6 +162,9 @@ class Ledger:
             return await asyncio.shield(reserving)
         except asyncio.CancelledError:  # the reservation may still be made: then give it back
             reserving.add_done_callback(_release_if_made)
+            # wait (briefly) for it, so that a request cancelled before it was sent is no longer counted once
+            # its cancellation is published; a lock held by another kernel gets it released later instead
+            await asyncio.wait([reserving], timeout=RELEASE_WAIT_SECONDS)
             raise
 
     def _reserve_in(self, journal: Journal, endpoint: str, cost: CostEstimate | None) -> Ticket:

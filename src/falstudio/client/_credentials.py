@@ -144,9 +144,9 @@ def find_credentials(*, refresh: bool = True, login: bool = True) -> tuple[Found
     return None, checked
 
 
-def find_key() -> tuple[str, str] | None:
+def find_key(*, login: bool = True) -> tuple[str, str] | None:
     """``(credentials, where they came from)`` as :func:`find_credentials` finds them, or None."""
-    found = find_credentials()[0]
+    found = find_credentials(login=login)[0]
     return (found.value, found.source) if found else None
 
 
@@ -188,9 +188,10 @@ def resolve(key: str | None = None, base_url: str | None = None) -> Target:
 
     Raises :class:`~falstudio.client.errors.InvalidKeyError` for a malformed key, before anything is sent.
     """
-    # A login token is for fal (or a base_url standing in for it), never for a server on this machine.
-    local = base_url is not None and Hosts.single(base_url).is_loopback
-    found, checked = (Found(key, "key="), []) if key is not None else find_credentials(login=not local)
+    # A login token (a session of the user's fal account) goes to fal's own hosts only: never to a server on
+    # this machine, a proxy or any other base_url (an API key the user set does go there: their choice)
+    for_fal = base_url is None or Hosts.single(base_url).is_fal
+    found, checked = (Found(key, "key="), []) if key is not None else find_credentials(login=for_fal)
     given = Key(found.value, found.source, found.scheme) if found and found.value else None
     if base_url is not None:
         hosts = Hosts.single(base_url)

@@ -8,14 +8,18 @@ records in the folder as with none. A folder without a journal yet is seeded onc
 
 Each line: ``{"k": key, "s": "reserved" | "spent" | "released", "m": mode, "a": "0.02", "t": time}``. A
 reserved or spent request counts; a released one does not (fal bills only successful outputs). A line that is
-not readable, or whose amount is negative, not finite or huge, is ignored with one warning naming the file.
+not readable, overlong, or whose amount is negative, not finite or huge, is ignored with one warning naming the
+file; the journal is read in chunks, so a damaged one costs bounded memory. A journal that is not a regular file
+(a FIFO, a device behind a symlink) is refused as unusable instead of blocking or reading forever.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import stat
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +33,8 @@ from falstudio.endpoints.pricing import sane_amount
 JOURNAL_NAME = "spend.jsonl"
 LOCK_NAME = "spend.lock"
 LOCK_SECONDS = 30.0  # another kernel holds the folder's lock longer than this: refuse, saying so
+CHUNK = 1 << 20  # bytes read at a time
+MAX_LINE = 64 * 1024  # a line is ~120 bytes: a longer one is damage, skipped without being held
 SeedEntry = tuple[str, str, Decimal, float]  # key, mode, amount, time
 _JOURNALS: dict[Path, Journal] = {}
 _JOURNALS_LOCK = threading.Lock()
@@ -46,6 +52,7 @@ class Journal:
         self._inode: int | None = None
         self._offset = 0
         self._tail = b""
+        self._skipping = False  # inside an overlong line: drop bytes up to its end
         self._counted: dict[str, tuple[str, Decimal, float]] = {}  # key -> (mode, amount, time)
         self._warned = False
         self._unusable = False
@@ -99,7 +106,7 @@ class Journal:
             )
 
     def _append(self, line: bytes) -> None:
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = _open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
             os.write(fd, line)  # one write of one short line: never interleaved with another process's
         finally:
@@ -119,25 +126,38 @@ class Journal:
 
     def _catch_up(self) -> None:
         try:
-            with open(self.path, "rb") as file:
-                inode = os.fstat(file.fileno()).st_ino
-                if inode != self._inode:  # new (or replaced) journal: read it from the start
-                    self._inode, self._offset, self._tail, self._counted = inode, 0, b"", {}
-                file.seek(self._offset)
-                data = file.read()
+            fd = _open(self.path, os.O_RDONLY)
         except FileNotFoundError:
             return
-        self._offset += len(data)
-        *lines, self._tail = (self._tail + data).split(b"\n")
+        with os.fdopen(fd, "rb") as file:
+            inode = os.fstat(fd).st_ino
+            if inode != self._inode:  # new (or replaced) journal: read it from the start
+                self._inode, self._offset, self._tail, self._skipping, self._counted = inode, 0, b"", False, {}
+            file.seek(self._offset)
+            while chunk := file.read(CHUNK):
+                self._offset += len(chunk)
+                self._feed(chunk)
+
+    def _feed(self, data: bytes) -> None:
+        *lines, tail = (self._tail + data).split(b"\n")
         for line in lines:
-            if line.strip():
+            if self._skipping:  # the end of an overlong line
+                self._skipping = False
+            elif len(line) > MAX_LINE:
+                self._warn(f"a line of {len(line):,} bytes")
+            elif line.strip():
                 self._fold(line)
+        if len(tail) > MAX_LINE:
+            if not self._skipping:
+                self._warn(f"a line of more than {MAX_LINE:,} bytes")
+            self._skipping, tail = True, b""
+        self._tail = tail
 
     def _fold(self, line: bytes) -> None:
         try:
             entry = json.loads(line)
             key, state = str(entry["k"]), entry["s"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: a line of ``[[[[...``
             self._warn(f"an unreadable line ({line[:80]!r})")
             return
         if state == "released":
@@ -165,6 +185,17 @@ def journal_for(root: Path, seed: Callable[[], Iterable[SeedEntry]]) -> Journal:
         if journal is None:
             journal = _JOURNALS[key] = Journal(key, seed)
         return journal
+
+
+def _open(path: Path, flags: int) -> int:
+    """``path`` opened without blocking on a FIFO; OSError unless it is a regular file."""
+    fd = os.open(path, flags | os.O_NONBLOCK, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(
+            errno.EINVAL, "not a regular file (remove it: it is made again from the folder's records)", str(path)
+        )
+    return fd
 
 
 def _line(key: str, state: str, mode: str | None = None, amount: Decimal | None = None, at: float = 0.0) -> bytes:

@@ -37,6 +37,7 @@ from ._wire import Wire
 
 T = TypeVar("T")
 IDS_PER_CALL = 50  # fal's limit for endpoint_id lists
+MAX_REPLY_BYTES = 32 * 1024 * 1024  # a page of models, keys or usage is KBs: a bigger reply is refused unread
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,10 @@ class PlatformEstimate:
         return f"${self.total_cost} {self.currency} ({how}; fal's estimate of {self.fetched_at:%Y-%m-%d %H:%M} UTC)"
 
 
-def _key(key: str | Key | None) -> Key | None:
+def _key(key: str | Key | None, *, login: bool = True) -> Key | None:
     if isinstance(key, Key):
         return key
-    found = (key, "key=") if key is not None else find_key()
+    found = (key, "key=") if key is not None else find_key(login=login)
     return Key(*found) if found and found[0] else None
 
 
@@ -64,7 +65,7 @@ def _target(key: str | Key | None, base_url: str | None) -> tuple[Target, str]:
     """Where the Platform API is: ``base_url``, ``$FALSTUDIO_PLATFORM_URL``, fal's with a key, else the offline
     server's ``/v1`` (as ``Client()`` without a key)."""
     explicit = base_url or (catalog.platform_url() if catalog.URL_ENV in os.environ else None)
-    given = _key(key)
+    given = _key(key, login=explicit is None or Hosts.single(explicit).is_fal)  # a login token: fal's hosts only
     if explicit is None and given is None:
         local = resolve(None, None)  # the embedded offline server
         return Target(local.hosts, local.key, "local"), f"{local.base_url}/v1"
@@ -77,7 +78,7 @@ def platform_error(response: httpx.Response, attempts: int = 1) -> errors.FalErr
     """The typed error for a non-2xx Platform API reply, from fal's error envelope."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: ``[[[[...``
         body = None
     type_, message = catalog.error_of(response.status_code, body, response.reason_phrase)
     code = response.status_code
@@ -142,7 +143,11 @@ class AsyncPlatform:
         async def attempt() -> httpx.Response:
             nonlocal attempts
             attempts += 1
-            return await http.request(method, url, params=list(params), json=body)
+            response = await http.send(http.build_request(method, url, params=list(params), json=body), stream=True)
+            try:
+                return await _read_capped(response, f"{method} {path}")
+            finally:
+                await response.aclose()
 
         try:
             response = await send_with_retry(attempt, self._wire.retry, idempotent=idempotent)
@@ -154,7 +159,7 @@ class AsyncPlatform:
             return None
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise errors.ServerError(f"fal's Platform API sent a reply that is not JSON ({method} {path})") from None
 
     async def search(
@@ -261,6 +266,28 @@ class AsyncPlatform:
 
 
 _priced_once: set[str] = set()
+
+
+async def _read_capped(response: httpx.Response, what: str) -> httpx.Response:
+    """``response`` read whole (decoded), refused in bounded memory once it passes ``MAX_REPLY_BYTES``."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
+        raise _too_big(what)
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():  # decoded: a small gzip reply that inflates is counted inflated
+        size += len(chunk)
+        if size > MAX_REPLY_BYTES:
+            raise _too_big(what)
+        chunks.append(chunk)
+    headers = [(k, v) for k, v in response.headers.multi_items() if k not in ("content-encoding", "content-length")]
+    return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=response.request)
+
+
+def _too_big(what: str) -> errors.ServerError:
+    return errors.ServerError(
+        f"fal's Platform API sent {what} a reply of more than {MAX_REPLY_BYTES // 2**20} MiB; refused unread "
+        "(check base_url points at fal's Platform API, https://api.fal.ai/v1)"
+    )
 
 
 async def price_once(wire: Wire, endpoint_id: str) -> None:

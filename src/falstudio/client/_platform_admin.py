@@ -148,8 +148,12 @@ async def pages(platform: AsyncPlatform, path: str, params: Sequence[tuple[str, 
         items += page.get(field, [])
         cursor = page.get("next_cursor") if page.get("has_more") else None
         if not isinstance(cursor, str) or not cursor:
-            break
-    return items
+            return items
+    # a cursor that never ends (or repeats): saying so beats a list silently cut short (usage would be too low)
+    raise errors.ServerError(
+        f"fal's Platform API sent GET {path} more than {MAX_PAGES} pages and still has_more; stopped "
+        "(narrow the call, e.g. a shorter usage period)"
+    )
 
 
 async def list_keys(platform: AsyncPlatform) -> list[ApiKey]:

@@ -69,6 +69,14 @@ class Hosts:
         return frozenset(origin_of(u) for u in (self.queue, self.run, self.rest))
 
     @property
+    def is_fal(self) -> bool:
+        """Whether these are fal's own hosts (``*.fal.run``, ``*.fal.ai``, ``FAL_RUN_HOST``'s): where a
+        ``fal auth login`` token may go."""
+        host = (urlsplit(self.queue).hostname or "").lower()
+        own = {urlsplit(origin).hostname for origin in Hosts.fal().origins}
+        return host in own or host in ("fal.run", "fal.ai") or host.endswith((".fal.run", ".fal.ai"))
+
+    @property
     def is_loopback(self) -> bool:
         host = urlsplit(self.queue).hostname or ""
         return host.startswith(_LOOPBACK) or host == "::1"
@@ -277,10 +285,9 @@ async def sse_events(
             if not line:
                 if data:
                     last_event = time.monotonic()
-                    text = b"\n".join(data).decode("utf-8")
-                    data, size = [], 0
-                    if text.strip() != "[DONE]":
-                        yield json.loads(text)
+                    joined, data, size = b"\n".join(data), [], 0
+                    if joined.strip() != b"[DONE]":
+                        yield _event(joined, endpoint)
             elif not line.startswith(b":") and line.partition(b":")[0] == b"data":
                 value = line[5:].removeprefix(b" ")
                 size += len(value)
@@ -299,9 +306,21 @@ async def sse_events(
     if partial.startswith(b"data:"):
         data.append(bytes(partial[5:]).removeprefix(b" "))
     if data:
-        text = b"\n".join(data).decode("utf-8")
-        if text.strip() != "[DONE]":
-            yield json.loads(text)
+        joined = b"\n".join(data)
+        if joined.strip() != b"[DONE]":
+            yield _event(joined, endpoint)
+
+
+def _event(data: bytes, endpoint: str | None) -> Any:
+    """One event's data as JSON; a ServerError (not a bare ValueError or RecursionError) when it is not."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        shown = data[:60].decode("utf-8", "replace")
+        raise errors.ServerError(
+            f"a stream event is not JSON ({type(exc).__name__}: {str(exc)[:100]}): {shown!r}…; the stream was closed",
+            endpoint=endpoint,
+        ) from None
 
 
 def _too_large(cap: int, endpoint: str | None) -> errors.ServerError:

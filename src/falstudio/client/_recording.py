@@ -128,7 +128,15 @@ async def record_sending(
         cost_estimate=estimate,
         cost_amount=amount,
     )
-    return intent_id if await _durably(recorder, event) else None
+    try:
+        written = await _durably(recorder, event)
+    except asyncio.CancelledError:  # the record is written all the same: say (after it) that nothing was sent
+        never_sent = Unanswered(
+            endpoint, intent_id, may_have_run=False, reason="cancelled before it was sent", cancelled=True
+        )
+        WRITER.submit(lambda: _deliver(recorder, never_sent), intent_id)
+        raise
+    return intent_id if written else None
 
 
 async def record_unanswered(

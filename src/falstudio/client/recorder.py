@@ -164,6 +164,9 @@ class Writer:
         import concurrent.futures
 
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        # running from the start: a caller's cancel (an awaiting task cancelled through wrap_future) cannot
+        # cancel it, the work is still done, and the writer thread's set_result never meets a cancelled future
+        done.set_running_or_notify_cancel()
         with self._lock:
             self._threads = [thread for thread in self._threads if thread.is_alive()]
             if not self._threads:  # first use, or a forked child (which has none of its parent's threads)

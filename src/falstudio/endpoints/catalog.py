@@ -297,6 +297,10 @@ def _urllib_page(path: str, params: Sequence[tuple[str, str]]) -> Mapping[str, A
         page: Any = json.loads(body)
     except ValueError as exc:
         raise PlatformReplyError(200, "bad_reply", f"the reply is not JSON ({exc})", url) from None
+    except RecursionError:
+        raise PlatformReplyError(
+            200, "bad_reply", "the reply is JSON nested too deeply to be a catalog page", url
+        ) from None
     if not isinstance(page, Mapping):
         raise PlatformReplyError(200, "bad_reply", "the reply is not a JSON object", url)
     return page

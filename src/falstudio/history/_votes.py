@@ -2,27 +2,36 @@
 
 The file is only ever appended to, one whole line per ``os.write`` on a file opened ``O_APPEND``, so several
 kernels can vote at once and a crash loses at most the vote being written. A line that cannot be read (cut
-short, edited by hand) is skipped with a :class:`HistoryWarning` naming its line number; the rest still count.
+short, edited by hand, overlong) is skipped, with one :class:`HistoryWarning` a read naming the first such
+lines; the rest still count. Lines are read one bounded piece at a time, and a votes file that is not a regular
+file (a FIFO, a symlink to a device) is refused with that warning, so a damaged file costs bounded memory and time.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import json
 import os
+import stat
 import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+from falstudio._internal.regular_files import opened_regular
 
 from ._paths import history_dir
 from ._store import HistoryWarning
 
 OUTCOMES = ("left", "right", "tie", "both_bad")
 FILE_NAME = "votes.jsonl"
-_MAX_LINE = 64 * 1024  # a vote is a few hundred bytes: longer lines are not votes
+_MAX_LINE = 1024 * 1024  # a vote is a few hundred bytes (a 32,000-character prompt: ~128 KB); longer: not a vote
+_MAX_FILE = 1 << 40  # the file itself may grow as long as people vote; it is read a line at a time
+_NAMED = 5  # bad lines named in the warning
 
 
 @dataclass(frozen=True)
@@ -68,10 +77,20 @@ class VoteBook:
         if not vote.time:
             vote = Vote(**{**asdict(vote), "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
         line = (json.dumps(asdict(vote), ensure_ascii=False) + "\n").encode()
+        if len(line) > _MAX_LINE:
+            raise ValueError(f"this vote is {len(line):,} bytes as a line, over {_MAX_LINE:,}: shorten its prompt")
         self.root.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            refusal = ValueError(f"{self.file} is not a regular file: move it away to vote here")
             try:
+                fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o600)
+            except OSError as exc:
+                if exc.errno == errno.ENXIO:  # a FIFO nobody reads
+                    raise refusal from None
+                raise
+            try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise refusal
                 os.write(fd, line)
             finally:
                 os.close(fd)
@@ -95,20 +114,36 @@ class VoteBook:
         return out
 
     def _read(self) -> Iterator[Vote]:
+        bad: list[str] = []
         try:
-            f = self.file.open("rb")
+            with opened_regular(self.file, _MAX_FILE) as (fd, _), open(fd, "rb", closefd=False) as f:
+                for number, raw in _lines(f):
+                    try:
+                        if raw is None:
+                            raise ValueError(f"over {_MAX_LINE:,} bytes long")
+                        data = json.loads(raw)
+                        vote = Vote(**{k: str(data[k]) for k in Vote.__dataclass_fields__ if k in data})
+                    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+                        bad.append(f"line {number} is not a vote and was skipped ({str(exc)[:200]})")
+                        continue
+                    yield vote
         except FileNotFoundError:
             return
-        with f:
-            for number, raw in enumerate(f, 1):
-                try:
-                    if len(raw) > _MAX_LINE:
-                        raise ValueError(f"{len(raw)} bytes long")
-                    data = json.loads(raw)
-                    yield Vote(**{k: str(data[k]) for k in Vote.__dataclass_fields__ if k in data})
-                except (ValueError, TypeError, KeyError) as exc:
-                    warnings.warn(
-                        f"{self.file}: line {number} is not a vote and was skipped ({exc})",
-                        HistoryWarning,
-                        stacklevel=3,
-                    )
+        except ValueError as exc:  # not a regular file
+            bad.append(f"{exc}; no votes read")
+        if bad:
+            more = f"; and {len(bad) - _NAMED} more such lines" if len(bad) > _NAMED else ""
+            warnings.warn(f"{self.file}: {'; '.join(bad[:_NAMED])}{more}", HistoryWarning, stacklevel=3)
+
+
+def _lines(f: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, line)``; None for a line over ``_MAX_LINE`` bytes, which is read past, never held."""
+    number = 0
+    while raw := f.readline(_MAX_LINE + 1):
+        number += 1
+        if len(raw) <= _MAX_LINE:
+            yield number, raw
+            continue
+        while raw and not raw.endswith(b"\n"):
+            raw = f.readline(_MAX_LINE + 1)
+        yield number, None

@@ -17,11 +17,14 @@ import ipywidgets as w
 import traitlets
 
 from ..._internal import images as _images
+from ..._internal.regular_files import read_regular
 from ..._internal.theme import COLOR, esc, message, style
 from ...client import is_loopback_url
 from .._a11y import name_by_tooltip
 from .._drop_zone import DropZone
 from .._html import CHECKERBOARD, close_tree
+
+MAX_IMAGE_BYTES = 50 * 1024 * 1024  # OpenAI's limit per input image; a bigger file is refused unread
 
 THUMB_PX = 64
 
@@ -46,11 +49,13 @@ def to_image_url(item: Any) -> str:
         path = Path(item).expanduser()
         if not path.is_file():
             raise ValueError(f"no such file: {str(path)!r}; give an http(s) URL, a data:image/... URI or a file path")
-        return _image_data_uri(path.read_bytes(), str(path))
+        return _image_data_uri(read_regular(path, MAX_IMAGE_BYTES), str(path))
     raise TypeError(f"cannot use a {type(item).__name__} as an image; give a URL, data URI, path, bytes or PIL image")
 
 
 def _image_data_uri(data: bytes, what: str) -> str:
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValueError(f"{what}: {len(data):,} bytes, over the {MAX_IMAGE_BYTES // 2**20} MB an input image may be")
     mime = _images.sniff_mime(data)
     if not mime.startswith("image/"):
         raise ValueError(f"{what}: not a PNG, JPEG, WebP or GIF image")
