@@ -28,10 +28,11 @@ def test_an_unreadable_file_is_reported_under_the_field(tmp_path: Path, monkeypa
     picture = tmp_path / "locked.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n")
 
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    def refuse(path: Path, limit: int) -> bytes:
+        raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    # as root a chmod 000 file still reads: the refusal is made where the field reads files
+    monkeypatch.setattr("falstudio.widgets.form._image_list.read_regular", refuse)
     editor = RequestForm(EDIT).controls["image_urls"].editor
     editor.source.value = str(picture)
     editor.add_button.click()  # a click: the error must show in the widget, not as a lost traceback
