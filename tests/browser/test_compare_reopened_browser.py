@@ -1,8 +1,8 @@
-"""A 20-tile Compare grid saved with its widget state, reopened in JupyterLab: the grid's pictures travel as
-messages, never in the saved state. With no kernel JupyterLab draws no live view and the reader view shows. With a
-new kernel it draws the live grid from the saved state, and nothing answers the grid's request for its pictures:
-the grid steps aside (it hides behind its reader view, as a live view that never drew does) and the reader view
-with every picture is what people see, light and dark, not an empty grid. Screenshots go to
+"""A 20-tile Compare grid saved with its widget state and reopened: the grid's pictures travel as messages, never
+in the saved state. With no kernel JupyterLab draws no live view and the reader view shows. With a new kernel
+JupyterLab and Notebook 7 draw the live grid from the saved state, and nothing answers the grid's request for its
+pictures: the grid steps aside (it hides behind its reader view, as a live view that never drew does) and the
+reader view with every picture is what people see, light and dark, not an empty grid. Screenshots go to
 ``$FALSTUDIO_SCREENSHOTS`` as ``reopened-grid-*.png``.
 """
 
@@ -18,6 +18,7 @@ import pytest
 from ._lab import (
     ALL_CODE_CELLS_RAN,
     MINUTE,
+    NOTEBOOK7_NOISE,
     Lab,
     chromium_page,
     images_shown,
@@ -47,7 +48,7 @@ CELLS = [
 ]
 
 
-def test_a_reopened_grid_without_its_pictures_shows_the_reader_view(lab: Lab, tmp_path: Path) -> None:
+def test_a_reopened_grid_without_its_pictures_shows_the_reader_view(lab: Lab, notebook7: Lab, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     shots = screenshot_dir(tmp_path / "screenshots")
@@ -95,6 +96,15 @@ def test_a_reopened_grid_without_its_pictures_shows_the_reader_view(lab: Lab, tm
             set_theme(page, "JupyterLab Light")
     finally:
         lab.shutdown_kernels()
+    notebook7.add(lab.root / name)
+    with chromium_page(1280, 1000, ignore=NOTEBOOK7_NOISE) as page:  # Notebook 7, a new kernel: the same
+        page.goto(notebook7.notebook_url(name))
+        page.locator(".fs-cgrid").first.wait_for(state="attached", timeout=MINUTE)
+        _reader_view_shows_the_grid(page)
+        for theme, label in (("JupyterLab Dark", "dark"), ("JupyterLab Light", "light")):
+            set_theme(page, theme)
+            page.locator(".fs-reader").filter(has_text="Compare variations").first.scroll_into_view_if_needed()
+            page.screenshot(path=shots / f"reopened-grid-notebook7-{label}.png")
 
 
 def _reader_view_shows_the_grid(page: Page) -> None:

@@ -358,6 +358,7 @@ function render({ model, el: host }) {
       live.classList.remove(LIVE_CLASS);
       steppedAside = live;
       root.dataset.steppedAside = "true";
+      status.textContent = "The pictures come from the kernel: run this cell again to see them here.";
     }
   }, ANSWER_MS);
 
@@ -367,6 +368,7 @@ function render({ model, el: host }) {
       steppedAside.classList.add(LIVE_CLASS);
       steppedAside = null;
       delete root.dataset.steppedAside;
+      schedule(); // the status line says what is shown again
     }
     if (msg.event === "tiles") {
       states = [...states];
