@@ -59,6 +59,18 @@ def test_a_run_sends_each_picture_once_and_republishes_the_reader_view_once(clie
         c.close()
 
 
+def test_a_new_view_is_answered_even_before_any_picture_exists() -> None:
+    """A view waits for the kernel's answer to its hello; one left unanswered steps aside for the reader view
+    (compare_grid.js), so a grid with no picture yet answers too, with none."""
+    c = Compare(sweep({"prompt": "a fox"}, endpoint=MINI, quality=["low", "medium"]))
+    sent = _capture(c.grid)
+    try:
+        c.grid._message(c.grid, {"event": "hello"}, [])
+        assert sent == [({"event": "pictures", "items": []}, [])]
+    finally:
+        c.close()
+
+
 def test_large_grids_start_compact_with_the_third_axis_as_pages() -> None:
     prompts = [f"a fox {k}" for k in range(5)]
     c = Compare(

@@ -102,12 +102,13 @@ class CompareGrid(anywidget.AnyWidget):
             self.send({"event": "tiles", "tiles": states})
 
     def _send_all_pictures(self) -> None:
+        """Every picture made, in one message; sent even when there is none: the view waits for an answer
+        (one that gets none has no kernel behind it and shows the reader view instead)."""
         with self._lock:
             cells = list(self._cells)
         shown = [(t.index, t.picture) for t in cells]
         items = [{"i": i, "mime": p[1]} for i, p in shown if p is not None]
-        if items:
-            self.send({"event": "pictures", "items": items}, [p[0] for _i, p in shown if p is not None])
+        self.send({"event": "pictures", "items": items}, [p[0] for _i, p in shown if p is not None])
 
     def _message(self, _widget: object, content: Any, _buffers: object) -> None:
         if not isinstance(content, dict):

@@ -9,6 +9,8 @@ const SORTS = [
 ];
 const SHOWS = [["all", "All"], ["favourites", "Favourites"], ["failed", "Failed"], ["done", "Done"]];
 const LAZY_ABOVE = 48; // larger grids load a picture once it nears the viewport
+const ANSWER_MS = 4000; // a view whose hello gets no answer by then has no kernel behind it
+const LIVE_CLASS = "fs-live"; // _reader_view.LIVE_CLASS: its output's reader view hides next to it
 const STATE_ORDER = { failed: 0, cancelled: 1, running: 2, queued: 3, submitting: 4, pending: 5, done: 6 };
 
 function el(tag, className, text) {
@@ -344,7 +346,30 @@ function render({ model, el: host }) {
     schedule();
   }
 
+  // A view that gets no pictures (a notebook reopened without its kernel draws the live view from the saved
+  // widget state, which holds none) steps aside the way a live view that never drew does (_reader_view.py):
+  // its output loses the live mark, so the reader view beside it, every picture inline, shows instead. The
+  // kernel answers the hello below, even with no picture; an answer that comes late brings the live view back.
+  let answered = false;
+  let steppedAside = null;
+  const noAnswer = setTimeout(() => {
+    const live = host.closest(`.${LIVE_CLASS}`);
+    if (!answered && live && states.some((t) => t.pic)) {
+      live.classList.remove(LIVE_CLASS);
+      steppedAside = live;
+      root.dataset.steppedAside = "true";
+      status.textContent = "The pictures come from the kernel: run this cell again to see them here.";
+    }
+  }, ANSWER_MS);
+
   model.on("msg:custom", (msg, buffers) => {
+    answered = true;
+    if (steppedAside) {
+      steppedAside.classList.add(LIVE_CLASS);
+      steppedAside = null;
+      delete root.dataset.steppedAside;
+      schedule(); // the status line says what is shown again
+    }
     if (msg.event === "tiles") {
       states = [...states];
       for (const t of msg.tiles) if (t.i < states.length) states[t.i] = t;
@@ -394,6 +419,7 @@ function render({ model, el: host }) {
   });
 
   return () => {
+    clearTimeout(noAnswer);
     for (const observer of observers) observer.disconnect();
     for (const entry of tiles.values()) if (entry.url) URL.revokeObjectURL(entry.url);
   };
