@@ -160,13 +160,17 @@ def test_seeded_fault_dice_repeat(
 def test_slow_start_keeps_jobs_queued(
     make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
 ) -> None:
-    srv = make_server(faults=Faults(slow_start=0.5))
+    faults = Faults(slow_start=0.5, hold={"start"})  # then held, still queued, until the status is read
+    srv = make_server(faults=faults)
     api = client_for(srv)
     sub = api.post(f"/{MINI}", json={"prompt": "x", "quality": "low"}).json()
     first = api.get(sub["status_url"])
     assert first.status_code == 202 and first.json()["status"] == "IN_QUEUE"
     assert first.json()["queue_position"] == 0
+    faults.release("start")
     wait_until(lambda: api.get(sub["status_url"]).json()["status"] == "COMPLETED")
+    job = srv.app.state.backend.queue.get(sub["request_id"])
+    assert job.started_at - job.submitted_at >= 0.5  # it waited out the slow start before it began
 
 
 def test_faults_validate_rates() -> None:
@@ -174,3 +178,44 @@ def test_faults_validate_rates() -> None:
         Faults(ingress_503=2)
     with pytest.raises(ValueError, match="slow_start"):
         Faults(slow_start=-1)
+
+
+def test_held_jobs_wait_at_each_point_until_released(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
+) -> None:
+    faults = Faults(hold={"start", "output"})
+    srv = make_server(faults=faults)
+    api = client_for(srv)
+    sub = api.post(f"/{MINI}", json={"prompt": "x", "quality": "low"}).json()
+    assert faults.wait_held("start") and faults.held("output") == 0
+    assert api.get(sub["status_url"]).json()["status"] == "IN_QUEUE"  # taken by a worker, held before it starts
+    faults.release("start")
+    assert faults.wait_held("output") and faults.held("start") == 0
+    assert api.get(sub["status_url"]).json()["status"] == "IN_PROGRESS"  # drawn, held before its output
+    faults.release("output", count=2)  # this job's, and one kept for the next job to get there
+    wait_until(lambda: api.get(sub["status_url"]).json()["status"] == "COMPLETED")
+    faults.release("start")
+    second = api.post(f"/{MINI}", json={"prompt": "y", "quality": "low"}).json()
+    wait_until(lambda: api.get(second["status_url"]).json()["status"] == "COMPLETED")  # its pass was waiting
+    assert faults.held("start") == faults.held("output") == 0
+
+
+def test_a_held_job_can_be_cancelled_and_leaves_its_hold(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
+) -> None:
+    faults = Faults(hold={"output"})
+    srv = make_server(faults=faults)
+    api = client_for(srv)
+    sub = api.post(f"/{MINI}", json={"prompt": "x", "quality": "low"}).json()
+    assert faults.wait_held("output")
+    assert api.put(sub["cancel_url"]).status_code == 202
+    wait_until(lambda: api.get(sub["status_url"]).json()["status"] == "COMPLETED")
+    assert faults.held("output") == 0 and api.get(sub["response_url"]).status_code != 200  # cancelled, no output
+
+
+def test_holds_name_known_points() -> None:
+    with pytest.raises(ValueError, match="'partial', 'output'"):
+        Faults(hold={"end"})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown point 'later'"):
+        Faults().release("later")  # type: ignore[arg-type]
+    assert not Faults(hold={"start"}).wait_held("start", timeout=0)  # no server, nobody waiting
