@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -15,9 +16,12 @@ from falstudio.local import Faults, LocalServer
 MINI = "fal-ai/gpt-image-1-mini"
 
 
-def _read_stream(client: httpx.Client, url: str, **params: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """All ``data:`` events of a status stream, and any comment lines, until the server closes it."""
-    events: list[dict[str, Any]] = []
+def _read_stream(
+    client: httpx.Client, url: str, events: list[dict[str, Any]] | None = None, **params: str
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """All ``data:`` events of a status stream (appended to ``events`` as they come), and any comment lines,
+    until the server closes it."""
+    events = [] if events is None else events
     comments: list[str] = []
     with client.stream("GET", url, params=params) as response:
         assert response.status_code == 200
@@ -32,12 +36,22 @@ def _read_stream(client: httpx.Client, url: str, **params: str) -> tuple[list[di
 
 
 def test_status_stream_follows_a_job_to_completion(
-    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client]
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
 ) -> None:
-    srv = make_server(latency=0.3, concurrency=1)
+    faults = Faults(hold={"log"})  # the run waits before each engine line: the test lets three out one by one
+    srv = make_server(latency=0.3, concurrency=1, faults=faults)
     api = client_for(srv)
     sub = api.post(f"/{MINI}", json={"prompt": "a lake with mountains", "quality": "low"}).json()
-    events, _ = _read_stream(api, sub["status_url"] + "/stream", logs="1")
+    events: list[dict[str, Any]] = []
+    reader = threading.Thread(target=lambda: _read_stream(api, sub["status_url"] + "/stream", events, logs="1"))
+    reader.start()
+    for _ in range(3):
+        assert faults.wait_held("log")
+        received = sum(len(e["logs"]) for e in events)
+        faults.release("log")
+        wait_until(lambda received=received: sum(len(e["logs"]) for e in events) > received)  # sent on its own
+    faults.release("log", count=100)  # the rest at once
+    reader.join(30)
     states = [e["status"] for e in events]
     assert states[-1] == "COMPLETED" and states.count("COMPLETED") == 1
     assert "IN_PROGRESS" in states

@@ -149,6 +149,7 @@ class Runner:
                 await settings.faults.gate("partial")
                 job.add_partial(partial)
             elif message is not None:
+                await settings.faults.gate("log")
                 job.log(message)
         remaining = started + total - time.monotonic()
         if remaining > 0:

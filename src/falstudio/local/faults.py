@@ -22,7 +22,7 @@ NGINX_503 = (
     "</body>\r\n</html>\r\n"
 )
 
-Point = Literal["start", "partial", "output"]
+Point = Literal["start", "log", "partial", "output"]
 POINTS: tuple[str, ...] = get_args(Point)
 
 
@@ -32,8 +32,9 @@ class Faults:
 
     ``hold`` names points where every job waits until :meth:`release` lets it on, so you can watch a run one
     step at a time (a lesson pausing on each partial image, a test observing a state without racing the clock):
-    ``"start"`` (a worker took the job, still ``IN_QUEUE``), ``"partial"`` (before each partial image of a
-    streamed run) and ``"output"`` (before the job completes with its output)::
+    ``"start"`` (a worker took the job, still ``IN_QUEUE``), ``"log"`` (before each of the engine's progress
+    lines), ``"partial"`` (before each partial image of a streamed run) and ``"output"`` (before the job
+    completes with its output)::
 
         faults = Faults(hold={"partial", "output"})
         with LocalServer(faults=faults) as server:
@@ -59,7 +60,8 @@ class Faults:
     seed: int | None = None
     """Seed for the fault dice, so a test sees the same sequence of faults every run."""
     hold: Iterable[Point] = frozenset()
-    """Points where each job waits for a :meth:`release`: any of ``"start"``, ``"partial"``, ``"output"``."""
+    """Points where each job waits for a :meth:`release`: any of ``"start"``, ``"log"``, ``"partial"``,
+    ``"output"``."""
     _dice: random.Random = field(default_factory=random.Random, init=False, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _seeded: int | None = field(default=None, init=False, repr=False, compare=False)
