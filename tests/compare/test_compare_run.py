@@ -288,13 +288,18 @@ def test_tiles_show_the_picture_forming_then_the_result(monkeypatch: pytest.Monk
     from falstudio.endpoints import registry
 
     monkeypatch.setitem(registry.REGISTRY, MINI, dataclasses.replace(registry.REGISTRY[MINI], streaming=True))  # type: ignore[arg-type]
-    with LocalServer(port=0, latency=0.3) as srv, Client(srv.key, base_url=srv.url, history=False) as client:
+    faults = Faults(hold={"output"})  # the runs end when the test has seen them forming
+    with (
+        LocalServer(port=0, latency=0.3, faults=faults) as srv,
+        Client(srv.key, base_url=srv.url, history=False) as client,
+    ):
         c = Compare(sweep({"prompt": "a red barn"}, endpoint=MINI, quality=["medium", "high"]), client=client)
         try:
             c.run()
             tile = c._tiles[1]
             wait_for(lambda: "forming… (partial image" in tile.html() and "<img" in tile.html())
             assert not c.jobs[1].done and tile.thumbnail is None and tile.forming is not None
+            faults.release("output", count=2)
             records = c.wait(60)
             assert [r["state"] for r in records] == ["done", "done"]
             assert tile.thumbnail is not None and "forming" not in tile.html()

@@ -84,7 +84,7 @@ def test_a_client_hanging_up_mid_upload_is_one_debug_line(
     ]
     for request in cases:
         _hang_up_during(srv, request)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # generous: a loaded machine
     while sum("client disconnected" in r.getMessage() for r in caplog.records) < len(cases):
         assert time.monotonic() < deadline, [r.getMessage() for r in caplog.records]
         time.sleep(0.02)

@@ -7,7 +7,6 @@ import base64
 import dataclasses
 import io
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -44,21 +43,28 @@ def test_an_endpoint_that_does_not_stream_answers_405(api: httpx.Client) -> None
 def test_partial_images_coarse_to_fine_spread_over_the_run_then_the_output(
     streaming: str, make_server: Callable[..., LocalServer], client_for: Callable[[LocalServer], httpx.Client]
 ) -> None:
-    server = make_server(latency=0.4)
+    faults = Faults(hold={"partial", "output"})  # the run waits before each partial and its output: no clock
+    server = make_server(latency=0.4, faults=faults)
     http = client_for(server)
-    started = time.monotonic()
-    arrivals: list[tuple[float, dict[str, Any]]] = []
+    faults.release("partial")  # kept for the run: the route answers once the first event is there
     with http.stream("POST", f"/run/{streaming}/stream", json={"prompt": "a lighthouse", "quality": "high"}) as reply:
         assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/event-stream")
         request_id = reply.headers["x-fal-request-id"]
-        for event in sse(reply.iter_lines()):
-            arrivals.append((time.monotonic() - started, event))
-    *partials, (finished_at, output) = arrivals
-    assert len(partials) == 3 and [e["type"] for _, e in partials] == ["image.partial"] * 3
-    pictures = [Image.open(io.BytesIO(base64.b64decode(e["image"]["b64_json"]))) for _, e in partials]
+        job = server.app.state.backend.queue.get(request_id)
+        events = sse(reply.iter_lines())
+        partials = []
+        for index in range(3):
+            if index:
+                faults.release("partial")
+            partials.append(next(events))
+            assert not job.finished  # each partial arrives while the run goes on: the first well before the result
+            assert faults.wait_held("partial" if index < 2 else "output")  # and the next step waits for us
+        faults.release("output")
+        output, *rest = list(events)
+    assert not rest and [e["type"] for e in partials] == ["image.partial"] * 3
+    pictures = [Image.open(io.BytesIO(base64.b64decode(e["image"]["b64_json"]))) for e in partials]
     assert all(p.size == (512, 512) and p.format == "JPEG" for p in pictures)
-    assert [e["image"]["partial_index"] for _, e in partials] == [0, 1, 2]
-    assert partials[0][0] < 0.5 * finished_at  # the first partial well before the result
+    assert [e["image"]["partial_index"] for e in partials] == [0, 1, 2]
     assert output["images"][0]["width"] == 1024 and request_id
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -15,9 +16,12 @@ from falstudio.local import Faults, LocalServer
 MINI = "fal-ai/gpt-image-1-mini"
 
 
-def _read_stream(client: httpx.Client, url: str, **params: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """All ``data:`` events of a status stream, and any comment lines, until the server closes it."""
-    events: list[dict[str, Any]] = []
+def _read_stream(
+    client: httpx.Client, url: str, events: list[dict[str, Any]] | None = None, **params: str
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """All ``data:`` events of a status stream (appended to ``events`` as they come), and any comment lines,
+    until the server closes it."""
+    events = [] if events is None else events
     comments: list[str] = []
     with client.stream("GET", url, params=params) as response:
         assert response.status_code == 200
@@ -32,12 +36,22 @@ def _read_stream(client: httpx.Client, url: str, **params: str) -> tuple[list[di
 
 
 def test_status_stream_follows_a_job_to_completion(
-    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client]
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
 ) -> None:
-    srv = make_server(latency=0.3, concurrency=1)
+    faults = Faults(hold={"log"})  # the run waits before each engine line: the test lets three out one by one
+    srv = make_server(latency=0.3, concurrency=1, faults=faults)
     api = client_for(srv)
     sub = api.post(f"/{MINI}", json={"prompt": "a lake with mountains", "quality": "low"}).json()
-    events, _ = _read_stream(api, sub["status_url"] + "/stream", logs="1")
+    events: list[dict[str, Any]] = []
+    reader = threading.Thread(target=lambda: _read_stream(api, sub["status_url"] + "/stream", events, logs="1"))
+    reader.start()
+    for _ in range(3):
+        assert faults.wait_held("log")
+        received = sum(len(e["logs"]) for e in events)
+        faults.release("log")
+        wait_until(lambda received=received: sum(len(e["logs"]) for e in events) > received)  # sent on its own
+    faults.release("log", count=100)  # the rest at once
+    reader.join(30)
     states = [e["status"] for e in events]
     assert states[-1] == "COMPLETED" and states.count("COMPLETED") == 1
     assert "IN_PROGRESS" in states
@@ -160,13 +174,17 @@ def test_seeded_fault_dice_repeat(
 def test_slow_start_keeps_jobs_queued(
     make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
 ) -> None:
-    srv = make_server(faults=Faults(slow_start=0.5))
+    faults = Faults(slow_start=0.5, hold={"start"})  # then held, still queued, until the status is read
+    srv = make_server(faults=faults)
     api = client_for(srv)
     sub = api.post(f"/{MINI}", json={"prompt": "x", "quality": "low"}).json()
     first = api.get(sub["status_url"])
     assert first.status_code == 202 and first.json()["status"] == "IN_QUEUE"
     assert first.json()["queue_position"] == 0
+    faults.release("start")
     wait_until(lambda: api.get(sub["status_url"]).json()["status"] == "COMPLETED")
+    job = srv.app.state.backend.queue.get(sub["request_id"])
+    assert job.started_at - job.submitted_at >= 0.5  # it waited out the slow start before it began
 
 
 def test_faults_validate_rates() -> None:
@@ -174,3 +192,44 @@ def test_faults_validate_rates() -> None:
         Faults(ingress_503=2)
     with pytest.raises(ValueError, match="slow_start"):
         Faults(slow_start=-1)
+
+
+def test_held_jobs_wait_at_each_point_until_released(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
+) -> None:
+    faults = Faults(hold={"start", "output"})
+    srv = make_server(faults=faults)
+    api = client_for(srv)
+    sub = api.post(f"/{MINI}", json={"prompt": "x", "quality": "low"}).json()
+    assert faults.wait_held("start") and faults.held("output") == 0
+    assert api.get(sub["status_url"]).json()["status"] == "IN_QUEUE"  # taken by a worker, held before it starts
+    faults.release("start")
+    assert faults.wait_held("output") and faults.held("start") == 0
+    assert api.get(sub["status_url"]).json()["status"] == "IN_PROGRESS"  # drawn, held before its output
+    faults.release("output", count=2)  # this job's, and one kept for the next job to get there
+    wait_until(lambda: api.get(sub["status_url"]).json()["status"] == "COMPLETED")
+    faults.release("start")
+    second = api.post(f"/{MINI}", json={"prompt": "y", "quality": "low"}).json()
+    wait_until(lambda: api.get(second["status_url"]).json()["status"] == "COMPLETED")  # its pass was waiting
+    assert faults.held("start") == faults.held("output") == 0
+
+
+def test_a_held_job_can_be_cancelled_and_leaves_its_hold(
+    make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
+) -> None:
+    faults = Faults(hold={"output"})
+    srv = make_server(faults=faults)
+    api = client_for(srv)
+    sub = api.post(f"/{MINI}", json={"prompt": "x", "quality": "low"}).json()
+    assert faults.wait_held("output")
+    assert api.put(sub["cancel_url"]).status_code == 202
+    wait_until(lambda: api.get(sub["status_url"]).json()["status"] == "COMPLETED")
+    assert faults.held("output") == 0 and api.get(sub["response_url"]).status_code != 200  # cancelled, no output
+
+
+def test_holds_name_known_points() -> None:
+    with pytest.raises(ValueError, match="'partial', 'output'"):
+        Faults(hold={"end"})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown point 'later'"):
+        Faults().release("later")  # type: ignore[arg-type]
+    assert not Faults(hold={"start"}).wait_held("start", timeout=0)  # no server, nobody waiting

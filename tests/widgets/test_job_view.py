@@ -209,10 +209,18 @@ def test_a_streamed_run_shows_its_partial_images_then_the_final_one(monkeypatch:
     monkeypatch.setitem(registry.REGISTRY, MINI, spec)  # type: ignore[arg-type]
     partials: list[tuple[Any, int]] = []
     shown: list[bytes] = []
-    with LocalServer(port=0, latency=0.3) as server, Client(server.key, base_url=server.url, history=False) as client:
+    faults = Faults(hold={"partial", "output"})  # one partial at a time: the panel shows each before the next
+    with (
+        LocalServer(port=0, latency=0.3, faults=faults) as server,
+        Client(server.key, base_url=server.url, history=False) as client,
+    ):
         job = JobView(MINI)
         job.on_partial(lambda image, count: (partials.append((image, count)), shown.append(job._preview.value)))
         job.start(client, {"prompt": "a red barn at dusk", "quality": "high"})  # streams: the registry says so
+        for count in (1, 2, 3):
+            faults.release("partial")
+            wait_for(lambda shown_so_far=count: len(partials) == shown_so_far)
+        faults.release("output")
         job.wait(30)
     assert [count for _, count in partials] == [1, 2, 3] and all(image.width == 512 for image, _ in partials)
     assert all(PILImage.open(io.BytesIO(data)).width <= 256 for data in shown)  # thumbnails only

@@ -230,7 +230,8 @@ def test_live_previews_show_the_picture_forming_in_the_gallery(monkeypatch: pyte
 
     mini = "fal-ai/gpt-image-1-mini"
     monkeypatch.setitem(registry.REGISTRY, mini, dataclasses.replace(registry.REGISTRY[mini], streaming=True))  # type: ignore[arg-type]
-    with LocalServer(port=0, latency=0.3) as server:
+    faults = Faults(hold={"output"})  # the run ends when the test has seen it forming
+    with LocalServer(port=0, latency=0.3, faults=faults) as server:
         studio = studio_for(server, history=False)
         try:
             assert studio.live_previews.value and studio.live_previews.layout.display is None
@@ -239,6 +240,7 @@ def test_live_previews_show_the_picture_forming_in_the_gallery(monkeypatch: pyte
             assert job is not None
             wait_for(lambda: any("Forming" in dict(t.caption) for t in studio.gallery.tiles))
             assert not job.done and len(studio.gallery) == 1
+            faults.release("output", count=2)  # this run's, and the queued one's below
             studio.wait(60)
             assert job.state == "done" and job.tracked is not None and job.tracked.state.streaming
             [tile] = studio.gallery.tiles

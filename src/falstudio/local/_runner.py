@@ -109,6 +109,7 @@ class Runner:
         settings = self.backend.settings
         if settings.faults.slow_start > 0:
             await asyncio.sleep(settings.faults.slow_start)
+        await settings.faults.gate("start")
         spec = endpoints.get(job.endpoint_id)  # registered, or loaded before the job was queued
         job.start()
         mapped = for_engines(spec, job.request)
@@ -145,8 +146,10 @@ class Runner:
             if delay > 0:
                 await asyncio.sleep(delay)
             if partial is not None:
+                await settings.faults.gate("partial")
                 job.add_partial(partial)
             elif message is not None:
+                await settings.faults.gate("log")
                 job.log(message)
         remaining = started + total - time.monotonic()
         if remaining > 0:
@@ -154,6 +157,7 @@ class Runner:
         body = output(spec, files, job.request, job.id)
         if body.get("offline_placeholders"):
             job.log(f"Offline placeholders (no model ran): {', '.join(body['offline_placeholders'])}")
+        await settings.faults.gate("output")
         job.complete(body)
 
     def _generate(self, job: Job, request: Any, inputs: _Inputs | None, log: _LogLines) -> list[dict[str, Any]]:
