@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from falstudio.testing import LoopbackServer, QuietHandler
 
 Route = Callable[[BaseHTTPRequestHandler], None]
 
@@ -19,9 +20,8 @@ class Loopback:
         self.routes = routes
         service = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
+        class Handler(QuietHandler):
+            protocol_version = "HTTP/1.0"  # each reply ends its connection (a drip is not kept alive)
 
             def do_GET(self) -> None:
                 route = service.routes.get(self.path.partition("?")[0])
@@ -30,27 +30,19 @@ class Loopback:
                 else:
                     route(self)
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._http.daemon_threads = True
-        self.port = self._http.server_address[1]
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        self._server = LoopbackServer(Handler)
+        self.port = int(self._server.url.rsplit(":", 1)[1])
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
 
     def close(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
+        self._server.close()
 
 
 def reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-    handler.send_response(status)
-    handler.send_header("content-type", "application/json")
-    handler.send_header("content-length", str(len(body)))
-    for name, value in (headers or {}).items():
-        handler.send_header(name, value)
-    handler.end_headers()
-    handler.wfile.write(body)
+    assert isinstance(handler, QuietHandler)
+    handler.send(status, body, {"content-type": "application/json", **(headers or {})})
 
 
 def document_route(document: Any) -> Route:
