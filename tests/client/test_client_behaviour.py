@@ -206,17 +206,23 @@ def test_cancelled_status_raises_cancelled(fake):
 
 
 def test_recording_downloads_images_once_and_typed_requests_are_redacted(fake, recorder):
+    from falstudio.client import recorder as recording
+
     with make_client(fake, history=recorder) as client:
         result = client.subscribe(
             "fal-ai/gpt-image-1/edit-image/byok",
             {"prompt": "p", "image_urls": ["https://x.test/a.png"], "openai_api_key": "sk-9"},
         )
-        assert result.images[0].bytes() == fake.png
+        recording.flush()
+        # the history fetched the image once and let its bytes go (issue 29: a sweep does not hold every image);
+        # a caller asking afterwards fetches it once more, then keeps it
+        assert fake.paths().count("GET /files/out.png") == 1
+        assert result.images[0].bytes() == fake.png and result.images[0].bytes() == fake.png
     submitted, finished = recorder.submitted_events[0], recorder.finished_events[0]
     assert submitted.request["openai_api_key"] == "***" and submitted.cost_estimate
     assert submitted.mode == "fal" and submitted.base_url == fake.base
     assert finished.state == "completed" and finished.images == [fake.png]
-    assert fake.paths().count("GET /files/out.png") == 1
+    assert fake.paths().count("GET /files/out.png") == 2
     assert "sk-9" not in repr(result)
 
 
