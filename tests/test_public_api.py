@@ -168,6 +168,7 @@ SURFACE = {
         "AuthError",
         "BadSchemaError",
         "BudgetExceededError",
+        "CatalogTruncatedWarning",
         "CatalogUnavailableError",
         "ContainerError",
         "ContentPolicyError",

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .endpoints import SchemaUnavailableError as SchemaUnavailableError
     from .endpoints import SizeNotAccepted as SizeNotAccepted
     from .endpoints import UnknownEndpointError as UnknownEndpointError
+    from .endpoints.catalog import CatalogTruncatedWarning as CatalogTruncatedWarning
     from .endpoints.catalog import CatalogUnavailableError as CatalogUnavailableError
     from .endpoints.catalog import PlatformReplyError as PlatformReplyError
     from .history import HistoryWarning as HistoryWarning

@@ -129,6 +129,12 @@ def _grid_and_arena(page, lab: Lab, name: str, shots: Path, app: str) -> None:  
         assert "jp-mod-outputsScrolled" not in (cell.get_attribute("class") or "")
         height = cell.locator(".jp-OutputArea").evaluate("o => o.getBoundingClientRect().height")
         assert height > 2000, height
+        cell.locator(".jp-OutputArea-promptOverlay").first.click()  # the reader asks for a scrolled box: kept
+        expect(cell).to_have_class(re.compile("jp-mod-outputsScrolled"))
+        page.wait_for_timeout(300)
+        expect(cell).to_have_class(re.compile("jp-mod-outputsScrolled"))
+        cell.locator(".jp-OutputArea-promptOverlay").first.click()
+        expect(cell).not_to_have_class(re.compile("jp-mod-outputsScrolled"))
 
     # A blind vote by keyboard.
     arena = page.locator(".fs-arena")

@@ -57,6 +57,7 @@ def client_for(server: LocalServer, **options: object) -> Client:
 def test_a_request_over_the_budget_is_refused_before_it_is_sent(server: LocalServer) -> None:
     client = client_for(server, budget="0.02")
     try:
+        assert repr(client).endswith(", key=set, budget=$0.02)")  # a client's repr says it is capped
         client.subscribe(T2I, low("over-1"))
         medium = {**low("over-2"), "quality": "medium"}  # $0.02: 0.01 + 0.02 > 0.02
         with pytest.raises(errors.BudgetExceededError) as caught:

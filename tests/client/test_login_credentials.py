@@ -156,3 +156,15 @@ def test_a_login_token_goes_only_to_fal_s_own_hosts(home: Path, monkeypatch: pyt
     assert resolve(base_url="https://queue.fal.staging.example").key is not None
     monkeypatch.setenv("FAL_KEY", "id:secret")  # an API key the user set goes where they point it
     assert resolve(base_url="https://proxy.example.com").key is not None
+
+
+def test_the_platform_api_sends_a_login_token_as_bearer(home: Path) -> None:
+    """It used to be sent as ``Key <jwt>``: the scheme was dropped on the way to the Platform client."""
+    from falstudio.client import Platform
+
+    access = _jwt(3600)
+    _write_login(home, "refresh-1", access)
+    target = Platform(base_url="https://api.fal.ai/v1")._async._wire.target
+    assert target.key is not None and target.key.scheme == "Bearer"
+    request = httpx.Request("GET", "https://api.fal.ai/v1/models/pricing")
+    assert next(KeyAuth(target.key, target.hosts).auth_flow(request)).headers["Authorization"] == f"Bearer {access}"

@@ -28,7 +28,7 @@ def test_spend_sums_estimates_by_endpoint_with_offline_and_fal_apart(tmp_path: P
     store = HistoryStore(tmp_path)
     now = time.time()
     events = [
-        ("a", "local", "0.20", "completed", None),
+        ("a", "local", "0.20", "completed", "1"),  # the offline server reports units too: nothing is billed
         ("b", "local", "0.20", "failed", None),  # fal bills only successful outputs
         ("c", "fal", "0.20", "completed", "3"),
         ("d", "fal", "0.20", "completed", "1.5"),
@@ -52,10 +52,11 @@ def test_spend_sums_estimates_by_endpoint_with_offline_and_fal_apart(tmp_path: P
         Decimal("4.5"),
         2,
     )
-    assert rows[("local", ENDPOINT)].billed_units is None  # never invented
-    assert spend.billed_units() == {ENDPOINT: (Decimal("4.5"), None)}
+    assert rows[("local", ENDPOINT)].billed_units == Decimal("1")  # as reported, never invented
+    assert spend.billed_units() == {ENDPOINT: (Decimal("4.5"), None)}  # fal's only
     text = repr(spend)
     assert "$0.41 estimated on fal.ai" in text and "$0.20 offline" in text and "fal billed 4.5 units" in text
+    assert "fal billed 1 " not in text and "1 units for 1 request(s) as billable (offline: nothing billed)" in text
     assert "<table>" in spend._repr_html_() and spend.records()[0]["server"] in ("offline", "fal.ai")
 
 

@@ -147,3 +147,13 @@ def test_what_the_catalog_said_holds_in_a_later_process(fal_platform: FalPlatfor
     assert flare.streaming and flare.title == "GPT Image 2.5 Flare"
     again = fs.endpoints.search()  # from the dated copy: the same specs, not typed twice
     assert {e.id: e.spec for e in again}[OLD] is fs.endpoints.get(OLD) and fal_platform.hits["/models"] == 3
+
+
+def test_a_search_longer_than_falstudio_reads_says_it_was_cut(
+    fal_platform: FalPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to stop at the page limit silently: a broad search looked complete."""
+    monkeypatch.setattr(catalog, "MAX_PAGES", 2)  # 6 models, 2 a page: three pages
+    with pytest.warns(fs.errors.CatalogTruncatedWarning, match="more than 2 pages.*first 4 models"):
+        entries = fs.endpoints.search()
+    assert len(entries) == 4 and fal_platform.hits["/models"] == 2

@@ -119,8 +119,13 @@ class AsyncClient:
         return self._ledger.spent
 
     def __repr__(self) -> str:
+        from falstudio.endpoints.pricing import usd
+
         key = "set" if self._wire.target.key else "none"
-        return f"{type(self).__name__}(mode={self.mode!r}, base_url={self.base_url!r}, key={key})"
+        budget = (
+            "" if self.budget is None else f", budget={usd(self.budget.limit)}"
+        )  # repr(client.budget): what is left
+        return f"{type(self).__name__}(mode={self.mode!r}, base_url={self.base_url!r}, key={key}{budget})"
 
     def bind_loop_thread(self, runner: LoopThread) -> None:
         """Used by the blocking Client that drives this one: blocking downloads go through its loop thread."""

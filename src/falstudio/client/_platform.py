@@ -29,7 +29,7 @@ from falstudio.endpoints.unit_pricing import UnitPrice
 
 from . import _platform_admin as admin
 from . import errors
-from ._credentials import Key, Target, find_key, resolve
+from ._credentials import Key, Target, find_credentials, resolve
 from ._platform_admin import AliasUsage, ApiKey, NewKey
 from ._protocol import Hosts
 from ._retry import NO_RETRY, RetryPolicy, send_with_retry
@@ -57,8 +57,10 @@ class PlatformEstimate:
 def _key(key: str | Key | None, *, login: bool = True) -> Key | None:
     if isinstance(key, Key):
         return key
-    found = (key, "key=") if key is not None else find_key(login=login)
-    return Key(*found) if found and found[0] else None
+    if key is not None:
+        return Key(key, "key=") if key else None
+    found = find_credentials(login=login)[0]  # a login token keeps its scheme: ``Bearer``, as fal-client sends it
+    return Key(found.value, found.source, found.scheme) if found and found.value else None
 
 
 def _target(key: str | Key | None, base_url: str | None) -> tuple[Target, str]:

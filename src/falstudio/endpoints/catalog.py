@@ -16,12 +16,13 @@ import dataclasses
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .._internal.errors import FalstudioError
+from .._internal.errors import FalstudioError, FalstudioWarning
 from . import _schema_cache, dated, loader
 from .lifecycle import STATUSES
 from .openapi import BadSchemaError, spec_from_openapi
@@ -47,6 +48,10 @@ class PlatformReplyError(FalstudioError, RuntimeError):
         where = f" ({url})" if url else ""
         super().__init__(f"fal's Platform API answered HTTP {status} {type_}: {message}{where}")
         self.status, self.type, self.error_message = status, type_, message
+
+
+class CatalogTruncatedWarning(FalstudioWarning, UserWarning):
+    """A catalog search had more pages than falstudio reads: the list holds the first ones only."""
 
 
 class CatalogUnavailableError(FalstudioError, ConnectionError):
@@ -125,8 +130,10 @@ def query(
     return params
 
 
-def collect(fetch_page: FetchPage, params: Sequence[tuple[str, str]], max_pages: int = MAX_PAGES) -> list[Any]:
-    """Every model of a search, page after page (``cursor`` = the previous ``next_cursor``, kept opaque)."""
+def collect(fetch_page: FetchPage, params: Sequence[tuple[str, str]], max_pages: int | None = None) -> list[Any]:
+    """Every model of a search, page after page (``cursor`` = the previous ``next_cursor``, kept opaque), up to
+    ``max_pages`` (:data:`MAX_PAGES`) with a :class:`CatalogTruncatedWarning` past it."""
+    max_pages = max_pages or MAX_PAGES
     models: list[Any] = []
     cursor: str | None = None
     for _ in range(max_pages):
@@ -138,6 +145,13 @@ def collect(fetch_page: FetchPage, params: Sequence[tuple[str, str]], max_pages:
         cursor = page.get("next_cursor") if page.get("has_more") else None
         if not isinstance(cursor, str) or not cursor:
             return models
+    # a search this broad (or a cursor that never ends): a shorter list that says so, not one silently cut
+    warnings.warn(
+        f"fal's catalog had more than {max_pages} pages for this search; showing the first {len(models)} models "
+        "(narrow it with a search text, a category or a status)",
+        CatalogTruncatedWarning,
+        stacklevel=2,
+    )
     return models
 
 

@@ -86,7 +86,11 @@ class Spend:
 
     def billed_units(self) -> dict[str, tuple[Decimal, str | None]]:
         """Per endpoint, what fal reported billing: ``(units, unit)`` (only endpoints fal reported on)."""
-        return {r.endpoint: (r.billed_units, r.billed_unit) for r in self.rows if r.billed_units is not None}
+        return {
+            r.endpoint: (r.billed_units, r.billed_unit)
+            for r in self.rows
+            if r.billed_units is not None and r.mode == "fal"
+        }
 
     def records(self) -> list[dict[str, Any]]:
         return [r.as_dict() for r in self.rows]
@@ -193,7 +197,10 @@ def _row_text(r: EndpointSpend) -> str:
 def _billed_text(r: EndpointSpend) -> str:
     if r.billed_units is None:
         return ""
-    return f"fal billed {r.billed_units} {r.billed_unit or 'units'} for {r.billed_requests} request(s)"
+    units = f"{r.billed_units} {r.billed_unit or 'units'} for {r.billed_requests} request(s)"
+    if r.mode == "fal":
+        return f"fal billed {units}"
+    return f"the server reported {units} as billable (offline: nothing billed)"
 
 
 def _when(record: RunRecord) -> float | None:

@@ -402,24 +402,32 @@ function render({ model, el: host }) {
   model.send({ event: "hello" }); // the pictures already made come in one message
 
   // Notebook 7 marks an output taller than ~1,800 px "scrolled" (a 312 px box) whenever any cell's outputs
-  // change, unless the cell's metadata says otherwise, which a widget cannot set: the grid keeps its height.
+  // change, unless the cell's metadata says otherwise, which a widget cannot set: the grid keeps its height
+  // until the reader toggles scrolling themselves (a click on the output's prompt, or a menu): theirs to keep.
   const observers = [];
+  let askedAt = -Infinity;
+  const asked = (event) => {
+    if (event.target instanceof Element && event.target.closest(".jp-OutputArea-promptOverlay, .lm-Menu")) {
+      askedAt = performance.now();
+    }
+  };
   requestAnimationFrame(() => {
     const cell = host.closest(".jp-Cell");
     if (!cell || document.body.dataset.notebook !== "notebooks") return; // JupyterLab scrolls only when asked
-    const unscroll = () => {
-      if (cell.classList.contains("jp-mod-outputsScrolled")) {
-        cell.classList.remove("jp-mod-outputsScrolled");
-      }
-    };
-    const observer = new MutationObserver(unscroll);
+    document.addEventListener("pointerdown", asked, true);
+    const observer = new MutationObserver(() => {
+      if (!cell.classList.contains("jp-mod-outputsScrolled")) return;
+      if (performance.now() - askedAt < 2000) observer.disconnect(); // the reader's choice
+      else cell.classList.remove("jp-mod-outputsScrolled");
+    });
     observer.observe(cell, { attributes: true, attributeFilter: ["class"] });
     observers.push(observer);
-    unscroll();
+    cell.classList.remove("jp-mod-outputsScrolled");
   });
 
   return () => {
     clearTimeout(noAnswer);
+    document.removeEventListener("pointerdown", asked, true);
     for (const observer of observers) observer.disconnect();
     for (const entry of tiles.values()) if (entry.url) URL.revokeObjectURL(entry.url);
   };
