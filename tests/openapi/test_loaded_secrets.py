@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from falstudio.endpoints import spec_from_openapi
-from falstudio.endpoints.openapi import is_secret_field
+from falstudio.endpoints.fields import is_secret_field
 from falstudio.widgets.form import RequestForm
 
 from ._documents import fal_document

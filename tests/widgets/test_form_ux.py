@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from falstudio.client import Client, errors
+from falstudio.endpoints.fields import human_title
 from falstudio.local import LocalServer
 from falstudio.widgets import RequestForm
-from falstudio.widgets.form._fields import human_title
 from falstudio.widgets.studio import Studio
 
 BYOK = "fal-ai/gpt-image-1/edit-image/byok"

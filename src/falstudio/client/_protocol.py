@@ -17,7 +17,6 @@ import httpx
 from pydantic import SecretStr
 
 from falstudio.endpoints import RequestModel
-from falstudio.endpoints.openapi import is_secret_field
 
 from . import errors
 
@@ -228,7 +227,9 @@ def sealed(value: Any) -> Any:
     locals hold it in plain text while the call waits. Anything else is returned as it is."""
     if not isinstance(value, Mapping) or isinstance(value, RequestModel):
         return value
-    return {k: SecretStr(v) if isinstance(v, str) and is_secret_field(str(k), {}) else v for k, v in value.items()}
+    from falstudio.endpoints.fields import is_secret_field
+
+    return {k: SecretStr(v) if isinstance(v, str) and is_secret_field(str(k)) else v for k, v in value.items()}
 
 
 def _encode(request: RequestModel | Mapping[str, Any]) -> bytes:

@@ -46,11 +46,6 @@ class Uploader(Protocol):
     async def upload(self, data: bytes, content_type: str, file_name: str | None = None) -> str: ...
 
 
-def is_url_field(name: str) -> bool:
-    """Fields that take file URLs: ``image_urls``, ``mask_image_url``, and any ``*_url`` / ``*_urls``."""
-    return name.endswith(("_url", "_urls"))
-
-
 async def prepare_arguments(
     uploader: Uploader,
     spec: EndpointSpec | None,
@@ -74,6 +69,8 @@ async def prepare_arguments(
             endpoint=endpoint,
             hint="pass a dict such as {'prompt': '...'}, or the endpoint's input model",
         )
+    from falstudio.endpoints.fields import is_url_field
+
     strict = spec is not None
     prepared = dict(arguments)
     jobs: list[tuple[tuple[str, int | None], Any]] = []

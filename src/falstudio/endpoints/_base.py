@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .._internal.redact import REDACTED
+from .fields import fields_of
 
 
 class RequestModel(BaseModel):
@@ -49,7 +50,8 @@ class RequestModel(BaseModel):
 
     @classmethod
     def secret_fields(cls) -> tuple[str, ...]:
-        return tuple(n for n, f in cls.model_fields.items() if f.annotation is SecretStr)
+        """The names of the fields that hold secrets (``SecretStr``, optional or not)."""
+        return tuple(name for name, field in fields_of(cls).items() if field.kind == "secret")
 
 
 def _explain(model: type[BaseModel], error: Any) -> InitErrorDetails:

@@ -7,13 +7,14 @@ its type (enum values included) and its numeric and length limits. Validators an
 from __future__ import annotations
 
 import enum
-import types
 import typing
 from collections.abc import Mapping
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
+
+from .fields import unwrap
 
 _TYPE_NAMES: Mapping[Any, str] = {
     str: "string",
@@ -36,8 +37,9 @@ def facts(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
 
 def field_facts(info: FieldInfo) -> dict[str, Any]:
     required = info.is_required()
-    metadata = list(info.metadata)
-    members = _members(info.annotation, metadata)
+    typed = unwrap(info.annotation)
+    metadata = [*info.metadata, *typed.metadata]
+    members = typed.members
     types_: list[str] = []
     values: list[Any] = []
     for member in members:
@@ -89,20 +91,6 @@ def drift(endpoint_id: str) -> list[str]:
             endpoint_id, list(REGISTRY), "Drift compares a registered endpoint with fal's schema"
         )
     return differences(REGISTRY[endpoint_id].input_model, loader.load(endpoint_id).input_model)
-
-
-def _members(annotation: Any, metadata: list[Any]) -> list[Any]:
-    """The non-None types of ``annotation``, with Annotated taken off (its constraints go to ``metadata``)."""
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation, *extra = typing.get_args(annotation)
-        for item in extra:
-            metadata += getattr(item, "metadata", [item])
-    if typing.get_origin(annotation) in (Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return _members(args[0], metadata)
-        return [m for a in args for m in _members(a, [])]
-    return [annotation]
 
 
 def _type_name(annotation: Any) -> str:

@@ -18,6 +18,7 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, create_model
 
 from ._base import ImageFile, ImageOutput, RequestModel
+from .fields import is_secret_field
 from .registry import REGISTRY, EndpointSpec, Kind, UnknownEndpointError
 from .sizes import ImageSize
 
@@ -460,15 +461,6 @@ def _convert_default(annotation: Any, value: Any) -> Any:
         return TypeAdapter(annotation).validate_python(value)
     except (ValidationError, TypeError):
         return value
-
-
-_SECRET_NAME = re.compile(r"(?:^|_)(?:api_key|token)$|secret|^password$", re.I)
-
-
-def is_secret_field(name: str, schema: Mapping[str, Any]) -> bool:
-    """Whether a string property is a secret: named ``*_api_key``, ``*_token``, ``*secret*`` or ``password``,
-    or marked ``format: password`` or ``writeOnly``."""
-    return bool(_SECRET_NAME.search(name)) or schema.get("format") == "password" or schema.get("writeOnly") is True
 
 
 def _class_name(name: str) -> str:

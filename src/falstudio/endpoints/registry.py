@@ -15,6 +15,7 @@ from .._internal.errors import FalstudioError
 from . import gpt_image as m
 from . import lifecycle as life
 from ._base import ImageOutput, RequestModel
+from .fields import Field, fields_of
 from .gpt_image_2 import GptImage2EditRequest, GptImage2Request
 from .lifecycle import Lifecycle, Status
 from .pricing import (
@@ -79,6 +80,11 @@ class EndpointSpec:
         """The lifecycle as of ``today`` in words, then :attr:`note`."""
         dated = self.lifecycle.note(today) if self.lifecycle is not None else ""
         return " ".join(part for part in (dated, self.note) if part)
+
+    @property
+    def fields(self) -> Mapping[str, Field]:
+        """``{name: Field}`` for the request's fields, in order: kind, title, help, default, choices, limits."""
+        return fields_of(self.input_model)
 
     @property
     def is_byok(self) -> bool:

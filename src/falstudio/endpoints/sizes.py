@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -194,29 +192,6 @@ def rules_of(info: FieldInfo) -> SizeRules | None:
     return next((item for item in info.metadata if isinstance(item, SizeRules)), None)
 
 
-def takes_custom_sizes(info: FieldInfo) -> bool:
-    """Whether the field takes an :class:`ImageSize` object (alone or in a union)."""
-    return ImageSize in _flatten(info.annotation)
-
-
-def literal_sizes(info: FieldInfo) -> tuple[str, ...]:
-    """The fixed string values a size field takes (``auto``, ``"1024x1024"``, preset names ...), in order."""
-    values: list[str] = []
-    for member in _flatten(info.annotation):
-        if typing.get_origin(member) is typing.Literal:
-            values += [v for v in typing.get_args(member) if isinstance(v, str)]
-    return tuple(dict.fromkeys(values))
-
-
-def _flatten(annotation: Any) -> list[Any]:
-    """The members of a (possibly Annotated, possibly nested) union, Optional's None left out."""
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return [m for arg in typing.get_args(annotation) for m in _flatten(arg) if m is not type(None)]
-    return [annotation]
-
-
 class SizeNotAccepted(FalstudioError, ValueError):
     """A size value a field cannot take: ``why`` in words, ``nearest`` the closest value it takes (or None)."""
 
@@ -239,6 +214,8 @@ def fit_size(model: type[BaseModel], name: str, value: Any) -> Any:
     ``"1024x1024"`` becomes ``ImageSize(1024, 1024)`` for GPT Image 2, and an ``ImageSize`` (or dict) becomes
     ``"1024x1024"`` for GPT Image 1. Preset names are fal's own and are never turned into pixels here.
     """
+    from .fields import literal_sizes, takes_custom_sizes  # fields builds on this module
+
     info = model.model_fields[name]
     fixed = literal_sizes(info)
     if isinstance(value, str) and value in fixed:

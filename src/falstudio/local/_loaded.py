@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from falstudio.endpoints import REGISTRY, EndpointSpec, RequestModel
+from falstudio.endpoints.fields import unwrap
 from falstudio.endpoints.sizes import ImageSize, dimensions
 
 FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "webp": "webp"}
@@ -32,8 +32,6 @@ MAX_PIXELS = 3840 * 2160
 MAX_IMAGES = 4
 QUALITIES = ("auto", "low", "medium", "high")
 _HANDLED = {"prompt", "image_size", "width", "height", "num_images", "output_format", "quality", "sync_mode"}
-_IMAGES = ("image_urls", "image_url")
-_MASKS = ("mask_image_url", "mask_url")
 
 
 class EngineRequest(RequestModel):
@@ -62,8 +60,10 @@ class Mapped:
 
 def for_engines(spec: EndpointSpec, request: RequestModel) -> Mapped:
     """Registered requests as they are; loaded ones mapped onto :class:`EngineRequest`."""
+    masks = [name for name, f in spec.fields.items() if f.role == "mask"]
+    mask_field = next((n for n in masks if getattr(request, n, None)), masks[0] if masks else "mask_image_url")
     if spec.id in REGISTRY:
-        return Mapped(request, mask_field=next((n for n in _MASKS if getattr(request, n, None)), "mask_image_url"))
+        return Mapped(request, mask_field=mask_field)
     given = {name: getattr(request, name) for name in type(request).model_fields}
     values: dict[str, Any] = {"prompt": str(given.get("prompt") or "")}
     notes: list[str] = []
@@ -79,10 +79,10 @@ def for_engines(spec: EndpointSpec, request: RequestModel) -> Mapped:
     if given.get("quality") in QUALITIES:
         values["quality"] = given["quality"]
     values["sync_mode"] = bool(given.get("sync_mode"))
-    image_field = next((n for n in _IMAGES if given.get(n)), "image_urls")
+    inputs = [name for name, f in spec.fields.items() if f.role == "images"]
+    image_field = next((n for n in inputs if given.get(n)), inputs[0] if inputs else "image_urls")
     images = given.get(image_field)
     values["image_urls"] = [str(u) for u in images] if isinstance(images, list) else [str(images)] if images else []
-    mask_field = next((n for n in _MASKS if given.get(n)), "mask_image_url")
     values["mask_image_url"] = given.get(mask_field)
     handled = _HANDLED | {image_field, mask_field}
     if given.get("quality") is not None and given.get("quality") not in QUALITIES:
@@ -165,15 +165,14 @@ def _seed(request_id: str) -> int:
 def _placeholder(annotation: Any, name: str, seed: int, depth: int = 0) -> Any:
     """A value of ``annotation``'s type that validates: the first choice of an enum or union, a required-fields-only
     object, the smallest list the schema allows; strings say they are offline placeholders."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
     if depth > 8:
         return None
-    if origin in (typing.Union, types.UnionType):
-        arms = [a for a in args if a is not type(None)]
-        return _placeholder(arms[0], name, seed, depth + 1) if arms else None
-    if origin is typing.Annotated:
-        return _placeholder(args[0], name, seed, depth + 1)
+    arms = unwrap(annotation).members
+    if not arms:
+        return None
+    annotation = arms[0]
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
     if origin is typing.Literal:
         return args[0]
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):

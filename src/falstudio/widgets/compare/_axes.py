@@ -7,7 +7,6 @@ which they were made (the first gives the rows, the second the columns). A size 
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,7 +15,7 @@ import ipywidgets
 from ..._internal.theme import COLOR, FONT_SMALL, esc
 from ...endpoints import DEFAULT_ENDPOINT, DEFAULT_PROMPT, ImageSize, RequestModel, get, specs
 from ...endpoints.lifecycle import STATUSES
-from ...endpoints.sizes import custom_dimensions, literal_sizes, takes_custom_sizes
+from ...endpoints.sizes import custom_dimensions
 from ...sweep import ENDPOINT, Sweep, SweepError, sweep
 from .._a11y import LABELLED_GROUP
 from ..form import human_title
@@ -27,14 +26,14 @@ COMMON_SIZES = ("1024x1024", "1536x1024", "1024x1536", "2048x1152", "2560x1440",
 
 
 def axis_options(endpoint: str) -> dict[str, tuple[Any, ...]]:
-    """The fields of ``endpoint`` with a fixed set of values (``Literal`` choices), with those values; size fields
-    that take custom sizes get their fixed values and :data:`COMMON_SIZES`."""
+    """The fields of ``endpoint`` with a fixed set of values (choices that cannot be left unset), with those values;
+    size fields that take custom sizes get their fixed values and :data:`COMMON_SIZES`."""
     options: dict[str, tuple[Any, ...]] = {}
-    for name, info in get(endpoint).input_model.model_fields.items():
-        if typing.get_origin(info.annotation) is typing.Literal:
-            options[name] = typing.get_args(info.annotation)
-        elif takes_custom_sizes(info):
-            options[name] = (*literal_sizes(info), *COMMON_SIZES)
+    for name, field in get(endpoint).fields.items():
+        if field.kind == "choice" and not field.nullable:
+            options[name] = field.choices
+        elif field.kind == "size":
+            options[name] = (*field.choices, *COMMON_SIZES)
     return options
 
 
@@ -66,7 +65,7 @@ class AxisPicker(ipywidgets.VBox):
         self._start = start
         self._on_change = on_change
         base = start.base_endpoint
-        model = get(base).input_model
+        fields = get(base).fields
         endpoints = tuple(dict.fromkeys([*start.axes.get(ENDPOINT, ()), *sibling_endpoints(base)]))
         options = {ENDPOINT: endpoints, **axis_options(base)}
         for name, values in options.items():  # values given in code come first, even ones not offered
@@ -78,7 +77,7 @@ class AxisPicker(ipywidgets.VBox):
         self.order: list[str] = [a for a in start.axes if a in options]  # fields that are axes, oldest first
         rows: list[ipywidgets.Widget] = []
         self.prompt: ipywidgets.Textarea | None = None
-        if "prompt" in model.model_fields and "prompt" not in start.axes:  # the base's prompt, editable here
+        if "prompt" in fields and "prompt" not in start.axes:  # the base's prompt, editable here
             self.prompt = ipywidgets.Textarea(
                 value=str(start.base_fields.get("prompt", "")),
                 description="Prompt",
@@ -95,7 +94,7 @@ class AxisPicker(ipywidgets.VBox):
             elif name == ENDPOINT:
                 checked = {base}
             else:
-                checked = {_option(start.base_fields.get(name, model.model_fields[name].default))}
+                checked = {_option(start.base_fields.get(name, fields[name].default))}
             boxes = {
                 v: ipywidgets.Checkbox(
                     value=v in checked,
@@ -198,7 +197,7 @@ class AxisPicker(ipywidgets.VBox):
         openai/gpt-image-2``: a default is the endpoint's own, not the first box."""
         runs = []
         for endpoint in self.checked(ENDPOINT):
-            field = get(endpoint).input_model.model_fields.get(name)
+            field = get(endpoint).fields.get(name)
             if field is not None:
                 runs.append(f"{_option(field.default)} on {endpoint}")
         return "default of each endpoint: " + ", ".join(runs) if runs else "default of each endpoint"

@@ -13,8 +13,8 @@ import ipywidgets as w
 from pydantic import BaseModel, SecretStr
 
 from ..._internal.theme import COLOR, FONT_SMALL, esc, message, style
+from ...endpoints.fields import Field
 from .._a11y import name_by_tooltip
-from ._fields import FieldSpec
 from ._image_list import ImageListEditor, to_image_url
 from ._secret import SecretInput
 from ._size_input import SizeInput
@@ -64,7 +64,7 @@ class FieldControl:
 
     watch: ClassVar[str] = "value"  # the trait of ``input`` that changes with the field
 
-    def __init__(self, spec: FieldSpec, on_change: Callable[[], None], *, offline: bool = False) -> None:
+    def __init__(self, spec: Field, on_change: Callable[[], None], *, offline: bool = False) -> None:
         self.spec = spec
         self.offline = offline  # requests go to the embedded offline server (no network)
         self._on_change: Callable[[], None] = _nothing  # quiet while the control sets itself up
@@ -425,5 +425,5 @@ CONTROLS: dict[str, type[FieldControl]] = {
 }
 
 
-def make_control(spec: FieldSpec, on_change: Callable[[], None], *, offline: bool = False) -> FieldControl:
+def make_control(spec: Field, on_change: Callable[[], None], *, offline: bool = False) -> FieldControl:
     return CONTROLS[spec.kind](spec, on_change, offline=offline)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from ..._internal.theme import COLOR, esc, message, style
 from ...client import ImageSource
 from ...endpoints import REDACTED, EndpointSpec, get, specs
+from ...endpoints.fields import fields_of
 from .._a11y import make_accessible
 from .._budget_gate import Gate, budget_gate
 from .._clipboard import CopyButton
@@ -27,7 +28,6 @@ from .._html import StaticFallback, card, code_block, table
 from .._reader_view import ReaderView
 from . import _code, _mask_painter
 from ._controls import FieldControl, make_control
-from ._fields import field_specs
 from ._values import jsonable, short_repr, value_html
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
         self._show_all_errors = False  # after Generate (or submit()) every error shows
         self.controls: dict[str, FieldControl] = {
             s.name: make_control(s, functools.partial(self._field_changed, s.name), offline=offline)
-            for s in field_specs(self.model)
+            for s in fields_of(self.model).values()
         }
 
         note_text = spec.note_on() if spec else ""

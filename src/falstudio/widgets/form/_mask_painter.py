@@ -131,11 +131,16 @@ def _use(mask_editor: Any, png: bytes) -> None:
 Pair = tuple[Any, Any]  # (the images field's control, the mask field's control)
 
 
+def _masks_and_images(controls: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The controls of single mask fields, and of input image lists."""
+    masks = [c for c in controls if c.spec.role == "mask" and c.spec.kind == "image"]
+    return masks, [c for c in controls if c.spec.role == "images" and c.spec.kind == "images"]
+
+
 def shown_order(controls: Mapping[str, Any]) -> list[Any]:
     """The fields in the model's order, but a mask right after the images it masks."""
     shown = list(controls.values())
-    masks = [c for c in shown if c.spec.kind == "image" and "mask" in c.spec.name]
-    images = [c for c in shown if c.spec.kind == "images"]
+    masks, images = _masks_and_images(shown)
     if not masks or not images:
         return shown
     rest = [c for c in shown if c not in masks]
@@ -145,8 +150,7 @@ def shown_order(controls: Mapping[str, Any]) -> list[Any]:
 
 def attach_to(controls: Mapping[str, Any]) -> Pair | None:
     """A mask field beside an images field gets "Paint a mask…"; returns the two, for :func:`check`."""
-    masks = [c for c in controls.values() if c.spec.kind == "image" and "mask" in c.spec.name]
-    images = [c for c in controls.values() if c.spec.kind == "images"]
+    masks, images = _masks_and_images(list(controls.values()))
     if not masks or not images:
         return None
     first = images[0]
