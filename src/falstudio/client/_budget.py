@@ -96,7 +96,12 @@ class Ticket:
     request_id: str | None = None
     intent_id: str | None = None  # its record in the history while it is being sent (see SpendReader)
     state: TicketState = "reserved"
-    key: str = field(default_factory=lambda: uuid.uuid4().hex)  # its lines in the folder's spend journal
+    intent: str = field(default_factory=lambda: uuid.uuid4().hex)  # the intent id its history record gets
+
+    @property
+    def key(self) -> str:
+        """Its lines in the folder's spend journal: its history record's intent (see SpendReader)."""
+        return f"intent:{self.intent}"
 
     def bind(self, request_id: str) -> None:
         """The request was queued (or answered) as ``request_id``."""
@@ -205,6 +210,8 @@ class Ledger:
     def bind(self, ticket: Ticket, request_id: str) -> None:
         with self.lock:
             ticket.request_id = request_id
+        if self.journal is not None:
+            self.journal.bind(ticket.key, request_id)
 
     def settle(self, ticket: Ticket, state: str) -> None:
         """The request ended: ``completed`` keeps its estimate as spent, anything else releases it."""
