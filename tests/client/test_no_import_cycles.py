@@ -5,7 +5,9 @@ the order of the request modules; this catches a cycle among any of them."""
 from __future__ import annotations
 
 import grimp
+import pytest
 
+pytestmark = pytest.mark.unit  # no server: the import graph alone
 PACKAGE = "falstudio.client"
 
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import pytest
+
 from falstudio.client import errors
 from falstudio.client._budget import Ledger, process_spend
 from falstudio.client._settlement import Settlement
 from falstudio.endpoints import CostEstimate
 
+pytestmark = pytest.mark.unit  # no server: the state machine alone
 T2I = "fal-ai/gpt-image-1-mini"
 CENT = CostEstimate(Decimal("0.01"), is_upper_bound=False, explanation="low 1024x1024")
 
