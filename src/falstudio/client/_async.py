@@ -401,10 +401,10 @@ class AsyncClient:
         response = await self._sender.send(prepared, url, settlement=settlement, timeout=timeouts, headers=sent_headers)
         request_id = response.headers.get("x-fal-request-id", "")
         billed = billed_units(response.headers, "run")
-        await settlement.sent(request_id, billed)
-        handle = self._handle(prepared, request_id, settlement, billed)
-        # No queue; the server reports no metrics on this route, so the run time is the call's wall time.
         try:
+            await settlement.sent(request_id, billed)
+            handle = self._handle(prepared, request_id, settlement, billed)
+            # No queue; the server reports no metrics on this route, so the run time is the call's wall time.
             result = handle.build_result(
                 json_body(response, endpoint), queue_seconds=None, inference_seconds=time.monotonic() - started
             )

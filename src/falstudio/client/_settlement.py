@@ -18,7 +18,6 @@ released once settled; a move that does not follow is ignored and says so by ret
 
 from __future__ import annotations
 
-import uuid
 import weakref
 from collections.abc import Mapping
 from pathlib import Path
@@ -130,10 +129,6 @@ class Settlement:
             return live
         return cls(endpoint, ticket=None, recorder=recorder, cost=cost, stage="kept", request_id=request_id)
 
-    @property
-    def ended(self) -> bool:
-        return not MOVES[self.stage]
-
     def _move(self, to: Stage) -> bool:
         if to not in MOVES[self.stage]:
             return False
@@ -147,7 +142,6 @@ class Settlement:
         record's intent id is the reservation's key in the folder's spend journal."""
         if not self._move("sending"):
             return
-        intent = self.ticket.intent if self.ticket is not None else uuid.uuid4().hex
         self.intent_id = await record_sending(
             self.recorder,
             endpoint=self.endpoint,
@@ -156,7 +150,7 @@ class Settlement:
             mode=self.mode,
             cost=self.cost,
             via=self.via,
-            intent_id=intent,
+            intent_id=self.ticket.intent if self.ticket is not None else None,
         )
         if self.ticket is not None:
             self.ticket.intent_id = self.intent_id  # the budget knows this record as its own
