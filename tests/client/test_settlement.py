@@ -1,16 +1,21 @@
 """One request's money and record move through one state machine (client/_settlement.py): a move that does not
 follow from where the request is (settle twice, release after settle, settle a request never sent) changes
-nothing, and a request kept reserved after a lost reply is settled by a resume of it in the same process."""
+nothing, and a request kept reserved after a lost reply is settled by a resume of it in the same process. The
+folder's spend journal settles a reservation by its request id (for a resume in another process)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from falstudio.client import errors
 from falstudio.client._budget import Ledger, process_spend
+from falstudio.client._journal import JOURNAL_NAME, Journal
 from falstudio.client._settlement import Settlement
 from falstudio.endpoints import CostEstimate
 
@@ -103,3 +108,20 @@ def test_resuming_a_kept_request_in_its_process_settles_its_own_reservation() ->
         assert other is not settlement and other.stage == "kept" and other.ticket is None
 
     asyncio.run(main())
+
+
+def test_the_journal_settles_by_request_id_and_still_reads_old_random_keys(tmp_path: Path) -> None:
+    old = {"k": "5f0c0ffee5f0c0ffee5f0c0ffee5f0c0", "s": "reserved", "m": "local", "a": "0.01", "t": time.time()}
+    (tmp_path / JOURNAL_NAME).write_text(json.dumps(old) + "\n")
+    journal = Journal(tmp_path, list)
+    journal.reserve("intent:abc", "local", Decimal("0.02"), time.time())
+    journal.bind("intent:abc", "req-new")
+    journal.reserve("req-seeded", "local", Decimal("0.04"), time.time())  # seeded from a record with an id
+    assert sum(journal.counted(None, "local").values()) == Decimal("0.07")
+    journal.settle_request("req-new", "spent")
+    assert sum(journal.counted(None, "local").values()) == Decimal("0.07")  # spent still counts
+    journal.settle_request("req-new", "released")
+    journal.settle_request("req-seeded", "released")
+    assert journal.counted(None, "local") == {old["k"]: Decimal("0.01")}  # the old line is still read
+    Journal(tmp_path / "none", list).settle_request("req-new", "released")  # no journal there: none is made
+    assert not (tmp_path / "none" / JOURNAL_NAME).exists()

@@ -18,7 +18,8 @@ Checks and reservations happen under one process-wide lock, so concurrent submit
 can never together pass the limit. Clients of one process that share a history folder (``budget_since``) also
 see each other's reservations before they reach the folder. Processes sharing a folder reserve through its
 spend journal (:mod:`._journal`), under a lock file, so of several racing for the last room exactly one gets
-through. A request whose reply was lost keeps its reservation (it may have run and been billed).
+through. A request whose reply was lost keeps its reservation (it may have run and been billed) until a resume,
+in any process, settles it (a request's reservation moves only through its :mod:`._settlement`).
 """
 
 from __future__ import annotations
