@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-import falstudio.client._sending as client_core
+import falstudio.client._settlement as client_core
 from falstudio.client import Client
 
 ENDPOINT = "fal-ai/gpt-image-1-mini"

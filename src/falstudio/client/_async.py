@@ -23,7 +23,7 @@ from ._budget import Budget, Ledger, resolve_budget, spend_reader
 from ._credentials import Mode, resolve
 from ._handles import AsyncRequestHandle
 from ._protocol import Urls, json_body, json_object, request_headers, seconds, with_path
-from ._recording import record_finished, record_unanswered, resolve_recorder
+from ._recording import resolve_recorder
 from ._retry import RetryPolicy
 from ._sending import Prepared, Sender
 from ._status import Status
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
     from ._billed import BilledUnits
-    from ._budget import Ticket
     from ._loop import LoopThread
+    from ._settlement import Settlement
 
 Arguments = Mapping[str, Any] | RequestModel
 
@@ -178,22 +178,20 @@ class AsyncClient:
         seconds("interval", interval)
         prepared = await self._sender.prepare(endpoint, arguments, validate)
         params = {"fal_webhook": webhook_url} if webhook_url else None
-        ticket = await self._sender.reserve(prepared)  # over the budget: raises, nothing sent
+        settlement = await self._sender.reserve(prepared)  # over the budget: raises, nothing sent
         url = Urls(self._wire.target.hosts, endpoint).submit
-        response, intent = await self._sender.send(prepared, url, ticket=ticket, headers=headers, params=params)
+        response = await self._sender.send(prepared, url, settlement=settlement, headers=headers, params=params)
         try:
             reply = json_object(response, endpoint)
             request_id = reply.get("request_id")
             if not isinstance(request_id, str):
                 raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
         except errors.FalError as exc:
-            ticket.settle("failed")  # not queued as far as anyone can tell
-            await record_unanswered(self._recorder, endpoint, intent, exc)
+            await settlement.unanswered(exc, release=True)  # not queued as far as anyone can tell
             raise
-        ticket.bind(request_id)
-        handle = self._handle(prepared, request_id, ticket, billed_units(response.headers, "submit"), reply)
+        handle = self._handle(prepared, request_id, settlement, billed_units(response.headers, "submit"), reply)
         handle.interval = interval
-        await self._sender.answered(prepared, request_id, intent, billed=handle.billed)
+        await settlement.sent(request_id, handle.billed)
         if webhook_url and self._recorder is not None:
             # The result goes to the webhook, so nobody here may ever ask for it: follow the request anyway
             # (one status stream), or its history record would stay "submitted" and later read as "lost".
@@ -295,8 +293,8 @@ class AsyncClient:
             "interval": interval,
         }
         tracked = AsyncTrackedRequest(
-            self,
             endpoint,
+            submit=self.submit,
             arguments=arguments,
             sender=self._sender,
             stream=streaming and webhook_url is None,
@@ -328,7 +326,7 @@ class AsyncClient:
         started has no state. ``stream`` and ``validate`` as in :meth:`track`. Needs a running loop.
         """
         batch = AsyncBatch(
-            self,
+            self.track,
             items,
             concurrency=concurrency,
             stream=stream,
@@ -344,13 +342,12 @@ class AsyncClient:
         self,
         prepared: Prepared,
         request_id: str,
-        ticket: Ticket,
+        settlement: Settlement,
         billed: BilledUnits | None,
         reply: dict[str, Any] | None = None,
     ) -> AsyncRequestHandle:
         """The handle of a request this client sent (its request, estimate and place in the budget)."""
         return AsyncRequestHandle(
-            self,
             self._wire,
             prepared.endpoint,
             request_id,
@@ -358,13 +355,14 @@ class AsyncClient:
             spec=prepared.spec,
             cost=prepared.cost,
             reply=reply,
-            ticket=ticket,
+            settlement=settlement,
             billed=billed,
+            recorder=self._recorder,
         )
 
     def get_handle(self, endpoint: str, request_id: str) -> AsyncRequestHandle:
         """A handle for a request submitted earlier (maybe by another process)."""
-        return AsyncRequestHandle(self, self._wire, endpoint, request_id, spec=find(endpoint))
+        return AsyncRequestHandle(self._wire, endpoint, request_id, spec=find(endpoint), recorder=self._recorder)
 
     async def status(self, endpoint: str, request_id: str, *, with_logs: bool = False) -> Status:
         return await self.get_handle(endpoint, request_id).status(with_logs=with_logs)
@@ -401,27 +399,24 @@ class AsyncClient:
         read_timeout = seconds("timeout", timeout)
         sent_headers = request_headers(headers, hint=hint, start_timeout=start_timeout)
         prepared = await self._sender.prepare(endpoint, arguments, validate)
-        ticket = await self._sender.reserve(prepared)  # over the budget: raises, nothing sent
+        settlement = await self._sender.reserve(prepared, via="run")  # over the budget: raises, nothing sent
         started = time.monotonic()
         url = Urls(self._wire.target.hosts, endpoint).run
         timeouts = httpx.Timeout(self.timeout, read=read_timeout)
-        response, intent = await self._sender.send(
-            prepared, url, ticket=ticket, via="run", timeout=timeouts, headers=sent_headers
-        )
+        response = await self._sender.send(prepared, url, settlement=settlement, timeout=timeouts, headers=sent_headers)
         request_id = response.headers.get("x-fal-request-id", "")
-        ticket.bind(request_id)
-        ticket.settle("completed")  # fal answered with the output: it bills it
         billed = billed_units(response.headers, "run")
-        await self._sender.answered(prepared, request_id, intent, via="run", billed=billed)
-        handle = self._handle(prepared, request_id, ticket, billed)
-        # No queue; the server reports no metrics on this route, so the run time is the call's wall time.
-        result = handle.build_result(
-            json_body(response, endpoint), queue_seconds=None, inference_seconds=time.monotonic() - started
-        )
-        if request_id:
-            record_finished(
-                self._recorder, endpoint, request_id, "completed", result=result, cost=prepared.cost, billed=billed
+        try:
+            await settlement.sent(request_id, billed)
+            handle = self._handle(prepared, request_id, settlement, billed)
+            # No queue; the server reports no metrics on this route, so the run time is the call's wall time.
+            result = handle.build_result(
+                json_body(response, endpoint), queue_seconds=None, inference_seconds=time.monotonic() - started
             )
+        except BaseException:
+            settlement.end("completed", recorded=False)  # fal answered with the output: it bills it
+            raise
+        settlement.end("completed", result=result, billed=billed)
         return result
 
     def stream(

@@ -9,25 +9,24 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import errors
 from ._state import State
 from ._tracking import AsyncTrackedRequest
 
-if TYPE_CHECKING:
-    from ._async import AsyncClient
-
 FIRST_WAVE_WAIT = 2.0  # seconds a submitted request of the first wave waits for the rest before following
 BatchCallback = Callable[[int, State], object]
+Track = Callable[..., AsyncTrackedRequest]  # starts one request: ``track(endpoint, arguments, **options)``
 
 
 class AsyncBatch:
-    """Runs ``items`` (``(endpoint, arguments)`` pairs); ``states[i]`` is None until item ``i`` starts."""
+    """Runs ``items`` (``(endpoint, arguments)`` pairs) through ``track`` (a client's :meth:`AsyncClient.track`);
+    ``states[i]`` is None until item ``i`` starts."""
 
     def __init__(
         self,
-        client: AsyncClient,
+        track: Track,
         items: Sequence[tuple[str, Any]],
         *,
         concurrency: int = 4,
@@ -39,7 +38,7 @@ class AsyncBatch:
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-        self.client = client
+        self._track = track
         self.items = list(items)
         self.concurrency = concurrency
         self.requests: list[AsyncTrackedRequest | None] = [None] * len(self.items)
@@ -89,7 +88,7 @@ class AsyncBatch:
         index = self._next
         self._next += 1
         endpoint, arguments = self.items[index]
-        request = self.client.track(
+        request = self._track(
             endpoint,
             arguments,
             stream=self._stream,

@@ -18,7 +18,8 @@ Checks and reservations happen under one process-wide lock, so concurrent submit
 can never together pass the limit. Clients of one process that share a history folder (``budget_since``) also
 see each other's reservations before they reach the folder. Processes sharing a folder reserve through its
 spend journal (:mod:`._journal`), under a lock file, so of several racing for the last room exactly one gets
-through. A request whose reply was lost keeps its reservation (it may have run and been billed).
+through. A request whose reply was lost keeps its reservation (it may have run and been billed) until a resume,
+in any process, settles it (a request's reservation moves only through its :mod:`._settlement`).
 """
 
 from __future__ import annotations
@@ -96,7 +97,12 @@ class Ticket:
     request_id: str | None = None
     intent_id: str | None = None  # its record in the history while it is being sent (see SpendReader)
     state: TicketState = "reserved"
-    key: str = field(default_factory=lambda: uuid.uuid4().hex)  # its lines in the folder's spend journal
+    intent: str = field(default_factory=lambda: uuid.uuid4().hex)  # the intent id its history record gets
+
+    @property
+    def key(self) -> str:
+        """Its lines in the folder's spend journal: its history record's intent (see SpendReader)."""
+        return f"intent:{self.intent}"
 
     def bind(self, request_id: str) -> None:
         """The request was queued (or answered) as ``request_id``."""
@@ -205,6 +211,8 @@ class Ledger:
     def bind(self, ticket: Ticket, request_id: str) -> None:
         with self.lock:
             ticket.request_id = request_id
+        if self.journal is not None:
+            self.journal.bind(ticket.key, request_id)
 
     def settle(self, ticket: Ticket, state: str) -> None:
         """The request ended: ``completed`` keeps its estimate as spent, anything else releases it."""

@@ -22,13 +22,12 @@ from ._billed import BilledUnits, billed_units
 from ._loop import LoopThread, blocking
 from ._protocol import Urls, origin_of, seconds, sse_events
 from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status, parse_status, same_state
+from ._sync_tracking import TrackedRequest
+from ._tracking import AsyncTrackedRequest, StatusHook
 from .results import Result, parse_output
 
 if TYPE_CHECKING:
-    from ._async import AsyncClient
-    from ._budget import Ticket
-    from ._sync_tracking import TrackedRequest
-    from ._tracking import AsyncTrackedRequest, StatusHook
+    from ._settlement import Settlement
     from ._wire import Wire
     from .recorder import Recorder
 
@@ -37,11 +36,10 @@ POLL_MAX = 1.0
 
 
 class AsyncRequestHandle:
-    """One request in fal's queue."""
+    """One request in fal's queue. ``recorder``: where its tracked request records how it ended (by default)."""
 
     def __init__(
         self,
-        client: AsyncClient,
         wire: Wire,
         endpoint: str,
         request_id: str,
@@ -50,17 +48,18 @@ class AsyncRequestHandle:
         spec: EndpointSpec | None = None,
         cost: CostEstimate | None = None,
         reply: dict[str, Any] | None = None,
-        ticket: Ticket | None = None,
+        settlement: Settlement | None = None,
         billed: BilledUnits | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
-        self.client = client
         self.wire = wire
+        self.recorder = recorder
         self.endpoint = endpoint
         self.request_id = request_id
         self.request = request
         self.spec = spec
         self.cost = cost
-        self.ticket = ticket  # this request's place in the client's spend ledger (set on submit)
+        self.settlement = settlement  # its money and record (set on submit; None: sent earlier, maybe elsewhere)
         self.billed = billed  # fal's x-fal-billable-units, from the submit or result reply
         urls = Urls(wire.target.hosts, endpoint)
         reply = reply or {}
@@ -241,15 +240,12 @@ class AsyncRequestHandle:
         ``recorder`` (default: the client's) is told how the request ended.
         """
         if self._tracked is None:
-            from ._tracking import AsyncTrackedRequest
-
             self._tracked = AsyncTrackedRequest(
-                self.client,
                 self.endpoint,
                 handle=self,
                 with_logs=with_logs,
                 on_status=on_status,
-                recorder=recorder if recorder is not None else self.client.recorder,
+                recorder=recorder if recorder is not None else self.recorder,
             )
             self._tracked.start()
         return self._tracked
@@ -308,8 +304,6 @@ class SyncRequestHandle:
 
     def track(self, *, with_logs: bool = True, recorder: Recorder | None = None) -> TrackedRequest:
         """This request's life as :class:`~falstudio.client.State` snapshots (see :meth:`Client.track`)."""
-        from ._sync_tracking import TrackedRequest
-
         made: concurrent.futures.Future[AsyncTrackedRequest] = concurrent.futures.Future()
         self._runner.call_soon(lambda: made.set_result(self._async.track(with_logs=with_logs, recorder=recorder)))
         return TrackedRequest(made.result(), self._runner)

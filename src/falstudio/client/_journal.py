@@ -7,7 +7,10 @@ writes. Each process reads only what was appended since its last look: a check c
 records in the folder as with none. A folder without a journal yet is seeded once from its records.
 
 Each line: ``{"k": key, "s": "reserved" | "spent" | "released", "m": mode, "a": "0.02", "t": time}``. A
-reserved or spent request counts; a released one does not (fal bills only successful outputs). A line that is
+reserved or spent request counts; a released one does not (fal bills only successful outputs). A reservation's
+key is ``intent:<id>``, the intent id of the request's history record; once the server names the request,
+``{"k": key, "s": "bound", "r": request id}`` lets a resume in any process settle it by its request id
+(:meth:`Journal.settle_request`). Older journals' random keys are read the same way. A line that is
 not readable, overlong, or whose amount is negative, not finite or huge, is ignored with one warning naming the
 file; the journal is read in chunks, so a damaged one costs bounded memory. A journal that is not a regular file
 (a FIFO, a device behind a symlink) is refused as unusable instead of blocking or reading forever.
@@ -54,6 +57,7 @@ class Journal:
         self._tail = b""
         self._skipping = False  # inside an overlong line: drop bytes up to its end
         self._counted: dict[str, tuple[str, Decimal, float]] = {}  # key -> (mode, amount, time)
+        self._bound: dict[str, str] = {}  # request id -> its reservation's key
         self._warned = False
         self._unusable = False
 
@@ -94,6 +98,19 @@ class Journal:
         except OSError as exc:
             self.unusable(exc)
 
+    def bind(self, key: str, request_id: str) -> None:
+        """The reservation ``key`` is request ``request_id`` (written before its record has the id)."""
+        try:
+            self._append(_line(key, "bound", request_id=request_id))
+        except OSError as exc:
+            self.unusable(exc)
+
+    def settle_request(self, request_id: str, state: str) -> None:
+        """Settle the reservation bound to ``request_id`` (a resumed request, maybe of a process that ended);
+        nothing when the folder has no journal yet (it is seeded from the records, which say the same)."""
+        if self.path.exists():
+            self.settle(request_id, state)
+
     def unusable(self, exc: OSError) -> None:
         """Say once that the journal cannot be used: other kernels' spend is not seen, nor this one's by them."""
         if not self._unusable:
@@ -132,7 +149,8 @@ class Journal:
         with os.fdopen(fd, "rb") as file:
             inode = os.fstat(fd).st_ino
             if inode != self._inode:  # new (or replaced) journal: read it from the start
-                self._inode, self._offset, self._tail, self._skipping, self._counted = inode, 0, b"", False, {}
+                self._inode, self._offset, self._tail, self._skipping = inode, 0, b"", False
+                self._counted, self._bound = {}, {}
             file.seek(self._offset)
             while chunk := file.read(CHUNK):
                 self._offset += len(chunk)
@@ -161,7 +179,11 @@ class Journal:
             self._warn(f"an unreadable line ({line[:80]!r})")
             return
         if state == "released":
-            self._counted.pop(key, None)
+            self._counted.pop(self._bound.get(key, key), None)
+        elif state == "bound":
+            request_id = entry.get("r")
+            if isinstance(request_id, str) and request_id:
+                self._bound[request_id] = key
         elif state == "reserved":
             amount, at = sane_amount(entry.get("a")), entry.get("t")
             if amount is None or not isinstance(at, (int, float)) or not math.isfinite(at):
@@ -198,8 +220,18 @@ def _open(path: Path, flags: int) -> int:
     return fd
 
 
-def _line(key: str, state: str, mode: str | None = None, amount: Decimal | None = None, at: float = 0.0) -> bytes:
+def _line(
+    key: str,
+    state: str,
+    mode: str | None = None,
+    amount: Decimal | None = None,
+    at: float = 0.0,
+    *,
+    request_id: str | None = None,
+) -> bytes:
     entry: dict[str, object] = {"k": key, "s": state}
+    if request_id is not None:
+        entry["r"] = request_id
     if mode is not None:
         entry.update(m=mode, a=str(amount if amount is not None else 0), t=at)
     return (json.dumps(entry, separators=(",", ":")) + "\n").encode()

@@ -7,18 +7,46 @@ answers a cancelled request's result with an error whose text says so, or (once 
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import errors
 from ._status import says_cancelled
 from .results import Result
 
 if TYPE_CHECKING:
-    from ._handles import AsyncRequestHandle
+    from falstudio.endpoints import CostEstimate
+
+    from ._billed import BilledUnits
+    from ._settlement import Settlement
     from ._state import Phase
-    from ._status import Completed, LogEntry
+    from ._status import Completed, LogEntry, Status
     from ._streaming import EventStream, StreamReader
+
+
+class QueuedRequest(Protocol):
+    """What following a queued request needs of it (an :class:`~falstudio.client.AsyncRequestHandle`)."""
+
+    endpoint: str
+    request_id: str
+    queue_position: int | None
+    cost: CostEstimate | None
+    billed: BilledUnits | None
+    settlement: Settlement | None
+
+    @property
+    def cancel_requested(self) -> bool: ...
+
+    def iter_events(
+        self, *, with_logs: bool = False, interval: float | None = None
+    ) -> AsyncGenerator[Status, None]: ...
+
+    async def output(self, completed: Completed) -> Any: ...
+
+    def build_result(self, output: Any, completed: Completed | None = None, **timings: float | None) -> Result: ...
+
+    async def cancel(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -35,7 +63,7 @@ class Ending:
     kept: Result | None = None  # what a run that ended without a result sent (recorded with it, never shown)
 
 
-async def queued_ending(handle: AsyncRequestHandle, completed: Completed) -> Ending:
+async def queued_ending(handle: QueuedRequest, completed: Completed) -> Ending:
     """How a queued request that the server reports completed ended (its result fetched if it succeeded)."""
     endpoint, request_id = handle.endpoint, handle.request_id
     if completed.cancelled:
@@ -62,7 +90,7 @@ async def queued_ending(handle: AsyncRequestHandle, completed: Completed) -> End
     return Ending("done", result=handle.build_result(output, completed))
 
 
-def failure_ending(exc: Exception, handle: AsyncRequestHandle | None, endpoint: str, request_id: str | None) -> Ending:
+def failure_ending(exc: Exception, handle: QueuedRequest | None, endpoint: str, request_id: str | None) -> Ending:
     """A failure while submitting or following: not recorded (the request may still run on the server), except a
     request that was cancelled and then dropped from the queue (fal's 404 after a cancel)."""
     if isinstance(exc, errors.RequestNotFoundError) and handle is not None and handle.cancel_requested:

@@ -15,17 +15,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .._internal.since import since_timestamp
 from . import errors
 from ._credentials import Key
 
-if TYPE_CHECKING:
-    from ._platform import AsyncPlatform
-
 MAX_PAGES = 1000
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
+
+
+class PlatformCaller(Protocol):
+    """What the calls here need of a :class:`~._platform.AsyncPlatform`: one Platform API call."""
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        *,
+        idempotent: bool = True,
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ class KeysPartlyCreatedError(errors.FalError):
         self.created = created
 
 
-async def pages(platform: AsyncPlatform, path: str, params: Sequence[tuple[str, str]], field: str) -> list[Any]:
+async def pages(platform: PlatformCaller, path: str, params: Sequence[tuple[str, str]], field: str) -> list[Any]:
     """Every ``field`` item of a paged reply, following ``next_cursor`` (kept opaque) while ``has_more``."""
     items: list[Any] = []
     cursor: str | None = None
@@ -156,7 +167,7 @@ async def pages(platform: AsyncPlatform, path: str, params: Sequence[tuple[str, 
     )
 
 
-async def list_keys(platform: AsyncPlatform) -> list[ApiKey]:
+async def list_keys(platform: PlatformCaller) -> list[ApiKey]:
     """The account's API keys (ids, aliases, scope, creation time; never secrets)."""
     rows = await pages(platform, "/keys", [], "keys")
     return [
@@ -167,7 +178,7 @@ async def list_keys(platform: AsyncPlatform) -> list[ApiKey]:
 
 
 async def create_keys(
-    platform: AsyncPlatform, aliases: Sequence[str], on_created: Callable[[NewKey], None] | None = None
+    platform: PlatformCaller, aliases: Sequence[str], on_created: Callable[[NewKey], None] | None = None
 ) -> list[NewKey]:
     """One new API key per alias, each passed to ``on_created`` as it comes (fal shows a secret once). A failure
     after the first raises :class:`KeysPartlyCreatedError` holding the keys already made."""
@@ -191,7 +202,7 @@ async def create_keys(
     return made
 
 
-async def revoke(platform: AsyncPlatform, alias: str | None = None, *, key_ids: Sequence[str] = ()) -> list[ApiKey]:
+async def revoke(platform: PlatformCaller, alias: str | None = None, *, key_ids: Sequence[str] = ()) -> list[ApiKey]:
     """Revoke the keys whose alias matches ``alias`` (shell pattern: ``'student-*'``) or whose id is in
     ``key_ids``; returns them. fal revokes at once."""
     if alias is None and not key_ids:
@@ -207,7 +218,7 @@ async def revoke(platform: AsyncPlatform, alias: str | None = None, *, key_ids: 
 
 
 async def usage(
-    platform: AsyncPlatform, since: object = "24h", *, endpoint_ids: Sequence[str] = ()
+    platform: PlatformCaller, since: object = "24h", *, endpoint_ids: Sequence[str] = ()
 ) -> list[AliasUsage]:
     """Spend per key alias since ``since`` (``"2h"``, ``"today"``, a date...), from fal's usage summary."""
     start = since_timestamp(since, name="since")

@@ -109,11 +109,13 @@ async def record_sending(
     mode: Mode,
     cost: CostEstimate | None,
     via: Via = "queue",
+    intent_id: str | None = None,
 ) -> str | None:
-    """Record a request before it is sent (durably); its intent id, or None when nothing recorded it."""
+    """Record a request before it is sent (durably) under ``intent_id`` (default: a new one); its intent id, or
+    None when nothing recorded it."""
     if recorder is None:
         return None
-    intent_id = uuid.uuid4().hex
+    intent_id = intent_id or uuid.uuid4().hex
     estimate, amount = _cost_text(cost)
     event = Sending(
         endpoint=endpoint,

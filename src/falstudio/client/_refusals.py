@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from falstudio.endpoints import CostEstimate
 from falstudio.endpoints.pricing import usd
@@ -13,11 +13,18 @@ from falstudio.endpoints.pricing import usd
 from ._journal import LOCK_SECONDS
 from .errors import BudgetExceededError
 
-if TYPE_CHECKING:
-    from ._budget import Budget
-
 ZERO = Decimal(0)
 ENV = "FALSTUDIO_BUDGET"
+
+
+class Budget(Protocol):
+    """What a refusal says of the budget (a :class:`~._budget.Budget`): its limit, where it comes from, what counts."""
+
+    limit: Decimal
+    source: str
+
+    @property
+    def scope(self) -> str: ...
 
 
 def locked_error(budget: Budget | None, path: str) -> BudgetExceededError:

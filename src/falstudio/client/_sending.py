@@ -21,14 +21,13 @@ from falstudio.endpoints.loader import SchemaUnavailableError
 from . import errors
 from ._platform import price_once
 from ._protocol import JsonBody, Urls
-from ._recording import may_have_run, record_sending, record_submitted, record_unanswered, record_unanswered_now
+from ._settlement import Settlement
 from .files import prepare_arguments
 
 if TYPE_CHECKING:
     import httpx
 
-    from ._billed import BilledUnits
-    from ._budget import Ledger, Ticket
+    from ._budget import Ledger
     from ._storage import Storage
     from ._wire import Wire
     from .recorder import Recorder, Via
@@ -78,95 +77,64 @@ class Sender:
         request = await prepare_arguments(self._storage, spec, arguments, endpoint=endpoint, validate=validate)
         return Prepared(endpoint, spec, request, estimate(spec, request))
 
-    async def reserve(self, prepared: Prepared) -> Ticket:
-        """Reserve the estimate against the budget; raises BudgetExceededError (nothing sent) when over it."""
-        return await self.ledger.reserve(prepared.endpoint, prepared.cost)
+    async def reserve(self, prepared: Prepared, *, via: Via = "queue", record: bool = True) -> Settlement:
+        """Reserve the estimate against the budget; raises BudgetExceededError (nothing sent) when over it.
+
+        The request's money and record move together from here on (:class:`Settlement`); ``record=False``:
+        not recorded in the run history.
+        """
+        return await Settlement.reserve(
+            self.ledger,
+            self.recorder if record else None,
+            prepared.endpoint,
+            request=prepared.request,
+            cost=prepared.cost,
+            base_url=self.wire.target.base_url,
+            mode=self.wire.mode,
+            via=via,
+        )
 
     async def send(
         self,
         prepared: Prepared,
         url: str,
         *,
-        ticket: Ticket,
-        via: Via = "queue",
-        record: bool = True,
+        settlement: Settlement,
         headers: Mapping[str, str] | None = None,
         **kwargs: Any,
-    ) -> tuple[httpx.Response, str | None]:
-        """POST the request, recorded in the history first (unless ``record=False``): ``(reply, intent id)``.
+    ) -> httpx.Response:
+        """POST the request, recorded in the history first (see :class:`Settlement`).
 
-        ``ticket``: its reservation (:meth:`reserve`), released when the server certainly did not take the
-        request; kept when the reply was lost (it may have run and been billed: the history says so until
-        resume settles it). That failure is recorded too, then raised.
+        Its reservation is released when the server certainly did not take the request, and kept when the reply
+        was lost (it may have run and been billed: the history says so until resume settles it). That failure is
+        recorded too, then raised.
         """
-        endpoint, recorder = prepared.endpoint, self.recorder if record else None
         try:
-            intent = await record_sending(
-                recorder,
-                endpoint=endpoint,
-                request=prepared.request,
-                base_url=self.wire.target.base_url,
-                mode=self.wire.mode,
-                cost=prepared.cost,
-                via=via,
-            )
-            ticket.intent_id = intent  # the budget knows this record as its own
+            await settlement.sending()
             body = JsonBody(prepared.request)
-            try:
-                response = await self.wire.send(
-                    "POST",
-                    url,
-                    endpoint=endpoint,
-                    idempotent=False,
-                    content=body,
-                    headers={**(headers or {}), **body.headers},
-                    endpoint_note=prepared.note,
-                    **kwargs,
-                )
-            except errors.FalError as exc:
-                await record_unanswered(recorder, endpoint, intent, exc)
-                raise
-            except asyncio.CancelledError as exc:  # interrupted: no awaiting now, but say what may have happened
-                record_unanswered_now(recorder, endpoint, intent, exc)
-                raise
+        except BaseException:
+            settlement.abandon()  # never sent
+            raise
+        try:
+            return await self.wire.send(
+                "POST",
+                url,
+                endpoint=prepared.endpoint,
+                idempotent=False,
+                content=body,
+                headers={**(headers or {}), **body.headers},
+                endpoint_note=prepared.note,
+                **kwargs,
+            )
         except errors.FalError as exc:
-            if not may_have_run(exc):  # otherwise it may have run and been billed: the reservation stays
-                ticket.settle("failed")  # refused, or never reached the server: nothing to bill
+            await settlement.unanswered(exc)
+            raise
+        except asyncio.CancelledError as exc:  # interrupted: no awaiting now, but say what may have happened
+            settlement.interrupted(exc)
             raise
         except BaseException:
-            ticket.settle("failed")  # not taken (an interrupted send is released too)
+            settlement.abandon()  # not taken
             raise
-        return response, intent
-
-    async def answered(
-        self,
-        prepared: Prepared,
-        request_id: str,
-        intent: str | None,
-        *,
-        via: Via = "queue",
-        billed: BilledUnits | None = None,
-        record: bool = True,
-    ) -> None:
-        """Complete the request's early record with its ``request_id`` (durably); a reply that names none leaves
-        nothing to record it under, so the early record goes."""
-        recorder = self.recorder if record else None
-        if not request_id:  # a successful reply (errors were raised): the request certainly ran, under no id
-            unnamed = errors.FalError("the reply names no request id", status_code=200)
-            await record_unanswered(recorder, prepared.endpoint, intent, unnamed)
-            return
-        await record_submitted(
-            recorder,
-            endpoint=prepared.endpoint,
-            request_id=request_id,
-            request=prepared.request,
-            base_url=self.wire.target.base_url,
-            mode=self.wire.mode,
-            cost=prepared.cost,
-            via=via,
-            billed=billed,
-            intent_id=intent,
-        )
 
 
 async def _spec(endpoint: str, validate: bool) -> EndpointSpec | None:

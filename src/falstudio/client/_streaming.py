@@ -32,9 +32,10 @@ if TYPE_CHECKING:
 
     from falstudio.endpoints import CostEstimate, EndpointSpec
 
-    from ._budget import Ticket
     from ._sending import Arguments, Sender
+    from ._settlement import Settlement
     from ._wire import Wire
+    from .recorder import FinalState
 
 STREAM_PATH = "stream"
 _B64_KEYS = ("b64_json", "partial_image_b64", "b64", "base64")
@@ -54,8 +55,8 @@ class EventStream:
     spent once the stream has ended (closed early: released).
 
     ``tracked``: followed by a tracked request, which has it recorded in the run history (before it is sent,
-    then with its request id) and says how it ended (:meth:`settle`). ``on_sent``: called once the request's
-    body has left (the server has it while the client waits for the first event).
+    then with its request id) and says how it ended (through its :attr:`settlement`). ``on_sent``: called once
+    the request's body has left (the server has it while the client waits for the first event).
     """
 
     def __init__(
@@ -82,7 +83,7 @@ class EventStream:
         self._tracked = tracked
         self._headers = dict(headers or {})
         self._on_sent = on_sent
-        self._ticket: Ticket | None = None
+        self.settlement: Settlement | None = None  # its money and record, once reserved
         self._url = ""
         self._response: httpx.Response | None = None
         self._events: AsyncIterator[Any] | None = None
@@ -93,14 +94,12 @@ class EventStream:
         sender, endpoint = self._sender, self.endpoint
         prepared = await sender.prepare(endpoint, self._arguments, self._validate)
         self.spec, self.request, self.cost = prepared.spec, prepared.request, prepared.cost
-        self._ticket = ticket = await sender.reserve(prepared)  # over the budget: raises, nothing sent
+        self.settlement = settlement = await sender.reserve(prepared, via="stream", record=self._tracked)
         self._url = url = f"{Urls(self.wire.target.hosts, endpoint).run}/{STREAM_PATH}"
-        response, intent = await sender.send(
+        response = await sender.send(
             prepared,
             url,
-            ticket=ticket,
-            via="stream",
-            record=self._tracked,
+            settlement=settlement,
             stream=True,
             headers={**self._headers, "Accept": "text/event-stream"},
             extensions={"trace": self._trace} if self._on_sent is not None else {},
@@ -108,25 +107,22 @@ class EventStream:
         self._response = response
         self.request_id = response.headers.get("x-fal-request-id", "")
         self.billed = billed_units(response.headers, "stream")
-        if self.request_id:
-            self._ticket.bind(self.request_id)
         self._events = self._read(response)
-        await sender.answered(prepared, self.request_id, intent, via="stream", billed=self.billed, record=self._tracked)
+        await settlement.sent(self.request_id, self.billed)
 
     @property
     def intent_id(self) -> str | None:
         """Its record in the run history while it has no request id (None: not recorded)."""
-        return self._ticket.intent_id if self._ticket is not None else None
+        return self.settlement.intent_id if self.settlement is not None else None
 
     async def _trace(self, name: str, info: Any) -> None:
         if name.endswith("send_request_body.complete") and self._on_sent is not None:
             self._on_sent()
 
-    def settle(self, state: str) -> None:
-        """How the run ended, for the budget: ``completed`` counts its estimate as spent, anything else releases it
-        (only the first call counts)."""
-        if self._ticket is not None:
-            self._ticket.settle(state)
+    def _settle(self, state: FinalState) -> None:
+        """An untracked stream's end, for the budget: read to its end (spent) or closed before (released)."""
+        if self.settlement is not None:
+            self.settlement.end(state, recorded=False)
 
     async def _read(self, response: httpx.Response) -> AsyncIterator[Any]:
         if "text/event-stream" not in response.headers.get("content-type", ""):
@@ -147,7 +143,7 @@ class EventStream:
             return await self._events.__anext__()
         except StopAsyncIteration:
             if not self._tracked:  # read to its end: fal ran it, and bills it
-                self.settle("completed")
+                self._settle("completed")
             raise
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             await self.aclose()
@@ -172,7 +168,7 @@ class EventStream:
         if response is not None:
             await response.aclose()
         if not self._tracked:
-            self.settle("cancelled")  # closed before its end (after it, the estimate is already spent)
+            self._settle("cancelled")  # closed before its end (after it, the estimate is already spent)
 
 
 @dataclass

@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from ._outcome import Ending, failure_ending, queued_ending, stream_ending
-from ._recording import record_cancelled_unanswered, record_finished
+from ._outcome import Ending, QueuedRequest, failure_ending, queued_ending, stream_ending
+from ._settlement import Settlement
 from ._state import Phase, State
 from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status
 from ._streaming import EventStream, StreamReader
@@ -27,26 +27,29 @@ from ._subscriptions import Subscriptions
 from .recorder import FinalState, Recorder
 
 if TYPE_CHECKING:
-    from ._async import AsyncClient
-    from ._handles import AsyncRequestHandle
     from ._sending import Sender
     from .results import Result
 
 StatusHook = Callable[[Status], object]  # fal-style callbacks (``on_queue_update``); may return an awaitable
+Submit = Callable[..., Awaitable[QueuedRequest]]  # a client's submit: ``submit(endpoint, arguments, **options)``
 ABANDON_SECONDS = 0.8  # budget for cancelling on the server when a waiting caller gives up
 _RECORDED_AS: dict[str, FinalState] = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
 
 
 class AsyncTrackedRequest:
-    """A request followed from start to end; see :meth:`AsyncClient.track`."""
+    """A request followed from start to end; see :meth:`AsyncClient.track`.
+
+    It starts from ``handle`` (a request already queued), or sends ``arguments`` through ``sender`` (streamed)
+    or ``submit`` (queued). Its money and record end through the request's :class:`Settlement`.
+    """
 
     def __init__(
         self,
-        client: AsyncClient,
         endpoint: str,
         *,
+        submit: Submit | None = None,
         arguments: Any = None,
-        handle: AsyncRequestHandle | None = None,
+        handle: QueuedRequest | None = None,
         sender: Sender | None = None,
         stream: bool = False,
         with_logs: bool = True,
@@ -57,7 +60,7 @@ class AsyncTrackedRequest:
         recorder: Recorder | None = None,
         gate: asyncio.Event | None = None,
     ) -> None:
-        self.client = client
+        self._submit_to = submit
         self.endpoint = endpoint
         self.handle = handle
         self._arguments = arguments
@@ -205,8 +208,8 @@ class AsyncTrackedRequest:
         except asyncio.CancelledError:
             if self._cancel_wanted and not self._state.done:  # a stream closed by cancel()
                 self._end("cancelled", errors.RequestCancelledError("the stream was closed: the run was cancelled"))
-            elif self._events is not None and not self._state.done:  # no longer followed: its stream was closed
-                self._events.settle("cancelled")
+            elif self._events is not None and self._events.settlement is not None and not self._state.done:
+                self._events.settlement.end("cancelled", recorded=False)  # no longer followed: its stream was closed
             raise
         except Exception as exc:  # the request may still run on the server: not recorded as ended (as a rule)
             self._finish(failure_ending(exc, self.handle, self.endpoint, self._state.request_id))
@@ -214,13 +217,12 @@ class AsyncTrackedRequest:
             if self._cancel_answer is not None and not self._cancel_answer.done():
                 self._cancel_answer.set_result(self._state.phase == "cancelled")
 
-    async def _submit(self) -> AsyncRequestHandle | None:
+    async def _submit(self) -> QueuedRequest | None:
         if self._cancel_wanted:
             self._end("cancelled", errors.RequestCancelledError("cancelled before it was submitted"))
             return None
-        handle = await self.client.submit(
-            self.endpoint, self._arguments, validate=self._validate, **self._queue_options
-        )
+        assert self._submit_to is not None, "a tracked request without a handle needs a submit"
+        handle = await self._submit_to(self.endpoint, self._arguments, validate=self._validate, **self._queue_options)
         self.handle = handle
         self._publish(phase="queued", request_id=handle.request_id, queue_position=handle.queue_position)
         if self._on_queued is not None:
@@ -231,7 +233,7 @@ class AsyncTrackedRequest:
                 self._cancel_answer.set_result(accepted)
         return handle
 
-    async def _follow(self, handle: AsyncRequestHandle) -> None:
+    async def _follow(self, handle: QueuedRequest) -> None:
         completed: Completed | None = None
         async with contextlib.aclosing(handle.iter_events(with_logs=self._with_logs)) as events:
             async for status in events:
@@ -308,7 +310,7 @@ class AsyncTrackedRequest:
 
     # -- cancelling -----------------------------------------------------------------------------------
 
-    async def _send_cancel(self, handle: AsyncRequestHandle) -> bool:
+    async def _send_cancel(self, handle: QueuedRequest) -> bool:
         try:
             accepted = await handle.cancel()
         except errors.FalError as exc:
@@ -370,33 +372,38 @@ class AsyncTrackedRequest:
             return
         # Counted first (the budget, the process's spend, the history's queue), then shown: whoever reads the
         # spend when the final state arrives sees this request in it.
-        request_id = self._state.request_id
-        state = _RECORDED_AS[phase]
-        events, handle = self._events, self.handle
-        if events is not None:  # a streamed run cannot be resumed: its estimate is settled whatever happened
-            events.settle(state)
-            if state == "cancelled" and not request_id:  # closed before the server answered
-                record_cancelled_unanswered(self._recorder, self.endpoint, events.intent_id)
-        elif record and handle is not None and handle.ticket is not None:
-            handle.ticket.settle(state)
-        source = events or handle
-        cost, billed = (source.cost, source.billed) if source is not None else (None, None)
-        if record and request_id:
-            if details is None:
-                details = (error.message, error.error_type) if error is not None else (None, None)
-            record_finished(
-                self._recorder,
-                self.endpoint,
-                request_id,
-                state,
-                result=result or kept,
-                error=details[0],
-                error_type=details[1],
-                cost=cost,
-                billed=billed,
-            )
+        settlement = self._settlement()
+        if settlement is not None:
+            if record or self._events is not None:  # a streamed run cannot be resumed: settled whatever happened
+                if details is None:
+                    details = (error.message, error.error_type) if error is not None else (None, None)
+                source = self._events or self.handle
+                settlement.end(
+                    _RECORDED_AS[phase],
+                    recorded=record,
+                    result=result or kept,
+                    error=details[0],
+                    error_type=details[1],
+                    billed=source.billed if source is not None else None,
+                )
+            else:
+                settlement.unconfirmed()
         self._publish(phase=phase, error=error, result=result, queue_position=None, ended=time.monotonic())
         self._finished.set()
+
+    def _settlement(self) -> Settlement | None:
+        """The request's money and record: its stream's or queued request's (a handle of a request sent earlier,
+        maybe by a process that has ended, gets one that settles what that process reserved)."""
+        if self._events is not None:
+            return self._events.settlement
+        handle = self.handle
+        if handle is None:
+            return None
+        if handle.settlement is None:
+            handle.settlement = Settlement.resumed(self.endpoint, handle.request_id, self._recorder, handle.cost)
+        elif self._recorder is not None:
+            handle.settlement.recorder = self._recorder  # ``handle.track(recorder=...)``: told how it ended
+        return handle.settlement
 
     def _finish(self, ending: Ending) -> None:
         self._end(
