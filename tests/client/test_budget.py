@@ -315,3 +315,28 @@ def test_a_daily_budget_starts_again_when_the_kernel_lives_past_midnight(server:
         assert arrived(server, "same-day") == 0 and arrived(server, "next-day") == 1
     finally:
         client.close()
+
+
+def test_a_taken_request_whose_reply_names_no_request_keeps_its_reservation() -> None:
+    """A 2xx submit reply without a ``request_id``: the server took it and may run it (and bill it), so its
+    estimate stays reserved; it used to be given back, letting one more request through than the budget held."""
+    from falstudio.testing import LoopbackServer, QuietHandler
+
+    taken: list[str] = []
+
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:
+            taken.append(self.rfile.read(int(self.headers.get("content-length") or 0)).decode())
+            self.send_json(200, {"status": "IN_QUEUE"})  # no request_id
+
+    fake = LoopbackServer(Handler)
+    try:
+        with Client(base_url=fake.url, key="id:secret", budget="0.015") as client:
+            with pytest.raises(errors.ServerError, match="no request_id"):
+                client.submit(T2I, low("taken-1"))
+            assert client.budget is not None and client.budget.used() == Decimal("0.01")
+            with pytest.raises(errors.BudgetExceededError):
+                client.submit(T2I, low("taken-2"))
+        assert len(taken) == 1 and "taken-1" in taken[0]
+    finally:
+        fake.close()

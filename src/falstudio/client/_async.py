@@ -187,7 +187,8 @@ class AsyncClient:
             if not isinstance(request_id, str):
                 raise errors.ServerError("the submit reply has no request_id", endpoint=endpoint)
         except errors.FalError as exc:
-            await settlement.unanswered(exc, release=True)  # not queued as far as anyone can tell
+            # a 2xx reply the server sent: it took the request and may run (and bill) it, unfollowable here
+            await settlement.unanswered(exc, release=False)
             raise
         handle = self._handle(prepared, request_id, settlement, billed_units(response.headers, "submit"), reply)
         handle.interval = interval
