@@ -405,7 +405,7 @@ class AsyncClient:
         )
         request_id = response.headers.get("x-fal-request-id", "")
         ticket.bind(request_id)
-        ticket.settle("completed")  # fal answered with the output: it bills it
+        ticket.settle("done")  # fal answered with the output: it bills it
         billed = billed_units(response.headers, "run")
         await self._sender.answered(prepared, request_id, intent, via="run", billed=billed)
         handle = self._handle(prepared, request_id, ticket, billed)
@@ -415,7 +415,7 @@ class AsyncClient:
         )
         if request_id:
             record_finished(
-                self._recorder, endpoint, request_id, "completed", result=result, cost=prepared.cost, billed=billed
+                self._recorder, endpoint, request_id, "done", result=result, cost=prepared.cost, billed=billed
             )
         return result
 

@@ -16,7 +16,7 @@ from .results import Result
 
 if TYPE_CHECKING:
     from ._handles import AsyncRequestHandle
-    from ._state import Phase
+    from ._phases import FinalPhase
     from ._status import Completed, LogEntry
     from ._streaming import EventStream, StreamReader
 
@@ -27,7 +27,7 @@ class Ending:
     otherwise the request may still run there. ``details``: the recorded error and error type (default: the
     error's own)."""
 
-    phase: Phase
+    phase: FinalPhase
     error: errors.FalError | None = None
     result: Result | None = None
     record: bool = True

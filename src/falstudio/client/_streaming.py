@@ -123,7 +123,7 @@ class EventStream:
             self._on_sent()
 
     def settle(self, state: str) -> None:
-        """How the run ended, for the budget: ``completed`` counts its estimate as spent, anything else releases it
+        """How the run ended, for the budget: ``done`` counts its estimate as spent, anything else releases it
         (only the first call counts)."""
         if self._ticket is not None:
             self._ticket.settle(state)
@@ -147,7 +147,7 @@ class EventStream:
             return await self._events.__anext__()
         except StopAsyncIteration:
             if not self._tracked:  # read to its end: fal ran it, and bills it
-                self.settle("completed")
+                self.settle("done")
             raise
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             await self.aclose()
