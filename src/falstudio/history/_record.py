@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 from falstudio._internal import images as _images
 from falstudio.client.recorder import FinalState
@@ -97,15 +97,15 @@ class RunRecord(BaseModel):
 
     _store: HistoryStore | None = PrivateAttr(None)
 
-    @model_validator(mode="before")
+    @field_validator("state", mode="before")
     @classmethod
-    def _current_words(cls, data: Any) -> Any:
+    def _current_words(cls, value: Any, info: ValidationInfo) -> Any:
         """A record written with the older words reads with today's (``submitted`` is ``queued`` once it has a
-        request id, ``submitting`` before)."""
-        if isinstance(data, dict) and isinstance(data.get("state"), str) and data["state"] in _OLD_WORDS:
-            words = state_words(data["state"])
-            data = {**data, "state": words[-1] if data.get("request_id") else words[0]}
-        return data
+        request id, ``submitting`` before; ``request_id`` is validated before ``state``)."""
+        if isinstance(value, str) and value in _OLD_WORDS:
+            words = state_words(value)
+            return words[-1] if info.data.get("request_id") else words[0]
+        return value
 
     @field_validator("stored_request", "output_extra", mode="before")
     @classmethod
