@@ -33,7 +33,7 @@ ARGUMENTS = {"prompt": "a red square", "quality": "low", "image_size": "1024x102
 
 
 def fill(root: Path, count: int) -> None:
-    """``count`` completed $0.01 records made in the last hour, written as the history writes them."""
+    """``count`` done $0.01 records made in the last hour, written as the history writes them."""
     records = root / "records"
     records.mkdir(parents=True)
     now = time.time()
@@ -44,7 +44,7 @@ def fill(root: Path, count: int) -> None:
         record = {
             "endpoint": ENDPOINT,
             "request_id": request_id,
-            "state": "completed",
+            "state": "done",
             "mode": "local",
             "base_url": "http://127.0.0.1:1",
             "request": ARGUMENTS,

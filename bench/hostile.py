@@ -30,7 +30,7 @@ def write_records(folder: Path, count: int) -> None:
             "version": 1,
             "endpoint": "fal-ai/gpt-image-1.5",
             "request_id": f"req-{i:06d}",
-            "state": "completed",
+            "state": "done",
             "request": {"prompt": f"a lighthouse at dusk, take {i}", "quality": "low", "image_size": "1024x1024"},
             "base_url": "http://127.0.0.1:9",
             "mode": "local",

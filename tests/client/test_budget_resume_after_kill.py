@@ -88,7 +88,7 @@ def test_a_request_of_a_killed_kernel_that_completed_is_spent_once_after_resume(
     faults.release("start")  # fal runs it to its end (and bills it)
     with Client(base_url=server.url, key=server.key, history=False) as client:
         [record] = history(path=tmp_path).resume(client=client)
-    assert record.request_id == request_id and record.state == "completed"
+    assert record.request_id == request_id and record.state == "done"
     _still_counted(server, tmp_path, new_kernel=True)  # spent: counted once, not twice, not freed
 
 

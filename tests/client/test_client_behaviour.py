@@ -221,7 +221,7 @@ def test_recording_downloads_images_once_and_typed_requests_are_redacted(fake, r
     submitted, finished = recorder.submitted_events[0], recorder.finished_events[0]
     assert submitted.request["openai_api_key"] == "***" and submitted.cost_estimate
     assert submitted.mode == "fal" and submitted.base_url == fake.base
-    assert finished.state == "completed" and finished.images == [fake.png]
+    assert finished.state == "done" and finished.images == [fake.png]
     assert fake.paths().count("GET /files/out.png") == 2
     assert "sk-9" not in repr(result)
 

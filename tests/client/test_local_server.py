@@ -286,7 +286,7 @@ def test_history_records_runs_by_default(server):
     with Client(server.key, base_url=server.url) as client:
         result = client.subscribe(T2I, LOW)
     record = history().get(result.request_id)
-    assert record.state == "completed" and record.image_paths()
+    assert record.state == "done" and record.image_paths()
 
 
 def test_no_credentials_means_the_embedded_server_announced_once():

@@ -43,8 +43,8 @@ def test_a_completed_request_is_spent_once_and_never_released_after() -> None:
         before = process_spend("local")
         settlement = await _sent(ledger, "req-once")
         assert ledger.in_flight == CENT.amount and ledger.spent == 0
-        assert settlement.end("completed") and settlement.stage == "settled"
-        assert not settlement.end("completed")  # settled twice: nothing
+        assert settlement.end("done") and settlement.stage == "settled"
+        assert not settlement.end("done")  # settled twice: nothing
         assert not settlement.end("failed") and not settlement.end("cancelled")  # released after settle: nothing
         await settlement.unanswered(errors.ServerError("late", endpoint=T2I), release=True)
         settlement.abandon()
@@ -61,7 +61,7 @@ def test_a_released_request_is_not_spent_later() -> None:
         ledger = Ledger("local")
         settlement = await _sent(ledger, "req-released")
         assert settlement.end("cancelled") and settlement.stage == "released"
-        assert not settlement.end("completed")  # a late "completed" does not bill a cancelled request
+        assert not settlement.end("done")  # a late "done" does not bill a cancelled request
         assert ledger.spent == 0 and ledger.in_flight == 0
 
     asyncio.run(main())
@@ -71,7 +71,7 @@ def test_a_request_never_sent_cannot_be_settled_as_run() -> None:
     async def main() -> None:
         ledger = Ledger("local")
         settlement = await _reserved(ledger)
-        assert not settlement.end("completed")  # not sent: nothing ran, nothing to spend
+        assert not settlement.end("done")  # not sent: nothing ran, nothing to spend
         await settlement.sent("req-not-sent")  # nor named, before it was recorded and sent
         assert settlement.stage == "reserved" and settlement.request_id == ""
         settlement.abandon()

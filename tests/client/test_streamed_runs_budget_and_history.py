@@ -102,7 +102,7 @@ def test_a_streamed_run_is_recorded_before_it_is_sent_then_with_its_request_id(s
     sending, submitted, finished = (event for _, event in recorder.events)
     assert sending.via == "stream" and submitted.via == "stream"
     assert submitted.intent_id == sending.intent_id and submitted.request_id == state.request_id
-    assert finished.state == "completed" and Decimal(finished.cost_amount) == state.result.cost.amount
+    assert finished.state == "done" and Decimal(finished.cost_amount) == state.result.cost.amount
 
 
 def test_a_plain_stream_is_not_recorded(server: LocalServer) -> None:

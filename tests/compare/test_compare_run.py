@@ -88,6 +88,9 @@ def test_cancel_stops_what_has_not_finished(server: LocalServer, client: Client)
         server.faults.slow_start = 0.0
     assert [j.state for j in run.jobs] == ["cancelled"] * 3
     assert run.jobs[0].request_id and run.jobs[1].request_id is None  # the others never started
+    assert run.jobs[0].elapsed is not None and run.jobs[1].elapsed is None  # nor took any time (no latency shown)
+    never = run.jobs[1].latest
+    assert never is not None and never.elapsed == 0.0 and not never.sent
 
 
 class _Page(html.parser.HTMLParser):

@@ -21,7 +21,9 @@ def test_a_stale_snapshot_arriving_late_leaves_the_tile_showing_the_newest_state
         compare.wait(120)
         tile, done = compare._tiles[1], compare.jobs[1]
         assert done.state == "done" and "State:</span> done" in tile.html()
-        compare._job_changed(dataclasses.replace(done, state="running", result=None))  # a slower thread's snapshot
+        assert done.latest is not None
+        stale = dataclasses.replace(done.latest, phase="running", result=None)  # a slower thread's snapshot
+        compare._job_changed(dataclasses.replace(done, latest=stale))
         assert tile.job.state == "done" and "State:</span> done" in tile.html()
     finally:
         compare.close()

@@ -37,7 +37,7 @@ def finished(request_id: str, images: list[bytes] | None = None, **extra: Any) -
     fields: dict[str, Any] = {
         "endpoint": ENDPOINT,
         "request_id": request_id,
-        "state": "completed",
+        "state": "done",
         "finished_at": time.time(),
         "output": {"images": [{"url": f"http://127.0.0.1:9/files/{request_id}-{i}.png"} for i in range(len(images))]},
         "images": images,

@@ -35,14 +35,14 @@ def test_text_form_is_short_and_free_of_ids_and_times(tmp_path) -> None:
         == second
         == (
             "History: 3 records, 1 in flight\n"
-            "  failed     fal-ai/gpt-image-1.5  'refused'\n"
-            "  submitted  fal-ai/gpt-image-1.5  'still running'\n"
-            "  completed  fal-ai/gpt-image-1.5  'a <b>bold</b> fox & co'"
+            "  failed      fal-ai/gpt-image-1.5  'refused'\n"
+            "  queued      fal-ai/gpt-image-1.5  'still running'\n"
+            "  done        fal-ai/gpt-image-1.5  'a <b>bold</b> fox & co'"
         )
     )
-    record = fs.history(path=tmp_path / "one", state="completed")[0]
+    record = fs.history(path=tmp_path / "one", state="completed")[0]  # the older word still filters
     assert (
-        repr(record) == "RunRecord('fal-ai/gpt-image-1.5', completed, prompt='a <b>bold</b> fox & co', images=2, "
+        repr(record) == "RunRecord('fal-ai/gpt-image-1.5', done, prompt='a <b>bold</b> fox & co', images=2, "
         "request_id='aaa-1')"
     )
 
@@ -51,7 +51,7 @@ def test_html_gallery_has_thumbnails_escaped_text_and_no_script() -> None:
     store = HistoryStore()
     _fill(store, "r", at=1_000)
     html = fs.history()._repr_html_()
-    assert html.count("data:image/jpeg;base64,") == 1  # one preview per card, only the completed one has images
+    assert html.count("data:image/jpeg;base64,") == 1  # one preview per card, only the done one has images
     assert "&lt;b&gt;bold&lt;/b&gt; fox &amp; co" in html and "<b>bold" not in html
     assert "<script" not in html.lower() and "onerror" not in html.lower()
     assert "var(--jp-ui-font-color1" in html and "var(--jp-layout-color1" in html

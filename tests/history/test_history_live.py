@@ -47,10 +47,10 @@ def test_a_killed_client_s_request_is_resumed_by_a_new_process(slow_server: Loca
 
     resumer = subprocess.run([sys.executable, str(SCRIPT), "resume"], env=env, capture_output=True, timeout=120)
     assert resumer.returncode == 0, resumer.stderr.decode()
-    assert json.loads(resumer.stdout) == {record.request_id: "completed"}
+    assert json.loads(resumer.stdout) == {record.request_id: "done"}
 
     [record] = fs.history()
-    assert record.state == "completed" and len(record.images) == 2
+    assert record.state == "done" and len(record.images) == 2
     for image, data in zip(record.images, record.image_bytes(), strict=True):
         assert hashlib.sha256(data).hexdigest() == image.sha256
         assert (image.width, image.height) == (1024, 1024)
@@ -64,16 +64,16 @@ def test_the_client_records_each_request_when_it_is_queued(server: LocalServer) 
         handle = client.submit("fal-ai/gpt-image-1-mini", request)
         [record] = fs.history()  # written before submit() returned
         estimate = fs.endpoints.get("fal-ai/gpt-image-1-mini").estimate_cost(request)
-        assert (record.request_id, record.state) == (handle.request_id, "submitted")
+        assert (record.request_id, record.state) == (handle.request_id, "queued")
         assert (record.cost_estimate, record.cost_amount) == (str(estimate), str(estimate.amount))
         result = handle.get()
         [record] = fs.history()
-        assert record.state == "completed"
+        assert record.state == "done"
         assert record.image_bytes() == [image.bytes() for image in result.images]
 
         client.subscribe("fal-ai/gpt-image-1-mini", {"prompt": "inline", "quality": "low", "sync_mode": True})
         record = fs.history(text="inline")[0]
-        assert record.sync_mode and not record.recoverable and record.state == "completed"
+        assert record.sync_mode and not record.recoverable and record.state == "done"
         assert record.images[0].url is None and len(record.image_bytes()) == 1
     finally:
         client.close()
@@ -95,7 +95,7 @@ def test_resume_without_a_client_needs_the_key_of_another_process_s_server(
 
         # The server of this process is found by its URL, without a client.
         [record] = fs.history().resume()
-        assert record.state == "completed" and record.request_id == handle.request_id
+        assert record.state == "done" and record.request_id == handle.request_id
         assert len(record.image_paths()) == 1
     finally:
         client.close()
@@ -111,7 +111,7 @@ def test_no_secret_of_a_real_byok_request_reaches_the_history(server: LocalServe
     finally:
         client.close()
     [record] = fs.history()
-    assert record.state == "completed" and record.request["openai_api_key"] == "***"
+    assert record.state == "done" and record.request["openai_api_key"] == "***"
     files = [p for p in HistoryStore().root.rglob("*") if p.is_file()]
     assert len(files) >= 2
     for path in files:
@@ -130,5 +130,5 @@ def test_resume_finds_a_local_server_of_this_process_by_url() -> None:
         (record,) = fs.history().filter(state="submitted")
         assert record.request_id == handle.request_id
         (resumed,) = fs.history().resume(timeout=60)
-        assert resumed.state == "completed" and resumed.image_paths()
+        assert resumed.state == "done" and resumed.image_paths()
     assert find_server(server.url) is None

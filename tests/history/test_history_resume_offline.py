@@ -64,10 +64,10 @@ def test_resume_waits_for_completion_and_saves_the_images(store: HistoryStore) -
     fal = ScriptedFal([QUEUED, RUNNING, DONE], images=[png((1, 1, 1)), png((2, 2, 2))])
     with fal.client() as client:
         [updated] = fs.history().resume(client=client)
-        assert updated.state == "completed" and updated.inference_seconds == 2.5
+        assert updated.state == "done" and updated.inference_seconds == 2.5
         assert fal.calls == ["status r1", "status r1", "status r1", "result r1"]
         [record] = fs.history()
-        assert record.state == "completed" and record.image_bytes() == [png((1, 1, 1)), png((2, 2, 2))]
+        assert record.state == "done" and record.image_bytes() == [png((1, 1, 1)), png((2, 2, 2))]
         assert fs.history().resume(client=client) == []  # nothing in flight any more
 
 

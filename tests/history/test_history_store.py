@@ -28,13 +28,13 @@ def store() -> HistoryStore:
 def test_submitted_then_finished_keeps_one_record_with_images_on_disk(store: HistoryStore) -> None:
     store.submitted(submitted("req-1", "a red fox"))
     [record] = fs.history()
-    assert (record.state, record.endpoint, record.request_id, record.mode) == ("submitted", ENDPOINT, "req-1", "local")
+    assert (record.state, record.endpoint, record.request_id, record.mode) == ("queued", ENDPOINT, "req-1", "local")
     assert record.images == [] and record.in_flight and record.cost_estimate == "≤ $0.20"
 
     first, second = png((1, 2, 3)), png((4, 5, 6), size=(20, 10))
     store.finished(finished("req-1", [first, second]))
     [record] = fs.history()
-    assert record.state == "completed" and not record.in_flight
+    assert record.state == "done" and not record.in_flight
     assert (record.queue_seconds, record.inference_seconds) == (0.5, 1.25)
     assert record.latency_seconds is not None and record.latency_seconds >= 0
     assert [i.sha256 for i in record.images] == [hashlib.sha256(b).hexdigest() for b in (first, second)]
@@ -54,7 +54,7 @@ def test_writes_leave_no_temp_files_and_valid_json(store: HistoryStore) -> None:
     files = sorted(p.name for p in store.root.rglob("*") if p.is_file())
     assert not [f for f in files if f.endswith(".tmp") or f.startswith(".")]
     for path in store.records_dir.iterdir():
-        assert json.loads(path.read_text(encoding="utf-8"))["state"] == "completed"
+        assert json.loads(path.read_text(encoding="utf-8"))["state"] == "done"
 
 
 def test_identical_images_are_stored_once(store: HistoryStore) -> None:
@@ -74,15 +74,17 @@ def test_newest_first_and_filters(store: HistoryStore) -> None:
     assert [r.request_id for r in fs.history()] == ["new", "mid", "old"]
     assert [r.request_id for r in fs.history(text="RED")] == ["new", "old"]
     assert [r.request_id for r in fs.history(endpoint="mini")] == ["mid"]
-    assert [r.request_id for r in fs.history(state="submitted")] == ["mid", "old"]
+    assert [r.request_id for r in fs.history(state="queued")] == ["mid", "old"]
+    assert [r.request_id for r in fs.history(state=["done", "lost"])] == ["new"]
+    assert [r.request_id for r in fs.history(state="submitted")] == ["mid", "old"]  # the older words still filter
     assert [r.request_id for r in fs.history(state=["completed", "lost"])] == ["new"]
     assert [r.request_id for r in fs.history(limit=2)] == ["new", "mid"]
     assert [r.request_id for r in fs.history().filter(text="red", state="submitted")] == ["old"]
     assert [r.request_id for r in fs.history().in_flight] == ["mid", "old"]
     assert fs.history().get("mid").prompt == "a blue whale"
     assert isinstance(fs.history()[:2], fs.history().__class__) and len(fs.history()[:2]) == 2
-    with pytest.raises(ValueError, match="state must be one of submitted, completed"):
-        fs.history(state="done")
+    with pytest.raises(ValueError, match="state must be one of submitting, queued, done"):
+        fs.history(state="finished")
     with pytest.raises(KeyError, match="nope"):
         fs.history().get("nope")
 
@@ -212,7 +214,7 @@ def test_odd_request_ids_get_safe_unique_file_names(store: HistoryStore) -> None
         store.finished(finished(rid))
     assert sorted(r.request_id for r in fs.history()) == sorted(["a/b", "a_b", "../x", "a:b"])
     assert all(p.parent == store.records_dir for p in store.root.rglob("*.json"))
-    assert {r.state for r in fs.history()} == {"completed"}
+    assert {r.state for r in fs.history()} == {"done"}
 
 
 def test_a_record_outlives_its_process_reload(store: HistoryStore) -> None:
@@ -220,7 +222,7 @@ def test_a_record_outlives_its_process_reload(store: HistoryStore) -> None:
     # a second store on the same folder (another kernel) finishes it
     HistoryStore(os.environ["FALSTUDIO_HISTORY_DIR"]).finished(finished("p"))
     [record] = fs.history()
-    assert record.state == "completed" and isinstance(record, RunRecord)
+    assert record.state == "done" and isinstance(record, RunRecord)
 
 
 def test_fs_history_is_callable_before_and_after_the_package_is_imported() -> None:
@@ -244,8 +246,8 @@ def test_fs_history_is_callable_before_and_after_the_package_is_imported() -> No
         ({"limit": -1}, ValueError, "limit must be a whole number"),
         ({"endpoint": 15}, TypeError, r"endpoint must be a string \(part of the endpoint id\), not int"),
         ({"text": ["fox"]}, TypeError, r"text must be a string \(part of the prompt\), not list"),
-        ({"state": 3}, ValueError, r"state must be one of submitted, .* got 3"),
-        ({"state": ["completed", "done"]}, ValueError, "got 'done'"),
+        ({"state": 3}, ValueError, r"state must be one of submitting, .* got 3"),
+        ({"state": ["completed", "finished"]}, ValueError, "got 'finished'"),
     ],
 )
 def test_bad_filters_name_the_argument_and_what_it_takes(kwargs: dict, error: type, message: str) -> None:

@@ -28,10 +28,10 @@ def test_spend_sums_estimates_by_endpoint_with_offline_and_fal_apart(tmp_path: P
     store = HistoryStore(tmp_path)
     now = time.time()
     events = [
-        ("a", "local", "0.20", "completed", "1"),  # the offline server reports units too: nothing is billed
+        ("a", "local", "0.20", "done", "1"),  # the offline server reports units too: nothing is billed
         ("b", "local", "0.20", "failed", None),  # fal bills only successful outputs
-        ("c", "fal", "0.20", "completed", "3"),
-        ("d", "fal", "0.20", "completed", "1.5"),
+        ("c", "fal", "0.20", "done", "3"),
+        ("d", "fal", "0.20", "done", "1.5"),
         ("e", "fal", "0.20", None, None),  # still in flight
         ("f", "fal", "0.20", "cancelled", None),
     ]

@@ -1,5 +1,5 @@
 """A request submitted with a webhook ends in the history although nobody here asks for its result (it used to stay
-"submitted", then read as "lost" once its local server was gone)."""
+"queued", then read as "lost" once its local server was gone)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from falstudio.history import history
 from falstudio.local import LocalServer
 
 
-def test_a_webhook_request_is_recorded_as_completed(server: LocalServer) -> None:
+def test_a_webhook_request_is_recorded_as_done(server: LocalServer) -> None:
     received: list[dict[str, object]] = []
 
     class Receiver(BaseHTTPRequestHandler):
@@ -40,10 +40,10 @@ def test_a_webhook_request_is_recorded_as_completed(server: LocalServer) -> None
                 recorder.flush()
                 [record] = [r for r in history(limit=5) if r.request_id == handle.request_id]
                 state = record.state
-                if state != "submitted" and received:
+                if state != "queued" and received:
                     break
                 time.sleep(0.2)
         assert received and received[0]["request_id"] == handle.request_id
-        assert state == "completed"
+        assert state == "done"
     finally:
         receiver.shutdown()

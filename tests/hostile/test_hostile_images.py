@@ -94,7 +94,7 @@ data = Path(CASE).read_bytes()
 store = HistoryStore()
 store.record_submitted(Submitted(endpoint="fal-ai/gpt-image-1.5", request_id="bomb", request={"prompt": "p"},
     base_url="http://127.0.0.1:9", mode="local", submitted_at=time.time(), cost_estimate="≤ $0.2", cost_amount="0.2"))
-store.finished(Finished(endpoint="fal-ai/gpt-image-1.5", request_id="bomb", state="completed", finished_at=time.time(),
+store.finished(Finished(endpoint="fal-ai/gpt-image-1.5", request_id="bomb", state="done", finished_at=time.time(),
     output={"images": [{"url": "http://127.0.0.1:9/files/bomb.png"}]}, images=[data], thumbnails=[None]))
 [record] = fs.history()
 thumb = record.thumbnail(0)
@@ -112,7 +112,7 @@ def test_an_image_declaring_billions_of_pixels_completes_its_record_with_a_clear
     path = tmp_path / "bomb.png"
     path.write_bytes(_png(50_000, 50_000))  # 2.5 G pixels declared, a few KB on disk
     result = run_bounded(f"CASE = {str(path)!r}\n" + _RECORD_BOMB, memory=1024 * 1024 * 1024)
-    assert result["state"] == "completed" and result["error_type"] == "image_too_large"
+    assert result["state"] == "done" and result["error_type"] == "image_too_large"
     assert "50000×50000" in result["error"] and "its file is kept" in result["error"]
     assert result["images"] == 1 and result["width"] == 50_000  # the bytes fal sent are kept
     assert result["thumb"] is True  # no preview, no crash
@@ -138,7 +138,7 @@ def test_presigned_url_credentials_are_redacted_in_records_metadata_and_exports(
     request = {{"prompt": "p", "image_urls": [{_GCS!r}, {_SAS!r}]}}
     store.record_submitted(Submitted(endpoint="fal-ai/gpt-image-1.5/edit", request_id="signed", request=request,
         base_url="http://127.0.0.1:9", mode="local", submitted_at=time.time(), cost_estimate="x", cost_amount="0.2"))
-    store.record_finished(Finished(endpoint="fal-ai/gpt-image-1.5/edit", request_id="signed", state="completed",
+    store.record_finished(Finished(endpoint="fal-ai/gpt-image-1.5/edit", request_id="signed", state="done",
         finished_at=time.time(), output={{"images": [{{"url": {_SECRET_URL!r}}}]}}, images=[], thumbnails=[]))
     history = fs.history()
     history.export(Path({str(tmp_path / "export")!r}))

@@ -58,7 +58,7 @@ def test_a_loaded_endpoint_runs_offline_with_its_common_fields(client: Client) -
     ignored = [line.message for line in result.logs if line.message.startswith("Ignored offline")]
     assert ignored == ["Ignored offline (the engine cannot act on them): guidance_scale, seed"]  # said once
     record = fs.history(limit=1)[0]
-    assert record.endpoint == PIXEL_FLOW and record.state == "completed" and record.request["seed"] == 42
+    assert record.endpoint == PIXEL_FLOW and record.state == "done" and record.request["seed"] == 42
     assert record.cost_estimate == "no price known" and record.cost_amount is None
 
 

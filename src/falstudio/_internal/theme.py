@@ -23,11 +23,9 @@ COLOR = {
 }
 # a request's state -> the colour it is shown in (always next to the state in words, never colour alone)
 STATE_COLOR = {
-    "submitted": COLOR["accent"],
     "submitting": COLOR["accent"],
     "queued": COLOR["accent"],
     "running": COLOR["accent"],
-    "completed": COLOR["success"],
     "done": COLOR["success"],
     "failed": COLOR["error"],
     "cancelled": COLOR["muted"],

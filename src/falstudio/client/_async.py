@@ -415,9 +415,9 @@ class AsyncClient:
                 json_body(response, endpoint), queue_seconds=None, inference_seconds=time.monotonic() - started
             )
         except BaseException:
-            settlement.end("completed", recorded=False)  # fal answered with the output: it bills it
+            settlement.end("done", recorded=False)  # fal answered with the output: it bills it
             raise
-        settlement.end("completed", result=result, billed=billed)
+        settlement.end("done", result=result, billed=billed)
         return result
 
     def stream(

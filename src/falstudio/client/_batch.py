@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import errors
 from ._state import State
 from ._tracking import AsyncTrackedRequest
 
@@ -75,7 +74,7 @@ class AsyncBatch:
         self._cancelled = True
         for index in range(self._next, len(self.items)):
             endpoint = self.items[index][0]
-            self._changed(index, State(endpoint, "cancelled", error=errors.RequestCancelledError("not started")))
+            self._changed(index, State.never_sent(endpoint, "not started"))
         self._next = len(self.items)
         for request in self.requests:
             if request is not None and not request.state.done:

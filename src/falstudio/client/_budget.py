@@ -215,11 +215,11 @@ class Ledger:
             self.journal.bind(ticket.key, request_id)
 
     def settle(self, ticket: Ticket, state: str) -> None:
-        """The request ended: ``completed`` keeps its estimate as spent, anything else releases it."""
+        """The request ended: ``done`` keeps its estimate as spent, anything else releases it."""
         with self.lock:
             if ticket.state != "reserved":
                 return
-            ticket.state = "spent" if state == "completed" else "released"
+            ticket.state = "spent" if state == "done" else "released"
             if ticket.state == "released":
                 self.tickets.remove(ticket)
         if ticket.state == "spent":

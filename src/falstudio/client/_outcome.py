@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from falstudio.endpoints import CostEstimate
 
     from ._billed import BilledUnits
+    from ._phases import FinalPhase
     from ._settlement import Settlement
-    from ._state import Phase
     from ._status import Completed, LogEntry, Status
     from ._streaming import EventStream, StreamReader
 
@@ -55,7 +55,7 @@ class Ending:
     otherwise the request may still run there. ``details``: the recorded error and error type (default: the
     error's own)."""
 
-    phase: Phase
+    phase: FinalPhase
     error: errors.FalError | None = None
     result: Result | None = None
     record: bool = True

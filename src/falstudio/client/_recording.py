@@ -241,12 +241,12 @@ def record_finished(
     """Queue how a request ended; returns at once. On the history's media thread, once the records queued before
     it are written, the images are fetched (not kept by the result: the history stores them and lets them go)
     and the recorder told, with the thumbnails a view already made (the history makes the others when shown).
-    ``billed`` counts only for a completed one."""
+    ``billed`` counts only for a done one."""
     if recorder is None:
         return None
     finished_at = time.time()
     estimate, amount = _cost_text(cost)
-    units, unit = _billed_text(billed if state == "completed" else None)
+    units, unit = _billed_text(billed if state == "done" else None)
     records_before = WRITER.barrier()  # this request's submission is among them
 
     def work() -> None:

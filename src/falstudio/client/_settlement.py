@@ -214,10 +214,10 @@ class Settlement:
         error_type: str | None = None,
         billed: BilledUnits | None = None,
     ) -> bool:
-        """The request ended as ``state``: a completed one's estimate is spent, any other's released, and (when
+        """The request ended as ``state``: a done one's estimate is spent, any other's released, and (when
         ``recorded``) the history told how it ended. False (nothing done) when it had already ended."""
         interrupted = self.stage == "interrupted"
-        if not self._move("settled" if state == "completed" else "released"):
+        if not self._move("settled" if state == "done" else "released"):
             return False
         if not interrupted:
             self._money(state)
@@ -246,7 +246,7 @@ class Settlement:
         self._move("kept")
 
     def _money(self, state: str | None) -> None:
-        """Settle the reservation: ``completed`` spends it, any other state releases it, None keeps it."""
+        """Settle the reservation: ``done`` spends it, any other state releases it, None keeps it."""
         if state is None:
             return
         if self.ticket is not None:
@@ -255,5 +255,5 @@ class Settlement:
             reader = spend_reader(self.recorder)
             if reader is not None:
                 journal_for(Path(reader.root), reader.spend_entries).settle_request(
-                    self.request_id, "spent" if state == "completed" else "released"
+                    self.request_id, "spent" if state == "done" else "released"
                 )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Literal
 
 from . import errors
+from ._phases import FINAL_PHASES, FinalPhase, Phase
 from ._status import LogEntry
 from .results import Image, Result
 
-Phase = Literal["submitting", "queued", "running", "done", "failed", "cancelled"]
-FINAL_PHASES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+__all__ = ["FINAL_PHASES", "FinalPhase", "Phase", "State"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,17 @@ class State:
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
 
+    @classmethod
+    def never_sent(cls, endpoint: str, reason: str) -> State:
+        """The final state of a request cancelled before it was sent: nothing ran, no time passed."""
+        now = time.monotonic()
+        return cls(endpoint, "cancelled", error=errors.RequestCancelledError(reason), started=now, ended=now)
+
+    @property
+    def sent(self) -> bool:
+        """Whether the request was started (False only for :meth:`never_sent` states)."""
+        return self.ended != self.started
+
     @property
     def done(self) -> bool:
         """Whether this is the final state (done, failed or cancelled)."""
@@ -40,3 +50,13 @@ class State:
     def elapsed(self) -> float:
         """Seconds since the request was started (frozen once it has ended)."""
         return (self.ended or time.monotonic()) - self.started
+
+    def result_or_raise(self) -> Result:
+        """The result of a final state, or the request's typed error raised (an error that is not about the
+        request, such as a bad argument or a callback's, is raised as itself)."""
+        if self.error is not None:
+            cause = self.error.__cause__
+            raise cause if type(self.error) is errors.FalError and isinstance(cause, Exception) else self.error
+        if self.result is None:
+            raise RuntimeError(f"the request to {self.endpoint} has not ended: it is {self.phase}")
+        return self.result

@@ -143,7 +143,7 @@ class EventStream:
             return await self._events.__anext__()
         except StopAsyncIteration:
             if not self._tracked:  # read to its end: fal ran it, and bills it
-                self._settle("completed")
+                self._settle("done")
             raise
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             await self.aclose()

@@ -66,12 +66,7 @@ class TrackedRequest:
 
     def result(self, timeout: float | None = None) -> Result:
         """The result (blocking), or the request's error raised."""
-        state = self.wait(timeout)
-        if state.error is not None:
-            cause = state.error.__cause__
-            raise cause if type(state.error).__name__ == "FalError" and isinstance(cause, Exception) else state.error
-        assert state.result is not None
-        return state.result
+        return self.wait(timeout).result_or_raise()
 
     def cancel(self) -> concurrent.futures.Future[bool]:
         """Ask for the request to end (returns at once; the future says whether it could be cancelled)."""

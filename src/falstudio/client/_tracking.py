@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from ._outcome import Ending, QueuedRequest, failure_ending, queued_ending, stream_ending
+from ._phases import FinalPhase
 from ._settlement import Settlement
-from ._state import Phase, State
+from ._state import State
 from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status
 from ._streaming import EventStream, StreamReader
 from ._subscriptions import Subscriptions
-from .recorder import FinalState, Recorder
+from .recorder import Recorder
 
 if TYPE_CHECKING:
     from ._sending import Sender
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 StatusHook = Callable[[Status], object]  # fal-style callbacks (``on_queue_update``); may return an awaitable
 Submit = Callable[..., Awaitable[QueuedRequest]]  # a client's submit: ``submit(endpoint, arguments, **options)``
 ABANDON_SECONDS = 0.8  # budget for cancelling on the server when a waiting caller gives up
-_RECORDED_AS: dict[str, FinalState] = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
 
 
 class AsyncTrackedRequest:
@@ -148,12 +148,7 @@ class AsyncTrackedRequest:
                 with contextlib.suppress(Exception, asyncio.TimeoutError):
                     await asyncio.wait_for(self._abandon(), ABANDON_SECONDS)
             raise
-        if state.error is not None:
-            cause = state.error.__cause__
-            # an error that is not about the request (a bad argument, a callback's) is raised as itself
-            raise cause if type(state.error) is errors.FalError and isinstance(cause, Exception) else state.error
-        assert state.result is not None
-        return state.result
+        return state.result_or_raise()
 
     async def cancel(self) -> bool:
         """Ask for the request to end: cancelled on the server (queued), or its connection closed (streamed:
@@ -352,7 +347,7 @@ class AsyncTrackedRequest:
 
     def _end(
         self,
-        phase: Phase,
+        phase: FinalPhase,
         error: errors.FalError | None = None,
         *,
         result: Result | None = None,
@@ -379,7 +374,7 @@ class AsyncTrackedRequest:
                     details = (error.message, error.error_type) if error is not None else (None, None)
                 source = self._events or self.handle
                 settlement.end(
-                    _RECORDED_AS[phase],
+                    phase,
                     recorded=record,
                     result=result or kept,
                     error=details[0],

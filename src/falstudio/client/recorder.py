@@ -30,10 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from ._phases import FinalPhase
+
 if TYPE_CHECKING:
     import concurrent.futures
 
-FinalState = Literal["completed", "failed", "cancelled"]
+FinalState = FinalPhase  # how a request ended: the final phases of falstudio.client.State
 Mode = Literal["local", "fal"]
 Via = Literal["queue", "run", "stream"]  # how the request was sent: only queued ones can be fetched again by id
 

@@ -101,7 +101,7 @@ def records_text(records: Sequence[RunRecord], total: int) -> str:
     lines = [f"History: {total} {noun}" + (f", {in_flight} in flight" if in_flight else "")]
     for record in records[:5]:
         prompt = record.prompt if len(record.prompt) <= 40 else record.prompt[:39] + "…"
-        lines.append(f"  {record.state:<9}  {record.endpoint}  {prompt!r}")
+        lines.append(f"  {record.state:<10}  {record.endpoint}  {prompt!r}")
     if total > 5:
         lines.append(f"  … {total - 5} more")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, overload
 from falstudio._internal.gc_pause import gc_paused
 from falstudio._internal.since import since_timestamp
 
-from ._record import STATES, RunRecord
+from ._record import IN_FLIGHT, STATES, RunRecord, state_words
 from ._store import HistoryStore
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class History(Sequence[RunRecord]):
     @property
     def in_flight(self) -> History:
         """Records whose request was submitted and whose result was never recorded."""
-        return self.filter(state="submitted")
+        return self.filter(state=IN_FLIGHT)
 
     def spent(self, since: object = None) -> Spend:
         """What these records spent: estimates of succeeded requests (and those in flight), fal's billed units,
@@ -122,7 +122,8 @@ def history(
     """Run records made through falstudio, newest first.
 
     ``endpoint``: part of the endpoint id (``"1.5/edit"``); ``text``: part of the prompt (case-insensitive);
-    ``state``: one of submitted, completed, failed, cancelled, lost (or several); ``limit``: at most this
+    ``state``: one of submitting, queued, done, failed, cancelled, lost (or several; the older words completed and
+    submitted still name done and both in-flight states); ``limit``: at most this
     many; ``path``: the history folder (default ``$FALSTUDIO_HISTORY_DIR``, else the per-user data dir);
     ``since``: only records made since then (``"today"``, ``"2h"``, a date...; see :meth:`History.spent`).
     Unreadable record files are skipped with a :class:`HistoryWarning`.
@@ -149,7 +150,8 @@ def _matcher(endpoint: str | None, text: str | None, state: str | Iterable[str] 
             raise TypeError(f"{name} must be a string (part of the {part}), not {type(value).__name__}")
     states = None
     if state is not None:
-        states = {state} if isinstance(state, str) else set(state) if isinstance(state, Iterable) else {state}
+        given = {state} if isinstance(state, str) else set(state) if isinstance(state, Iterable) else {state}
+        states = {w for word in given for w in (state_words(word) if isinstance(word, str) else (word,))}
         unknown = states - set(STATES)
         if unknown:
             raise ValueError(

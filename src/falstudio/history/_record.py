@@ -9,14 +9,28 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 from falstudio._internal import images as _images
+from falstudio.client.recorder import FinalState
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
     from ._store import HistoryStore
 
-State = Literal["submitted", "completed", "failed", "cancelled", "lost"]
+# The client's words for a request (``falstudio.client.State``): "submitting" (recorded before sending, no request
+# id yet), "queued" (the server took it; its result not recorded yet), then how it ended; "lost" is the history's
+# own: its result can no longer be had.
+State = Literal["submitting", "queued", FinalState, "lost"]
 STATES: tuple[str, ...] = get_args(State)
+IN_FLIGHT: tuple[str, ...] = ("submitting", "queued")
+# The words records written before issue 26 use, and what they are now (read in this one place: ``state_words``)
+_OLD_WORDS: dict[str, tuple[str, ...]] = {"completed": ("done",), "submitted": IN_FLIGHT}
+
+
+def state_words(word: str) -> tuple[str, ...]:
+    """The states ``word`` names: itself, or what an older word ("completed", "submitted") is called now."""
+    return _OLD_WORDS.get(word, (word,))
+
+
 FILE_REF = "falstudio-history:"  # prefix of a request value that was a data URI, now a file beside the record
 SCHEMA_VERSION = 1
 MAX_DEPTH = 64  # of a record's request and output (fal's are a few levels deep)
@@ -83,6 +97,16 @@ class RunRecord(BaseModel):
 
     _store: HistoryStore | None = PrivateAttr(None)
 
+    @field_validator("state", mode="before")
+    @classmethod
+    def _current_words(cls, value: Any, info: ValidationInfo) -> Any:
+        """A record written with the older words reads with today's (``submitted`` is ``queued`` once it has a
+        request id, ``submitting`` before; ``request_id`` is validated before ``state``)."""
+        if isinstance(value, str) and value in _OLD_WORDS:
+            words = state_words(value)
+            return words[-1] if info.data.get("request_id") else words[0]
+        return value
+
     @field_validator("stored_request", "output_extra", mode="before")
     @classmethod
     def _not_too_deep(cls, value: Any, info: ValidationInfo) -> Any:
@@ -116,7 +140,7 @@ class RunRecord(BaseModel):
 
     @property
     def in_flight(self) -> bool:
-        return self.state == "submitted"
+        return self.state in IN_FLIGHT
 
     @property
     def unconfirmed(self) -> bool:

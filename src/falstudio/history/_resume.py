@@ -1,7 +1,7 @@
 """Re-attach to requests that were in flight when their process ended, and record how they ended.
 
 Resuming follows the request with the client's tracked request (the one lifecycle), recording into this
-history: what the server confirms (completed, failed, cancelled) is recorded by it, exactly as for a live
+history: what the server confirms (done, failed, cancelled) is recorded by it, exactly as for a live
 request. What is left here is what only a resume meets: a server that forgot the request, or is gone.
 
 The record has the endpoint, request id and server (``base_url``) but never a key, so the client comes from:

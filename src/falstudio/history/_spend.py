@@ -1,6 +1,6 @@
 """What the run history says was spent: estimates and fal's billed figures, by endpoint, offline and fal apart.
 
-A request counts once it succeeded (``completed``), with the estimate recorded when it was sent; requests still
+A request counts once it succeeded (``done``), with the estimate recorded when it was sent; requests still
 in flight are reported beside it; failed, cancelled and lost requests cost nothing (fal bills only successful
 outputs). fal's ``x-fal-billable-units`` figures are summed per endpoint in their own unit, never turned into
 dollars. Offline runs are priced as fal would bill them and reported apart.
@@ -145,7 +145,7 @@ def spend_entries(store: HistoryStore) -> list[tuple[str, str, Decimal, float]]:
 
 def counts(record: RunRecord) -> bool:
     """Whether a record counts against a budget: succeeded, in flight, or unconfirmed (a lost reply)."""
-    return record.state in ("completed", "submitted") or (record.state == "lost" and record.error_type == "unconfirmed")
+    return record.state == "done" or record.in_flight or (record.state == "lost" and record.error_type == "unconfirmed")
 
 
 def records_since(store: HistoryStore, since: float | None) -> Iterator[RunRecord]:
@@ -165,8 +165,8 @@ def records_since(store: HistoryStore, since: float | None) -> Iterator[RunRecor
 
 
 def _row(endpoint: str, mode: str, records: list[RunRecord]) -> EndpointSpend:
-    done = [r for r in records if r.state == "completed"]
-    flying = [r for r in records if r.state == "submitted"]
+    done = [r for r in records if r.state == "done"]
+    flying = [r for r in records if r.in_flight]
     billed = [(r, amount) for r in done if (amount := _decimal(r.billed_units)) is not None]
     units = {r.billed_unit for r, _ in billed}
     return EndpointSpend(

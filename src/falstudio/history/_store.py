@@ -104,7 +104,7 @@ class HistoryStore:
         """The record of a request about to be sent: in flight, no request id yet (``unconfirmed``)."""
         record = RunRecord(
             endpoint=event.endpoint,
-            state="submitted",
+            state="submitting",
             request=self._store_request(event.request),
             base_url=event.base_url,
             mode=event.mode,
@@ -134,14 +134,14 @@ class HistoryStore:
     def record_submitted(self, event: Submitted) -> RunRecord:
         intent = self.find_intent(event.intent_id) if event.intent_id else None
         existing = self.find(event.endpoint, event.request_id, submitted_at=event.submitted_at)
-        if existing is not None and existing.state != "submitted":
+        if existing is not None and not existing.in_flight:
             if event.intent_id:
                 self._forget_intent(event.intent_id)
             return existing  # the result was recorded first; keep it
         record = RunRecord(
             endpoint=event.endpoint,
             request_id=event.request_id,
-            state="submitted",
+            state="queued",
             request=intent.stored_request if intent else self._store_request(event.request),
             base_url=event.base_url,
             mode=event.mode,
@@ -163,7 +163,7 @@ class HistoryStore:
     def record_finished(self, event: Finished) -> RunRecord:
         base = self.find(event.endpoint, event.request_id)
         if base is None:  # submitted before history was on, or its record could not be written
-            base = RunRecord(endpoint=event.endpoint, request_id=event.request_id, state="submitted")
+            base = RunRecord(endpoint=event.endpoint, request_id=event.request_id, state="queued")
         images = self._store_images(event.output, event.images, event.thumbnails)
         output = event.output or {}
         too_large = _too_large(images) if event.error is None else None

@@ -7,66 +7,78 @@ and no lifecycle of its own; a :class:`Job` is a variation together with its req
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from falstudio.client import FINAL_PHASES, Phase, State
+
 from ._expand import ENDPOINT, Sweep, Variation
 
 if TYPE_CHECKING:
-    from falstudio.client import Batch, ClientLike, Image, State
+    from falstudio.client import Batch, ClientLike, Image
     from falstudio.endpoints import CostEstimate
 
-JobState = Literal["pending", "submitting", "queued", "running", "done", "failed", "cancelled"]
-FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+JobState = Literal["pending"] | Phase  # "pending": not started yet (no request, so no State)
+FINAL_STATES = FINAL_PHASES  # the client's one set, under the name this package has always exported
 
 
 @dataclass(frozen=True)
 class Job:
-    """A snapshot of one variation's life in a run; the run replaces it on every change."""
+    """One variation and its request's latest :class:`~falstudio.client.State` (``latest``; None while the
+    variation has not started). The run replaces it on every change; every fact is read from ``latest``."""
 
     variation: Variation
-    state: JobState = "pending"
-    queue_position: int | None = None
-    request_id: str | None = None
-    result: Any = None  # the client's Result once done
-    error: str | None = None
-    error_type: str | None = None
-    started: float | None = None  # time.monotonic() at submit
-    ended: float | None = None
-    partial: Image | None = None  # the newest partial image (streamed runs)
-    partials: int = 0
+    latest: State | None = None
 
-    @classmethod
-    def of(cls, variation: Variation, state: State) -> Job:
-        """The job a tracked request's state describes."""
-        error = state.error
-        text = None
-        if error is not None:
-            text = error.message + (f" ({error.hint})" if error.hint and state.phase == "failed" else "")
-        return cls(
-            variation,
-            state.phase,
-            queue_position=state.queue_position,
-            request_id=state.request_id,
-            result=state.result,
-            error=text,
-            error_type=error.error_type if error is not None else None,
-            started=state.started,
-            ended=state.ended,
-            partial=state.partial,
-            partials=state.partials,
-        )
+    @property
+    def state(self) -> JobState:
+        """The request's phase, or ``"pending"`` before it starts."""
+        return "pending" if self.latest is None else self.latest.phase
 
     @property
     def done(self) -> bool:
-        return self.state in FINAL_STATES
+        return self.latest is not None and self.latest.done
+
+    @property
+    def queue_position(self) -> int | None:
+        return None if self.latest is None else self.latest.queue_position
+
+    @property
+    def request_id(self) -> str | None:
+        return None if self.latest is None else self.latest.request_id
+
+    @property
+    def result(self) -> Any:
+        """The client's Result once done."""
+        return None if self.latest is None else self.latest.result
+
+    @property
+    def partial(self) -> Image | None:
+        """The newest partial image (streamed runs)."""
+        return None if self.latest is None else self.latest.partial
+
+    @property
+    def partials(self) -> int:
+        return 0 if self.latest is None else self.latest.partials
+
+    @property
+    def error(self) -> str | None:
+        """What went wrong, in words (with the fix, for a failure)."""
+        error = None if self.latest is None else self.latest.error
+        if error is None:
+            return None
+        return error.message + (f" ({error.hint})" if error.hint and self.state == "failed" else "")
+
+    @property
+    def error_type(self) -> str | None:
+        error = None if self.latest is None else self.latest.error
+        return None if error is None else error.error_type
 
     @property
     def elapsed(self) -> float | None:
-        """Seconds from submit to the end (or to now while it runs)."""
-        return None if self.started is None else (self.ended or time.monotonic()) - self.started
+        """Seconds from submit to the end (or to now while it runs); None for one never sent."""
+        return self.latest.elapsed if self.latest is not None and self.latest.sent else None
 
     def record(self, *, favourite: bool = False) -> dict[str, Any]:
         """A flat dict for tables (``pandas.DataFrame(records)``): axis values are columns of their own, ``sent``
@@ -147,8 +159,8 @@ class SweepRun:
             raise RuntimeError("this run has already been started")
         if self._cancelled:  # cancelled before it started: nothing is sent
             self._started = True
-            for variation in self.sweep:
-                self._changed_job(Job(variation, "cancelled", error="cancelled before it was submitted"))
+            for v in self.sweep:
+                self._changed_job(Job(v, State.never_sent(v.endpoint, "cancelled before it was submitted")))
             return
         if self._client is None:
             from falstudio.client import Client
@@ -184,7 +196,7 @@ class SweepRun:
         return [job.record() for job in self.jobs]
 
     def _changed(self, index: int, state: State) -> None:
-        self._changed_job(Job.of(self.sweep[index], state))
+        self._changed_job(Job(self.sweep[index], state))
 
     def _changed_job(self, job: Job) -> None:
         with self._lock:

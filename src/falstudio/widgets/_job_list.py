@@ -9,9 +9,10 @@ from typing import Any
 import ipywidgets
 
 from .._internal.theme import COLOR, message, style
+from ..client import FINAL_PHASES
 from ._html import close_tree, prompt_of
 from ._job_html import error_text, format_seconds, job_row_html
-from .job import FINAL_STATES, JobView
+from .job import JobView
 
 ROWS = 12  # finished jobs listed (all of them stay in ``studio.jobs``)
 
@@ -65,8 +66,8 @@ class JobList(ipywidgets.VBox):
         if not jobs:
             return
         current, earlier = jobs[0], jobs[1:]
-        running = [j for j in earlier if j.state not in FINAL_STATES]  # (``done`` waits for the callbacks)
-        finished = [j for j in earlier if j.state in FINAL_STATES]
+        running = [j for j in earlier if j.state not in FINAL_PHASES]  # (``done`` waits for the callbacks)
+        finished = [j for j in earlier if j.state in FINAL_PHASES]
         rows = "".join(row(j) for j in finished[:ROWS])
         more = len(finished) - ROWS
         if more > 0:
@@ -77,5 +78,5 @@ class JobList(ipywidgets.VBox):
             if id(job) not in self._retired:
                 self._retired.add(id(job))
                 close_tree(job)
-        live = len(running) + (current.state not in FINAL_STATES)
+        live = len(running) + (current.state not in FINAL_PHASES)
         self.toggle.description = f"Jobs ({len(jobs)}{f', {live} running' if live else ''})"

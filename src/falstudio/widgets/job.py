@@ -19,7 +19,7 @@ import ipywidgets
 
 from .._internal.images import to_data_uri
 from .._internal.theme import COLOR, FONT_SMALL, esc
-from ..client import Image, LogEntry, Phase, State
+from ..client import FINAL_PHASES, Image, LogEntry, Phase, State
 from ._a11y import make_accessible
 from ._html import STATIC_THUMBNAIL_PX, StaticFallback, card, close_tree, table
 from ._job_html import BAR, error_box, error_text, format_seconds, log_html, prompt_html, status_html
@@ -31,7 +31,7 @@ from .gallery import prompt_of, request_params
 if TYPE_CHECKING:
     from ..client import ClientLike, TrackedRequest
 
-FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+FINAL_STATES = FINAL_PHASES  # the client's one set, under the name this module has always exported
 _TICK_SECONDS = 0.5  # elapsed time is redrawn at 2 Hz
 PREVIEW_PX = 256
 
@@ -283,10 +283,10 @@ class JobView(ReaderView, StaticFallback, ipywidgets.VBox):
                 self._call(callback)
         finally:  # whatever happens while drawing, waiters are released
             self._finished.set()
-            if state.error is None:
-                self.future.set_result(state.result)
-            else:
-                self.future.set_exception(state.error)
+            try:  # what ``tracked.result()`` gives: the result, or the error it raises
+                self.future.set_result(state.result_or_raise())
+            except Exception as exc:
+                self.future.set_exception(exc)
 
     def _offline_stream_logs(self, state: State) -> None:
         """A stream carries no log lines; the offline server keeps them (what it drew, and which words it could

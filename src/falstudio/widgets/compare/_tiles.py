@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...client import Image
+from ...client.errors import FalError
 from ...sweep import Job
 from .._pool import Latest, fetched_then
 from ._layout import alt_text, caption_rows, state_text, tile_markup, value_text
@@ -85,9 +86,11 @@ class CompareTile:
 
     def shown_job(self) -> Job:
         """The job as the tile shows it: failed when its image could not be shown."""
-        if self.problem is None:
+        latest = self.job.latest
+        if self.problem is None or latest is None:
             return self.job
-        return dataclasses.replace(self.job, state="failed", result=None, error=self.problem)
+        failed = dataclasses.replace(latest, phase="failed", result=None, error=FalError(self.problem))
+        return Job(self.job.variation, failed)
 
     def state(self) -> dict[str, Any]:
         """The compact state the browser draws the tile from (no picture: that travels as a buffer)."""
