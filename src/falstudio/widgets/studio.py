@@ -10,13 +10,13 @@ box; a badge says which backend answers. Jobs run in the background (see :mod:`.
 free, and several jobs can run at once. For endpoints that stream (GPT Image 2), "Live previews" runs the
 request through the stream: the picture forms in the job panel and the gallery, then the final image
 replaces it (a streamed run cannot be resumed after a restart; untick it to use the queue).
+
+This module lays the workbench out; ``_studio_endpoint_bar`` picks the endpoint, ``_studio_jobs`` holds the jobs.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,13 +28,14 @@ from ._a11y import make_accessible
 from ._drop_zone import DropZone
 from ._endpoint_choices import edit_endpoint_for, request_from_image
 from ._html import StaticFallback, card, close_tree, grid_html, short_prompt
-from ._job_list import NO_JOB, JobList, toggle
+from ._job_list import toggle
 from ._reader_view import ReaderView
 from ._recent_runs import RecentRuns
 from ._spend_line import SpendLine
 from ._studio_endpoint_bar import EndpointBar, chip_css
+from ._studio_jobs import StudioJobs
 from .form import RequestForm
-from .gallery import Gallery, alt_text, prompt_of
+from .gallery import Gallery
 from .job import JobView
 
 if TYPE_CHECKING:
@@ -83,8 +84,6 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         self.client: ClientLike = client
         self.mode: str = client.mode
         self._stream = stream
-        self.jobs: list[JobView] = []
-        self._lock = threading.RLock()
         self._history_enabled = history
 
         label, color, tip = _BADGE.get(self.mode, _BADGE["fal"])
@@ -102,13 +101,13 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         )
         self.upload.on_files(self._on_upload)
         self._form_box = ipywidgets.VBox(layout=ipywidgets.Layout(flex=PANE, min_width="0"))
-        self._stage = ipywidgets.VBox()  # the current job's panel
-        self._no_job = ipywidgets.HTML(NO_JOB)
-        self._jobs_box = JobList()
         self._history_box = RecentRuns(self._run_again)
-        self.jobs_toggle = self._jobs_box.toggle
         self.gallery = Gallery(columns=columns, title="Earlier images", limit=STRIP_LIMIT, compact=True)
         self.gallery.on_use(self.use_as_input)
+        self._jobs = StudioJobs(self.gallery, self._job_done)
+        self.jobs: list[JobView] = self._jobs.jobs  # the same list, newest first
+        self._stage, self._no_job, self._jobs_box = self._jobs.stage, self._jobs.no_job, self._jobs.job_list
+        self.jobs_toggle = self._jobs_box.toggle
         bar = self._endpoint_bar = EndpointBar(spec.id, client, self._switch_form, stream)
         self.picker, self.search, self.search_toggle = bar.picker, bar.search, bar.search_toggle
         self.status_chip, self.live_previews, self.other_box = bar.status_chip, bar.live_previews, bar.other_box
@@ -146,7 +145,6 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         super().__init__(sections, layout=ipywidgets.Layout(padding="4px"))
         self.add_class("fs-studio")
         make_accessible(self)
-        self._refresh_jobs()
         if history:
             self.refresh_history()
 
@@ -178,20 +176,13 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         request = self.form.value if request is None else request
         stream = self._stream if self._stream is not None else (None if self.live_previews.value else False)
         job = JobView.submit(self.client, self.endpoint, request, stream=stream, picture=False)
-        job.on_partial(lambda image, count: self._forming(job, image, count))
-        with self._lock:
-            self.gallery.demote()  # the last result joins the earlier images: this job takes the stage
-            self.jobs.insert(0, job)
-            self._refresh_jobs()
-        job.on_done(self._job_done)
+        self._jobs.add(job)
         self._reader_changed()
         return job
 
     def wait(self, timeout: float | None = None) -> list[JobView]:
         """Block until every job started so far has ended (safe in a notebook cell: jobs run elsewhere)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for job in list(self.jobs):
-            job.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        self._jobs.wait(timeout)
         self._flush_reader()
         return list(self.jobs)
 
@@ -283,21 +274,7 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         self.form = self._new_form(endpoint_id, old.to_dict(), secrets)
         close_tree(old)
 
-    def _is_current(self, job: JobView) -> bool:
-        with self._lock:
-            return bool(self.jobs) and self.jobs[0] is job
-
-    def _forming(self, job: JobView, image: Any, count: int) -> None:
-        prompt = prompt_of(job.request)
-        caption = [("Prompt", prompt), ("Forming", f"partial image {count}"), ("Endpoint", job.endpoint)]
-        self.gallery.show_forming(job, image, alt=alt_text(prompt), caption=caption, lead=self._is_current(job))
-
     def _job_done(self, job: JobView) -> None:
-        self.gallery.end_forming(job)
-        if job.state == "done" and job.result is not None:
-            self.gallery.add_result(job.result, lead=self._is_current(job))
-        with self._lock:
-            self._refresh_jobs()
         self.spend.refresh()
         self.form.recheck()  # what the budget has left changed
         self.refresh_history()
@@ -311,11 +288,6 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
                 self.form.summary.value = message("error", f"could not load {name}: {exc}")
             else:
                 self.form.summary.value = message("success", f"Loaded the request of {name}")
-
-    def _refresh_jobs(self) -> None:
-        """The current job on the stage, the others in the job list. Called with the lock held."""
-        self._stage.children = [self.jobs[0] if self.jobs else self._no_job]
-        self._jobs_box.show(self.jobs)
 
     def _run_again(self, record: Any) -> None:
         """Run a past request again: refill the form with it (so it can be tweaked next), then start it."""
