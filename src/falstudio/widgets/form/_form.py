@@ -91,8 +91,7 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
         self.generate_button = w.Button(
             description="Generate", icon="play", button_style="primary", tooltip="Send this request", disabled=True
         )
-        self._code_panel = CodePanel(self.to_code)
-        panel = self._code_panel
+        panel = self._code_panel = CodePanel(self.to_code)
         self.copy_code, self.hide_code, self.code_style = panel.copy, panel.hide, panel.style
         self.code_view, self.code_box = panel.view, panel.box
         self.generate_button.on_click(lambda _: self._on_generate())
