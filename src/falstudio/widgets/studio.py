@@ -10,41 +10,32 @@ box; a badge says which backend answers. Jobs run in the background (see :mod:`.
 free, and several jobs can run at once. For endpoints that stream (GPT Image 2), "Live previews" runs the
 request through the stream: the picture forms in the job panel and the gallery, then the final image
 replaces it (a streamed run cannot be resumed after a restart; untick it to use the queue).
+
+This module lays the workbench out; ``_studio_endpoint_bar`` picks the endpoint, ``_studio_jobs`` holds the jobs.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from .._internal.theme import COLOR, FONT_SMALL, esc, message, style
-from ..endpoints import (
-    DEFAULT_ENDPOINT,
-    DEFAULT_PROMPT,
-    REDACTED,
-    REGISTRY,
-    EndpointSpec,
-    SizeNotAccepted,
-    fit_size,
-    get,
-)
+from .._internal.theme import COLOR, esc, message
+from ..endpoints import DEFAULT_ENDPOINT, DEFAULT_PROMPT, REDACTED, EndpointSpec, SizeNotAccepted, fit_size, get
 from ._a11y import make_accessible
 from ._drop_zone import DropZone
-from ._endpoint_choices import OTHER, edit_endpoint_for, picker_options, request_from_image
-from ._endpoint_loading import EndpointLoading, short_reason
-from ._endpoint_picker import EndpointSearch
+from ._endpoint_choices import edit_endpoint_for, request_from_image
 from ._html import StaticFallback, card, close_tree, grid_html, short_prompt
-from ._job_list import NO_JOB, JobList, toggle
+from ._job_list import toggle
 from ._reader_view import ReaderView
 from ._recent_runs import RecentRuns
 from ._spend_line import SpendLine
+from ._studio_endpoint_bar import EndpointBar, chip_css
+from ._studio_jobs import StudioJobs
 from .form import RequestForm
-from .gallery import Gallery, alt_text, prompt_of
+from .gallery import Gallery
 from .job import JobView
 
 if TYPE_CHECKING:
@@ -65,10 +56,6 @@ _BADGE = {
 }
 
 
-def _chip_css(color: str) -> str:
-    return style(color=color, border=f"1px solid {color}", border_radius="9px", padding="1px 8px", font_size=FONT_SMALL)
-
-
 class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
     """Everything to generate images in one widget. ``Studio(client=None, endpoint=...)``.
 
@@ -77,7 +64,6 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
     """
 
     _owns_client = False
-    _picker_quiet = False
 
     def __init__(
         self,
@@ -98,37 +84,13 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         self.client: ClientLike = client
         self.mode: str = client.mode
         self._stream = stream
-        self.jobs: list[JobView] = []
-        self._lock = threading.RLock()
         self._history_enabled = history
 
         label, color, tip = _BADGE.get(self.mode, _BADGE["fal"])
         self.badge = ipywidgets.HTML(
-            f'<span style="{_chip_css(COLOR[color])};font-weight:600">● {esc(label)}</span>', tooltip=tip
+            f'<span style="{chip_css(COLOR[color])};font-weight:600">● {esc(label)}</span>', tooltip=tip
         )
         title = ipywidgets.HTML(f'<b style="font-size:1.15em;color:{COLOR["fg"]}">falstudio Studio</b>')
-        self._current = spec.id
-        self.picker = ipywidgets.Dropdown(
-            options=picker_options(),
-            value=spec.id,
-            description="Endpoint",
-            tooltip="The fal endpoint to call; the form below follows it. Other endpoint…: any fal image endpoint",
-            layout=ipywidgets.Layout(flex="1 1 24em", min_width="0", max_width="40em"),  # fits 820 px windows
-        )
-        self.search = EndpointSearch(lambda endpoint_id: setattr(self, "endpoint", endpoint_id), client=client)
-        self.search.layout.display = "none"  # one click away: the form keeps its place on a laptop screen
-        self.search_toggle = toggle(
-            "Search endpoints…", "Find an endpoint by name or category, here or in fal's catalog", self.search
-        )
-        self.status_chip = ipywidgets.HTML()
-        self.live_previews = ipywidgets.Checkbox(
-            value=stream is not False,
-            description="Live previews",
-            indent=False,
-            tooltip="Stream the request and show the picture as it forms (a streamed run cannot be resumed "
-            "after a kernel restart; untick to use the queue)",
-            layout=ipywidgets.Layout(width="auto", margin="0 0 0 12px"),
-        )
         self.spend = SpendLine(client)
         self.upload = DropZone(
             "Load from image…",
@@ -138,33 +100,20 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
             multiple=False,
         )
         self.upload.on_files(self._on_upload)
-        self.other_id = ipywidgets.Text(
-            placeholder="owner/model or owner/model/path, e.g. fal-ai/flux/dev",
-            description="Other id",
-            tooltip="Any fal endpoint: falstudio types it from fal's OpenAPI schema (fetched once, then cached)",
-            layout=ipywidgets.Layout(width="28em"),
-        )
-        self.other_button = ipywidgets.Button(
-            description="Load", icon="download", tooltip="Load this endpoint's schema from fal and show its form"
-        )
-        self.other_status = ipywidgets.HTML()
-        self.other_loading = EndpointLoading(self.other_status, self.other_button, self._other_loaded, self._back)
-        self.other_button.on_click(lambda _b: self.other_loading.start(self.other_id.value))
-        self.other_box = ipywidgets.HBox(
-            [self.other_id, self.other_button, self.other_loading.cancel_button, self.other_status],
-            layout=ipywidgets.Layout(display="none", align_items="center", flex_flow="row wrap"),
-        )
         self._form_box = ipywidgets.VBox(layout=ipywidgets.Layout(flex=PANE, min_width="0"))
-        self._stage = ipywidgets.VBox()  # the current job's panel
-        self._no_job = ipywidgets.HTML(NO_JOB)
-        self._jobs_box = JobList()
         self._history_box = RecentRuns(self._run_again)
-        self.jobs_toggle = self._jobs_box.toggle
         self.gallery = Gallery(columns=columns, title="Earlier images", limit=STRIP_LIMIT, compact=True)
         self.gallery.on_use(self.use_as_input)
+        self._jobs = StudioJobs(self.gallery, self._job_done)
+        self.jobs: list[JobView] = self._jobs.jobs  # the same list, newest first
+        self._stage, self._no_job, self._jobs_box = self._jobs.stage, self._jobs.no_job, self._jobs.job_list
+        self.jobs_toggle = self._jobs_box.toggle
+        bar = self._endpoint_bar = EndpointBar(spec.id, client, self._switch_form, stream)
+        self.picker, self.search, self.search_toggle = bar.picker, bar.search, bar.search_toggle
+        self.status_chip, self.live_previews, self.other_box = bar.status_chip, bar.live_previews, bar.other_box
+        self.other_id, self.other_button, self.other_status = bar.other_id, bar.other_button, bar.other_status
+        self.other_loading = bar.other_loading
         self.form: RequestForm = self._new_form(spec.id, {"prompt": prompt})
-        self._show_status_chip(spec)
-        self.picker.observe(self._on_endpoint, "value")
         right = ipywidgets.VBox([self._stage, self.gallery], layout=ipywidgets.Layout(flex=PANE, min_width="0"))
         right.add_class("fs-studio-stage")
         bench = ipywidgets.HBox(
@@ -196,7 +145,6 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         super().__init__(sections, layout=ipywidgets.Layout(padding="4px"))
         self.add_class("fs-studio")
         make_accessible(self)
-        self._refresh_jobs()
         if history:
             self.refresh_history()
 
@@ -205,25 +153,17 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
     @property
     def endpoint(self) -> str:
         """The endpoint the form is for."""
-        return self._current
+        return self._endpoint_bar.current
 
     @endpoint.setter
     def endpoint(self, endpoint_id: str) -> None:
-        spec = get(endpoint_id)  # raises UnknownEndpointError (with the reason) for an id it cannot type
-        if spec.id not in dict(self.picker.options).values():
-            keep, self._picker_quiet = self.picker.value, True
-            try:  # new options reset the value to the first one: put it back before anyone hears
-                self.picker.options = picker_options()
-                self.picker.value = keep
-            finally:
-                self._picker_quiet = False
-        self.picker.value = spec.id
+        self._endpoint_bar.select(endpoint_id)  # raises UnknownEndpointError (with the reason) for an id it cannot type
 
     def load_endpoint(self, endpoint_id: str) -> EndpointSpec:
         """Switch to any fal endpoint, typed from fal's OpenAPI schema if it is not registered (what the picker's
         "Other endpoint…" entry does). Raises :class:`~falstudio.endpoints.UnknownEndpointError` naming the reason."""
         self.endpoint = endpoint_id.strip()
-        return get(self._current)
+        return get(self.endpoint)
 
     def click_generate(self) -> JobView | None:
         """Press Generate; returns the new job (None when the form is not valid)."""
@@ -236,20 +176,13 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         request = self.form.value if request is None else request
         stream = self._stream if self._stream is not None else (None if self.live_previews.value else False)
         job = JobView.submit(self.client, self.endpoint, request, stream=stream, picture=False)
-        job.on_partial(lambda image, count: self._forming(job, image, count))
-        with self._lock:
-            self.gallery.demote()  # the last result joins the earlier images: this job takes the stage
-            self.jobs.insert(0, job)
-            self._refresh_jobs()
-        job.on_done(self._job_done)
+        self._jobs.add(job)
         self._reader_changed()
         return job
 
     def wait(self, timeout: float | None = None) -> list[JobView]:
         """Block until every job started so far has ended (safe in a notebook cell: jobs run elsewhere)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for job in list(self.jobs):
-            job.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        self._jobs.wait(timeout)
         self._flush_reader()
         return list(self.jobs)
 
@@ -334,70 +267,14 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
         self._form_box.children = [form]
         return form
 
-    def _on_endpoint(self, change: dict[str, Any]) -> None:
-        if self._picker_quiet:
-            return
-        if change["new"] == OTHER:  # ask for an id; the form stays on the current endpoint until one loads
-            self.other_box.layout.display = "flex"
-            self.other_status.value = ""
-            return
-        self.other_box.layout.display = "none"
-        if change["new"] == self._current:
-            return
+    def _switch_form(self, endpoint_id: str) -> None:
+        """A form for a newly picked endpoint, keeping what it accepts of the old one's values and keys."""
         old = self.form
         secrets = {n: c.get() for n, c in old.controls.items() if c.spec.kind == "secret"}
-        self.form = self._new_form(change["new"], old.to_dict(), secrets)
-        self._current = change["new"]
-        self._show_status_chip(get(change["new"]))
+        self.form = self._new_form(endpoint_id, old.to_dict(), secrets)
         close_tree(old)
 
-    def _other_loaded(self, endpoint_id: str) -> None:
-        try:
-            self.endpoint = endpoint_id  # typed already: the loader keeps it
-        except Exception as exc:  # a click handler's traceback is never seen: say it here
-            self.other_status.value = message("error", short_reason(endpoint_id, exc), role="alert")
-            self._back()
-
-    def _back(self) -> None:
-        """The picker back on the form's endpoint (the row stays open, showing why)."""
-        keep, self._picker_quiet = self._picker_quiet, True
-        try:
-            self.picker.value = self._current
-        finally:
-            self._picker_quiet = keep
-
-    def _show_status_chip(self, spec: EndpointSpec) -> None:
-        self.live_previews.layout.display = None if spec.streaming and self._stream is None else "none"
-        if spec.id not in REGISTRY:  # typed from fal's schema: say so, and whether it is an image endpoint
-            label, color = (
-                ("not an image endpoint", COLOR["warn"]) if spec.kind == "other" else ("fal schema", COLOR["accent"])
-            )
-            self.status_chip.value = f'<span style="{_chip_css(color)};margin-left:8px">{esc(label)}</span>'
-            self.status_chip.tooltip = spec.note
-            return
-        status = spec.status_on()
-        if status == "active":
-            self.status_chip.value, self.status_chip.tooltip = "", None
-            return
-        color = COLOR["warn"] if status == "deprecated" else COLOR["error"]
-        self.status_chip.value = f'<span style="{_chip_css(color)};margin-left:8px">{esc(status)}</span>'
-        self.status_chip.tooltip = spec.note_on() or status
-
-    def _is_current(self, job: JobView) -> bool:
-        with self._lock:
-            return bool(self.jobs) and self.jobs[0] is job
-
-    def _forming(self, job: JobView, image: Any, count: int) -> None:
-        prompt = prompt_of(job.request)
-        caption = [("Prompt", prompt), ("Forming", f"partial image {count}"), ("Endpoint", job.endpoint)]
-        self.gallery.show_forming(job, image, alt=alt_text(prompt), caption=caption, lead=self._is_current(job))
-
     def _job_done(self, job: JobView) -> None:
-        self.gallery.end_forming(job)
-        if job.state == "done" and job.result is not None:
-            self.gallery.add_result(job.result, lead=self._is_current(job))
-        with self._lock:
-            self._refresh_jobs()
         self.spend.refresh()
         self.form.recheck()  # what the budget has left changed
         self.refresh_history()
@@ -411,11 +288,6 @@ class Studio(ReaderView, StaticFallback, ipywidgets.VBox):
                 self.form.summary.value = message("error", f"could not load {name}: {exc}")
             else:
                 self.form.summary.value = message("success", f"Loaded the request of {name}")
-
-    def _refresh_jobs(self) -> None:
-        """The current job on the stage, the others in the job list. Called with the lock held."""
-        self._stage.children = [self.jobs[0] if self.jobs else self._no_job]
-        self._jobs_box.show(self.jobs)
 
     def _run_again(self, record: Any) -> None:
         """Run a past request again: refill the form with it (so it can be tweaked next), then start it."""

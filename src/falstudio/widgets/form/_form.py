@@ -23,18 +23,17 @@ from ...endpoints import REDACTED, EndpointSpec, get, specs
 from ...endpoints.fields import fields_of
 from .._a11y import make_accessible
 from .._budget_gate import Gate, budget_gate
-from .._clipboard import CopyButton
-from .._html import StaticFallback, card, code_block, table
+from .._html import StaticFallback, card, table
 from .._reader_view import ReaderView
 from . import _code, _mask_painter
-from ._controls import FieldControl, make_control
+from ._code_panel import CodePanel
+from ._controls import make_control
+from ._field_control import FieldControl
+from ._form_errors import FORM_LEVEL, errors_by_field, problems_summary
 from ._values import jsonable, short_repr, value_html
 
 if TYPE_CHECKING:
     from ...client import ClientLike
-
-FORM_LEVEL = "form"  # key in ``errors`` for problems that belong to no single field
-_EMPTY_ERRORS = ("missing", "string_too_short", "too_short")  # on an empty field these just mean "required"
 
 
 class RequestForm(ReaderView, StaticFallback, w.VBox):
@@ -92,31 +91,10 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
         self.generate_button = w.Button(
             description="Generate", icon="play", button_style="primary", tooltip="Send this request", disabled=True
         )
-        self.copy_code = CopyButton(
-            description="Copy as code",
-            tooltip="Copy a runnable snippet of this request to the clipboard (keys are read from the environment)",
-            copied_label="Copied: paste it into a cell or a script",
-        )
-        self.hide_code = w.Button(description="Hide code", icon="times", tooltip="Hide the snippet")
-        self._code_shown = False
-        self.code_style = w.ToggleButtons(
-            options=list(_code.STYLES),
-            value="falstudio",
-            description="Code for",
-            style={"button_width": "auto"},
-            layout=w.Layout(display="flex", align_items="center"),  # the label beside the buttons, not above
-            tooltip="Which client the snippet uses",
-            tooltips=["falstudio: fs.Client().subscribe(...)", "fal_client: fal_client.subscribe(...)"],
-        )
-        self.code_view = w.HTML()
-        self.code_box = w.VBox(
-            [w.HBox([self.code_style, self.hide_code], layout=w.Layout(align_items="center")), self.code_view],
-            layout=w.Layout(display="none"),
-        )
+        panel = self._code_panel = CodePanel(self.to_code)
+        self.copy_code, self.hide_code, self.code_style = panel.copy, panel.hide, panel.style
+        self.code_view, self.code_box = panel.view, panel.box
         self.generate_button.on_click(lambda _: self._on_generate())
-        self.copy_code.on_copy(lambda _ok: self.show_code(True))
-        self.hide_code.on_click(lambda _: self.show_code(False))
-        self.code_style.observe(lambda _: self._show_code(), "value")
         footer = w.HBox(
             [self.generate_button, self.cost_label, self.copy_code],
             layout=w.Layout(align_items="center", flex_flow="row wrap"),
@@ -249,8 +227,7 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
 
     def show_code(self, shown: bool = True) -> None:
         """Show (or hide) the runnable snippet under the form ("Copy as code" shows it as it copies)."""
-        self._code_shown = shown
-        self._show_code()
+        self._code_panel.show(shown)
 
     # -- internals
     def _field_changed(self, name: str) -> None:
@@ -277,7 +254,7 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
             request = self.model.model_validate(self._data())
             errors: dict[str, str] = {}
         except ValidationError as exc:
-            request, errors = None, self._errors_by_field(exc)
+            request, errors = None, errors_by_field(exc, self.controls)
         shown = {n: e for n, e in errors.items() if self._show_all_errors or n in self._touched or n == FORM_LEVEL}
         for name, control in self.controls.items():
             control.show_error(shown.get(name))
@@ -285,43 +262,15 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
         self.is_valid = request is not None
         gate = self._gate(request)
         self.generate_button.disabled = request is None or gate.refusal is not None
-        if shown:
-            n = len(shown)
-            text = f"{n} problem{'s' if n > 1 else ''}: {', '.join(self._label(k) for k in shown)}"
-            if FORM_LEVEL in shown:  # no field shows it, so the summary does
-                text += f" ({FORM_LEVEL}: {shown[FORM_LEVEL]})"
-            others = [self._label(k) for k in errors if k not in shown]
-            if others:
-                text += f"; still needed: {', '.join(others)}"
-            self.summary.value = message("error", text, role="status")
-        elif errors:  # nothing touched yet: what to fill in, without alarm
-            self.summary.value = message(
-                "muted", f"To fill in: {', '.join(self._label(k) for k in errors)}", role="status"
-            )
-        elif gate.refusal is not None:
-            self.summary.value = message("error", gate.refusal, role="status")
-        else:
-            self.summary.value = message("success", "✓ ready", role="status")
+        summary = problems_summary(errors, shown, self._label)
+        if summary is None:
+            ready = message("success", "✓ ready", role="status")
+            summary = message("error", gate.refusal, role="status") if gate.refusal is not None else ready
+        self.summary.value = summary
         self._show_cost(request, gate.text)
-        self._show_code()
+        self._code_panel.refresh()
         _mask_painter.check(self._mask)
         self._reader_changed()  # a form shown on its own: its reader view follows (coalesced, off this thread)
-
-    def _errors_by_field(self, exc: ValidationError) -> dict[str, str]:
-        found: dict[str, list[str]] = {}
-        for error in exc.errors(include_input=False, include_url=False):
-            loc = error["loc"]
-            name = str(loc[0]) if loc and str(loc[0]) in self.controls else FORM_LEVEL
-            text = error["msg"]
-            control = self.controls.get(name)
-            if control is not None and error["type"] in _EMPTY_ERRORS and control.get() in (None, "", []):
-                text = _required(control)
-            elif name != FORM_LEVEL and len(loc) > 1:
-                noun = "image" if control is not None and control.spec.kind == "images" else "item"
-                where = f"{noun} {loc[1] + 1}" if isinstance(loc[1], int) else ".".join(map(str, loc[1:]))
-                text = f"{where}: {text}"
-            found.setdefault(name, []).append(text)
-        return {name: "; ".join(texts) for name, texts in found.items()}
 
     def recheck(self) -> None:
         """Check the request again (the budget's room changes as jobs end)."""
@@ -345,13 +294,6 @@ class RequestForm(ReaderView, StaticFallback, w.VBox):
         against = f" · {esc(budget)}" if budget else ""
         self.cost_label.value = f'<span style="{style(padding="0 8px")}">{what}: <b>{esc(estimate)}</b>{against}</span>'
         self.cost_label.tooltip = estimate.explanation
-
-    def _show_code(self) -> None:
-        code = self.to_code(self.code_style.value)
-        self.copy_code.text = code
-        self.code_box.layout.display = "flex" if self._code_shown else "none"
-        if self._code_shown:
-            self.code_view.value = code_block(code)
 
     def _on_generate(self) -> None:
         self._show_all_errors = True
@@ -406,13 +348,3 @@ def _spec_for(endpoint_id: str | None, model: type[BaseModel] | None) -> Endpoin
         if spec.input_model is model and (endpoint_id is None or spec.id == endpoint_id):
             return spec
     return None
-
-
-def _required(control: FieldControl) -> str:
-    spec = control.spec
-    if spec.kind == "secret":
-        return f"required: paste the key above, or set ${spec.env_var} before creating the form"
-    if spec.kind == "images":
-        n = spec.min_length or 1
-        return f"required: add at least {n} image{'s' if n > 1 else ''}"
-    return "required"
