@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from ..._internal.errors import FalstudioError
 from ..._internal.theme import COLOR, FONT_SMALL, esc, message
-from ...endpoints import CostEstimate, RequestModel
+from ...endpoints import RequestModel
 from ...sweep import Job, Sweep, SweepError, SweepRun
 from .._a11y import make_accessible
 from .._budget_gate import budget_gate
@@ -30,8 +29,10 @@ from .._reader_view import ReaderView, StaticThumbnails
 from .._spend_line import SpendLine
 from . import _export, _files
 from ._axes import AxisPicker, as_sweep, same_requests
+from ._confirm import ConfirmBar, needs_confirmation, refusal
 from ._grid import CompareGrid
 from ._layout import axis_title, states_text, total_text
+from ._run_progress import RunProgress
 from ._tiles import CompareTile
 from ._viewer import Viewer
 
@@ -40,10 +41,6 @@ if TYPE_CHECKING:
 
 MAX_HZ = 10.0  # tile updates per second and variation, at most
 _STATIC_PX = 128
-
-
-class CostConfirmationRequired(FalstudioError, RuntimeError):
-    """The sweep costs more than ``confirm_above``: confirm in the widget or call ``run(confirm=True)``."""
 
 
 class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
@@ -78,9 +75,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self._run: SweepRun | None = None
         self._tiles: list[CompareTile] = []
         self._grid_sweep: Sweep | None = None  # the variations the tiles were built for
-        self._settled_upto = 0  # tiles before this one have the picture they will show (after a run)
-        self._counts: dict[str, int] = {}  # the run's jobs by state, counted as they change
-        self._ended = 0  # how many of the run's jobs have ended
+        self._progress: RunProgress | None = None  # the run's, over its tiles
         self._sweep_text: tuple[Sweep, str] | None = None  # the summary's count and cost, of that sweep
         self._lock = threading.RLock()
         self._finished = threading.Event()
@@ -95,17 +90,14 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self.cancel_button = ipywidgets.Button(
             description="Cancel", icon="stop", disabled=True, tooltip="Cancel the variations that have not finished"
         )
-        self.confirm_text = ipywidgets.HTML()
-        self.yes_button = ipywidgets.Button(description="Yes, run", button_style="warning")
-        self.no_button = ipywidgets.Button(description="No")
-        self.confirm_box = ipywidgets.HBox(
-            [self.confirm_text, self.yes_button, self.no_button],
-            layout=ipywidgets.Layout(display="none", align_items="center"),
+        self.confirm_box = ConfirmBar(self._confirmed)
+        self.confirm_text, self.yes_button, self.no_button = (
+            self.confirm_box.text,
+            self.confirm_box.yes_button,
+            self.confirm_box.no_button,
         )
         self.run_button.on_click(lambda _b: self._clicked_run())
         self.cancel_button.on_click(lambda _b: self.cancel())
-        self.yes_button.on_click(lambda _b: self._confirmed(True))
-        self.no_button.on_click(lambda _b: self._confirmed(False))
         self.grid = CompareGrid(on_favourite=self._favourite_from_view, on_enlarge=self._enlarge_from_view)
         self.viewer = Viewer()
         self.spend = SpendLine(client)  # empty until there is a client (made on the first run)
@@ -137,17 +129,8 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         Above ``confirm_above`` this raises :class:`CostConfirmationRequired` unless ``confirm=True``.
         """
         variations = self.sweep
-        if not confirm and self._needs_confirmation(variations):
-            cost = variations.cost
-            why = (
-                f"is estimated at {cost}, above"
-                if cost.known
-                else f"has {cost.unpriced} request(s) with no price known, so it cannot be checked against"
-            )
-            raise CostConfirmationRequired(
-                f"this sweep of {len(variations)} requests {why} confirm_above=${self.confirm_above:.2f}; "
-                "call run(confirm=True) or click Run and confirm"
-            )
+        if not confirm and self.confirm_above is not None and needs_confirmation(variations.cost, self.confirm_above):
+            raise refusal(variations, self.confirm_above)
         self._start(variations)
 
     def cancel(self) -> None:
@@ -266,11 +249,6 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
     def _shown_sweep(self) -> Sweep:
         return self._run.sweep if self._run is not None else self.sweep
 
-    def _needs_confirmation(self, variations: Sweep) -> bool:
-        """Above ``confirm_above``, or not known to be below it (some prices unknown)."""
-        cost = variations.cost
-        return self.confirm_above is not None and (cost.amount > self.confirm_above or not cost.known)
-
     def _axes_changed(self) -> None:
         try:
             self._sweep, self._problem = self.picker.build(), None
@@ -284,7 +262,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         Once a run has filled the grid, changing the form keeps that grid (and its favourites) until the new
         variations are run: the summary says what Run would replace.
         """
-        self.confirm_box.layout.display = "none"
+        self.confirm_box.hide()
         if self._sweep is None:
             self.summary.value = message("error", self._problem or "no variations", role="alert")
             self.run_button.disabled = True
@@ -317,7 +295,6 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         with self._lock:
             self.favourites.clear()
             self.viewer.clear()
-            self._settled_upto = 0
             if variations is self._grid_sweep:
                 # The grid already shows these variations (the preview before a run, or the last run):
                 # reset its tiles rather than build new ones.
@@ -337,16 +314,12 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
     def _clicked_run(self) -> None:
         if self._sweep is None:
             return
-        if self._needs_confirmation(self._sweep):
-            self.confirm_text.value = (
-                f'<b style="color:{COLOR["fg"]}">Run {len(self._sweep)} requests {_for(self._sweep.cost)}?</b>&nbsp;'
-            )
-            self.confirm_box.layout.display = "flex"
+        if needs_confirmation(self._sweep.cost, self.confirm_above):
+            self.confirm_box.ask(self._sweep)
             return
         self._start_from_button(self._sweep)
 
     def _confirmed(self, yes: bool) -> None:
-        self.confirm_box.layout.display = "none"
         if yes and self._sweep is not None:
             self._start_from_button(self._sweep)
 
@@ -378,9 +351,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
                 max_hz=MAX_HZ,
             )
             self._build_grid(variations, list(run.jobs))
-            self._run = run
-            self._counts = dict.fromkeys(_STATES, 0) | {"waiting": len(variations)}
-            self._ended = 0
+            self._run, self._progress = run, RunProgress(self._tiles)
             self._set_summary(variations, f" · {states_text(run.jobs)}")
             self.picker.disabled = True
             self.run_button.disabled, self.cancel_button.disabled = True, False
@@ -391,38 +362,20 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             raise
 
     def _job_changed(self, job: Job) -> None:
-        """Called on the client's loop with each new job snapshot (at most ``MAX_HZ`` a second per tile).
-
-        O(1) whatever the number of tiles: the states are counted as they change, not recounted.
-        """
-        index = job.variation.index
+        """Called on the client's loop with each new job snapshot (at most ``MAX_HZ`` a second per tile)."""
         with self._lock:
-            run = self._run
-            tile = self._tiles[index] if run is not None and index < len(self._tiles) else None
+            run, progress = self._run, self._progress
         try:
-            if run is not None and tile is not None:
-                with tile.lock:
-                    old = tile.job
-                    if old.done and not job.done:  # a slower thread's older snapshot: the tile shows the newest
-                        return
-                    if old.state != job.state:
-                        with self._lock:
-                            self._counts[_waiting(old.state)] -= 1
-                            self._counts[_waiting(job.state)] += 1
-                            self._ended += job.done - old.done
-                    tile.update(job)
+            if run is not None and progress is not None:
+                progress.update(job)
         finally:  # whatever a tile did, the run's end must end the widget's run (wait() depends on it)
             if job.done:
                 self.spend.refresh_soon()
-            if run is not None and not self._finished.is_set():  # the status line counts what is true now
-                self._set_summary(run.sweep, f" · {self._counts_text()}")
-            if run is not None and self._ended >= len(self._tiles):
-                self._done()
-
-    def _counts_text(self) -> str:
-        with self._lock:
-            counts = [(s, n) for s, n in self._counts.items() if n]
-        return "not run" if {s for s, _n in counts} <= {"waiting"} else ", ".join(f"{n} {s}" for s, n in counts)
+            if run is not None and progress is not None:
+                if not self._finished.is_set():  # the status line counts what is true now
+                    self._set_summary(run.sweep, f" · {progress.text()}")
+                if progress.ended:
+                    self._done()
 
     def _done(self) -> None:
         with self._lock:
@@ -448,19 +401,11 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self.grid.picture(tile, final)
 
     def _republish_when_settled(self) -> None:
-        """After a run, once every tile shows the picture it will show: the reader view, once (the scan
-        resumes where it stopped, so a run's pictures cost one pass over the tiles in all)."""
-        with self._lock:
-            tiles = self._tiles
-            if self._settled_upto > len(tiles):
-                return
-            while self._settled_upto < len(tiles) and not _awaits_picture(tiles[self._settled_upto]):
-                self._settled_upto += 1
-            if self._settled_upto < len(tiles):
-                return
-            self._settled_upto += 1  # past the end: published once for this run
-        self.grid.sync()
-        self._reader_changed()
+        """After a run, once every tile shows the picture it will show: the reader view, once."""
+        progress = self._progress
+        if progress is not None and progress.pictures_settled():
+            self.grid.sync()
+            self._reader_changed()
 
     def _favourite_from_view(self, index: int, on: bool) -> None:
         self._starred(index, on)
@@ -478,25 +423,3 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         (self.favourites.add if on else self.favourites.discard)(index)
         self.grid.changed(tile)
         self.grid.sync()
-
-
-_STATES = ("done", "failed", "cancelled", "running", "queued", "submitting", "waiting")
-
-
-def _waiting(state: str) -> str:
-    return "waiting" if state == "pending" else state
-
-
-def _awaits_picture(tile: CompareTile) -> bool:
-    """Whether ``tile``'s result is in but its picture (or the reason it has none) is not yet."""
-    job = tile.job
-    return not job.done or (
-        job.state == "done"
-        and bool(getattr(job.result, "images", None))
-        and tile.thumbnail is None
-        and tile.problem is None
-    )
-
-
-def _for(cost: CostEstimate) -> str:
-    return f"for {esc(cost)}" if cost.known else f"({esc(cost)})"
