@@ -9,30 +9,29 @@ manifests, ``compare.export_html(path)`` a web page.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from ..._internal.theme import COLOR, FONT_SMALL, esc, message
+from ..._internal.theme import COLOR, message
 from ...endpoints import RequestModel
 from ...sweep import Job, Sweep, SweepError, SweepRun
 from .._a11y import make_accessible
 from .._budget_gate import budget_gate
-from .._html import StaticFallback, card, close_tree
+from .._html import StaticFallback, close_tree
 from .._reader_view import ReaderView, StaticThumbnails
 from .._spend_line import SpendLine
-from . import _export, _files
 from ._axes import AxisPicker, as_sweep, same_requests
+from ._compare_exports import STATIC_PX, CompareExports
 from ._confirm import ConfirmBar, needs_confirmation, refusal
 from ._grid import CompareGrid
-from ._layout import axis_title, states_text, total_text
+from ._layout import axis_title, states_text
 from ._run_progress import RunProgress
+from ._summary import SummaryLine
 from ._tiles import CompareTile
 from ._viewer import Viewer
 
@@ -40,10 +39,9 @@ if TYPE_CHECKING:
     from ...client import ClientLike
 
 MAX_HZ = 10.0  # tile updates per second and variation, at most
-_STATIC_PX = 128
 
 
-class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
+class Compare(CompareExports, ReaderView, StaticFallback, ipywidgets.VBox):
     """A grid of variations of one request.
 
     ``Compare(fs.sweep(base, quality=[...], image_size=[...]))``, or ``Compare(base)`` and tick values in the
@@ -76,14 +74,13 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self._tiles: list[CompareTile] = []
         self._grid_sweep: Sweep | None = None  # the variations the tiles were built for
         self._progress: RunProgress | None = None  # the run's, over its tiles
-        self._sweep_text: tuple[Sweep, str] | None = None  # the summary's count and cost, of that sweep
         self._lock = threading.RLock()
         self._finished = threading.Event()
         self._finished.set()
-        self._static_thumbnails = StaticThumbnails(_STATIC_PX)
+        self._static_thumbnails = StaticThumbnails(STATIC_PX)
 
         self.picker = AxisPicker(start, self._axes_changed)
-        self.summary = ipywidgets.HTML()
+        self.summary = SummaryLine()
         self.run_button = ipywidgets.Button(
             description="Run", icon="play", button_style="primary", tooltip="Run every variation"
         )
@@ -180,39 +177,6 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         shown = [j.variation.index for j in jobs if j.state == "done" and getattr(j.result, "images", None)]
         self.viewer.show(jobs[index], jobs[0], others=shown, go=self.enlarge)
 
-    def export_html(self, path: str | os.PathLike[str], *, title: str = "falstudio comparison") -> Path:
-        """Write the grid, every tile's parameters and the full parameter table to one HTML file."""
-        thumbnails = {t.index: t.thumbnail for t in self._tiles}
-        return _export.export_html(
-            path,
-            self._shown_sweep(),
-            self.jobs,
-            favourites=self.favourites,
-            thumbnails=thumbnails,
-            mode=self._mode(),
-            title=title,
-        )
-
-    def export_png(
-        self, path: str | os.PathLike[str], *, title: str = "falstudio comparison", tile_px: int = 320
-    ) -> Path:
-        """Write the grid as one labelled PNG picture: axis values as row and column headers, each tile's cost
-        and request id in small print, favourites starred. Images are drawn from the full-size outputs."""
-        return _files.export_png(
-            path,
-            self._shown_sweep(),
-            self.jobs,
-            favourites=self.favourites,
-            mode=self._mode(),
-            title=title,
-            tile_px=tile_px,
-        )
-
-    def export_folder(self, path: str | os.PathLike[str]) -> Path:
-        """Write every variation's full images (each saying how it was made) and ``manifest.json`` /
-        ``manifest.csv`` of the parameters (secrets redacted) into the folder ``path``; returns the folder."""
-        return _files.export_folder(path, self._shown_sweep(), self.jobs, favourites=self.favourites, mode=self._mode())
-
     def __repr__(self) -> str:
         if self._sweep is None and self._run is None:
             return f"Compare(invalid: {self._problem})"
@@ -223,13 +187,6 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             f"{'estimated ' if variations.cost.known else ''}{variations.cost}; "
             f"{states_text(self.jobs)})"
         )
-
-    def _static_html(self) -> str:
-        if self._sweep is None and self._run is None:
-            return card("<b>Compare variations</b>", message("error", self._problem or "no variations"))
-        thumbnails = {t.index: self._static_thumbnails.get(t.index, t.thumbnail[0]) for t in self._tiles if t.thumbnail}
-        jobs = [t.shown_job() for t in self._tiles] if len(self._tiles) == len(self.jobs) else list(self.jobs)
-        return _export.static_card(self._shown_sweep(), jobs, thumbnails, self.favourites, px=_STATIC_PX)
 
     def close(self) -> None:
         """Cancel what still runs and close every widget inside (their comms too)."""
@@ -242,9 +199,6 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         super().close()
 
     # -- internals ---------------------------------------------------------------------------------
-
-    def _mode(self) -> str | None:
-        return self.client.mode if self.client is not None else None
 
     def _shown_sweep(self) -> Sweep:
         return self._run.sweep if self._run is not None else self.sweep
@@ -264,7 +218,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         """
         self.confirm_box.hide()
         if self._sweep is None:
-            self.summary.value = message("error", self._problem or "no variations", role="alert")
+            self.summary.problem(self._problem or "no variations")
             self.run_button.disabled = True
             return
         gate = budget_gate(self.client, [(v.endpoint, v.cost) for v in self._sweep])
@@ -272,24 +226,13 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self.run_button.tooltip = gate.refusal or "Run every variation"
         budget = f" · {gate.refusal or gate.text}" if gate.text else ""
         if self._run is None:
-            self._set_summary(self._sweep, budget)
+            self.summary.show(self._sweep, budget)
             self._build_grid(self._sweep, [Job(v) for v in self._sweep])
             self._reader_changed()
         elif not same_requests(self._sweep, self._run.sweep):
-            self._set_summary(self._sweep, f" · Run replaces the grid below, which shows the last run{budget}")
+            self.summary.show(self._sweep, f" · Run replaces the grid below, which shows the last run{budget}")
         else:
-            self._set_summary(self._sweep, f" · last run: {states_text(self._run.jobs)}")
-
-    def _set_summary(self, variations: Sweep, note: str = "") -> None:
-        cached = self._sweep_text
-        if cached is None or cached[0] is not variations:  # a sweep's cost sums every variation: once a sweep
-            count = f"{len(variations)} request{'s' if len(variations) != 1 else ''}"
-            cached = self._sweep_text = (variations, f"{count} · {total_text(variations.cost)}")
-        text = cached[1]
-        self.summary.value = (
-            f'<span role="status" style="color:{COLOR["fg"]};font-size:{FONT_SMALL};'
-            f'margin-left:8px">{esc(text + note)}</span>'
-        )
+            self.summary.show(self._sweep, f" · last run: {states_text(self._run.jobs)}")
 
     def _build_grid(self, variations: Sweep, jobs: list[Job]) -> None:
         with self._lock:
@@ -327,9 +270,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         try:
             self._start(variations)
         except Exception as exc:  # a click handler's traceback is never seen: say it here
-            self.summary.value = message(
-                "error", f"could not start the sweep: {type(exc).__name__}: {exc}", role="alert"
-            )
+            self.summary.problem(f"could not start the sweep: {type(exc).__name__}: {exc}")
 
     def _start(self, variations: Sweep) -> None:
         with self._lock:
@@ -352,7 +293,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             )
             self._build_grid(variations, list(run.jobs))
             self._run, self._progress = run, RunProgress(self._tiles)
-            self._set_summary(variations, f" · {states_text(run.jobs)}")
+            self.summary.show(variations, f" · {states_text(run.jobs)}")
             self.picker.disabled = True
             self.run_button.disabled, self.cancel_button.disabled = True, False
         try:
@@ -373,7 +314,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
                 self.spend.refresh_soon()
             if run is not None and progress is not None:
                 if not self._finished.is_set():  # the status line counts what is true now
-                    self._set_summary(run.sweep, f" · {progress.text()}")
+                    self.summary.show(run.sweep, f" · {progress.text()}")
                 if progress.ended:
                     self._done()
 
@@ -387,7 +328,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             refusal = budget_gate(self.client, [(v.endpoint, v.cost) for v in sweep]).refusal if sweep else None
             self.run_button.disabled = sweep is None or refusal is not None
             if self._run is not None:
-                self._set_summary(self._run.sweep, f" · {states_text(self._run.jobs)}")
+                self.summary.show(self._run.sweep, f" · {states_text(self._run.jobs)}")
             self._finished.set()
         self.grid.sync()
         self._republish_when_settled()
