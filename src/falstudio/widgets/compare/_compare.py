@@ -29,7 +29,7 @@ from ._axes import AxisPicker, as_sweep, same_requests
 from ._compare_exports import STATIC_PX, CompareExports
 from ._confirm import ConfirmBar, needs_confirmation, refusal
 from ._grid import CompareGrid
-from ._layout import axis_title, states_text
+from ._layout import states_text
 from ._run_progress import RunProgress
 from ._summary import SummaryLine
 from ._tiles import CompareTile
@@ -176,17 +176,6 @@ class Compare(CompareExports, ReaderView, StaticFallback, ipywidgets.VBox):
             raise ValueError(f"variation #{index} has no image to enlarge (it is {jobs[index].state})")
         shown = [j.variation.index for j in jobs if j.state == "done" and getattr(j.result, "images", None)]
         self.viewer.show(jobs[index], jobs[0], others=shown, go=self.enlarge)
-
-    def __repr__(self) -> str:
-        if self._sweep is None and self._run is None:
-            return f"Compare(invalid: {self._problem})"
-        variations = self._shown_sweep()
-        n = len(variations)
-        return (
-            f"Compare({n} variation{'s' * (n != 1)}: {axis_title(variations)}; "
-            f"{'estimated ' if variations.cost.known else ''}{variations.cost}; "
-            f"{states_text(self.jobs)})"
-        )
 
     def close(self) -> None:
         """Cancel what still runs and close every widget inside (their comms too)."""

@@ -1,4 +1,4 @@
-"""Compare written out: one HTML page, one labelled PNG picture, a folder of full images, the static copy."""
+"""Compare outside the live widget: an HTML page, a labelled PNG, a folder of full images, the static copy, repr."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from ..._internal.theme import message
 from .._html import card
 from . import _export, _files
+from ._layout import axis_title, states_text
 
 if TYPE_CHECKING:
     from ...client import ClientLike
@@ -37,7 +38,7 @@ class _Shown(Protocol):
 
 
 class CompareExports:
-    """Compare's exports: each writes what the grid shows (the last run, else the form's variations)."""
+    """Compare's exports and text forms: each shows what the grid shows (the last run, else the form's variations)."""
 
     def export_html(self: _Shown, path: str | os.PathLike[str], *, title: str = "falstudio comparison") -> Path:
         """Write the grid, every tile's parameters and the full parameter table to one HTML file."""
@@ -71,6 +72,17 @@ class CompareExports:
         """Write every variation's full images (each saying how it was made) and ``manifest.json`` /
         ``manifest.csv`` of the parameters (secrets redacted) into the folder ``path``; returns the folder."""
         return _files.export_folder(path, self._shown_sweep(), self.jobs, favourites=self.favourites, mode=self._mode())
+
+    def __repr__(self: _Shown) -> str:
+        if self._sweep is None and self._run is None:
+            return f"Compare(invalid: {self._problem})"
+        variations = self._shown_sweep()
+        n = len(variations)
+        return (
+            f"Compare({n} variation{'s' * (n != 1)}: {axis_title(variations)}; "
+            f"{'estimated ' if variations.cost.known else ''}{variations.cost}; "
+            f"{states_text(self.jobs)})"
+        )
 
     def _static_html(self: _Shown) -> str:
         if self._sweep is None and self._run is None:
