@@ -1,4 +1,4 @@
-"""Typed results: the endpoint's output plus where it came from, and images that fetch, save and display."""
+"""Typed results: the endpoint's output plus where it came from; its images are :class:`Image` (``_image.py``)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from ..endpoints import CostEstimate, EndpointSpec, RequestModel, get, total
 
 ENDPOINT = "endpoint"
 SIZE_FIELD = "image_size"  # translated between size models (see endpoints.fit_size)
-MISSING = object()
+MISSING = object()  # no value at all (None is a value)
 
 
 @dataclass(frozen=True)
