@@ -1,8 +1,10 @@
 """Variations of one request (a sweep) and running them. ``falstudio.sweep(...)`` is :func:`sweep`."""
 
 from .._internal.modules import make_callable
-from ._expand import ENDPOINT, Sweep, SweepError, Variation, describe, sweep
+from ._expand import sweep
+from ._problems import SweepError
 from ._run import FINAL_STATES, Job, JobState, SweepRun
+from ._variations import ENDPOINT, Sweep, Variation, describe
 
 __all__ = [
     "ENDPOINT",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from falstudio.client import FINAL_PHASES, Phase, State
 
-from ._expand import ENDPOINT, Sweep, Variation
+from ._variations import ENDPOINT, Sweep, Variation
 
 if TYPE_CHECKING:
     from falstudio.client import Batch, ClientLike, Image

@@ -9,29 +9,29 @@ manifests, ``compare.export_html(path)`` a web page.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from ..._internal.errors import FalstudioError
-from ..._internal.theme import COLOR, FONT_SMALL, esc, message
-from ...endpoints import CostEstimate, RequestModel
+from ..._internal.theme import COLOR, message
+from ...endpoints import RequestModel
 from ...sweep import Job, Sweep, SweepError, SweepRun
 from .._a11y import make_accessible
 from .._budget_gate import budget_gate
-from .._html import StaticFallback, card, close_tree
+from .._html import StaticFallback, close_tree
 from .._reader_view import ReaderView, StaticThumbnails
 from .._spend_line import SpendLine
-from . import _export, _files
 from ._axes import AxisPicker, as_sweep, same_requests
+from ._compare_exports import STATIC_PX, CompareExports
+from ._confirm import ConfirmBar, needs_confirmation, refusal
 from ._grid import CompareGrid
-from ._layout import axis_title, states_text, total_text
+from ._layout import states_text
+from ._run_progress import RunProgress
+from ._summary import SummaryLine
 from ._tiles import CompareTile
 from ._viewer import Viewer
 
@@ -39,14 +39,9 @@ if TYPE_CHECKING:
     from ...client import ClientLike
 
 MAX_HZ = 10.0  # tile updates per second and variation, at most
-_STATIC_PX = 128
 
 
-class CostConfirmationRequired(FalstudioError, RuntimeError):
-    """The sweep costs more than ``confirm_above``: confirm in the widget or call ``run(confirm=True)``."""
-
-
-class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
+class Compare(CompareExports, ReaderView, StaticFallback, ipywidgets.VBox):
     """A grid of variations of one request.
 
     ``Compare(fs.sweep(base, quality=[...], image_size=[...]))``, or ``Compare(base)`` and tick values in the
@@ -78,34 +73,28 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self._run: SweepRun | None = None
         self._tiles: list[CompareTile] = []
         self._grid_sweep: Sweep | None = None  # the variations the tiles were built for
-        self._settled_upto = 0  # tiles before this one have the picture they will show (after a run)
-        self._counts: dict[str, int] = {}  # the run's jobs by state, counted as they change
-        self._ended = 0  # how many of the run's jobs have ended
-        self._sweep_text: tuple[Sweep, str] | None = None  # the summary's count and cost, of that sweep
+        self._progress: RunProgress | None = None  # the run's, over its tiles
         self._lock = threading.RLock()
         self._finished = threading.Event()
         self._finished.set()
-        self._static_thumbnails = StaticThumbnails(_STATIC_PX)
+        self._static_thumbnails = StaticThumbnails(STATIC_PX)
 
         self.picker = AxisPicker(start, self._axes_changed)
-        self.summary = ipywidgets.HTML()
+        self.summary = SummaryLine()
         self.run_button = ipywidgets.Button(
             description="Run", icon="play", button_style="primary", tooltip="Run every variation"
         )
         self.cancel_button = ipywidgets.Button(
             description="Cancel", icon="stop", disabled=True, tooltip="Cancel the variations that have not finished"
         )
-        self.confirm_text = ipywidgets.HTML()
-        self.yes_button = ipywidgets.Button(description="Yes, run", button_style="warning")
-        self.no_button = ipywidgets.Button(description="No")
-        self.confirm_box = ipywidgets.HBox(
-            [self.confirm_text, self.yes_button, self.no_button],
-            layout=ipywidgets.Layout(display="none", align_items="center"),
+        self.confirm_box = ConfirmBar(self._confirmed)
+        self.confirm_text, self.yes_button, self.no_button = (
+            self.confirm_box.text,
+            self.confirm_box.yes_button,
+            self.confirm_box.no_button,
         )
         self.run_button.on_click(lambda _b: self._clicked_run())
         self.cancel_button.on_click(lambda _b: self.cancel())
-        self.yes_button.on_click(lambda _b: self._confirmed(True))
-        self.no_button.on_click(lambda _b: self._confirmed(False))
         self.grid = CompareGrid(on_favourite=self._favourite_from_view, on_enlarge=self._enlarge_from_view)
         self.viewer = Viewer()
         self.spend = SpendLine(client)  # empty until there is a client (made on the first run)
@@ -137,17 +126,8 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         Above ``confirm_above`` this raises :class:`CostConfirmationRequired` unless ``confirm=True``.
         """
         variations = self.sweep
-        if not confirm and self._needs_confirmation(variations):
-            cost = variations.cost
-            why = (
-                f"is estimated at {cost}, above"
-                if cost.known
-                else f"has {cost.unpriced} request(s) with no price known, so it cannot be checked against"
-            )
-            raise CostConfirmationRequired(
-                f"this sweep of {len(variations)} requests {why} confirm_above=${self.confirm_above:.2f}; "
-                "call run(confirm=True) or click Run and confirm"
-            )
+        if not confirm and self.confirm_above is not None and needs_confirmation(variations.cost, self.confirm_above):
+            raise refusal(variations, self.confirm_above)
         self._start(variations)
 
     def cancel(self) -> None:
@@ -197,57 +177,6 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         shown = [j.variation.index for j in jobs if j.state == "done" and getattr(j.result, "images", None)]
         self.viewer.show(jobs[index], jobs[0], others=shown, go=self.enlarge)
 
-    def export_html(self, path: str | os.PathLike[str], *, title: str = "falstudio comparison") -> Path:
-        """Write the grid, every tile's parameters and the full parameter table to one HTML file."""
-        thumbnails = {t.index: t.thumbnail for t in self._tiles}
-        return _export.export_html(
-            path,
-            self._shown_sweep(),
-            self.jobs,
-            favourites=self.favourites,
-            thumbnails=thumbnails,
-            mode=self._mode(),
-            title=title,
-        )
-
-    def export_png(
-        self, path: str | os.PathLike[str], *, title: str = "falstudio comparison", tile_px: int = 320
-    ) -> Path:
-        """Write the grid as one labelled PNG picture: axis values as row and column headers, each tile's cost
-        and request id in small print, favourites starred. Images are drawn from the full-size outputs."""
-        return _files.export_png(
-            path,
-            self._shown_sweep(),
-            self.jobs,
-            favourites=self.favourites,
-            mode=self._mode(),
-            title=title,
-            tile_px=tile_px,
-        )
-
-    def export_folder(self, path: str | os.PathLike[str]) -> Path:
-        """Write every variation's full images (each saying how it was made) and ``manifest.json`` /
-        ``manifest.csv`` of the parameters (secrets redacted) into the folder ``path``; returns the folder."""
-        return _files.export_folder(path, self._shown_sweep(), self.jobs, favourites=self.favourites, mode=self._mode())
-
-    def __repr__(self) -> str:
-        if self._sweep is None and self._run is None:
-            return f"Compare(invalid: {self._problem})"
-        variations = self._shown_sweep()
-        n = len(variations)
-        return (
-            f"Compare({n} variation{'s' * (n != 1)}: {axis_title(variations)}; "
-            f"{'estimated ' if variations.cost.known else ''}{variations.cost}; "
-            f"{states_text(self.jobs)})"
-        )
-
-    def _static_html(self) -> str:
-        if self._sweep is None and self._run is None:
-            return card("<b>Compare variations</b>", message("error", self._problem or "no variations"))
-        thumbnails = {t.index: self._static_thumbnails.get(t.index, t.thumbnail[0]) for t in self._tiles if t.thumbnail}
-        jobs = [t.shown_job() for t in self._tiles] if len(self._tiles) == len(self.jobs) else list(self.jobs)
-        return _export.static_card(self._shown_sweep(), jobs, thumbnails, self.favourites, px=_STATIC_PX)
-
     def close(self) -> None:
         """Cancel what still runs and close every widget inside (their comms too)."""
         self.cancel()
@@ -260,16 +189,8 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _mode(self) -> str | None:
-        return self.client.mode if self.client is not None else None
-
     def _shown_sweep(self) -> Sweep:
         return self._run.sweep if self._run is not None else self.sweep
-
-    def _needs_confirmation(self, variations: Sweep) -> bool:
-        """Above ``confirm_above``, or not known to be below it (some prices unknown)."""
-        cost = variations.cost
-        return self.confirm_above is not None and (cost.amount > self.confirm_above or not cost.known)
 
     def _axes_changed(self) -> None:
         try:
@@ -284,9 +205,9 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         Once a run has filled the grid, changing the form keeps that grid (and its favourites) until the new
         variations are run: the summary says what Run would replace.
         """
-        self.confirm_box.layout.display = "none"
+        self.confirm_box.hide()
         if self._sweep is None:
-            self.summary.value = message("error", self._problem or "no variations", role="alert")
+            self.summary.problem(self._problem or "no variations")
             self.run_button.disabled = True
             return
         gate = budget_gate(self.client, [(v.endpoint, v.cost) for v in self._sweep])
@@ -294,30 +215,18 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self.run_button.tooltip = gate.refusal or "Run every variation"
         budget = f" · {gate.refusal or gate.text}" if gate.text else ""
         if self._run is None:
-            self._set_summary(self._sweep, budget)
+            self.summary.show(self._sweep, budget)
             self._build_grid(self._sweep, [Job(v) for v in self._sweep])
             self._reader_changed()
         elif not same_requests(self._sweep, self._run.sweep):
-            self._set_summary(self._sweep, f" · Run replaces the grid below, which shows the last run{budget}")
+            self.summary.show(self._sweep, f" · Run replaces the grid below, which shows the last run{budget}")
         else:
-            self._set_summary(self._sweep, f" · last run: {states_text(self._run.jobs)}")
-
-    def _set_summary(self, variations: Sweep, note: str = "") -> None:
-        cached = self._sweep_text
-        if cached is None or cached[0] is not variations:  # a sweep's cost sums every variation: once a sweep
-            count = f"{len(variations)} request{'s' if len(variations) != 1 else ''}"
-            cached = self._sweep_text = (variations, f"{count} · {total_text(variations.cost)}")
-        text = cached[1]
-        self.summary.value = (
-            f'<span role="status" style="color:{COLOR["fg"]};font-size:{FONT_SMALL};'
-            f'margin-left:8px">{esc(text + note)}</span>'
-        )
+            self.summary.show(self._sweep, f" · last run: {states_text(self._run.jobs)}")
 
     def _build_grid(self, variations: Sweep, jobs: list[Job]) -> None:
         with self._lock:
             self.favourites.clear()
             self.viewer.clear()
-            self._settled_upto = 0
             if variations is self._grid_sweep:
                 # The grid already shows these variations (the preview before a run, or the last run):
                 # reset its tiles rather than build new ones.
@@ -337,16 +246,12 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
     def _clicked_run(self) -> None:
         if self._sweep is None:
             return
-        if self._needs_confirmation(self._sweep):
-            self.confirm_text.value = (
-                f'<b style="color:{COLOR["fg"]}">Run {len(self._sweep)} requests {_for(self._sweep.cost)}?</b>&nbsp;'
-            )
-            self.confirm_box.layout.display = "flex"
+        if needs_confirmation(self._sweep.cost, self.confirm_above):
+            self.confirm_box.ask(self._sweep)
             return
         self._start_from_button(self._sweep)
 
     def _confirmed(self, yes: bool) -> None:
-        self.confirm_box.layout.display = "none"
         if yes and self._sweep is not None:
             self._start_from_button(self._sweep)
 
@@ -354,9 +259,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         try:
             self._start(variations)
         except Exception as exc:  # a click handler's traceback is never seen: say it here
-            self.summary.value = message(
-                "error", f"could not start the sweep: {type(exc).__name__}: {exc}", role="alert"
-            )
+            self.summary.problem(f"could not start the sweep: {type(exc).__name__}: {exc}")
 
     def _start(self, variations: Sweep) -> None:
         with self._lock:
@@ -378,10 +281,8 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
                 max_hz=MAX_HZ,
             )
             self._build_grid(variations, list(run.jobs))
-            self._run = run
-            self._counts = dict.fromkeys(_STATES, 0) | {"waiting": len(variations)}
-            self._ended = 0
-            self._set_summary(variations, f" · {states_text(run.jobs)}")
+            self._run, self._progress = run, RunProgress(self._tiles)
+            self.summary.show(variations, f" · {states_text(run.jobs)}")
             self.picker.disabled = True
             self.run_button.disabled, self.cancel_button.disabled = True, False
         try:
@@ -391,38 +292,20 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             raise
 
     def _job_changed(self, job: Job) -> None:
-        """Called on the client's loop with each new job snapshot (at most ``MAX_HZ`` a second per tile).
-
-        O(1) whatever the number of tiles: the states are counted as they change, not recounted.
-        """
-        index = job.variation.index
+        """Called on the client's loop with each new job snapshot (at most ``MAX_HZ`` a second per tile)."""
         with self._lock:
-            run = self._run
-            tile = self._tiles[index] if run is not None and index < len(self._tiles) else None
+            run, progress = self._run, self._progress
         try:
-            if run is not None and tile is not None:
-                with tile.lock:
-                    old = tile.job
-                    if old.done and not job.done:  # a slower thread's older snapshot: the tile shows the newest
-                        return
-                    if old.state != job.state:
-                        with self._lock:
-                            self._counts[_waiting(old.state)] -= 1
-                            self._counts[_waiting(job.state)] += 1
-                            self._ended += job.done - old.done
-                    tile.update(job)
+            if run is not None and progress is not None:
+                progress.update(job)
         finally:  # whatever a tile did, the run's end must end the widget's run (wait() depends on it)
             if job.done:
                 self.spend.refresh_soon()
-            if run is not None and not self._finished.is_set():  # the status line counts what is true now
-                self._set_summary(run.sweep, f" · {self._counts_text()}")
-            if run is not None and self._ended >= len(self._tiles):
-                self._done()
-
-    def _counts_text(self) -> str:
-        with self._lock:
-            counts = [(s, n) for s, n in self._counts.items() if n]
-        return "not run" if {s for s, _n in counts} <= {"waiting"} else ", ".join(f"{n} {s}" for s, n in counts)
+            if run is not None and progress is not None:
+                if not self._finished.is_set():  # the status line counts what is true now
+                    self.summary.show(run.sweep, f" · {progress.text()}")
+                if progress.ended:
+                    self._done()
 
     def _done(self) -> None:
         with self._lock:
@@ -434,7 +317,7 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
             refusal = budget_gate(self.client, [(v.endpoint, v.cost) for v in sweep]).refusal if sweep else None
             self.run_button.disabled = sweep is None or refusal is not None
             if self._run is not None:
-                self._set_summary(self._run.sweep, f" · {states_text(self._run.jobs)}")
+                self.summary.show(self._run.sweep, f" · {states_text(self._run.jobs)}")
             self._finished.set()
         self.grid.sync()
         self._republish_when_settled()
@@ -448,19 +331,11 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         self.grid.picture(tile, final)
 
     def _republish_when_settled(self) -> None:
-        """After a run, once every tile shows the picture it will show: the reader view, once (the scan
-        resumes where it stopped, so a run's pictures cost one pass over the tiles in all)."""
-        with self._lock:
-            tiles = self._tiles
-            if self._settled_upto > len(tiles):
-                return
-            while self._settled_upto < len(tiles) and not _awaits_picture(tiles[self._settled_upto]):
-                self._settled_upto += 1
-            if self._settled_upto < len(tiles):
-                return
-            self._settled_upto += 1  # past the end: published once for this run
-        self.grid.sync()
-        self._reader_changed()
+        """After a run, once every tile shows the picture it will show: the reader view, once."""
+        progress = self._progress
+        if progress is not None and progress.pictures_settled():
+            self.grid.sync()
+            self._reader_changed()
 
     def _favourite_from_view(self, index: int, on: bool) -> None:
         self._starred(index, on)
@@ -478,25 +353,3 @@ class Compare(ReaderView, StaticFallback, ipywidgets.VBox):
         (self.favourites.add if on else self.favourites.discard)(index)
         self.grid.changed(tile)
         self.grid.sync()
-
-
-_STATES = ("done", "failed", "cancelled", "running", "queued", "submitting", "waiting")
-
-
-def _waiting(state: str) -> str:
-    return "waiting" if state == "pending" else state
-
-
-def _awaits_picture(tile: CompareTile) -> bool:
-    """Whether ``tile``'s result is in but its picture (or the reason it has none) is not yet."""
-    job = tile.job
-    return not job.done or (
-        job.state == "done"
-        and bool(getattr(job.result, "images", None))
-        and tile.thumbnail is None
-        and tile.problem is None
-    )
-
-
-def _for(cost: CostEstimate) -> str:
-    return f"for {esc(cost)}" if cost.known else f"({esc(cost)})"
