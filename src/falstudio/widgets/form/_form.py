@@ -1,8 +1,8 @@
 """``RequestForm``: a form generated from an endpoint's request model, validated by that model.
 
-Field order, defaults and constraints come from the model (see :mod:`falstudio.endpoints.fields`); every change is validated
-with the real model, and its errors are shown under the fields they belong to. Only fields the user set
-(plus required ones) go into the request, so ``form.value.payload()`` sends what the user chose.
+Field order, defaults and constraints come from the model (see :mod:`falstudio.endpoints.fields`); every
+change is validated with the real model, and its errors are shown under the fields they belong to. Only
+fields the user set (plus required ones) go into the request, so ``form.value.payload()`` sends what the user chose.
 """
 
 from __future__ import annotations
