@@ -27,3 +27,21 @@ def test_a_stale_snapshot_arriving_late_leaves_the_tile_showing_the_newest_state
         assert tile.job.state == "done" and "State:</span> done" in tile.html()
     finally:
         compare.close()
+
+
+def test_a_late_snapshot_of_an_earlier_run_never_reaches_the_next_run_s_tiles(client: Client) -> None:
+    compare = Compare(sweep({"prompt": "a grey owl"}, endpoint=MINI, quality=["low", "medium"]), client=client)
+    try:
+        compare.run()
+        compare.wait(120)
+        first, earlier = compare._run, compare.jobs[1]
+        assert first is not None and earlier.state == "done"
+        compare.run()
+        compare.wait(120)
+        tile = compare._tiles[1]
+        newer = tile.job
+        assert newer.request_id != earlier.request_id
+        first._on_change(earlier)  # type: ignore[misc]  # the first run's callback, delivering late
+        assert tile.job.request_id == newer.request_id
+    finally:
+        compare.close()

@@ -276,7 +276,7 @@ class Compare(CompareExports, ReaderView, StaticFallback, ipywidgets.VBox):
                 variations,
                 self.client,
                 concurrency=self.concurrency,
-                on_change=self._job_changed,
+                on_change=lambda job: self._job_changed(job, run),
                 stream=self.stream,
                 max_hz=MAX_HZ,
             )
@@ -291,10 +291,13 @@ class Compare(CompareExports, ReaderView, StaticFallback, ipywidgets.VBox):
             self._done()
             raise
 
-    def _job_changed(self, job: Job) -> None:
-        """Called on the client's loop with each new job snapshot (at most ``MAX_HZ`` a second per tile)."""
+    def _job_changed(self, job: Job, of: SweepRun | None = None) -> None:
+        """Called on the client's loop with each new job snapshot of run ``of`` (at most ``MAX_HZ`` a second per
+        tile); a late one of an earlier run never reaches this run's tiles."""
         with self._lock:
             run, progress = self._run, self._progress
+            if of is not None and of is not run:
+                return
         try:
             if run is not None and progress is not None:
                 progress.update(job)
