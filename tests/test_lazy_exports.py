@@ -66,3 +66,16 @@ def test_importing_falstudio_loads_no_package_until_a_name_is_used() -> None:
         "assert fs.errors.FalstudioError.__module__ == 'falstudio.errors'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_client_class_loads_neither_pydantic_nor_the_endpoints() -> None:
+    """``fs.Client`` costs about what ``import fal_client`` does (issue 29): pydantic and the endpoint models load
+    with the first request that needs them, not with the class."""
+    code = (
+        "import sys, falstudio as fs\n"
+        "fs.Client, fs.AsyncClient, fs.client.State, fs.client.Budget, fs.client.TrackedRequest\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core', 'PIL', 'filelock')"
+        " or m == 'falstudio.endpoints' or m.startswith('falstudio.endpoints.'))\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from . import errors
 from ._status import says_cancelled
-from .results import Result
 
 if TYPE_CHECKING:
     from ._handles import AsyncRequestHandle
     from ._state import Phase
     from ._status import Completed, LogEntry
     from ._streaming import EventStream, StreamReader
+    from .results import Result
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,8 @@ def stream_ending(
         "billed": events.billed,
         "logs": logs,
     }
+    from .results import Result
+
     if reader.output is not None:
         return Ending("done", result=Result.build(reader.output, **facts))
     images = reader.kept_images

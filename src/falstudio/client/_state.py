@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from . import errors
 from ._status import LogEntry
-from .results import Image, Result
+
+if TYPE_CHECKING:
+    from .results import Image, Result
 
 Phase = Literal["submitting", "queued", "running", "done", "failed", "cancelled"]
 FINAL_PHASES: frozenset[str] = frozenset({"done", "failed", "cancelled"})

@@ -12,8 +12,6 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from falstudio.endpoints import find
-
 from .._internal.errors import FalstudioError, FalstudioWarning
 
 if TYPE_CHECKING:
@@ -338,6 +336,8 @@ def _gone(text: str, *, about_request: bool, **context: Any) -> EndpointGoneErro
     endpoint, code = context["endpoint"], context["status_code"]
     if endpoint is None or code in (401, 403, 429):
         return None
+    from falstudio.endpoints import find
+
     spec = find(endpoint)
     ageing = spec is not None and spec.status_on() != "active"
     said = f"{text} {context['error_type'] or ''}"

@@ -40,6 +40,8 @@ Via = Literal["queue", "run", "stream"]  # how the request was sent: only queued
 
 @dataclass(frozen=True)
 class Sending:
+    """A request about to be sent (recorded before it leaves; no request id yet)."""
+
     endpoint: str
     intent_id: str  # links this record to the Submitted (or Unanswered) event that follows
     request: dict[str, Any]  # redacted
@@ -68,6 +70,8 @@ class Unanswered:
 
 @dataclass(frozen=True)
 class Submitted:
+    """A request the server accepted: its request id, and how to reach it again."""
+
     endpoint: str
     request_id: str
     request: dict[str, Any]  # redacted: secrets already replaced by "***"
@@ -85,6 +89,8 @@ class Submitted:
 
 @dataclass(frozen=True)
 class Finished:
+    """How a request ended: its output and images, or its error."""
+
     endpoint: str
     request_id: str
     state: FinalState
