@@ -30,10 +30,19 @@ from falstudio._internal import images as _images
 from falstudio._internal.images import THUMBNAIL_PX
 from falstudio._internal.redact import redact, scrub_text
 from falstudio._internal.regular_files import read_regular_info
-from falstudio.client.recorder import Finished, Sending, Submitted, Unanswered
+from falstudio.client.recorder import SETTLE, Finished, Sending, Submitted, Unanswered
 
 from .._internal.errors import FalstudioWarning
-from ._files import atomic_write, extension, intent_name, pixel_size, record_file_name, safe_name, store_blob
+from ._files import (
+    atomic_write,
+    extension,
+    intent_name,
+    pixel_size,
+    record_file_name,
+    safe_name,
+    store_blob,
+    sync_file,
+)
 from ._paths import history_dir
 from ._record import FILE_REF, MAX_DEPTH, SHALLOW, RunRecord, StoredImage
 
@@ -155,10 +164,25 @@ class HistoryStore:
             intent_id=event.intent_id,
             writer=intent.writer if intent else None,
         )
-        saved = self.save(record)  # written before the early record goes: a kill in between leaves both
-        if intent is not None and event.intent_id:
-            self._forget_intent(event.intent_id)
+        if intent is None or not event.intent_id:
+            return self.save(record)
+        # The early record is on disk already and stands for this one until it is too: the request id is written
+        # at once (a killed process leaves it whole), synced to disk after, and only then does the early one go.
+        saved = self.save(record, sync=False)
+        with self._lock:
+            path = Path(self._paths[_key(saved)])
+        intent_id = event.intent_id
+        SETTLE.submit(lambda: self._quietly(self._settle, (path, intent_id), f"the submission of {saved.request_id!r}"))
         return saved
+
+    def _settle(self, written: tuple[Path, str]) -> None:
+        """Sync a request id's record to disk, then remove the early record it completes."""
+        path, intent_id = written
+        try:
+            sync_file(path)
+        except FileNotFoundError:
+            pass  # replaced (by its result, written synced) or removed meanwhile
+        self._forget_intent(intent_id)
 
     def record_finished(self, event: Finished) -> RunRecord:
         base = self.find(event.endpoint, event.request_id)
@@ -187,8 +211,9 @@ class HistoryStore:
         update = {"state": "lost", "error": reason, "error_type": error_type, "finished_at": time.time()}
         return self.save(record.model_copy(update=update))
 
-    def save(self, record: RunRecord) -> RunRecord:
-        """Write ``record`` atomically (scrubbing anything secret-looking on the way)."""
+    def save(self, record: RunRecord, *, sync: bool = True) -> RunRecord:
+        """Write ``record`` atomically (scrubbing anything secret-looking on the way); ``sync``: on disk before this
+        returns (else see :func:`._files.atomic_write`)."""
         data = redact(record.model_dump(mode="json", by_alias=True))
         clean = RunRecord.model_validate(data).attached(self)
         key = _key(clean)
@@ -197,7 +222,7 @@ class HistoryStore:
             known = self._paths.get(key)
             path = Path(known) if known else self.records_dir / record_file_name(key[1], when)
             self._paths[key] = path
-        atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+        atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"), sync=sync)
         return clean
 
     def find_intent(self, intent_id: str | None) -> RunRecord | None:
