@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -79,3 +80,15 @@ def test_the_client_class_loads_neither_pydantic_nor_the_endpoints() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_reading_the_history_loads_no_endpoint(tmp_path: Path) -> None:
+    """``fs.history()`` reads records without building the endpoint models (issue 23: its first read)."""
+    code = (
+        "import sys, falstudio as fs\n"
+        "fs.history()\n"
+        "loaded = [m for m in sys.modules if m == 'falstudio.endpoints' or m.startswith('falstudio.endpoints.')]\n"
+        "assert not loaded, loaded\n"
+    )
+    env = {**os.environ, "FALSTUDIO_HISTORY_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)
