@@ -225,12 +225,14 @@ def sealed(value: Any) -> Any:
     """Plain arguments (a dict) with each secret's string (``openai_api_key``, ``*_token``... as for loaded
     endpoints) wrapped in ``SecretStr`` from the moment the blocking client gets them: no falstudio frame's
     locals hold it in plain text while the call waits. Anything else is returned as it is."""
+    if not isinstance(value, Mapping):
+        return value
     from pydantic import SecretStr  # pydantic and the endpoints load with the first request
 
     from falstudio.endpoints import RequestModel
     from falstudio.endpoints.openapi import is_secret_field
 
-    if not isinstance(value, Mapping) or isinstance(value, RequestModel):
+    if isinstance(value, RequestModel):
         return value
     return {k: SecretStr(v) if isinstance(v, str) and is_secret_field(str(k), {}) else v for k, v in value.items()}
 
