@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -66,3 +67,28 @@ def test_importing_falstudio_loads_no_package_until_a_name_is_used() -> None:
         "assert fs.errors.FalstudioError.__module__ == 'falstudio.errors'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_client_class_loads_neither_pydantic_nor_the_endpoints() -> None:
+    """``fs.Client`` costs about what ``import fal_client`` does (issue 29): pydantic and the endpoint models load
+    with the first request that needs them, not with the class."""
+    code = (
+        "import sys, falstudio as fs\n"
+        "fs.Client, fs.AsyncClient, fs.client.State, fs.client.Budget, fs.client.TrackedRequest\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core', 'PIL', 'filelock')"
+        " or m == 'falstudio.endpoints' or m.startswith('falstudio.endpoints.'))\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_reading_the_history_loads_no_endpoint(tmp_path: Path) -> None:
+    """``fs.history()`` reads records without building the endpoint models (issue 23: its first read)."""
+    code = (
+        "import sys, falstudio as fs\n"
+        "fs.history()\n"
+        "loaded = [m for m in sys.modules if m == 'falstudio.endpoints' or m.startswith('falstudio.endpoints.')]\n"
+        "assert not loaded, loaded\n"
+    )
+    env = {**os.environ, "FALSTUDIO_HISTORY_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)

@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +17,12 @@ from PIL import Image, JpegImagePlugin
 import falstudio as fs
 from falstudio._internal import images
 from falstudio.client import Client, recorder
+from falstudio.client.recorder import Sending
+from falstudio.history import _store
+from falstudio.history._store import HistoryStore
 from falstudio.local import LocalServer
+
+from ._helpers import submitted
 
 ENDPOINT = "fal-ai/gpt-image-1-mini"
 
@@ -130,3 +138,41 @@ def test_a_jpeg_preview_decodes_the_image_at_a_reduced_scale(
     assert content_type == "image/jpeg"
     assert max(Image.open(io.BytesIO(data)).size) == 384
     assert decoded[0][0] < size[0] and min(decoded[0]) >= 384  # 1/2, 1/4 or 1/8 of it, still as large
+
+
+def test_a_request_ids_record_is_written_at_once_and_synced_to_disk_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record that gives an early (synced) record its request id waits for no disk sync (issue 29): it is whole
+    on disk at once, so a killed process leaves it; it is synced on another thread, and only then does the early
+    record go, so there is never a moment when neither is on disk."""
+    store = HistoryStore(tmp_path)
+    store.sending(Sending(ENDPOINT, "i1", {"prompt": "a fox"}, "http://127.0.0.1:9", "local", time.time(), "here:1"))
+    caller, synced_here = threading.current_thread(), []
+    real_fsync, real_sync = os.fsync, _store.sync_file
+
+    def fsync(fd: int) -> None:
+        if threading.current_thread() is caller:
+            synced_here.append(fd)
+        real_fsync(fd)
+
+    syncing, release = threading.Event(), threading.Event()
+
+    def slow_sync(path: Path) -> None:
+        syncing.set()
+        release.wait(10)  # a slow disk
+        real_sync(path)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(_store, "sync_file", slow_sync)
+    store.submitted(submitted("req-1", intent_id="i1"))
+    assert not synced_here  # the caller (the request waiting for its id) never waited for the disk
+    assert syncing.wait(10)
+    files = store.record_files()
+    assert len(files) == 2  # not synced yet: the early record stays
+    assert {store.load(f).request_id for f in files} == {None, "req-1"}  # the new one already whole
+    assert [r.request_id for r in store] == ["req-1"]  # read as one request meanwhile
+    release.set()
+    assert recorder.flush()
+    [only] = store.record_files()
+    assert store.load(only).request_id == "req-1"

@@ -10,11 +10,9 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import httpx
-
-from falstudio.endpoints import RequestModel, find
 
 from . import errors
 from ._batch import AsyncBatch, BatchCallback
@@ -32,16 +30,18 @@ from ._streaming import EventStream
 from ._tracking import AsyncTrackedRequest, StatusHook
 from ._wire import Wire
 from .recorder import MEDIA, WRITER, Recorder
-from .results import Result
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
+    from falstudio.endpoints import RequestModel
+
     from ._billed import BilledUnits
     from ._loop import LoopThread
     from ._settlement import Settlement
+    from .results import Result
 
-Arguments = Mapping[str, Any] | RequestModel
+Arguments: TypeAlias = "Mapping[str, Any] | RequestModel"
 
 
 class AsyncClient:
@@ -283,6 +283,8 @@ class AsyncClient:
         Urls(self._wire.target.hosts, endpoint)  # a malformed endpoint id fails here, at once
         request_headers(headers, hint=hint, priority=priority, start_timeout=start_timeout)  # and so do bad options
         seconds("interval", interval)
+        from falstudio.endpoints import find  # pydantic and the endpoints load with the first request
+
         spec = find(endpoint)
         streaming = (spec is not None and spec.streaming) if stream is None else stream
         extra = request_headers(headers, hint=hint) or None  # the queue adds priority and start_timeout itself
@@ -363,6 +365,8 @@ class AsyncClient:
 
     def get_handle(self, endpoint: str, request_id: str) -> AsyncRequestHandle:
         """A handle for a request submitted earlier (maybe by another process)."""
+        from falstudio.endpoints import find
+
         return AsyncRequestHandle(self._wire, endpoint, request_id, spec=find(endpoint), recorder=self._recorder)
 
     async def status(self, endpoint: str, request_id: str, *, with_logs: bool = False) -> Status:

@@ -35,16 +35,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal, Protocol, cast
-
-import filelock
-
-from falstudio.endpoints import CostEstimate
-from falstudio.endpoints.pricing import usd
+from typing import TYPE_CHECKING, Literal, Protocol, cast
 
 from .._internal.since import describe_since, since_timestamp
 from ._journal import Journal, SeedEntry, journal_for
 from ._refusals import ENV, ZERO, locked_error, over_error, unpriced_error
+
+if TYPE_CHECKING:
+    from falstudio.endpoints import CostEstimate
 
 ENV_SINCE = "today"
 RELEASE_WAIT_SECONDS = 2.0  # a cancelled request waits this long for its reservation to be given back
@@ -174,6 +172,8 @@ class Ledger:
             raise
 
     def _reserve_in(self, journal: Journal, endpoint: str, cost: CostEstimate | None) -> Ticket:
+        import filelock  # loaded with the first budgeted request, not with the client
+
         try:
             journal.acquire()
         except filelock.Timeout:
@@ -332,6 +332,8 @@ class Budget:
             self.check_locked(requests, others)
 
     def __repr__(self) -> str:
+        from falstudio.endpoints.pricing import usd
+
         used = self.used()
         return (
             f"Budget({usd(self.limit)} from {self.source}: {usd(used)} spent or in flight, "

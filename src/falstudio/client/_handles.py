@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from falstudio.endpoints import CostEstimate, EndpointSpec
-
 from . import errors
 from ._billed import BilledUnits, billed_units
 from ._loop import LoopThread, blocking
@@ -24,12 +22,14 @@ from ._protocol import Urls, origin_of, seconds, sse_events
 from ._status import Completed, InProgress, LogBook, LogEntry, Queued, Status, parse_status, same_state
 from ._sync_tracking import TrackedRequest
 from ._tracking import AsyncTrackedRequest, StatusHook
-from .results import Result, parse_output
 
 if TYPE_CHECKING:
+    from falstudio.endpoints import CostEstimate, EndpointSpec
+
     from ._settlement import Settlement
     from ._wire import Wire
     from .recorder import Recorder
+    from .results import Result
 
 POLL_FIRST = 0.1  # polling (only when the status stream is unavailable): first delay, growing to POLL_MAX
 POLL_MAX = 1.0
@@ -191,6 +191,8 @@ class AsyncRequestHandle:
         """The typed result of ``output`` (timings from what was seen of the request when ``completed`` given)."""
         if completed is not None:
             timings = self.timings(completed)
+        from .results import parse_output  # pydantic loads with the first result
+
         try:
             return parse_output(
                 output,

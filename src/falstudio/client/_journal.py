@@ -29,10 +29,6 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 
-import filelock
-
-from falstudio.endpoints.pricing import sane_amount
-
 JOURNAL_NAME = "spend.jsonl"
 LOCK_NAME = "spend.lock"
 LOCK_SECONDS = 30.0  # another kernel holds the folder's lock longer than this: refuse, saying so
@@ -47,6 +43,8 @@ class Journal:
     """One history folder's journal, shared by every ledger of the process recording there."""
 
     def __init__(self, root: Path, seed: Callable[[], Iterable[SeedEntry]]) -> None:
+        import filelock  # loaded with the first budgeted request, not with the client
+
         self.path = root / JOURNAL_NAME
         self.lock = filelock.FileLock(str(root / LOCK_NAME), timeout=LOCK_SECONDS, thread_local=False)
         self._seed = seed
@@ -65,6 +63,8 @@ class Journal:
 
     def acquire(self) -> None:
         """Take the folder's lock (blocking; raises ``filelock.Timeout`` after ``LOCK_SECONDS``)."""
+        import filelock
+
         if not self._turn.acquire(timeout=LOCK_SECONDS):
             raise filelock.Timeout(self.lock.lock_file)
         try:
@@ -185,6 +185,8 @@ class Journal:
             if isinstance(request_id, str) and request_id:
                 self._bound[request_id] = key
         elif state == "reserved":
+            from falstudio.endpoints.pricing import sane_amount  # the endpoints load with the first request
+
             amount, at = sane_amount(entry.get("a")), entry.get("t")
             if amount is None or not isinstance(at, (int, float)) or not math.isfinite(at):
                 self._warn(f"a line with a bad amount or time ({line[:80]!r}), not counted")

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from . import errors
 from ._status import says_cancelled
-from .results import Result
 
 if TYPE_CHECKING:
     from falstudio.endpoints import CostEstimate
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from ._settlement import Settlement
     from ._status import Completed, LogEntry, Status
     from ._streaming import EventStream, StreamReader
+    from .results import Result
 
 
 class QueuedRequest(Protocol):
@@ -115,6 +115,8 @@ def stream_ending(
         "billed": events.billed,
         "logs": logs,
     }
+    from .results import Result
+
     if reader.output is not None:
         return Ending("done", result=Result.build(reader.output, **facts))
     images = reader.kept_images

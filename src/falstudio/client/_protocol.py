@@ -10,15 +10,15 @@ import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import SecretStr
-
-from falstudio.endpoints import RequestModel
 
 from . import errors
+
+if TYPE_CHECKING:
+    from falstudio.endpoints import RequestModel
 
 FAL_QUEUE_URL = "https://queue.fal.run"
 FAL_RUN_URL = "https://fal.run"
@@ -225,19 +225,28 @@ def sealed(value: Any) -> Any:
     """Plain arguments (a dict) with each secret's string (``openai_api_key``, ``*_token``... as for loaded
     endpoints) wrapped in ``SecretStr`` from the moment the blocking client gets them: no falstudio frame's
     locals hold it in plain text while the call waits. Anything else is returned as it is."""
-    if not isinstance(value, Mapping) or isinstance(value, RequestModel):
+    if not isinstance(value, Mapping):
         return value
+    from pydantic import SecretStr  # pydantic and the endpoints load with the first request
+
+    from falstudio.endpoints import RequestModel
     from falstudio.endpoints.fields import is_secret_field
 
+    if isinstance(value, RequestModel):
+        return value
     return {k: SecretStr(v) if isinstance(v, str) and is_secret_field(str(k)) else v for k, v in value.items()}
 
 
 def _encode(request: RequestModel | Mapping[str, Any]) -> bytes:
+    from falstudio.endpoints import RequestModel
+
     body = request.payload() if isinstance(request, RequestModel) else request
     return json.dumps(body, default=_reveal, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def _reveal(value: object) -> object:
+    from pydantic import SecretStr
+
     if isinstance(value, SecretStr):
         return value.get_secret_value()
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Protocol
-
-from falstudio.endpoints import CostEstimate
-from falstudio.endpoints.pricing import usd
+from typing import TYPE_CHECKING, Protocol
 
 from ._journal import LOCK_SECONDS
 from .errors import BudgetExceededError
+
+if TYPE_CHECKING:
+    from falstudio.endpoints import CostEstimate
 
 ZERO = Decimal(0)
 ENV = "FALSTUDIO_BUDGET"
@@ -52,6 +52,8 @@ def _how_to_raise(budget: Budget, needed: Decimal) -> str:
 def over_error(
     budget: Budget, requests: Sequence[tuple[str, CostEstimate | None]], total: Decimal, used: Decimal
 ) -> BudgetExceededError:
+    from falstudio.endpoints.pricing import usd
+
     left = max(ZERO, budget.limit - used)
     estimates = [cost for _, cost in requests if cost is not None]
     # The same marks CostEstimate prints: an `auto` priced at its dearest is a bound, an off-table size a guess.
@@ -78,6 +80,8 @@ def over_error(
 
 
 def unpriced_error(budget: Budget, endpoints: list[str], count: int) -> BudgetExceededError:
+    from falstudio.endpoints.pricing import usd
+
     names = ", ".join(sorted(set(endpoints)))
     what = "this request" if count == 1 else f"{len(endpoints)} of these {count} requests"
     return BudgetExceededError(

@@ -13,26 +13,23 @@ import asyncio
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from falstudio.endpoints import REGISTRY, CostEstimate, EndpointSpec, RequestModel, UnknownEndpointError, find, get
-from falstudio.endpoints.loader import SchemaUnavailableError
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from . import errors
-from ._platform import price_once
 from ._protocol import JsonBody, Urls
 from ._settlement import Settlement
-from .files import prepare_arguments
 
 if TYPE_CHECKING:
     import httpx
+
+    from falstudio.endpoints import CostEstimate, EndpointSpec, RequestModel
 
     from ._budget import Ledger
     from ._storage import Storage
     from ._wire import Wire
     from .recorder import Recorder, Via
 
-Arguments = Mapping[str, Any] | RequestModel
+Arguments: TypeAlias = "Mapping[str, Any] | RequestModel"
 _warned_endpoints: set[str] = set()
 _UNCHECKED = (
     "to send the request without a schema (a private app, or an endpoint fal's OpenAPI service does not list), "
@@ -66,6 +63,9 @@ class Sender:
 
     async def prepare(self, endpoint: str, arguments: Arguments, validate: bool = True) -> Prepared:
         """Validate (or only JSON-check) the arguments and upload their files; nothing is sent to the endpoint."""
+        from ._platform import price_once  # pydantic and the endpoints load with the first request
+        from .files import prepare_arguments
+
         Urls(self.wire.target.hosts, endpoint)  # a malformed id fails here, before any upload
         spec = await _spec(endpoint, validate)
         status = spec.status_on() if spec is not None else "active"
@@ -139,6 +139,9 @@ class Sender:
 
 async def _spec(endpoint: str, validate: bool) -> EndpointSpec | None:
     """The endpoint's spec: registered, else typed from fal's schema (loaded off the loop; needed to validate)."""
+    from falstudio.endpoints import REGISTRY, UnknownEndpointError, find, get
+    from falstudio.endpoints.loader import SchemaUnavailableError
+
     if endpoint in REGISTRY:
         return REGISTRY[endpoint]
     if not validate:  # no schema needed; one already at hand still types the result and the cost

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import errors
 from ._phases import FINAL_PHASES, FinalPhase, Phase
 from ._status import LogEntry
-from .results import Image, Result
+
+if TYPE_CHECKING:
+    from .results import Image, Result
 
 __all__ = ["FINAL_PHASES", "FinalPhase", "Phase", "State"]
 

@@ -25,7 +25,6 @@ from . import errors
 from ._billed import BilledUnits, billed_units
 from ._protocol import Urls, json_body, sse_events
 from ._status import LogEntry
-from .results import Image
 
 if TYPE_CHECKING:
     import httpx
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
     from ._settlement import Settlement
     from ._wire import Wire
     from .recorder import FinalState
+    from .results import Image
 
 STREAM_PATH = "stream"
 _B64_KEYS = ("b64_json", "partial_image_b64", "b64", "base64")
@@ -264,6 +264,8 @@ def _images_in(value: Any, depth: int) -> list[Image]:
         own = _image(value)
         if own is not None:
             return [own]
+        from .results import Image  # pydantic loads with the first result
+
         found: list[Image] = []
         for key, item in value.items():
             if key in _IMAGE_KEYS and isinstance(item, str) and item.startswith(("http://", "https://")):
@@ -274,6 +276,8 @@ def _images_in(value: Any, depth: int) -> list[Image]:
     if isinstance(value, list):
         return [image for item in value for image in _images_in(item, depth + 1)]
     if isinstance(value, str) and value.startswith("data:image/"):
+        from .results import Image
+
         return [Image(url=value)]
     return []
 
@@ -282,6 +286,8 @@ def _image(value: Any) -> Image | None:
     """The image one JSON object describes: ``{"url": ...}`` (as fal's ImageFile) or base64 under a known key."""
     if not isinstance(value, dict):
         return None
+    from .results import Image
+
     fields = {k: v for k, v in value.items() if k in ("file_name", "width", "height") and v is not None}
     url = value.get("url")
     if isinstance(url, str) and url.startswith(("http://", "https://", "data:image/")):

@@ -10,11 +10,9 @@ import concurrent.futures
 import functools
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeAlias, TypeVar
 
 import httpx
-
-from falstudio.endpoints import RequestModel
 
 from ._async import AsyncClient
 from ._batch import BatchCallback
@@ -28,9 +26,12 @@ from ._state import State
 from ._sync_tracking import Batch, TrackedRequest
 from .recorder import Recorder
 
+if TYPE_CHECKING:
+    from falstudio.endpoints import RequestModel
+
 P = ParamSpec("P")
 T = TypeVar("T")
-Arguments = Mapping[str, Any] | RequestModel
+Arguments: TypeAlias = "Mapping[str, Any] | RequestModel"
 
 
 def _handle_returning(

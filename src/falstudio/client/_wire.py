@@ -18,7 +18,6 @@ from ._credentials import KeyAuth, Mode, Target
 from ._protocol import BackupHostTransport, has_backup_hosts
 from ._retry import RetryPolicy, send_with_retry
 from ._tls import LazyTLSContext
-from .results import plain_download
 
 if TYPE_CHECKING:
     from ._loop import LoopThread
@@ -179,6 +178,8 @@ class Wire:
         runner = self.runner
         if runner is not None and not runner.in_loop_thread() and not self.closed:
             return runner.run(self.adownload(url))
+        from .results import plain_download
+
         key = self.target.key
         return plain_download(url, auth=KeyAuth(key, self.target.hosts) if key else None, timeout=self.timeout)
 

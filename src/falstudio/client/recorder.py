@@ -15,8 +15,9 @@ request leaves, and before ``submit`` returns), so one request's records arrive 
 requests' are written at once. ``finished`` is not waited for: it reaches the recorder on another thread
 (:data:`MEDIA`), once everything queued on :data:`WRITER` before it is written, so fetching and storing images
 never delays another request's records. A recorder is called by one thread at a time unless it says
-``thread_safe = True`` (falstudio's history does). :func:`flush` waits for all of it; it runs at exit. This
-module stays light: no httpx, no pydantic.
+``thread_safe = True`` (falstudio's history does). A recorder may leave follow-up work that no request waits
+for (the history syncs a request id's record to disk there) on :data:`SETTLE`. :func:`flush` waits for all of
+it; it runs at exit. This module stays light: no httpx, no pydantic.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ Via = Literal["queue", "run", "stream"]  # how the request was sent: only queued
 
 @dataclass(frozen=True)
 class Sending:
+    """A request about to be sent (recorded before it leaves; no request id yet)."""
+
     endpoint: str
     intent_id: str  # links this record to the Submitted (or Unanswered) event that follows
     request: dict[str, Any]  # redacted
@@ -70,6 +73,8 @@ class Unanswered:
 
 @dataclass(frozen=True)
 class Submitted:
+    """A request the server accepted: its request id, and how to reach it again."""
+
     endpoint: str
     request_id: str
     request: dict[str, Any]  # redacted: secrets already replaced by "***"
@@ -87,6 +92,8 @@ class Submitted:
 
 @dataclass(frozen=True)
 class Finished:
+    """How a request ended: its output and images, or its error."""
+
     endpoint: str
     request_id: str
     state: FinalState
@@ -243,6 +250,7 @@ class Writer:
 # own request, so several are written at once (their fsyncs overlap); one request's are in order by then.
 WRITER = Writer(workers=4)
 MEDIA = Writer("falstudio-history-images")  # how requests ended: their images fetched and stored, then the record
+SETTLE = Writer("falstudio-history-settle")  # recorders' follow-up work, waited for by no request
 
 
 def flush(timeout: float | None = 30.0) -> bool:
@@ -250,10 +258,14 @@ def flush(timeout: float | None = 30.0) -> bool:
     import time
 
     deadline = None if timeout is None else time.monotonic() + timeout
-    # MEDIA first: its work waits for WRITER, never the other way, so WRITER is then flushed of all it queued.
+    # MEDIA first: its work waits for WRITER, never the other way, so WRITER is then flushed of all it queued;
+    # then SETTLE, which only the other two add to.
     if not MEDIA.flush(timeout):
         return False
-    return WRITER.flush(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    for writer in (WRITER, SETTLE):
+        if not writer.flush(None if deadline is None else max(0.0, deadline - time.monotonic())):
+            return False
+    return True
 
 
 atexit.register(flush, 10.0)

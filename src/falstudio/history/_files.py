@@ -15,15 +15,20 @@ TEMP_SUFFIX = ".tmp"
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
+
+    ``sync``: on disk before it replaces ``path`` (else a process killed next still leaves it whole, and
+    :func:`sync_file` puts it on disk later).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         _replace(tmp, path)
     except BaseException:
         try:
@@ -31,6 +36,15 @@ def atomic_write(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def sync_file(path: Path) -> None:
+    """Put a file written with ``atomic_write(..., sync=False)`` on disk (FileNotFoundError: it is gone)."""
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))  # writable: Windows syncs only such handles
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _replace(src: str, dst: Path) -> None:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from falstudio._internal.since import describe_since
-from falstudio.endpoints.pricing import sane_amount, usd
 
 from ._record import RunRecord
 from ._store import HistoryWarning
@@ -102,6 +101,8 @@ class Spend:
         return "\n".join(lines)
 
     def _totals(self) -> str:
+        from falstudio.endpoints.pricing import usd  # the endpoints load when spend is shown, not to read
+
         parts = []
         for mode in ("fal", "local", "unknown"):
             rows = [r for r in self.rows if r.mode == mode]
@@ -111,6 +112,8 @@ class Spend:
         return "; ".join(parts) or "nothing"
 
     def _repr_html_(self) -> str:
+        from falstudio.endpoints.pricing import usd
+
         head = "".join(f"<th>{h}</th>" for h in ("server", "endpoint", "requests", "estimated", "in flight", "billed"))
         body = "".join(
             f"<tr><td>{MODES.get(r.mode, r.mode)}</td><td><code>{html.escape(r.endpoint)}</code></td>"
@@ -184,6 +187,8 @@ def _row(endpoint: str, mode: str, records: list[RunRecord]) -> EndpointSpend:
 
 
 def _row_text(r: EndpointSpend) -> str:
+    from falstudio.endpoints.pricing import usd
+
     text = f"{r.requests} request{'s' * (r.requests != 1)}, {usd(r.estimated)} estimated"
     if r.unpriced:
         text += f" (+{r.unpriced} with no known price)"
@@ -209,7 +214,11 @@ def _when(record: RunRecord) -> float | None:
 
 def _amount(record: RunRecord) -> Decimal | None:
     """The record's estimate; None when it has none, or one no request can cost (negative, not finite, huge)."""
-    return sane_amount(record.cost_amount) if record.cost_amount is not None else None
+    if record.cost_amount is None:
+        return None
+    from falstudio.endpoints.pricing import sane_amount  # the endpoints load when spend is summed, not to read
+
+    return sane_amount(record.cost_amount)
 
 
 _warned_bad: set[Path] = set()

@@ -29,11 +29,20 @@ from pydantic import ValidationError
 from falstudio._internal import images as _images
 from falstudio._internal.images import THUMBNAIL_PX
 from falstudio._internal.redact import redact, scrub_text
-from falstudio._internal.regular_files import opened_regular, read_open
-from falstudio.client.recorder import Finished, Sending, Submitted, Unanswered
+from falstudio._internal.regular_files import read_regular_info
+from falstudio.client.recorder import SETTLE, Finished, Sending, Submitted, Unanswered
 
 from .._internal.errors import FalstudioWarning
-from ._files import atomic_write, extension, intent_name, pixel_size, record_file_name, safe_name, store_blob
+from ._files import (
+    atomic_write,
+    extension,
+    intent_name,
+    pixel_size,
+    record_file_name,
+    safe_name,
+    store_blob,
+    sync_file,
+)
 from ._paths import history_dir
 from ._record import FILE_REF, MAX_DEPTH, SHALLOW, RunRecord, StoredImage
 
@@ -60,7 +69,7 @@ class HistoryStore:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.root = history_dir(path)
-        self._paths: dict[tuple[str, str], Path] = {}
+        self._paths: dict[tuple[str, str], str | Path] = {}  # a str for the files a read found (no Path each)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -155,10 +164,25 @@ class HistoryStore:
             intent_id=event.intent_id,
             writer=intent.writer if intent else None,
         )
-        saved = self.save(record)  # written before the early record goes: a kill in between leaves both
-        if intent is not None and event.intent_id:
-            self._forget_intent(event.intent_id)
+        if intent is None or not event.intent_id:
+            return self.save(record)
+        # The early record is on disk already and stands for this one until it is too: the request id is written
+        # at once (a killed process leaves it whole), synced to disk after, and only then does the early one go.
+        saved = self.save(record, sync=False)
+        with self._lock:
+            path = Path(self._paths[_key(saved)])
+        intent_id = event.intent_id
+        SETTLE.submit(lambda: self._quietly(self._settle, (path, intent_id), f"the submission of {saved.request_id!r}"))
         return saved
+
+    def _settle(self, written: tuple[Path, str]) -> None:
+        """Sync a request id's record to disk, then remove the early record it completes."""
+        path, intent_id = written
+        try:
+            sync_file(path)
+        except FileNotFoundError:
+            pass  # replaced (by its result, written synced) or removed meanwhile
+        self._forget_intent(intent_id)
 
     def record_finished(self, event: Finished) -> RunRecord:
         base = self.find(event.endpoint, event.request_id)
@@ -187,16 +211,18 @@ class HistoryStore:
         update = {"state": "lost", "error": reason, "error_type": error_type, "finished_at": time.time()}
         return self.save(record.model_copy(update=update))
 
-    def save(self, record: RunRecord) -> RunRecord:
-        """Write ``record`` atomically (scrubbing anything secret-looking on the way)."""
+    def save(self, record: RunRecord, *, sync: bool = True) -> RunRecord:
+        """Write ``record`` atomically (scrubbing anything secret-looking on the way); ``sync``: on disk before this
+        returns (else see :func:`._files.atomic_write`)."""
         data = redact(record.model_dump(mode="json", by_alias=True))
         clean = RunRecord.model_validate(data).attached(self)
         key = _key(clean)
         with self._lock:
             when = clean.submitted_at or clean.finished_at or time.time()
-            path = self._paths.get(key) or self.records_dir / record_file_name(key[1], when)
+            known = self._paths.get(key)
+            path = Path(known) if known else self.records_dir / record_file_name(key[1], when)
             self._paths[key] = path
-        atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+        atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"), sync=sync)
         return clean
 
     def find_intent(self, intent_id: str | None) -> RunRecord | None:
@@ -220,46 +246,42 @@ class HistoryStore:
         key = ("", intent_name(intent_id))
         with self._lock:
             path = self._paths.pop(key, None)
-        for candidate in [path] if path else self.records_dir.glob(f"*-{safe_name(key[1])}.json"):
+        for candidate in [Path(path)] if path else self.records_dir.glob(f"*-{safe_name(key[1])}.json"):
             candidate.unlink(missing_ok=True)
 
     # -- reading ---------------------------------------------------------------------------------
 
+    def record_names(self) -> list[str]:
+        """The names of the record files, newest first (names start with the submission time)."""
+        try:
+            names = [n for n in os.listdir(self.records_dir) if n.endswith(".json") and not n.startswith(".")]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        names.sort(reverse=True)
+        return names
+
     def record_files(self) -> list[Path]:
         """Record files, newest first (names start with the submission time)."""
         folder = self.records_dir
-        try:
-            names = [n for n in os.listdir(folder) if n.endswith(".json") and not n.startswith(".")]
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-        return [folder / name for name in sorted(names, reverse=True)]
+        return [folder / name for name in self.record_names()]
 
-    def load(self, path: Path) -> RunRecord:
+    def load(self, path: str | os.PathLike[str]) -> RunRecord:
         """One record file; raises ValueError naming the file when it is not a readable record.
 
         Only a regular file of at most :data:`MAX_RECORD_BYTES` is read (never a FIFO, a device or a folder).
         A file read before and unchanged since (same inode, size and modification time) is not parsed again.
         """
-        try:
-            record = _unchanged(path)
-            if record is None:
-                with opened_regular(path, MAX_RECORD_BYTES) as (fd, info):
-                    record = _parse(read_open(fd, path, MAX_RECORD_BYTES))
-                    with self._lock:
-                        if len(_PARSED) >= _PARSED_MAX:
-                            _PARSED.clear()
-                        _PARSED[str(path)] = ((info.st_ino, info.st_mtime_ns, info.st_size), record)
-        except (ValueError, ValidationError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError too
-            if isinstance(exc, ValidationError):
-                first = exc.errors()[0]
-                reason = f"{'.'.join(str(p) for p in first['loc']) or 'record'}: {first['msg']}"
-            elif isinstance(exc, RecursionError):
-                reason = "its JSON is nested too deeply"
-            else:
-                reason = str(exc)
-            raise ValueError(f"{path} is not a readable run record ({type(exc).__name__}: {reason})") from None
+        name = os.fspath(path)
+        known = _PARSED.get(name)
+        record = known[1] if known is not None and known[0] == _identity(os.stat(name)) else None
+        if record is None:
+            record, identity = _read(name)
+            with self._lock:
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[name] = (identity, record)
         with self._lock:
-            self._paths.setdefault(_key(record), path)
+            self._paths.setdefault(_key(record), name)
         return record.attached(self)
 
     def __iter__(self) -> Iterator[RunRecord]:
@@ -268,20 +290,24 @@ class HistoryStore:
         A record written before sending whose completed twin also exists (the process was killed between
         writing one and removing the other; both carry the same time) is left out.
         """
-        for _, same_time in itertools.groupby(self.record_files(), key=lambda p: p.name.partition("-")[0]):
-            records = list(self.readable(same_time))
+        folder = os.fspath(self.records_dir)
+        for _, same_time in itertools.groupby(self.record_names(), key=lambda n: n.partition("-")[0]):
+            records = list(self._readable(os.path.join(folder, name) for name in same_time))
             answered = {r.intent_id for r in records if r.intent_id and r.request_id is not None}
             yield from (r for r in records if r.request_id is not None or r.intent_id not in answered)
 
     def readable(self, paths: Iterable[Path]) -> Iterator[RunRecord]:
         """The records of ``paths`` that read; an unreadable file is skipped with one HistoryWarning naming it."""
+        return self._readable(paths)
+
+    def _readable(self, paths: Iterable[str | Path]) -> Iterator[RunRecord]:
         for path in paths:
             try:
                 yield self.load(path)
             except FileNotFoundError:
                 continue  # removed while we listed
             except (OSError, ValueError) as exc:
-                self._warn_once(path, f"skipping {exc}")
+                self._warn_once(Path(path), f"skipping {exc}")
 
     def _warn_once(self, path: Path, message: str) -> None:
         """One HistoryWarning per unreadable file and process (a folder read again does not repeat it)."""
@@ -411,21 +437,31 @@ class HistoryStore:
         return stored
 
 
-def _unchanged(path: Path) -> RunRecord | None:
-    """The record parsed from ``path`` before, if the file is the same one, unchanged (one ``stat``, no open)."""
-    known = _PARSED.get(str(path))
-    if known is None:
-        return None
-    info = os.stat(path)
-    return known[1] if known[0] == (info.st_ino, info.st_mtime_ns, info.st_size) else None
+def _identity(info: os.stat_result) -> tuple[int, int, int]:
+    """What tells a file unchanged since it was parsed: its inode, modification time and size."""
+    return info.st_ino, info.st_mtime_ns, info.st_size
 
 
-def _parse(data: bytes) -> RunRecord:
-    """A record from its file's bytes. Only text with enough brackets to nest too deeply is parsed in Python
-    first (to say so clearly); the rest goes straight to pydantic's JSON parser."""
-    if data.count(b"[") + data.count(b"{") < MAX_DEPTH:
-        return RunRecord.model_validate_json(data, context={SHALLOW: True})
-    return RunRecord.model_validate(json.loads(data))
+def _read(path: str) -> tuple[RunRecord, tuple[int, int, int]]:
+    """The record in a file and the file's identity; ValueError naming the file and what is wrong.
+
+    Only text with enough brackets to nest too deeply is parsed in Python first (to say so clearly); the rest
+    goes straight to pydantic's JSON parser.
+    """
+    try:
+        data, info = read_regular_info(path, MAX_RECORD_BYTES)
+        if data.count(b"[") + data.count(b"{") < MAX_DEPTH:
+            return RunRecord.model_validate_json(data, context={SHALLOW: True}), _identity(info)
+        return RunRecord.model_validate(json.loads(data)), _identity(info)
+    except (ValueError, ValidationError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError too
+        if isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            reason = f"{'.'.join(str(p) for p in first['loc']) or 'record'}: {first['msg']}"
+        elif isinstance(exc, RecursionError):
+            reason = "its JSON is nested too deeply"
+        else:
+            reason = str(exc)
+        raise ValueError(f"{path} is not a readable run record ({type(exc).__name__}: {reason})") from None
 
 
 def _spend_update(base: RunRecord, event: Finished) -> dict[str, Any]:
