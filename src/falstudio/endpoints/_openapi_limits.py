@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .._internal.errors import FalstudioError
+
 # Work allowed for one document: a hostile one whose ``$ref``\ s fan out or nest would otherwise take minutes and
 # gigabytes. fal's real documents use a few dozen schemas, nested a few levels.
 MAX_NODES = 20_000  # schemas visited
@@ -11,7 +13,7 @@ MAX_DEPTH = 48  # schemas nested inside each other
 MAX_ENUM = 1_000  # values of one enum
 
 
-class SchemaProblem(ValueError):
+class SchemaProblem(FalstudioError, ValueError):
     """Why a document cannot be typed; :func:`~.openapi.spec_from_openapi` names the endpoint it is for."""
 
 
