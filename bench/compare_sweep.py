@@ -60,7 +60,7 @@ def timed_compare(variations: Any, client: Any, concurrency: int, into: Timings)
         failed = [r for r in records if r["state"] != "done"]
         if failed:
             raise SystemExit(f"{len(failed)} variations did not finish: {failed[0]['error']}")
-        into.results.append(max(job.ended for job in compare.jobs) - started)
+        into.results.append(max(job.latest.ended or 0.0 for job in compare.jobs if job.latest is not None) - started)
         into.server.append(max(r["queue_seconds"] + r["inference_seconds"] for r in records))
     finally:
         compare.close()

@@ -64,8 +64,8 @@ def run_falstudio(url: str, key: str, jobs: int, concurrency: int, history: bool
     waits: dict[int, float] = {}
 
     def changed(job: Any) -> None:
-        if job.request_id and job.variation.index not in waits and job.started is not None:
-            waits[job.variation.index] = time.monotonic() - job.started
+        if job.request_id and job.variation.index not in waits and job.latest is not None:
+            waits[job.variation.index] = time.monotonic() - job.latest.started
 
     def go() -> Any:
         run = SweepRun(variations, client, concurrency=concurrency, on_change=changed)
