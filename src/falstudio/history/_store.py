@@ -290,11 +290,17 @@ class HistoryStore:
         A record written before sending whose completed twin also exists (the process was killed between
         writing one and removing the other; both carry the same time) is left out.
         """
+        return (record for _, record in self.named_records(self.record_names()))
+
+    def named_records(self, names: Iterable[str]) -> Iterator[tuple[str, RunRecord]]:
+        """``(file path, record)`` of the readable files among ``names`` (record file names, newest first),
+        leaving out an early record whose completed twin is among them (see :meth:`__iter__`)."""
         folder = os.fspath(self.records_dir)
-        for _, same_time in itertools.groupby(self.record_names(), key=lambda n: n.partition("-")[0]):
-            records = list(self._readable(os.path.join(folder, name) for name in same_time))
-            answered = {r.intent_id for r in records if r.intent_id and r.request_id is not None}
-            yield from (r for r in records if r.request_id is not None or r.intent_id not in answered)
+        for _, same_time in itertools.groupby(names, key=lambda n: n.partition("-")[0]):
+            paths = [os.path.join(folder, name) for name in same_time]
+            read = [(path, record) for path in paths for record in self._readable([path])]
+            answered = {r.intent_id for _, r in read if r.intent_id and r.request_id is not None}
+            yield from ((p, r) for p, r in read if r.request_id is not None or r.intent_id not in answered)
 
     def readable(self, paths: Iterable[Path]) -> Iterator[RunRecord]:
         """The records of ``paths`` that read; an unreadable file is skipped with one HistoryWarning naming it."""
