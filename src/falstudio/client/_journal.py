@@ -147,8 +147,10 @@ class Journal:
         except FileNotFoundError:
             return
         with os.fdopen(fd, "rb") as file:
-            inode = os.fstat(fd).st_ino
-            if inode != self._inode:  # new (or replaced) journal: read it from the start
+            info = os.fstat(fd)
+            inode = info.st_ino
+            # new, replaced or emptied in place (``: > spend.jsonl``; lines appended since start at 0): from the start
+            if inode != self._inode or info.st_size < self._offset:
                 self._inode, self._offset, self._tail, self._skipping = inode, 0, b"", False
                 self._counted, self._bound = {}, {}
             file.seek(self._offset)
