@@ -13,7 +13,8 @@ key is ``intent:<id>``, the intent id of the request's history record; once the 
 (:meth:`Journal.settle_request`). Older journals' random keys are read the same way. A line that is
 not readable, overlong, or whose amount is negative, not finite or huge, is ignored with one warning naming the
 file; the journal is read in chunks, so a damaged one costs bounded memory. A journal that is not a regular file
-(a FIFO, a device behind a symlink) is refused as unusable instead of blocking or reading forever.
+(a FIFO, a symlink: to a device, or to a file of the user's) is refused as unusable instead of blocking, reading
+forever or being written through.
 """
 
 from __future__ import annotations
@@ -214,10 +215,17 @@ def journal_for(root: Path, seed: Callable[[], Iterable[SeedEntry]]) -> Journal:
 
 
 def _open(path: Path, flags: int) -> int:
-    """``path`` opened without blocking on a FIFO; OSError unless it is a regular file."""
-    fd = os.open(path, flags | os.O_NONBLOCK, 0o644)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
+    """``path`` opened without blocking on a FIFO, nor following a symlink (anyone sharing the folder could point
+    it at a file of ours, to be appended to); OSError unless it is a regular file."""
+    try:
+        fd = os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:  # ELOOP: it is a symlink
+            raise
+        fd = -1
+    if fd < 0 or not stat.S_ISREG(os.fstat(fd).st_mode):
+        if fd >= 0:
+            os.close(fd)
         raise OSError(
             errno.EINVAL, "not a regular file (remove it: it is made again from the folder's records)", str(path)
         )
