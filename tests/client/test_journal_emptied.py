@@ -25,3 +25,12 @@ def test_lines_appended_after_the_journal_was_emptied_in_place_count(tmp_path: P
     with open(path, "a") as file:  # another kernel reserves: a line shorter than what was read before
         file.write(_line("intent:new", "0.02"))
     assert journal.counted(None, "local") == {"intent:new": Decimal("0.02")}
+
+
+def test_a_line_appended_after_a_last_line_without_its_newline_still_counts(tmp_path: Path) -> None:
+    """A journal saved by an editor without the final newline: the next reservation used to be glued to that
+    line, and both were read as one unreadable line (the new reservation not counted anywhere)."""
+    (tmp_path / JOURNAL_NAME).write_text(_line("intent:edited", "0.04").rstrip("\n"))
+    journal = Journal(tmp_path, list)
+    journal.reserve("intent:new", "local", Decimal("0.02"), time.time())
+    assert journal.counted(None, "local") == {"intent:edited": Decimal("0.04"), "intent:new": Decimal("0.02")}

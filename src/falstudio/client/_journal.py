@@ -124,8 +124,13 @@ class Journal:
             )
 
     def _append(self, line: bytes) -> None:
-        fd = _open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        fd = _open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
         try:
+            size = os.fstat(fd).st_size
+            if (
+                size and os.lseek(fd, size - 1, os.SEEK_SET) >= 0 and os.read(fd, 1) != b"\n"
+            ):  # a last line left without its end (a hand edit)
+                line = b"\n" + line  # never glued to it; a blank line is skipped
             os.write(fd, line)  # one write of one short line: never interleaved with another process's
         finally:
             os.close(fd)
