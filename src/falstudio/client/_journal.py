@@ -112,6 +112,13 @@ class Journal:
         if self.path.exists():
             self.settle(request_id, state)
 
+    def bound_to(self, key: str) -> str | None:
+        """The request id bound to the reservation ``key`` (the last one, if several), or None."""
+        with self._mutex:
+            self._catch_up()
+            found = [request_id for request_id, bound in self._bound.items() if bound == key]
+        return found[-1] if found else None
+
     def unusable(self, exc: OSError) -> None:
         """Say once that the journal cannot be used: other kernels' spend is not seen, nor this one's by them."""
         if not self._unusable:

@@ -136,7 +136,7 @@ class HistoryStore:
             update = {"state": "cancelled", "error": event.reason, "error_type": "request_cancelled"}
             return self.save(intent.model_copy(update={**update, "finished_at": time.time()}))
         if not event.may_have_run:
-            self._forget_intent(event.intent_id)
+            self.forget_intent(event.intent_id)
             return None
         return self.mark_lost(intent, unconfirmed_reason(intent, event.reason), error_type="unconfirmed")
 
@@ -145,7 +145,7 @@ class HistoryStore:
         existing = self.find(event.endpoint, event.request_id, submitted_at=event.submitted_at)
         if existing is not None and not existing.in_flight:
             if event.intent_id:
-                self._forget_intent(event.intent_id)
+                self.forget_intent(event.intent_id)
             return existing  # the result was recorded first; keep it
         record = RunRecord(
             endpoint=event.endpoint,
@@ -182,7 +182,7 @@ class HistoryStore:
             sync_file(path)
         except FileNotFoundError:
             pass  # replaced (by its result, written synced) or removed meanwhile
-        self._forget_intent(intent_id)
+        self.forget_intent(intent_id)
 
     def record_finished(self, event: Finished) -> RunRecord:
         base = self.find(event.endpoint, event.request_id)
@@ -242,7 +242,8 @@ class HistoryStore:
                 return record
         return None
 
-    def _forget_intent(self, intent_id: str) -> None:
+    def forget_intent(self, intent_id: str) -> None:
+        """Remove the record written before sending as ``intent_id`` (its request id's record stands for it)."""
         key = ("", intent_name(intent_id))
         with self._lock:
             path = self._paths.pop(key, None)
