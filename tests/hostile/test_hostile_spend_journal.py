@@ -97,3 +97,11 @@ def test_a_journal_that_is_a_symlink_to_someone_elses_file_is_never_written_thro
     assert result["outcomes"] == ["sent", "refused"]  # the kernel's own count still holds the budget
     said = result["warnings"]
     assert isinstance(said, list) and len(said) == 1 and "not a regular file" in said[0], said
+
+
+def test_a_journal_that_is_a_directory_is_refused_and_the_kernels_own_count_still_holds(tmp_path: Path) -> None:
+    (tmp_path / "spend.jsonl").mkdir()
+    result = _run(tmp_path)
+    assert result["outcomes"] == ["sent", "refused"]
+    said = result["warnings"]
+    assert isinstance(said, list) and len(said) == 1 and "cannot be used" in said[0], said
