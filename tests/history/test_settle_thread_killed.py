@@ -11,8 +11,10 @@ import textwrap
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 import falstudio as fs
-from falstudio.history import HistoryStore
+from falstudio.history import HistoryStore, HistoryWarning
 
 from ._helpers import ENDPOINT
 
@@ -45,3 +47,12 @@ def test_both_files_left_by_the_kill_read_as_one_request_everywhere(tmp_path: Pa
         assert [(r.request_id, r.state) for r in records] == [("req-1", "queued")]
         assert records.spent().in_flight("fal") == Decimal("0.04")  # not 0.08
     assert [key for key, *_ in HistoryStore(tmp_path).spend_entries()] == ["req-1"]  # the journal's seed
+
+
+def test_resume_finishes_what_the_settle_thread_left(tmp_path: Path) -> None:
+    _killed_before_settling(tmp_path)
+    with pytest.warns(HistoryWarning):  # its local server is gone: lost, saying so
+        [resumed] = fs.history(path=tmp_path).resume()
+    assert resumed.request_id == "req-1"
+    [left] = (tmp_path / "records").glob("*.json")  # the early record is gone, the request id's stays
+    assert "req-1" in left.name

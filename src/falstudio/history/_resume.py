@@ -37,6 +37,7 @@ def resume(
     :class:`HistoryWarning`. A record written before sending that never got its request id is settled honestly
     (it may have been submitted, but cannot be resumed without a request id).
     """
+    store.settle_twin(record)
     if not record.in_flight:
         return record
     if record.request_id is None:

@@ -184,6 +184,17 @@ class HistoryStore:
             pass  # replaced (by its result, written synced) or removed meanwhile
         self.forget_intent(intent_id)
 
+    def settle_twin(self, record: RunRecord) -> None:
+        """Finish what a process killed before its settle thread ran left: ``record`` (with its request id) synced,
+        and the early record it completes, if a read of this folder saw it, removed."""
+        if record.request_id is None or not record.intent_id:
+            return
+        with self._lock:
+            early = self._paths.get(("", intent_name(record.intent_id)))
+            known = self._paths.get(_key(record))
+        if early and known:
+            self._quietly(self._settle, (Path(known), record.intent_id), f"the submission of {record.request_id!r}")
+
     def record_finished(self, event: Finished) -> RunRecord:
         base = self.find(event.endpoint, event.request_id)
         if base is None:  # submitted before history was on, or its record could not be written
