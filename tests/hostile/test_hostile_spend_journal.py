@@ -84,3 +84,24 @@ def test_lines_that_are_deeply_nested_or_carry_impossible_amounts_are_ignored_an
     assert result["outcomes"] == ["refused", "refused"]
     said = result["warnings"]
     assert isinstance(said, list) and len(said) == 1 and "ignored for spend" in said[0], said
+
+
+def test_a_journal_that_is_a_symlink_to_someone_elses_file_is_never_written_through(tmp_path: Path) -> None:
+    """Anyone sharing the folder could point ``spend.jsonl`` at a file of the kernel's user (a shell profile):
+    each reservation used to append a line to it."""
+    victim = tmp_path / "profile"
+    victim.write_bytes(b"export PATH=$HOME/bin:$PATH\n")
+    (tmp_path / "spend.jsonl").symlink_to(victim)
+    result = _run(tmp_path)
+    assert victim.read_bytes() == b"export PATH=$HOME/bin:$PATH\n"
+    assert result["outcomes"] == ["sent", "refused"]  # the kernel's own count still holds the budget
+    said = result["warnings"]
+    assert isinstance(said, list) and len(said) == 1 and "not a regular file" in said[0], said
+
+
+def test_a_journal_that_is_a_directory_is_refused_and_the_kernels_own_count_still_holds(tmp_path: Path) -> None:
+    (tmp_path / "spend.jsonl").mkdir()
+    result = _run(tmp_path)
+    assert result["outcomes"] == ["sent", "refused"]
+    said = result["warnings"]
+    assert isinstance(said, list) and len(said) == 1 and "cannot be used" in said[0], said

@@ -13,7 +13,8 @@ key is ``intent:<id>``, the intent id of the request's history record; once the 
 (:meth:`Journal.settle_request`). Older journals' random keys are read the same way. A line that is
 not readable, overlong, or whose amount is negative, not finite or huge, is ignored with one warning naming the
 file; the journal is read in chunks, so a damaged one costs bounded memory. A journal that is not a regular file
-(a FIFO, a device behind a symlink) is refused as unusable instead of blocking or reading forever.
+(a FIFO, a symlink: to a device, or to a file of the user's) is refused as unusable instead of blocking, reading
+forever or being written through.
 """
 
 from __future__ import annotations
@@ -111,6 +112,13 @@ class Journal:
         if self.path.exists():
             self.settle(request_id, state)
 
+    def bound_to(self, key: str) -> str | None:
+        """The request id bound to the reservation ``key`` (the last one, if several), or None."""
+        with self._mutex:
+            self._catch_up()
+            found = [request_id for request_id, bound in self._bound.items() if bound == key]
+        return found[-1] if found else None
+
     def unusable(self, exc: OSError) -> None:
         """Say once that the journal cannot be used: other kernels' spend is not seen, nor this one's by them."""
         if not self._unusable:
@@ -123,8 +131,13 @@ class Journal:
             )
 
     def _append(self, line: bytes) -> None:
-        fd = _open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        fd = _open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
         try:
+            size = os.fstat(fd).st_size
+            if (
+                size and os.lseek(fd, size - 1, os.SEEK_SET) >= 0 and os.read(fd, 1) != b"\n"
+            ):  # a last line left without its end (a hand edit)
+                line = b"\n" + line  # never glued to it; a blank line is skipped
             os.write(fd, line)  # one write of one short line: never interleaved with another process's
         finally:
             os.close(fd)
@@ -147,8 +160,10 @@ class Journal:
         except FileNotFoundError:
             return
         with os.fdopen(fd, "rb") as file:
-            inode = os.fstat(fd).st_ino
-            if inode != self._inode:  # new (or replaced) journal: read it from the start
+            info = os.fstat(fd)
+            inode = info.st_ino
+            # new, replaced or emptied in place (``: > spend.jsonl``; lines appended since start at 0): from the start
+            if inode != self._inode or info.st_size < self._offset:
                 self._inode, self._offset, self._tail, self._skipping = inode, 0, b"", False
                 self._counted, self._bound = {}, {}
             file.seek(self._offset)
@@ -212,10 +227,17 @@ def journal_for(root: Path, seed: Callable[[], Iterable[SeedEntry]]) -> Journal:
 
 
 def _open(path: Path, flags: int) -> int:
-    """``path`` opened without blocking on a FIFO; OSError unless it is a regular file."""
-    fd = os.open(path, flags | os.O_NONBLOCK, 0o644)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
+    """``path`` opened without blocking on a FIFO, nor following a symlink (anyone sharing the folder could point
+    it at a file of ours, to be appended to); OSError unless it is a regular file."""
+    try:
+        fd = os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:  # ELOOP: it is a symlink
+            raise
+        fd = -1
+    if fd < 0 or not stat.S_ISREG(os.fstat(fd).st_mode):
+        if fd >= 0:
+            os.close(fd)
         raise OSError(
             errno.EINVAL, "not a regular file (remove it: it is made again from the folder's records)", str(path)
         )

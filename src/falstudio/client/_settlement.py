@@ -10,7 +10,8 @@ sending), named by its request id once the server answers, and ends in one of:
 * ``kept``: its reply was lost, or the server did not confirm how it ended: it may have run and been billed,
   so its estimate stays reserved (and its record in flight) until :meth:`Settlement.resumed` settles it, in this
   process or another one sharing the history folder;
-* ``interrupted``: the call was interrupted while the request was being sent: released, recorded as maybe sent.
+* ``interrupted``: a streamed or run call was interrupted while the request was being sent: released, recorded as
+  maybe sent (an interrupted queued submit is ``kept``: it may have been queued).
 
 Each move is checked against the stage it leaves (:data:`MOVES`): a request cannot be settled twice, nor
 released once settled; a move that does not follow is ignored and says so by returning False.
@@ -165,9 +166,13 @@ class Settlement:
             await record_unanswered(self.recorder, self.endpoint, self.intent_id, failure)
 
     def interrupted(self, failure: BaseException) -> None:
-        """The call was interrupted while the request was being sent: released, and recorded (without waiting:
-        the task is being cancelled) as maybe sent."""
-        if self._move("interrupted"):
+        """The call was interrupted while the request was being sent: recorded (without waiting: the task is being
+        cancelled) as maybe sent. A streamed or run request is released (fal cancels a run whose client hangs up);
+        a queued one may have been queued all the same, so its estimate is kept, as its record counts it."""
+        if self.via == "queue":
+            if self._move("kept"):
+                record_unanswered_now(self.recorder, self.endpoint, self.intent_id, failure)
+        elif self._move("interrupted"):
             self._money("failed")
             record_unanswered_now(self.recorder, self.endpoint, self.intent_id, failure)
 

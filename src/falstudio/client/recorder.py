@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import queue
 import threading
 import warnings
@@ -145,6 +146,20 @@ def default_recorder() -> Recorder | None:
         return _factory()
     except Exception as exc:  # a broken history must not break the client
         warnings.warn(f"falstudio: run history disabled: {type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=3)
+        return None
+
+
+def bound_request_id(folder: os.PathLike[str] | str, intent_id: str, seed: Callable[[], list[Any]]) -> str | None:
+    """The request id the client named the request recorded before sending as ``intent_id`` by, in the history
+    folder's spend journal (written before the record gets it: a process killed in between leaves it there only);
+    None when the journal does not say. ``seed``: the history's ``spend_entries``, should the journal be made."""
+    from pathlib import Path
+
+    from ._journal import journal_for
+
+    try:
+        return journal_for(Path(folder), seed).bound_to(f"intent:{intent_id}")
+    except OSError:
         return None
 
 

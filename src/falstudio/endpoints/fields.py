@@ -237,7 +237,8 @@ def _unit(name: str, kind: Kind) -> str:
 
 def _role(name: str, kind: Kind) -> Role:
     if kind in ("image", "images"):
-        return "mask" if "mask" in name else "images"
+        # a word of the name ends in mask(s): mask_url, inpaint_mask_url, inpaintmask_url; never unmasked_image_url
+        return "mask" if any(w.endswith(("mask", "masks")) for w in name.lower().split("_")) else "images"
     if name == "prompt" and kind in ("text", "long_text"):
         return "prompt"
     if name == "num_images" and kind == "int":

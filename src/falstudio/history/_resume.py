@@ -37,10 +37,14 @@ def resume(
     :class:`HistoryWarning`. A record written before sending that never got its request id is settled honestly
     (it may have been submitted, but cannot be resumed without a request id).
     """
+    store.settle_twin(record)
     if not record.in_flight:
         return record
     if record.request_id is None:
-        return _settle_unconfirmed(store, record)
+        named = _settle_unconfirmed(store, record)
+        if named.request_id is None:
+            return named
+        record = named
     if record.via != "queue":
         return store.mark_lost(record, _forgotten(record))
     if client is not None and client.base_url != record.base_url:
@@ -91,8 +95,9 @@ def _follow(store: HistoryStore, record: RunRecord, client: ClientLike, timeout:
 
 def _settle_unconfirmed(store: HistoryStore, record: RunRecord) -> RunRecord:
     """A record written before sending, never completed with a request id. While the process sending it is
-    alive (and not for long) it may still get its reply; otherwise it is ``lost``, saying honestly that the
-    request may have been submitted but cannot be resumed."""
+    alive (and not for long) it may still get its reply; else, when the folder's spend journal says which request
+    id the server gave it, the record gets that id (to be followed); otherwise it is ``lost``, saying honestly that
+    the request may have been submitted but cannot be resumed."""
     age = time.time() - (record.submitted_at or 0.0)
     if age < SENDING_SECONDS and _writer_alive(record.writer):
         _warn(
@@ -100,6 +105,13 @@ def _settle_unconfirmed(store: HistoryStore, record: RunRecord) -> RunRecord:
             "resume again in a moment"
         )
         return record
+    from falstudio.client.recorder import bound_request_id
+
+    request_id = bound_request_id(store.root, record.intent_id, store.spend_entries) if record.intent_id else None
+    if request_id:  # the server named it, and the process ended before its record said so: follow it by that name
+        named = store.save(record.model_copy(update={"request_id": request_id, "state": "queued"}))
+        store.forget_intent(record.intent_id or "")
+        return named
     why = "the process sending it ended before the server's reply was recorded"
     return store.mark_lost(record, unconfirmed_reason(record, why), error_type="unconfirmed")
 

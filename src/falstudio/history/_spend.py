@@ -9,6 +9,7 @@ dollars. Offline runs are priced as fal would bill them and reported apart.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import warnings
 from collections.abc import Iterable, Iterator
@@ -156,15 +157,16 @@ def records_since(store: HistoryStore, since: float | None) -> Iterator[RunRecor
     parsed records while their files are unchanged; an unreadable one is skipped with one warning)."""
     cutoff = _stamp(since - 1.0) if since is not None else None  # a second of slack for clock rounding
 
-    for path in store.record_files():  # newest first
-        match = _STAMP.match(path.name)
-        if cutoff is not None and match and match[1] < cutoff:
-            return
-        for record in store.readable([path]):
-            if since is None or (_when(record) or 0.0) >= since:
-                if record.cost_amount is not None and _amount(record) is None:
-                    _warn_bad_amount(path, record.cost_amount)
-                yield record
+    def recent(name: str) -> bool:
+        match = _STAMP.match(name)
+        return cutoff is None or not match or match[1] >= cutoff
+
+    # newest first; an early record whose completed twin is there too (a kill before it was removed) is left out
+    for path, record in store.named_records(itertools.takewhile(recent, store.record_names())):
+        if since is None or (_when(record) or 0.0) >= since:
+            if record.cost_amount is not None and _amount(record) is None:
+                _warn_bad_amount(Path(path), record.cost_amount)
+            yield record
 
 
 def _row(endpoint: str, mode: str, records: list[RunRecord]) -> EndpointSpend:

@@ -136,7 +136,7 @@ class HistoryStore:
             update = {"state": "cancelled", "error": event.reason, "error_type": "request_cancelled"}
             return self.save(intent.model_copy(update={**update, "finished_at": time.time()}))
         if not event.may_have_run:
-            self._forget_intent(event.intent_id)
+            self.forget_intent(event.intent_id)
             return None
         return self.mark_lost(intent, unconfirmed_reason(intent, event.reason), error_type="unconfirmed")
 
@@ -145,7 +145,7 @@ class HistoryStore:
         existing = self.find(event.endpoint, event.request_id, submitted_at=event.submitted_at)
         if existing is not None and not existing.in_flight:
             if event.intent_id:
-                self._forget_intent(event.intent_id)
+                self.forget_intent(event.intent_id)
             return existing  # the result was recorded first; keep it
         record = RunRecord(
             endpoint=event.endpoint,
@@ -182,7 +182,18 @@ class HistoryStore:
             sync_file(path)
         except FileNotFoundError:
             pass  # replaced (by its result, written synced) or removed meanwhile
-        self._forget_intent(intent_id)
+        self.forget_intent(intent_id)
+
+    def settle_twin(self, record: RunRecord) -> None:
+        """Finish what a process killed before its settle thread ran left: ``record`` (with its request id) synced,
+        and the early record it completes, if a read of this folder saw it, removed."""
+        if record.request_id is None or not record.intent_id:
+            return
+        with self._lock:
+            early = self._paths.get(("", intent_name(record.intent_id)))
+            known = self._paths.get(_key(record))
+        if early and known:
+            self._quietly(self._settle, (Path(known), record.intent_id), f"the submission of {record.request_id!r}")
 
     def record_finished(self, event: Finished) -> RunRecord:
         base = self.find(event.endpoint, event.request_id)
@@ -242,7 +253,8 @@ class HistoryStore:
                 return record
         return None
 
-    def _forget_intent(self, intent_id: str) -> None:
+    def forget_intent(self, intent_id: str) -> None:
+        """Remove the record written before sending as ``intent_id`` (its request id's record stands for it)."""
         key = ("", intent_name(intent_id))
         with self._lock:
             path = self._paths.pop(key, None)
@@ -290,11 +302,17 @@ class HistoryStore:
         A record written before sending whose completed twin also exists (the process was killed between
         writing one and removing the other; both carry the same time) is left out.
         """
+        return (record for _, record in self.named_records(self.record_names()))
+
+    def named_records(self, names: Iterable[str]) -> Iterator[tuple[str, RunRecord]]:
+        """``(file path, record)`` of the readable files among ``names`` (record file names, newest first),
+        leaving out an early record whose completed twin is among them (see :meth:`__iter__`)."""
         folder = os.fspath(self.records_dir)
-        for _, same_time in itertools.groupby(self.record_names(), key=lambda n: n.partition("-")[0]):
-            records = list(self._readable(os.path.join(folder, name) for name in same_time))
-            answered = {r.intent_id for r in records if r.intent_id and r.request_id is not None}
-            yield from (r for r in records if r.request_id is not None or r.intent_id not in answered)
+        for _, same_time in itertools.groupby(names, key=lambda n: n.partition("-")[0]):
+            paths = [os.path.join(folder, name) for name in same_time]
+            read = [(path, record) for path in paths for record in self._readable([path])]
+            answered = {r.intent_id for _, r in read if r.intent_id and r.request_id is not None}
+            yield from ((p, r) for p, r in read if r.request_id is not None or r.intent_id not in answered)
 
     def readable(self, paths: Iterable[Path]) -> Iterator[RunRecord]:
         """The records of ``paths`` that read; an unreadable file is skipped with one HistoryWarning naming it."""

@@ -83,7 +83,12 @@ def for_engines(spec: EndpointSpec, request: RequestModel) -> Mapped:
     image_field = next((n for n in inputs if given.get(n)), inputs[0] if inputs else "image_urls")
     images = given.get(image_field)
     values["image_urls"] = [str(u) for u in images] if isinstance(images, list) else [str(images)] if images else []
-    values["mask_image_url"] = given.get(mask_field)
+    mask = given.get(mask_field)
+    if isinstance(mask, list):  # a list-of-masks field: the engines paint one
+        if len(mask) > 1:
+            notes.append(f"{mask_field}: only its first mask is used offline")
+        mask = str(mask[0]) if mask else None
+    values["mask_image_url"] = mask
     handled = _HANDLED | {image_field, mask_field}
     if given.get("quality") is not None and given.get("quality") not in QUALITIES:
         handled.discard("quality")
