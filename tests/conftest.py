@@ -24,6 +24,9 @@ NO_PLATFORM = "http://127.0.0.1:9/v1"  # fal's Platform API likewise (tests/plat
 os.environ["FALSTUDIO_PLATFORM_URL"] = NO_PLATFORM
 os.environ["FALSTUDIO_CACHE_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-cache-")
 os.environ["FAL_HOME_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-fal-home-")  # never the real `fal auth login`
+# The embedded offline server (``fs.Client()`` without a key: notebooks, kernels, browser tests) answers at once
+# instead of at model-like times: tests that need a job to take time start their own LocalServer(latency=...).
+os.environ["FALSTUDIO_LOCAL_LATENCY"] = "0"
 
 
 # Each test's tier and its time limit in seconds (pytest-timeout; generous: the machine may be loaded). A test module

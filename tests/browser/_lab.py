@@ -302,10 +302,11 @@ def set_theme(page: Page, theme: str) -> None:
     JupyterLab and Notebook 7 alike."""
     body = page.locator("body[data-jp-theme-name]")
     body.wait_for(state="attached", timeout=MINUTE)
-    if body.get_attribute("data-jp-theme-name") != theme:
-        page.get_by_role("menuitem", name="Settings").click()
-        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
-        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
+    if body.get_attribute("data-jp-theme-name") == theme:
+        return
+    page.get_by_role("menuitem", name="Settings").click()
+    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
+    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
     page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached", timeout=MINUTE)
     page.wait_for_timeout(500)  # let the theme's CSS settle before a screenshot
 
