@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from falstudio.local import Faults, LocalServer
+
 from ._lab import (
     MINUTE,
     Lab,
@@ -172,10 +174,11 @@ def test_a_job_ending_keeps_the_page_and_the_live_panel(lab: Lab, tmp_path: Path
     re-created), and the hidden reader view now says done."""
     from playwright.sync_api import expect
 
+    faults = Faults(hold={"output"})  # the job ends when the test says so: after the page was scrolled
+    server = LocalServer(port=0, latency=0, faults=faults).start()
     cells = [
         "import falstudio as fs\n"
-        "server = fs.local.LocalServer(port=0, latency=4).start()\n"
-        "client = fs.Client(server.key, base_url=server.url, history=False)\n"
+        f"client = fs.Client({server.key!r}, base_url={server.url!r}, history=False)\n"
         "job = fs.widgets.JobView.submit(client, 'fal-ai/gpt-image-1-mini', {'prompt': 'a quiet harbour'})\n"
         "job",
         "print('\\n'.join(f'line {i}' for i in range(120)))",
@@ -192,7 +195,7 @@ def test_a_job_ending_keeps_the_page_and_the_live_panel(lab: Lab, tmp_path: Path
     path = tmp_path / "reader-job.ipynb"
     path.write_text(json.dumps(notebook))
     lab.add(path)
-    with chromium_page(1100, 700) as page:
+    with server, chromium_page(1100, 700) as page:
         page.goto(lab.notebook_url(path.name))
         run_first_cell(page)
         panel = page.locator(".fs-job")
@@ -205,6 +208,8 @@ def test_a_job_ending_keeps_the_page_and_the_live_panel(lab: Lab, tmp_path: Path
         page.evaluate("sel => { document.querySelector(sel).scrollTop = 160 }", scroller)
         page.evaluate("() => { document.querySelector('.fs-job').dataset.mark = 'before' }")
         before = page.evaluate("sel => document.querySelector(sel).scrollTop", scroller)
+        expect(panel.get_by_role("status")).to_contain_text("Running")  # it ends only now
+        faults.release("output")
         expect(panel.get_by_role("status")).to_contain_text("Done", timeout=MINUTE)
         reader = page.locator(".fs-reader").first
         expect(reader).to_contain_text("done", timeout=MINUTE)  # a locator: found again after each update
