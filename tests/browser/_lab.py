@@ -230,6 +230,8 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
         dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
         if dialog.count():
             try:  # the dialog may close by itself meanwhile (the kernel connected): then there is nothing to click
+                # Python, not whatever the list shows first: a session whose kernel was lost offers "No Kernel"
+                dialog.locator("select").select_option(label="Python 3 (ipykernel)", timeout=5000)
                 dialog.get_by_role("button", name="Select", exact=True).click(timeout=5000)
             except PlaywrightTimeout:
                 pass
@@ -249,7 +251,10 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
             raise AssertionError(
                 f"not every cell of {name} ran: prompts {prompts}, dialogs {dialogs} (screenshot in {lab.root.parent})"
             )
-        page.wait_for_timeout(1000)
+        try:  # look again in a second, or as soon as every cell ran
+            page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=1000)
+        except PlaywrightTimeout:
+            pass
     assert tracebacks.count() == 0, tracebacks.first.inner_text()
 
 
