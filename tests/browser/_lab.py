@@ -229,9 +229,11 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
         assert tracebacks.count() == 0, tracebacks.first.inner_text()  # Run All stops at an error
         dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
         if dialog.count():
-            try:  # the dialog may close by itself meanwhile (the kernel connected): then there is nothing to click
-                # Python, not whatever the list shows first: a session whose kernel was lost offers "No Kernel"
+            try:  # Python, not whatever the list shows first: a session whose kernel was lost offers "No Kernel"
                 dialog.locator("select").select_option(label="Python 3 (ipykernel)", timeout=5000)
+            except PlaywrightTimeout:
+                pass
+            try:  # the dialog may close by itself meanwhile (the kernel connected): then there is nothing to click
                 dialog.get_by_role("button", name="Select", exact=True).click(timeout=5000)
             except PlaywrightTimeout:
                 pass
