@@ -24,6 +24,9 @@ NO_PLATFORM = "http://127.0.0.1:9/v1"  # fal's Platform API likewise (tests/plat
 os.environ["FALSTUDIO_PLATFORM_URL"] = NO_PLATFORM
 os.environ["FALSTUDIO_CACHE_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-cache-")
 os.environ["FAL_HOME_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-fal-home-")  # never the real `fal auth login`
+# The embedded offline server (``fs.Client()`` without a key: notebooks, kernels, browser tests) answers at once
+# instead of at model-like times: tests that need a job to take time start their own LocalServer(latency=...).
+os.environ["FALSTUDIO_LOCAL_LATENCY"] = "0"
 
 
 # Each test's tier and its time limit in seconds (pytest-timeout; generous: the machine may be loaded). A test module
@@ -48,14 +51,31 @@ def tier_of(item: pytest.Item) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give each test its tier's marker and time limit (README's command runs them with ``pytest -n 2 --dist
-    loadfile``: a module's tests, and a notebook's cells, share one process)."""
+    """Give each test its tier's marker and time limit, and run the slow tiers' files first.
+
+    README's command runs the suite with ``pytest -n 2 --dist loadfile --no-loadscope-reorder``: a module's tests,
+    and a notebook's cells, share one process, and files go to whichever worker is free in this order. Longest
+    first, the two workers finish together; xdist's own order (most tests first) left a browser file for the end.
+    """
     for item in items:
         tier = tier_of(item)
         if not item.get_closest_marker(tier):
             item.add_marker(getattr(pytest.mark, tier))
         if not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(TIERS[tier]))
+    items[:] = slowest_files_first(items)
+
+
+def slowest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """``items`` with each file's tests kept together and in order, files ordered by their slowest tier (browser,
+    kernel, loopback, unit: the order of :data:`TIERS` reversed), else as collected."""
+    rank = {tier: -i for i, tier in enumerate(TIERS)}
+    files: dict[Path, int] = {}
+    for item in items:
+        tier = next(t for t in TIERS if item.get_closest_marker(t))
+        files[item.path] = min(files.get(item.path, 0), rank[tier])
+    order = {path: i for i, path in enumerate(sorted(files, key=lambda path: files[path]))}  # stable: as collected
+    return sorted(items, key=lambda item: order[item.path])
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from .conftest import ROOT, TIERS, tier_of
+from .conftest import ROOT, TIERS, slowest_files_first, tier_of
 
 
 class _Item(SimpleNamespace):
@@ -37,3 +37,29 @@ def test_this_test_got_its_tier_and_time_limit(request: pytest.FixtureRequest) -
     timeout = request.node.get_closest_marker("timeout")
     assert timeout is not None and timeout.args == (TIERS["unit"],)
     assert Path(request.node.path).parent == ROOT / "tests"
+
+
+def test_files_of_the_slow_tiers_run_first_each_file_kept_together() -> None:
+    def item(path: str, name: str, tier: str) -> _Item:
+        return _Item(path=ROOT / path, name=name, marks=[tier])
+
+    items = [
+        item("tests/test_a.py", "a1", "unit"),
+        item("tests/client/test_b.py", "b1", "loopback"),
+        item("tests/client/test_b.py", "b2", "unit"),  # a test of a loopback file marked unit: stays with its file
+        item("tests/browser/test_c.py", "c1", "browser"),
+        item("notebooks/d.ipynb", "d1", "kernel"),
+        item("tests/browser/test_e.py", "e1", "browser"),
+        item("tests/browser/test_e.py", "e2", "browser"),
+    ]
+    ordered = slowest_files_first(items)  # type: ignore[arg-type]
+    assert [i.name for i in ordered] == ["c1", "e1", "e2", "d1", "b1", "b2", "a1"]
+
+
+def test_the_suite_runs_its_slowest_files_first(request: pytest.FixtureRequest) -> None:
+    """This session's order: no unit test file before a browser one (README's command hands files out in it)."""
+    tiers = [next(t for t in TIERS if item.get_closest_marker(t)) for item in request.session.items]
+    if "browser" in tiers and "unit" in tiers:
+        assert max(i for i, t in enumerate(tiers) if t == "browser") < min(
+            i for i, t in enumerate(tiers) if t == "unit"
+        )

@@ -229,6 +229,10 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
         assert tracebacks.count() == 0, tracebacks.first.inner_text()  # Run All stops at an error
         dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
         if dialog.count():
+            try:  # Python, not whatever the list shows first: a session whose kernel was lost offers "No Kernel"
+                dialog.locator("select").select_option(label="Python 3 (ipykernel)", timeout=5000)
+            except PlaywrightTimeout:
+                pass
             try:  # the dialog may close by itself meanwhile (the kernel connected): then there is nothing to click
                 dialog.get_by_role("button", name="Select", exact=True).click(timeout=5000)
             except PlaywrightTimeout:
@@ -249,7 +253,10 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
             raise AssertionError(
                 f"not every cell of {name} ran: prompts {prompts}, dialogs {dialogs} (screenshot in {lab.root.parent})"
             )
-        page.wait_for_timeout(1000)
+        try:  # look again in a second, or as soon as every cell ran
+            page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=1000)
+        except PlaywrightTimeout:
+            pass
     assert tracebacks.count() == 0, tracebacks.first.inner_text()
 
 
@@ -302,10 +309,11 @@ def set_theme(page: Page, theme: str) -> None:
     JupyterLab and Notebook 7 alike."""
     body = page.locator("body[data-jp-theme-name]")
     body.wait_for(state="attached", timeout=MINUTE)
-    if body.get_attribute("data-jp-theme-name") != theme:
-        page.get_by_role("menuitem", name="Settings").click()
-        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
-        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
+    if body.get_attribute("data-jp-theme-name") == theme:
+        return
+    page.get_by_role("menuitem", name="Settings").click()
+    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
+    page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
     page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached", timeout=MINUTE)
     page.wait_for_timeout(500)  # let the theme's CSS settle before a screenshot
 

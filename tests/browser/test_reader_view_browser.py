@@ -1,11 +1,11 @@
 """What a saved notebook shows after the kernel stops: each widget's reader view is its *current* state.
 
-Notebook 03 runs in JupyterLab (Run All Cells); a favourite is starred in the browser (focus stays on the star
-while the reader view follows); the notebook is saved (with its widget state: see ``_lab.SETTINGS``), reopened
-with no kernel, and the Compare grid is there with its images. The saved file is exported with nbconvert and
-the HTML, opened in Chromium with every network request refused, shows the images too. A job that ends does
-not move the page or re-create its live panel. Screenshots (light and dark) go to ``$FALSTUDIO_SCREENSHOTS``
-as ``reader-*.png``.
+Notebook 03 runs in JupyterLab (Run All Cells: every cell runs, none fails, its export says so); a favourite is
+starred in the browser (focus stays on the star while the reader view follows); the notebook is saved (with its
+widget state: see ``_lab.SETTINGS``), reopened with no kernel, and the Compare grid is there with its images. The
+saved file is exported with nbconvert and the HTML, opened in Chromium with every network request refused, shows
+the images too. A job that ends does not move the page or re-create its live panel. Screenshots (light and dark)
+go to ``$FALSTUDIO_SCREENSHOTS`` as ``reader-*.png`` (and the run as ``notebook-03-compare.png``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from falstudio.local import Faults, LocalServer
 
 from ._lab import (
     MINUTE,
@@ -63,6 +65,9 @@ def _run_star_and_save(lab_server: Lab, shots: Path) -> Path:
             compare = page.locator(".fs-compare")
             expect(compare.get_by_text(re.compile(r"6 done"))).to_be_visible(timeout=MINUTE)
             images_shown(page, ".fs-compare img", 6)
+            expect(page.get_by_text("comparison.html True")).to_be_visible()  # the export cell
+            compare.scroll_into_view_if_needed()
+            page.screenshot(path=shots / "notebook-03-compare.png", full_page=True)
             readers = page.locator(".fs-reader")
             assert readers.count() >= 1
             expect(readers.first).to_be_hidden()  # live: the reader view hides beside the live view
@@ -94,6 +99,18 @@ def _run_star_and_save(lab_server: Lab, shots: Path) -> Path:
 def set_theme_on(page: Page, lab: Lab, name: str, theme: str) -> None:
     page.goto(lab.notebook_url(name))
     set_theme(page, theme)
+
+
+def test_compare_notebook_runs_in_jupyterlab(saved: Path, shots: Path) -> None:
+    """Notebook 03 with Run All Cells in JupyterLab (the run the saved notebook comes from, one run for both): every
+    cell ran and none failed, the grid showed its six images (checked in the page), and the export cell said so."""
+    cells = [c for c in json.loads(saved.read_text())["cells"] if c["cell_type"] == "code"]
+    assert cells and all(c["execution_count"] for c in cells)
+    outputs = [o for c in cells for o in c["outputs"]]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    printed = "".join("".join(o.get("text", "")) for o in outputs if o["output_type"] == "stream")
+    assert "comparison.html True" in printed
+    assert (shots / "notebook-03-compare.png").stat().st_size > 10_000
 
 
 def test_the_saved_notebook_holds_the_run(saved: Path) -> None:
@@ -172,10 +189,11 @@ def test_a_job_ending_keeps_the_page_and_the_live_panel(lab: Lab, tmp_path: Path
     re-created), and the hidden reader view now says done."""
     from playwright.sync_api import expect
 
+    faults = Faults(hold={"output"})  # the job ends when the test says so: after the page was scrolled
+    server = LocalServer(port=0, latency=0, faults=faults).start()
     cells = [
         "import falstudio as fs\n"
-        "server = fs.local.LocalServer(port=0, latency=4).start()\n"
-        "client = fs.Client(server.key, base_url=server.url, history=False)\n"
+        f"client = fs.Client({server.key!r}, base_url={server.url!r}, history=False)\n"
         "job = fs.widgets.JobView.submit(client, 'fal-ai/gpt-image-1-mini', {'prompt': 'a quiet harbour'})\n"
         "job",
         "print('\\n'.join(f'line {i}' for i in range(120)))",
@@ -192,7 +210,7 @@ def test_a_job_ending_keeps_the_page_and_the_live_panel(lab: Lab, tmp_path: Path
     path = tmp_path / "reader-job.ipynb"
     path.write_text(json.dumps(notebook))
     lab.add(path)
-    with chromium_page(1100, 700) as page:
+    with server, chromium_page(1100, 700) as page:
         page.goto(lab.notebook_url(path.name))
         run_first_cell(page)
         panel = page.locator(".fs-job")
@@ -205,6 +223,8 @@ def test_a_job_ending_keeps_the_page_and_the_live_panel(lab: Lab, tmp_path: Path
         page.evaluate("sel => { document.querySelector(sel).scrollTop = 160 }", scroller)
         page.evaluate("() => { document.querySelector('.fs-job').dataset.mark = 'before' }")
         before = page.evaluate("sel => document.querySelector(sel).scrollTop", scroller)
+        expect(panel.get_by_role("status")).to_contain_text("Running")  # it ends only now
+        faults.release("output")
         expect(panel.get_by_role("status")).to_contain_text("Done", timeout=MINUTE)
         reader = page.locator(".fs-reader").first
         expect(reader).to_contain_text("done", timeout=MINUTE)  # a locator: found again after each update

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
@@ -50,8 +51,9 @@ def document_route(document: Any) -> Route:
     return lambda handler: reply(handler, 200, body)
 
 
-def drip_route(body: bytes, every: float = 0.5) -> Route:
-    """The headers at once, then the body a byte at a time (each byte well within a socket timeout)."""
+def drip_route(body: bytes, every: float = 0.5, *, until: threading.Event | None = None) -> Route:
+    """The headers at once, then the body a byte at a time (each byte well within a socket timeout); once ``until``
+    is set, the rest of it at once."""
 
     def route(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
@@ -59,10 +61,15 @@ def drip_route(body: bytes, every: float = 0.5) -> Route:
         handler.send_header("content-length", str(len(body)))
         handler.end_headers()
         try:
-            for byte in body:
+            for i, byte in enumerate(body):
                 handler.wfile.write(bytes([byte]))
                 handler.wfile.flush()
-                time.sleep(every)
+                if until is None:
+                    time.sleep(every)
+                elif until.wait(every):
+                    handler.wfile.write(body[i + 1 :])
+                    handler.wfile.flush()
+                    return
         except OSError:
             pass
 

@@ -3,6 +3,7 @@ shown as loading, can be abandoned, and a failure is a line or two with the fix.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -35,7 +36,8 @@ def _choose_other(studio: Studio, endpoint_id: str) -> None:
 def test_a_slow_schema_loads_off_the_thread_shows_loading_and_can_be_abandoned(
     studio: Studio, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service = Loopback({PATH: drip_route(b'{"openapi": "3.0.4"' + b" " * 100 + b"}", every=0.2)})
+    finish = threading.Event()  # the drip ends when the test says, after the load was abandoned
+    service = Loopback({PATH: drip_route(b'{"openapi": "3.0.4"' + b" " * 100 + b"}", every=0.2, until=finish)})
     monkeypatch.setenv("FALSTUDIO_OPENAPI_URL", service.url(PATH))
     try:
         _choose_other(studio, "test-org/slow")
@@ -48,7 +50,8 @@ def test_a_slow_schema_loads_off_the_thread_shows_loading_and_can_be_abandoned(
         studio.other_loading.cancel_button.click()
         assert not studio.other_loading.loading and "stopped waiting" in studio.other_status.value
         assert studio.picker.value == MINI and studio.endpoint == MINI
-        studio.other_loading.wait(30)  # what the abandoned load brings is ignored
+        finish.set()
+        assert studio.other_loading.wait(30)  # what the abandoned load brings is ignored
         assert studio.endpoint == MINI and "stopped waiting" in studio.other_status.value
     finally:
         service.close()

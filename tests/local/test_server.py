@@ -88,7 +88,8 @@ def test_create_app_exposes_settings() -> None:
     assert create_app().state.settings.key  # random key
 
 
-def test_embedded_server_is_one_per_process() -> None:
+def test_embedded_server_is_one_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(server_module.LATENCY_ENV)  # the suite runs it instant (tests/conftest.py): the default here
     try:
         first = embedded_server()
         assert first.running and first.latency == 1.0 and first.concurrency == 2
@@ -102,6 +103,19 @@ def test_embedded_server_is_one_per_process() -> None:
         first.stop()
         second = embedded_server()  # restarted after a stop
         assert second.running and second is not first
+    finally:
+        server_module._stop_embedded()
+
+
+def test_the_embedded_servers_latency_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert server_module.embedded_latency({}) == 1.0
+    assert server_module.embedded_latency({"FALSTUDIO_LOCAL_LATENCY": " 0.25 "}) == 0.25
+    for bad in ("fast", "-1", "nan", "inf"):
+        with pytest.raises(ValueError, match=r"FALSTUDIO_LOCAL_LATENCY=.* set it to a number >= 0"):
+            server_module.embedded_latency({"FALSTUDIO_LOCAL_LATENCY": bad})
+    monkeypatch.setenv("FALSTUDIO_LOCAL_LATENCY", "0")
+    try:
+        assert embedded_server().latency == 0.0
     finally:
         server_module._stop_embedded()
 

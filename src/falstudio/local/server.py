@@ -6,11 +6,12 @@ import asyncio
 import atexit
 import ipaddress
 import logging
+import os
 import socket
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -24,6 +25,7 @@ from .faults import Faults
 logger = logging.getLogger("falstudio.local")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+LATENCY_ENV = "FALSTUDIO_LOCAL_LATENCY"  # the embedded server's latency (tests run it at 0)
 
 
 class LocalServer:
@@ -309,16 +311,34 @@ _embedded_lock = threading.Lock()
 
 
 def embedded_server() -> LocalServer:
-    """The process-wide server (latency 1, two workers, random key): started on first call, stopped at exit."""
+    """The process-wide server (two workers, random key): started on first call, stopped at exit. Its latency is
+    1 (model-like times) unless ``$FALSTUDIO_LOCAL_LATENCY`` says otherwise (0: instant, as the test suite runs)."""
     global _embedded
     with _embedded_lock:
         if _embedded is None or not _embedded.running:
             first = _embedded is None
-            _embedded = LocalServer(latency=1.0, concurrency=2).start()
+            _embedded = LocalServer(latency=embedded_latency(), concurrency=2).start()
             if first:
                 atexit.register(_stop_embedded)
             logger.info("started the embedded offline server at %s", _embedded.url)
         return _embedded
+
+
+def embedded_latency(environ: Mapping[str, str] | None = None) -> float:
+    """The embedded server's latency multiplier: ``$FALSTUDIO_LOCAL_LATENCY`` if set, else 1."""
+    raw = (os.environ if environ is None else environ).get(LATENCY_ENV, "").strip()
+    if not raw:
+        return 1.0
+    try:
+        latency = float(raw)
+    except ValueError:
+        latency = -1.0
+    if not latency >= 0 or latency == float("inf"):
+        raise ValueError(
+            f"{LATENCY_ENV}={raw!r} is not a latency multiplier: set it to a number >= 0 (1 = model-like times, "
+            "0 = instant) or unset it"
+        )
+    return latency
 
 
 def find_server(url: str) -> LocalServer | None:
