@@ -224,11 +224,19 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
     deadline = time.monotonic() + 4 * MINUTE / 1000
     clicked_at = -1e9
+    dialogs_answered = 0
     tracebacks = page.locator(".jp-OutputArea-output").filter(has_text="Traceback")
     while not page.evaluate(ALL_CODE_CELLS_RAN):
         assert tracebacks.count() == 0, tracebacks.first.inner_text()  # Run All stops at an error
         dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
+        if dialog.count() and dialogs_answered >= 2:
+            # Seen on a loaded machine: the page lost track of its running kernel (the server still has it) and
+            # asks again after every answer; a reloaded page reconnects to the session's kernel.
+            page.reload()
+            dialogs_answered, clicked_at = 0, -1e9
+            continue
         if dialog.count():
+            dialogs_answered += 1
             try:  # Python, not whatever the list shows first: a session whose kernel was lost offers "No Kernel"
                 dialog.locator("select").select_option(label="Python 3 (ipykernel)", timeout=5000)
             except PlaywrightTimeout:
