@@ -106,9 +106,12 @@ class ReaderView:
             self._reader_updates.push(None)
 
     def _flush_reader(self) -> None:
-        """Publish the reader view now (a no-op for a widget no kernel displayed)."""
+        """Publish the reader view now, from the calling thread (a no-op for a widget no kernel displayed).
+
+        Sent even when unchanged: an update a worker thread sent carries another cell as its parent, and
+        nbclient (``nbconvert --execute``) drops such messages, so the cell that waits re-sends what it shows."""
         if self._reader_id is not None:
-            self._publish_reader()
+            self._publish_reader(force=True)
 
     def _reader_data(self) -> dict[str, str]:
         return reader_bundle(self._static_html(), repr(self))
@@ -119,11 +122,11 @@ class ReaderView:
         def _repr_mimebundle_(self, **kwargs: Any) -> Any: ...
         def add_class(self, className: str) -> Any: ...  # ipywidgets' name
 
-    def _publish_reader(self) -> None:
+    def _publish_reader(self, *, force: bool = False) -> None:
         try:
             with self._reader_lock:  # render and send together: an older copy never lands after a newer one
                 data = self._reader_data()
-                if data == getattr(self, "_reader_sent", None):  # e.g. a run's end, then wait(): sent once
+                if not force and data == getattr(self, "_reader_sent", None):  # unchanged: not sent again
                     return
                 _publish(data, {}, display_id=self._reader_id, update=True)
                 self._reader_sent = data
