@@ -161,3 +161,27 @@ def test_a_history_folder_that_cannot_be_written_warns_and_the_request_still_goe
             assert client.spent == Decimal("0.01")
     said = [str(w.message) for w in caught if "spend journal" in str(w.message)]
     assert len(said) == 1 and "budgets count only this kernel's requests" in said[0]
+
+
+def test_a_client_without_a_budget_is_not_held_by_the_folders_lock_and_still_counts(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """With no budget there is nothing to check: its reservation is appended at once, whoever holds the lock
+    (it used to wait for the lock, on a thread, for every request), and a budget sharing the folder counts it."""
+    import concurrent.futures
+
+    import filelock
+
+    store = HistoryStore(tmp_path)
+    request = {"prompt": "a red fox", "quality": "low", "image_size": "1024x1024"}
+    with Client(base_url=server.url, key=server.key, history=store) as client:
+        client.subscribe(T2I, request)  # the folder's journal is made (under the lock) by the first request
+        with filelock.FileLock(str(tmp_path / "spend.lock")), concurrent.futures.ThreadPoolExecutor(1) as pool:
+            held = pool.submit(client.submit, T2I, request)  # another kernel holds the lock meanwhile
+            handle = held.result(timeout=10)
+            lines = [json.loads(line) for line in (tmp_path / "spend.jsonl").read_text().splitlines()]
+            assert [line["s"] for line in lines].count("reserved") == 2
+        guarded = Client(base_url=server.url, key=server.key, history=store, budget="0.015", budget_since="today")
+        with guarded, pytest.raises(errors.BudgetExceededError, match="budget"):  # $0.01 + $0.01 + $0.01 > $0.015
+            guarded.submit(T2I, request)
+        handle.get()

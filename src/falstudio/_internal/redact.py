@@ -42,13 +42,21 @@ def is_secret_key(name: str) -> bool:
 
 def scrub_text(text: str) -> str:
     """``text`` with secret-looking substrings and the current credentials replaced by ``***``."""
+    return _scrub(text, _credentials())
+
+
+def _credentials() -> list[str]:
+    """The current credentials from the environment (read at each call: they may be set at any time)."""
+    return [value for value in map(os.environ.get, _ENV_SECRETS) if value is not None and len(value) >= 8]
+
+
+def _scrub(text: str, credentials: list[str]) -> str:
     if not _BASE64_DATA_URI.match(text):  # base64 has no '-' and no spaces: no pattern above can match inside it
         text = _SECRET_VALUE.sub(REDACTED, text)
         if "=" in text:
             text = _URL_CREDENTIAL.sub(rf"\1{REDACTED}", text)
-    for var in _ENV_SECRETS:
-        value = os.environ.get(var, "")
-        if len(value) >= 8 and value in text:
+    for value in credentials:
+        if value in text:
             text = text.replace(value, REDACTED)
     return text
 
@@ -59,15 +67,20 @@ def redact(value: Any) -> Any:
     A typed request (anything with a ``redacted()`` method, such as falstudio's request models) redacts its
     own secret fields first; then secret-named keys and secret-looking strings are replaced at any depth.
     """
+    return _redact(value, _credentials())
+
+
+def _redact(value: Any, credentials: list[str]) -> Any:
     redacted = getattr(value, "redacted", None)
     if callable(redacted):
         value = redacted()
     if isinstance(value, Mapping):
         return {
-            str(k): (REDACTED if is_secret_key(str(k)) and v not in (None, "") else redact(v)) for k, v in value.items()
+            str(k): (REDACTED if is_secret_key(str(k)) and v not in (None, "") else _redact(v, credentials))
+            for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
+        return [_redact(v, credentials) for v in value]
     if isinstance(value, str):
-        return scrub_text(value)
+        return _scrub(value, credentials)
     return value

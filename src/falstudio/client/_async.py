@@ -128,7 +128,8 @@ class AsyncClient:
         return f"{type(self).__name__}(mode={self.mode!r}, base_url={self.base_url!r}, key={key}{budget})"
 
     def bind_loop_thread(self, runner: LoopThread) -> None:
-        """Used by the blocking Client that drives this one: blocking downloads go through its loop thread."""
+        """Used by the blocking Client that drives this one: a blocking download that fails in a way worth trying
+        again is tried again on its loop thread (see :meth:`Wire.download`)."""
         self._wire.runner = runner
         self._wire.prepare()  # build the httpx client (slow: TLS context) now, rather than on the loop
 

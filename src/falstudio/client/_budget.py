@@ -154,11 +154,16 @@ class Ledger:
     async def reserve(self, endpoint: str, cost: CostEstimate | None) -> Ticket:
         """Reserve ``cost`` for a request about to be sent; raises BudgetExceededError (nothing sent) if over.
 
-        With a history folder, the check and the reservation happen under the folder's lock, in its journal.
+        With a history folder, the reservation is a line in its journal: with a budget, checked and written under
+        the folder's lock; without one, appended at once.
         """
         journal = self.journal
         if journal is None:
             return self._reserve(endpoint, cost, {})
+        if self.budget is None:  # nothing to check: no lock, no thread; the line is one short append
+            ticket = self._unchecked(journal, endpoint, cost)
+            if ticket is not None:
+                return ticket
         # One thread does lock, check and release: the default executor is small, and a holder waiting for a
         # second worker behind others waiting for the lock would deadlock.
         reserving = asyncio.ensure_future(asyncio.to_thread(self._reserve_in, journal, endpoint, cost))
@@ -198,6 +203,19 @@ class Ledger:
             return ticket
         finally:
             journal.release()
+
+    def _unchecked(self, journal: Journal, endpoint: str, cost: CostEstimate | None) -> Ticket | None:
+        """A reservation with no budget to check, in the journal without its lock; None when the folder has no
+        journal yet (it is made, seeded from the records, under the lock)."""
+        ticket = Ticket(endpoint, cost.amount if cost is not None and cost.known else ZERO, time.time(), self)
+        try:
+            if not journal.reserve_unchecked(ticket.key, self.mode, ticket.amount, ticket.at):
+                return None
+        except OSError as exc:
+            journal.unusable(exc)
+        with self.lock:
+            self.tickets.append(ticket)
+        return ticket
 
     def _reserve(self, endpoint: str, cost: CostEstimate | None, others: Mapping[str, Decimal]) -> Ticket:
         amount = cost.amount if cost is not None and cost.known else ZERO

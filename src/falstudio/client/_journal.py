@@ -2,9 +2,11 @@
 hold one budget.
 
 A reservation is checked and appended under the folder's lock file (``spend.lock``, via ``filelock``), so of
-several processes racing for the last room exactly one gets through. Settlements are single ``O_APPEND``
-writes. Each process reads only what was appended since its last look: a check costs the same with 20,000
-records in the folder as with none. A folder without a journal yet is seeded once from its records.
+several processes racing for the last room exactly one gets through. A reservation with no budget to check, and
+settlements, are single ``O_APPEND`` writes without the lock (a check reads the journal whole before or after
+such a line, as if it came just before or just after the lock was held). Each process reads only what was
+appended since its last look: a check costs the same with 20,000 records in the folder as with none. A folder
+without a journal yet is seeded once from its records.
 
 Each line: ``{"k": key, "s": "reserved" | "spent" | "released", "m": mode, "a": "0.02", "t": time}``. A
 reserved or spent request counts; a released one does not (fal bills only successful outputs). A reservation's
@@ -92,6 +94,15 @@ class Journal:
     def reserve(self, key: str, mode: str, amount: Decimal, at: float) -> None:
         self._append(_line(key, "reserved", mode, amount, at))
 
+    def reserve_unchecked(self, key: str, mode: str, amount: Decimal, at: float) -> bool:
+        """Append a reservation that has no budget to check, without the lock; False (nothing written) when the
+        journal does not exist yet: it must first be made, seeded, under the lock (:meth:`ensure`)."""
+        try:
+            self._append(_line(key, "reserved", mode, amount, at), create=False)
+        except FileNotFoundError:
+            return False
+        return True
+
     def settle(self, key: str, state: str) -> None:
         """``spent`` keeps the reservation counted, ``released`` ends it."""
         try:
@@ -130,8 +141,8 @@ class Journal:
                 stacklevel=4,
             )
 
-    def _append(self, line: bytes) -> None:
-        fd = _open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
+    def _append(self, line: bytes, *, create: bool = True) -> None:
+        fd = _open(self.path, os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0))
         try:
             size = os.fstat(fd).st_size
             if (

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -16,7 +17,7 @@ from .._internal.version import VERSION
 from . import errors
 from ._credentials import KeyAuth, Mode, Target
 from ._protocol import BackupHostTransport, has_backup_hosts
-from ._retry import RetryPolicy, send_with_retry
+from ._retry import RetryPolicy, send_with_retry, should_retry_response
 from ._tls import LazyTLSContext
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ class Wire:
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._owner: tuple[int, asyncio.AbstractEventLoop | None] | None = None
+        self._blocking_client: tuple[int, httpx.Client] | None = None  # (process id, client) for download()
+        self._blocking_lock = threading.Lock()
 
     @property
     def mode(self) -> Mode:
@@ -52,21 +55,21 @@ class Wire:
         return self._transport
 
     def _new_client(self) -> httpx.AsyncClient:
-        key = self.target.key
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
         transport = self._transport
         tls = LazyTLSContext()  # certificates load on the first https connection (none to the loopback server)
         if has_backup_hosts(self.target.hosts):  # fal.ai: fall back to fal's backup domains, as fal-client does
             transport = BackupHostTransport(httpx.AsyncClient(transport=transport, limits=limits, verify=tls))
-        return httpx.AsyncClient(
-            verify=tls,
-            auth=KeyAuth(key, self.target.hosts) if key else None,
-            timeout=httpx.Timeout(self.timeout),
-            headers={"User-Agent": f"falstudio/{VERSION}"},
-            limits=limits,
-            follow_redirects=True,
-            transport=transport,
-        )
+        return httpx.AsyncClient(verify=tls, limits=limits, transport=transport, **self._settings())
+
+    def _settings(self) -> dict[str, Any]:
+        key = self.target.key
+        return {
+            "auth": KeyAuth(key, self.target.hosts) if key else None,
+            "timeout": httpx.Timeout(self.timeout),
+            "headers": {"User-Agent": f"falstudio/{VERSION}"},
+            "follow_redirects": True,
+        }
 
     def prepare(self) -> None:
         """Build the httpx client now, unbound to any loop (its first use binds it)."""
@@ -173,18 +176,56 @@ class Wire:
         return (await self.send("GET", url, endpoint=None)).content
 
     def download(self, url: str) -> bytes:
-        """Blocking download: on the blocking client's loop when there is one, else a short-lived connection
-        (which, on the loop thread itself, blocks that loop meanwhile)."""
+        """Blocking download. Off the loop thread, on this wire's own blocking connections (an image fetched for
+        the history or a view never waits behind the loop's requests, nor they behind it); should that fail in a
+        way worth trying again, on the blocking client's loop, with its retries. On the loop thread itself (or
+        closed), a short-lived connection, which blocks that loop meanwhile."""
+        if is_data_uri(url):
+            return decode_data_uri(url)[0]
         runner = self.runner
-        if runner is not None and not runner.in_loop_thread() and not self.closed:
-            return runner.run(self.adownload(url))
+        if not self.closed and not (runner is not None and runner.in_loop_thread()):
+            data = self._fetch(url)
+            if data is not None:
+                return data
+            if runner is not None:
+                return runner.run(self.adownload(url))
         from .results import plain_download
 
         key = self.target.key
         return plain_download(url, auth=KeyAuth(key, self.target.hosts) if key else None, timeout=self.timeout)
 
+    def _fetch(self, url: str) -> bytes | None:
+        """One GET on the blocking connections; None when it is better tried the loop's way (a transport given
+        for tests, a transport failure, a reply worth retrying)."""
+        if self._transport is not None:
+            return None
+        try:
+            response = self._blocking().get(url)
+        except httpx.TransportError:
+            return None
+        if response.is_error:
+            if should_retry_response(response):
+                return None
+            raise errors.from_response(self._without_key(response), endpoint=None)
+        return response.content
+
+    def _blocking(self) -> httpx.Client:
+        """The blocking httpx client of this process (threads share its few connections)."""
+        with self._blocking_lock:
+            owned = self._blocking_client
+            if owned is None or owned[0] != os.getpid():
+                client = httpx.Client(
+                    verify=LazyTLSContext(), limits=httpx.Limits(max_connections=4), **self._settings()
+                )
+                owned = self._blocking_client = (os.getpid(), client)
+            return owned[1]
+
     async def aclose(self) -> None:
         self.closed = True
         client, self._client = self._client, None
+        with self._blocking_lock:
+            blocking, self._blocking_client = self._blocking_client, None
+        if blocking is not None and blocking[0] == os.getpid():
+            blocking[1].close()
         if client is not None:
             await client.aclose()

@@ -15,21 +15,27 @@ TEMP_SUFFIX = ".tmp"
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
-def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
+def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> os.stat_result:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part; returns what the
+    new file's stat says (its inode, size and modification time stay those through the rename).
 
     ``sync``: on disk before it replaces ``path`` (else a process killed next still leaves it whole, and
     :func:`sync_file` puts it on disk later).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    except FileNotFoundError:  # the folder's first file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             if sync:
                 os.fsync(f.fileno())
+            info = os.fstat(f.fileno())
         _replace(tmp, path)
+        return info
     except BaseException:
         try:
             os.unlink(tmp)

@@ -225,15 +225,17 @@ class HistoryStore:
     def save(self, record: RunRecord, *, sync: bool = True) -> RunRecord:
         """Write ``record`` atomically (scrubbing anything secret-looking on the way); ``sync``: on disk before this
         returns (else see :func:`._files.atomic_write`)."""
-        data = redact(record.model_dump(mode="json", by_alias=True))
-        clean = RunRecord.model_validate(data).attached(self)
+        dumped = record.model_dump(mode="json", by_alias=True)
+        data = redact(dumped)
+        clean = (record if data == dumped else RunRecord.model_validate(data)).attached(self)
         key = _key(clean)
         with self._lock:
             when = clean.submitted_at or clean.finished_at or time.time()
             known = self._paths.get(key)
             path = Path(known) if known else self.records_dir / record_file_name(key[1], when)
             self._paths[key] = path
-        atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"), sync=sync)
+        info = atomic_write(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), sync=sync)
+        self._remember(os.fspath(path), info, clean)  # read back by the next event of the request: not parsed
         return clean
 
     def find_intent(self, intent_id: str | None) -> RunRecord | None:
@@ -287,14 +289,17 @@ class HistoryStore:
         known = _PARSED.get(name)
         record = known[1] if known is not None and known[0] == _identity(os.stat(name)) else None
         if record is None:
-            record, identity = _read(name)
-            with self._lock:
-                if len(_PARSED) >= _PARSED_MAX:
-                    _PARSED.clear()
-                _PARSED[name] = (identity, record)
+            record, info = _read(name)
+            self._remember(name, info, record)
         with self._lock:
             self._paths.setdefault(_key(record), name)
         return record.attached(self)
+
+    def _remember(self, name: str, info: os.stat_result, record: RunRecord) -> None:
+        with self._lock:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[name] = (_identity(info), record)
 
     def __iter__(self) -> Iterator[RunRecord]:
         """Every readable record, newest first; unreadable files are skipped with a HistoryWarning.
@@ -460,7 +465,7 @@ def _identity(info: os.stat_result) -> tuple[int, int, int]:
     return info.st_ino, info.st_mtime_ns, info.st_size
 
 
-def _read(path: str) -> tuple[RunRecord, tuple[int, int, int]]:
+def _read(path: str) -> tuple[RunRecord, os.stat_result]:
     """The record in a file and the file's identity; ValueError naming the file and what is wrong.
 
     Only text with enough brackets to nest too deeply is parsed in Python first (to say so clearly); the rest
@@ -469,8 +474,8 @@ def _read(path: str) -> tuple[RunRecord, tuple[int, int, int]]:
     try:
         data, info = read_regular_info(path, MAX_RECORD_BYTES)
         if data.count(b"[") + data.count(b"{") < MAX_DEPTH:
-            return RunRecord.model_validate_json(data, context={SHALLOW: True}), _identity(info)
-        return RunRecord.model_validate(json.loads(data)), _identity(info)
+            return RunRecord.model_validate_json(data, context={SHALLOW: True}), info
+        return RunRecord.model_validate(json.loads(data)), info
     except (ValueError, ValidationError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError too
         if isinstance(exc, ValidationError):
             first = exc.errors()[0]

@@ -52,7 +52,7 @@ def sweep(base: RequestModel | Mapping[str, Any], /, **axes: Any) -> Sweep:
     models = {str(e): get(str(e)).input_model for e in endpoints}
     built = _Builder(models, base_endpoint, base_fields, multi)
     with gc_paused():  # thousands of acyclic requests: no collections while they are made
-        combinations = [dict(zip(names, v, strict=True)) for v in itertools.product(*(axes[n] for n in names))]
+        combinations = _combinations(names, axes)
         variations = built.together(combinations)
     if variations is None:  # some variation is refused: validate one by one, to name each problem
         variations = built.one_by_one(combinations, problems)
@@ -71,9 +71,15 @@ class _Builder:
         self.models, self.base_endpoint, self.base_fields, self.multi = models, base_endpoint, base_fields, multi
         self.sized = {e for e, model in models.items() if SIZE_FIELD in model.model_fields}
         self.fitted: dict[tuple[str, int], Any] = {}  # (endpoint, id of a size value) -> its form there, or refusal
+        self.fixed: dict[str, Any] | None = None  # the base fields, its size fitted, for variations with neither
+        if not multi:  # an endpoint nor a size of their own (the base's size is fitted once, not per variation)
+            _, fixed = self.arguments({})
+            self.fixed = None if isinstance(fixed, SizeNotAccepted) else fixed
 
     def arguments(self, params: dict[str, Any]) -> tuple[str, dict[str, Any] | SizeNotAccepted]:
         """The endpoint and the fields of one variation (its size in the endpoint's form), or the size's refusal."""
+        if self.fixed is not None and SIZE_FIELD not in params:
+            return self.base_endpoint, {**self.fixed, **params}
         arguments = {**self.base_fields, **params}
         endpoint = str(arguments.pop(ENDPOINT)) if self.multi else self.base_endpoint
         size = arguments.get(SIZE_FIELD, MISSING)
@@ -124,6 +130,14 @@ class _Builder:
                 continue
             variations.append(Variation(index, endpoint, request, params))
         return variations
+
+
+def _combinations(names: list[str], axes: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each combination of the axes' values (the cartesian product, in axis order) as ``{axis: value}``."""
+    if len(names) == 1:  # the usual sweep: one axis, no tuples to zip
+        name = names[0]
+        return [{name: value} for value in axes[name]]
+    return [dict(zip(names, v, strict=True)) for v in itertools.product(*(axes[n] for n in names))]
 
 
 @functools.cache
