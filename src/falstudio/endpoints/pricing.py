@@ -314,7 +314,10 @@ def total(estimates: list[CostEstimate]) -> CostEstimate:
     approximate = not bound and any(e.is_approximate for e in estimates)
     how = "at most " if bound else "about " if approximate else ""
     priced, unpriced = sum(e.priced for e in estimates), sum(e.unpriced for e in estimates)
-    explanation = f"{len(estimates)} requests: {how}{usd(amount)}"
+    amounts = [e.amount for e in estimates if e.known]
+    low, high = (min(amounts), max(amounts)) if amounts else (amount, amount)
+    each = usd(low) if low == high else f"{usd(low)} to {usd(high)}"
+    explanation = f"{len(estimates)} request{'' if len(estimates) == 1 else 's'}, {how}{each} each"
     if unpriced:
         explanation = f"{unpriced} of {priced + unpriced} requests have {NO_PRICE}, so the total is unknown" + (
             f"; the {priced} priced ones come to {how}{usd(amount)}" if priced else ""
