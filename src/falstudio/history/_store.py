@@ -26,8 +26,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from falstudio._internal import images as _images
-from falstudio._internal.images import THUMBNAIL_PX
 from falstudio._internal.redact import redact, scrub_text
 from falstudio._internal.regular_files import read_regular_info
 from falstudio.client.recorder import SETTLE, Finished, Sending, Submitted, Unanswered
@@ -35,16 +33,14 @@ from falstudio.client.recorder import SETTLE, Finished, Sending, Submitted, Unan
 from .._internal.errors import FalstudioWarning
 from ._files import (
     atomic_write,
-    extension,
     intent_name,
-    pixel_size,
     record_file_name,
     safe_name,
-    store_blob,
     sync_file,
 )
+from ._media import store_images, store_request, thumbnail, too_large
 from ._paths import history_dir
-from ._record import FILE_REF, MAX_DEPTH, SHALLOW, RunRecord, StoredImage
+from ._record import MAX_DEPTH, SHALLOW, RunRecord, StoredImage
 
 # A record is a few KB (input images live in images/); anything far larger is not one falstudio wrote.
 MAX_RECORD_BYTES = 16 * 1024 * 1024
@@ -114,7 +110,7 @@ class HistoryStore:
         record = RunRecord(
             endpoint=event.endpoint,
             state="submitting",
-            request=self._store_request(event.request),
+            request=store_request(self.root, event.request),
             base_url=event.base_url,
             mode=event.mode,
             sync_mode=event.sync_mode,
@@ -151,7 +147,7 @@ class HistoryStore:
             endpoint=event.endpoint,
             request_id=event.request_id,
             state="queued",
-            request=intent.stored_request if intent else self._store_request(event.request),
+            request=intent.stored_request if intent else store_request(self.root, event.request),
             base_url=event.base_url,
             mode=event.mode,
             sync_mode=event.sync_mode,
@@ -199,17 +195,17 @@ class HistoryStore:
         base = self.find(event.endpoint, event.request_id)
         if base is None:  # submitted before history was on, or its record could not be written
             base = RunRecord(endpoint=event.endpoint, request_id=event.request_id, state="queued")
-        images = self._store_images(event.output, event.images, event.thumbnails)
+        images = store_images(self.root, event.output, event.images, event.thumbnails)
         output = event.output or {}
-        too_large = _too_large(images) if event.error is None else None
+        oversized = too_large(images) if event.error is None else None
         record = base.model_copy(
             update={
                 "state": event.state,
                 "finished_at": event.finished_at,
                 "queue_seconds": event.queue_seconds,
                 "inference_seconds": event.inference_seconds,
-                "error": too_large or event.error,
-                "error_type": "image_too_large" if too_large else event.error_type,
+                "error": oversized or event.error,
+                "error_type": "image_too_large" if oversized else event.error_type,
                 "images": images or base.images,
                 "output_extra": {k: v for k, v in output.items() if k != "images"},
                 **_spend_update(base, event),
@@ -370,94 +366,7 @@ class HistoryStore:
 
         Made from the shared preview saved with the image when there is one (no decoding of the full image).
         """
-        if not image.path or not image.sha256:
-            return None
-        for px in (max_px, THUMBNAIL_PX):
-            for content_type in ("image/jpeg", "image/webp"):
-                cached = self.thumbs_dir / f"{image.sha256}-{px}.{extension(content_type)}"
-                if cached.exists():
-                    data = cached.read_bytes()
-                    if px == max_px:
-                        return data, content_type
-                    if px > max_px:
-                        return self._save_thumbnail(image.sha256, max_px, _images.thumbnail(data, max_px=max_px))
-        source = self.root / image.path
-        try:
-            made = _images.thumbnail(source.read_bytes(), max_px=max_px)
-        except (OSError, ValueError):  # gone, or not an image any more (UnidentifiedImageError is an OSError)
-            return None
-        return self._save_thumbnail(image.sha256, max_px, made)
-
-    def _save_thumbnail(self, digest: str, max_px: int, thumbnail: tuple[bytes, str]) -> tuple[bytes, str]:
-        data, content_type = thumbnail
-        try:
-            atomic_write(self.thumbs_dir / f"{digest}-{max_px}.{extension(content_type)}", data)
-        except OSError:
-            pass  # a read-only history still displays
-        return data, content_type
-
-    # -- internals -------------------------------------------------------------------------------
-
-    def _store_request(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The request scrubbed, its data URIs (input images, masks) moved to files in images/."""
-
-        def externalize(value: Any) -> Any:
-            if isinstance(value, dict):
-                return {k: externalize(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [externalize(v) for v in value]
-            if isinstance(value, str) and _images.is_data_uri(value):
-                try:
-                    data, content_type = _images.decode_data_uri(value)
-                except ValueError:
-                    return value
-                name, _ = store_blob(self.images_dir, data, _images.sniff_mime(data, content_type))
-                return f"{FILE_REF}images/{name}"
-            return value
-
-        stored: dict[str, Any] = externalize(redact(request))
-        return stored
-
-    def _store_images(
-        self, output: dict[str, Any] | None, blobs: list[bytes], thumbnails: list[tuple[bytes, str] | None]
-    ) -> list[StoredImage]:
-        described = [i if isinstance(i, dict) else {} for i in ((output or {}).get("images") or [])]
-        stored = []
-        for index in range(max(len(described), len(blobs))):
-            info = described[index] if index < len(described) else {}
-            url = info.get("url") if isinstance(info.get("url"), str) else None
-            data = blobs[index] if index < len(blobs) else None
-            if data is None and url and _images.is_data_uri(url):  # sync_mode: the image is in the output
-                try:
-                    data = _images.decode_data_uri(url)[0]
-                except ValueError:
-                    data = None
-            if url and _images.is_data_uri(url):
-                url = None  # the bytes are on disk; keep the record small
-            if data is None:
-                stored.append(
-                    StoredImage(
-                        url=url,
-                        content_type=info.get("content_type"),
-                        width=info.get("width"),
-                        height=info.get("height"),
-                    )
-                )
-                continue
-            content_type = _images.sniff_mime(data, info.get("content_type") or "application/octet-stream")
-            name, digest = store_blob(self.images_dir, data, content_type)
-            shared = thumbnails[index] if index < len(thumbnails) else None
-            if shared is not None:  # the preview the widgets already made: the history never decodes the image
-                self._save_thumbnail(digest, THUMBNAIL_PX, shared)
-            width, height = info.get("width"), info.get("height")
-            if not (isinstance(width, int) and isinstance(height, int)):
-                width, height = pixel_size(data)
-            stored.append(
-                StoredImage(
-                    path=f"images/{name}", sha256=digest, content_type=content_type, width=width, height=height, url=url
-                )
-            )
-        return stored
+        return thumbnail(self.root, image, max_px)
 
 
 def _identity(info: os.stat_result) -> tuple[int, int, int]:
@@ -495,14 +404,6 @@ def _spend_update(base: RunRecord, event: Finished) -> dict[str, Any]:
     if event.billed_units is not None:
         update.update(billed_units=event.billed_units, billed_unit=event.billed_unit)
     return update
-
-
-def _too_large(images: list[StoredImage]) -> str | None:
-    """What to say about output images too large to decode (kept on disk as they came, never previewed)."""
-    for number, image in enumerate(images, 1):
-        if image.width and image.height and image.width * image.height > _images.MAX_PIXELS:
-            return f"output image {number}: {_images.ImageTooLarge(image.width, image.height)}; its file is kept"
-    return None
 
 
 def _key(record: RunRecord) -> tuple[str, str]:
