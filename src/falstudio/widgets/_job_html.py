@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._internal.theme import COLOR, FONT_CODE, FONT_SMALL, esc, style
+from .._internal.theme import COLOR, FONT_CODE, FONT_SMALL, STATE_COLOR, esc, style
 from ..client import LogEntry, Phase
 from ..client.errors import FalError
 
-_STATE_COLOR = {"done": "success", "failed": "error", "cancelled": "warn"}
 _LEVEL_COLOR = {"ERROR": "error", "STDERR": "error", "WARN": "warn", "WARNING": "warn", "DEBUG": "muted"}
 _LABEL = {
     "submitting": "Submitting…",
@@ -51,7 +50,7 @@ def status_html(endpoint: str, phase: Phase, position: int | None, detail: str) 
 
 
 def _chip(phase: Phase) -> str:
-    color = COLOR[_STATE_COLOR.get(phase, "accent")]
+    color = STATE_COLOR.get(phase, COLOR["accent"])  # the history's colours: one state, one colour
     return (
         f'<span style="display:inline-block;padding:0 8px;border:1px solid {color};border-radius:9px;'
         f'color:{color};font-weight:600">{esc(_LABEL[phase])}</span>'
