@@ -242,12 +242,17 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
             except PlaywrightTimeout:
                 pass
             try:  # the dialog may close by itself meanwhile (the kernel connected): then there is nothing to click
-                dialog.get_by_role("button", name="Select", exact=True).click(timeout=5000)
+                # Its accept button ("Select"): JupyterLab 4.6's is not found by its role and name (5 s lost twice)
+                dialog.locator(".jp-Dialog-button.jp-mod-accept").click(timeout=5000)
             except PlaywrightTimeout:
                 pass
             clicked_at = -1e9
         busy = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text="[*]").count()
-        if idle.count() and not busy and time.monotonic() - clicked_at > 20:  # nothing running or just started
+        # A click that reached a connected kernel marks a cell [*] at once; with no cell started 5 s after it, the
+        # click was lost (no cell can run twice). Once cells ran, wait longer: the kernel may be between cells.
+        started = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text=re.compile(r"\[(\*|\d+)\]")).count()
+        since = time.monotonic() - clicked_at
+        if idle.count() and not busy and (since > 20 or (not started and since > 5)):
             try:  # a dialog that opens after the check above (Select Kernel) takes the click: handled next pass
                 page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5000)
                 page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click(timeout=5000)
