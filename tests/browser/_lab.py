@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page, Playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -242,12 +242,17 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
             except PlaywrightTimeout:
                 pass
             try:  # the dialog may close by itself meanwhile (the kernel connected): then there is nothing to click
-                dialog.get_by_role("button", name="Select", exact=True).click(timeout=5000)
+                # Its accept button ("Select"): JupyterLab 4.6's is not found by its role and name (5 s lost twice)
+                dialog.locator(".jp-Dialog-button.jp-mod-accept").click(timeout=5000)
             except PlaywrightTimeout:
                 pass
             clicked_at = -1e9
         busy = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text="[*]").count()
-        if idle.count() and not busy and time.monotonic() - clicked_at > 20:  # nothing running or just started
+        # A click that reached a connected kernel marks a cell [*] at once; with no cell started 5 s after it, the
+        # click was lost (no cell can run twice). Once cells ran, wait longer: the kernel may be between cells.
+        started = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text=re.compile(r"\[(\*|\d+)\]")).count()
+        since = time.monotonic() - clicked_at
+        if idle.count() and not busy and (since > 20 or (not started and since > 5)):
             try:  # a dialog that opens after the check above (Select Kernel) takes the click: handled next pass
                 page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5000)
                 page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click(timeout=5000)
@@ -291,23 +296,53 @@ WIDGET_FAILED = "Could not create a view for model"
 NOTEBOOK7_NOISE = ("Cannot read properties of undefined (reading 'schema')",)
 
 
+_chromium: tuple[Playwright, Browser] | None = None
+
+
+def shared_browser() -> Browser:
+    """This process's Chromium and Playwright driver, started on first use: starting both costs about a second of
+    CPU, once per browser file instead of once per page (each page still gets a fresh context of its own)."""
+    global _chromium
+    if _chromium is None or not _chromium[1].is_connected():
+        from playwright.sync_api import sync_playwright
+
+        close_browser()
+        pw = sync_playwright().start()
+        try:
+            _chromium = (pw, pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS))
+        except BaseException:
+            pw.stop()
+            raise
+    return _chromium[1]
+
+
+def close_browser() -> None:
+    """Stop the shared Chromium and its driver (between its calls Playwright's sync API leaves its event loop
+    marked as running in this thread: code after the browser tests expects none)."""
+    global _chromium
+    if _chromium is not None:
+        pw, browser = _chromium
+        _chromium = None
+        try:
+            browser.close()
+        finally:
+            pw.stop()
+
+
 @contextlib.contextmanager
 def chromium_page(width: int = 1280, height: int = 1600, *, ignore: tuple[str, ...] = ()) -> Iterator[Page]:
-    """A page in Debian's headless Chromium; JavaScript errors on the page and widget views that failed to draw
-    (but ``ignore``) fail the test at the end."""
-    from playwright.sync_api import sync_playwright
-
+    """A page in a new context (its own storage and permissions) of Debian's headless Chromium; JavaScript errors
+    on the page and widget views that failed to draw (but ``ignore``) fail the test at the end."""
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            # ipywidgets logs a view it could not draw (and shows "Click to show javascript error") without throwing
-            page.on("console", lambda m: errors.append(m.text) if WIDGET_FAILED in m.text else None)
-            yield page
-        finally:
-            browser.close()
+    context = shared_browser().new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # ipywidgets logs a view it could not draw (and shows "Click to show javascript error") without throwing
+        page.on("console", lambda m: errors.append(m.text) if WIDGET_FAILED in m.text else None)
+        yield page
+    finally:
+        context.close()
     errors = [e for e in errors if e not in ignore]
     assert not errors, f"errors in the page: {errors}"
 

@@ -292,7 +292,7 @@ def _run_studio_cell_in_notebook_7(page: Page, lab: Lab) -> Locator:
     for _attempt in range(4):
         dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
         if dialog.count():
-            dialog.get_by_role("button", name="Select", exact=True).click()
+            dialog.locator(".jp-Dialog-button.jp-mod-accept").click()  # "Select"
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
         page.locator(".jp-CodeCell").first.locator(".jp-InputArea").click()
         page.keyboard.press("Escape")
