@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Playwright
+    from playwright.sync_api import Page
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -296,53 +296,23 @@ WIDGET_FAILED = "Could not create a view for model"
 NOTEBOOK7_NOISE = ("Cannot read properties of undefined (reading 'schema')",)
 
 
-_chromium: tuple[Playwright, Browser] | None = None
-
-
-def shared_browser() -> Browser:
-    """This process's Chromium and Playwright driver, started on first use: starting both costs about a second of
-    CPU, once per browser file instead of once per page (each page still gets a fresh context of its own)."""
-    global _chromium
-    if _chromium is None or not _chromium[1].is_connected():
-        from playwright.sync_api import sync_playwright
-
-        close_browser()
-        pw = sync_playwright().start()
-        try:
-            _chromium = (pw, pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS))
-        except BaseException:
-            pw.stop()
-            raise
-    return _chromium[1]
-
-
-def close_browser() -> None:
-    """Stop the shared Chromium and its driver (between its calls Playwright's sync API leaves its event loop
-    marked as running in this thread: code after the browser tests expects none)."""
-    global _chromium
-    if _chromium is not None:
-        pw, browser = _chromium
-        _chromium = None
-        try:
-            browser.close()
-        finally:
-            pw.stop()
-
-
 @contextlib.contextmanager
 def chromium_page(width: int = 1280, height: int = 1600, *, ignore: tuple[str, ...] = ()) -> Iterator[Page]:
-    """A page in a new context (its own storage and permissions) of Debian's headless Chromium; JavaScript errors
-    on the page and widget views that failed to draw (but ``ignore``) fail the test at the end."""
+    """A page in Debian's headless Chromium; JavaScript errors on the page and widget views that failed to draw
+    (but ``ignore``) fail the test at the end."""
+    from playwright.sync_api import sync_playwright
+
     errors: list[str] = []
-    context = shared_browser().new_context(viewport={"width": width, "height": height})
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        # ipywidgets logs a view it could not draw (and shows "Click to show javascript error") without throwing
-        page.on("console", lambda m: errors.append(m.text) if WIDGET_FAILED in m.text else None)
-        yield page
-    finally:
-        context.close()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # ipywidgets logs a view it could not draw (and shows "Click to show javascript error") without throwing
+            page.on("console", lambda m: errors.append(m.text) if WIDGET_FAILED in m.text else None)
+            yield page
+        finally:
+            browser.close()
     errors = [e for e in errors if e not in ignore]
     assert not errors, f"errors in the page: {errors}"
 

@@ -1,28 +1,13 @@
 """One JupyterLab and one Notebook 7 server for the whole session (each starts in a few seconds and is shared:
-tests copy their notebooks in with ``lab.add(...)``); kernels a test started are shut down after it. One Chromium
-serves the browser files a worker runs in a row, each page in a context of its own."""
+tests copy their notebooks in with ``lab.add(...)``); kernels a test started are shut down after it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from ._lab import Lab, close_browser, jupyter_lab, require_browser
-
-HERE = Path(__file__).resolve().parent
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """After a test's fixtures are torn down: stop the shared Chromium if the next test is not a browser test (or
-    there is none)."""
-    try:
-        return (yield)
-    finally:
-        if nextitem is None or Path(nextitem.path).resolve().parent != HERE:
-            close_browser()
+from ._lab import Lab, jupyter_lab, require_browser
 
 
 @pytest.fixture(scope="session")
