@@ -207,7 +207,7 @@ class Ledger:
     def _unchecked(self, journal: Journal, endpoint: str, cost: CostEstimate | None) -> Ticket | None:
         """A reservation with no budget to check, in the journal without its lock; None when the folder has no
         journal yet (it is made, seeded from the records, under the lock)."""
-        ticket = Ticket(endpoint, cost.amount if cost is not None and cost.known else ZERO, time.time(), self)
+        ticket = Ticket(endpoint, _amount(cost), time.time(), self)
         try:
             if not journal.reserve_unchecked(ticket.key, self.mode, ticket.amount, ticket.at):
                 return None
@@ -218,11 +218,10 @@ class Ledger:
         return ticket
 
     def _reserve(self, endpoint: str, cost: CostEstimate | None, others: Mapping[str, Decimal]) -> Ticket:
-        amount = cost.amount if cost is not None and cost.known else ZERO
         with self.lock:
             if self.budget is not None:
                 self.budget.check_locked([(endpoint, cost)], others)
-            ticket = Ticket(endpoint, amount, time.time(), self)
+            ticket = Ticket(endpoint, _amount(cost), time.time(), self)
             self.tickets.append(ticket)
         return ticket
 
@@ -383,6 +382,11 @@ class Budget:
         used = self._used_locked(others)
         if used + total > self.limit:
             raise over_error(self, requests, total, used)
+
+
+def _amount(cost: CostEstimate | None) -> Decimal:
+    """What a request reserves: its estimate when the price is known, else nothing."""
+    return cost.amount if cost is not None and cost.known else ZERO
 
 
 def _release_if_made(reserving: asyncio.Future[Ticket]) -> None:

@@ -178,8 +178,9 @@ class Wire:
     def download(self, url: str) -> bytes:
         """Blocking download. Off the loop thread, on this wire's own blocking connections (an image fetched for
         the history or a view never waits behind the loop's requests, nor they behind it); should that fail in a
-        way worth trying again, on the blocking client's loop, with its retries. On the loop thread itself (or
-        closed), a short-lived connection, which blocks that loop meanwhile."""
+        way worth trying again, on the blocking client's loop, with its retries (no such loop: once more, on a
+        short-lived connection). On the loop thread itself (or closed), a short-lived connection, which blocks
+        that loop meanwhile."""
         if is_data_uri(url):
             return decode_data_uri(url)[0]
         runner = self.runner

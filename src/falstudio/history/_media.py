@@ -13,6 +13,9 @@ from falstudio._internal.redact import redact
 from ._files import atomic_write, extension, pixel_size, store_blob
 from ._record import FILE_REF, StoredImage
 
+IMAGES = "images"  # the folder's images, by content
+THUMBS = "thumbs"  # their previews
+
 
 def thumbnail(root: Path, image: StoredImage, max_px: int = 160) -> tuple[bytes, str] | None:
     """A cached preview of a stored image: ``(bytes, content_type)``, or None if its file is gone.
@@ -23,7 +26,7 @@ def thumbnail(root: Path, image: StoredImage, max_px: int = 160) -> tuple[bytes,
         return None
     for px in (max_px, THUMBNAIL_PX):
         for content_type in ("image/jpeg", "image/webp"):
-            cached = root / "thumbs" / f"{image.sha256}-{px}.{extension(content_type)}"
+            cached = root / THUMBS / f"{image.sha256}-{px}.{extension(content_type)}"
             if cached.exists():
                 data = cached.read_bytes()
                 if px == max_px:
@@ -41,7 +44,7 @@ def thumbnail(root: Path, image: StoredImage, max_px: int = 160) -> tuple[bytes,
 def save_thumbnail(root: Path, digest: str, max_px: int, thumbnail: tuple[bytes, str]) -> tuple[bytes, str]:
     data, content_type = thumbnail
     try:
-        atomic_write(root / "thumbs" / f"{digest}-{max_px}.{extension(content_type)}", data)
+        atomic_write(root / THUMBS / f"{digest}-{max_px}.{extension(content_type)}", data)
     except OSError:
         pass  # a read-only history still displays
     return data, content_type
@@ -60,8 +63,8 @@ def store_request(root: Path, request: dict[str, Any]) -> dict[str, Any]:
                 data, content_type = _images.decode_data_uri(value)
             except ValueError:
                 return value
-            name, _ = store_blob(root / "images", data, _images.sniff_mime(data, content_type))
-            return f"{FILE_REF}images/{name}"
+            name, _ = store_blob(root / IMAGES, data, _images.sniff_mime(data, content_type))
+            return f"{FILE_REF}{IMAGES}/{name}"
         return value
 
     stored: dict[str, Any] = externalize(redact(request))
@@ -95,7 +98,7 @@ def store_images(
             )
             continue
         content_type = _images.sniff_mime(data, info.get("content_type") or "application/octet-stream")
-        name, digest = store_blob(root / "images", data, content_type)
+        name, digest = store_blob(root / IMAGES, data, content_type)
         shared = thumbnails[index] if index < len(thumbnails) else None
         if shared is not None:  # the preview the widgets already made: the history never decodes the image
             save_thumbnail(root, digest, THUMBNAIL_PX, shared)
@@ -104,7 +107,7 @@ def store_images(
             width, height = pixel_size(data)
         stored.append(
             StoredImage(
-                path=f"images/{name}", sha256=digest, content_type=content_type, width=width, height=height, url=url
+                path=f"{IMAGES}/{name}", sha256=digest, content_type=content_type, width=width, height=height, url=url
             )
         )
     return stored

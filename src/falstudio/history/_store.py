@@ -38,7 +38,7 @@ from ._files import (
     safe_name,
     sync_file,
 )
-from ._media import store_images, store_request, thumbnail, too_large
+from ._media import IMAGES, THUMBS, store_images, store_request, thumbnail, too_large
 from ._paths import history_dir
 from ._record import MAX_DEPTH, SHALLOW, RunRecord, StoredImage
 
@@ -77,11 +77,11 @@ class HistoryStore:
 
     @property
     def images_dir(self) -> Path:
-        return self.root / "images"
+        return self.root / IMAGES
 
     @property
     def thumbs_dir(self) -> Path:
-        return self.root / "thumbs"
+        return self.root / THUMBS
 
     # -- the Recorder hook: never raises into the client ----------------------------------------
 
