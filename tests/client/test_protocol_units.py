@@ -9,10 +9,10 @@ import pickle
 import httpx
 import pytest
 
+from falstudio._internal.redact import redact
 from falstudio.client import Completed, InProgress, LogEntry, Queued, errors
 from falstudio.client._credentials import Key, key_from_env, resolve
 from falstudio.client._protocol import EndpointId, Hosts, Urls, sse_events
-from falstudio.client._recording import redact
 from falstudio.client._retry import RetryPolicy, is_ingress_error, should_retry_error, should_retry_response
 from falstudio.client._status import LogBook, parse_status, same_state
 

@@ -102,9 +102,10 @@ class Ticket:
         """Its lines in the folder's spend journal: its history record's intent (see SpendReader)."""
         return f"intent:{self.intent}"
 
-    def bind(self, request_id: str) -> None:
-        """The request was queued (or answered) as ``request_id``."""
-        self.ledger.bind(self, request_id)
+    def bind(self, request_id: str) -> bool:
+        """The request was queued (or answered) as ``request_id``; True when the folder's spend journal says so
+        (a process killed from now on leaves the id there for a resume)."""
+        return self.ledger.bind(self, request_id)
 
     def settle(self, state: str) -> None:
         """The request ended: see :meth:`Ledger.settle` (only the first call counts)."""
@@ -225,11 +226,10 @@ class Ledger:
             self.tickets.append(ticket)
         return ticket
 
-    def bind(self, ticket: Ticket, request_id: str) -> None:
+    def bind(self, ticket: Ticket, request_id: str) -> bool:
         with self.lock:
             ticket.request_id = request_id
-        if self.journal is not None:
-            self.journal.bind(ticket.key, request_id)
+        return self.journal is not None and self.journal.bind(ticket.key, request_id)
 
     def settle(self, ticket: Ticket, state: str) -> None:
         """The request ended: ``done`` keeps its estimate as spent, anything else releases it."""

@@ -110,12 +110,15 @@ class Journal:
         except OSError as exc:
             self.unusable(exc)
 
-    def bind(self, key: str, request_id: str) -> None:
-        """The reservation ``key`` is request ``request_id`` (written before its record has the id)."""
+    def bind(self, key: str, request_id: str) -> bool:
+        """The reservation ``key`` is request ``request_id`` (written before its record has the id); False when
+        the journal could not be written."""
         try:
             self._append(_line(key, "bound", request_id=request_id))
         except OSError as exc:
             self.unusable(exc)
+            return False
+        return True
 
     def settle_request(self, request_id: str, state: str) -> None:
         """Settle the reservation bound to ``request_id`` (a resumed request, maybe of a process that ended);

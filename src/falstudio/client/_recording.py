@@ -11,7 +11,6 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._internal.redact import redact
 from . import errors
 from .recorder import (
     MEDIA,
@@ -86,9 +85,8 @@ def _key(event: Event) -> str | None:
     return getattr(event, "intent_id", None) or None
 
 
-def _sync_mode(request: Any) -> bool:
-    value = request.get("sync_mode") if isinstance(request, Mapping) else getattr(request, "sync_mode", False)
-    return bool(value)
+def _sync_mode(redacted: Mapping[str, Any]) -> bool:
+    return bool(redacted.get("sync_mode"))
 
 
 def _cost_text(cost: CostEstimate | None) -> tuple[str | None, str | None]:
@@ -104,15 +102,15 @@ async def record_sending(
     recorder: Recorder | None,
     *,
     endpoint: str,
-    request: Any,
+    redacted: dict[str, Any],
     base_url: str,
     mode: Mode,
     cost: CostEstimate | None,
     via: Via = "queue",
     intent_id: str | None = None,
 ) -> str | None:
-    """Record a request before it is sent (durably) under ``intent_id`` (default: a new one); its intent id, or
-    None when nothing recorded it."""
+    """Record a request (``redacted``: its copy without secrets) before it is sent (durably) under ``intent_id``
+    (default: a new one); its intent id, or None when nothing recorded it."""
     if recorder is None:
         return None
     intent_id = intent_id or uuid.uuid4().hex
@@ -120,12 +118,12 @@ async def record_sending(
     event = Sending(
         endpoint=endpoint,
         intent_id=intent_id,
-        request=redact(request) or {},
+        request=redacted,
         base_url=base_url,
         mode=mode,
         sent_at=time.time(),
         writer=f"{socket.gethostname()}:{os.getpid()}",
-        sync_mode=_sync_mode(request),
+        sync_mode=_sync_mode(redacted),
         via=via,
         cost_estimate=estimate,
         cost_amount=amount,
@@ -192,17 +190,19 @@ async def record_submitted(
     *,
     endpoint: str,
     request_id: str,
-    request: Any,
+    redacted: dict[str, Any],
     base_url: str,
     mode: Mode,
     cost: CostEstimate | None,
     via: Via = "queue",
     billed: BilledUnits | None = None,
     intent_id: str | None = None,
+    wait: bool = True,
 ) -> None:
-    """Hand the submission to the recorder and wait until it is durable (on the writer thread, not the loop).
+    """Hand the submission (``redacted``: the request without secrets) to the recorder, on the writer thread,
+    not the loop; with ``wait``, return once it is written.
 
-    ``intent_id``: the :func:`record_sending` record this completes.
+    ``intent_id``: the :func:`record_sending` record this completes (written before it, either way).
     """
     if recorder is None:
         return
@@ -211,11 +211,11 @@ async def record_submitted(
     event = Submitted(
         endpoint=endpoint,
         request_id=request_id,
-        request=redact(request) or {},
+        request=redacted,
         base_url=base_url,
         mode=mode,
         submitted_at=time.time(),
-        sync_mode=_sync_mode(request),
+        sync_mode=_sync_mode(redacted),
         via=via,
         intent_id=intent_id,
         cost_estimate=estimate,
@@ -223,7 +223,10 @@ async def record_submitted(
         billed_units=units,
         billed_unit=unit,
     )
-    await _durably(recorder, event)
+    if wait:
+        await _durably(recorder, event)
+    else:
+        WRITER.submit(lambda: _deliver(recorder, event), _key(event))
 
 
 def record_finished(

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._internal.redact import redact
 from . import errors
 from ._budget import Ledger, Ticket, spend_reader
 from ._journal import journal_for
@@ -87,6 +88,7 @@ class Settlement:
         self.stage: Stage = stage
         self.request_id = request_id
         self.intent_id: str | None = None  # its history record while it has no request id (None: not recorded)
+        self._redacted: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         return f"Settlement({self.endpoint!r}, {self.stage}, request_id={self.request_id!r})"
@@ -130,6 +132,12 @@ class Settlement:
             return live
         return cls(endpoint, ticket=None, recorder=recorder, cost=cost, stage="kept", request_id=request_id)
 
+    def _recorded_request(self) -> dict[str, Any]:
+        """The request as its records hold it: without secrets (worked out once per request)."""
+        if self._redacted is None:
+            self._redacted = redact(self.request) or {}
+        return self._redacted
+
     def _move(self, to: Stage) -> bool:
         if to not in MOVES[self.stage]:
             return False
@@ -146,7 +154,7 @@ class Settlement:
         self.intent_id = await record_sending(
             self.recorder,
             endpoint=self.endpoint,
-            request=self.request,
+            redacted=self._recorded_request(),
             base_url=self.base_url,
             mode=self.mode,
             cost=self.cost,
@@ -182,8 +190,12 @@ class Settlement:
             self._money("failed")
 
     async def sent(self, request_id: str, billed: BilledUnits | None = None) -> None:
-        """The server took the request as ``request_id``: the reservation and the record are named by it (the
-        record durably). A reply that names none leaves nothing to record it under: the early record goes."""
+        """The server took the request as ``request_id``: the reservation and the record are named by it. A reply
+        that names none leaves nothing to record it under: the early record goes.
+
+        The id is written before this returns: in the folder's spend journal, where a resume finds it for the
+        early record, which is then completed on the writer thread without waiting; else in the record itself.
+        """
         if not self._move("sent"):
             return
         self.request_id = request_id
@@ -191,20 +203,20 @@ class Settlement:
             unnamed = errors.FalError("the reply names no request id", status_code=200)
             await record_unanswered(self.recorder, self.endpoint, self.intent_id, unnamed)
             return
-        if self.ticket is not None:
-            self.ticket.bind(request_id)
+        journaled = self.ticket is not None and self.ticket.bind(request_id)
         _LIVE[request_id] = self
         await record_submitted(
             self.recorder,
             endpoint=self.endpoint,
             request_id=request_id,
-            request=self.request,
+            redacted=self._recorded_request(),
             base_url=self.base_url,
             mode=self.mode,
             cost=self.cost,
             via=self.via,
             billed=billed,
             intent_id=self.intent_id,
+            wait=not (journaled and self.intent_id),
         )
 
     # -- ending ---------------------------------------------------------------------------------------

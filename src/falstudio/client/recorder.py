@@ -10,9 +10,9 @@ record with the request id, or :class:`Unanswered` says what became of it. ``sen
 optional for a recorder: one without them just does not see those events.
 
 The records resume depends on have threads of their own (:data:`WRITER`): ``sending``, ``submitted`` and
-``unanswered`` are small, and ``sending`` and ``submitted`` are waited for (the record is durable before the
-request leaves, and before ``submit`` returns), so one request's records arrive in order while several
-requests' are written at once. ``finished`` is not waited for: it reaches the recorder on another thread
+``unanswered`` are small, and ``sending`` is waited for (the record is durable before the request leaves);
+``submitted`` is too, unless the history folder's spend journal already names the request (a resume reads the
+id there), so one request's records arrive in order while several requests' are written at once. ``finished`` is not waited for: it reaches the recorder on another thread
 (:data:`MEDIA`), once everything queued on :data:`WRITER` before it is written, so fetching and storing images
 never delays another request's records. A recorder is called by one thread at a time unless it says
 ``thread_safe = True`` (falstudio's history does). A recorder may leave follow-up work that no request waits
