@@ -13,6 +13,7 @@ from typing import Any
 from falstudio.client import Client
 from falstudio.client._journal import JOURNAL_NAME
 from falstudio.history import HistoryStore, history
+from falstudio.testing import wait_for
 
 ENDPOINT = "fal-ai/gpt-image-1-mini"
 REQUEST = {"prompt": "a lighthouse", "quality": "low", "image_size": "1024x1024"}
@@ -75,3 +76,37 @@ def test_without_a_journal_submit_returns_after_the_record_is_written(server: An
             recorder.release.set()
         handle = submitting.result(timeout=60)
         assert recorder.request_ids == [handle.request_id]
+
+
+class OneHeldStore(HistoryStore):
+    """The history, with the request id record of the prompt ``held`` held until ``release`` is set; the
+    requests whose end was recorded, by prompt."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.release = threading.Event()
+        self.ended: list[str] = []
+        self._prompts: dict[str, str] = {}
+
+    def submitted(self, event: Any) -> None:
+        self._prompts[event.request_id] = event.request["prompt"]
+        if event.request["prompt"] == "held":
+            self.release.wait(120)
+        super().submitted(event)
+
+    def finished(self, event: Any) -> None:
+        super().finished(event)
+        self.ended.append(self._prompts.get(event.request_id, "?"))
+
+
+def test_a_requests_end_is_recorded_without_waiting_for_another_requests_records(server: Any, tmp_path: Path) -> None:
+    store = OneHeldStore(tmp_path)
+    with Client(base_url=server.url, key=server.key, history=store) as client:
+        try:
+            client.submit(ENDPOINT, {**REQUEST, "prompt": "held"})
+            client.subscribe(ENDPOINT, {**REQUEST, "prompt": "free"})
+            wait_for(lambda: "free" in store.ended, timeout=60, what="the free request's end recorded")
+            assert not store.release.is_set()
+        finally:
+            store.release.set()
+        assert {record.request["prompt"] for record in history(path=tmp_path)} == {"held", "free"}

@@ -240,17 +240,19 @@ def record_finished(
     error_type: str | None = None,
     cost: CostEstimate | None = None,
     billed: BilledUnits | None = None,
+    intent_id: str | None = None,
 ) -> concurrent.futures.Future[None] | None:
-    """Queue how a request ended; returns at once. On the history's media thread, once the records queued before
-    it are written, the images are fetched (not kept by the result: the history stores them and lets them go)
-    and the recorder told, with the thumbnails a view already made (the history makes the others when shown).
-    ``billed`` counts only for a done one."""
+    """Queue how a request ended; returns at once. On the history's media thread, once the request's records
+    queued before it (under ``intent_id``, its :func:`record_sending` record's) are written, the images are
+    fetched (not kept by the result: the history stores them and lets them go) and the recorder told, with the
+    thumbnails a view already made (the history makes the others when shown). ``billed`` counts only for a
+    done one."""
     if recorder is None:
         return None
     finished_at = time.time()
     estimate, amount = _cost_text(cost)
     units, unit = _billed_text(billed if state == "done" else None)
-    records_before = WRITER.barrier()  # this request's submission is among them
+    records_before = WRITER.last(intent_id) if intent_id else None  # its submission, if not written yet
 
     def work() -> None:
         images: list[bytes] = []
@@ -277,7 +279,8 @@ def record_finished(
             billed_units=units,
             billed_unit=unit,
         )
-        records_before.result()
+        if records_before is not None:
+            records_before.result()
         _deliver(recorder, event)
 
     return MEDIA.submit(work)

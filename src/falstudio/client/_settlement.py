@@ -254,6 +254,7 @@ class Settlement:
             error_type=error_type,
             cost=self.cost,
             billed=billed,
+            intent_id=self.intent_id,
         )
         return True
 

@@ -12,12 +12,13 @@ optional for a recorder: one without them just does not see those events.
 The records resume depends on have threads of their own (:data:`WRITER`): ``sending``, ``submitted`` and
 ``unanswered`` are small, and ``sending`` is waited for (the record is durable before the request leaves);
 ``submitted`` is too, unless the history folder's spend journal already names the request (a resume reads the
-id there), so one request's records arrive in order while several requests' are written at once. ``finished`` is not waited for: it reaches the recorder on another thread
-(:data:`MEDIA`), once everything queued on :data:`WRITER` before it is written, so fetching and storing images
-never delays another request's records. A recorder is called by one thread at a time unless it says
-``thread_safe = True`` (falstudio's history does). A recorder may leave follow-up work that no request waits
-for (the history syncs a request id's record to disk there) on :data:`SETTLE`. :func:`flush` waits for all of
-it; it runs at exit. This module stays light: no httpx, no pydantic.
+id there), so one request's records arrive in order while several requests' are written at once. ``finished``
+is not waited for: it reaches the recorder on another thread (:data:`MEDIA`), once its request's records queued
+on :data:`WRITER` are written, so fetching and storing images never delays another request's records. A
+recorder is called by one thread at a time unless it says ``thread_safe = True`` (falstudio's history does). A
+recorder may leave follow-up work that no request waits for (the history syncs a request id's record to disk
+there) on :data:`SETTLE`. :func:`flush` waits for all of it; it runs at exit. This module stays light:
+no httpx, no pydantic.
 """
 
 from __future__ import annotations
@@ -205,6 +206,11 @@ class Writer:
                 self._last[key] = done
             self._queue.put((work, done, before, key))
         return done
+
+    def last(self, key: str) -> concurrent.futures.Future[None] | None:
+        """The future of the newest work submitted with ``key`` while it is not done yet, else None."""
+        with self._lock:
+            return self._last.get(key)
 
     def barrier(self) -> concurrent.futures.Future[None]:
         """A future done once everything submitted so far has run."""
