@@ -133,7 +133,10 @@ class Settlement:
         return cls(endpoint, ticket=None, recorder=recorder, cost=cost, stage="kept", request_id=request_id)
 
     def _recorded_request(self) -> dict[str, Any]:
-        """The request as its records hold it: without secrets (worked out once per request)."""
+        """The request as its records hold it: without secrets (worked out once per request; not at all without
+        a recorder)."""
+        if self.recorder is None:
+            return {}
         if self._redacted is None:
             self._redacted = redact(self.request) or {}
         return self._redacted
