@@ -71,11 +71,11 @@ def test_an_image_is_fetched_while_the_loop_is_busy(server: LocalServer) -> None
         result = client.subscribe(T2I, {"prompt": "a red fox", "quality": "low", "image_size": "1024x1024"})
         image = result.images[0]
         loop = client._runner.loop()
-        busy = threading.Event()
+        busy, downloaded = threading.Event(), threading.Event()
 
         async def hog() -> None:
             busy.set()
-            time.sleep(3)  # the loop does nothing else meanwhile
+            downloaded.wait(30)  # the loop does nothing else until the download is done (or 30 s)
 
         hogging = asyncio.run_coroutine_threadsafe(hog(), loop)
         assert busy.wait(10)
@@ -83,6 +83,7 @@ def test_an_image_is_fetched_while_the_loop_is_busy(server: LocalServer) -> None
         data = image.bytes(keep=False)
         took = time.monotonic() - started
         assert not hogging.done(), f"the download waited for the loop ({took:.1f} s)"
+        downloaded.set()
         hogging.result(10)
     assert data.startswith(b"\x89PNG")
 

@@ -17,7 +17,7 @@ from PIL import Image as PILImage
 from falstudio.client import Client, RetryPolicy, State, errors
 from falstudio.client import _batch as batch_module
 from falstudio.endpoints import registry
-from falstudio.local import LocalServer
+from falstudio.local import Faults, LocalServer
 from falstudio.testing import wait_for
 
 UNTYPED = "acme/thing"
@@ -219,7 +219,12 @@ def test_a_streamed_run_on_the_local_server_shows_partials_before_the_result(str
 
 
 def test_cancelling_a_streamed_run_closes_it_and_the_server_stops(streaming_mini: str) -> None:
-    with LocalServer(port=0, latency=4.0) as server, Client(server.key, base_url=server.url, history=False) as c:
+    faults = Faults(hold={"partial"})
+    faults.release("partial")  # the first partial image is sent; the run then waits at the second until cancelled
+    with (
+        LocalServer(port=0, latency=0, faults=faults) as server,
+        Client(server.key, base_url=server.url, history=False) as c,
+    ):
         tracked = c.track(streaming_mini, {"prompt": "a red barn", "quality": "high"})
         wait_for(lambda: tracked.state.partials >= 1, timeout=30)
         assert tracked.cancel().result(10) is True

@@ -103,7 +103,7 @@ def test_webhooks_retry_ten_times_over_two_hours(
     assert all(b == pytest.approx(2 * a) for a, b in itertools.pairwise(WEBHOOK_DELAYS))
     url, received, fail_first = webhook_sink
     fail_first[0] = 10  # the receiver fails ten times: the last of fal's ten retries gets through
-    api = client_for(make_server(webhook_time_scale=0.0005))  # the 2-hour schedule in 3.6 s
+    api = client_for(make_server(webhook_time_scale=0.00005))  # the 2-hour schedule in 0.36 s
     sub = api.post(f"/{MINI}", params={"fal_webhook": url}, json=LOW).json()
     body = received.get(timeout=60)
     assert body["request_id"] == sub["request_id"] and body["status"] == "OK" and fail_first[0] == 0
