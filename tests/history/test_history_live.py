@@ -127,12 +127,14 @@ def test_resume_finds_a_local_server_of_this_process_by_url() -> None:
     """No ``client=`` needed for a server this process started: its key is found from the record's URL."""
     from falstudio.local import find_server
 
-    with LocalServer(port=0, latency=1.0) as server:
+    faults = Faults(hold={"output"})  # the job is still running when its client closes
+    with LocalServer(port=0, latency=0, faults=faults) as server:
         assert find_server(server.url + "/") is server
         with Client(base_url=server.url, key=server.key) as client:
             handle = client.submit("fal-ai/gpt-image-1-mini", {"prompt": "a red barn", "quality": "low"})
         (record,) = fs.history().filter(state="submitted")
         assert record.request_id == handle.request_id
+        faults.release("output")
         (resumed,) = fs.history().resume(timeout=60)
         assert resumed.state == "done" and resumed.image_paths()
     assert find_server(server.url) is None

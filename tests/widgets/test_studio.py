@@ -231,7 +231,7 @@ def test_live_previews_show_the_picture_forming_in_the_gallery(monkeypatch: pyte
     mini = "fal-ai/gpt-image-1-mini"
     monkeypatch.setitem(registry.REGISTRY, mini, dataclasses.replace(registry.REGISTRY[mini], streaming=True))  # type: ignore[arg-type]
     faults = Faults(hold={"output"})  # the run ends when the test has seen it forming
-    with LocalServer(port=0, latency=0.3, faults=faults) as server:
+    with LocalServer(port=0, latency=0, faults=faults) as server:
         studio = studio_for(server, history=False)
         try:
             assert studio.live_previews.value and studio.live_previews.layout.display is None
