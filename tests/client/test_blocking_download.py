@@ -8,12 +8,13 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from falstudio.client import Client, Image, RetryPolicy, errors
 from falstudio.local import LocalServer
+from falstudio.testing import LoopbackServer
 
 T2I = "fal-ai/gpt-image-1-mini"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -46,18 +47,15 @@ class Files:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = LoopbackServer(Handler)
+        self.url = self.server.url
 
 
 @pytest.fixture
 def files() -> Iterator[Files]:
     host = Files()
-    thread = threading.Thread(target=host.server.serve_forever, daemon=True)
-    thread.start()
-    yield host
-    host.server.shutdown()
-    host.server.server_close()
+    with host.server:
+        yield host
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from falstudio.testing import LoopbackServer
 
 HERE = Path(__file__).parent
 MEMORY_MB = 1536  # the reader's whole address space; the endless event would pass it tenfold
@@ -53,13 +54,8 @@ class _Hostile(BaseHTTPRequestHandler):
 @pytest.fixture
 def hostile() -> Iterator[tuple[str, type[_Hostile]]]:
     handler = type("Handler", (_Hostile,), {})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
-    httpd.shutdown()
-    httpd.server_close()
+    with LoopbackServer(handler) as server:
+        yield server.url, handler
 
 
 def read_in_a_process(url: str, timeout: float, **env: str) -> tuple[str, float]:
