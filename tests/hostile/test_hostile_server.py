@@ -94,8 +94,9 @@ def test_folders_of_killed_servers_are_swept_even_before_they_are_reaped(tmp_pat
     for child in killed:  # all three up at once (each start sweeps only folders of ended processes)
         assert child.stdout is not None and child.stdout.readline().strip() == "up"
     for child in killed:
-        os.kill(child.pid, signal.SIGKILL)  # not waited for: a zombie until reaped; os.kill(pid, 0) still works
-    time.sleep(0.5)
+        os.kill(child.pid, signal.SIGKILL)  # not reaped: a zombie until waited for; os.kill(pid, 0) still works
+    for child in killed:
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # dead, and left unreaped
     assert len(list(tmp_path.glob("falstudio-files-*"))) == 3
     result = run_bounded(
         """
