@@ -212,7 +212,7 @@ def test_a_streamed_run_shows_its_partial_images_then_the_final_one(monkeypatch:
     shown: list[bytes] = []
     faults = Faults(hold={"partial", "output"})  # one partial at a time: the panel shows each before the next
     with (
-        LocalServer(port=0, latency=0.3, faults=faults) as server,
+        LocalServer(port=0, latency=0, faults=faults) as server,
         Client(server.key, base_url=server.url, history=False) as client,
     ):
         job = JobView(MINI)
