@@ -22,7 +22,7 @@ GPT2 = "openai/gpt-image-2"
 def server() -> Iterator[LocalServer]:
     """One worker; a run that reaches its output waits there (never released): a run waits behind another for as
     long as the test needs, and runs until it is cancelled, however loaded the machine."""
-    with LocalServer(port=0, latency=1.0, concurrency=1, faults=Faults(hold={"output"})) as srv:
+    with LocalServer(port=0, latency=0, concurrency=1, faults=Faults(hold={"output"})) as srv:
         yield srv
 
 
