@@ -205,8 +205,14 @@ def test_an_error_event_fails_the_run_and_is_recorded(fake: Any, recorder: Any) 
 
 
 def test_a_streamed_run_on_the_local_server_shows_partials_before_the_result(streaming_mini: str) -> None:
-    with LocalServer(port=0, latency=0.3) as server, Client(server.key, base_url=server.url, history=False) as c:
+    faults = Faults(hold={"output"})  # the run ends once the test has seen its three partial images
+    with (
+        LocalServer(port=0, latency=0, faults=faults) as server,
+        Client(server.key, base_url=server.url, history=False) as c,
+    ):
         tracked, seen = track(c, streaming_mini, {"prompt": "a red barn", "quality": "high"})  # the registry: streams
+        wait_for(lambda: tracked.state.partials == 3, what="three partial images")
+        faults.release("output")
         states = states_of(tracked, seen)
     final = states[-1]
     assert final.phase == "done" and final.streaming and final.partials == 3
