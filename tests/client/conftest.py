@@ -8,10 +8,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+
+from falstudio.testing import LoopbackServer
 
 
 class SlowServer:
@@ -66,10 +68,9 @@ class SlowServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="slow-server", daemon=True)
+        self._handler = Handler
+        self.url = ""
+        self._server: LoopbackServer | None = None
 
     def _start(self, port: int) -> tuple[int, int]:
         with self._changed:
@@ -107,13 +108,13 @@ class SlowServer:
             return next(e for e in self.events if e[0] == event)
 
     def __enter__(self) -> SlowServer:
-        self._thread.start()
+        self._server = LoopbackServer(self._handler)
+        self.url = self._server.url
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(5)
+        if self._server is not None:
+            self._server.close()
 
 
 @pytest.fixture

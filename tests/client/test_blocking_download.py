@@ -8,12 +8,13 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from falstudio.client import Client, Image, RetryPolicy, errors
 from falstudio.local import LocalServer
+from falstudio.testing import LoopbackServer
 
 T2I = "fal-ai/gpt-image-1-mini"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -46,18 +47,15 @@ class Files:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = LoopbackServer(Handler)
+        self.url = self.server.url
 
 
 @pytest.fixture
 def files() -> Iterator[Files]:
     host = Files()
-    thread = threading.Thread(target=host.server.serve_forever, daemon=True)
-    thread.start()
-    yield host
-    host.server.shutdown()
-    host.server.server_close()
+    with host.server:
+        yield host
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +69,11 @@ def test_an_image_is_fetched_while_the_loop_is_busy(server: LocalServer) -> None
         result = client.subscribe(T2I, {"prompt": "a red fox", "quality": "low", "image_size": "1024x1024"})
         image = result.images[0]
         loop = client._runner.loop()
-        busy = threading.Event()
+        busy, downloaded = threading.Event(), threading.Event()
 
         async def hog() -> None:
             busy.set()
-            time.sleep(3)  # the loop does nothing else meanwhile
+            downloaded.wait(30)  # the loop does nothing else until the download is done (or 30 s)
 
         hogging = asyncio.run_coroutine_threadsafe(hog(), loop)
         assert busy.wait(10)
@@ -83,6 +81,7 @@ def test_an_image_is_fetched_while_the_loop_is_busy(server: LocalServer) -> None
         data = image.bytes(keep=False)
         took = time.monotonic() - started
         assert not hogging.done(), f"the download waited for the loop ({took:.1f} s)"
+        downloaded.set()
         hogging.result(10)
     assert data.startswith(b"\x89PNG")
 

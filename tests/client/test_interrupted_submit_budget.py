@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pytest
 import falstudio as fs
 from falstudio.client import AsyncClient, errors
 from falstudio.history import HistoryStore
+from falstudio.testing import LoopbackServer
 
 T2I = "fal-ai/gpt-image-1-mini"
 LOW = {"prompt": "a red fox", "quality": "low", "image_size": "1024x1024"}  # $0.01
@@ -45,22 +46,15 @@ class _Unanswering:
                     if readable and self.connection.recv(1, socket.MSG_PEEK) == b"":
                         return
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.httpd = LoopbackServer(Handler)
+        self.url = self.httpd.url
 
 
 @pytest.fixture
 def unanswering() -> Iterator[_Unanswering]:
     server = _Unanswering()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with server.httpd:
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
-        thread.join(5)
 
 
 def test_a_submit_interrupted_in_flight_keeps_its_estimate_counted(unanswering: _Unanswering, tmp_path: Path) -> None:

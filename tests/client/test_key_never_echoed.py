@@ -4,14 +4,14 @@ gets it into an error's text or repr: the key is taken out of the reply before t
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from falstudio.client import Client, RetryPolicy, errors
+from falstudio.testing import LoopbackServer
 
 KEY_ID, SECRET = "my-key-id-0001", "my-very-secret-value-0002"  # shaped like no known key: only the client knows it
 
@@ -38,12 +38,8 @@ def echo() -> Iterator[str]:
             self.end_headers()
             self.wfile.write(data)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with LoopbackServer(Handler) as server:
+        yield server.url
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 422, 429])

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
@@ -30,6 +30,7 @@ from falstudio.client import (
 )
 from falstudio.endpoints import GptImage1MiniRequest
 from falstudio.local import Faults, LocalServer
+from falstudio.testing import LoopbackServer
 
 T2I = "fal-ai/gpt-image-1-mini"
 EDIT = "fal-ai/gpt-image-1-mini/edit"
@@ -213,16 +214,10 @@ def test_webhook_is_delivered(client):
             self.end_headers()
             arrived.set()
 
-    hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=hook.serve_forever, daemon=True)
-    thread.start()
-    try:
-        handle = client.submit(T2I, LOW, webhook_url=f"http://127.0.0.1:{hook.server_address[1]}/hook")
+    with LoopbackServer(Hook) as hook:
+        handle = client.submit(T2I, LOW, webhook_url=f"{hook.url}/hook")
         result = handle.get()
         assert arrived.wait(30)
-    finally:
-        hook.shutdown()
-        hook.server_close()
     assert received[0]["request_id"] == handle.request_id and received[0]["status"] == "OK"
     assert received[0]["payload"]["images"][0]["url"] == result.images[0].url
 

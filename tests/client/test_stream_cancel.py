@@ -14,6 +14,7 @@ import pytest
 from falstudio.client import Client, State, recorder
 from falstudio.history import HistoryStore
 from falstudio.local import Faults, LocalServer
+from falstudio.testing import wait_for
 
 GPT2 = "openai/gpt-image-2"
 
@@ -22,21 +23,12 @@ GPT2 = "openai/gpt-image-2"
 def server() -> Iterator[LocalServer]:
     """One worker; a run that reaches its output waits there (never released): a run waits behind another for as
     long as the test needs, and runs until it is cancelled, however loaded the machine."""
-    with LocalServer(port=0, latency=1.0, concurrency=1, faults=Faults(hold={"output"})) as srv:
+    with LocalServer(port=0, latency=0, concurrency=1, faults=Faults(hold={"output"})) as srv:
         yield srv
 
 
 def jobs_tagged(server: LocalServer, tag: str) -> list[Any]:
     return [j for j in server.app.state.backend.queue.jobs() if tag in str(getattr(j.request, "prompt", ""))]
-
-
-def wait_for(check: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 def request(tag: str) -> dict[str, str]:

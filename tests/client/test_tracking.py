@@ -17,7 +17,7 @@ from PIL import Image as PILImage
 from falstudio.client import Client, RetryPolicy, State, errors
 from falstudio.client import _batch as batch_module
 from falstudio.endpoints import registry
-from falstudio.local import LocalServer
+from falstudio.local import Faults, LocalServer
 from falstudio.testing import wait_for
 
 UNTYPED = "acme/thing"
@@ -205,8 +205,14 @@ def test_an_error_event_fails_the_run_and_is_recorded(fake: Any, recorder: Any) 
 
 
 def test_a_streamed_run_on_the_local_server_shows_partials_before_the_result(streaming_mini: str) -> None:
-    with LocalServer(port=0, latency=0.3) as server, Client(server.key, base_url=server.url, history=False) as c:
+    faults = Faults(hold={"output"})  # the run ends once the test has seen its three partial images
+    with (
+        LocalServer(port=0, latency=0, faults=faults) as server,
+        Client(server.key, base_url=server.url, history=False) as c,
+    ):
         tracked, seen = track(c, streaming_mini, {"prompt": "a red barn", "quality": "high"})  # the registry: streams
+        wait_for(lambda: tracked.state.partials == 3, what="three partial images")
+        faults.release("output")
         states = states_of(tracked, seen)
     final = states[-1]
     assert final.phase == "done" and final.streaming and final.partials == 3
@@ -219,7 +225,12 @@ def test_a_streamed_run_on_the_local_server_shows_partials_before_the_result(str
 
 
 def test_cancelling_a_streamed_run_closes_it_and_the_server_stops(streaming_mini: str) -> None:
-    with LocalServer(port=0, latency=4.0) as server, Client(server.key, base_url=server.url, history=False) as c:
+    faults = Faults(hold={"partial"})
+    faults.release("partial")  # the first partial image is sent; the run then waits at the second until cancelled
+    with (
+        LocalServer(port=0, latency=0, faults=faults) as server,
+        Client(server.key, base_url=server.url, history=False) as c,
+    ):
         tracked = c.track(streaming_mini, {"prompt": "a red barn", "quality": "high"})
         wait_for(lambda: tracked.state.partials >= 1, timeout=30)
         assert tracked.cancel().result(10) is True

@@ -293,7 +293,7 @@ def test_tiles_show_the_picture_forming_then_the_result(monkeypatch: pytest.Monk
     monkeypatch.setitem(registry.REGISTRY, MINI, dataclasses.replace(registry.REGISTRY[MINI], streaming=True))  # type: ignore[arg-type]
     faults = Faults(hold={"output"})  # the runs end when the test has seen them forming
     with (
-        LocalServer(port=0, latency=0.3, faults=faults) as srv,
+        LocalServer(port=0, latency=0, faults=faults) as srv,
         Client(srv.key, base_url=srv.url, history=False) as client,
     ):
         c = Compare(sweep({"prompt": "a red barn"}, endpoint=MINI, quality=["medium", "high"]), client=client)

@@ -23,7 +23,8 @@ PROMPT = "a lighthouse in the kill window"
 
 @pytest.fixture
 def slow_server() -> Iterator[LocalServer]:
-    with LocalServer(port=0, latency=1.0, concurrency=1) as srv:
+    """One worker and no added latency: a killed client's job runs on, and a resume waits only for its work."""
+    with LocalServer(port=0, latency=0, concurrency=1) as srv:
         yield srv
 
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import weakref
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,19 @@ import falstudio as fs
 from falstudio.client import Client
 from falstudio.history import HistoryStore, HistoryWarning
 from falstudio.local import LocalServer
+from falstudio.local.faults import Faults
 
 SCRIPT = Path(__file__).with_name("_client_process.py")
 
 
-@pytest.fixture
-def slow_server() -> Iterator[LocalServer]:
-    """Jobs take about 4 s (medium quality, 2 images, x1.4): long enough to kill a waiting client."""
-    with LocalServer(port=0, latency=1.4, concurrency=2) as srv:
-        yield srv
+def test_a_killed_client_s_request_is_resumed_by_a_new_process() -> None:
+    faults = Faults(hold={"output"})  # each job waits before its output until released: the client is killed first
+    with LocalServer(port=0, latency=0, concurrency=2, faults=faults) as server:
+        _kill_then_resume(server, faults)
 
 
-def test_a_killed_client_s_request_is_resumed_by_a_new_process(slow_server: LocalServer) -> None:
-    env = {**os.environ, "FALSTUDIO_TEST_URL": slow_server.url, "FALSTUDIO_TEST_KEY": slow_server.key}
+def _kill_then_resume(server: LocalServer, faults: Faults) -> None:
+    env = {**os.environ, "FALSTUDIO_TEST_URL": server.url, "FALSTUDIO_TEST_KEY": server.key}
     submitter = subprocess.Popen([sys.executable, str(SCRIPT), "submit"], env=env, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -42,12 +41,17 @@ def test_a_killed_client_s_request_is_resumed_by_a_new_process(slow_server: Loca
         submitter.kill()
         submitter.wait(timeout=30)
     [record] = fs.history()
-    assert record.in_flight and record.base_url == slow_server.url and record.mode == "local"
+    assert record.in_flight and record.base_url == server.url and record.mode == "local"
     assert record.request["prompt"] == "a lighthouse at dusk"
 
-    resumer = subprocess.run([sys.executable, str(SCRIPT), "resume"], env=env, capture_output=True, timeout=120)
-    assert resumer.returncode == 0, resumer.stderr.decode()
-    assert json.loads(resumer.stdout) == {record.request_id: "done"}
+    assert faults.wait_held("output"), "the job never reached its output"
+    resumer = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "resume"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    faults.release("output")
+    stdout, stderr = resumer.communicate(timeout=120)
+    assert resumer.returncode == 0, stderr.decode()
+    assert json.loads(stdout) == {record.request_id: "done"}
 
     [record] = fs.history()
     assert record.state == "done" and len(record.images) == 2
@@ -123,12 +127,14 @@ def test_resume_finds_a_local_server_of_this_process_by_url() -> None:
     """No ``client=`` needed for a server this process started: its key is found from the record's URL."""
     from falstudio.local import find_server
 
-    with LocalServer(port=0, latency=1.0) as server:
+    faults = Faults(hold={"output"})  # the job is still running when its client closes
+    with LocalServer(port=0, latency=0, faults=faults) as server:
         assert find_server(server.url + "/") is server
         with Client(base_url=server.url, key=server.key) as client:
             handle = client.submit("fal-ai/gpt-image-1-mini", {"prompt": "a red barn", "quality": "low"})
         (record,) = fs.history().filter(state="submitted")
         assert record.request_id == handle.request_id
+        faults.release("output")
         (resumed,) = fs.history().resume(timeout=60)
         assert resumed.state == "done" and resumed.image_paths()
     assert find_server(server.url) is None

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from falstudio.client import Client, recorder
 from falstudio.history import history
 from falstudio.local import LocalServer
+from falstudio.testing import LoopbackServer, wait_for
 
 
 def test_a_webhook_request_is_recorded_as_done(server: LocalServer) -> None:
@@ -25,25 +24,16 @@ def test_a_webhook_request_is_recorded_as_done(server: LocalServer) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    receiver = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    try:
-        with Client(base_url=server.url, key=server.key) as client:
-            handle = client.submit(
-                "openai/gpt-image-2",
-                {"prompt": "a paper boat", "quality": "low"},
-                webhook_url=f"http://127.0.0.1:{receiver.server_port}/done",
-            )
-            deadline = time.monotonic() + 20
-            state = None
-            while time.monotonic() < deadline:
-                recorder.flush()
-                [record] = [r for r in history(limit=5) if r.request_id == handle.request_id]
-                state = record.state
-                if state != "queued" and received:
-                    break
-                time.sleep(0.2)
-        assert received and received[0]["request_id"] == handle.request_id
+    with LoopbackServer(Receiver) as receiver, Client(base_url=server.url, key=server.key) as client:
+        handle = client.submit(
+            "openai/gpt-image-2", {"prompt": "a paper boat", "quality": "low"}, webhook_url=f"{receiver.url}/done"
+        )
+
+        def settled() -> str | None:
+            recorder.flush()
+            [record] = [r for r in history(limit=5) if r.request_id == handle.request_id]
+            return record.state if record.state != "queued" and received else None
+
+        state = wait_for(settled, timeout=20, what="the webhook's arrival and the record's end")
+        assert received[0]["request_id"] == handle.request_id
         assert state == "done"
-    finally:
-        receiver.shutdown()

@@ -55,14 +55,14 @@ def test_a_journal_that_is_not_a_file_is_refused_and_the_kernels_own_count_still
 
 
 def test_a_two_gigabyte_line_is_skipped_in_bounded_memory_and_the_lines_after_it_still_count(
-    tmp_path: Path,
+    sparse_folder: Path,
 ) -> None:
-    journal = tmp_path / "spend.jsonl"
+    journal = sparse_folder / "spend.jsonl"
     with open(journal, "wb") as file:
         file.truncate(2 * 1024**3)  # sparse: 2 GB of one line, no disk used
         file.seek(0, os.SEEK_END)
         file.write(b"\n" + _other_kernels_request(time.time()))
-    result = _run(tmp_path)
+    result = _run(sparse_folder)
     assert result["outcomes"] == ["refused", "refused"]  # the other kernel's $0.01 leaves no room for $0.01
     said = result["warnings"]
     assert isinstance(said, list) and len(said) == 1 and "a line of more than" in said[0], said

@@ -43,13 +43,13 @@ def _read(folder: Path) -> dict[str, object]:
     return run_bounded(f"FOLDER = {str(folder)!r}\n" + _READ, memory=1024**3)
 
 
-def test_a_two_gigabyte_line_is_skipped_in_bounded_memory(tmp_path: Path) -> None:
-    with open(tmp_path / "votes.jsonl", "wb") as f:
+def test_a_two_gigabyte_line_is_skipped_in_bounded_memory(sparse_folder: Path) -> None:
+    with open(sparse_folder / "votes.jsonl", "wb") as f:
         f.write(_line(judge="first"))
         f.truncate(2 * 1024**3)  # sparse: one line of 2 GB
         f.seek(0, os.SEEK_END)
         f.write(b"\n" + _line(judge="last"))
-    result = _read(tmp_path)
+    result = _read(sparse_folder)
     assert result["judges"] == ["first", "last"] and result["added"] == "added"
     said = _one_warning(result)
     assert "line 2 is not a vote" in said and "votes.jsonl" in said

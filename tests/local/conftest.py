@@ -6,9 +6,8 @@ import functools
 import io
 import json
 import queue
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ import pytest
 from PIL import Image
 
 from falstudio.local import LocalServer
-from falstudio.testing import wait_for
+from falstudio.testing import LoopbackServer, wait_for
 
 TIMEOUT = 30.0
 
@@ -93,13 +92,8 @@ def webhook_sink() -> Iterator[tuple[str, queue.Queue[dict[str, Any]], list[int]
     received: queue.Queue[dict[str, Any]] = queue.Queue()
     fail_first = [0]
     handler = type("Sink", (_Sink,), {"received": received, "fail_first": fail_first})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/hook", received, fail_first
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    with LoopbackServer(handler) as server:
+        yield f"{server.url}/hook", received, fail_first
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def busy(make_server: Callable[..., LocalServer], client_for: Callable[..., http
 
 def test_a_request_that_does_not_start_in_time_ends_with_fals_user_504(busy: tuple[Any, httpx.Client]) -> None:
     srv, api = busy
-    sub = api.post(f"/{MINI}", json=LOW, headers={"X-Fal-Request-Timeout": "0.5"}).json()
+    sub = api.post(f"/{MINI}", json=LOW, headers={"X-Fal-Request-Timeout": "0.2"}).json()
     final = None
     for _ in range(200):
         final = api.get(sub["status_url"]).json()
@@ -49,11 +49,11 @@ def test_a_request_that_does_not_start_in_time_ends_with_fals_user_504(busy: tup
     assert reply.status_code == 504 and reply.headers["x-fal-request-timeout-type"] == "user"
     assert reply.json() == {"detail": "Request timed out", "error_type": "request_timeout"}
     assert reply.headers["x-fal-retryable"] == "false"
-    ran = api.post(f"/run/{MINI}", json=LOW, headers={"X-Fal-Request-Timeout": "0.3"})
+    ran = api.post(f"/run/{MINI}", json=LOW, headers={"X-Fal-Request-Timeout": "0.2"})
     assert ran.status_code == 504 and ran.headers["x-fal-request-timeout-type"] == "user"
     jobs = len(srv.app.state.backend.queue.jobs())
     with Client(srv.key, base_url=srv.url, history=False) as client, pytest.raises(errors.FalError) as info:
-        client.run(MINI, LOW, start_timeout=0.3)
+        client.run(MINI, LOW, start_timeout=0.2)
     assert info.value.status_code == 504
     assert len(srv.app.state.backend.queue.jobs()) == jobs + 1  # a user timeout is not retried
     bad = api.post(f"/{MINI}", json=LOW, headers={"X-Fal-Request-Timeout": "soon"})
@@ -103,7 +103,7 @@ def test_webhooks_retry_ten_times_over_two_hours(
     assert all(b == pytest.approx(2 * a) for a, b in itertools.pairwise(WEBHOOK_DELAYS))
     url, received, fail_first = webhook_sink
     fail_first[0] = 10  # the receiver fails ten times: the last of fal's ten retries gets through
-    api = client_for(make_server(webhook_time_scale=0.0005))  # the 2-hour schedule in 3.6 s
+    api = client_for(make_server(webhook_time_scale=0.00005))  # the 2-hour schedule in 0.36 s
     sub = api.post(f"/{MINI}", params={"fal_webhook": url}, json=LOW).json()
     body = received.get(timeout=60)
     assert body["request_id"] == sub["request_id"] and body["status"] == "OK" and fail_first[0] == 0

@@ -44,7 +44,7 @@ def test_partial_images_coarse_to_fine_spread_over_the_run_then_the_output(
     streaming: str, make_server: Callable[..., LocalServer], client_for: Callable[[LocalServer], httpx.Client]
 ) -> None:
     faults = Faults(hold={"partial", "output"})  # the run waits before each partial and its output: no clock
-    server = make_server(latency=0.4, faults=faults)
+    server = make_server(faults=faults)
     http = client_for(server)
     faults.release("partial")  # kept for the run: the route answers once the first event is there
     with http.stream("POST", f"/run/{streaming}/stream", json={"prompt": "a lighthouse", "quality": "high"}) as reply:
@@ -71,7 +71,9 @@ def test_partial_images_coarse_to_fine_spread_over_the_run_then_the_output(
 def test_closing_the_stream_cancels_the_run(
     streaming: str, make_server: Callable[..., LocalServer], client_for: Callable[[LocalServer], httpx.Client]
 ) -> None:
-    server = make_server(latency=4.0)
+    faults = Faults(hold={"partial"})
+    faults.release("partial")  # the first partial image is sent; the run then waits at the second until cancelled
+    server = make_server(faults=faults)
     http = client_for(server)
     with http.stream("POST", f"/run/{streaming}/stream", json={"prompt": "a lighthouse", "quality": "high"}) as reply:
         request_id = reply.headers["x-fal-request-id"]

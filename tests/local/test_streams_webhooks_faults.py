@@ -39,7 +39,7 @@ def test_status_stream_follows_a_job_to_completion(
     make_server: Callable[..., LocalServer], client_for: Callable[..., httpx.Client], wait_until: Callable[..., Any]
 ) -> None:
     faults = Faults(hold={"log"})  # the run waits before each engine line: the test lets three out one by one
-    srv = make_server(latency=0.3, concurrency=1, faults=faults)
+    srv = make_server(concurrency=1, faults=faults)
     api = client_for(srv)
     sub = api.post(f"/{MINI}", json={"prompt": "a lake with mountains", "quality": "low"}).json()
     events: list[dict[str, Any]] = []

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from PIL import Image as PILImage
 
-from falstudio.client import Client, Result, State
+from falstudio.client import Client, Result, RetryPolicy, State
 from falstudio.client.errors import ContentPolicyError, NetworkError, RequestCancelledError
 from falstudio.local import LocalServer
 from falstudio.local.faults import Faults
@@ -24,8 +24,9 @@ UNTYPED = "acme/thing"
 MINI = "fal-ai/gpt-image-1-mini"
 
 
-def client_of(fake: Any) -> Client:
-    return Client("key-id:secret", base_url=fake.base, transport=httpx.MockTransport(fake.handler), history=False)
+def client_of(fake: Any, retry: RetryPolicy | None = None) -> Client:
+    transport = httpx.MockTransport(fake.handler)
+    return Client("key-id:secret", base_url=fake.base, transport=transport, history=False, retry=retry)
 
 
 @pytest.fixture
@@ -119,9 +120,9 @@ def test_failure_shows_the_message_and_its_hint(fake: Any) -> None:
     assert "[r1]" not in job._error.value  # no request ids in the message box
 
 
-def test_submit_errors_end_the_job_without_raising(fake: Any) -> None:
+def test_submit_errors_end_the_job_without_raising(fake: Any, fast_retry: RetryPolicy) -> None:
     fake.fail["/acme/thing"] = [httpx.ConnectError("refused")] * 10
-    with client_of(fake) as client:
+    with client_of(fake, fast_retry) as client:
         job = JobView.submit(client, UNTYPED, {}, validate=False)
         job.wait(30)
     assert job.state == "failed" and isinstance(job.error, NetworkError) and "could not reach" in job._error.value
@@ -211,7 +212,7 @@ def test_a_streamed_run_shows_its_partial_images_then_the_final_one(monkeypatch:
     shown: list[bytes] = []
     faults = Faults(hold={"partial", "output"})  # one partial at a time: the panel shows each before the next
     with (
-        LocalServer(port=0, latency=0.3, faults=faults) as server,
+        LocalServer(port=0, latency=0, faults=faults) as server,
         Client(server.key, base_url=server.url, history=False) as client,
     ):
         job = JobView(MINI)

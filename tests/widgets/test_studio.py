@@ -53,8 +53,14 @@ def test_generate_completes_and_a_thumbnail_appears(server: LocalServer) -> None
         studio.close()
 
 
-def test_two_jobs_run_at_once_without_blocking_and_keep_their_output(slow_server: LocalServer) -> None:
-    studio = studio_for(slow_server, stream=False)  # through the queue: each job has the server's log lines
+def test_two_jobs_run_at_once_without_blocking_and_keep_their_output() -> None:
+    faults = Faults(hold={"output"})  # both jobs wait before their output until the test has seen them going
+    with LocalServer(port=0, latency=0, concurrency=2, faults=faults) as server:
+        _two_jobs(server, faults)
+
+
+def _two_jobs(server: LocalServer, faults: Faults) -> None:
+    studio = studio_for(server, stream=False)  # through the queue: each job has the server's log lines
     try:
         first = studio.click_generate()
         studio.form.value = {"prompt": "a zeppelin above a teacup"}
@@ -62,6 +68,8 @@ def test_two_jobs_run_at_once_without_blocking_and_keep_their_output(slow_server
         assert first is not None and second is not None
         assert not first.done and not second.done  # Generate returned while the jobs are still going
         wait_for(lambda: first.state in ("queued", "running") and second.state in ("queued", "running"))
+        assert faults.wait_held("output", count=2)  # both at once: two workers
+        faults.release("output", count=2)
         studio.wait(60)
         assert studio.jobs == [second, first]
         assert (first.state, second.state) == ("done", "done")
@@ -231,7 +239,7 @@ def test_live_previews_show_the_picture_forming_in_the_gallery(monkeypatch: pyte
     mini = "fal-ai/gpt-image-1-mini"
     monkeypatch.setitem(registry.REGISTRY, mini, dataclasses.replace(registry.REGISTRY[mini], streaming=True))  # type: ignore[arg-type]
     faults = Faults(hold={"output"})  # the run ends when the test has seen it forming
-    with LocalServer(port=0, latency=0.3, faults=faults) as server:
+    with LocalServer(port=0, latency=0, faults=faults) as server:
         studio = studio_for(server, history=False)
         try:
             assert studio.live_previews.value and studio.live_previews.layout.display is None

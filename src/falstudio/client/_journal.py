@@ -186,17 +186,19 @@ class Journal:
                 self._feed(chunk)
 
     def _feed(self, data: bytes) -> None:
+        if self._skipping:  # inside an overlong line: look for its end without copying what comes before
+            end = data.find(b"\n")
+            if end < 0:
+                return
+            self._skipping, data = False, data[end + 1 :]
         *lines, tail = (self._tail + data).split(b"\n")
         for line in lines:
-            if self._skipping:  # the end of an overlong line
-                self._skipping = False
-            elif len(line) > MAX_LINE:
+            if len(line) > MAX_LINE:
                 self._warn(f"a line of {len(line):,} bytes")
             elif line.strip():
                 self._fold(line)
         if len(tail) > MAX_LINE:
-            if not self._skipping:
-                self._warn(f"a line of more than {MAX_LINE:,} bytes")
+            self._warn(f"a line of more than {MAX_LINE:,} bytes")
             self._skipping, tail = True, b""
         self._tail = tail
 

@@ -30,6 +30,7 @@ from ._store import HistoryWarning
 OUTCOMES = ("left", "right", "tie", "both_bad")
 FILE_NAME = "votes.jsonl"
 _MAX_LINE = 1024 * 1024  # a vote is a few hundred bytes (a 32,000-character prompt: ~128 KB); longer: not a vote
+_SKIP_CHUNK = 1 << 20
 _MAX_FILE = 1 << 40  # the file itself may grow as long as people vote; it is read a line at a time
 _NAMED = 5  # bad lines named in the warning
 
@@ -144,6 +145,15 @@ def _lines(f: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
         if len(raw) <= _MAX_LINE:
             yield number, raw
             continue
-        while raw and not raw.endswith(b"\n"):
-            raw = f.readline(_MAX_LINE + 1)
+        if not raw.endswith(b"\n"):
+            _skip_line(f)
         yield number, None
+
+
+def _skip_line(f: BinaryIO) -> None:
+    """Read past the rest of a line a chunk at a time (``readline`` pieces it together from small reads)."""
+    while chunk := f.read(_SKIP_CHUNK):
+        end = chunk.find(b"\n")
+        if end >= 0:
+            f.seek(end + 1 - len(chunk), os.SEEK_CUR)
+            return
