@@ -90,6 +90,7 @@ def test_create_app_exposes_settings() -> None:
 
 def test_embedded_server_is_one_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(server_module.LATENCY_ENV)  # the suite runs it instant (tests/conftest.py): the default here
+    server_module._stop_embedded()  # one an earlier test in this process started, with the suite's latency
     try:
         first = embedded_server()
         assert first.running and first.latency == 1.0 and first.concurrency == 2
@@ -114,6 +115,7 @@ def test_the_embedded_servers_latency_comes_from_the_environment(monkeypatch: py
         with pytest.raises(ValueError, match=r"FALSTUDIO_LOCAL_LATENCY=.* set it to a number >= 0"):
             server_module.embedded_latency({"FALSTUDIO_LOCAL_LATENCY": bad})
     monkeypatch.setenv("FALSTUDIO_LOCAL_LATENCY", "0")
+    server_module._stop_embedded()
     try:
         assert embedded_server().latency == 0.0
     finally:
