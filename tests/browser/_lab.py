@@ -317,6 +317,17 @@ def chromium_page(width: int = 1280, height: int = 1600, *, ignore: tuple[str, .
     assert not errors, f"errors in the page: {errors}"
 
 
+# The theme's colours apply (its CSS is in: light or dark as the body says) and two frames were drawn with them.
+THEME_PAINTED = """() => new Promise((done) => {
+  const probe = document.body.appendChild(document.createElement('div'));
+  probe.style.background = 'var(--jp-layout-color0)';
+  const [r, g, b] = (getComputedStyle(probe).backgroundColor.match(/\\d+/g) || [0, 0, 0]).map(Number);
+  probe.remove();
+  if ((r + g + b > 384) !== (document.body.dataset.jpThemeLight === 'true')) return done(false);
+  requestAnimationFrame(() => requestAnimationFrame(() => done(true)));
+})"""
+
+
 def set_theme(page: Page, theme: str) -> None:
     """Settings menu > Theme > ``theme`` (if not already on): the theme changes in place, widgets stay live.
     JupyterLab and Notebook 7 alike."""
@@ -328,7 +339,7 @@ def set_theme(page: Page, theme: str) -> None:
     page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
     page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
     page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached", timeout=MINUTE)
-    page.wait_for_timeout(500)  # let the theme's CSS settle before a screenshot
+    page.wait_for_function(THEME_PAINTED, timeout=MINUTE)  # before a screenshot
 
 
 def write_notebook(path: Path, sources: list[str]) -> Path:

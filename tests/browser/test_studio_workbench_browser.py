@@ -49,6 +49,10 @@ FORM_ALONE = "form-alone.ipynb"
 STUDIO_ONLY = "workbench-studio.ipynb"  # Notebook 7 runs it with Run All Cells
 NB7_JOBS = "workbench-nb7-jobs.ipynb"  # Notebook 7 runs its cells one at a time
 
+# How many output lines containing the text are shown (laid out, not hidden by the reader view's rule).
+SHOWN_LINES = """(text) => [...document.querySelectorAll('.jp-OutputArea-output')]
+  .filter(e => e.textContent.includes(text) && e.getClientRects().length).length"""
+
 # A PNG made in the page, wrapped as a File in a DataTransfer, then dropped on (or pasted into) ``el``.
 DROP = """async ([el, kind, name]) => {
   const canvas = document.createElement('canvas');
@@ -346,10 +350,9 @@ def test_a_form_shown_alone_has_a_reader_view_when_reopened(lab: Lab, notebook7:
         expect(reader).to_contain_text("a lighthouse")
         expect(reader).to_contain_text("Sync mode")
         assert "False" not in reader.inner_text()  # booleans in words
-        page.wait_for_timeout(3000)  # the widget manager has given up on the live view by now
-        loading = page.evaluate(
-            "() => [...document.querySelectorAll('.jp-OutputArea-output')]"
-            ".filter(e => e.textContent.includes('Loading widget') && e.getClientRects().length).length"
-        )
-        assert loading == 0, "a 'Loading widget...' line shows above the reader view"
+        assert page.evaluate(SHOWN_LINES, "Loading widget") == 0, "a 'Loading widget...' line shows"
+        # The kernel is connected: the widget manager has restored what it has and given up on the live view
+        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
+        for line in ("Loading widget", "Error displaying widget"):
+            assert page.evaluate(SHOWN_LINES, line) == 0, f"a '{line}' line shows above the reader view"
         page.screenshot(path=shots / f"workbench-form-alone-{app}.png")
