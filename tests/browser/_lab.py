@@ -186,18 +186,22 @@ def screenshot_dir(default: Path) -> Path:
 
 
 def run_first_cell(page: Page) -> None:
-    """Run the first cell once the kernel is ready (a key pressed while it connects is lost: try again)."""
+    """Run the first cell (again: a new output) once the kernel is ready (a key pressed while it connects is lost:
+    try again). It started when its prompt says [*] or a new number: its old output is gone then."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
     page.get_by_text(re.compile(r"\| Idle$")).wait_for(timeout=MINUTE)
     prompt = page.locator(".jp-Cell").first.locator(".jp-InputPrompt")
+    ran = re.escape(prompt.inner_text().strip())
     for _attempt in range(3):
-        page.locator(".jp-Cell").first.click()
+        page.locator(".jp-Cell").first.locator(".jp-InputArea").click()
         page.keyboard.press("Escape")
         page.keyboard.press("Control+Enter")  # run in place, no new cell
         try:
-            prompt.filter(has_text=re.compile(r"\[(\*|\d+)\]")).wait_for(timeout=15_000)
+            prompt.filter(has_text=re.compile(r"\[(\*|\d+)\]")).filter(has_not_text=re.compile(f"^{ran}$")).wait_for(
+                timeout=15_000
+            )
             return
         except PlaywrightTimeout:
             continue
@@ -317,15 +321,20 @@ def chromium_page(width: int = 1280, height: int = 1600, *, ignore: tuple[str, .
     assert not errors, f"errors in the page: {errors}"
 
 
-# The theme's colours apply (its CSS is in: light or dark as the body says) and two frames were drawn with them.
-THEME_PAINTED = """() => new Promise((done) => {
-  const probe = document.body.appendChild(document.createElement('div'));
-  probe.style.background = 'var(--jp-layout-color0)';
-  const [r, g, b] = (getComputedStyle(probe).backgroundColor.match(/\\d+/g) || [0, 0, 0]).map(Number);
-  probe.remove();
-  if ((r + g + b > 384) !== (document.body.dataset.jpThemeLight === 'true')) return done(false);
-  requestAnimationFrame(() => requestAnimationFrame(() => done(true)));
-})"""
+# The theme's colours apply (its CSS is in: light or dark as the body says) and the splash screen JupyterLab shows
+# while it changes theme is gone (it fades out in 200 ms), before and after two frames were drawn.
+THEME_PAINTED = """() => {
+  const painted = () => {
+    if (document.getElementById('jupyterlab-splash')) return false;
+    const probe = document.body.appendChild(document.createElement('div'));
+    probe.style.background = 'var(--jp-layout-color0)';
+    const [r, g, b] = (getComputedStyle(probe).backgroundColor.match(/\\d+/g) || [0, 0, 0]).map(Number);
+    probe.remove();
+    return (r + g + b > 384) === (document.body.dataset.jpThemeLight === 'true');
+  };
+  if (!painted()) return false;
+  return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(painted()))));
+}"""
 
 
 def set_theme(page: Page, theme: str) -> None:

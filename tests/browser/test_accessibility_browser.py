@@ -70,15 +70,7 @@ def _open_studio(page: Page, lab: Lab, width: int, height: int, theme: str = "Ju
     if f"/{NOTEBOOK}?" not in page.url:
         page.goto(lab.notebook_url(NOTEBOOK))
     set_theme(page, theme)
-    prompt = page.locator(".jp-Cell").first.locator(".jp-InputPrompt")
-    ran = re.findall(r"\[(\d+)\]", prompt.inner_text())
-    if not ran:
-        run_first_cell(page)
-    else:
-        page.locator(".jp-Cell").first.locator(".jp-InputArea").click()
-        page.keyboard.press("Escape")
-        page.keyboard.press("Control+Enter")
-        expect(prompt).to_have_text(re.compile(rf"\[{int(ran[0]) + 1}\]"), timeout=MINUTE)  # its output is new
+    run_first_cell(page)
     studio = page.locator(".fs-studio")
     expect(studio.get_by_role("button", name="Generate")).to_be_enabled(timeout=MINUTE)
     studio.locator("[data-lm-suppress-shortcuts]").first.wait_for(state="attached", timeout=MINUTE)
