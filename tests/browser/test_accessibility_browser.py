@@ -8,13 +8,12 @@ Screenshots (``ux-*.png``) and the accessibility snapshot go to ``$FALSTUDIO_SCR
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir, set_theme, write_notebook
+from ._lab import MINUTE, Lab, run_first_cell, screenshot_dir, set_theme, write_notebook
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -50,20 +49,8 @@ def notebooks(lab_server: Lab, tmp_path_factory: pytest.TempPathFactory) -> None
     lab_server.add(write_notebook(folder / NOTEBOOK, CELLS), write_notebook(folder / COMPARE, COMPARE_CELLS))
 
 
-@pytest.fixture(scope="module")
-def studio_page(lab_server: Lab) -> Iterator[Page]:
-    """One page and kernel for this module's Studio tests: each runs the Studio's cell again for a new Studio (a
-    page load and a kernel start cost more than the checks)."""
-    try:
-        with chromium_page(1280, 1200) as page:
-            page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab_server.url)
-            yield page
-    finally:
-        lab_server.shutdown_kernels()
-
-
 def _open_studio(page: Page, lab: Lab, width: int, height: int, theme: str = "JupyterLab Light") -> Locator:
-    """A new Studio in the module's page, at ``width``×``height``, in ``theme``: its cell runs (again)."""
+    """A new Studio at ``width``×``height`` in ``theme``, in the module's page: its cell runs (again)."""
     from playwright.sync_api import expect
 
     page.set_viewport_size({"width": width, "height": height})
@@ -86,10 +73,10 @@ def _cells(page: Page) -> tuple[int, int]:
     )
 
 
-def test_keys_stay_in_the_endpoint_dropdown(lab_server: Lab, studio_page: Page) -> None:
+def test_keys_stay_in_the_endpoint_dropdown(lab_server: Lab, lab_page: Page) -> None:
     from playwright.sync_api import expect
 
-    page = studio_page
+    page = lab_page
     studio = _open_studio(page, lab_server, 1280, 1400)
     picker = studio.get_by_label("Endpoint")
     before_value = picker.input_value()
@@ -108,10 +95,10 @@ def test_keys_stay_in_the_endpoint_dropdown(lab_server: Lab, studio_page: Page) 
     assert any("second cell" in t for t in texts) and len(texts) == len(CELLS), texts
 
 
-def test_controls_have_names_and_states(lab_server: Lab, studio_page: Page, shots: Path) -> None:
+def test_controls_have_names_and_states(lab_server: Lab, lab_page: Page, shots: Path) -> None:
     from playwright.sync_api import expect
 
-    page = studio_page
+    page = lab_page
     studio = _open_studio(page, lab_server, 1280, 1700)
     expect(studio.get_by_role("slider", name="Number of images")).to_be_visible()
     for group in ("Image size", "Quality", "Background", "Output format"):
@@ -143,8 +130,8 @@ def test_controls_have_names_and_states(lab_server: Lab, studio_page: Page, shot
     page.screenshot(path=shots / "ux-studio-history-light.png")
 
 
-def test_focus_ring_shows_in_both_themes(lab_server: Lab, studio_page: Page, shots: Path) -> None:
-    page = studio_page
+def test_focus_ring_shows_in_both_themes(lab_server: Lab, lab_page: Page, shots: Path) -> None:
+    page = lab_page
     studio = _open_studio(page, lab_server, 1280, 1300, "JupyterLab Light")
     for theme, tag in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
         set_theme(page, theme)  # in place: the Studio stays live
@@ -165,10 +152,11 @@ def test_focus_ring_shows_in_both_themes(lab_server: Lab, studio_page: Page, sho
         studio.screenshot(path=shots / f"ux-focus-previous-{tag}.png")
 
 
-def test_copy_as_code_reaches_the_clipboard(lab_server: Lab, studio_page: Page, shots: Path) -> None:
+def test_copy_as_code_reaches_the_clipboard(lab_server: Lab, lab_page: Page, shots: Path) -> None:
     from playwright.sync_api import expect
 
-    page = studio_page
+    page = lab_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab_server.url)
     studio = _open_studio(page, lab_server, 1280, 1500)
     studio.get_by_role("button", name="Copy as code").click()
     expect(studio.get_by_role("status").filter(has_text="Copied")).to_be_visible()
@@ -178,8 +166,8 @@ def test_copy_as_code_reaches_the_clipboard(lab_server: Lab, studio_page: Page, 
     page.screenshot(path=shots / "ux-copy-as-code.png")
 
 
-def test_the_top_row_fits_820_px_with_the_file_browser_open(lab_server: Lab, studio_page: Page, shots: Path) -> None:
-    page = studio_page
+def test_the_top_row_fits_820_px_with_the_file_browser_open(lab_server: Lab, lab_page: Page, shots: Path) -> None:
+    page = lab_page
     studio = _open_studio(
         page, lab_server, 1280, 1200
     )  # run at full width: JupyterLab hides the kernel indicator at 820 px
@@ -200,12 +188,10 @@ def test_the_top_row_fits_820_px_with_the_file_browser_open(lab_server: Lab, stu
     page.screenshot(path=shots / "ux-studio-820px.png")
 
 
-def test_compare_tiles_fill_the_output_and_enlarge_opens_over_the_grid(
-    lab: Lab, studio_page: Page, shots: Path
-) -> None:
+def test_compare_tiles_fill_the_output_and_enlarge_opens_over_the_grid(lab: Lab, lab_page: Page, shots: Path) -> None:
     from playwright.sync_api import expect
 
-    page = studio_page  # the module's page (one Playwright per thread), another notebook in it
+    page = lab_page  # the module's page (one Playwright per thread), another notebook in it
     page.set_viewport_size({"width": 1400, "height": 1100})
     page.goto(lab.notebook_url(COMPARE))
     for run, (theme, tag) in enumerate((("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")), start=1):

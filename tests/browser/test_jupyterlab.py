@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir, set_theme
+from ._lab import MINUTE, Lab, run_first_cell, screenshot_dir, set_theme
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -37,17 +36,24 @@ def notebooks(lab_server: Lab, tmp_path_factory: pytest.TempPathFactory) -> None
 
 
 @pytest.fixture
-def page(lab: Lab, notebooks: None) -> Iterator[Page]:
-    with chromium_page(1280, 1700) as page:
-        yield page
+def page(lab_page: Page, notebooks: None) -> Page:
+    """The module's page (its Studio's cell runs again for each test), 1280×1700."""
+    lab_page.set_viewport_size({"width": 1280, "height": 1700})
+    return lab_page
 
 
-def test_studio_generates_an_image(lab: Lab, page: Page, shots: Path) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(lab.notebook_url(NOTEBOOK.name))
+def _open_studio(page: Page, lab: Lab) -> None:
+    """The notebook's Studio, new (its cell runs again if the page shows the notebook already), light."""
+    if f"/{NOTEBOOK.name}?" not in page.url:
+        page.goto(lab.notebook_url(NOTEBOOK.name))
     set_theme(page, "JupyterLab Light")
     run_first_cell(page)
+
+
+def test_studio_generates_an_image(lab_server: Lab, page: Page, shots: Path) -> None:
+    from playwright.sync_api import expect
+
+    _open_studio(page, lab_server)
 
     studio = page.locator(".fs-studio")  # the client may print a line about the offline server first
     generate = studio.get_by_role("button", name="Generate")
@@ -87,13 +93,11 @@ def test_studio_generates_an_image(lab: Lab, page: Page, shots: Path) -> None:
     page.screenshot(path=shots / "studio-dark.png")
 
 
-def test_studio_on_gpt_image_2_with_a_custom_size(lab: Lab, page: Page, shots: Path) -> None:
+def test_studio_on_gpt_image_2_with_a_custom_size(lab_server: Lab, page: Page, shots: Path) -> None:
     """The Studio opens on GPT Image 2; a custom width x height is checked as it is typed, then generated."""
     from playwright.sync_api import expect
 
-    page.goto(lab.notebook_url(NOTEBOOK.name))
-    set_theme(page, "JupyterLab Light")
-    run_first_cell(page)
+    _open_studio(page, lab_server)
 
     studio = page.locator(".fs-studio")
     generate = studio.get_by_role("button", name="Generate")
