@@ -304,21 +304,37 @@ NOTEBOOK7_NOISE = ("Cannot read properties of undefined (reading 'schema')",)
 def chromium_page(width: int = 1280, height: int = 1600, *, ignore: tuple[str, ...] = ()) -> Iterator[Page]:
     """A page in Debian's headless Chromium; JavaScript errors on the page and widget views that failed to draw
     (but ``ignore``) fail the test at the end."""
+    with chromium_pages((width, height, ignore)) as (page,):
+        yield page
+
+
+def _watched(page: Page, errors: list[str]) -> Page:
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # ipywidgets logs a view it could not draw (and shows "Click to show javascript error") without throwing
+    page.on("console", lambda m: errors.append(m.text) if WIDGET_FAILED in m.text else None)
+    return page
+
+
+@contextlib.contextmanager
+def chromium_pages(*specs: tuple[int, int, tuple[str, ...]]) -> Iterator[list[Page]]:
+    """One page per (width, height, errors to ignore), each in a Chromium of its own, at the same time (one
+    Playwright driver per thread): pages that wait on timers or servers of their own wait together."""
     from playwright.sync_api import sync_playwright
 
-    errors: list[str] = []
+    errors: list[list[str]] = [[] for _ in specs]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browsers = []
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            # ipywidgets logs a view it could not draw (and shows "Click to show javascript error") without throwing
-            page.on("console", lambda m: errors.append(m.text) if WIDGET_FAILED in m.text else None)
-            yield page
+            pages = []
+            for (width, height, _ignore), seen in zip(specs, errors, strict=True):
+                browsers.append(pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS))
+                pages.append(_watched(browsers[-1].new_page(viewport={"width": width, "height": height}), seen))
+            yield pages
         finally:
-            browser.close()
-    errors = [e for e in errors if e not in ignore]
-    assert not errors, f"errors in the page: {errors}"
+            for browser in browsers:
+                browser.close()
+    errors = [[e for e in seen if e not in ignore] for seen, (_w, _h, ignore) in zip(errors, specs, strict=True)]
+    assert not any(errors), f"errors in the page: {errors}"
 
 
 # The theme's colours apply (its CSS is in: light or dark as the body says) and the splash screen JupyterLab shows
