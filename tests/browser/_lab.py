@@ -73,6 +73,15 @@ class Lab:
         for kernel in self._api("GET", "/api/kernels"):
             self._api("DELETE", f"/api/kernels/{kernel['id']}")
 
+    def kernel_ready(self, name: str) -> bool:
+        """Whether notebook ``name`` has a kernel that is idle with a page connected to it (a page's kernel
+        indicator says idle before its kernel even started: a Run All clicked then is lost)."""
+        for session in self._api("GET", "/api/sessions"):
+            kernel = session.get("kernel") or {}
+            if session.get("path") == name and kernel.get("execution_state") == "idle" and kernel.get("connections"):
+                return True
+        return False
+
     def _api(self, method: str, path: str) -> Any:
         request = urllib.request.Request(f"{self.url}{path}?token={TOKEN}", method=method)
         with urllib.request.urlopen(request, timeout=30) as reply:
@@ -228,6 +237,8 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
     deadline = time.monotonic() + 4 * MINUTE / 1000
     clicked_at = -1e9
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
+    at_click: list[str] = []
     dialogs_answered = 0
     tracebacks = page.locator(".jp-OutputArea-output").filter(has_text="Traceback")
     while not page.evaluate(ALL_CODE_CELLS_RAN):
@@ -251,13 +262,15 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
             except PlaywrightTimeout:
                 pass
             clicked_at = -1e9
-        busy = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text="[*]").count()
-        # A click that reached a connected kernel marks a cell [*] at once; with no cell started 5 s after it, the
-        # click was lost (no cell can run twice). Once cells ran, wait longer: the kernel may be between cells.
-        started = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text=re.compile(r"\[(\*|\d+)\]")).count()
+        busy = prompts.filter(has_text="[*]").count()
+        # A click that reached a connected kernel marks a cell [*] at once; with no prompt changed 5 s after it
+        # (a saved notebook shows the numbers of its last run), the click was lost (no cell can run twice). Once
+        # cells ran, wait longer: the kernel may be between cells.
+        started = prompts.all_inner_texts() != at_click
         since = time.monotonic() - clicked_at
-        if idle.count() and not busy and (since > 20 or (not started and since > 5)):
+        if idle.count() and not busy and (since > 20 or (not started and since > 5)) and lab.kernel_ready(name):
             try:  # a dialog that opens after the check above (Select Kernel) takes the click: handled next pass
+                at_click = prompts.all_inner_texts()
                 page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5000)
                 page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click(timeout=5000)
                 clicked_at = time.monotonic()
@@ -270,8 +283,8 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
             raise AssertionError(
                 f"not every cell of {name} ran: prompts {prompts}, dialogs {dialogs} (screenshot in {lab.root.parent})"
             )
-        try:  # look again in a second, or as soon as every cell ran
-            page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=1000)
+        try:  # look again soon (in a second once clicked), or as soon as every cell ran
+            page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=1000 if clicked_at > 0 else 250)
         except PlaywrightTimeout:
             pass
     assert tracebacks.count() == 0, tracebacks.first.inner_text()
