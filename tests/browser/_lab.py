@@ -74,11 +74,12 @@ class Lab:
             self._api("DELETE", f"/api/kernels/{kernel['id']}")
 
     def kernel_ready(self, name: str) -> bool:
-        """Whether notebook ``name`` has a kernel that is idle with a page connected to it (a page's kernel
-        indicator says idle before its kernel even started: a Run All clicked then is lost)."""
+        """Whether notebook ``name`` has a kernel that started and is idle (a page's kernel indicator says idle
+        before its kernel even started, then shows it connecting: a Run All clicked that early is lost). The
+        server's count of connections is no help: it reads 0 or -1 after a page reloaded."""
         for session in self._api("GET", "/api/sessions"):
             kernel = session.get("kernel") or {}
-            if session.get("path") == name and kernel.get("execution_state") == "idle" and kernel.get("connections"):
+            if session.get("path") == name and kernel.get("execution_state") == "idle":
                 return True
         return False
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,12 +33,17 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def notebooks(lab_server: Lab, tmp_path_factory: pytest.TempPathFactory) -> None:
-    lab_server.add(NOTEBOOK, _executed_notebook(tmp_path_factory.mktemp("executed") / REOPENED))
+def notebooks(lab_server: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Future[None]]:
+    """The Studio notebook in the session's JupyterLab; the executed one (its own kernel runs it: seconds) is made
+    meanwhile, there when the future is done."""
+    lab_server.add(NOTEBOOK)
+    folder = tmp_path_factory.mktemp("executed")
+    with ThreadPoolExecutor(1) as pool:
+        yield pool.submit(lambda: lab_server.add(_executed_notebook(folder / REOPENED)))
 
 
 @pytest.fixture
-def page(lab_page: Page, notebooks: None) -> Page:
+def page(lab_page: Page, notebooks: Future[None]) -> Page:
     """The module's page (its Studio's cell runs again for each test), 1280×1700."""
     lab_page.set_viewport_size({"width": 1280, "height": 1700})
     return lab_page
@@ -139,9 +146,12 @@ def test_studio_on_gpt_image_2_with_a_custom_size(lab_server: Lab, page: Page, s
     page.screenshot(path=shots / "studio-gpt-image-2-custom-size-dark.png")
 
 
-def test_reopened_notebook_shows_the_static_fallback(lab: Lab, page: Page, shots: Path) -> None:
+def test_reopened_notebook_shows_the_static_fallback(
+    lab: Lab, page: Page, notebooks: Future[None], shots: Path
+) -> None:
     from playwright.sync_api import expect
 
+    notebooks.result(timeout=2 * MINUTE / 1000)
     page.goto(lab.notebook_url(REOPENED))
     set_theme(page, "JupyterLab Light")
     outputs = page.locator(".jp-OutputArea-output")

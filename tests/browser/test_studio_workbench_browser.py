@@ -11,6 +11,8 @@ Screenshots (``workbench-*.png``) go to ``$FALSTUDIO_SCREENSHOTS`` (default: a t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,17 +81,25 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def notebooks(lab_server: Lab, notebook7_server: Lab, tmp_path_factory: pytest.TempPathFactory) -> None:
+def notebooks(
+    lab_server: Lab, notebook7_server: Lab, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Future[None]]:
+    """This module's notebooks in both servers; the executed one (its own kernel runs it: seconds) is made
+    meanwhile, there when the future is done."""
     folder = tmp_path_factory.mktemp("workbench")
-    studio = write_notebook(folder / NOTEBOOK, CELLS)
-    alone = _executed(
-        folder / FORM_ALONE,
-        ["import falstudio as fs\nfs.widgets.RequestForm('openai/gpt-image-2', value={'prompt': 'a lighthouse'})"],
-    )
-    lab_server.add(studio, alone)
-    notebook7_server.add(
-        write_notebook(folder / STUDIO_ONLY, CELLS[:1]), write_notebook(folder / NB7_JOBS, CELLS), alone
-    )
+    lab_server.add(write_notebook(folder / NOTEBOOK, CELLS))
+    notebook7_server.add(write_notebook(folder / STUDIO_ONLY, CELLS[:1]), write_notebook(folder / NB7_JOBS, CELLS))
+
+    def executed() -> None:
+        source = (
+            "import falstudio as fs\nfs.widgets.RequestForm('openai/gpt-image-2', value={'prompt': 'a lighthouse'})"
+        )
+        alone = _executed(folder / FORM_ALONE, [source])
+        lab_server.add(alone)
+        notebook7_server.add(alone)
+
+    with ThreadPoolExecutor(1) as pool:
+        yield pool.submit(executed)
 
 
 def _executed(path: Path, sources: list[str]) -> Path:
@@ -350,9 +360,12 @@ def test_the_studio_in_notebook_7_at_1920_light_and_dark(notebook7: Lab, shots: 
 
 
 @pytest.mark.parametrize("app", ["lab", "notebook"])
-def test_a_form_shown_alone_has_a_reader_view_when_reopened(lab: Lab, notebook7: Lab, shots: Path, app: str) -> None:
+def test_a_form_shown_alone_has_a_reader_view_when_reopened(
+    lab: Lab, notebook7: Lab, notebooks: Future[None], shots: Path, app: str
+) -> None:
     from playwright.sync_api import expect
 
+    notebooks.result(timeout=2 * MINUTE / 1000)
     server = lab if app == "lab" else notebook7
     with chromium_page(1366, 900, ignore=NOTEBOOK7_NOISE) as page:
         page.goto(server.notebook_url(FORM_ALONE))
