@@ -121,11 +121,8 @@ def _open(page: Page, lab: Lab, theme: str) -> Locator:
         page.goto(lab.notebook_url(STUDIO_ONLY))
         set_theme(page, theme)
         run_all(page, lab, STUDIO_ONLY)
-    else:  # the first time in this page: open the notebook; then its Studio's cell runs again for a new Studio
-        if f"/{NOTEBOOK}?" not in page.url:
-            page.goto(lab.notebook_url(NOTEBOOK))
-        else:  # as the page opened: at the top of the notebook
-            page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").evaluate("e => { e.scrollTop = 0; }")
+    else:
+        page.goto(lab.notebook_url(NOTEBOOK))
         set_theme(page, theme)
         run_first_cell(page)
     studio = page.locator(".fs-studio")
@@ -263,12 +260,10 @@ def _twenty_jobs_stay_level(page: Page, studio: Locator, first_height: float) ->
     return f"{first_height:.0f} -> {height['height']:.0f} px, {twenty} widgets"
 
 
-def test_the_studio_is_a_workbench_in_jupyterlab(lab: Lab, shots: Path) -> None:
-    """At each size in one page and kernel (the second size gets a new Studio: its cell runs again)."""
-    with chromium_page(1366, 768) as page:
-        for width, height in ((1366, 768), (1920, 1080)):
-            page.set_viewport_size({"width": width, "height": height})
-            _workbench_in_jupyterlab(page, lab, shots, width)
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
+def test_the_studio_is_a_workbench_in_jupyterlab(lab: Lab, shots: Path, width: int, height: int) -> None:
+    with chromium_page(width, height) as page:
+        _workbench_in_jupyterlab(page, lab, shots, width)
 
 
 def _workbench_in_jupyterlab(page: Page, lab: Lab, shots: Path, width: int) -> None:
