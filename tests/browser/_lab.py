@@ -73,6 +73,16 @@ class Lab:
         for kernel in self._api("GET", "/api/kernels"):
             self._api("DELETE", f"/api/kernels/{kernel['id']}")
 
+    def kernel_ready(self, name: str) -> bool:
+        """Whether notebook ``name`` has a kernel that started and is idle (a page's kernel indicator says idle
+        before its kernel even started, then shows it connecting: a Run All clicked that early is lost). The
+        server's count of connections is no help: it reads 0 or -1 after a page reloaded."""
+        for session in self._api("GET", "/api/sessions"):
+            kernel = session.get("kernel") or {}
+            if session.get("path") == name and kernel.get("execution_state") == "idle":
+                return True
+        return False
+
     def _api(self, method: str, path: str) -> Any:
         request = urllib.request.Request(f"{self.url}{path}?token={TOKEN}", method=method)
         with urllib.request.urlopen(request, timeout=30) as reply:
@@ -186,18 +196,22 @@ def screenshot_dir(default: Path) -> Path:
 
 
 def run_first_cell(page: Page) -> None:
-    """Run the first cell once the kernel is ready (a key pressed while it connects is lost: try again)."""
+    """Run the first cell (again: a new output) once the kernel is ready (a key pressed while it connects is lost:
+    try again). It started when its prompt says [*] or a new number: its old output is gone then."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
     page.get_by_text(re.compile(r"\| Idle$")).wait_for(timeout=MINUTE)
     prompt = page.locator(".jp-Cell").first.locator(".jp-InputPrompt")
+    ran = re.escape(prompt.inner_text().strip())
     for _attempt in range(3):
-        page.locator(".jp-Cell").first.click()
+        page.locator(".jp-Cell").first.locator(".jp-InputArea").click()
         page.keyboard.press("Escape")
         page.keyboard.press("Control+Enter")  # run in place, no new cell
         try:
-            prompt.filter(has_text=re.compile(r"\[(\*|\d+)\]")).wait_for(timeout=15_000)
+            prompt.filter(has_text=re.compile(r"\[(\*|\d+)\]")).filter(has_not_text=re.compile(f"^{ran}$")).wait_for(
+                timeout=15_000
+            )
             return
         except PlaywrightTimeout:
             continue
@@ -224,6 +238,8 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
     deadline = time.monotonic() + 4 * MINUTE / 1000
     clicked_at = -1e9
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
+    at_click: list[str] = []
     dialogs_answered = 0
     tracebacks = page.locator(".jp-OutputArea-output").filter(has_text="Traceback")
     while not page.evaluate(ALL_CODE_CELLS_RAN):
@@ -247,13 +263,15 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
             except PlaywrightTimeout:
                 pass
             clicked_at = -1e9
-        busy = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text="[*]").count()
-        # A click that reached a connected kernel marks a cell [*] at once; with no cell started 5 s after it, the
-        # click was lost (no cell can run twice). Once cells ran, wait longer: the kernel may be between cells.
-        started = page.locator(".jp-CodeCell .jp-InputPrompt").filter(has_text=re.compile(r"\[(\*|\d+)\]")).count()
+        busy = prompts.filter(has_text="[*]").count()
+        # A click that reached a connected kernel marks a cell [*] at once; with no prompt changed 5 s after it
+        # (a saved notebook shows the numbers of its last run), the click was lost (no cell can run twice). Once
+        # cells ran, wait longer: the kernel may be between cells.
+        started = prompts.all_inner_texts() != at_click
         since = time.monotonic() - clicked_at
-        if idle.count() and not busy and (since > 20 or (not started and since > 5)):
+        if idle.count() and not busy and (since > 20 or (not started and since > 5)) and lab.kernel_ready(name):
             try:  # a dialog that opens after the check above (Select Kernel) takes the click: handled next pass
+                at_click = prompts.all_inner_texts()
                 page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5000)
                 page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click(timeout=5000)
                 clicked_at = time.monotonic()
@@ -266,8 +284,8 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
             raise AssertionError(
                 f"not every cell of {name} ran: prompts {prompts}, dialogs {dialogs} (screenshot in {lab.root.parent})"
             )
-        try:  # look again in a second, or as soon as every cell ran
-            page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=1000)
+        try:  # look again soon (in a second once clicked), or as soon as every cell ran
+            page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=1000 if clicked_at > 0 else 250)
         except PlaywrightTimeout:
             pass
     assert tracebacks.count() == 0, tracebacks.first.inner_text()
@@ -300,21 +318,53 @@ NOTEBOOK7_NOISE = ("Cannot read properties of undefined (reading 'schema')",)
 def chromium_page(width: int = 1280, height: int = 1600, *, ignore: tuple[str, ...] = ()) -> Iterator[Page]:
     """A page in Debian's headless Chromium; JavaScript errors on the page and widget views that failed to draw
     (but ``ignore``) fail the test at the end."""
+    with chromium_pages((width, height, ignore)) as (page,):
+        yield page
+
+
+def _watched(page: Page, errors: list[str]) -> Page:
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # ipywidgets logs a view it could not draw (and shows "Click to show javascript error") without throwing
+    page.on("console", lambda m: errors.append(m.text) if WIDGET_FAILED in m.text else None)
+    return page
+
+
+@contextlib.contextmanager
+def chromium_pages(*specs: tuple[int, int, tuple[str, ...]]) -> Iterator[list[Page]]:
+    """One page per (width, height, errors to ignore), each in a Chromium of its own, at the same time (one
+    Playwright driver per thread): pages that wait on timers or servers of their own wait together."""
     from playwright.sync_api import sync_playwright
 
-    errors: list[str] = []
+    errors: list[list[str]] = [[] for _ in specs]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browsers = []
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            # ipywidgets logs a view it could not draw (and shows "Click to show javascript error") without throwing
-            page.on("console", lambda m: errors.append(m.text) if WIDGET_FAILED in m.text else None)
-            yield page
+            pages = []
+            for (width, height, _ignore), seen in zip(specs, errors, strict=True):
+                browsers.append(pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS))
+                pages.append(_watched(browsers[-1].new_page(viewport={"width": width, "height": height}), seen))
+            yield pages
         finally:
-            browser.close()
-    errors = [e for e in errors if e not in ignore]
-    assert not errors, f"errors in the page: {errors}"
+            for browser in browsers:
+                browser.close()
+    errors = [[e for e in seen if e not in ignore] for seen, (_w, _h, ignore) in zip(errors, specs, strict=True)]
+    assert not any(errors), f"errors in the page: {errors}"
+
+
+# The theme's colours apply (its CSS is in: light or dark as the body says) and the splash screen JupyterLab shows
+# while it changes theme is gone (it fades out in 200 ms), before and after two frames were drawn.
+THEME_PAINTED = """() => {
+  const painted = () => {
+    if (document.getElementById('jupyterlab-splash')) return false;
+    const probe = document.body.appendChild(document.createElement('div'));
+    probe.style.background = 'var(--jp-layout-color0)';
+    const [r, g, b] = (getComputedStyle(probe).backgroundColor.match(/\\d+/g) || [0, 0, 0]).map(Number);
+    probe.remove();
+    return (r + g + b > 384) === (document.body.dataset.jpThemeLight === 'true');
+  };
+  if (!painted()) return false;
+  return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(painted()))));
+}"""
 
 
 def set_theme(page: Page, theme: str) -> None:
@@ -328,7 +378,7 @@ def set_theme(page: Page, theme: str) -> None:
     page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
     page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
     page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached", timeout=MINUTE)
-    page.wait_for_timeout(500)  # let the theme's CSS settle before a screenshot
+    page.wait_for_function(THEME_PAINTED, timeout=MINUTE)  # before a screenshot
 
 
 def write_notebook(path: Path, sources: list[str]) -> Path:

@@ -1,13 +1,18 @@
 """One JupyterLab and one Notebook 7 server for the whole session (each starts in a few seconds and is shared:
-tests copy their notebooks in with ``lab.add(...)``); kernels a test started are shut down after it."""
+tests copy their notebooks in with ``lab.add(...)``); kernels a test started are shut down after it, but for the
+module's page (``lab_page``), whose kernels live as long as it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import Lab, jupyter_lab, require_browser
+from ._lab import Lab, chromium_page, jupyter_lab, require_browser
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +41,16 @@ def notebook7(notebook7_server: Lab) -> Iterator[Lab]:
     """The session's Notebook 7; the kernels this test started are shut down after it."""
     yield notebook7_server
     notebook7_server.shutdown_kernels()
+
+
+@pytest.fixture(scope="module")
+def lab_page(lab_server: Lab) -> Iterator[Page]:
+    """One page in the session's JupyterLab for a module's tests that open the same notebook: a page load and a
+    kernel start cost more than most checks. A test sets the viewport it needs and runs the cell again for new
+    widgets (``run_first_cell``); the page's kernels are shut down after the module. Tests that use it take
+    ``lab_server``, not ``lab`` (which shuts down every kernel after its test)."""
+    try:
+        with chromium_page(1280, 1200) as page:
+            yield page
+    finally:
+        lab_server.shutdown_kernels()

@@ -21,6 +21,7 @@ from ._lab import (
     NOTEBOOK7_NOISE,
     Lab,
     chromium_page,
+    chromium_pages,
     images_shown,
     run_first_cell,
     screenshot_dir,
@@ -83,28 +84,23 @@ def test_a_reopened_grid_without_its_pictures_shows_the_reader_view(lab: Lab, no
         expect(page.locator(".jp-Toolbar-kernelName").first).to_have_text(re.compile("No Kernel"))
         _reader_view_shows_the_grid(page)
         page.screenshot(path=shots / "reopened-grid-no-kernel-light.png")
+    notebook7.add(lab.root / name)
+    # A new kernel, JupyterLab and Notebook 7 at once (two servers; each page waits for the grid's pictures): the
+    # live grid is drawn from the saved state and steps aside.
     try:
-        with chromium_page(1280, 1000) as page:  # a new kernel: the live grid is drawn from the saved state
-            page.goto(lab.notebook_url(name))
-            page.locator(".fs-cgrid").first.wait_for(state="attached", timeout=MINUTE)
-            _reader_view_shows_the_grid(page)
-            expect(page.locator(".fs-cgrid[data-stepped-aside]")).to_have_count(1)
-            for theme, label in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
-                set_theme(page, theme)
-                page.locator(".fs-reader").filter(has_text="Compare variations").first.scroll_into_view_if_needed()
-                page.screenshot(path=shots / f"reopened-grid-new-kernel-{label}.png")
-            set_theme(page, "JupyterLab Light")
+        with chromium_pages((1280, 1000, ()), (1280, 1000, NOTEBOOK7_NOISE)) as (in_lab, in_notebook7):
+            in_lab.goto(lab.notebook_url(name))
+            in_notebook7.goto(notebook7.notebook_url(name))
+            for page, app in ((in_lab, "new-kernel"), (in_notebook7, "notebook7")):
+                page.locator(".fs-cgrid").first.wait_for(state="attached", timeout=MINUTE)
+                _reader_view_shows_the_grid(page)
+                expect(page.locator(".fs-cgrid[data-stepped-aside]")).to_have_count(1)
+                for theme, label in (("JupyterLab Dark", "dark"), ("JupyterLab Light", "light")):
+                    set_theme(page, theme)
+                    page.locator(".fs-reader").filter(has_text="Compare variations").first.scroll_into_view_if_needed()
+                    page.screenshot(path=shots / f"reopened-grid-{app}-{label}.png")
     finally:
         lab.shutdown_kernels()
-    notebook7.add(lab.root / name)
-    with chromium_page(1280, 1000, ignore=NOTEBOOK7_NOISE) as page:  # Notebook 7, a new kernel: the same
-        page.goto(notebook7.notebook_url(name))
-        page.locator(".fs-cgrid").first.wait_for(state="attached", timeout=MINUTE)
-        _reader_view_shows_the_grid(page)
-        for theme, label in (("JupyterLab Dark", "dark"), ("JupyterLab Light", "light")):
-            set_theme(page, theme)
-            page.locator(".fs-reader").filter(has_text="Compare variations").first.scroll_into_view_if_needed()
-            page.screenshot(path=shots / f"reopened-grid-notebook7-{label}.png")
 
 
 def _reader_view_shows_the_grid(page: Page) -> None:

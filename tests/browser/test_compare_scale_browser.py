@@ -110,7 +110,6 @@ def _grid_and_arena(page, lab: Lab, name: str, shots: Path, app: str) -> None:  
         set_theme(page, theme)
         first.hover()
         page.screenshot(path=shots / f"scale-{app}-grid-{suffix}.png")
-    set_theme(page, "JupyterLab Light")
 
     tiles.nth(2 + columns).focus()
     page.keyboard.press("Enter")

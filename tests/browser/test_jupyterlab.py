@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir, set_theme
+from ._lab import MINUTE, Lab, run_first_cell, screenshot_dir, set_theme
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -32,22 +33,34 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def notebooks(lab_server: Lab, tmp_path_factory: pytest.TempPathFactory) -> None:
-    lab_server.add(NOTEBOOK, _executed_notebook(tmp_path_factory.mktemp("executed") / REOPENED))
+def notebooks(lab_server: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Future[None]]:
+    """The Studio notebook in the session's JupyterLab; the executed one (its own kernel runs it: seconds) is made
+    meanwhile, there when the future is done."""
+    lab_server.add(NOTEBOOK)
+    folder = tmp_path_factory.mktemp("executed")
+    with ThreadPoolExecutor(1) as pool:
+        yield pool.submit(lambda: lab_server.add(_executed_notebook(folder / REOPENED)))
 
 
 @pytest.fixture
-def page(lab: Lab, notebooks: None) -> Iterator[Page]:
-    with chromium_page(1280, 1700) as page:
-        yield page
+def page(lab_page: Page, notebooks: Future[None]) -> Page:
+    """The module's page (its Studio's cell runs again for each test), 1280×1700."""
+    lab_page.set_viewport_size({"width": 1280, "height": 1700})
+    return lab_page
 
 
-def test_studio_generates_an_image(lab: Lab, page: Page, shots: Path) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(lab.notebook_url(NOTEBOOK.name))
+def _open_studio(page: Page, lab: Lab) -> None:
+    """The notebook's Studio, new (its cell runs again if the page shows the notebook already), light."""
+    if f"/{NOTEBOOK.name}?" not in page.url:
+        page.goto(lab.notebook_url(NOTEBOOK.name))
     set_theme(page, "JupyterLab Light")
     run_first_cell(page)
+
+
+def test_studio_generates_an_image(lab_server: Lab, page: Page, shots: Path) -> None:
+    from playwright.sync_api import expect
+
+    _open_studio(page, lab_server)
 
     studio = page.locator(".fs-studio")  # the client may print a line about the offline server first
     generate = studio.get_by_role("button", name="Generate")
@@ -87,13 +100,11 @@ def test_studio_generates_an_image(lab: Lab, page: Page, shots: Path) -> None:
     page.screenshot(path=shots / "studio-dark.png")
 
 
-def test_studio_on_gpt_image_2_with_a_custom_size(lab: Lab, page: Page, shots: Path) -> None:
+def test_studio_on_gpt_image_2_with_a_custom_size(lab_server: Lab, page: Page, shots: Path) -> None:
     """The Studio opens on GPT Image 2; a custom width x height is checked as it is typed, then generated."""
     from playwright.sync_api import expect
 
-    page.goto(lab.notebook_url(NOTEBOOK.name))
-    set_theme(page, "JupyterLab Light")
-    run_first_cell(page)
+    _open_studio(page, lab_server)
 
     studio = page.locator(".fs-studio")
     generate = studio.get_by_role("button", name="Generate")
@@ -135,9 +146,12 @@ def test_studio_on_gpt_image_2_with_a_custom_size(lab: Lab, page: Page, shots: P
     page.screenshot(path=shots / "studio-gpt-image-2-custom-size-dark.png")
 
 
-def test_reopened_notebook_shows_the_static_fallback(lab: Lab, page: Page, shots: Path) -> None:
+def test_reopened_notebook_shows_the_static_fallback(
+    lab: Lab, page: Page, notebooks: Future[None], shots: Path
+) -> None:
     from playwright.sync_api import expect
 
+    notebooks.result(timeout=2 * MINUTE / 1000)
     page.goto(lab.notebook_url(REOPENED))
     set_theme(page, "JupyterLab Light")
     outputs = page.locator(".jp-OutputArea-output")

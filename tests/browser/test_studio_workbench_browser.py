@@ -11,6 +11,8 @@ Screenshots (``workbench-*.png``) go to ``$FALSTUDIO_SCREENSHOTS`` (default: a t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +51,10 @@ FORM_ALONE = "form-alone.ipynb"
 STUDIO_ONLY = "workbench-studio.ipynb"  # Notebook 7 runs it with Run All Cells
 NB7_JOBS = "workbench-nb7-jobs.ipynb"  # Notebook 7 runs its cells one at a time
 
+# How many output lines containing the text are shown (laid out, not hidden by the reader view's rule).
+SHOWN_LINES = """(text) => [...document.querySelectorAll('.jp-OutputArea-output')]
+  .filter(e => e.textContent.includes(text) && e.getClientRects().length).length"""
+
 # A PNG made in the page, wrapped as a File in a DataTransfer, then dropped on (or pasted into) ``el``.
 DROP = """async ([el, kind, name]) => {
   const canvas = document.createElement('canvas');
@@ -75,17 +81,25 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def notebooks(lab_server: Lab, notebook7_server: Lab, tmp_path_factory: pytest.TempPathFactory) -> None:
+def notebooks(
+    lab_server: Lab, notebook7_server: Lab, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Future[None]]:
+    """This module's notebooks in both servers; the executed one (its own kernel runs it: seconds) is made
+    meanwhile, there when the future is done."""
     folder = tmp_path_factory.mktemp("workbench")
-    studio = write_notebook(folder / NOTEBOOK, CELLS)
-    alone = _executed(
-        folder / FORM_ALONE,
-        ["import falstudio as fs\nfs.widgets.RequestForm('openai/gpt-image-2', value={'prompt': 'a lighthouse'})"],
-    )
-    lab_server.add(studio, alone)
-    notebook7_server.add(
-        write_notebook(folder / STUDIO_ONLY, CELLS[:1]), write_notebook(folder / NB7_JOBS, CELLS), alone
-    )
+    lab_server.add(write_notebook(folder / NOTEBOOK, CELLS))
+    notebook7_server.add(write_notebook(folder / STUDIO_ONLY, CELLS[:1]), write_notebook(folder / NB7_JOBS, CELLS))
+
+    def executed() -> None:
+        source = (
+            "import falstudio as fs\nfs.widgets.RequestForm('openai/gpt-image-2', value={'prompt': 'a lighthouse'})"
+        )
+        alone = _executed(folder / FORM_ALONE, [source])
+        lab_server.add(alone)
+        notebook7_server.add(alone)
+
+    with ThreadPoolExecutor(1) as pool:
+        yield pool.submit(executed)
 
 
 def _executed(path: Path, sources: list[str]) -> Path:
@@ -229,9 +243,12 @@ def _twenty_jobs_stay_level(page: Page, studio: Locator, first_height: float) ->
     from playwright.sync_api import expect
 
     cell = page.locator(".jp-CodeCell").nth(1)
-    cell.click()
+    prompt = cell.locator(".jp-InputPrompt")
+    ran = prompt.inner_text()
+    cell.locator(".jp-InputArea").click()
     page.keyboard.press("Escape")
     page.keyboard.press("Control+Enter")
+    expect(prompt).not_to_have_text(ran)  # it runs (again): its old output is gone
     printed = cell.locator(".jp-OutputArea-output").filter(has_text="widgets after 13 and 20 jobs")
     expect(printed).to_be_visible(timeout=6 * MINUTE)
     thirteen, twenty = map(int, re.findall(r"\d+", printed.inner_text())[-2:])
@@ -245,28 +262,32 @@ def _twenty_jobs_stay_level(page: Page, studio: Locator, first_height: float) ->
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
 def test_the_studio_is_a_workbench_in_jupyterlab(lab: Lab, shots: Path, width: int, height: int) -> None:
+    with chromium_page(width, height) as page:
+        _workbench_in_jupyterlab(page, lab, shots, width)
+
+
+def _workbench_in_jupyterlab(page: Page, lab: Lab, shots: Path, width: int) -> None:
     from playwright.sync_api import expect
 
-    with chromium_page(width, height) as page:
-        studio = _open(page, lab, "JupyterLab Light")
-        first_height = studio.bounding_box()["height"]  # type: ignore[index]
-        page.screenshot(path=shots / f"workbench-{width}-start-light.png")
-        _generate_and_see_the_result(page, studio)
-        page.screenshot(path=shots / f"workbench-{width}-result-light.png")
-        _keyboard_reaches_every_help_text(page, studio)
-        studio.locator(".fs-form .fs-help").nth(1).focus()
-        page.screenshot(path=shots / f"workbench-{width}-help-light.png")
-        summary = _twenty_jobs_stay_level(page, studio, first_height)
-        studio.get_by_role("button", name=re.compile(r"^Jobs \(20")).click()  # the job list, one click away
-        expect(studio.get_by_role("listitem").filter(has_text="a lighthouse number 19").first).to_be_visible()
-        page.screenshot(path=shots / f"workbench-{width}-20-jobs-light.png")
-        _drop_and_paste(page, studio)
-        page.screenshot(path=shots / f"workbench-{width}-dropped-light.png")
-        _paint_a_mask_and_use_it(page, studio)
-        page.screenshot(path=shots / f"workbench-{width}-masked-light.png")
-        set_theme(page, "JupyterLab Dark")
-        page.screenshot(path=shots / f"workbench-{width}-masked-dark.png")
-        print(summary)
+    studio = _open(page, lab, "JupyterLab Light")
+    first_height = studio.bounding_box()["height"]  # type: ignore[index]
+    page.screenshot(path=shots / f"workbench-{width}-start-light.png")
+    _generate_and_see_the_result(page, studio)
+    page.screenshot(path=shots / f"workbench-{width}-result-light.png")
+    _keyboard_reaches_every_help_text(page, studio)
+    studio.locator(".fs-form .fs-help").nth(1).focus()
+    page.screenshot(path=shots / f"workbench-{width}-help-light.png")
+    summary = _twenty_jobs_stay_level(page, studio, first_height)
+    studio.get_by_role("button", name=re.compile(r"^Jobs \(20")).click()  # the job list, one click away
+    expect(studio.get_by_role("listitem").filter(has_text="a lighthouse number 19").first).to_be_visible()
+    page.screenshot(path=shots / f"workbench-{width}-20-jobs-light.png")
+    _drop_and_paste(page, studio)
+    page.screenshot(path=shots / f"workbench-{width}-dropped-light.png")
+    _paint_a_mask_and_use_it(page, studio)
+    page.screenshot(path=shots / f"workbench-{width}-masked-light.png")
+    set_theme(page, "JupyterLab Dark")
+    page.screenshot(path=shots / f"workbench-{width}-masked-dark.png")
+    print(summary)
 
 
 def test_the_studio_in_notebook_7_light_and_dark(notebook7: Lab, shots: Path) -> None:
@@ -334,9 +355,12 @@ def test_the_studio_in_notebook_7_at_1920_light_and_dark(notebook7: Lab, shots: 
 
 
 @pytest.mark.parametrize("app", ["lab", "notebook"])
-def test_a_form_shown_alone_has_a_reader_view_when_reopened(lab: Lab, notebook7: Lab, shots: Path, app: str) -> None:
+def test_a_form_shown_alone_has_a_reader_view_when_reopened(
+    lab: Lab, notebook7: Lab, notebooks: Future[None], shots: Path, app: str
+) -> None:
     from playwright.sync_api import expect
 
+    notebooks.result(timeout=2 * MINUTE / 1000)
     server = lab if app == "lab" else notebook7
     with chromium_page(1366, 900, ignore=NOTEBOOK7_NOISE) as page:
         page.goto(server.notebook_url(FORM_ALONE))
@@ -346,10 +370,9 @@ def test_a_form_shown_alone_has_a_reader_view_when_reopened(lab: Lab, notebook7:
         expect(reader).to_contain_text("a lighthouse")
         expect(reader).to_contain_text("Sync mode")
         assert "False" not in reader.inner_text()  # booleans in words
-        page.wait_for_timeout(3000)  # the widget manager has given up on the live view by now
-        loading = page.evaluate(
-            "() => [...document.querySelectorAll('.jp-OutputArea-output')]"
-            ".filter(e => e.textContent.includes('Loading widget') && e.getClientRects().length).length"
-        )
-        assert loading == 0, "a 'Loading widget...' line shows above the reader view"
+        assert page.evaluate(SHOWN_LINES, "Loading widget") == 0, "a 'Loading widget...' line shows"
+        # The kernel is connected: the widget manager has restored what it has and given up on the live view
+        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
+        for line in ("Loading widget", "Error displaying widget"):
+            assert page.evaluate(SHOWN_LINES, line) == 0, f"a '{line}' line shows above the reader view"
         page.screenshot(path=shots / f"workbench-form-alone-{app}.png")
