@@ -34,6 +34,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TOKEN = "falstudio-browser-test"
+THEMES = "themes.jupyterlab-settings"  # the user's theme, under the server's settings folder
 MINUTE = 60_000  # Playwright timeouts are in ms
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -72,6 +73,11 @@ class Lab:
         """Shut down every kernel the server runs (after a test: a session server stays lean)."""
         for kernel in self._api("GET", "/api/kernels"):
             self._api("DELETE", f"/api/kernels/{kernel['id']}")
+
+    def forget_theme(self) -> None:
+        """Back to the default (light) theme for the next page: a theme chosen in the Settings menu is saved on the
+        server, and a later test that picks none would take its screenshots in it."""
+        (self.root.parent / "settings" / "@jupyterlab" / "apputils-extension" / THEMES).unlink(missing_ok=True)
 
     def kernel_ready(self, name: str) -> bool:
         """Whether notebook ``name`` has a kernel that started and is idle (a page's kernel indicator says idle

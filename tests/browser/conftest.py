@@ -31,16 +31,20 @@ def notebook7_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 @pytest.fixture
 def lab(lab_server: Lab) -> Iterator[Lab]:
-    """The session's JupyterLab; the kernels this test started are shut down after it."""
+    """The session's JupyterLab; the kernels this test started are shut down after it, the theme it chose
+    forgotten."""
     yield lab_server
     lab_server.shutdown_kernels()
+    lab_server.forget_theme()
 
 
 @pytest.fixture
 def notebook7(notebook7_server: Lab) -> Iterator[Lab]:
-    """The session's Notebook 7; the kernels this test started are shut down after it."""
+    """The session's Notebook 7; the kernels this test started are shut down after it, the theme it chose
+    forgotten."""
     yield notebook7_server
     notebook7_server.shutdown_kernels()
+    notebook7_server.forget_theme()
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +52,11 @@ def lab_page(lab_server: Lab) -> Iterator[Page]:
     """One page in the session's JupyterLab for a module's tests that open the same notebook: a page load and a
     kernel start cost more than most checks. A test sets the viewport it needs and runs the cell again for new
     widgets (``run_first_cell``); the page's kernels are shut down after the module. Tests that use it take
-    ``lab_server``, not ``lab`` (which shuts down every kernel after its test)."""
+    ``lab_server``, not ``lab`` (which shuts down every kernel after its test); the theme they chose is forgotten
+    after the module."""
     try:
         with chromium_page(1280, 1200) as page:
             yield page
     finally:
         lab_server.shutdown_kernels()
+        lab_server.forget_theme()
