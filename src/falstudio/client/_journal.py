@@ -145,9 +145,9 @@ class Journal:
             )
 
     def _append(self, line: bytes, *, create: bool = True) -> None:
-        fd = _open(self.path, os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0))
+        fd, info = _open(self.path, os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0))
         try:
-            size = os.fstat(fd).st_size
+            size = info.st_size
             if (
                 size and os.lseek(fd, size - 1, os.SEEK_SET) >= 0 and os.read(fd, 1) != b"\n"
             ):  # a last line left without its end (a hand edit)
@@ -170,11 +170,10 @@ class Journal:
 
     def _catch_up(self) -> None:
         try:
-            fd = _open(self.path, os.O_RDONLY)
+            fd, info = _open(self.path, os.O_RDONLY)
         except FileNotFoundError:
             return
         with os.fdopen(fd, "rb") as file:
-            info = os.fstat(fd)
             inode = info.st_ino
             # new, replaced or emptied in place (``: > spend.jsonl``; lines appended since start at 0): from the start
             if inode != self._inode or info.st_size < self._offset:
@@ -242,22 +241,23 @@ def journal_for(root: Path, seed: Callable[[], Iterable[SeedEntry]]) -> Journal:
         return journal
 
 
-def _open(path: Path, flags: int) -> int:
+def _open(path: Path, flags: int) -> tuple[int, os.stat_result]:
     """``path`` opened without blocking on a FIFO, nor following a symlink (anyone sharing the folder could point
-    it at a file of ours, to be appended to); OSError unless it is a regular file."""
+    it at a file of ours, to be appended to), and what it is; OSError unless it is a regular file."""
     try:
         fd = os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0), 0o644)
     except OSError as exc:
         if exc.errno != errno.ELOOP:  # ELOOP: it is a symlink
             raise
         fd = -1
-    if fd < 0 or not stat.S_ISREG(os.fstat(fd).st_mode):
+    info = os.fstat(fd) if fd >= 0 else None
+    if info is None or not stat.S_ISREG(info.st_mode):
         if fd >= 0:
             os.close(fd)
         raise OSError(
             errno.EINVAL, "not a regular file (remove it: it is made again from the folder's records)", str(path)
         )
-    return fd
+    return fd, info
 
 
 def _line(
