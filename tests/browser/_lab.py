@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page, Playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -337,24 +337,54 @@ def _watched(page: Page, errors: list[str]) -> Page:
 
 @contextlib.contextmanager
 def chromium_pages(*specs: tuple[int, int, tuple[str, ...]]) -> Iterator[list[Page]]:
-    """One page per (width, height, errors to ignore), each in a Chromium of its own, at the same time (one
-    Playwright driver per thread): pages that wait on timers or servers of their own wait together."""
-    from playwright.sync_api import sync_playwright
-
+    """One page per (width, height, errors to ignore), each in a browser context of its own (as fresh as a new
+    Chromium: no cookies, storage or permissions carried over), open at the same time: pages that wait on timers
+    or servers of their own wait together."""
     errors: list[list[str]] = [[] for _ in specs]
-    with sync_playwright() as pw:
-        browsers = []
-        try:
-            pages = []
-            for (width, height, _ignore), seen in zip(specs, errors, strict=True):
-                browsers.append(pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS))
-                pages.append(_watched(browsers[-1].new_page(viewport={"width": width, "height": height}), seen))
-            yield pages
-        finally:
-            for browser in browsers:
-                browser.close()
+    browser = chromium()
+    contexts = []
+    try:
+        pages = []
+        for (width, height, _ignore), seen in zip(specs, errors, strict=True):
+            contexts.append(browser.new_context(viewport={"width": width, "height": height}))
+            pages.append(_watched(contexts[-1].new_page(), seen))
+        yield pages
+    finally:
+        for context in contexts:
+            context.close()
     errors = [[e for e in seen if e not in ignore] for seen, (_w, _h, ignore) in zip(errors, specs, strict=True)]
     assert not any(errors), f"errors in the page: {errors}"
+
+
+_running: list[tuple[Playwright, Browser]] = []  # this process's Playwright driver and Chromium, once started
+
+
+def chromium() -> Browser:
+    """This process's headless Chromium, launched on first use and kept (a launch costs ~2.5 s of CPU here, more
+    than many checks): tests take pages in contexts of their own. ``close_chromium`` ends it."""
+    if _running and _running[0][1].is_connected():
+        return _running[0][1]
+    close_chromium()
+    from playwright.sync_api import sync_playwright
+
+    driver = sync_playwright().start()
+    try:
+        _running.append((driver, driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)))
+    except BaseException:
+        driver.stop()
+        raise
+    return _running[0][1]
+
+
+def close_chromium() -> None:
+    """Close this process's Chromium and stop its Playwright driver, if started. Until then Playwright marks the
+    thread's event loop as running, and ``asyncio.run`` (kernel clients, the async client) refuses to start."""
+    while _running:
+        driver, browser = _running.pop()
+        try:
+            browser.close()
+        finally:
+            driver.stop()
 
 
 # The theme's colours apply (its CSS is in: light or dark as the body says) and the splash screen JupyterLab shows

@@ -1,6 +1,6 @@
 """One JupyterLab and one Notebook 7 server for the whole session (each starts in a few seconds and is shared:
-tests copy their notebooks in with ``lab.add(...)``); kernels a test started are shut down after it, but for the
-module's page (``lab_page``), whose kernels live as long as it."""
+tests copy their notebooks in with ``lab.add(...)``), and one Chromium per test worker; kernels a test started are
+shut down after it, but for the module's page (``lab_page``), whose kernels live as long as it."""
 
 from __future__ import annotations
 
@@ -9,10 +9,28 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import Lab, chromium_page, jupyter_lab, require_browser
+from ._lab import Lab, chromium_page, close_chromium, jupyter_lab, require_browser
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+
+class _ChromiumLivesInTheBrowserTier:
+    """A test worker keeps one Chromium for its browser tests (``_lab.chromium``) and closes it before any other
+    test: a started Playwright marks the thread's event loop as running, and kernels and clients use
+    ``asyncio.run``. (The slow tiers run first: a worker runs its browser files together.)"""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if item.get_closest_marker("browser") is None:
+            close_chromium()
+
+    def pytest_sessionfinish(self) -> None:
+        close_chromium()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_ChromiumLivesInTheBrowserTier(), "falstudio-browser-chromium")
 
 
 @pytest.fixture(scope="session")

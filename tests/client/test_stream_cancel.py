@@ -42,10 +42,10 @@ def test_cancelling_streamed_runs_waiting_in_the_queue_drops_them(server: LocalS
         blocker = other.submit(GPT2, request("blocker"))  # takes the only worker
         runs = [client.track(GPT2, request(f"waiting-{i}"), stream=True) for i in range(4)]
         wait_for(lambda: len(jobs_tagged(server, "waiting-")) == 4)
+        wait_for(lambda: all(run.state.phase == "queued" for run in runs))  # the server's answer arrived
         seen: list[list[str]] = [[] for _ in runs]
-        for phases, run in zip(seen, runs, strict=True):
+        for phases, run in zip(seen, runs, strict=True):  # from here: Waiting, never "Submitting…" again
             run.on_change(lambda s, phases=phases: phases.append(s.phase))
-        wait_for(lambda: all(run.state.phase == "queued" for run in runs))  # Waiting, never "Submitting…"
         assert [run.cancel().result(5) for run in runs] == [True] * 4
         states: list[State] = [run.wait(5) for run in runs]  # the blocker never ends: none waited for a run
         assert [s.phase for s in states] == ["cancelled"] * 4
