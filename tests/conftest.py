@@ -53,9 +53,9 @@ def tier_of(item: pytest.Item) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Give each test its tier's marker and time limit, and run the slow tiers' files first.
 
-    README's command runs the suite with ``pytest -n 2 --dist loadfile --no-loadscope-reorder``: a module's tests,
+    README's command runs the suite with ``pytest -n 3 --dist loadfile --no-loadscope-reorder``: a module's tests,
     and a notebook's cells, share one process, and files go to whichever worker is free in this order. Longest
-    first, the two workers finish together; xdist's own order (most tests first) left a browser file for the end.
+    first, the workers finish together; xdist's own order (most tests first) left a browser file for the end.
     """
     for item in items:
         tier = tier_of(item)
