@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,9 +71,23 @@ class Lab:
             shutil.copy(notebook, self.root / notebook.name)
 
     def shutdown_kernels(self) -> None:
-        """Shut down every kernel the server runs (after a test: a session server stays lean)."""
-        for kernel in self._api("GET", "/api/kernels"):
-            self._api("DELETE", f"/api/kernels/{kernel['id']}")
+        """Shut down every kernel the server runs (after a test: a session server stays lean). Jupyter Server
+        answers 500 to a listing while a kernel is starting (it has no last activity yet; seen when a test ends
+        as its page's kernel starts): asked again a moment later. A kernel gone meanwhile (404) is no error."""
+        for attempt in range(40):
+            try:
+                kernels = self._api("GET", "/api/kernels")
+                break
+            except urllib.error.HTTPError as error:
+                if error.code != 500 or attempt == 39:
+                    raise
+                time.sleep(0.25)
+        for kernel in kernels:
+            try:
+                self._api("DELETE", f"/api/kernels/{kernel['id']}")
+            except urllib.error.HTTPError as error:
+                if error.code != 404:
+                    raise
 
     def forget_theme(self) -> None:
         """Back to the default (light) theme for the next page: a theme chosen in the Settings menu is saved on the
