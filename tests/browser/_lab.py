@@ -375,7 +375,7 @@ _running: list[tuple[Playwright, Browser]] = []  # this process's Playwright dri
 
 
 def chromium() -> Browser:
-    """This process's headless Chromium, launched on first use and kept (a launch costs ~2.5 s of CPU here, more
+    """This process's headless Chromium, launched on first use and kept (a launch costs ~1.5 s of CPU here, more
     than many checks): tests take pages in contexts of their own. ``close_chromium`` ends it."""
     if _running and _running[0][1].is_connected():
         return _running[0][1]
