@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -27,6 +28,11 @@ os.environ["FAL_HOME_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-fal-home-")
 # The embedded offline server (``fs.Client()`` without a key: notebooks, kernels, browser tests) answers at once
 # instead of at model-like times: tests that need a job to take time start their own LocalServer(latency=...).
 os.environ["FALSTUDIO_LOCAL_LATENCY"] = "0"
+# A suite started in the background (`cmd &`, nohup) inherits Ctrl-C ignored, and Python then never raises
+# KeyboardInterrupt, here or in the servers and demos the tests start: the tests of Ctrl-C would fail. Python's own
+# handler is put back (a process started from here then gets the default action, as from a terminal).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # Each test's tier and its time limit in seconds (pytest-timeout; generous: the machine may be loaded). A test module
