@@ -1,9 +1,10 @@
 """The Studio as a workbench (issue 28), in JupyterLab and Notebook 7 at 1366×768 and 1920×1080, light and dark:
 the form on the left and the result on the right, in view after Generate without scrolling; images dropped and
 pasted onto an image field (synthetic ``DataTransfer`` events, as a browser makes them); every help text reached
-by the keyboard; 20 jobs leave the Studio's height and its widgets level (JupyterLab at both sizes, Notebook 7 at
-1920×1080); a ``RequestForm`` shown alone has a reader view when its notebook is reopened, with no "Loading
-widget..." line above it.
+by the keyboard; 20 jobs leave the Studio's height and its widgets level (at both sizes). Each app's checks at both
+sizes run in one page whose window is resized (JupyterLab opens at 1366 and widens, Notebook 7 opens at 1920 and
+narrows): a page, a kernel and 20 jobs cost more than the checks. A ``RequestForm`` shown alone has a reader view
+when its notebook is reopened, with no "Loading widget..." line above it.
 
 Screenshots (``workbench-*.png``) go to ``$FALSTUDIO_SCREENSHOTS`` (default: a tmp folder).
 """
@@ -23,7 +24,6 @@ from ._lab import (
     NOTEBOOK7_NOISE,
     Lab,
     chromium_page,
-    run_all,
     run_first_cell,
     screenshot_dir,
     set_theme,
@@ -48,7 +48,6 @@ CELLS = [
     "print('widgets after 13 and 20 jobs:', counts[13], counts[20])",
 ]
 FORM_ALONE = "form-alone.ipynb"
-STUDIO_ONLY = "workbench-studio.ipynb"  # Notebook 7 runs it with Run All Cells
 NB7_JOBS = "workbench-nb7-jobs.ipynb"  # Notebook 7 runs its cells one at a time
 
 # How many output lines containing the text are shown (laid out, not hidden by the reader view's rule).
@@ -88,7 +87,7 @@ def notebooks(
     meanwhile, there when the future is done."""
     folder = tmp_path_factory.mktemp("workbench")
     lab_server.add(write_notebook(folder / NOTEBOOK, CELLS))
-    notebook7_server.add(write_notebook(folder / STUDIO_ONLY, CELLS[:1]), write_notebook(folder / NB7_JOBS, CELLS))
+    notebook7_server.add(write_notebook(folder / NB7_JOBS, CELLS))
 
     def executed() -> None:
         source = (
@@ -115,16 +114,12 @@ def _executed(path: Path, sources: list[str]) -> Path:
 
 
 def _open(page: Page, lab: Lab, theme: str) -> Locator:
+    """JupyterLab with :data:`NOTEBOOK` open in ``theme`` and the Studio's cell run: the Studio, ready."""
     from playwright.sync_api import expect
 
-    if lab.app == "notebook":
-        page.goto(lab.notebook_url(STUDIO_ONLY))
-        set_theme(page, theme)
-        run_all(page, lab, STUDIO_ONLY)
-    else:
-        page.goto(lab.notebook_url(NOTEBOOK))
-        set_theme(page, theme)
-        run_first_cell(page)
+    page.goto(lab.notebook_url(NOTEBOOK))
+    set_theme(page, theme)
+    run_first_cell(page)
     studio = page.locator(".fs-studio")
     expect(studio.get_by_role("button", name="Generate", exact=True)).to_be_enabled(timeout=MINUTE)
     studio.locator(".fs-help[data-fs-help]").first.wait_for(state="attached", timeout=MINUTE)  # a11y.js ran
@@ -260,45 +255,44 @@ def _twenty_jobs_stay_level(page: Page, studio: Locator, first_height: float) ->
     return f"{first_height:.0f} -> {height['height']:.0f} px, {twenty} widgets"
 
 
-@pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
-def test_the_studio_is_a_workbench_in_jupyterlab(lab: Lab, shots: Path, width: int, height: int) -> None:
-    with chromium_page(width, height) as page:
-        _workbench_in_jupyterlab(page, lab, shots, width)
+def _resize(page: Page, width: int, height: int) -> float:
+    """The window resized (as a person drags it): the page laid out again; the Studio's height then."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    return page.locator(".fs-studio").bounding_box()["height"]  # type: ignore[index]
 
 
-def _workbench_in_jupyterlab(page: Page, lab: Lab, shots: Path, width: int) -> None:
+def test_the_studio_is_a_workbench_in_jupyterlab(lab: Lab, shots: Path) -> None:
+    """Opened at 1366×768, then the window widened to 1920×1080."""
     from playwright.sync_api import expect
 
-    studio = _open(page, lab, "JupyterLab Light")
-    first_height = studio.bounding_box()["height"]  # type: ignore[index]
-    page.screenshot(path=shots / f"workbench-{width}-start-light.png")
-    _generate_and_see_the_result(page, studio)
-    page.screenshot(path=shots / f"workbench-{width}-result-light.png")
-    _keyboard_reaches_every_help_text(page, studio)
-    studio.locator(".fs-form .fs-help").nth(1).focus()
-    page.screenshot(path=shots / f"workbench-{width}-help-light.png")
-    summary = _twenty_jobs_stay_level(page, studio, first_height)
-    studio.get_by_role("button", name=re.compile(r"^Jobs \(20")).click()  # the job list, one click away
-    expect(studio.get_by_role("listitem").filter(has_text="a lighthouse number 19").first).to_be_visible()
-    page.screenshot(path=shots / f"workbench-{width}-20-jobs-light.png")
-    _drop_and_paste(page, studio)
-    page.screenshot(path=shots / f"workbench-{width}-dropped-light.png")
-    _paint_a_mask_and_use_it(page, studio)
-    page.screenshot(path=shots / f"workbench-{width}-masked-light.png")
-    set_theme(page, "JupyterLab Dark")
-    page.screenshot(path=shots / f"workbench-{width}-masked-dark.png")
-    print(summary)
-
-
-def test_the_studio_in_notebook_7_light_and_dark(notebook7: Lab, shots: Path) -> None:
-    with chromium_page(1366, 768, ignore=NOTEBOOK7_NOISE) as page:
-        studio = _open(page, notebook7, "JupyterLab Dark")
+    with chromium_page(1366, 768) as page:
+        studio = _open(page, lab, "JupyterLab Light")
+        first = {1920: _resize(page, 1920, 1080), 1366: _resize(page, 1366, 768)}
+        page.screenshot(path=shots / "workbench-1366-start-light.png")
         _generate_and_see_the_result(page, studio)
-        page.screenshot(path=shots / "workbench-notebook7-result-dark.png")
+        page.screenshot(path=shots / "workbench-1366-result-light.png")
         _keyboard_reaches_every_help_text(page, studio)
+        studio.locator(".fs-form .fs-help").nth(1).focus()
+        page.screenshot(path=shots / "workbench-1366-help-light.png")
+        summary = _twenty_jobs_stay_level(page, studio, first[1366])
+
+        wide = _resize(page, 1920, 1080)
+        assert wide <= 1.25 * first[1920], (wide, first[1920])  # level after 20 jobs at this size too
+        page.locator(".jp-CodeCell").first.locator(".jp-InputArea").click()  # the Studio's cell, at the top
+        page.keyboard.press("Escape")
+        _generate_and_see_the_result(page, studio)
+        page.screenshot(path=shots / "workbench-1920-result-light.png")
+        studio.get_by_role("button", name=re.compile(r"^Jobs \(21")).click()  # the job list, one click away
+        expect(studio.get_by_role("listitem").filter(has_text="a lighthouse number 19").first).to_be_visible()
+        page.screenshot(path=shots / "workbench-1920-jobs-light.png")
         _drop_and_paste(page, studio)
-        set_theme(page, "JupyterLab Light")
-        page.screenshot(path=shots / "workbench-notebook7-dropped-light.png")
+        page.screenshot(path=shots / "workbench-1920-dropped-light.png")
+        _paint_a_mask_and_use_it(page, studio)
+        page.screenshot(path=shots / "workbench-1920-masked-light.png")
+        set_theme(page, "JupyterLab Dark")
+        page.screenshot(path=shots / "workbench-1920-masked-dark.png")
+        print(summary)
 
 
 def _run_studio_cell_in_notebook_7(page: Page, lab: Lab) -> Locator:
@@ -330,12 +324,14 @@ def _run_studio_cell_in_notebook_7(page: Page, lab: Lab) -> Locator:
     return studio
 
 
-def test_the_studio_in_notebook_7_at_1920_light_and_dark(notebook7: Lab, shots: Path) -> None:
-    """Notebook 7 at 1920×1080: the result in view after Generate, light and dark; 20 jobs leave the Studio's
-    height and widget count level (measured in dark, the height again in light)."""
+def test_the_studio_in_notebook_7_light_and_dark(notebook7: Lab, shots: Path) -> None:
+    """Notebook 7 opened at 1920×1080: the result in view after Generate, light and dark; 20 jobs leave the
+    Studio's height and widget count level (measured in dark, the height again in light). Then the window narrowed
+    to 1366×768, in dark: the result in view after Generate, every help text by keyboard, images dropped and
+    pasted (light)."""
     with chromium_page(1920, 1080, ignore=NOTEBOOK7_NOISE) as page:
         studio = _run_studio_cell_in_notebook_7(page, notebook7)
-        first_height = studio.bounding_box()["height"]  # type: ignore[index]
+        first = {1366: _resize(page, 1366, 768), 1920: _resize(page, 1920, 1080)}
         page.screenshot(path=shots / "workbench-notebook7-1920-start-light.png")
         _generate_and_see_the_result(page, studio)
         page.screenshot(path=shots / "workbench-notebook7-1920-result-light.png")
@@ -345,13 +341,25 @@ def test_the_studio_in_notebook_7_at_1920_light_and_dark(notebook7: Lab, shots: 
         assert box is not None and viewport is not None
         assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], (box, viewport)  # in view, dark
         page.screenshot(path=shots / "workbench-notebook7-1920-result-dark.png")
-        summary = _twenty_jobs_stay_level(page, studio, first_height)
+        summary = _twenty_jobs_stay_level(page, studio, first[1920])
         page.screenshot(path=shots / "workbench-notebook7-1920-20-jobs-dark.png")
         set_theme(page, "JupyterLab Light")
         height = studio.bounding_box()
-        assert height is not None and height["height"] <= 1.25 * first_height, (height["height"], first_height)
+        assert height is not None and height["height"] <= 1.25 * first[1920], (height["height"], first[1920])
         page.screenshot(path=shots / "workbench-notebook7-1920-20-jobs-light.png")
         print(f"Notebook 7 1920x1080: {summary}")
+
+        narrow = _resize(page, 1366, 768)
+        assert narrow <= 1.25 * first[1366], (narrow, first[1366])  # level after 20 jobs at this size too
+        set_theme(page, "JupyterLab Dark")
+        page.locator(".jp-CodeCell").first.locator(".jp-InputArea").click()  # the Studio's cell, at the top
+        page.keyboard.press("Escape")
+        _generate_and_see_the_result(page, studio)
+        page.screenshot(path=shots / "workbench-notebook7-result-dark.png")
+        _keyboard_reaches_every_help_text(page, studio)
+        _drop_and_paste(page, studio)
+        set_theme(page, "JupyterLab Light")
+        page.screenshot(path=shots / "workbench-notebook7-dropped-light.png")
 
 
 @pytest.mark.parametrize("app", ["lab", "notebook"])
