@@ -7,8 +7,10 @@ comes here. Bounded to the cores less one, so that the loop (and a local server)
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -36,14 +38,20 @@ T = TypeVar("T")
 
 class Latest(Generic[T]):
     """Runs ``work(value)`` in the pool for the newest value handed in: values that arrive while one runs are
-    folded into one more run (a burst of partial images costs one decode each time, never a queue)."""
+    folded into one more run (a burst of partial images costs one decode each time, never a queue).
 
-    def __init__(self, work: Callable[[T], None]) -> None:
+    With ``every`` (seconds), runs start at least that far apart: the values of a burst wait for the next turn
+    (a line of text that hundreds of jobs update is sent a few times a second, not once per job).
+    """
+
+    def __init__(self, work: Callable[[T], None], *, every: float = 0.0) -> None:
         self._work = work
+        self._every = every
         self._lock = threading.Lock()
         self._pending: T | None = None
         self._has_pending = False
-        self._running = False
+        self._running = False  # a run is going or has its turn booked
+        self._started = -math.inf  # when the last run started (time.monotonic)
         self.idle = threading.Event()  # set while nothing is pending or running
         self.idle.set()
 
@@ -54,7 +62,27 @@ class Latest(Generic[T]):
             if self._running:
                 return
             self._running = True
-        run_in_pool(self._drain)
+            wait = self._started + self._every - time.monotonic()
+        self._turn(wait)
+
+    def _turn(self, wait: float) -> None:
+        if wait <= 0:
+            run_in_pool(self._drain)
+            return
+        timer = threading.Timer(wait, self._drain_in_pool)
+        timer.daemon = True
+        timer.start()
+
+    def _drain_in_pool(self) -> None:
+        try:
+            run_in_pool(self._drain)
+        except RuntimeError:  # the interpreter is exiting: nothing will show it
+            self._stop()
+
+    def _stop(self) -> None:
+        with self._lock:
+            self._running = False
+            self.idle.set()
 
     def _drain(self) -> None:
         while True:
@@ -64,13 +92,19 @@ class Latest(Generic[T]):
                     self.idle.set()
                     return
                 value, self._pending, self._has_pending = self._pending, None, False
+                self._started = time.monotonic()
             try:
                 self._work(value)  # type: ignore[arg-type]  # a pending value is a T (None only when there is none)
             except BaseException:
-                with self._lock:
-                    self._running = False
-                    self.idle.set()
+                self._stop()
                 raise
+            if self._every > 0:
+                with self._lock:
+                    wait = self._started + self._every - time.monotonic()
+                    if not self._has_pending or wait <= 0:
+                        continue
+                self._turn(wait)  # the next value waits for its turn; this worker is free meanwhile
+                return
 
 
 def fetched_then(image: Image, then: Callable[[], None]) -> None:

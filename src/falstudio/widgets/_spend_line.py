@@ -14,6 +14,7 @@ from ..endpoints.pricing import usd
 from ._pool import Latest
 
 FLUSH_SECONDS = 5.0
+EVERY_SECONDS = 0.25  # a burst of jobs ending re-reads the figures a few times a second, not once per job
 
 if TYPE_CHECKING:
     from ..client import ClientLike
@@ -68,7 +69,7 @@ class SpendLine(ipywidgets.HTML):
         super().__init__()
         self.client = client  # None: nothing to show yet
         self.text = ""
-        self._soon: Latest[None] = Latest(lambda _: self.refresh())
+        self._soon: Latest[None] = Latest(lambda _: self.refresh(), every=EVERY_SECONDS)
         self.refresh()
 
     @property
@@ -77,7 +78,8 @@ class SpendLine(ipywidgets.HTML):
         return self._soon.idle
 
     def refresh_soon(self) -> None:
-        """:meth:`refresh` on a widget worker (refreshes asked for while one runs become one more)."""
+        """:meth:`refresh` on a widget worker (refreshes asked for while one runs, or within
+        :data:`EVERY_SECONDS` of its start, become one more)."""
         self._soon.push(None)
 
     def refresh(self) -> None:

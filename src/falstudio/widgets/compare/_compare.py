@@ -23,6 +23,7 @@ from ...sweep import Job, Sweep, SweepError, SweepRun
 from .._a11y import make_accessible
 from .._budget_gate import budget_gate
 from .._html import StaticFallback, close_tree
+from .._pool import Latest
 from .._reader_view import ReaderView, StaticThumbnails
 from .._spend_line import SpendLine
 from ._axes import AxisPicker, as_sweep, same_requests
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from ...client import ClientLike
 
 MAX_HZ = 10.0  # tile updates per second and variation, at most
+PROGRESS_EVERY = 0.25  # seconds between updates of the line counting a run's jobs by state (each redraws it)
 
 
 class Compare(CompareExports, ReaderView, StaticFallback, ipywidgets.VBox):
@@ -81,6 +83,7 @@ class Compare(CompareExports, ReaderView, StaticFallback, ipywidgets.VBox):
 
         self.picker = AxisPicker(start, self._axes_changed)
         self.summary = SummaryLine()
+        self._progress_line: Latest[None] = Latest(lambda _: self._show_progress(), every=PROGRESS_EVERY)
         self.run_button = ipywidgets.Button(
             description="Run", icon="play", button_style="primary", tooltip="Run every variation"
         )
@@ -282,7 +285,7 @@ class Compare(CompareExports, ReaderView, StaticFallback, ipywidgets.VBox):
             )
             self._build_grid(variations, list(run.jobs))
             self._run, self._progress = run, RunProgress(self._tiles)
-            self.summary.show(variations, f" · {states_text(run.jobs)}")
+            self.summary.show(variations, f" · {self._progress.text()}")
             self.picker.disabled = True
             self.run_button.disabled, self.cancel_button.disabled = True, False
         try:
@@ -305,10 +308,17 @@ class Compare(CompareExports, ReaderView, StaticFallback, ipywidgets.VBox):
             if job.done:
                 self.spend.refresh_soon()
             if run is not None and progress is not None:
-                if not self._finished.is_set():  # the status line counts what is true now
-                    self.summary.show(run.sweep, f" · {progress.text()}")
+                if not self._finished.is_set():
+                    self._progress_line.push(None)
                 if progress.ended:
                     self._done()
+
+    def _show_progress(self) -> None:
+        """The status line counts the running run's jobs as they are now (the run's end writes its own)."""
+        with self._lock:
+            run, progress = self._run, self._progress
+            if run is not None and progress is not None and not self._finished.is_set():
+                self.summary.show(run.sweep, f" · {progress.text()}")
 
     def _done(self) -> None:
         with self._lock:

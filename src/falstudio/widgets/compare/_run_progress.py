@@ -45,10 +45,10 @@ class RunProgress:
         return self._ended >= len(self.tiles)
 
     def text(self) -> str:
-        """The jobs by state, e.g. ``2 done, 1 running, 3 waiting`` (``not run`` while all wait)."""
+        """The jobs by state, e.g. ``2 done, 1 running, 3 waiting`` (the run started: ``4 waiting``, not "not run")."""
         with self._lock:
             counts = [(s, n) for s, n in self._counts.items() if n]
-        return "not run" if {s for s, _n in counts} <= {"waiting"} else ", ".join(f"{n} {s}" for s, n in counts)
+        return ", ".join(f"{n} {s}" for s, n in counts)
 
     def pictures_settled(self) -> bool:
         """True once: when every tile shows the picture it will show. Each call resumes the scan where the last

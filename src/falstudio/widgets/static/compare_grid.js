@@ -11,6 +11,7 @@ const SHOWS = [["all", "All"], ["favourites", "Favourites"], ["failed", "Failed"
 const LAZY_ABOVE = 48; // larger grids load a picture once it nears the viewport
 const ANSWER_MS = 4000; // a view whose hello gets no answer by then has no kernel behind it
 const LIVE_CLASS = "fs-live"; // _reader_view.LIVE_CLASS: its output's reader view hides next to it
+const FILLING_MS = 200; // while results stream in, the grid is laid out at most 5 times a second (not per message)
 const STATE_ORDER = { failed: 0, cancelled: 1, running: 2, queued: 3, submitting: 4, pending: 5, done: 6 };
 
 function el(tag, className, text) {
@@ -51,6 +52,7 @@ function render({ model, el: host }) {
   let focused = 0;
   let shownOrder = "";
   let frame = 0;
+  let laidOutAt = -Infinity;
   let painted = false;
 
   function stateOf(i) {
@@ -172,6 +174,7 @@ function render({ model, el: host }) {
 
   function layout() {
     frame = 0;
+    laidOutAt = performance.now();
     const axes = model.get("axes");
     const xyMode = model.get("sort") === "grid" && axes.length > 0 && model.get("x_axis");
     root.classList.toggle("fs-cgrid-compact", model.get("compact"));
@@ -239,6 +242,16 @@ function render({ model, el: host }) {
 
   function schedule() {
     if (!frame) frame = requestAnimationFrame(layout);
+  }
+
+  // A result arriving: laid out with the others of the next FILLING_MS (each layout restyles every tile on the
+  // page, and hundreds of results arrive a few milliseconds apart); what a person does is drawn at the next frame.
+  let filling = 0;
+  function scheduleResult() {
+    if (frame || filling) return;
+    const wait = laidOutAt + FILLING_MS - performance.now();
+    if (wait <= 0) schedule();
+    else filling = setTimeout(() => { filling = 0; schedule(); }, wait);
   }
 
   let toolbarSig = "";
@@ -383,7 +396,7 @@ function render({ model, el: host }) {
       status.textContent = msg.text;
       return;
     }
-    schedule();
+    scheduleResult();
   });
   model.on("change:tiles", () => {
     const next = model.get("tiles");
@@ -393,7 +406,7 @@ function render({ model, el: host }) {
       shownOrder = "";
     }
     states = next;
-    schedule();
+    scheduleResult();
   });
   for (const key of ["axes", "x_axis", "y_axis", "compact", "columns", "show", "only", "sort", "tile_px"]) {
     model.on(`change:${key}`, schedule);
@@ -427,6 +440,7 @@ function render({ model, el: host }) {
 
   return () => {
     clearTimeout(noAnswer);
+    clearTimeout(filling);
     document.removeEventListener("pointerdown", asked, true);
     for (const observer of observers) observer.disconnect();
     for (const entry of tiles.values()) if (entry.url) URL.revokeObjectURL(entry.url);
