@@ -2,7 +2,7 @@
 is printed) and scrolls, arrow keys move between tiles, F marks a favourite, Enter enlarges (with
 Previous, Next and Download), and a blind vote is cast by keyboard in fs.Arena. In Notebook 7 the grid keeps its
 full height after later cells run (Notebook 7 would squeeze it into a scrolled box). Notebook 7 draws the scale
-case, 256 tiles; JupyterLab does the same checks on 64 (more than 16: compact too; 64 images instead of 256 to
+case, 256 tiles; JupyterLab does the same checks on 32 (more than 16: compact too; 32 images instead of 256 to
 make and send on this 2-core machine).
 
 Screenshots go to ``$FALSTUDIO_SCREENSHOTS`` (default: the test's tmp folder) as ``scale-<app>-*.png``.
@@ -30,7 +30,7 @@ from ._lab import (
 
 pytestmark = pytest.mark.browser
 
-TILES = {"lab": 64, "notebook7": 256}  # 4 variations per prompt
+TILES = {"lab": 32, "notebook7": 256}  # 4 variations per prompt
 
 
 def cells(tiles: int) -> list[str]:
