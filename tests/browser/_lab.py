@@ -311,14 +311,23 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
                 f"not every cell of {name} ran: prompts {prompts}, dialogs {dialogs} (screenshot in {lab.root.parent})"
             )
         try:  # look again soon (in a second once clicked), or as soon as every cell ran
-            page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=1000 if clicked_at > 0 else 250)
+            wait_until(page, ALL_CODE_CELLS_RAN, timeout=1000 if clicked_at > 0 else 250)
         except PlaywrightTimeout:
             pass
     assert tracebacks.count() == 0, tracebacks.first.inner_text()
 
 
+POLL_MS = 100  # how often wait_until looks (see wait_until)
+
+
+def wait_until(page: Page, expression: str, arg: Any = None, *, timeout: float | None = None) -> None:
+    """``page.wait_for_function`` looking every :data:`POLL_MS` ms. Playwright's default looks at every animation
+    frame, which keeps Chromium drawing 60 frames a second for as long as the wait lasts (a 256-job cell: minutes)."""
+    page.wait_for_function(expression, arg=arg, timeout=timeout, polling=POLL_MS)
+
+
 def images_shown(page: Page, selector: str, at_least: int) -> None:
-    page.wait_for_function(IMAGES_SHOWN, arg=[selector, at_least], timeout=MINUTE)
+    wait_until(page, IMAGES_SHOWN, [selector, at_least], timeout=MINUTE)
 
 
 # Looked up again at every poll: each update_display re-renders a reader view's HTML, so its `.fs-reader` element
@@ -332,7 +341,7 @@ READER_SHOWS = """([title, needle, n]) => {
 
 def reader_shows(page: Page, title: str, needle: str, times: int) -> None:
     """Wait until the first reader view containing ``title`` has ``needle`` exactly ``times`` times in its HTML."""
-    page.wait_for_function(READER_SHOWS, arg=[title, needle, times], timeout=MINUTE)
+    wait_until(page, READER_SHOWS, [title, needle, times], timeout=MINUTE)
 
 
 # Notebook 7.6 itself throws this while it opens a notebook (no falstudio code involved; seen with an empty notebook)
@@ -434,7 +443,7 @@ def set_theme(page: Page, theme: str) -> None:
     page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Theme$")).click()
     page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(f"^{re.escape(theme)}$")).click()
     page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached", timeout=MINUTE)
-    page.wait_for_function(THEME_PAINTED, timeout=MINUTE)  # before a screenshot
+    wait_until(page, THEME_PAINTED, timeout=MINUTE)  # before a screenshot
 
 
 def write_notebook(path: Path, sources: list[str]) -> Path:

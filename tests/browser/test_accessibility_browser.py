@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import MINUTE, Lab, run_first_cell, screenshot_dir, set_theme, write_notebook
+from ._lab import MINUTE, Lab, run_first_cell, screenshot_dir, set_theme, wait_until, write_notebook
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -226,7 +226,7 @@ def test_compare_tiles_fill_the_output_and_enlarge_opens_over_the_grid(lab: Lab,
         assert box is not None and viewport is not None
         assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], box  # where the user looks
         picture = dialog.locator(".fs-ba-after")
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
+        wait_until(page, "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
         natural, shown = picture.evaluate("img => [img.naturalWidth, img.getBoundingClientRect().width]")
         assert shown <= natural + 1, (natural, shown)  # never stretched past its own size
         slider.focus()

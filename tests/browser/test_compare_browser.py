@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir, write_notebook
+from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir, wait_until, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +45,8 @@ def test_compare_grid_and_before_after_slider_in_jupyterlab(lab: Lab, tmp_path: 
         images = output.locator(".fs-cgrid-grid img")
         expect(images).to_have_count(4, timeout=2 * MINUTE)
         for i in range(4):
-            page.wait_for_function(
-                "img => img.complete && img.naturalWidth > 0", arg=images.nth(i).element_handle(), timeout=MINUTE
+            wait_until(
+                page, "img => img.complete && img.naturalWidth > 0", arg=images.nth(i).element_handle(), timeout=MINUTE
             )
         expect(run).to_be_enabled(timeout=MINUTE)  # the run has ended
         expect(output.get_by_text("4 done")).to_be_visible()

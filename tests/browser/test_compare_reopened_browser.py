@@ -26,6 +26,7 @@ from ._lab import (
     run_first_cell,
     screenshot_dir,
     set_theme,
+    wait_until,
     write_notebook,
 )
 
@@ -62,7 +63,7 @@ def test_a_reopened_grid_without_its_pictures_shows_the_reader_view(lab: Lab, no
             page.locator(".jp-CodeCell").nth(1).locator(".jp-InputArea").click()
             page.keyboard.press("Escape")
             page.keyboard.press("Control+Enter")
-            page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=5 * MINUTE)
+            wait_until(page, ALL_CODE_CELLS_RAN, timeout=5 * MINUTE)
             live = page.locator(".fs-compare")
             expect(live.get_by_text(f"{TILES} done")).to_be_visible(timeout=MINUTE)
             images_shown(page, ".fs-cgrid img", TILES)  # live: the kernel sent the pictures
@@ -70,7 +71,7 @@ def test_a_reopened_grid_without_its_pictures_shows_the_reader_view(lab: Lab, no
             page.locator(".jp-CodeCell").first.click()
             page.keyboard.press("Escape")
             page.keyboard.press("Control+s")
-            page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=MINUTE)
+            wait_until(page, "() => !document.querySelector('.jp-mod-dirty')", timeout=MINUTE)
     finally:
         lab.shutdown_kernels()
     saved = json.loads((lab.root / name).read_text())

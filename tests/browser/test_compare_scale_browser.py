@@ -25,6 +25,7 @@ from ._lab import (
     run_first_cell,
     screenshot_dir,
     set_theme,
+    wait_until,
     write_notebook,
 )
 
@@ -63,7 +64,7 @@ def _grid_and_arena(page, lab: Lab, name: str, shots: Path, app: str) -> None:  
             page.locator(".jp-CodeCell").nth(i).locator(".jp-InputArea").click()
             page.keyboard.press("Escape")
             page.keyboard.press("Control+Enter")
-    page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=15 * MINUTE)  # the results are in
+    wait_until(page, ALL_CODE_CELLS_RAN, timeout=15 * MINUTE)  # the results are in
     tracebacks = page.locator(".jp-OutputArea-output").filter(has_text="Traceback")
     assert tracebacks.count() == 0, tracebacks.first.inner_text()
     grid = page.locator(".fs-cgrid").first
@@ -148,7 +149,7 @@ def _grid_and_arena(page, lab: Lab, name: str, shots: Path, app: str) -> None:  
     judge = arena.get_by_role("textbox")
     judge.fill("ana")
     judge.press("Enter")  # the pair takes the focus
-    page.wait_for_function("() => document.querySelector('.fs-arena').dataset.pair === '1'", timeout=MINUTE)
+    wait_until(page, "() => document.querySelector('.fs-arena').dataset.pair === '1'", timeout=MINUTE)
     page.keyboard.press("ArrowLeft")
     expect(arena.get_by_text(re.compile(r"^Pair 1 \(left won\): left was .*; right was "))).to_be_visible(
         timeout=MINUTE

@@ -14,7 +14,7 @@ import pytest
 
 from falstudio.local import Faults, LocalServer
 
-from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir, write_notebook
+from ._lab import MINUTE, Lab, chromium_page, run_first_cell, screenshot_dir, wait_until, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ def test_a_job_view_shows_a_partial_image_before_the_final_one(lab: Lab, tmp_pat
         expect(panel.get_by_text("Forming: partial image")).to_be_visible(timeout=MINUTE)
         expect(preview).to_be_visible()
         expect(preview).to_have_attribute("alt", "a lighthouse on a cliff at sunset")  # alt text: the prompt
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=preview.element_handle())
+        wait_until(page, "img => img.complete && img.naturalWidth > 0", arg=preview.element_handle())
         expect(panel.get_by_role("status")).to_contain_text("Running")  # still running: the picture is forming
         page.screenshot(path=shots / "jobview-partial.png")
         partial_src = preview.get_attribute("src")
@@ -51,6 +51,6 @@ def test_a_job_view_shows_a_partial_image_before_the_final_one(lab: Lab, tmp_pat
         faults.release("output")  # the run goes on to its final image
         expect(panel.get_by_text("The final image")).to_be_visible(timeout=MINUTE)
         expect(panel.get_by_role("status")).to_contain_text("Done")
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=preview.element_handle())
+        wait_until(page, "img => img.complete && img.naturalWidth > 0", arg=preview.element_handle())
         assert preview.get_attribute("src") != partial_src
         page.screenshot(path=shots / "jobview-final.png")

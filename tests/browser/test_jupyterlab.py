@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._lab import MINUTE, Lab, run_first_cell, screenshot_dir, set_theme
+from ._lab import MINUTE, Lab, run_first_cell, screenshot_dir, set_theme, wait_until
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -71,7 +71,7 @@ def test_studio_generates_an_image(lab_server: Lab, page: Page, shots: Path) -> 
 
     thumbnail = studio.locator(".fs-gallery-open img").first
     expect(thumbnail).to_be_visible(timeout=MINUTE)
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    wait_until(page, "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
     assert "lighthouse" in (thumbnail.get_attribute("alt") or "")
     expect(studio.get_by_text("Done", exact=True).first).to_be_visible()
     studio.get_by_role("button", name="Recent history").click()  # one click away
@@ -135,7 +135,7 @@ def test_studio_on_gpt_image_2_with_a_custom_size(lab_server: Lab, page: Page, s
     generate.click()
     thumbnail = studio.locator(".fs-gallery-open img").first
     expect(thumbnail).to_be_visible(timeout=MINUTE)
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    wait_until(page, "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
     ratio = page.evaluate("img => img.naturalWidth / img.naturalHeight", thumbnail.element_handle())
     assert abs(ratio - 1536 / 864) < 0.02, ratio  # the image has the size asked for
     expect(studio.get_by_text("openai/gpt-image-2", exact=True).first).to_be_visible()
@@ -158,7 +158,7 @@ def test_reopened_notebook_shows_the_static_fallback(
     expect(outputs.get_by_text("Static view of a falstudio Studio")).to_be_visible(timeout=MINUTE)
     image = outputs.locator("img[alt='a lighthouse on a cliff at sunset']").first
     expect(image).to_be_visible()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    wait_until(page, "img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     page.screenshot(path=shots / "studio-static-light.png")
     set_theme(page, "JupyterLab Dark")
     page.screenshot(path=shots / "studio-static-dark.png")

@@ -31,6 +31,7 @@ from ._lab import (
     run_first_cell,
     screenshot_dir,
     set_theme,
+    wait_until,
 )
 
 if TYPE_CHECKING:
@@ -88,8 +89,8 @@ def _run_star_and_save(lab_server: Lab, shots: Path) -> Path:
             page.locator(".jp-MarkdownCell").first.click()
             page.keyboard.press("Escape")
             page.keyboard.press("Control+s")
-            page.wait_for_function(
-                "() => !document.querySelector('.jp-mod-dirty')", timeout=MINUTE
+            wait_until(
+                page, "() => !document.querySelector('.jp-mod-dirty')", timeout=MINUTE
             )  # the tab's "unsaved" dot is gone
     finally:
         lab_server.shutdown_kernels()

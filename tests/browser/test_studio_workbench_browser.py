@@ -27,6 +27,7 @@ from ._lab import (
     run_first_cell,
     screenshot_dir,
     set_theme,
+    wait_until,
     write_notebook,
 )
 
@@ -140,7 +141,7 @@ def _generate_and_see_the_result(page: Page, studio: Locator) -> None:
     expect(studio.locator(".fs-studio-stage").get_by_text("Done", exact=True)).to_be_visible(timeout=2 * MINUTE)
     picture = stage.locator(".fs-gallery-stage img").first
     expect(picture).to_be_visible()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
+    wait_until(page, "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
     assert "lighthouse" in (picture.get_attribute("alt") or "")
     save = stage.get_by_role("button", name=re.compile(r"^Save image 1: a lighthouse"))  # buttons named apart
     expect(save).to_have_count(1)
