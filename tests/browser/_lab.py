@@ -252,11 +252,15 @@ IMAGES_SHOWN = """([sel, n]) => [...document.querySelectorAll(sel)]
   .filter(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0).length >= n"""
 
 
+RUN_ALL_PATIENCE = 30  # seconds (see run_all)
+
+
 def run_all(page: Page, lab: Lab, name: str) -> None:
     """Open ``name`` and Run All Cells (the Run menu: JupyterLab and Notebook 7 alike); every cell must run.
 
-    A click while the kernel still connects can be lost, and on a loaded machine Notebook 7 may ask which kernel
-    to use while a slow one starts: the dialog keeps Python and the menu is used again until every cell ran.
+    A click while the kernel still connects is held, or lost, and on a loaded machine Notebook 7 may ask which
+    kernel to use while a slow one starts: the dialog keeps Python, and the menu is used again (patiently: a held
+    click runs every cell once more) until every cell ran.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -265,7 +269,6 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
     deadline = time.monotonic() + 4 * MINUTE / 1000
     clicked_at = -1e9
     prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
-    at_click: list[str] = []
     dialogs_answered = 0
     tracebacks = page.locator(".jp-OutputArea-output").filter(has_text="Traceback")
     while not page.evaluate(ALL_CODE_CELLS_RAN):
@@ -290,14 +293,13 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
                 pass
             clicked_at = -1e9
         busy = prompts.filter(has_text="[*]").count()
-        # A click that reached a connected kernel marks a cell [*] at once; with no prompt changed 5 s after it
-        # (a saved notebook shows the numbers of its last run), the click was lost (no cell can run twice). Once
-        # cells ran, wait longer: the kernel may be between cells.
-        started = prompts.all_inner_texts() != at_click
+        # A click that reached a connected kernel marks a cell [*] at once. A click made while the page still
+        # connects to a slow kernel shows nothing until it connects, and is then sent: clicking again after a few
+        # seconds ran a 256-job notebook three times (its kernel's history said so). So the menu is used again only
+        # after RUN_ALL_PATIENCE seconds with no cell running, and the kernel idle.
         since = time.monotonic() - clicked_at
-        if idle.count() and not busy and (since > 20 or (not started and since > 5)) and lab.kernel_ready(name):
+        if idle.count() and not busy and since > RUN_ALL_PATIENCE and lab.kernel_ready(name):
             try:  # a dialog that opens after the check above (Select Kernel) takes the click: handled next pass
-                at_click = prompts.all_inner_texts()
                 page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5000)
                 page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click(timeout=5000)
                 clicked_at = time.monotonic()
