@@ -418,8 +418,8 @@ def close_chromium() -> None:
             driver.stop()
 
 
-# The theme's colours apply (its CSS is in: light or dark as the body says) and the splash screen JupyterLab shows
-# while it changes theme is gone (it fades out in 200 ms), before and after two frames were drawn.
+# The theme's colours apply (its CSS is in: light or dark as the body says) and no splash screen covers the page
+# (PAGE_CONFIG turns it off; a server without that setting shows one for ~200 ms), before and after two frames.
 THEME_PAINTED = """() => {
   const painted = () => {
     if (document.getElementById('jupyterlab-splash')) return false;
