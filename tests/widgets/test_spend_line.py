@@ -86,3 +86,22 @@ def test_a_budget_refusal_shows_before_pressing_in_the_studio_and_in_compare(ser
     finally:
         compare.close()
         studio.close()
+
+
+def test_a_client_without_a_history_is_not_in_todays_figure_and_the_line_says_so(server: LocalServer) -> None:
+    compare = Compare(
+        fs.sweep({"prompt": "a fox"}, endpoint="fal-ai/gpt-image-1-mini", quality=["low"]),
+        client=Client(base_url=server.url, key=server.key, history=False),
+        confirm_above=None,
+    )
+    try:
+        compare.run()
+        compare.wait(60)
+        compare.spend.refresh()
+        kernel, today = figures(compare.spend.text)
+        assert kernel >= Decimal("0.01") and today == 0  # this run is the kernel's, not the history's
+        assert "today: $0.00 in the run history (this client's runs are not recorded: history=False)" in (
+            compare.spend.text
+        )
+    finally:
+        compare.close()

@@ -118,6 +118,11 @@ class Client:
         """The estimates (USD) of this client's requests that succeeded."""
         return self._async.spent
 
+    @property
+    def recorder(self) -> Recorder | None:
+        """Where this client records its requests (falstudio's history by default), or None (``history=False``)."""
+        return self._async.recorder
+
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncClient", "Client", 1)
 

@@ -36,7 +36,10 @@ def spend_text(client: ClientLike) -> str:
         except Exception:  # a broken history folder must not break the widget
             parts.append("today: unknown (history unreadable)")
         else:
-            parts.append(f"today: {usd(spend.estimated(mode))}")
+            today = f"today: {usd(spend.estimated(mode))}"
+            if getattr(client, "recorder", True) is None:  # history=False: its runs are in "this kernel" only
+                today += " in the run history (this client's runs are not recorded: history=False)"
+            parts.append(today)
             units = [u for (u, _unit) in spend.billed_units().values()] if mode == "fal" else []
             if units:
                 billed = f" · fal reported {sum(units, Decimal(0))} billable units today"
