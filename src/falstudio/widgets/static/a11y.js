@@ -143,7 +143,9 @@ function render({ el }) {
   function attach() {
     const root = el.closest(".fs-root");
     if (!root) {
-      if (tries++ < 600) requestAnimationFrame(attach); // not in the page yet
+      // not in the page yet (drawn before its output is attached): look again next frame; in the page with no
+      // root around it, there is nothing to care for
+      if (!el.isConnected && tries++ < 600) requestAnimationFrame(attach);
       return;
     }
     apply(root);
