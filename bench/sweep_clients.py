@@ -8,7 +8,9 @@ as it renders). Printed per configuration:
 - wall: from the first submit to the last result in (falstudio: ``SweepRun``; fal-client: ``subscribe``);
 - client CPU per job: the client process's CPU time (every thread) over the run, the history catching up
   included, divided by the jobs;
-- request-id wait p50 / p90: from a job's start (its slot free) to its request id known;
+- request-id wait p50 / p90: from a job's start (its slot free) to its request id known; then its p90 in the
+  first wave (as many jobs as run at once, all started together), the second (started as the first ones end) and
+  the rest, for every client: at 256 jobs the first two waves are a quarter of the jobs, and set the p90;
 - RSS per job: the client process's resident memory after the run (results still held, history caught up)
   minus before it, divided by the jobs.
 
@@ -121,7 +123,7 @@ def run_fal_asyncio(url: str, key: str, jobs: int, concurrency: int) -> dict[str
         await client.subscribe(ENDPOINT, {"prompt": "warm-up", **BASE})
         return await measured_async(lambda: asyncio.gather(*(one(i, p) for i, p in enumerate(prompts(jobs)))))
 
-    return dict(asyncio.run(main()), waits=list(waits.values()))
+    return dict(asyncio.run(main()), waits=sorted(waits.items()))
 
 
 def fal_module(url: str) -> Any:
@@ -141,7 +143,7 @@ def measured(go: Callable[[], Any], settle: Callable[[], object], waits: dict[in
     results = go()
     wall = time.perf_counter() - started
     settle()  # the history catching up is the client's work too
-    figures = {"wall": wall, "cpu": time.process_time() - cpu, "rss": rss() - memory, "waits": list(waits.values())}
+    figures = {"wall": wall, "cpu": time.process_time() - cpu, "rss": rss() - memory, "waits": sorted(waits.items())}
     assert len(results) == jobs
     return figures
 
@@ -181,8 +183,10 @@ def merged(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return figures
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
+def percentile(waits: list[list[float]], q: float, waves: range | None = None, concurrency: int = 1) -> float:
+    """The ``q`` quantile of the request-id waits (``[index, seconds]`` pairs); ``waves``: of those jobs only (job
+    ``i`` is in wave ``i // concurrency``: every client starts jobs in order)."""
+    ordered = sorted(w for i, w in waits if waves is None or int(i) // concurrency in waves)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
@@ -196,6 +200,11 @@ def table(latency: float, jobs: int, concurrency: int, rows: dict[str, dict[str,
             f"{percentile(f['waits'], 0.5) * 1000:10.1f}{percentile(f['waits'], 0.9) * 1000:10.1f}"
             f"{f['rss'] / jobs / 1024:8.1f}"
         )
+    waves = (("first wave", range(0, 1)), ("second", range(1, 2)), ("the rest", range(2, jobs)))
+    print(f"{'request-id wait p90, ms':26}" + "".join(f"{name:>14}" for name, _ in waves))
+    for name, f in rows.items():
+        p90s = [percentile(f["waits"], 0.9, span, concurrency) * 1000 for _, span in waves]
+        print(f"{name:26}" + "".join(f"{p90:14.1f}" for p90 in p90s))
     on, off = rows["falstudio, history on"], rows["falstudio, history off"]
     cpu_ratio = on["cpu"] / off["cpu"]
     p90 = percentile(on["waits"], 0.9) * 1000
