@@ -200,6 +200,37 @@ def test_redaction_of_plain_requests():
     }
 
 
+def test_redaction_shortcuts_miss_no_secret(monkeypatch):
+    """Short plain strings, numbers, dicts and lists take quick paths; none of them lets a secret through."""
+    monkeypatch.setenv("OPENAI_API_KEY", "8chars!!")  # the shortest credential looked for
+    long_name = "x" * 100 + "_api_key"  # too long to be remembered: still a secret's name
+    request = {
+        "quality": "low",
+        "n": 2,
+        "ratio": 1.5,
+        "flag": True,
+        "none": None,
+        "url": "?sig=ab",  # a presigned URL's credential is short and has no key-like shape
+        "env": "8chars!!",
+        "in_text": "a prompt with 8chars!! inside",
+        long_name: "v",
+        "tuple": ("low", "8chars!!"),
+    }
+    assert redact(request) == {
+        "quality": "low",
+        "n": 2,
+        "ratio": 1.5,
+        "flag": True,
+        "none": None,
+        "url": "?sig=***",
+        "env": "***",
+        "in_text": "a prompt with *** inside",
+        long_name: "***",
+        "tuple": ["low", "***"],
+    }
+    assert redact({long_name: "v"}) == {long_name: "***"}  # asked again: still found, not cached
+
+
 def test_log_entry_str():
     assert str(LogEntry("hello", level="INFO")) == "INFO hello"
 

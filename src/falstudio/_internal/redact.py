@@ -10,6 +10,7 @@ not), or when the text itself looks like a key (OpenAI ``sk-...``, fal ``key_id:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -33,10 +34,18 @@ _URL_CREDENTIAL = re.compile(
 )
 _BASE64_DATA_URI = re.compile(r"data:[\w.+/-]*(?:;[\w.+-]+=[\w.+-]+)*;base64,")
 _ENV_SECRETS = ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "OPENAI_API_KEY")
+_SHORTEST = 8  # the shortest credential looked for (environment values; "sk-" keys are longer); a presigned
+# URL's credential is found by its "=" at any length
+_PLAIN = (int, float, bool, type(None))
 
 
 def is_secret_key(name: str) -> bool:
     """Whether a field or header called ``name`` holds a secret."""
+    return _is_secret_name(name) if len(name) <= 64 else bool(_SECRET_KEY.search(name))
+
+
+@functools.lru_cache(maxsize=1024)  # a request's few field names, met again in every record (long ones: not kept)
+def _is_secret_name(name: str) -> bool:
     return bool(_SECRET_KEY.search(name))
 
 
@@ -51,6 +60,8 @@ def _credentials() -> list[str]:
 
 
 def _scrub(text: str, credentials: list[str]) -> str:
+    if len(text) < _SHORTEST and "=" not in text:  # "low", "1024x1024", "png": nothing secret fits in it
+        return text
     if not _BASE64_DATA_URI.match(text):  # base64 has no '-' and no spaces: no pattern above can match inside it
         text = _SECRET_VALUE.sub(REDACTED, text)
         if "=" in text:
@@ -71,9 +82,15 @@ def redact(value: Any) -> Any:
 
 
 def _redact(value: Any, credentials: list[str]) -> Any:
-    redacted = getattr(value, "redacted", None)
-    if callable(redacted):
-        value = redacted()
+    kind = type(value)
+    if kind is str:
+        return _scrub(value, credentials)
+    if kind in _PLAIN:
+        return value
+    if kind is not dict and kind is not list:  # a typed request redacts its own secret fields first
+        redacted = getattr(value, "redacted", None)
+        if callable(redacted):
+            value = redacted()
     if isinstance(value, Mapping):
         return {
             str(k): (REDACTED if is_secret_key(str(k)) and v not in (None, "") else _redact(v, credentials))
