@@ -7,6 +7,7 @@ Nothing is downloaded: Playwright's driver comes with its wheel and the browser 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -97,14 +98,19 @@ class Lab:
         server, and a later test that picks none would take its screenshots in it."""
         (self.root.parent / "settings" / "@jupyterlab" / "apputils-extension" / THEMES).unlink(missing_ok=True)
 
-    def kernel_ready(self, name: str) -> bool:
+    def kernel_ready(self, name: str, *, quiet: float = 0.0) -> bool:
         """Whether notebook ``name`` has a kernel that started and is idle (a page's kernel indicator says idle
-        before its kernel even started, then shows it connecting: a Run All clicked that early is lost). The
+        before its kernel even started, then shows it connecting: a Run All clicked that early is lost), and has
+        had no message for ``quiet`` seconds (a Run All that reached it keeps it busy, or talking). The
         server's count of connections is no help: it reads 0 or -1 after a page reloaded."""
         for session in self._api("GET", "/api/sessions"):
             kernel = session.get("kernel") or {}
             if session.get("path") == name and kernel.get("execution_state") == "idle":
-                return True
+                activity = kernel.get("last_activity")
+                if not quiet or not activity:
+                    return True
+                last = dt.datetime.fromisoformat(str(activity).replace("Z", "+00:00"))
+                return (dt.datetime.now(dt.UTC) - last).total_seconds() >= quiet
         return False
 
     def _api(self, method: str, path: str) -> Any:
@@ -291,14 +297,15 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
                 dialog.locator(".jp-Dialog-button.jp-mod-accept").click(timeout=5000)
             except PlaywrightTimeout:
                 pass
-            clicked_at = -1e9
         busy = prompts.filter(has_text="[*]").count()
         # A click that reached a connected kernel marks a cell [*] at once. A click made while the page still
         # connects to a slow kernel shows nothing until it connects, and is then sent: clicking again after a few
         # seconds ran a 256-job notebook three times (its kernel's history said so). So the menu is used again only
-        # after RUN_ALL_PATIENCE seconds with no cell running, and the kernel idle.
+        # after RUN_ALL_PATIENCE seconds with no cell running and the kernel idle, and quiet as long (a click held
+        # behind a Select Kernel dialog, then sent, ran it twice: answering the dialog is no reason to click again).
         since = time.monotonic() - clicked_at
-        if idle.count() and not busy and since > RUN_ALL_PATIENCE and lab.kernel_ready(name):
+        quiet = RUN_ALL_PATIENCE if clicked_at > 0 else 0.0
+        if idle.count() and not busy and since > RUN_ALL_PATIENCE and lab.kernel_ready(name, quiet=quiet):
             try:  # a dialog that opens after the check above (Select Kernel) takes the click: handled next pass
                 page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5000)
                 page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click(timeout=5000)
