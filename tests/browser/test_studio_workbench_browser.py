@@ -305,19 +305,14 @@ def _run_studio_cell_in_notebook_7(page: Page, lab: Lab) -> Locator:
     page.goto(lab.notebook_url(NB7_JOBS))
     set_theme(page, "JupyterLab Light")
     prompt = page.locator(".jp-CodeCell").first.locator(".jp-InputPrompt")
-    pressed = False
-    for _attempt in range(8):
+    for _attempt in range(4):
         dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
         if dialog.count():
             dialog.locator(".jp-Dialog-button.jp-mod-accept").click()  # "Select"
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=MINUTE)
-        # A press made while the page still connects is held, then sent: press again only when the kernel has been
-        # quiet since (else the cell runs twice, and there are two Studios on the page).
-        if not pressed or lab.kernel_ready(NB7_JOBS, quiet=15):
-            page.locator(".jp-CodeCell").first.locator(".jp-InputArea").click()
-            page.keyboard.press("Escape")
-            page.keyboard.press("Control+Enter")  # run in place: the 20 jobs' cell waits
-            pressed = True
+        page.locator(".jp-CodeCell").first.locator(".jp-InputArea").click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("Control+Enter")  # run in place: the 20 jobs' cell waits
         try:
             prompt.filter(has_text=re.compile(r"\[(\*|\d+)\]")).wait_for(timeout=15_000)
             break
