@@ -100,7 +100,7 @@ def test_a_client_without_a_history_is_not_in_todays_figure_and_the_line_says_so
         compare.spend.refresh()
         kernel, today = figures(compare.spend.text)
         assert kernel >= Decimal("0.01") and today == 0  # this run is the kernel's, not the history's
-        assert "today: $0.00 in the run history, which this client does not write to (history=False)" in (
+        assert "today: $0.00 in the run history, which this client (history=False) does not write to" in (
             compare.spend.text
         )
     finally:
