@@ -301,8 +301,9 @@ def run_all(page: Page, lab: Lab, name: str) -> None:
         # A click that reached a connected kernel marks a cell [*] at once. A click made while the page still
         # connects to a slow kernel shows nothing until it connects, and is then sent: clicking again after a few
         # seconds ran a 256-job notebook three times (its kernel's history said so). So the menu is used again only
-        # after RUN_ALL_PATIENCE seconds with no cell running and the kernel idle, and quiet as long (a click held
-        # behind a Select Kernel dialog, then sent, ran it twice: answering the dialog is no reason to click again).
+        # after RUN_ALL_PATIENCE seconds with no cell running and the kernel idle, and quiet as long. Answering a
+        # Select Kernel dialog is no reason to click again: a click held behind it is sent once it closes (the likely
+        # way one CI run still ran that notebook twice).
         since = time.monotonic() - clicked_at
         quiet = RUN_ALL_PATIENCE if clicked_at > 0 else 0.0
         if idle.count() and not busy and since > RUN_ALL_PATIENCE and lab.kernel_ready(name, quiet=quiet):

@@ -240,6 +240,10 @@ class ClientLike(Protocol):
     def budget(self) -> Budget | None:
         """The client's spending limit, if any (a sweep checks that it fits as a whole before starting)."""
 
+    @property
+    def recorder(self) -> Recorder | None:
+        """Where the client records its requests, or None (the spend line says today's figure leaves its runs out)."""
+
     def track(
         self,
         endpoint: str,

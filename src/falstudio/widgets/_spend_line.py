@@ -37,7 +37,7 @@ def spend_text(client: ClientLike) -> str:
             parts.append("today: unknown (history unreadable)")
         else:
             today = f"today: {usd(spend.estimated(mode))}"
-            if getattr(client, "recorder", True) is None:  # history=False: its runs are in "this kernel" only
+            if client.recorder is None:  # history=False: its runs are in "this kernel" only
                 today += " in the run history, which this client (history=False) does not write to"
             parts.append(today)
             units = [u for (u, _unit) in spend.billed_units().values()] if mode == "fal" else []
