@@ -15,8 +15,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Playwright
+    from playwright.sync_api import BrowserContext, Page, Playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -51,8 +53,16 @@ SETTINGS = {
     "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
 }
 # JupyterLab's splash screen animates over the page while it changes theme (~0.2 s of Chromium's CPU and of waiting
-# each time, 56 theme changes in the browser tier); nothing is checked or photographed under it.
-PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:splash": True}}
+# each time, 56 theme changes in the browser tier); nothing is checked or photographed under it. The File menu's
+# "Save and Export Notebook As" list and the raw cell format picker each ask the server for nbconvert's exporters,
+# which it builds anew each time: ~0.2 s of its CPU per page load (some 45 in the tier); no test uses either.
+PAGE_CONFIG = {
+    "disabledExtensions": {
+        "@jupyterlab/apputils-extension:splash": True,
+        "@jupyterlab/notebook-extension:export": True,
+        "@jupyterlab/notebook-extension:update-raw-mimetype": True,
+    }
+}
 
 
 @dataclass
@@ -376,54 +386,89 @@ def _watched(page: Page, errors: list[str]) -> Page:
 
 @contextlib.contextmanager
 def chromium_pages(*specs: tuple[int, int, tuple[str, ...]]) -> Iterator[list[Page]]:
-    """One page per (width, height, errors to ignore), each in a browser context of its own (as fresh as a new
-    Chromium: no cookies, storage or permissions carried over), open at the same time: pages that wait on timers
-    or servers of their own wait together."""
+    """One page per (width, height, errors to ignore), open at the same time: pages that wait on timers or servers
+    of their own wait together. They share this process's profile (see :func:`chromium`); what a site keeps in the
+    browser (cookies, storage, permissions) is cleared once they close, so the next test starts as a new visitor."""
     errors: list[list[str]] = [[] for _ in specs]
-    browser = chromium()
-    contexts = []
+    context = chromium()
+    pages: list[Page] = []
+    origins: set[str] = set()
     try:
-        pages = []
         for (width, height, _ignore), seen in zip(specs, errors, strict=True):
-            contexts.append(browser.new_context(viewport={"width": width, "height": height}))
-            pages.append(_watched(contexts[-1].new_page(), seen))
+            page = context.new_page()
+            page.set_viewport_size({"width": width, "height": height})
+            page.on("framenavigated", lambda frame: origins.add(_origin(frame.url)))
+            pages.append(_watched(page, seen))
         yield pages
     finally:
-        for context in contexts:
-            context.close()
+        _forget_sites(context, pages, origins - {""})
+        for page in pages:
+            page.close()
     errors = [[e for e in seen if e not in ignore] for seen, (_w, _h, ignore) in zip(errors, specs, strict=True)]
     assert not any(errors), f"errors in the page: {errors}"
 
 
-_running: list[tuple[Playwright, Browser]] = []  # this process's Playwright driver and Chromium, once started
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else ""
 
 
-def chromium() -> Browser:
+def _forget_sites(context: BrowserContext, pages: list[Page], origins: set[str]) -> None:
+    """Clear every site's cookies, storage and permissions: all but the HTTP cache and V8's code cache."""
+    if _closed:
+        return
+    context.clear_cookies()
+    context.clear_permissions()
+    if not origins or not pages:
+        return
+    session = context.new_cdp_session(pages[0])
+    try:
+        for origin in sorted(origins):
+            session.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+    finally:
+        session.detach()
+
+
+# This process's Playwright driver, its Chromium profile (a persistent context) and that profile's folder; and
+# whether that Chromium closed (crashed) since
+_running: list[tuple[Playwright, BrowserContext, Path]] = []
+_closed: list[bool] = []
+
+
+def chromium() -> BrowserContext:
     """This process's headless Chromium, launched on first use and kept (a launch costs ~1.5 s of CPU here, more
-    than many checks): tests take pages in contexts of their own. ``close_chromium`` ends it."""
-    if _running and _running[0][1].is_connected():
+    than many checks): one persistent profile in a throwaway folder, whose pages tests open and close. A profile
+    keeps V8's code cache, which a fresh context does not: a JupyterLab page load costs ~30% less of Chromium's CPU
+    from the third on (2.8 CPU-s, not 4.1). ``close_chromium`` ends it."""
+    if _running and not _closed:
         return _running[0][1]
     close_chromium()
     from playwright.sync_api import sync_playwright
 
     driver = sync_playwright().start()
+    folder = Path(tempfile.mkdtemp(prefix="falstudio-chromium-"))
     try:
-        _running.append((driver, driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)))
+        context = driver.chromium.launch_persistent_context(folder, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     except BaseException:
         driver.stop()
+        shutil.rmtree(folder, ignore_errors=True)
         raise
-    return _running[0][1]
+    _closed.clear()
+    context.on("close", lambda _context: _closed.append(True))  # Chromium crashed or was closed
+    _running.append((driver, context, folder))
+    return context
 
 
 def close_chromium() -> None:
     """Close this process's Chromium and stop its Playwright driver, if started. Until then Playwright marks the
     thread's event loop as running, and ``asyncio.run`` (kernel clients, the async client) refuses to start."""
     while _running:
-        driver, browser = _running.pop()
+        driver, context, folder = _running.pop()
         try:
-            browser.close()
+            context.close()
         finally:
             driver.stop()
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 # The theme's colours apply (its CSS is in: light or dark as the body says) and no splash screen covers the page
