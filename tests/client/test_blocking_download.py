@@ -5,8 +5,10 @@ origin, and a reply worth retrying is tried again the loop's way."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 
@@ -109,3 +111,22 @@ def test_a_refusal_is_a_typed_error(server: LocalServer) -> None:
     with Client(base_url=server.url, key=server.key, history=False) as client, pytest.raises(errors.FalError) as caught:
         fetch(client, f"{server.url}/files/nothing/here.png")
     assert caught.value.status_code == 404
+
+
+def test_a_downloaded_image_is_freed_when_dropped_not_when_the_cycle_collector_runs(server: LocalServer) -> None:
+    """A reply object sits in a reference cycle until Python's cycle collector runs: the image's bytes must not be
+    kept in it (the history downloads every image of a sweep and drops it once stored)."""
+    with Client(base_url=server.url, key=server.key, history=False) as client:
+        result = client.subscribe(T2I, {"prompt": "a red fox", "quality": "low", "image_size": "1024x1024"})
+        url = result.images[0].url
+        fetch(client, url)  # the blocking connection, opened once
+        gc.disable()
+        tracemalloc.start()
+        try:
+            size = len(fetch(client, url))  # the bytes are dropped at once
+            held = [t.size for t in tracemalloc.take_snapshot().traces if t.size >= size]
+        finally:
+            tracemalloc.stop()
+            gc.enable()
+    assert size > 20_000
+    assert not held, f"blocks of {held} bytes still held after dropping a {size}-byte image"
