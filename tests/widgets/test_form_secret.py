@@ -9,6 +9,7 @@ from typing import ClassVar
 import comm
 import ipywidgets as w
 import pytest
+from ipywidgets.widgets.widget import _instances
 from pydantic import SecretStr, ValidationError
 
 from falstudio.endpoints import REGISTRY
@@ -54,29 +55,39 @@ def _no_env_key(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
 
 
-def descendants(widget: w.Widget) -> list[w.Widget]:
-    """The widget, its children, and every widget referenced from a trait (layouts, styles)."""
-    found, todo = [], [widget]
+BEFORE: set[str] = set()  # the widgets alive as the test began
+
+
+@pytest.fixture(autouse=True)
+def _widgets_before() -> None:
+    BEFORE.clear()
+    BEFORE.update(_instances)
+
+
+def descendants(*widgets: w.Widget) -> list[w.Widget]:
+    """The widgets, their children, and every widget referenced from a trait (layouts, styles)."""
+    found: dict[int, w.Widget] = {}
+    todo = list(widgets)
     while todo:
         current = todo.pop()
-        if any(current is f for f in found):
+        if id(current) in found:
             continue
-        found.append(current)
+        found[id(current)] = current
         for name in current.trait_names():
             value = getattr(current, name, None)
             items = value if isinstance(value, (list, tuple)) else [value]
             todo.extend(v for v in items if isinstance(v, w.Widget))
-    return found
+    return list(found.values())
 
 
 def everything_shown(form: RequestForm) -> str:
-    states = [json.dumps(d.get_state(), default=repr) for d in descendants(form)]
-    live = list(w.widgets.widget._instances.values())  # every widget alive in this process
-    every_widget = [json.dumps(x.get_state(), default=repr) for x in live]
+    # The form's widgets, and every widget made since the test began with all it refers to (shared layouts too):
+    # not those of earlier tests, thousands in a long run, that no message of this test's can reach.
+    made = [x for model_id, x in list(_instances.items()) if model_id not in BEFORE]
+    states = [json.dumps(d.get_state(), default=repr) for d in descendants(form, *made)]
     return "\n".join(
         [
             *states,
-            *every_widget,
             repr(form),
             form._repr_html_(),
             form.to_code(),
