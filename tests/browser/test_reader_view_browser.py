@@ -2,7 +2,9 @@
 
 Notebook 03 runs in JupyterLab (Run All Cells: every cell runs, none fails, its export says so); a favourite is
 starred in the browser (focus stays on the star while the reader view follows); the notebook is saved (with its
-widget state: see ``_lab.SETTINGS``), reopened with no kernel, and the Compare grid is there with its images. The
+widget state: see ``_lab.SETTINGS``), reopened with no kernel, and the Compare grid is there with its images. Reopened
+with a new kernel, in JupyterLab and Notebook 7, the live grid is drawn from the saved state, which holds no picture
+(they travel as messages); nothing answers its request for them, so it steps aside for the reader view. The
 saved file is exported with nbconvert and the HTML, opened in Chromium with every network request refused, shows
 the images too. A job that ends does not move the page or re-create its live panel. Screenshots (light and dark)
 go to ``$FALSTUDIO_SCREENSHOTS`` as ``reader-*.png`` (and the run as ``notebook-03-compare.png``).
@@ -23,8 +25,10 @@ from falstudio.local import Faults, LocalServer
 
 from ._lab import (
     MINUTE,
+    NOTEBOOK7_NOISE,
     Lab,
     chromium_page,
+    chromium_pages,
     images_shown,
     reader_shows,
     run_all,
@@ -126,6 +130,10 @@ def test_the_saved_notebook_holds_the_run(saved: Path) -> None:
     compare = next(r for r in readers if "Compare variations" in r)
     assert compare.count('<img src="data:image/') == 6 and "6 done" in compare
     assert compare.count("★ favourite") == 3
+    state = notebook["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    grids = [model for model in state.values() if model["state"].get("tiles")]
+    assert len(grids) == 1 and len(grids[0]["state"]["tiles"]) == 6  # the live grid can be drawn from saved state
+    assert "buffers" not in grids[0] and "data:image" not in json.dumps(grids[0])  # but holds no picture
 
 
 def test_reopened_with_no_kernel_shows_the_grid(lab: Lab, saved: Path, shots: Path) -> None:
@@ -149,6 +157,30 @@ def test_reopened_with_no_kernel_shows_the_grid(lab: Lab, saved: Path, shots: Pa
         grid.scroll_into_view_if_needed()
         page.screenshot(path=shots / "reader-reopened-lab-dark.png")
         set_theme(page, "JupyterLab Light")
+
+
+def test_reopened_with_a_new_kernel_the_grid_steps_aside(lab: Lab, notebook7: Lab, saved: Path, shots: Path) -> None:
+    """The saved file opened with a new kernel, in JupyterLab and Notebook 7 at once (each page waits for the grid's
+    pictures): the live grid drawn from the saved state gets none and steps aside, and the reader view with every
+    picture is what shows, light and dark, not an empty grid."""
+    from playwright.sync_api import expect
+
+    notebook7.add(saved)
+    with chromium_pages((1280, 1000, ()), (1280, 1000, NOTEBOOK7_NOISE)) as (in_lab, in_notebook7):
+        in_lab.goto(lab.notebook_url(saved.name))
+        in_notebook7.goto(notebook7.notebook_url(saved.name))
+        for page, app in ((in_lab, "lab"), (in_notebook7, "notebook7")):
+            page.locator(".fs-cgrid").first.wait_for(state="attached", timeout=MINUTE)
+            grid = page.locator(".fs-reader").filter(has_text="Compare variations").first
+            expect(grid).to_be_visible(timeout=MINUTE)
+            expect(grid).to_contain_text("6 done")
+            images_shown(page, ".fs-reader img", 6)
+            expect(page.locator(".fs-cgrid[data-stepped-aside]")).to_have_count(1)
+            expect(page.locator(".fs-compare")).to_be_hidden()
+            for theme, label in (("JupyterLab Dark", "dark"), ("JupyterLab Light", "light")):
+                set_theme(page, theme)
+                grid.scroll_into_view_if_needed()
+                page.screenshot(path=shots / f"reader-new-kernel-{app}-{label}.png")
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
