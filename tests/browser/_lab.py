@@ -168,7 +168,6 @@ def lab_env(home: Path) -> dict[str, str]:
     dirs = {
         "JUPYTERLAB_SETTINGS_DIR": "settings",
         "JUPYTERLAB_WORKSPACES_DIR": "workspaces",
-        "JUPYTER_RUNTIME_DIR": "runtime",
         "JUPYTER_CONFIG_DIR": "config",
         "FALSTUDIO_HISTORY_DIR": "history",
         "IPYTHONDIR": "ipython",
@@ -176,6 +175,9 @@ def lab_env(home: Path) -> dict[str, str]:
     for var, sub in dirs.items():
         (home / sub).mkdir(parents=True, exist_ok=True)
         env[var] = str(home / sub)
+    # Kernels talk to the server over Unix sockets (see jupyter_lab), whose paths must stay under ~107 bytes: a short
+    # folder of their own, not one under pytest's deep tmp path.
+    env["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="fs-jrt-")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
     for name, value in SETTINGS.items():
         path = home / "settings" / name
@@ -209,9 +211,14 @@ def jupyter_lab(home: Path, notebooks: list[Path], *, timeout: float = 60.0, app
         "--ServerApp.port_retries=0",
         "--LabApp.news_url=",
         "--ServerApp.open_browser=False",
+        # Not TCP: the server picks a kernel's free ports, closes them and starts the kernel, and on a busy machine
+        # another process (a test's server, another worker's kernel) took one meanwhile. The kernel then died on
+        # "Address already in use", five restarts tried the same port, and the notebook showed "No Kernel".
+        "--KernelManager.transport=ipc",
     ]
+    env = lab_env(home)
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=lab_env(home), stdout=out, stderr=subprocess.STDOUT, cwd=root)
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -235,6 +242,7 @@ def jupyter_lab(home: Path, notebooks: list[Path], *, timeout: float = 60.0, app
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+        shutil.rmtree(env["JUPYTER_RUNTIME_DIR"], ignore_errors=True)
 
 
 def screenshot_dir(default: Path) -> Path:
