@@ -163,7 +163,8 @@ def free_port() -> int:
 
 
 def lab_env(home: Path) -> dict[str, str]:
-    """The server's (and so the kernel's) environment: no fal credentials, everything under ``home``."""
+    """The server's (and so the kernel's) environment: no fal credentials, everything under ``home`` but the runtime
+    folder (the kernels' sockets), a short temp folder the caller removes."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAL_KEY")}
     dirs = {
         "JUPYTERLAB_SETTINGS_DIR": "settings",
