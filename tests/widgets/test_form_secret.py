@@ -81,8 +81,9 @@ def descendants(*widgets: w.Widget) -> list[w.Widget]:
 
 
 def everything_shown(form: RequestForm) -> str:
-    # The form's widgets, and every widget made since the test began with all it refers to (shared layouts too):
-    # not those of earlier tests, thousands in a long run, that no message of this test's can reach.
+    # The form's widgets, and every widget made since the test began with all it refers to (shared layouts too).
+    # falstudio keeps no widget at module level, so a key could only reach an earlier widget through these; the
+    # thousands earlier tests left alive in a long run are not read again.
     made = [x for model_id, x in list(_instances.items()) if model_id not in BEFORE]
     states = [json.dumps(d.get_state(), default=repr) for d in descendants(form, *made)]
     return "\n".join(
