@@ -365,15 +365,21 @@ function render({ model, el: host }) {
   // kernel answers the hello below, even with no picture; an answer that comes late brings the live view back.
   let answered = false;
   let steppedAside = null;
-  const noAnswer = setTimeout(() => {
+  let looks = 0;
+  const stepAsideUnlessAnswered = () => {
+    if (answered || !states.some((t) => t.pic)) return;
     const live = host.closest(`.${LIVE_CLASS}`);
-    if (!answered && live && states.some((t) => t.pic)) {
-      live.classList.remove(LIVE_CLASS);
-      steppedAside = live;
-      root.dataset.steppedAside = "true";
-      status.textContent = "The pictures come from the kernel: run this cell again to see them here.";
+    if (!live) {
+      // Not placed in its output yet: a loaded page may draw a view some time before it puts it in place.
+      if (++looks < 120) noAnswer = setTimeout(stepAsideUnlessAnswered, 500);
+      return;
     }
-  }, ANSWER_MS);
+    live.classList.remove(LIVE_CLASS);
+    steppedAside = live;
+    root.dataset.steppedAside = "true";
+    status.textContent = "The pictures come from the kernel: run this cell again to see them here.";
+  };
+  let noAnswer = setTimeout(stepAsideUnlessAnswered, ANSWER_MS);
 
   model.on("msg:custom", (msg, buffers) => {
     answered = true;
