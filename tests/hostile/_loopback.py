@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -78,3 +80,57 @@ def drip_route(body: bytes, every: float = 0.5, *, until: threading.Event | None
 
 def redirect_route(location: str) -> Route:
     return lambda handler: reply(handler, 302, b"", {"location": location})
+
+
+def gzip_bomb_body(head: bytes, tail: bytes, size: int) -> bytes:
+    """A gzip body inflating to ``head``, ``size`` bytes of spaces, then ``tail``; made of one compressed
+    megabyte repeated (after a full flush deflate starts afresh, so each megabyte packs to the same bytes): a
+    second, not seconds, to build."""
+    chunk = b" " * (1 << 20)
+    count = size // len(chunk)
+    packer = zlib.compressobj(1, zlib.DEFLATED, -15)  # raw deflate: the gzip header and trailer are written here
+    start = packer.compress(head) + packer.flush(zlib.Z_FULL_FLUSH)
+    block = packer.compress(chunk) + packer.flush(zlib.Z_FULL_FLUSH)
+    end = packer.compress(tail) + packer.flush()
+    crc = zlib.crc32(head)
+    for _ in range(count):
+        crc = zlib.crc32(chunk, crc)
+    crc = zlib.crc32(tail, crc)
+    total = len(head) + count * len(chunk) + len(tail)
+    gzip_header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    return gzip_header + start + block * count + end + struct.pack("<II", crc, total & 0xFFFFFFFF)
+
+
+def endless_route(head: bytes, content_type: str, size: int) -> Route:
+    """``head``, then ``size`` bytes of spaces, with no declared length (read to the end), until the client hangs up."""
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", content_type)
+        handler.end_headers()
+        chunk = b" " * (1 << 20)
+        try:
+            handler.wfile.write(head)
+            for _ in range(size // len(chunk)):
+                handler.wfile.write(chunk)
+        except OSError:
+            pass  # the client hung up: what it should do
+
+    return route
+
+
+def gzip_route(body: bytes, content_type: str) -> Route:
+    """``body`` (gzip) as it is, declared with its compressed length."""
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", content_type)
+        handler.send_header("content-encoding", "gzip")
+        handler.send_header("content-length", str(len(body)))
+        handler.end_headers()
+        try:
+            handler.wfile.write(body)
+        except OSError:
+            pass
+
+    return route

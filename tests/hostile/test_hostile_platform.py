@@ -5,15 +5,12 @@ error, never a list silently cut short."""
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from ._bounded import run_bounded
-from ._loopback import Loopback, document_route
+from ._loopback import Loopback, document_route, endless_route, gzip_bomb_body, gzip_route
 
 _LIST = """
 from falstudio.client import Platform, errors
@@ -26,57 +23,14 @@ except errors.FalError as exc:
 _BIG = 2 * 1024**3  # bytes a hostile reply carries (once inflated)
 
 
-def _huge(handler: BaseHTTPRequestHandler) -> None:
-    handler.send_response(200)
-    handler.send_header("content-type", "application/json")
-    handler.end_headers()  # no length: read to the end
-    chunk = b" " * (1 << 20)
-    try:
-        handler.wfile.write(b'{"keys": [')
-        for _ in range(_BIG // len(chunk)):
-            handler.wfile.write(chunk)
-    except OSError:
-        pass  # the client hung up: what it should do
-
-
-def _bomb_body() -> bytes:
-    """A gzip body inflating to ``_BIG`` bytes of JSON, made of one compressed megabyte repeated (after a full flush
-    deflate starts afresh, so each megabyte of spaces packs to the same bytes): a second, not seconds, to build."""
-    head, chunk, tail = b'{"keys": [', b" " * (1 << 20), b'], "has_more": false}'
-    count = _BIG // len(chunk)
-    packer = zlib.compressobj(1, zlib.DEFLATED, -15)  # raw deflate: the gzip header and trailer are written here
-    start = packer.compress(head) + packer.flush(zlib.Z_FULL_FLUSH)
-    block = packer.compress(chunk) + packer.flush(zlib.Z_FULL_FLUSH)
-    end = packer.compress(tail) + packer.flush()
-    crc = zlib.crc32(head)
-    for _ in range(count):
-        crc = zlib.crc32(chunk, crc)
-    crc = zlib.crc32(tail, crc)
-    size = len(head) + count * len(chunk) + len(tail)
-    gzip_header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-    return gzip_header + start + block * count + end + struct.pack("<II", crc, size & 0xFFFFFFFF)
-
-
 @pytest.fixture(scope="module")
 def service() -> Iterator[Loopback]:
-    bomb = _bomb_body()
+    bomb = gzip_bomb_body(b'{"keys": [', b'], "has_more": false}', _BIG)
     endless = {"keys": [{"key_id": "k", "alias": "a", "scope": "API", "created_at": ""}], "has_more": True}
-
-    def gzip_bomb(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("content-type", "application/json")
-        handler.send_header("content-encoding", "gzip")
-        handler.send_header("content-length", str(len(bomb)))
-        handler.end_headers()
-        try:
-            handler.wfile.write(bomb)
-        except OSError:
-            pass
-
     loopback = Loopback(
         {
-            "/huge/keys": _huge,
-            "/bomb/keys": gzip_bomb,
+            "/huge/keys": endless_route(b'{"keys": [', "application/json", _BIG),
+            "/bomb/keys": gzip_route(bomb, "application/json"),
             "/endless/keys": document_route(json.dumps({**endless, "next_cursor": "Mg=="}).encode()),
             "/nested/keys": document_route(b"[" * 100_000),
             "/nested/models": document_route(b"[" * 100_000),

@@ -233,13 +233,17 @@ class Image(ImageFile):
 
 
 def plain_download(url: str, *, auth: httpx.Auth | None = None, timeout: float | None = 60.0) -> builtins.bytes:
-    """One GET outside any client's loop; failures become :class:`~falstudio.client.errors.FalError`."""
+    """One GET outside any client's loop, refused past the download cap (``$FALSTUDIO_MAX_DOWNLOAD_MB``, 256 MiB);
+    failures become :class:`~falstudio.client.errors.FalError`."""
     import httpx
 
+    from ._download_cap import download_cap
+
     try:
-        response = httpx.get(url, auth=auth, follow_redirects=True, timeout=timeout)
+        with httpx.stream("GET", url, auth=auth, follow_redirects=True, timeout=timeout) as response:
+            if not response.is_error:
+                return download_cap(url).read(response)
+            response.read()
     except httpx.TransportError as exc:
         raise errors.network_error(exc, url, timeout=timeout) from exc
-    if response.is_error:
-        raise errors.from_response(response, endpoint=None)
-    return response.content
+    raise errors.from_response(response, endpoint=None)

@@ -27,6 +27,7 @@ from falstudio.endpoints import catalog, dated, unit_pricing
 from falstudio.endpoints.catalog import CatalogEntry
 from falstudio.endpoints.unit_pricing import UnitPrice
 
+from .._internal.capped import Cap, with_body
 from . import _platform_admin as admin
 from . import errors
 from ._credentials import Key, Target, find_credentials, resolve
@@ -272,17 +273,7 @@ _priced_once: set[str] = set()
 
 async def _read_capped(response: httpx.Response, what: str) -> httpx.Response:
     """``response`` read whole (decoded), refused in bounded memory once it passes ``MAX_REPLY_BYTES``."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
-        raise _too_big(what)
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():  # decoded: a small gzip reply that inflates is counted inflated
-        size += len(chunk)
-        if size > MAX_REPLY_BYTES:
-            raise _too_big(what)
-        chunks.append(chunk)
-    headers = [(k, v) for k, v in response.headers.multi_items() if k not in ("content-encoding", "content-length")]
-    return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=response.request)
+    return with_body(response, await Cap(MAX_REPLY_BYTES, lambda: _too_big(what)).aread(response))
 
 
 def _too_big(what: str) -> errors.ServerError:

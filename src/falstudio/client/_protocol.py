@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .._internal.capped import megabytes_from_env
 from . import errors
 
 if TYPE_CHECKING:
@@ -258,12 +259,7 @@ MAX_EVENT_MB = 32  # one event (a line, or an event's data) larger than this end
 
 def max_event_bytes() -> int:
     """The cap on one incoming event: ``$FALSTUDIO_MAX_EVENT_MB`` MiB (default 32; a bad value: the default)."""
-    raw = os.environ.get(MAX_EVENT_MB_ENV, "").strip()
-    try:
-        megabytes = float(raw) if raw else MAX_EVENT_MB
-    except ValueError:
-        megabytes = MAX_EVENT_MB
-    return int(megabytes * 2**20) if math.isfinite(megabytes) and megabytes > 0 else MAX_EVENT_MB * 2**20
+    return megabytes_from_env(MAX_EVENT_MB_ENV, MAX_EVENT_MB)
 
 
 async def sse_events(

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .._internal.capped import Cap, with_body
 from .._internal.images import decode_data_uri, is_data_uri
 from .._internal.version import VERSION
 from . import errors
 from ._credentials import KeyAuth, Mode, Target
+from ._download_cap import download_cap
 from ._protocol import BackupHostTransport, has_backup_hosts
 from ._retry import RetryPolicy, send_with_retry, should_retry_response
 from ._tls import LazyTLSContext
@@ -105,11 +107,14 @@ class Wire:
         endpoint_note: str | None = None,
         error_type: str | None = None,
         stream: bool = False,
+        cap: Cap | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
         """One call with retries; non-2xx replies become typed errors, transport failures NetworkError.
 
         ``stream=True`` returns with the headers read and the body still open (close it with ``aclose()``).
+        ``cap``: the body is read within each attempt (a failure reading it is retried like one sending), refused
+        once it passes the cap.
         A call that creates a job (not ``idempotent``, with an ``endpoint``) says in its error that the job may
         exist when the reply was lost.
         """
@@ -121,7 +126,15 @@ class Wire:
         async def attempt() -> httpx.Response:
             nonlocal attempts
             attempts += 1
-            return await http.send(http.build_request(method, url, **kwargs), stream=stream)
+            request = http.build_request(method, url, **kwargs)
+            if cap is None:
+                return await http.send(request, stream=stream)
+            response = await http.send(request, stream=True)
+            try:
+                body = await cap.aread(response)
+            finally:
+                await response.aclose()
+            return with_body(response, body)
 
         may_have_run = not idempotent and endpoint is not None  # submit, run, stream: a lost reply may be a job
         try:
@@ -165,15 +178,12 @@ class Wire:
             return response
         for part in found:
             body = body.replace(part, b"***")
-        headers = [
-            (k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-length", "content-encoding")
-        ]
-        return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
+        return with_body(response, body)
 
     async def adownload(self, url: str) -> bytes:
         if is_data_uri(url):
             return decode_data_uri(url)[0]
-        return (await self.send("GET", url, endpoint=None)).content
+        return (await self.send("GET", url, endpoint=None, cap=download_cap(url))).content
 
     def download(self, url: str) -> bytes:
         """Blocking download. Off the loop thread, on this wire's own blocking connections (an image fetched for
@@ -205,7 +215,7 @@ class Wire:
             # collector runs, and an image held there stayed in memory after it was stored (~1 MB in a sweep).
             with self._blocking().stream("GET", url) as response:
                 if not response.is_error:
-                    return b"".join(response.iter_bytes())
+                    return download_cap(url).read(response)
                 response.read()
         except httpx.TransportError:
             return None

@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from falstudio import endpoints
 from falstudio._internal.images import MAX_PIXELS, ImageTooLarge, decode_data_uri, open_image, to_data_uri
 
+from .._internal.capped import Cap
 from .._internal.errors import FalstudioError
 from . import engines
 from ._loaded import Mapped, for_engines, output
@@ -268,12 +269,7 @@ class Runner:
                     raise InputError(
                         loc, f"Downloading the file failed with HTTP {response.status_code}", "file_download_error"
                     )
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise InputError(loc, f"The file is larger than {limit} bytes", "file_too_large")
-                    chunks.append(chunk)
-                return b"".join(chunks)
+                too_large = InputError(loc, f"The file is larger than {limit} bytes", "file_too_large")
+                return await Cap(limit, lambda: too_large).aread(response)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is not an HTTPError
             raise InputError(loc, f"Downloading the file failed: {type(exc).__name__}", "file_download_error") from None
