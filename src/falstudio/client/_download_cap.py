@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .._internal.capped import Cap, megabytes_from_env
 from . import errors
-from .errors import _without_query
 
 MAX_DOWNLOAD_MB_ENV = "FALSTUDIO_MAX_DOWNLOAD_MB"
 MAX_DOWNLOAD_MB = 256  # a 4K PNG is ~25 MB: a file past this is not the image it claims to be
@@ -22,7 +21,7 @@ def download_cap(url: str) -> Cap:
 
     def refuse() -> Exception:
         return errors.ServerError(
-            f"the file at {_without_query(url)} is larger than {limit / 2**20:g} MiB; refused unread",
+            f"the file at {errors.without_query(url)} is larger than {limit / 2**20:g} MiB; refused unread",
             hint=f"check that this URL is the image's; to allow larger files, set {MAX_DOWNLOAD_MB_ENV} (MiB)",
         )
 

@@ -98,7 +98,7 @@ def network_error(
     """
     import httpx
 
-    where = _without_query(url)
+    where = without_query(url)
     sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
     hint = None
     if may_have_run and sent:
@@ -133,7 +133,7 @@ def network_error(
     )
 
 
-def _without_query(url: str) -> str:
+def without_query(url: str) -> str:
     """``url`` without its query string, which may hold a signed token."""
     return url.partition("?")[0].partition("#")[0]
 
@@ -230,7 +230,7 @@ def from_response(
     )
     about_request = request_id is not None
     # Not a call about an endpoint (an image download, storage): name the URL instead.
-    plain_url = _without_query(str(response.url)) if endpoint is None and not about_request else None
+    plain_url = without_query(str(response.url)) if endpoint is None and not about_request else None
     request_id = request_id or response.headers.get("x-fal-request-id")
     context: dict[str, Any] = {
         "endpoint": endpoint,
