@@ -56,6 +56,47 @@ def tier_of(item: pytest.Item) -> str:
     return "loopback" if len(parts) > 2 else "unit"
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under xdist, the controller rewrites the test modules' assertions once and caches them, before the workers
+    start: each worker otherwise rewrote all ~150 itself, under coverage (~6 CPU-s per worker, three workers)."""
+    config = session.config
+    if getattr(config, "workerinput", None) is None and config.getoption("dist", "no") != "no":
+        import coverage
+
+        measuring = coverage.Coverage.current()  # the controller runs no test: nothing of it is worth tracing
+        if measuring is not None:
+            measuring.stop()
+        try:
+            rewrite_ahead(config, [Path(arg.partition("::")[0]) for arg in config.args])
+        finally:
+            if measuring is not None:
+                measuring.start()
+
+
+def rewrite_ahead(config: pytest.Config, roots: list[Path]) -> int:
+    """Rewrite and cache (in ``__pycache__``, as pytest does unless ``PYTHONDONTWRITEBYTECODE`` is set) each test
+    module and conftest under ``roots`` whose cache is missing or stale; how many were written. This uses pytest's
+    private rewriting functions: should they change, it writes none, and each worker rewrites as before."""
+    try:
+        from _pytest.assertion import rewrite
+
+        state = config.stash[rewrite.assertstate_key]
+        written = 0
+        for root in roots:
+            for path in sorted(root.rglob("*.py")) if root.is_dir() else [root]:
+                if not path.is_file() or path.suffix != ".py" or not path.name.startswith(("test_", "conftest.")):
+                    continue
+                cache = rewrite.get_cache_dir(path)
+                pyc = cache / (path.name[:-3] + rewrite.PYC_TAIL)
+                if not rewrite.try_makedirs(cache) or rewrite._read_pyc(path, pyc) is not None:
+                    continue
+                source_hash, code = rewrite._rewrite_test(path, config)
+                written += rewrite._write_pyc(state, code, source_hash, pyc)
+        return written
+    except (AttributeError, ImportError, KeyError, TypeError):
+        return 0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Give each test its tier's marker and time limit, and run the slow tiers' files first.
 

@@ -1,4 +1,5 @@
-"""Every test has a tier (unit, loopback, kernel, browser) from where it lives, and its tier's time limit."""
+"""Every test has a tier (unit, loopback, kernel, browser) from where it lives, and its tier's time limit; under xdist
+the controller caches the rewritten test modules for the workers."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from .conftest import ROOT, TIERS, slowest_files_first, tier_of
+from .conftest import ROOT, TIERS, rewrite_ahead, slowest_files_first, tier_of
 
 
 class _Item(SimpleNamespace):
@@ -63,3 +64,16 @@ def test_the_suite_runs_its_slowest_files_first(request: pytest.FixtureRequest) 
         assert max(i for i, t in enumerate(tiers) if t == "browser") < min(
             i for i, t in enumerate(tiers) if t == "unit"
         )
+
+
+def test_test_modules_are_rewritten_once_and_cached_until_they_change(
+    pytestconfig: pytest.Config, tmp_path: Path
+) -> None:
+    module = tmp_path / "test_example.py"
+    module.write_text("def test_sum():\n    assert 1 + 1 == 2\n")
+    (tmp_path / "helper.py").write_text("X = 1\n")  # not a test module: pytest does not rewrite it
+    assert rewrite_ahead(pytestconfig, [tmp_path]) == 1
+    assert len(list((tmp_path / "__pycache__").glob("test_example.*-pytest-*.pyc"))) == 1
+    assert rewrite_ahead(pytestconfig, [tmp_path]) == 0  # what a worker would read: fresh, not written again
+    module.write_text("def test_sum():\n    assert 2 == 2\n")
+    assert rewrite_ahead(pytestconfig, [tmp_path, module]) == 1  # stale: written again, once
