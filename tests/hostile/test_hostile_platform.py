@@ -1,6 +1,6 @@
 """fal's Platform API client against hostile replies, each case in a child under memory and time limits: a reply
-bigger than any page (plain or a gzip bomb) is refused in bounded memory, and a cursor that never ends is an
-error, never a list silently cut short."""
+bigger than any page (plain or a gzip bomb) is refused in bounded memory, a cursor that never ends is an error,
+never a list silently cut short, and an error reply that echoes the key never carries it into the error."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from falstudio.client import Platform, errors
+
 from ._bounded import run_bounded
-from ._loopback import Loopback, document_route, endless_route, gzip_bomb_body, gzip_route
+from ._loopback import Loopback, document_route, endless_route, gzip_bomb_body, gzip_route, reply
 
 _LIST = """
 from falstudio.client import Platform, errors
@@ -20,7 +22,8 @@ try:
 except errors.FalError as exc:
     report(outcome=type(exc).__name__, message=exc.message)
 """
-_BIG = 2 * 1024**3  # bytes a hostile reply carries (once inflated)
+_BIG = 2 * 1024**3
+_KEY = "key-id-4821:key-secret-93ab7c"  # bytes a hostile reply carries (once inflated)
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +37,9 @@ def service() -> Iterator[Loopback]:
             "/endless/keys": document_route(json.dumps({**endless, "next_cursor": "Mg=="}).encode()),
             "/nested/keys": document_route(b"[" * 100_000),
             "/nested/models": document_route(b"[" * 100_000),
+            "/echo/keys": lambda handler: reply(
+                handler, 401, json.dumps({"error": {"message": f"bad key {_KEY}"}}).encode()
+            ),
         }
     )
     yield loopback
@@ -68,3 +74,10 @@ except Exception as exc:
     env = {"FALSTUDIO_PLATFORM_URL": service.url("/nested"), "FAL_KEY": "", "FAL_HOME_DIR": "/nonexistent"}
     result = run_bounded(search, env=env)
     assert result["outcome"] != "RecursionError" and "nested too deeply" in result["message"], result
+
+
+def test_an_error_reply_that_echoes_the_key_never_puts_it_in_the_error(service: Loopback) -> None:
+    with pytest.raises(errors.AuthError) as caught:
+        Platform(key=_KEY, base_url=service.url("/echo")).list_keys()
+    said = str(caught.value)
+    assert "bad key ***" in said and "key-id-4821" not in said and "key-secret-93ab7c" not in said, said

@@ -27,13 +27,13 @@ from falstudio.endpoints import catalog, dated, unit_pricing
 from falstudio.endpoints.catalog import CatalogEntry
 from falstudio.endpoints.unit_pricing import UnitPrice
 
-from .._internal.capped import Cap, with_body
+from .._internal.capped import Cap
 from . import _platform_admin as admin
 from . import errors
 from ._credentials import Key, Target, find_credentials, resolve
 from ._platform_admin import AliasUsage, ApiKey, NewKey
 from ._protocol import Hosts
-from ._retry import NO_RETRY, RetryPolicy, send_with_retry
+from ._retry import NO_RETRY, RetryPolicy
 from ._wire import Wire
 
 T = TypeVar("T")
@@ -139,25 +139,17 @@ class AsyncPlatform:
         idempotent: bool = True,
     ) -> Any:
         """One call with retries; the reply's JSON (None for an empty one); fal's errors as typed errors."""
-        url = f"{self.base_url}{path}"
-        http = self._wire.http()
-        attempts = 0
-
-        async def attempt() -> httpx.Response:
-            nonlocal attempts
-            attempts += 1
-            response = await http.send(http.build_request(method, url, params=list(params), json=body), stream=True)
-            try:
-                return await _read_capped(response, f"{method} {path}")
-            finally:
-                await response.aclose()
-
-        try:
-            response = await send_with_retry(attempt, self._wire.retry, idempotent=idempotent)
-        except httpx.TransportError as exc:
-            raise errors.network_error(exc, url, timeout=self._wire.timeout, attempts=attempts) from exc
-        if response.is_error:
-            raise platform_error(response, attempts)
+        what = f"{method} {path}"
+        response = await self._wire.send(
+            method,
+            f"{self.base_url}{path}",
+            endpoint=None,
+            idempotent=idempotent,
+            cap=Cap(MAX_REPLY_BYTES, lambda: _too_big(what)),
+            error=platform_error,
+            params=list(params),
+            json=body,
+        )
         if not response.content:
             return None
         try:
@@ -269,11 +261,6 @@ class AsyncPlatform:
 
 
 _priced_once: set[str] = set()
-
-
-async def _read_capped(response: httpx.Response, what: str) -> httpx.Response:
-    """``response`` read whole (decoded), refused in bounded memory once it passes ``MAX_REPLY_BYTES``."""
-    return with_body(response, await Cap(MAX_REPLY_BYTES, lambda: _too_big(what)).aread(response))
 
 
 def _too_big(what: str) -> errors.ServerError:

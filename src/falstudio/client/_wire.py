@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -108,13 +109,15 @@ class Wire:
         error_type: str | None = None,
         stream: bool = False,
         cap: Cap | None = None,
+        error: Callable[[httpx.Response, int], errors.FalError] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
         """One call with retries; non-2xx replies become typed errors, transport failures NetworkError.
 
         ``stream=True`` returns with the headers read and the body still open (close it with ``aclose()``).
         ``cap``: the body is read within each attempt (a failure reading it is retried like one sending), refused
-        once it passes the cap.
+        once it passes the cap. ``error``: the error for a non-2xx reply (given the reply, without the key, and
+        the attempts), for a service other than fal's queue and run hosts (fal's Platform API).
         A call that creates a job (not ``idempotent``, with an ``endpoint``) says in its error that the job may
         exist when the reply was lost.
         """
@@ -153,6 +156,8 @@ class Wire:
             if stream:
                 await response.aread()
                 await response.aclose()
+            if error is not None:
+                raise error(self._without_key(response), attempts)
             raise errors.from_response(
                 self._without_key(response),
                 endpoint=endpoint,
