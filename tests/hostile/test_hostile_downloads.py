@@ -93,7 +93,9 @@ def test_the_default_cap_is_256_mib_and_a_file_within_the_cap_arrives(files: Loo
             how
         )
     for how, said in _fetch(files, "/small.png", FALSTUDIO_MAX_DOWNLOAD_MB="0.001").items():
-        assert said == {"outcome": "1008 bytes"}, how
+        assert said == {"outcome": "1008 bytes"}, how  # within 1,048 bytes
+    for how, said in _fetch(files, "/small.png", FALSTUDIO_MAX_DOWNLOAD_MB="0.0005").items():
+        assert said["message"] == f"the file at {files.url('/small.png')} is larger than 524 bytes; refused unread", how
 
 
 @pytest.mark.parametrize("name", ["/endless.png", "/declared.png", "/bomb.png"])

@@ -18,10 +18,11 @@ def download_cap(url: str) -> Cap:
     """The cap on a download of ``url``: :func:`max_download_bytes`, its error naming the URL (without its query,
     which may be signed)."""
     limit = max_download_bytes()
+    size = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit:,} bytes"
 
     def refuse() -> Exception:
         return errors.ServerError(
-            f"the file at {errors.without_query(url)} is larger than {limit / 2**20:g} MiB; refused unread",
+            f"the file at {errors.without_query(url)} is larger than {size}; refused unread",
             hint=f"check that this URL is the image's; to allow larger files, set {MAX_DOWNLOAD_MB_ENV} (MiB)",
         )
 
