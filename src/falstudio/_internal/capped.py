@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -25,35 +25,41 @@ class Cap:
 
     def read(self, response: httpx.Response) -> bytes:
         """The decoded body of a streamed ``response``, refused unread once it passes the cap."""
-        self._check_declared(response)
-        return self._joined(response.iter_bytes())
+        body = self._body(response)
+        for chunk in response.iter_bytes():
+            body.add(chunk)
+        return body.joined()
 
     async def aread(self, response: httpx.Response) -> bytes:
         """:meth:`read` for a reply streamed on a loop."""
-        self._check_declared(response)
-        chunks: list[bytes] = []
-        size = 0
+        body = self._body(response)
         async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.limit:
-                raise self.refuse()
-            chunks.append(chunk)
-        return b"".join(chunks)
+            body.add(chunk)
+        return body.joined()
 
-    def _check_declared(self, response: httpx.Response) -> None:
+    def _body(self, response: httpx.Response) -> _Body:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.limit:
             raise self.refuse()
+        return _Body(self)
 
-    def _joined(self, chunks: Iterable[bytes]) -> bytes:
-        kept: list[bytes] = []
-        size = 0
-        for chunk in chunks:
-            size += len(chunk)
-            if size > self.limit:
-                raise self.refuse()
-            kept.append(chunk)
-        return b"".join(kept)
+
+class _Body:
+    """The chunks of one body so far, refused once they pass their cap."""
+
+    def __init__(self, cap: Cap) -> None:
+        self._cap = cap
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._cap.limit:
+            raise self._cap.refuse()
+        self._chunks.append(chunk)
+
+    def joined(self) -> bytes:
+        return b"".join(self._chunks)
 
 
 def with_body(response: httpx.Response, body: bytes) -> httpx.Response:
