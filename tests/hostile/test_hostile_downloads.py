@@ -100,8 +100,10 @@ def test_the_default_cap_is_256_mib_and_a_file_within_the_cap_arrives(files: Loo
 
 @pytest.mark.parametrize("name", ["/endless.png", "/declared.png", "/bomb.png"])
 def test_the_offline_server_refuses_an_input_image_past_its_upload_limit(files: Loopback, name: str) -> None:
-    with LocalServer(port=0, latency=0, allow_remote_fetch=True, max_upload_bytes=2**20) as server:
-        api = httpx.Client(base_url=server.url, headers={"Authorization": f"Key {server.key}"}, timeout=60)
+    with (
+        LocalServer(port=0, latency=0, allow_remote_fetch=True, max_upload_bytes=2**20) as server,
+        httpx.Client(base_url=server.url, headers={"Authorization": f"Key {server.key}"}, timeout=60) as api,
+    ):
         r = api.post(f"/run/{EDIT}", json={"prompt": "grayscale", "image_urls": [files.url(name)]})
         assert r.status_code == 422, r.text
         problem = r.json()["detail"][0]
@@ -109,4 +111,3 @@ def test_the_offline_server_refuses_an_input_image_past_its_upload_limit(files: 
         assert problem["msg"] == f"The file is larger than {2**20} bytes"
         still = api.post("/run/fal-ai/gpt-image-1-mini", json={"prompt": "a red apple", "quality": "low"})
         assert still.status_code == 200 and still.json()["images"]
-        api.close()
