@@ -269,7 +269,7 @@ class Runner:
                     raise InputError(
                         loc, f"Downloading the file failed with HTTP {response.status_code}", "file_download_error"
                     )
-                too_large = InputError(loc, f"The file is larger than {limit} bytes", "file_too_large")
-                return await Cap(limit, lambda: too_large).aread(response)
+                cap = Cap(limit, lambda: InputError(loc, f"The file is larger than {limit} bytes", "file_too_large"))
+                return await cap.aread(response)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is not an HTTPError
             raise InputError(loc, f"Downloading the file failed: {type(exc).__name__}", "file_download_error") from None
