@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from falstudio._internal.tls import default_context
 from falstudio.local import LocalServer
 
 MINI = "fal-ai/gpt-image-1-mini"
@@ -16,7 +17,8 @@ MINI = "fal-ai/gpt-image-1-mini"
 
 def _get(srv: LocalServer, path: str, host: str, **kwargs: object) -> httpx.Response:
     headers = {"Authorization": f"Key {srv.key}", "Host": host}
-    return httpx.request(str(kwargs.pop("method", "GET")), srv.url + path, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+    method = str(kwargs.pop("method", "GET"))
+    return httpx.request(method, srv.url + path, headers=headers, timeout=30, verify=default_context(), **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("host", ["evil.example", "127.0.0.1.evil.example", "localhost.evil.example:80", "10.0.0.1"])

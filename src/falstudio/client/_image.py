@@ -237,10 +237,13 @@ def plain_download(url: str, *, auth: httpx.Auth | None = None, timeout: float |
     failures become :class:`~falstudio.client.errors.FalError`."""
     import httpx
 
+    from .._internal.tls import default_context
     from ._download_cap import download_cap
 
     try:
-        with httpx.stream("GET", url, auth=auth, follow_redirects=True, timeout=timeout) as response:
+        with httpx.stream(
+            "GET", url, auth=auth, follow_redirects=True, timeout=timeout, verify=default_context()
+        ) as response:
             if not response.is_error:
                 return download_cap(url).read(response)
             response.read()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from .._internal.tls import default_context
+
 AUTH_TOKEN_URL = "https://auth.fal.ai/oauth/token"  # fal-client's AUTH0_TOKEN_URL
 AUTH_CLIENT_ID = "TwXR51Vz8JbY8GUUMy6EyuVR0fTO7N4N"  # fal CLI's public OAuth client id (as in fal-client)
 TOKEN_FILE = "auth0_token"
@@ -74,6 +76,7 @@ def _renew(refresh_token: str) -> dict[str, str]:
         AUTH_TOKEN_URL,
         data={"grant_type": "refresh_token", "client_id": AUTH_CLIENT_ID, "refresh_token": refresh_token},
         timeout=30,
+        verify=default_context(),
     )
     try:
         body = response.json()

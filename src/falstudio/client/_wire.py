@@ -15,13 +15,13 @@ import httpx
 
 from .._internal.capped import Cap, with_body
 from .._internal.images import decode_data_uri, is_data_uri
+from .._internal.tls import default_context
 from .._internal.version import VERSION
 from . import errors
 from ._credentials import KeyAuth, Mode, Target
 from ._download_cap import download_cap
 from ._protocol import BackupHostTransport, has_backup_hosts
 from ._retry import RetryPolicy, send_with_retry, should_retry_response
-from ._tls import LazyTLSContext
 
 if TYPE_CHECKING:
     from ._loop import LoopThread
@@ -60,7 +60,7 @@ class Wire:
     def _new_client(self) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
         transport = self._transport
-        tls = LazyTLSContext()  # certificates load on the first https connection (none to the loopback server)
+        tls = default_context()  # certificates load on the first https connection (none to the loopback server)
         if has_backup_hosts(self.target.hosts):  # fal.ai: fall back to fal's backup domains, as fal-client does
             transport = BackupHostTransport(httpx.AsyncClient(transport=transport, limits=limits, verify=tls))
         return httpx.AsyncClient(verify=tls, limits=limits, transport=transport, **self._settings())
@@ -234,7 +234,7 @@ class Wire:
             owned = self._blocking_client
             if owned is None or owned[0] != os.getpid():
                 client = httpx.Client(
-                    verify=LazyTLSContext(), limits=httpx.Limits(max_connections=4), **self._settings()
+                    verify=default_context(), limits=httpx.Limits(max_connections=4), **self._settings()
                 )
                 owned = self._blocking_client = (os.getpid(), client)
             return owned[1]

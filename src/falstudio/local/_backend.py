@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .._internal.tls import default_context
 from ._keyring import KeyRing
 from ._multipart import MultipartUploads
 from ._runner import Runner
@@ -178,13 +179,13 @@ class Backend:
 
     @property
     def http(self) -> httpx.AsyncClient:
-        """For remote images and webhooks: made on first use (its TLS context takes ~0.1 s to load)."""
+        """For remote images and webhooks: made on first use (with the process's shared TLS context)."""
         if self._http is None:
             if self._queue is None or self.closing:
                 raise RuntimeError("the local server is not running")
             import httpx
 
-            self._http = httpx.AsyncClient(timeout=15.0)
+            self._http = httpx.AsyncClient(timeout=15.0, verify=default_context())
         return self._http
 
     # --- auth ---
