@@ -127,3 +127,23 @@ def test_invalid_request_is_rejected_with_pydantic_error() -> None:
 
     with pytest.raises(ValidationError, match="num_images"):
         generate({"prompt": "x", "num_images": 9}, MINI)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_the_engines_png_writer_keeps_every_pixel_and_its_text_as_pillow_reads_them(mode: str) -> None:
+    import io
+
+    from PIL import Image
+
+    from falstudio.local.engines import _png
+
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 256, (37, 53, len(mode)), dtype=np.uint8)  # odd sizes, every byte value, wraps in "Up"
+    picture = Image.fromarray(pixels, mode)
+    data = _png.png_bytes(picture, {"Software": "falstudio"}, {"Description": "a café ☕ at dusk"})
+    decoded = Image.open(io.BytesIO(data))
+    decoded.load()  # checks every chunk's CRC and the pixel stream
+    assert decoded.mode == mode and decoded.size == (53, 37)
+    assert np.array_equal(np.asarray(decoded), pixels)
+    assert decoded.text == {"Software": "falstudio", "Description": "a café ☕ at dusk"}
+    assert not _png.can_write(picture.convert("L")) and not _png.can_write(picture.convert("P"))

@@ -11,6 +11,8 @@ from PIL.PngImagePlugin import PngInfo
 
 from falstudio._internal.images import image_bytes
 
+from . import _png
+
 MARK = "offline preview"
 SOFTWARE = "falstudio offline engine (procedural, no model)"
 _EXIF_DESCRIPTION = 0x010E
@@ -87,6 +89,9 @@ def encode(image: Image.Image, output_format: str, description: str) -> Generate
     """File bytes for ``image`` with the offline mark recorded in the metadata as well."""
     fmt = output_format.lower().replace("jpg", "jpeg")
     text = f"{MARK}: {description}"
+    if fmt == "png" and _png.can_write(image):
+        data = _png.png_bytes(image, {"Software": SOFTWARE, "Comment": MARK}, {"Description": text})
+        return GeneratedImage(data, "image/png", image.width, image.height)
     args = dict(_SAVE_ARGS.get(fmt, {}))
     if fmt == "png":
         info = PngInfo()
