@@ -17,13 +17,14 @@ from PIL import Image
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPE = {"RGB": 2, "RGBA": 6}
 _UP = 2  # the PNG filter type: each byte minus the byte above it
+_LEVEL = 1  # zlib: fastest; these pictures gain little from more
 
 
 def can_write(image: Image.Image) -> bool:
     return image.mode in _COLOUR_TYPE
 
 
-def png_bytes(image: Image.Image, text: dict[str, str], itext: dict[str, str], level: int = 1) -> bytes:
+def png_bytes(image: Image.Image, text: dict[str, str], itext: dict[str, str]) -> bytes:
     """An 8-bit RGB or RGBA ``image`` as a PNG file with ``text`` (Latin-1 ``tEXt``) and ``itext`` (UTF-8 ``iTXt``)
     chunks before its pixels, as Pillow's ``pnginfo`` writes them."""
     pixels = np.asarray(image)
@@ -36,7 +37,7 @@ def png_bytes(image: Image.Image, text: dict[str, str], itext: dict[str, str], l
     chunks = [_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, _COLOUR_TYPE[image.mode], 0, 0, 0))]
     chunks += [_chunk(b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1")) for key, value in text.items()]
     chunks += [_chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode()) for key, value in itext.items()]
-    chunks += [_chunk(b"IDAT", zlib.compress(filtered.tobytes(), level)), _chunk(b"IEND", b"")]
+    chunks += [_chunk(b"IDAT", zlib.compress(filtered.tobytes(), _LEVEL)), _chunk(b"IEND", b"")]
     return _SIGNATURE + b"".join(chunks)
 
 
