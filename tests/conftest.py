@@ -23,8 +23,11 @@ NO_OPENAPI = "http://127.0.0.1:9/api/openapi/queue/openapi.json"
 os.environ["FALSTUDIO_OPENAPI_URL"] = NO_OPENAPI
 NO_PLATFORM = "http://127.0.0.1:9/v1"  # fal's Platform API likewise (tests/platform serves a fal-shaped one)
 os.environ["FALSTUDIO_PLATFORM_URL"] = NO_PLATFORM
-os.environ["FALSTUDIO_CACHE_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-cache-")
-os.environ["FAL_HOME_DIR"] = tempfile.mkdtemp(prefix="falstudio-test-fal-home-")  # never the real `fal auth login`
+# Throwaway folders, removed when this process exits (kept alive by these names until then)
+_CACHE = tempfile.TemporaryDirectory(prefix="falstudio-test-cache-", ignore_cleanup_errors=True)
+_FAL_HOME = tempfile.TemporaryDirectory(prefix="falstudio-test-fal-home-", ignore_cleanup_errors=True)
+os.environ["FALSTUDIO_CACHE_DIR"] = _CACHE.name
+os.environ["FAL_HOME_DIR"] = _FAL_HOME.name  # never the real `fal auth login`
 # The embedded offline server (``fs.Client()`` without a key: notebooks, kernels, browser tests) answers at once
 # instead of at model-like times: tests that need a job to take time start their own LocalServer(latency=...).
 os.environ["FALSTUDIO_LOCAL_LATENCY"] = "0"

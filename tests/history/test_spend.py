@@ -64,15 +64,19 @@ def test_since_filters_by_when_the_request_was_made(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path)
     today = dt.date.today()
     midnight = dt.datetime.combine(today, dt.time()).timestamp()
-    for request_id, at in (("old", midnight - 3600), ("new", midnight + 60), ("newer", time.time() - 30)):
+    if time.time() - midnight < 2:  # run just after midnight: today needs a moment before and after the cut below
+        time.sleep(2)
+    elapsed = time.time() - midnight  # "new" and "newer" are today, either side of a cut half of it back from now
+    new, newer = midnight + 0.2 * elapsed, midnight + 0.8 * elapsed
+    for request_id, at in (("old", midnight - 3600), ("new", new), ("newer", newer)):
         store.record_submitted(submitted(request_id, at=at))
         store.record_finished(finished(request_id))
     history = fs.history(path=tmp_path)
     assert history.spent().offline == Decimal("0.60")
     assert history.spent(since="today").offline == Decimal("0.40")
     assert history.spent(since=today).offline == Decimal("0.40")
-    assert history.spent(since=dt.timedelta(minutes=5)).offline == Decimal("0.20")
-    assert history.spent(since="5m").offline == Decimal("0.20")
+    assert history.spent(since=dt.timedelta(seconds=elapsed / 2)).offline == Decimal("0.20")
+    assert history.spent(since=f"{elapsed / 120:.6f}m").offline == Decimal("0.20")
     assert history.spent(since=today.isoformat()).offline == Decimal("0.40")
     assert [r.request_id for r in fs.history(path=tmp_path, since="today")] == ["newer", "new"]
     assert len(fs.history(path=tmp_path, since="yesterday")) == 3

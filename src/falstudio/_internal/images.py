@@ -194,7 +194,9 @@ def thumbnail(source: bytes | PILImage.Image, max_px: int = THUMBNAIL_PX, qualit
         image.draft(None, (max_px, max_px))  # only JPEG has one; thumbnail's own asks 1.5x: no gain at 1024 px
     else:
         image = source.copy()
-    image.thumbnail((max_px, max_px), reducing_gap=1.5)  # ~30% faster than 2.0, within 0.3/255 of exact
+    # Box-reduced by the largest whole factor first: at 1024 px, half the time of exact (11 -> 6 ms; RGBA 20 -> 12),
+    # a mean difference of 0.02/255 from it on the offline engines' pictures (a gap of 1.5 reduces nothing there)
+    image.thumbnail((max_px, max_px), reducing_gap=1.0)
     if has_alpha(image):
         return image_bytes(image.convert("RGBA"), "webp", quality=quality), "image/webp"
     return image_bytes(image, "jpeg", quality=quality, optimize=True), "image/jpeg"
