@@ -5,7 +5,9 @@ wall time, and CPU time (steadier on a busy machine). Every case imports from co
 package does (pip writes fal_client's ``.pyc`` files; falstudio's, installed editable, are written by a first
 run into a cache of this bench's own even where ``PYTHONDONTWRITEBYTECODE`` is set), so the figures compare
 import work, not one side compiling its source each time. The last lines say which heavy modules
-``fs.Client`` loads (none of pydantic and ``falstudio.endpoints``: they load with the first request).
+``fs.Client`` loads (none of pydantic and ``falstudio.endpoints``: they load with the first request). The last case
+is what a notebook's first ``fs.Client()`` costs with no key: the client and the embedded offline server it starts
+(and closes), from a fresh process.
 
 Goals: ``import falstudio`` <= 1.0x ``import fal_client`` (issue 17); ``import falstudio; fs.Client`` (the client
 itself, loaded on first use) <= 1.2x (issue 29).
@@ -26,6 +28,7 @@ CASES = {
     "import fal_client": "import fal_client",
     "import falstudio": "import falstudio",
     "import falstudio; fs.Client": "import falstudio as fs; fs.Client",
+    "fs.Client() with no key": "import falstudio as fs; fs.Client().close()",
 }
 
 
@@ -55,7 +58,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     cache = tempfile.mkdtemp(prefix="falstudio-import-bench-")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPYCACHEPREFIX": cache}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("FAL_KEY")}
+    home = tempfile.mkdtemp(prefix="falstudio-import-bench-home-")  # no `fal auth login`; a history of its own
+    env |= {"PYTHONPYCACHEPREFIX": cache, "FAL_HOME_DIR": home, "FALSTUDIO_HISTORY_DIR": home}
     for statement in CASES.values():  # the first run of each writes its bytecode
         seconds(statement, env)
     times: dict[str, list[float]] = {name: [] for name in CASES}

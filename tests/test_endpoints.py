@@ -398,7 +398,7 @@ def test_literal_aliases_match_the_domain_doc() -> None:
 
 
 def test_import_is_cheap() -> None:
-    heavy = ("ipywidgets", "fastapi", "uvicorn", "numpy", "PIL", "httpx")
+    heavy = ("ipywidgets", "starlette", "uvicorn", "numpy", "PIL", "httpx")
     code = f"import sys, falstudio as fs; fs.endpoints.REGISTRY; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

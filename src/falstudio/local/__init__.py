@@ -2,7 +2,7 @@
 
 ``with LocalServer(port=0, latency=0) as server:`` serves fal's queue, sync-run and storage APIs on
 ``server.url``; ``embedded_server()`` is the one ``falstudio.Client()`` starts when there are no credentials.
-The server parts (FastAPI, uvicorn) load on first use, so ``falstudio.local.engines`` stays light.
+The server parts (Starlette, uvicorn) load on first use, so ``falstudio.local.engines`` stays light.
 """
 
 from __future__ import annotations

@@ -1,16 +1,78 @@
-"""Small HTTP helpers shared by the routes: bodies with a size limit, auth, fal-shaped errors."""
+"""Small HTTP helpers shared by the routes: declaring them, bodies with a size limit, auth, fal-shaped errors."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from fastapi import HTTPException, Request
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 if TYPE_CHECKING:
     from ._backend import Backend
+
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+Guard = Callable[[Request], Awaitable[None]]
+
+
+class HTTPException(StarletteHTTPException):
+    """An error reply: ``detail`` is its JSON body's ``detail``, a message or fal's list of problems (a 422)."""
+
+    detail: Any
+
+    def __init__(self, status_code: int, detail: Any = None, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(status_code, headers=headers)
+        if detail is not None:
+            self.detail = detail
+
+
+class Routes:
+    """A module's routes, declared as ``@routes.get(path)``: a handler takes the request and the path's parameters
+    (strings) and returns a response, or what is sent as JSON; ``guard`` runs before each handler (the key check).
+    A route answers only the methods it names (Starlette would add HEAD to GET: a HEAD of a status stream would
+    hold it open)."""
+
+    def __init__(self, prefix: str = "", *, guard: Guard | None = None) -> None:
+        self.prefix = prefix
+        self.guard = guard
+        self.routes: list[Route] = []
+
+    def route(self, path: str, methods: Collection[str]) -> Callable[[Handler], Handler]:
+        def add(handler: Handler) -> Handler:
+            route = Route(self.prefix + path, _endpoint(handler, self.guard), methods=list(methods))
+            if route.methods is not None and "HEAD" not in methods:
+                route.methods.discard("HEAD")
+            self.routes.append(route)
+            return handler
+
+        return add
+
+    def get(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route(path, ["GET"])
+
+    def post(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route(path, ["POST"])
+
+    def put(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route(path, ["PUT"])
+
+    def delete(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route(path, ["DELETE"])
+
+
+def _endpoint(handler: Callable[..., Awaitable[Any]], guard: Guard | None) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        if guard is not None:
+            await guard(request)
+        reply = await handler(request, **request.path_params)
+        return reply if isinstance(reply, Response) else JSONResponse(reply)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
 
 
 def backend_of(request: Request) -> Backend:
@@ -23,11 +85,7 @@ def base_url(request: Request) -> str:
 
 
 async def require_key(request: Request) -> None:
-    """Dependency for API routes: ``Authorization: Key <key>`` with the server's key, else 401.
-
-    ``async`` although it never awaits: FastAPI runs a plain ``def`` dependency on a worker thread, a thread
-    hop on every request.
-    """
+    """The API routes' guard: ``Authorization: Key <key>`` with the server's key, else 401."""
     backend = backend_of(request)
     authorization = request.headers.get("authorization")
     problem = backend.key_problem(authorization)
@@ -58,7 +116,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def json_body(request: Request, limit: int) -> Any:
-    """The JSON body (an empty body counts as ``{}``); a 422 shaped like FastAPI's when it is not JSON."""
+    """The JSON body (an empty body counts as ``{}``); a 422 shaped like fal's (FastAPI's) when it is not JSON."""
     raw = await read_body(request, limit)
     if not raw.strip():
         return {}

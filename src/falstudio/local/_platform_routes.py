@@ -16,16 +16,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from .. import endpoints
 from .._internal.errors import FalstudioError
 from ..endpoints import loader, unit_pricing
 from ..endpoints.registry import EndpointSpec
-from ._http import backend_of, json_body
+from ._http import Routes, backend_of, json_body
 
-router = APIRouter(prefix="/v1")
+router = Routes("/v1")
 DEFAULT_LIMIT = 50
 MAX_IDS = 50
 MAX_QUANTITY = 1e9  # NaN and infinity fail the range check too

@@ -7,25 +7,25 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from falstudio import endpoints
 
 from ._backend import Backend
-from ._http import backend_of, base_url, fal_error, json_body, require_key, validation_detail
+from ._http import HTTPException, Routes, backend_of, base_url, fal_error, json_body, require_key, validation_detail
 from ._loaded import offline_limits
 from .jobs import CANCELLED_MESSAGE, PRIORITIES, Job
 
 PING_SECONDS = 15.0
 _TRUE = ("1", "true", "True", "yes")
 
-router = APIRouter()
-api = APIRouter(dependencies=[Depends(require_key)])
+router = Routes()
+api = Routes(guard=require_key)
 
 
-@router.api_route("/", methods=["GET", "HEAD"])
+@router.route("/", ["GET", "HEAD"])
 async def index(request: Request) -> dict[str, Any]:
     """What this server is, for a human opening its URL (no key needed, nothing secret)."""
     return {
@@ -257,4 +257,4 @@ async def submit(request: Request, endpoint_id: str) -> JSONResponse:
     return JSONResponse({"request_id": job.id, **job.urls(), "queue_position": position or 0, "status": job.status})
 
 
-router.include_router(api)
+router.routes.extend(api.routes)

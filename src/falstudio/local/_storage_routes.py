@@ -7,14 +7,14 @@ import asyncio
 import mimetypes
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
 
-from ._http import backend_of, base_url, json_body, read_body, require_key
+from ._http import HTTPException, Routes, backend_of, base_url, json_body, read_body, require_key
 from ._multipart import UploadError
 from .storage import StoredFile
 
-router = APIRouter()
+router = Routes()
 
 
 def _upload_name(name: str | None, content_type: str) -> str:
@@ -167,8 +167,8 @@ INLINE_FILE_BYTES = 4 * 1024 * 1024  # files up to this size are served from one
 FILE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
-@router.api_route("/files/{file_id}", methods=["GET", "HEAD"])
-@router.api_route("/files/{file_id}/{name:path}", methods=["GET", "HEAD"])
+@router.route("/files/{file_id}", ["GET", "HEAD"])
+@router.route("/files/{file_id}/{name:path}", ["GET", "HEAD"])
 async def serve_file(request: Request, file_id: str, name: str = "") -> Response:
     """Stored files, like the CDN: no key needed, only ids this server issued resolve."""
     backend = backend_of(request)

@@ -19,21 +19,21 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import Response, StreamingResponse
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 
 from falstudio import endpoints
 from falstudio._internal.images import decode_data_uri
 
 from ._backend import Backend
-from ._http import backend_of, fal_error, require_key
+from ._http import HTTPException, Routes, backend_of, fal_error, require_key
 from ._queue_routes import new_job
 from .jobs import Job
 
 PING_SECONDS = 15.0
 WATCH_SECONDS = 0.2  # how often a request still waiting for its first event checks that its client is there
 
-router = APIRouter(dependencies=[Depends(require_key)])
+router = Routes(guard=require_key)
 
 
 @router.post("/run/{endpoint_id:path}/stream")

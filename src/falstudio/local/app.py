@@ -1,4 +1,4 @@
-"""The FastAPI app: fal's queue, sync-run and storage APIs on one origin.
+"""The Starlette app: fal's queue, sync-run and storage APIs on one origin.
 
 Layout (all on one port): queue submit ``POST /{endpoint_id}``, status / stream / result / cancel under
 ``/{owner}/{app}/requests/{request_id}``, sync runs under ``/run/{endpoint_id}``, streamed runs (SSE with
@@ -20,11 +20,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _platform_routes, _queue_routes, _storage_routes, _stream_routes
@@ -40,14 +39,14 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _WILDCARDS = ("", "0.0.0.0", "::")
 
 
-def create_app(*, key: str | None = None, **options: Any) -> FastAPI:
+def create_app(*, key: str | None = None, **options: Any) -> Starlette:
     """A fal-compatible app. ``options`` are the other :class:`Settings` fields (latency, concurrency, faults,
     retention...); its live settings are ``app.state.settings`` (``key`` random when not given)."""
     settings = Settings(key=key or secrets.token_urlsafe(24), **options)
     backend = Backend(settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.loop = asyncio.get_running_loop()
         await backend.start()
         try:
@@ -55,26 +54,21 @@ def create_app(*, key: str | None = None, **options: Any) -> FastAPI:
         finally:
             await backend.stop()
 
-    app = FastAPI(
-        title="falstudio local fal-compatible server",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-    )
+    routes = [
+        *_platform_routes.router.routes,  # /v1: fal's Platform API, before the queue's /{endpoint_id}
+        *_storage_routes.router.routes,
+        *_stream_routes.router.routes,  # before the queue routes, whose /run/{id} would take /stream
+        *_queue_routes.router.routes,
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.backend = backend
     app.add_middleware(_Gateway, settings=settings)
     app.add_middleware(_HostCheck, settings=settings)  # added last: runs first
     app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(_platform_routes.PlatformRefusal, _platform_routes.refusal_response)
-    app.include_router(_platform_routes.router)  # /v1: fal's Platform API, before the queue's /{endpoint_id}
-    app.include_router(_storage_routes.router)
-    app.include_router(_stream_routes.router)  # before the queue routes, whose /run/{id} would take /stream
-    app.include_router(_queue_routes.router)
     return app
 
 
@@ -193,12 +187,6 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         )
     body: dict[str, Any] = {"detail": detail}
     return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    detail = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-    return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
