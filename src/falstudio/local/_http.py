@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .._internal.errors import FalstudioError
+
 if TYPE_CHECKING:
     from ._backend import Backend
 
@@ -19,7 +21,7 @@ Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 Guard = Callable[[Request], Awaitable[None]]
 
 
-class HTTPException(StarletteHTTPException):
+class HTTPException(StarletteHTTPException, FalstudioError):
     """An error reply: ``detail`` is its JSON body's ``detail``, a message or fal's list of problems (a 422)."""
 
     detail: Any
