@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx._transports.default
 import pytest
 
+from falstudio._internal.tls import default_context
 from falstudio.testing import FakeFal
 
 # Tests never reach fal.ai: drop any credentials the machine has, before anything reads them.
@@ -31,6 +33,19 @@ os.environ["FAL_HOME_DIR"] = _FAL_HOME.name  # never the real `fal auth login`
 # The embedded offline server (``fs.Client()`` without a key: notebooks, kernels, browser tests) answers at once
 # instead of at model-like times: tests that need a job to take time start their own LocalServer(latency=...).
 os.environ["FALSTUDIO_LOCAL_LATENCY"] = "0"
+# httpx makes a TLS context with certifi's bundle for each client it makes (~25 ms of CPU; the suite makes hundreds,
+# the tests' own and fal-client's, nearly all for loopback HTTP): here they share the one falstudio's clients use,
+# which loads the bundle on its first TLS connection and verifies as strictly (falstudio/_internal/tls.py).
+_create_ssl_context = httpx._transports.default.create_ssl_context
+
+
+def _shared_tls_context(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
+    if verify is True and cert is None and trust_env:
+        return default_context()
+    return _create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+
+
+httpx._transports.default.create_ssl_context = _shared_tls_context  # type: ignore[assignment]
 # A suite started in the background (`cmd &`, nohup) inherits Ctrl-C ignored, and Python then never raises
 # KeyboardInterrupt, here or in the servers and demos the tests start: the tests of Ctrl-C would fail. Python's own
 # handler is put back (a process started from here then gets the default action, as from a terminal).
