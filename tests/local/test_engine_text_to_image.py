@@ -7,7 +7,7 @@ import pytest
 
 from falstudio._internal.images import open_image, sniff_mime
 from falstudio.local.engines import MARK, generate
-from falstudio.local.engines._prompt import read
+from falstudio.local.engines._prompt import read, with_defaults
 
 MINI = "fal-ai/gpt-image-1-mini"
 
@@ -106,6 +106,24 @@ def test_logs_report_progress_in_order_and_what_was_not_drawn() -> None:
     text = "\n".join(m for m, _ in lines)
     assert "moon" in text
     assert "Not drawn offline" in text and "cat" in text
+
+
+def test_a_lighthouse_stands_on_its_cliff_over_the_sea() -> None:
+    """The prompt the demo, the forms and most examples use is drawn whole: nothing is left "not drawn"."""
+    lines: list[str] = []
+    generate({"prompt": "a lighthouse on a cliff at sunset", "quality": "low"}, MINI, log=lambda m, p: lines.append(m))
+    text = "\n".join(lines)
+    assert "Not drawn offline" not in text
+    assert "Raising a cliff over the water" in text and "Lighting the lighthouse" in text  # lit at sunset
+    reading = read("a lighthouse on a cliff")
+    assert {"lighthouse", "cliff"} <= reading.objects and "water" in with_defaults(reading)  # it looks out to sea
+
+    def tower_red(prompt: str) -> float:  # the share of the picture in the tower's red (daylight: unshaded)
+        pixels = _pixels(generate({"prompt": prompt, "quality": "low"}, MINI)[0].data)
+        return float(((pixels[..., 0] > 140) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)).mean())
+
+    assert tower_red("a lighthouse") > 0.002  # on a low point of rock, looking out to sea
+    assert tower_red("the open sea") == 0
 
 
 def test_prompt_reading_finds_sky_ground_objects_and_colours() -> None:

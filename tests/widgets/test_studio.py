@@ -319,10 +319,11 @@ def test_a_long_session_keeps_widgets_and_state_flat(server: LocalServer) -> Non
 def test_a_streamed_offline_run_says_what_was_not_drawn(server: LocalServer) -> None:
     studio = studio_for(server, history=False)
     try:
-        job = studio.click_generate()  # GPT Image 2 streams; the default prompt's lighthouse is not drawn offline
+        studio.form.value = {"prompt": "a lighthouse and a dragon at sunset"}  # no dragon offline
+        job = studio.click_generate()  # GPT Image 2 streams
         studio.wait(60)
         assert job is not None and job.tracked is not None and job.tracked.state.streaming
-        assert "Not drawn offline (no picture for these words): lighthouse, cliff" in job._log.value
+        assert "Not drawn offline (no picture for these words): dragon" in job._log.value
         assert any(e.message.startswith("Not drawn offline") for e in job.logs)
         assert sum("partial image 1 received" in e.message for e in job.logs) == 1  # nothing twice
     finally:

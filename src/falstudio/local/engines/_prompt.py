@@ -58,6 +58,8 @@ OBJECTS: dict[str, frozenset[str]] = {
     ),
     "birds": frozenset({"bird", "birds", "seagull", "seagulls", "flock", "eagle", "gulls"}),
     "boat": frozenset({"boat", "sailboat", "ship", "yacht", "sail", "sailing"}),
+    "lighthouse": frozenset({"lighthouse", "lighthouses", "beacon"}),
+    "cliff": frozenset({"cliff", "cliffs", "headland", "bluff", "crag", "cape"}),
     "flowers": frozenset({"flower", "flowers", "meadow", "garden", "tulips", "roses", "blossom", "blossoms"}),
     "rainbow": frozenset({"rainbow"}),
     "rain": frozenset({"rain", "rainy", "raining", "downpour"}),
@@ -179,7 +181,7 @@ def with_defaults(reading: Reading) -> frozenset[str]:
         objects.add("clouds")
     if reading.ground == "forest":
         objects.add("trees")
-    if reading.ground == "beach":
+    if reading.ground == "beach" or "lighthouse" in objects:  # a lighthouse looks out to sea
         objects.add("water")
     if reading.ground == "city":
         objects.add("city")

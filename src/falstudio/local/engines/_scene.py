@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
+from . import _coast as coast
 from . import _shapes as shapes
 from ._output import LogFn
 from ._prompt import GROUND_COLOURS, RGB, SKY_COLOURS, Reading, with_defaults
@@ -50,7 +51,21 @@ def render(
     stages += [o for o in ("sun", "moon", "stars", "clouds", "rainbow", "mountains") if o in objects]
     stages += ["shapes"] if abstract else ["ground"]
     stages += [
-        o for o in ("water", "city", "trees", "house", "boat", "birds", "flowers", "rain", "snowfall") if o in objects
+        o
+        for o in (
+            "water",
+            "cliff",
+            "lighthouse",
+            "city",
+            "trees",
+            "house",
+            "boat",
+            "birds",
+            "flowers",
+            "rain",
+            "snowfall",
+        )
+        if o in objects
     ]
     stages.append("finish")
     done = 0
@@ -143,6 +158,22 @@ def render(
         shore = (land_top, h)  # a beach in front of the sea
     else:
         shore = (horizon, h)
+    coast_side = int(rng.integers(0, 2)) if objects & {"cliff", "lighthouse"} else 0  # the coast's side of the picture
+    reach = 0.0  # how far across the picture the coast comes: boats sail beyond it
+    cliff_top = cliff_x = None
+    if stage("cliff", "Raising a cliff over the water"):
+        cliff_top, reach = horizon - h * rng.uniform(0.05, 0.1), rng.uniform(0.26, 0.36)
+        cliff_x = coast.headland(canvas, coast_side, cliff_top, reach, land[0], light, rng)
+    if stage("lighthouse", "Lighting the lighthouse" if light < 0.7 else "Building a lighthouse"):
+        height = h * 0.26
+        if cliff_x is None and reading.ground == "beach":  # on the sand, at the picture's side
+            cliff_x, cliff_top, height = w * (0.14 if coast_side == 0 else 0.86), shore[0] + h * 0.01, h * 0.3
+        elif cliff_x is None:  # on a low point of rock
+            cliff_top, reach = horizon + h * 0.01, 0.24
+            cliff_x = coast.headland(canvas, coast_side, cliff_top, reach, land[0], light, rng)
+        assert cliff_top is not None
+        coast.lighthouse(canvas, cliff_x, cliff_top + h * 0.004, height, light, detail)
+    open_water = (reach + 0.05, 0.9) if coast_side == 0 else (0.1, 0.95 - reach)
     if stage("city", "Building the skyline"):
         shapes.city(canvas, horizon, rng, detail, neon=reading.sky == "neon", light=light)
     if stage("trees", "Planting trees"):
@@ -154,7 +185,8 @@ def render(
     if stage("boat", "Launching a boat"):
         top = water_top if water_top is not None else horizon
         y = top + (h - top) * rng.uniform(0.25, 0.5)
-        shapes.boat(canvas, w * rng.uniform(0.2, 0.8), y, w * 0.1, accent or (246, 244, 236), light)
+        left, right = max(0.2, open_water[0]), min(0.8, open_water[1])
+        shapes.boat(canvas, w * rng.uniform(left, right), y, w * 0.1, accent or (246, 244, 236), light)
     if stage("birds", "Releasing birds"):
         colour = (40, 40, 52) if light > 0.5 else (200, 200, 210)
         shapes.birds(canvas, int(rng.integers(4, 10)), h * 0.08, horizon * 0.6, colour, rng)
