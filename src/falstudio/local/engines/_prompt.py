@@ -59,7 +59,7 @@ OBJECTS: dict[str, frozenset[str]] = {
     "birds": frozenset({"bird", "birds", "seagull", "seagulls", "flock", "eagle", "gulls"}),
     "boat": frozenset({"boat", "sailboat", "ship", "yacht", "sail", "sailing"}),
     "lighthouse": frozenset({"lighthouse", "lighthouses", "beacon"}),
-    "cliff": frozenset({"cliff", "cliffs", "headland", "bluff", "crag", "cape"}),
+    "cliff": frozenset({"cliff", "cliffs", "headland", "bluff", "crag"}),  # not "cape": a red cape is worn
     "flowers": frozenset({"flower", "flowers", "meadow", "garden", "tulips", "roses", "blossom", "blossoms"}),
     "rainbow": frozenset({"rainbow"}),
     "rain": frozenset({"rain", "rainy", "raining", "downpour"}),

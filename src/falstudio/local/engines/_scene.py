@@ -165,14 +165,14 @@ def render(
         cliff_top, reach = horizon - h * rng.uniform(0.05, 0.1), rng.uniform(0.26, 0.36)
         cliff_x = coast.headland(canvas, coast_side, cliff_top, reach, land[0], light, rng)
     if stage("lighthouse", "Lighting the lighthouse" if light < 0.7 else "Building a lighthouse"):
-        height = h * 0.26
-        if cliff_x is None and reading.ground == "beach":  # on the sand, at the picture's side
-            cliff_x, cliff_top, height = w * (0.14 if coast_side == 0 else 0.86), shore[0] + h * 0.01, h * 0.3
-        elif cliff_x is None:  # on a low point of rock
-            cliff_top, reach = horizon + h * 0.01, 0.24
-            cliff_x = coast.headland(canvas, coast_side, cliff_top, reach, land[0], light, rng)
-        assert cliff_top is not None
-        coast.lighthouse(canvas, cliff_x, cliff_top + h * 0.004, height, light, detail)
+        if cliff_x is not None and cliff_top is not None:  # on the cliff
+            x, base, height = cliff_x, cliff_top, h * 0.26
+        elif reading.ground == "beach":  # on the sand, at the picture's side
+            x, base, height = w * (0.14 if coast_side == 0 else 0.86), shore[0] + h * 0.01, h * 0.3
+        else:  # on a low point of rock
+            base, reach = horizon + h * 0.01, 0.24
+            x, height = coast.headland(canvas, coast_side, base, reach, land[0], light, rng), h * 0.26
+        coast.lighthouse(canvas, x, base + h * 0.004, height, light, detail)
     open_water = (reach + 0.05, 0.9) if coast_side == 0 else (0.1, 0.95 - reach)
     if stage("city", "Building the skyline"):
         shapes.city(canvas, horizon, rng, detail, neon=reading.sky == "neon", light=light)
