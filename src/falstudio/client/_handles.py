@@ -10,7 +10,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import time
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 POLL_FIRST = 0.1  # polling (only when the status stream is unavailable): first delay, growing to POLL_MAX
 POLL_MAX = 1.0
+DRAIN_SECONDS = 0.1  # how long a status stream may take to end after its COMPLETED event before it is closed
 
 
 class AsyncRequestHandle:
@@ -171,8 +172,12 @@ class AsyncRequestHandle:
         ) as response:
             if response.status_code != 200 or "text/event-stream" not in response.headers.get("content-type", ""):
                 return
-            async for data in sse_events(response.aiter_bytes(), endpoint=self.endpoint):
-                yield parse_status(data)
+            events = sse_events(response.aiter_bytes(), endpoint=self.endpoint)
+            async for data in events:
+                status = parse_status(data)
+                if isinstance(status, Completed):
+                    await _read_to_the_end(events)
+                yield status
 
     async def output(self, completed: Completed) -> Any:
         """The output JSON of a completed request (a failed one raises its typed error); notes fal's billed units."""
@@ -319,3 +324,12 @@ class SyncRequestHandle:
         call the sync API). Cancelling the future cancels the request on the server.
         """
         return self._runner.submit(self._async.wait(with_logs=with_logs, on_update=on_update, cancel_on_abort=True))
+
+
+async def _read_to_the_end(rest: AsyncIterator[Any]) -> None:
+    """Read a status stream past its COMPLETED event to its end (the server closes it right after), so that its
+    connection is kept for the next request instead of closed; given up after :data:`DRAIN_SECONDS`."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for _ in rest:
+                pass

@@ -22,6 +22,7 @@ from ._credentials import KeyAuth, Mode, Target
 from ._download_cap import download_cap
 from ._protocol import BackupHostTransport, has_backup_hosts
 from ._retry import RetryPolicy, send_with_retry, should_retry_response
+from ._transport import loop_transport
 
 if TYPE_CHECKING:
     from ._loop import LoopThread
@@ -59,8 +60,8 @@ class Wire:
 
     def _new_client(self) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-        transport = self._transport
         tls = default_context()  # certificates load on the first https connection (none to the loopback server)
+        transport = self._transport or loop_transport(verify=tls, limits=limits)
         if has_backup_hosts(self.target.hosts):  # fal.ai: fall back to fal's backup domains, as fal-client does
             transport = BackupHostTransport(httpx.AsyncClient(transport=transport, limits=limits, verify=tls))
         return httpx.AsyncClient(verify=tls, limits=limits, transport=transport, **self._settings())
