@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import select
 import ssl
+import time
 from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ import httpx
 __all__ = ["AsyncioBackend", "loop_transport"]
 
 T = TypeVar("T")
+SWEEP_SECONDS = 1.0  # how often the pool checks every connection for expiry (each is checked before it is used)
 _HIGH_WATER = 256 * 1024  # bytes buffered before the socket is no longer read (httpcore reads 64 KiB at a time)
 
 
@@ -252,15 +254,25 @@ _LINEAR = httpcore.__version__.startswith("1.0.")  # the pool internals _LinearP
 
 
 class _LinearPool(httpcore.AsyncConnectionPool):
-    """httpcore 1.0's pool, its request assignment linear and its idle limit counting idle connections only."""
+    """httpcore 1.0's pool, its request assignment linear and its idle limit counting idle connections only.
+
+    A connection is checked for expiry (its keep-alive time, or its server closing it: a poll of its socket) when
+    it is about to be used, and every connection at most once a second, not each one on every request.
+    """
+
+    _swept_at = 0.0
 
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
         closing: list[httpcore.AsyncConnectionInterface] = []
         kept: list[httpcore.AsyncConnectionInterface] = []
+        now = time.monotonic()
+        sweep = now - self._swept_at >= SWEEP_SECONDS
+        if sweep:
+            self._swept_at = now
         for connection in self._connections:
             if connection.is_closed():
                 continue
-            if connection.has_expired():
+            if sweep and connection.has_expired():
                 closing.append(connection)
             else:
                 kept.append(connection)
@@ -272,18 +284,30 @@ class _LinearPool(httpcore.AsyncConnectionPool):
             kept = [connection for connection in kept if id(connection) not in dropped]
         self._connections = kept
         for pool_request in self._requests:
-            if not pool_request.is_queued():
-                continue
-            origin = pool_request.request.url.origin
-            available = next((c for c in kept if c.can_handle_request(origin) and c.is_available()), None)
-            if available is None:
-                if len(kept) >= self._max_connections:
-                    spare = next((c for c in kept if c.is_idle()), None)
-                    if spare is None:
-                        continue  # stays queued until a connection is free
-                    kept.remove(spare)
-                    closing.append(spare)
-                available = self.create_connection(origin)
-                kept.append(available)
-            pool_request.assign_to_connection(available)
+            if pool_request.is_queued():
+                available = self._available(pool_request.request.url.origin, closing)
+                if available is not None:
+                    pool_request.assign_to_connection(available)
         return closing
+
+    def _available(
+        self, origin: httpcore.Origin, closing: list[httpcore.AsyncConnectionInterface]
+    ) -> httpcore.AsyncConnectionInterface | None:
+        """A connection for a request to ``origin``: an unexpired one that can take it, else a new one (an idle
+        one closed to make room if need be); None while the pool is full."""
+        kept = self._connections
+        for connection in list(kept):
+            if connection.can_handle_request(origin) and connection.is_available():
+                if not connection.has_expired():
+                    return connection
+                kept.remove(connection)
+                closing.append(connection)
+        if len(kept) >= self._max_connections:
+            spare = next((connection for connection in kept if connection.is_idle()), None)
+            if spare is None:
+                return None  # stays queued until a connection is free
+            kept.remove(spare)
+            closing.append(spare)
+        connection = self.create_connection(origin)
+        kept.append(connection)
+        return connection
