@@ -32,7 +32,7 @@ async def _reserved(ledger: Ledger) -> Settlement:
 
 async def _sent(ledger: Ledger, request_id: str) -> Settlement:
     settlement = await _reserved(ledger)
-    await settlement.sending()
+    settlement.sending()
     await settlement.sent(request_id)
     return settlement
 
@@ -84,11 +84,11 @@ def test_a_lost_reply_keeps_the_reservation_and_a_failed_send_gives_it_back() ->
     async def main() -> None:
         ledger = Ledger("local")
         lost = await _reserved(ledger)
-        await lost.sending()
+        lost.sending()
         await lost.unanswered(errors.ServerError("502 from the gateway", endpoint=T2I, status_code=502))
         assert lost.stage == "kept" and ledger.in_flight == CENT.amount  # it may have run and been billed
         refused = await _reserved(ledger)
-        await refused.sending()
+        refused.sending()
         await refused.unanswered(errors.FalError("unprocessable", endpoint=T2I, status_code=422))
         assert refused.stage == "released" and ledger.in_flight == CENT.amount  # refused: only the lost one
 

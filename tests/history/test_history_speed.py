@@ -143,9 +143,9 @@ def test_a_jpeg_preview_decodes_the_image_at_a_reduced_scale(
 def test_a_request_ids_record_is_written_at_once_and_synced_to_disk_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The record that gives an early (synced) record its request id waits for no disk sync (issue 29): it is whole
-    on disk at once, so a killed process leaves it; it is synced on another thread, and only then does the early
-    record go, so there is never a moment when neither is on disk."""
+    """The record that gives an early record its request id waits for no disk sync (issue 29): it is whole on disk
+    at once, so a killed process leaves it; it is synced on another thread, and only then does the early record
+    go (itself synced on that thread before), so there is never a moment when neither is on disk."""
     store = HistoryStore(tmp_path)
     store.sending(Sending(ENDPOINT, "i1", {"prompt": "a fox"}, "http://127.0.0.1:9", "local", time.time(), "here:1"))
     caller, synced_here = threading.current_thread(), []
@@ -176,3 +176,31 @@ def test_a_request_ids_record_is_written_at_once_and_synced_to_disk_after(
     assert recorder.flush()
     [only] = store.record_files()
     assert store.load(only).request_id == "req-1"
+
+
+def test_the_record_before_sending_is_written_at_once_and_synced_on_another_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written by the loop just before the request leaves, so it must never wait for the disk: the record and the
+    input image it moved to a file are whole at once (a killed process leaves them), synced by the settle thread."""
+    store = HistoryStore(tmp_path)
+    caller, synced_here, synced_later = threading.current_thread(), [], []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        (synced_here if threading.current_thread() is caller else synced_later).append(
+            os.readlink(f"/proc/self/fd/{fd}")
+        )
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    mask = images.to_data_uri(b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image/png")
+    request = {"prompt": "a fox", "mask_url": mask}
+    store.sending(Sending(ENDPOINT, "i1", request, "http://127.0.0.1:9", "local", time.time(), "here:1"))
+    assert not synced_here
+    [record] = store.record_files()
+    stored = store.load(record)
+    assert stored.state == "submitting" and stored.intent_id == "i1"
+    [blob] = (tmp_path / "images").iterdir()
+    assert recorder.flush()
+    assert {os.path.realpath(record), os.path.realpath(blob)} <= set(synced_later)

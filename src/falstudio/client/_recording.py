@@ -98,7 +98,7 @@ def _billed_text(billed: BilledUnits | None) -> tuple[str | None, str | None]:
     return (str(billed.units) if billed else None, billed.unit if billed else None)
 
 
-async def record_sending(
+def record_sending(
     recorder: Recorder | None,
     *,
     endpoint: str,
@@ -109,8 +109,14 @@ async def record_sending(
     via: Via = "queue",
     intent_id: str | None = None,
 ) -> str | None:
-    """Record a request (``redacted``: its copy without secrets) before it is sent (durably) under ``intent_id``
-    (default: a new one); its intent id, or None when nothing recorded it."""
+    """Record a request (``redacted``: its copy without secrets) before it is sent, under ``intent_id`` (default: a
+    new one); its intent id, or None when nothing recorded it.
+
+    Written on the calling thread (the loop), not handed to a writer thread: a thread waits for the loop's turn at
+    the interpreter each time it comes back from a system call, and a busy loop held a sweep's first requests back
+    by tens of milliseconds that way. The recorder writes it at once and puts it on disk later (see
+    :class:`~falstudio.client.recorder.Recorder`).
+    """
     if recorder is None:
         return None
     intent_id = intent_id or uuid.uuid4().hex
@@ -128,15 +134,7 @@ async def record_sending(
         cost_estimate=estimate,
         cost_amount=amount,
     )
-    try:
-        written = await _durably(recorder, event)
-    except asyncio.CancelledError:  # the record is written all the same: say (after it) that nothing was sent
-        never_sent = Unanswered(
-            endpoint, intent_id, may_have_run=False, reason="cancelled before it was sent", cancelled=True
-        )
-        WRITER.submit(lambda: _deliver(recorder, never_sent), intent_id)
-        raise
-    return intent_id if written else None
+    return intent_id if _deliver(recorder, event) else None
 
 
 async def record_unanswered(

@@ -110,7 +110,7 @@ class Sender:
         recorded too, then raised.
         """
         try:
-            await settlement.sending()
+            settlement.sending()
             body = JsonBody(prepared.request)
         except BaseException:
             settlement.abandon()  # never sent

@@ -149,12 +149,12 @@ class Settlement:
 
     # -- sending --------------------------------------------------------------------------------------
 
-    async def sending(self) -> None:
-        """Record the request before it is sent (durably): a process killed now still leaves a trace. The
-        record's intent id is the reservation's key in the folder's spend journal."""
+    def sending(self) -> None:
+        """Record the request before it is sent: a process killed now still leaves a trace. The record's intent id
+        is the reservation's key in the folder's spend journal."""
         if not self._move("sending"):
             return
-        self.intent_id = await record_sending(
+        self.intent_id = record_sending(
             self.recorder,
             endpoint=self.endpoint,
             redacted=self._recorded_request(),

@@ -9,10 +9,12 @@ server accepting it and the reply being recorded still leaves a trace; :class:`S
 record with the request id, or :class:`Unanswered` says what became of it. ``sending`` and ``unanswered`` are
 optional for a recorder: one without them just does not see those events.
 
-The records resume depends on have threads of their own (:data:`WRITER`): ``sending``, ``submitted`` and
-``unanswered`` are small, and ``sending`` is waited for (the record is durable before the request leaves);
-``submitted`` is too, unless the history folder's spend journal already names the request (a resume reads the
-id there), so one request's records arrive in order while several requests' are written at once. ``finished``
+``sending`` is called on the client's loop thread just before the request leaves, so it must be quick: the
+history writes its file at once and leaves putting it on disk to :data:`SETTLE` (a killed process leaves it whole
+either way). The other records resume depends on have threads of their own (:data:`WRITER`): ``submitted`` and
+``unanswered`` are small, and ``submitted`` is waited for unless the history folder's spend journal already names
+the request (a resume reads the id there), so one request's records arrive in order while several requests' are
+written at once. ``finished``
 is not waited for: it reaches the recorder on another thread (:data:`MEDIA`), once its request's records queued
 on :data:`WRITER` are written, so fetching and storing images never delays another request's records. A
 recorder is called by one thread at a time unless it says ``thread_safe = True`` (falstudio's history does). A
@@ -267,8 +269,8 @@ class Writer:
             done.set_result(None)
 
 
-# The records resume depends on (before sending, the request id, what became of it): each is waited for by its
-# own request, so several are written at once (their fsyncs overlap); one request's are in order by then.
+# The records resume depends on after sending (the request id, what became of it): several are written at once
+# (their fsyncs overlap); one request's are in order.
 WRITER = Writer(workers=4)
 MEDIA = Writer("falstudio-history-images")  # how requests ended: their images fetched and stored, then the record
 SETTLE = Writer("falstudio-history-settle")  # recorders' follow-up work, waited for by no request

@@ -69,13 +69,16 @@ def extension(content_type: str) -> str:
     return _EXTENSIONS.get(content_type, "bin")
 
 
-def store_blob(folder: Path, data: bytes, content_type: str) -> tuple[str, str]:
-    """Save ``data`` content-addressed in ``folder``; returns ``(file name, sha256)``. Idempotent."""
+def store_blob(folder: Path, data: bytes, content_type: str, *, unsynced: list[Path] | None = None) -> tuple[str, str]:
+    """Save ``data`` content-addressed in ``folder``; returns ``(file name, sha256)``. Idempotent. ``unsynced``: not
+    put on disk before this returns; the file is added to that list, for :func:`sync_file` later."""
     digest = hashlib.sha256(data).hexdigest()
     name = f"{digest}.{extension(content_type)}"
     target = folder / name
     if not target.exists():
-        atomic_write(target, data)
+        atomic_write(target, data, sync=unsynced is None)
+        if unsynced is not None:
+            unsynced.append(target)
     return name, digest
 
 

@@ -50,8 +50,9 @@ def save_thumbnail(root: Path, digest: str, max_px: int, thumbnail: tuple[bytes,
     return data, content_type
 
 
-def store_request(root: Path, request: dict[str, Any]) -> dict[str, Any]:
-    """The request scrubbed, its data URIs (input images, masks) moved to files in images/."""
+def store_request(root: Path, request: dict[str, Any], *, unsynced: list[Path] | None = None) -> dict[str, Any]:
+    """The request scrubbed, its data URIs (input images, masks) moved to files in images/ (``unsynced``: as in
+    :func:`store_blob`)."""
 
     def externalize(value: Any) -> Any:
         if isinstance(value, dict):
@@ -63,7 +64,7 @@ def store_request(root: Path, request: dict[str, Any]) -> dict[str, Any]:
                 data, content_type = _images.decode_data_uri(value)
             except ValueError:
                 return value
-            name, _ = store_blob(root / IMAGES, data, _images.sniff_mime(data, content_type))
+            name, _ = store_blob(root / IMAGES, data, _images.sniff_mime(data, content_type), unsynced=unsynced)
             return f"{FILE_REF}{IMAGES}/{name}"
         return value
 

@@ -106,11 +106,16 @@ class HistoryStore:
     # -- writing ---------------------------------------------------------------------------------
 
     def record_sending(self, event: Sending) -> RunRecord:
-        """The record of a request about to be sent: in flight, no request id yet (``unconfirmed``)."""
+        """The record of a request about to be sent: in flight, no request id yet (``unconfirmed``).
+
+        Called on the client's loop, just before the request leaves: written at once (a process killed from now on
+        leaves it whole), put on disk on the settle thread, with any input image it moved to a file.
+        """
+        unsynced: list[Path] = []
         record = RunRecord(
             endpoint=event.endpoint,
             state="submitting",
-            request=store_request(self.root, event.request),
+            request=store_request(self.root, event.request, unsynced=unsynced),
             base_url=event.base_url,
             mode=event.mode,
             sync_mode=event.sync_mode,
@@ -121,7 +126,11 @@ class HistoryStore:
             intent_id=event.intent_id,
             writer=event.writer,
         )
-        return self.save(record)
+        saved = self.save(record, sync=False)
+        with self._lock:
+            unsynced.append(Path(self._paths[_key(saved)]))
+        SETTLE.submit(lambda: self._quietly(_synced, unsynced, f"a request to {event.endpoint}"))
+        return saved
 
     def record_unanswered(self, event: Unanswered) -> RunRecord | None:
         """A request that got no usable reply: forgotten if it certainly never ran, else ``lost`` with why."""
@@ -367,6 +376,15 @@ class HistoryStore:
         Made from the shared preview saved with the image when there is one (no decoding of the full image).
         """
         return thumbnail(self.root, image, max_px)
+
+
+def _synced(paths: list[Path]) -> None:
+    """Put files written unsynced on disk (one replaced or removed meanwhile is skipped)."""
+    for path in paths:
+        try:
+            sync_file(path)
+        except FileNotFoundError:
+            pass
 
 
 def _identity(info: os.stat_result) -> tuple[int, int, int]:
