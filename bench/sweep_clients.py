@@ -8,8 +8,9 @@ as it renders). Printed per configuration:
 - wall: from the first submit to the last result in (falstudio: ``SweepRun``; fal-client: ``subscribe``);
 - client CPU per job: the client process's CPU time (every thread) over the run, the history catching up
   included, divided by the jobs;
-- request-id wait p50 / p90: from a job's start (its slot free) to its request id known; then its p90 in the
-  first wave (as many jobs as run at once, all started together), the second (started as the first ones end) and
+- request-id wait p50 / p90: from a job's slot being free (the run's start for the first wave, else the job's
+  start, as an earlier one ended) to its request id known; then its p90 in the
+  first wave (as many jobs as run at once, all free together), the second (started as the first ones end) and
   the rest, for every client: at 256 jobs the first two waves are a quarter of the jobs, and set the p90;
 - RSS per job: the client process's resident memory after the run (results still held, history caught up)
   minus before it, divided by the jobs.
@@ -64,13 +65,16 @@ def run_falstudio(url: str, key: str, jobs: int, concurrency: int, history: bool
     recorder.flush()
     variations = fs.sweep(BASE, endpoint=ENDPOINT, prompt=prompts(jobs))
     waits: dict[int, float] = {}
+    opened = [0.0]
 
     def changed(job: Any) -> None:
-        if job.request_id and job.variation.index not in waits and job.latest is not None:
-            waits[job.variation.index] = time.monotonic() - job.latest.started
+        index = job.variation.index
+        if job.request_id and index not in waits and job.latest is not None:
+            waits[index] = time.monotonic() - slot_free(index, job.latest.started, opened[0], concurrency)
 
     def go() -> Any:
         run = SweepRun(variations, client, concurrency=concurrency, on_change=changed)
+        opened[0] = time.monotonic()
         run.start()
         run.wait()
         return run.records()
@@ -85,9 +89,10 @@ def run_fal_threads(url: str, key: str, jobs: int, concurrency: int) -> dict[str
     client = fal_client.SyncClient(key=key)
     client.subscribe(ENDPOINT, {"prompt": "warm-up", **BASE})
     waits: dict[int, float] = {}
+    opened = [0.0]
 
     def one(index: int, prompt: str) -> Any:
-        started = time.monotonic()
+        started = slot_free(index, time.monotonic(), opened[0], concurrency)
 
         def enqueued(_: str) -> None:
             waits[index] = time.monotonic() - started
@@ -95,6 +100,7 @@ def run_fal_threads(url: str, key: str, jobs: int, concurrency: int) -> dict[str
         return client.subscribe(ENDPOINT, {"prompt": prompt, **BASE}, on_enqueue=enqueued)
 
     def go() -> Any:
+        opened[0] = time.monotonic()
         with ThreadPoolExecutor(concurrency) as pool:
             return list(pool.map(one, range(jobs), prompts(jobs)))
 
@@ -113,7 +119,7 @@ def run_fal_asyncio(url: str, key: str, jobs: int, concurrency: int) -> dict[str
 
         async def one(index: int, prompt: str) -> Any:
             async with gate:
-                started = time.monotonic()
+                started = slot_free(index, time.monotonic(), opened, concurrency)
 
                 def enqueued(_: str) -> None:
                     waits[index] = time.monotonic() - started
@@ -121,9 +127,16 @@ def run_fal_asyncio(url: str, key: str, jobs: int, concurrency: int) -> dict[str
                 return await client.subscribe(ENDPOINT, {"prompt": prompt, **BASE}, on_enqueue=enqueued)
 
         await client.subscribe(ENDPOINT, {"prompt": "warm-up", **BASE})
+        opened = time.monotonic()
         return await measured_async(lambda: asyncio.gather(*(one(i, p) for i, p in enumerate(prompts(jobs)))))
 
     return dict(asyncio.run(main()), waits=sorted(waits.items()))
+
+
+def slot_free(index: int, started: float, opened: float, concurrency: int) -> float:
+    """When job ``index``'s slot was free: the run's start (``opened``) for the first wave, whenever the client
+    starts it (all at once, or one after another), else when the job started (an earlier one ended)."""
+    return opened if index < concurrency else started
 
 
 def fal_module(url: str) -> Any:
