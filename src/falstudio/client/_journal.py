@@ -28,6 +28,7 @@ import os
 import stat
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -38,8 +39,11 @@ LOCK_SECONDS = 30.0  # another kernel holds the folder's lock longer than this: 
 CHUNK = 1 << 20  # bytes read at a time
 MAX_LINE = 64 * 1024  # a line is ~120 bytes: a longer one is damage, skipped without being held
 SeedEntry = tuple[str, str, Decimal, float]  # key, mode, amount, time
+MAX_OPEN = 8  # journals whose file stays open for appending (the most recently used ones)
 _JOURNALS: dict[Path, Journal] = {}
 _JOURNALS_LOCK = threading.Lock()
+_APPENDERS: OrderedDict[Path, tuple[int, int, int]] = OrderedDict()  # path -> (descriptor, device, inode)
+_APPENDERS_LOCK = threading.Lock()
 
 
 class Journal:
@@ -61,6 +65,7 @@ class Journal:
         self._bound: dict[str, str] = {}  # request id -> its reservation's key
         self._warned = False
         self._unusable = False
+        self._end = -1  # the journal's size after this process's last line, as far as it knows (-1: unknown)
 
     # -- writing (reserve: under ``lock``) --------------------------------------------------------------
 
@@ -145,16 +150,37 @@ class Journal:
             )
 
     def _append(self, line: bytes, *, create: bool = True) -> None:
-        fd, info = _open(self.path, os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0))
+        """One write of ``line`` (never interleaved with another process's), on a descriptor kept open while the
+        path names the same file: a stat and a write, where opening and closing the file took four more system
+        calls, each a turn at the interpreter the client's loop may wait for (issue 29)."""
+        with _APPENDERS_LOCK:
+            fd, size = self._appender(create)
+            if size and size != self._end and _byte_at(fd, size - 1) != b"\n":
+                line = b"\n" + line  # a last line left without its end (a hand edit): never glued to it
+            os.write(fd, line)
+            self._end = size + len(line)  # the size if no other process wrote meanwhile: no read of it next time
+
+    def _appender(self, create: bool) -> tuple[int, int]:
+        """This journal's open descriptor (opened again if the path now names another file) and its size."""
         try:
-            size = info.st_size
-            if (
-                size and os.lseek(fd, size - 1, os.SEEK_SET) >= 0 and os.read(fd, 1) != b"\n"
-            ):  # a last line left without its end (a hand edit)
-                line = b"\n" + line  # never glued to it; a blank line is skipped
-            os.write(fd, line)  # one write of one short line: never interleaved with another process's
-        finally:
-            os.close(fd)
+            info = os.stat(self.path, follow_symlinks=False)
+        except FileNotFoundError:
+            if not create:
+                raise
+            info = None
+        held = _APPENDERS.get(self.path)
+        if held is not None and info is not None and (held[1], held[2]) == (info.st_dev, info.st_ino):
+            _APPENDERS.move_to_end(self.path)
+            return held[0], info.st_size
+        if held is not None:
+            del _APPENDERS[self.path]
+            os.close(held[0])
+        fd, opened = _open(self.path, os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0))
+        _APPENDERS[self.path] = (fd, opened.st_dev, opened.st_ino)
+        while len(_APPENDERS) > MAX_OPEN:  # a process recording into many folders keeps few files open
+            os.close(_APPENDERS.popitem(last=False)[1][0])
+        self._end = -1
+        return fd, opened.st_size
 
     # -- reading --------------------------------------------------------------------------------------
 
@@ -239,6 +265,22 @@ def journal_for(root: Path, seed: Callable[[], Iterable[SeedEntry]]) -> Journal:
         if journal is None:
             journal = _JOURNALS[key] = Journal(key, seed)
         return journal
+
+
+def _byte_at(fd: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, 1, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # Windows: no pread (appends still go to the end: O_APPEND)
+    return os.read(fd, 1)
+
+
+def _reset_after_fork() -> None:
+    global _APPENDERS_LOCK
+    _APPENDERS_LOCK = threading.Lock()  # another thread of the parent may have held it
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _open(path: Path, flags: int) -> tuple[int, os.stat_result]:
