@@ -24,6 +24,10 @@ import httpx
 __all__ = ["AsyncioBackend", "loop_transport"]
 
 T = TypeVar("T")
+# A connection that received data this recently is not polled before reuse: the loop reads whatever arrives (the
+# server's close included), so a poll could only see what came since the loop last looked, and a server closes a
+# kept-alive connection seconds after its last reply, not within half a second.
+QUIET_SECONDS = 0.5
 SWEEP_SECONDS = 1.0  # how often the pool checks every connection for expiry (each is checked before it is used)
 _HIGH_WATER = 256 * 1024  # bytes buffered before the socket is no longer read (httpcore reads 64 KiB at a time)
 
@@ -53,6 +57,7 @@ class _Protocol(asyncio.Protocol):
         self.buffer = bytearray()
         self.eof = False
         self.error: BaseException | None = None
+        self.received_at = time.monotonic()
         self._reading: asyncio.Future[None] | None = None
         self._draining: asyncio.Future[None] | None = None
         self._paused = False
@@ -63,6 +68,7 @@ class _Protocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
+        self.received_at = time.monotonic()
         if len(self.buffer) > _HIGH_WATER and self.transport is not None and not self._paused:
             self._paused = True
             self.transport.pause_reading()
@@ -213,6 +219,8 @@ class _Stream(httpcore.AsyncNetworkStream):
             protocol = self._protocol
             if protocol.buffer or protocol.eof or transport.is_closing():
                 return True
+            if time.monotonic() - protocol.received_at < QUIET_SECONDS:
+                return False  # the loop reads as data comes: what arrived before its last look is in the buffer
             sock = transport.get_extra_info("socket")
             return sock is not None and _readable(sock)
         return None
