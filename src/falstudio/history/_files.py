@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import os
 import re
-import tempfile
 import time
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_TEMPORARIES = itertools.count()  # with the process id: a temporary name no other writer uses
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
@@ -20,28 +22,43 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> os.stat_resul
     new file's stat says (its inode, size and modification time stay those through the rename).
 
     ``sync``: on disk before it replaces ``path`` (else a process killed next still leaves it whole, and
-    :func:`sync_file` puts it on disk later).
+    :func:`sync_file` puts it on disk later). Plain descriptor calls (open, write, stat, close, rename): each system
+    call is a turn at the interpreter a busy client loop may wait for, and a file object made three more.
     """
+    fd, temporary = _create_temporary(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
-    except FileNotFoundError:  # the folder's first file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if sync:
-                os.fsync(f.fileno())
-            info = os.fstat(f.fileno())
-        _replace(tmp, path)
+                os.fsync(fd)
+            info = os.fstat(fd)
+        finally:
+            os.close(fd)
+        _replace(str(temporary), path)
         return info
     except BaseException:
         try:
-            os.unlink(tmp)
+            os.unlink(temporary)
         except OSError:
             pass
         raise
+
+
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    """A new file beside ``path``, open for writing, with a name no other writer uses."""
+    for attempt in range(100):
+        temporary = path.with_name(f".{path.name}.{os.getpid()}-{next(_TEMPORARIES)}{TEMP_SUFFIX}")
+        try:
+            return os.open(temporary, _CREATE, 0o600), temporary
+        except FileNotFoundError:  # the folder's first file
+            if attempt:
+                raise
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # left by a process killed long ago that had this process's id
+            pass
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def sync_file(path: Path) -> None:
