@@ -273,45 +273,57 @@ class _LinearPool(httpcore.AsyncConnectionPool):
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
         closing: list[httpcore.AsyncConnectionInterface] = []
         kept: list[httpcore.AsyncConnectionInterface] = []
+        idle = 0
         now = time.monotonic()
         sweep = now - self._swept_at >= SWEEP_SECONDS
         if sweep:
             self._swept_at = now
-        for connection in self._connections:
+        for connection in self._connections:  # one pass: closed ones dropped, expired ones closed, idle ones counted
             if connection.is_closed():
                 continue
             if sweep and connection.has_expired():
                 closing.append(connection)
-            else:
-                kept.append(connection)
-        idle = [connection for connection in kept if connection.is_idle()]
-        surplus = idle[: max(0, len(idle) - self._max_keepalive_connections)]  # the oldest go first
-        if surplus:
+                continue
+            kept.append(connection)
+            idle += connection.is_idle()
+        extra = idle - self._max_keepalive_connections
+        if extra > 0:  # the oldest idle ones go first
+            surplus = [connection for connection in kept if connection.is_idle()][:extra]
             closing.extend(surplus)
             dropped = set(map(id, surplus))
             kept = [connection for connection in kept if id(connection) not in dropped]
         self._connections = kept
+        taken: set[int] = set()  # an HTTP/1.1 connection (this pool has no HTTP/2) takes one request per pass
         for pool_request in self._requests:
             if pool_request.is_queued():
-                available = self._available(pool_request.request.url.origin, closing)
+                available = self._available(pool_request.request.url.origin, closing, taken)
                 if available is not None:
                     pool_request.assign_to_connection(available)
+                    taken.add(id(available))
         return closing
 
     def _available(
-        self, origin: httpcore.Origin, closing: list[httpcore.AsyncConnectionInterface]
+        self, origin: httpcore.Origin, closing: list[httpcore.AsyncConnectionInterface], taken: set[int]
     ) -> httpcore.AsyncConnectionInterface | None:
         """A connection for a request to ``origin``: an unexpired one that can take it, else a new one (an idle
         one closed to make room if need be); None while the pool is full."""
         kept = self._connections
-        for connection in list(kept):
-            if connection.can_handle_request(origin) and connection.is_available():
-                if not connection.has_expired():
-                    return connection
-                kept.remove(connection)
-                closing.append(connection)
+        expired = []
+        found = None
+        for connection in kept:
+            if id(connection) in taken or not (connection.can_handle_request(origin) and connection.is_available()):
+                continue
+            if not connection.has_expired():
+                found = connection
+                break
+            expired.append(connection)
+        for connection in expired:
+            kept.remove(connection)
+            closing.append(connection)
+        if found is not None:
+            return found
         if len(kept) >= self._max_connections:
-            spare = next((connection for connection in kept if connection.is_idle()), None)
+            spare = next((c for c in kept if c.is_idle() and id(c) not in taken), None)
             if spare is None:
                 return None  # stays queued until a connection is free
             kept.remove(spare)
