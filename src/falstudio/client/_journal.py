@@ -40,6 +40,7 @@ CHUNK = 1 << 20  # bytes read at a time
 MAX_LINE = 64 * 1024  # a line is ~120 bytes: a longer one is damage, skipped without being held
 SeedEntry = tuple[str, str, Decimal, float]  # key, mode, amount, time
 MAX_OPEN = 8  # journals whose file stays open for appending (the most recently used ones)
+KEEP_OPEN = os.name != "nt"  # on Windows an open file cannot be removed or replaced by another process
 _JOURNALS: dict[Path, Journal] = {}
 _JOURNALS_LOCK = threading.Lock()
 _APPENDERS: OrderedDict[Path, tuple[int, int, int]] = OrderedDict()  # path -> (descriptor, device, inode)
@@ -159,6 +160,8 @@ class Journal:
                 line = b"\n" + line  # a last line left without its end (a hand edit): never glued to it
             os.write(fd, line)
             self._end = size + len(line)  # the size if no other process wrote meanwhile: no read of it next time
+            if not KEEP_OPEN:
+                os.close(_APPENDERS.pop(self.path)[0])
 
     def _appender(self, create: bool) -> tuple[int, int]:
         """This journal's open descriptor (opened again if the path now names another file) and its size."""
