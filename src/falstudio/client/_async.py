@@ -166,7 +166,8 @@ class AsyncClient:
 
         Arguments are validated against the endpoint's model (hand-written, or typed from fal's schema) before
         anything is sent; ``validate=False`` sends them as given, checked only to be JSON. The request is in
-        the run history (durably) before it is sent, and with its request id by the time this returns.
+        the run history before it is sent (a process killed from then on leaves it), and with its request id by the
+        time this returns.
 
         fal-client's options: ``path`` (a sub-path of the endpoint), ``hint`` (``X-Fal-Runner-Hint``),
         ``webhook_url``, ``priority`` (``"normal"``/``"low"``), ``headers`` (sent as given, under the ones
