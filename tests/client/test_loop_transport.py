@@ -128,6 +128,32 @@ def test_timeouts_and_refusals_are_httpx_errors() -> None:
     asyncio.run(main())
 
 
+def test_an_upload_given_up_is_not_sent_on() -> None:
+    """A write timeout (or a cancel) with the body still buffered: the connection is dropped at once, not kept
+    open sending the rest (asyncio's close() waits for its buffer to drain)."""
+    size = 64 * 1024 * 1024
+    received: list[int] = []
+
+    async def read_late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(1.0)  # reads nothing while the client writes
+        total = 0
+        while chunk := await reader.read(1 << 20):
+            total += len(chunk)
+        received.append(total)
+
+    async def main() -> None:
+        async with _serving(read_late) as (url, _), _client() as client:
+            with pytest.raises(httpx.WriteTimeout):
+                await client.post(url, content=b"x" * size, timeout=httpx.Timeout(5, write=0.3))
+            for _ in range(100):
+                if received:
+                    break
+                await asyncio.sleep(0.05)
+        assert received and received[0] < size // 2
+
+    asyncio.run(main())
+
+
 def test_a_large_upload_and_download_go_through_flow_control() -> None:
     size = 24 * 1024 * 1024
 

@@ -165,8 +165,12 @@ class _Stream(httpcore.AsyncNetworkStream):
 
     def with_options(self, socket_options: Iterable[Any] | None) -> _Stream:
         sock = self._transport.get_extra_info("socket")
-        for option in socket_options or ():
-            sock.setsockopt(*option)
+        try:
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+        except BaseException:
+            self._transport.abort()
+            raise
         return self
 
     @property
@@ -191,7 +195,10 @@ class _Stream(httpcore.AsyncNetworkStream):
             await _within(self._protocol.drain(), timeout, httpcore.WriteTimeout, httpcore.WriteError)
 
     async def aclose(self) -> None:
-        self._transport.close()
+        transport = self._transport
+        transport.close()
+        if transport.get_write_buffer_size():  # given up mid-write (a timeout, a cancel): never sent on, nor kept
+            transport.abort()
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
@@ -262,7 +269,8 @@ _LINEAR = httpcore.__version__.startswith("1.0.")  # the pool internals _LinearP
 
 
 class _LinearPool(httpcore.AsyncConnectionPool):
-    """httpcore 1.0's pool, its request assignment linear and its idle limit counting idle connections only.
+    """httpcore 1.0's pool, its request assignment one pass over the connections (per queued request) and its idle
+    limit counting idle connections only.
 
     A connection is checked for expiry (its keep-alive time, or its server closing it: a poll of its socket) when
     it is about to be used, and every connection at most once a second, not each one on every request.
