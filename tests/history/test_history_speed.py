@@ -16,7 +16,7 @@ from PIL import Image, JpegImagePlugin
 
 import falstudio as fs
 from falstudio._internal import images
-from falstudio.client import Client, recorder
+from falstudio.client import Client, _recording, recorder
 from falstudio.client.recorder import Sending
 from falstudio.history import _store
 from falstudio.history._store import HistoryStore
@@ -204,3 +204,53 @@ def test_the_record_before_sending_is_written_at_once_and_synced_on_another_thre
     [blob] = (tmp_path / "images").iterdir()
     assert recorder.flush()
     assert {os.path.realpath(record), os.path.realpath(blob)} <= set(synced_later)
+
+
+def test_a_request_that_ends_at_once_has_its_end_written_in_its_early_records_place(tmp_path: Path) -> None:
+    """The request id's record is held back a few seconds (the spend journal names the request meanwhile, for a
+    resume): a request that ends sooner never has one; its end replaces its early record."""
+    submissions: list[str] = []
+
+    class Counting(HistoryStore):
+        def submitted(self, event: Any) -> None:
+            submissions.append(event.request_id)
+            super().submitted(event)
+
+    store = Counting(tmp_path)
+    with LocalServer(port=0, latency=0) as srv, Client(srv.key, base_url=srv.url, history=store) as client:
+        result = client.subscribe(ENDPOINT, {"prompt": "a kite over a field", "quality": "low"})
+        assert recorder.flush()
+    assert submissions == []
+    [only] = store.record_files()
+    record = store.load(only)
+    assert (record.request_id, record.state, record.prompt) == (result.request_id, "done", "a kite over a field")
+    assert record.intent_id and record.images and record.cost_amount
+
+
+def test_a_request_still_running_after_a_few_seconds_gets_its_request_id_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_recording, "SUBMITTED_AFTER", 0.3)
+    store = HistoryStore(tmp_path)
+    with LocalServer(port=0, latency=4) as srv, Client(srv.key, base_url=srv.url, history=store) as client:
+        handle = client.submit(ENDPOINT, {"prompt": "a slow kite", "quality": "low"})
+        [early] = store.record_files()
+        assert store.load(early).request_id is None  # the journal names it meanwhile
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and store.load(store.record_files()[0]).request_id is None:
+            time.sleep(0.05)
+        [named] = store.record_files()
+        assert (store.load(named).request_id, store.load(named).state) == (handle.request_id, "queued")
+        handle.cancel()
+    assert recorder.flush()
+
+
+def test_flush_writes_a_held_back_request_id_record_at_once(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path)
+    with LocalServer(port=0, latency=4) as srv, Client(srv.key, base_url=srv.url, history=store) as client:
+        handle = client.submit(ENDPOINT, {"prompt": "a slow kite", "quality": "low"})
+        assert recorder.flush()
+        [named] = store.record_files()
+        assert store.load(named).request_id == handle.request_id
+        handle.cancel()
+    assert recorder.flush()

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .results import Result
 
 Event = Sending | Submitted | Unanswered | Finished
+SUBMITTED_AFTER = 3.0  # seconds a submission the spend journal names waits before its record is written
 _METHODS: dict[type[Event], str] = {
     Sending: "sending",
     Submitted: "submitted",
@@ -200,7 +201,11 @@ async def record_submitted(
     """Hand the submission (``redacted``: the request without secrets) to the recorder, on the writer thread,
     not the loop; with ``wait``, return once it is written.
 
-    ``intent_id``: the :func:`record_sending` record this completes (written before it, either way).
+    ``intent_id``: the :func:`record_sending` record this completes (written before it, either way). Without
+    ``wait`` (the spend journal already names the request, for a resume), it is held back for
+    :data:`SUBMITTED_AFTER` seconds: a request that ends sooner has its end recorded in the early record's place
+    instead, and the writes of a record that would stand for a moment (the record, its sync, the early one's
+    removal) are never made. :func:`flush` writes what is held.
     """
     if recorder is None:
         return
@@ -223,8 +228,18 @@ async def record_submitted(
     )
     if wait:
         await _durably(recorder, event)
+    elif intent_id:
+        WRITER.hold(lambda: _deliver(recorder, event), intent_id)
+        asyncio.get_running_loop().call_later(SUBMITTED_AFTER, WRITER.release, intent_id)
     else:
         WRITER.submit(lambda: _deliver(recorder, event), _key(event))
+
+
+def record_submitted_now(intent_id: str | None) -> None:
+    """Write at once the submission held back under ``intent_id``, if it still is (its request will not end in
+    this process: a record of how it ended will not take its place)."""
+    if intent_id:
+        WRITER.release(intent_id)
 
 
 def record_finished(
@@ -250,6 +265,7 @@ def record_finished(
     finished_at = time.time()
     estimate, amount = _cost_text(cost)
     units, unit = _billed_text(billed if state == "done" else None)
+    in_place = intent_id is not None and WRITER.drop(intent_id)  # its submission never written: this takes its place
     records_before = WRITER.last(intent_id) if intent_id else None  # its submission, if not written yet
 
     def work() -> None:
@@ -276,6 +292,7 @@ def record_finished(
             cost_amount=amount,
             billed_units=units,
             billed_unit=unit,
+            intent_id=intent_id if in_place else None,
         )
         if records_before is not None:
             records_before.result()

@@ -34,6 +34,7 @@ from ._recording import (
     record_finished,
     record_sending,
     record_submitted,
+    record_submitted_now,
     record_unanswered,
     record_unanswered_now,
 )
@@ -242,6 +243,7 @@ class Settlement:
         if not interrupted:
             self._money(state)
         if not recorded:
+            record_submitted_now(self.intent_id)
             return True
         if not self.request_id:
             if state == "cancelled":  # closed before the server answered (fal cancels such a run)
@@ -264,7 +266,8 @@ class Settlement:
     def unconfirmed(self) -> None:
         """The server did not confirm how it ended (it may still run there, and be billed): kept reserved, its
         record left in flight for a resume to settle."""
-        self._move("kept")
+        if self._move("kept"):
+            record_submitted_now(self.intent_id)
 
     def _money(self, state: str | None) -> None:
         """Settle the reservation: ``done`` spends it, any other state releases it, None keeps it."""

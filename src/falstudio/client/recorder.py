@@ -113,6 +113,7 @@ class Finished:
     cost_amount: str | None = None
     billed_units: str | None = None  # fal's x-fal-billable-units on the result (or run) reply, as sent
     billed_unit: str | None = None
+    intent_id: str | None = None  # set when its Submitted was never delivered: the Sending record it completes
 
 
 class Recorder(Protocol):
@@ -184,6 +185,7 @@ class Writer:
         self._threads: list[threading.Thread] = []
         self._pending: set[concurrent.futures.Future[None]] = set()
         self._last: dict[str, concurrent.futures.Future[None]] = {}  # per key, the newest work submitted
+        self._held: dict[str, Callable[[], object]] = {}  # per key, work not submitted yet (see hold)
 
     def submit(self, work: Callable[[], object], key: str | None = None) -> concurrent.futures.Future[None]:
         """Run ``work()`` on a writer thread; exceptions become warnings, never errors. Work with the same ``key``
@@ -208,6 +210,29 @@ class Writer:
                 self._last[key] = done
             self._queue.put((work, done, before, key))
         return done
+
+    def hold(self, work: Callable[[], object], key: str) -> None:
+        """Keep ``work`` back until :meth:`release` (or :meth:`flush`) submits it, or :meth:`drop` forgets it."""
+        with self._lock:
+            self._held[key] = work
+
+    def held(self) -> list[str]:
+        """The keys of the work held back now."""
+        with self._lock:
+            return list(self._held)
+
+    def release(self, key: str) -> bool:
+        """Submit the work held under ``key``; False when there was none (submitted or dropped already)."""
+        with self._lock:
+            work = self._held.pop(key, None)
+        if work is not None:
+            self.submit(work, key)
+        return work is not None
+
+    def drop(self, key: str) -> bool:
+        """Forget the work held under ``key`` (True), or say there was none (False)."""
+        with self._lock:
+            return self._held.pop(key, None) is not None
 
     def last(self, key: str) -> concurrent.futures.Future[None] | None:
         """The future of the newest work submitted with ``key`` while it is not done yet, else None."""
@@ -244,6 +269,8 @@ class Writer:
         with self._lock:
             if threading.current_thread() in self._threads:
                 return True  # called by recording work itself: waiting would wait for itself
+        for key in self.held():
+            self.release(key)
         try:
             self.barrier().result(timeout)
         except concurrent.futures.TimeoutError:
@@ -281,6 +308,8 @@ def flush(timeout: float | None = 30.0) -> bool:
     import time
 
     deadline = None if timeout is None else time.monotonic() + timeout
+    for key in WRITER.held():
+        WRITER.release(key)  # records held back are written now
     # MEDIA first: its work waits for WRITER, never the other way, so WRITER is then flushed of all it queued;
     # then SETTLE, which only the other two add to.
     if not MEDIA.flush(timeout):

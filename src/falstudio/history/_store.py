@@ -201,7 +201,13 @@ class HistoryStore:
             self._quietly(self._settle, (Path(known), record.intent_id), f"the submission of {record.request_id!r}")
 
     def record_finished(self, event: Finished) -> RunRecord:
+        """How a request ended, in its request id's record; with ``event.intent_id`` (that record was never
+        written: the request ended soon after it was sent) in the early record's place, which goes once this one is
+        on disk."""
         base = self.find(event.endpoint, event.request_id)
+        early = self.find_intent(event.intent_id) if base is None else None
+        if early is not None:
+            base = early.model_copy(update={"request_id": event.request_id, "state": "queued"})
         if base is None:  # submitted before history was on, or its record could not be written
             base = RunRecord(endpoint=event.endpoint, request_id=event.request_id, state="queued")
         images = store_images(self.root, event.output, event.images, event.thumbnails)
@@ -220,7 +226,10 @@ class HistoryStore:
                 **_spend_update(base, event),
             }
         )
-        return self.save(record)
+        saved = self.save(record)
+        if early is not None and event.intent_id:
+            self.forget_intent(event.intent_id)
+        return saved
 
     def mark_lost(self, record: RunRecord, reason: str, *, error_type: str = "lost") -> RunRecord:
         """Record that an in-flight request's result can no longer be fetched, and why."""
