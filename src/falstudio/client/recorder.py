@@ -13,8 +13,9 @@ optional for a recorder: one without them just does not see those events.
 history writes its file at once and leaves putting it on disk to :data:`SETTLE` (a killed process leaves it whole
 either way). The other records resume depends on have threads of their own (:data:`WRITER`): ``submitted`` and
 ``unanswered`` are small, and ``submitted`` is waited for unless the history folder's spend journal already names
-the request (a resume reads the id there), so one request's records arrive in order while several requests' are
-written at once. ``finished``
+the request (a resume reads the id there); then it is held back a few seconds, and a request that ends sooner
+never has it delivered: its :class:`Finished` event names the ``Sending`` record it completes instead. One
+request's records arrive in order while several requests' are written at once. ``finished``
 is not waited for: it reaches the recorder on another thread (:data:`MEDIA`), once its request's records queued
 on :data:`WRITER` are written, so fetching and storing images never delays another request's records. A
 recorder is called by one thread at a time unless it says ``thread_safe = True`` (falstudio's history does). A
